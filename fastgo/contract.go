@@ -1,0 +1,82 @@
+package fastgo
+
+import "math/rand/v2"
+
+// Split says which subset an item or batch belongs to.
+type Split int
+
+const (
+	// Train is the training subset: random item transforms (crop position)
+	// and augmentation apply.
+	Train Split = 0
+	// Valid is the validation subset: deterministic, centred transforms.
+	Valid Split = 1
+)
+
+func (s Split) String() string {
+	if s == Valid {
+		return "valid"
+	}
+	return "train"
+}
+
+// ItemContext is what an item transform knows about the item it works on.
+type ItemContext struct {
+	Split Split
+	// Rand is seeded from the DataLoader's seed, the epoch and the item's
+	// index, so results do not depend on worker scheduling.
+	Rand *rand.Rand
+}
+
+// Value is a sample's input (x) after its block created it, e.g. a decoded
+// image. Item transforms change it; collation turns a slice of them into a
+// batch.
+type Value interface {
+	// Describe is the short form Summary prints, e.g. "PILImage mode=RGB size=500x414".
+	Describe() string
+	// TensorShape is the shape the value has as a tensor, in fastai's
+	// channel-first convention for display (e.g. [3 414 500]); Summary's
+	// collate diagnosis prints it.
+	TensorShape() []int
+}
+
+// InputBlock creates the input value of a sample from its item (fastai's
+// TransformBlock type transforms, e.g. PILBase.create for ImageBlock).
+type InputBlock interface {
+	// Name is the type-transform pipeline name shown by Summary ("PILBase.create").
+	Name() string
+	// Create loads the value for one item; errors name the item.
+	Create(item Path) (Value, error)
+	// Collate stacks same-shaped values into one uint8 batch tensor
+	// ([B,H,W,3] for images). It returns a *CollateError when shapes differ.
+	Collate(values []Value) (ByteTensor, error)
+}
+
+// ItemTransform runs on the CPU on each sample's input value (fastai's
+// item_tfms, e.g. vision.Resize(460)).
+type ItemTransform interface {
+	// Name is shown by Summary, e.g. "Resize -- {'size': (460, 460), 'method': 'crop', 'pad_mode': 'reflection'}".
+	Name() string
+	Apply(v Value, ctx ItemContext) (Value, error)
+}
+
+// BatchTransform runs on the device, inside the GoMLX graph (fastai's
+// batch_tfms). fastgo only carries them from the DataBlock to the learner;
+// the concrete ones (vision.AugTransforms, vision.Normalize) also implement
+// learner.DeviceTransform.
+type BatchTransform interface {
+	Name() string
+}
+
+// ByteTensor is a dense uint8 tensor in row-major order: the only thing the
+// CPU pipeline hands to the device. Images are NHWC: [B,H,W,3].
+type ByteTensor struct {
+	Shape []int
+	Data  []uint8
+}
+
+// CollateError is returned when the samples of a batch do not share a shape.
+type CollateError struct {
+	// Shapes holds every sample's TensorShape, in batch order.
+	Shapes [][]int
+}

@@ -1,0 +1,107 @@
+package fastgo
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ReprItems is how many items an L shows before "...". fastcore showed 10
+// until late 2024 and 20 since; fastgo follows the book, which shows 10.
+const ReprItems = 10
+
+// L is fastcore's L: a list that displays as `(#N) [a,b,...]` — the count,
+// then the first ReprItems items joined by commas without spaces, then
+// "..." when there are more.
+type L[T any] []T
+
+// Len is the number of items.
+func (l L[T]) Len() int { return len(l) }
+
+// At returns item i; negative indices count from the end, as in Python.
+func (l L[T]) At(i int) T {
+	if i < 0 {
+		i += len(l)
+	}
+	return l[i]
+}
+
+// Filter returns the items for which keep is true, in order.
+func (l L[T]) Filter(keep func(T) bool) L[T] {
+	out := L[T]{}
+	for _, v := range l {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// String renders the list the way fastai shows it in a notebook.
+func (l L[T]) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "(#%d) [", len(l))
+	for i, v := range l {
+		if i == ReprItems {
+			b.WriteString("...")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(repr(v))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// repr is Python's repr for the values an L usually holds.
+func repr(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", `\'`) + "'"
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// Map applies f to every item (a function, since Go methods cannot take
+// type parameters).
+func Map[T, U any](l L[T], f func(T) U) L[U] {
+	out := make(L[U], len(l))
+	for i, v := range l {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// Sorted returns a sorted copy.
+func Sorted[T cmp.Ordered](l L[T]) L[T] {
+	out := slices.Clone(l)
+	slices.Sort(out)
+	return out
+}
+
+// SortedBy returns a copy sorted by key, stable for equal keys.
+func SortedBy[T any, K cmp.Ordered](l L[T], key func(T) K) L[T] {
+	out := slices.Clone(l)
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+	return out
+}
+
+// Unique returns the items with duplicates removed, keeping first
+// occurrences in order.
+func Unique[T comparable](l L[T]) L[T] {
+	seen := make(map[T]bool, len(l))
+	out := L[T]{}
+	for _, v := range l {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
