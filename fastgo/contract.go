@@ -1,6 +1,11 @@
 package fastgo
 
-import "math/rand/v2"
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
 
 // Split says which subset an item or batch belongs to.
 type Split int
@@ -79,4 +84,29 @@ type ByteTensor struct {
 type CollateError struct {
 	// Shapes holds every sample's TensorShape, in batch order.
 	Shapes [][]int
+}
+
+// Error says which shapes differ and what to do about it.
+func (e *CollateError) Error() string {
+	shapes := make([]string, len(e.Shapes))
+	for i, s := range e.Shapes {
+		shapes[i] = fmt.Sprintf("item %d: %v", i, s)
+	}
+	return "cannot collate the items into a batch: they do not all have the same shape (" +
+		strings.Join(shapes, ", ") + "); add an item transform that gives every item the same size " +
+		"to the DataBlock's ItemTfms, e.g. vision.Resize(460)"
+}
+
+// TorchShapes is the shapes as PyTorch prints them, comma-joined, as
+// fastai's summary shows them: `torch.Size([3, 414, 500]),torch.Size([3, 375, 500])`.
+func (e *CollateError) TorchShapes() string {
+	out := make([]string, len(e.Shapes))
+	for i, s := range e.Shapes {
+		dims := make([]string, len(s))
+		for j, d := range s {
+			dims[j] = strconv.Itoa(d)
+		}
+		out[i] = "torch.Size([" + strings.Join(dims, ", ") + "])"
+	}
+	return strings.Join(out, ",")
 }

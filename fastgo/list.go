@@ -56,11 +56,26 @@ func (l L[T]) String() string {
 	return b.String()
 }
 
+// Select returns the items at idxs, in that order (fastcore's `l[[3,1]]`).
+// Like At, negative indices count from the end.
+func (l L[T]) Select(idxs []int) L[T] {
+	out := make(L[T], len(idxs))
+	for i, j := range idxs {
+		out[i] = l.At(j)
+	}
+	return out
+}
+
 // repr is Python's repr for the values an L usually holds.
 func repr(v any) string {
 	switch x := v.(type) {
 	case string:
-		return "'" + strings.ReplaceAll(x, "'", `\'`) + "'"
+		return pyStrRepr(x)
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
 	case fmt.Stringer:
 		return x.String()
 	default:
@@ -104,4 +119,42 @@ func Unique[T comparable](l L[T]) L[T] {
 		}
 	}
 	return out
+}
+
+// Index is the position of the first item equal to v, or -1 (fastcore's
+// L.index, which raises instead).
+func Index[T comparable](l L[T], v T) int {
+	return slices.Index(l, v)
+}
+
+// pyStrRepr is Python's repr of a str: single quotes unless the text holds a
+// single quote and no double quote.
+func pyStrRepr(s string) string {
+	quote := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(quote):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
 }

@@ -38,7 +38,7 @@ func (p Path) String() string {
 			shown = rel
 		}
 	}
-	return "Path('" + shown + "')"
+	return "Path(" + pyStrRepr(shown) + ")"
 }
 
 func relativeTo(p, base string) (string, bool) {

@@ -1,0 +1,79 @@
+package fastgo
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+)
+
+// Labeller gives an item its label (fastai's get_y functions).
+type Labeller func(item Path) (string, error)
+
+// RegexLabeller is fastai's RegexLabeller: it searches the item's path (as a
+// string with "/" separators) for pattern, anywhere in it like Python's
+// re.search, and returns the text of the first capture group.
+//
+// The pattern uses Go's RE2 syntax, which is Python's for the usual labelling
+// patterns (`(.+)_\d+.jpg$`); back-references and look-arounds are not
+// supported. An invalid pattern or one without a group makes every call fail
+// with an error that says so.
+func RegexLabeller(pattern string) Labeller {
+	re, err := regexp.Compile(pattern)
+	if err == nil && re.NumSubexp() < 1 {
+		err = fmt.Errorf("it has no capture group: put the part that is the label in parentheses, e.g. `(.+)_\\d+.jpg$`")
+	}
+	if err != nil {
+		err = fmt.Errorf("RegexLabeller: invalid pattern %q: %w", pattern, err)
+		return func(Path) (string, error) { return "", err }
+	}
+	return func(item Path) (string, error) {
+		s := filepath.ToSlash(string(item))
+		m := re.FindStringSubmatchIndex(s)
+		if m == nil {
+			return "", fmt.Errorf(`Failed to find "%s" in "%s"`, pattern, s)
+		}
+		if m[2] < 0 {
+			return "", fmt.Errorf(`RegexLabeller: "%s" matched "%s" but its first group took no part in the match`, pattern, s)
+		}
+		return s[m[2]:m[3]], nil
+	}
+}
+
+// UsingName is fastai's using_attr(labeller, 'name'): it applies labeller to
+// the item's file name instead of its whole path.
+func UsingName(labeller Labeller) Labeller {
+	return func(item Path) (string, error) {
+		return labeller(Path(item.Name()))
+	}
+}
+
+// ParentLabel is fastai's parent_label: the name of the folder holding the
+// item ("cats/1.jpg" → "cats").
+func ParentLabel(item Path) (string, error) {
+	return item.Parent().Name(), nil
+}
+
+// funcName is the short name of a Go function for Summary's pipeline lines:
+// "UsingName" for a closure made by fastgo.UsingName, "labelFunc" for
+// main.labelFunc. fastai prints the Python name, e.g. "partial".
+func funcName(f any) string {
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return "noop"
+	}
+	rf := runtime.FuncForPC(v.Pointer())
+	if rf == nil {
+		return "func"
+	}
+	name := rf.Name()
+	// "github.com/x/pkg.Outer.func1.2" → "Outer".
+	name = name[strings.LastIndex(name, "/")+1:]
+	parts := strings.Split(name, ".")
+	if len(parts) > 1 {
+		parts = parts[1:]
+	}
+	return parts[0]
+}
