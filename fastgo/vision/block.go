@@ -1,0 +1,66 @@
+package vision
+
+import (
+	"fmt"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+)
+
+// imageBlock is the InputBlock returned by ImageBlock.
+type imageBlock struct{}
+
+// ImageBlock is fastai's ImageBlock: the input block that decodes each item
+// (an image file, recognised by content) into an RGB [Image] and collates
+// same-sized images into a uint8 [B,H,W,3] batch.
+func ImageBlock() fastgo.InputBlock { return imageBlock{} }
+
+// Name is fastai's type-transform name, shown by Summary.
+func (imageBlock) Name() string { return "PILBase.create" }
+
+// Create decodes the image file; errors are *DecodeError values naming it.
+func (imageBlock) Create(item fastgo.Path) (fastgo.Value, error) {
+	m, err := LoadImage(string(item))
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Collate stacks the images into one NHWC uint8 tensor. Images of
+// different sizes give a *fastgo.CollateError listing every shape (add
+// Resize to the item transforms to fix it).
+func (imageBlock) Collate(values []fastgo.Value) (fastgo.ByteTensor, error) {
+	if len(values) == 0 {
+		return fastgo.ByteTensor{}, fmt.Errorf("vision: cannot collate an empty batch of images")
+	}
+	images := make([]Image, len(values))
+	same := true
+	for i, v := range values {
+		switch x := v.(type) {
+		case Image:
+			images[i] = x
+		case *Image:
+			images[i] = *x
+		default:
+			return fastgo.ByteTensor{}, fmt.Errorf("vision: ImageBlock collates vision.Image values, item %d is %T", i, v)
+		}
+		same = same && images[i].W == images[0].W && images[i].H == images[0].H
+	}
+	if !same {
+		shapes := make([][]int, len(images))
+		for i, m := range images {
+			shapes[i] = m.TensorShape()
+		}
+		return fastgo.ByteTensor{}, &fastgo.CollateError{Shapes: shapes}
+	}
+	w, h := images[0].W, images[0].H
+	size := w * h * 3
+	data := make([]uint8, len(images)*size)
+	for i, m := range images {
+		if len(m.Pix) != size {
+			return fastgo.ByteTensor{}, fmt.Errorf("vision: image %d of the batch (%dx%d) has %d bytes, want %d", i, w, h, len(m.Pix), size)
+		}
+		copy(data[i*size:], m.Pix)
+	}
+	return fastgo.ByteTensor{Shape: []int{len(images), h, w, 3}, Data: data}, nil
+}

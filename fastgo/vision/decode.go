@@ -1,0 +1,153 @@
+package vision
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// MaxPixels bounds the size an image header may claim (width × height)
+// before any pixel memory is allocated, so that a corrupt or hostile file
+// cannot exhaust memory. It is Pillow's limit (MAX_IMAGE_PIXELS × 2, where
+// Pillow raises DecompressionBombError).
+const MaxPixels = 178_956_970
+
+// DecodeError says which file could not be decoded and why. Every error of
+// [Decode] and [LoadImage] is one (check with errors.As).
+type DecodeError struct {
+	// File is the file name (or the name given to Decode).
+	File string
+	// Format is the format found from the content ("JPEG", "PNG", ...),
+	// empty when the content matched none.
+	Format string
+	// Problem says what is wrong, in words.
+	Problem string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	what := e.Problem
+	if e.Err != nil {
+		what += ": " + e.Err.Error()
+	}
+	return fmt.Sprintf("vision: cannot read image %s: %s; replace or remove the file", e.File, what)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// format is one image format recognised by its leading bytes.
+type format struct {
+	name   string
+	match  func(head []byte) bool
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+// formats are tried in order against the file's first bytes; the file's
+// extension is never consulted (the pets dataset has GIFs and PNGs named
+// .jpg).
+var formats = []format{
+	{"JPEG", prefix("\xff\xd8"), jpeg.DecodeConfig, jpeg.Decode},
+	{"PNG", prefix("\x89PNG\r\n\x1a\n"), png.DecodeConfig, png.Decode},
+	{"GIF", func(h []byte) bool { return hasPrefix(h, "GIF87a") || hasPrefix(h, "GIF89a") }, gif.DecodeConfig, gif.Decode},
+	{"WebP", func(h []byte) bool { return hasPrefix(h, "RIFF") && len(h) >= 12 && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
+	{"BMP", prefix("BM"), bmp.DecodeConfig, bmp.Decode},
+	{"TIFF", func(h []byte) bool { return hasPrefix(h, "II*\x00") || hasPrefix(h, "MM\x00*") }, tiff.DecodeConfig, tiff.Decode},
+}
+
+func prefix(p string) func([]byte) bool { return func(h []byte) bool { return hasPrefix(h, p) } }
+
+func hasPrefix(h []byte, p string) bool { return len(h) >= len(p) && string(h[:len(p)]) == p }
+
+// LoadImage reads and decodes the image file at path (fastai's
+// PILImage.create). See [Decode] for formats and colour rules.
+func LoadImage(path string) (Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Image{}, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
+	}
+	return Decode(data, path)
+}
+
+// MustLoadImage is LoadImage for notebook cells: it panics with LoadImage's
+// error.
+func MustLoadImage(path string) Image {
+	m, err := LoadImage(path)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Decode decodes an encoded image, recognising its format by content, not
+// by name: JPEG, PNG, GIF (first frame), WebP, BMP and TIFF. Whatever the
+// colour model, the result is RGB (see [FromStd]: alpha is dropped, not
+// composited). name is only used in error messages. Bad input — empty,
+// truncated, unknown format, absurd dimensions — gives a *DecodeError,
+// never a panic.
+func Decode(data []byte, name string) (Image, error) {
+	return decode(data, name, MaxPixels)
+}
+
+func decode(data []byte, name string, maxPixels int) (Image, error) {
+	if len(data) == 0 {
+		return Image{}, &DecodeError{File: name, Problem: "the file is empty (0 bytes)"}
+	}
+	var f *format
+	for i := range formats {
+		if formats[i].match(data) {
+			f = &formats[i]
+			break
+		}
+	}
+	if f == nil {
+		head := data[:min(len(data), 8)]
+		return Image{}, &DecodeError{File: name, Problem: fmt.Sprintf(
+			"not a JPEG, PNG, GIF, WebP, BMP or TIFF image (first bytes % x %q)", head, head)}
+	}
+	fail := func(problem string, err error) (Image, error) {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			problem = "truncated " + f.name + " data"
+		}
+		return Image{}, &DecodeError{File: name, Format: f.name, Problem: problem, Err: err}
+	}
+	cfg, err := guard(func() (image.Config, error) { return f.config(bytes.NewReader(data)) })
+	if err != nil {
+		return fail("corrupt "+f.name+" header", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
+		return fail(fmt.Sprintf("%s header claims an unusable size %dx%d (limit %d pixels)",
+			f.name, cfg.Width, cfg.Height, maxPixels), nil)
+	}
+	img, err := guard(func() (image.Image, error) { return f.decode(bytes.NewReader(data)) })
+	if err != nil {
+		return fail("corrupt "+f.name+" data", err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return fail(fmt.Sprintf("%s image has no pixels (%dx%d)", f.name, b.Dx(), b.Dy()), nil)
+	}
+	return FromStd(img), nil
+}
+
+// guard runs a decoder and turns a panic inside it into an error: the
+// decoders come from other packages and bad input must never crash a
+// training run.
+func guard[T any](run func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panicked: %v", r)
+		}
+	}()
+	return run()
+}
