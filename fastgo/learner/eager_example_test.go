@@ -1,0 +1,102 @@
+package learner_test
+
+import (
+	"fmt"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+)
+
+// bookActs are the activations the chapter prints after
+// `acts = torch.randn((6,2))*2` (rounded to 4 decimals by the print).
+// Randn cannot reproduce them: it is not PyTorch's generator.
+var bookActs = [][]float64{
+	{0.6734, 0.2576},
+	{0.4689, 0.4607},
+	{-2.2457, -0.3727},
+	{4.4164, -1.2760},
+	{0.9233, 0.5347},
+	{1.0698, 1.6187},
+}
+
+// The chapter's cross-entropy walk-through, cell by cell. The book computed
+// on the unrounded activations, so three values differ from its print in the
+// last decimal: row 1's softmax 0.5020/0.4980 (book 0.5021/0.4979; the
+// difference of the rounded activations, 0.0082, puts the sigmoid at
+// 0.50205, on the rounding boundary), item 2's loss 2.0159 (book 2.0160)
+// and the mean 1.8044 (book 1.8045).
+func Example_crossEntropyChapter() {
+	acts := learner.Tensor(bookActs) // acts = torch.randn((6,2))*2
+	fmt.Println(acts)
+	fmt.Println(acts.Sigmoid())                         // acts.sigmoid()
+	fmt.Println(acts.Col(0).Sub(acts.Col(1)).Sigmoid()) // (acts[:,0]-acts[:,1]).sigmoid()
+	smActs := acts.Softmax(1)                           // sm_acts = torch.softmax(acts, dim=1)
+	fmt.Println(smActs)
+	targ := learner.Tensor([]int{0, 1, 0, 1, 1, 0}) // targ = tensor([0,1,0,1,1,0])
+	fmt.Println(targ)
+	idx := learner.Range(6)                    // idx = range(6)
+	fmt.Println(smActs.Index(idx, targ))       // sm_acts[idx, targ]
+	fmt.Println(smActs.Index(idx, targ).Neg()) // -sm_acts[idx, targ]
+	fmt.Println(learner.NLLLoss(smActs, targ, "none"))
+	fmt.Println(learner.CrossEntropy(acts, targ, "mean")) // nn.CrossEntropyLoss()(acts, targ)
+	fmt.Println(learner.CrossEntropy(acts, targ, "none")) // nn.CrossEntropyLoss(reduction='none')(acts, targ)
+	// Output:
+	// tensor([[ 0.6734,  0.2576],
+	//         [ 0.4689,  0.4607],
+	//         [-2.2457, -0.3727],
+	//         [ 4.4164, -1.2760],
+	//         [ 0.9233,  0.5347],
+	//         [ 1.0698,  1.6187]])
+	// tensor([[0.6623, 0.5640],
+	//         [0.6151, 0.6132],
+	//         [0.0957, 0.4079],
+	//         [0.9881, 0.2182],
+	//         [0.7157, 0.6306],
+	//         [0.7446, 0.8346]])
+	// tensor([0.6025, 0.5020, 0.1332, 0.9966, 0.5959, 0.3661])
+	// tensor([[0.6025, 0.3975],
+	//         [0.5020, 0.4980],
+	//         [0.1332, 0.8668],
+	//         [0.9966, 0.0034],
+	//         [0.5959, 0.4041],
+	//         [0.3661, 0.6339]])
+	// tensor([0, 1, 0, 1, 1, 0])
+	// tensor([0.6025, 0.4980, 0.1332, 0.0034, 0.4041, 0.3661])
+	// tensor([-0.6025, -0.4980, -0.1332, -0.0034, -0.4041, -0.3661])
+	// tensor([-0.6025, -0.4980, -0.1332, -0.0034, -0.4041, -0.3661])
+	// tensor(1.8044)
+	// tensor([0.5067, 0.6973, 2.0159, 5.6958, 0.9062, 1.0048])
+}
+
+// Log-softmax mixes magnitudes from 0.0034 to 5.7, over PyTorch's 1000×
+// ratio, so it prints in scientific notation as PyTorch would.
+func ExampleEagerTensor_LogSoftmax() {
+	acts := learner.Tensor(bookActs)
+	fmt.Println(acts.LogSoftmax(1).Row(3))
+	fmt.Println(acts.Softmax(1).Log().Row(0)) // torch.log(sm_acts)[0]
+	// Output:
+	// tensor([-3.3658e-03, -5.6958e+00])
+	// tensor([-0.5067, -0.9225])
+}
+
+// Randn is seeded; multiply it by 2 as the chapter does. Its values are not
+// torch.randn's.
+func ExampleRandn() {
+	acts := learner.Randn(42, 6, 2).MulScalar(2)
+	fmt.Println(acts.Shape())
+	again := learner.Randn(42, 6, 2).MulScalar(2)
+	fmt.Println(acts.String() == again.String())
+	// Output:
+	// [6 2]
+	// true
+}
+
+// Errors travel along a chain and show where the tensor is printed.
+func ExampleEagerTensor_Err() {
+	acts := learner.Tensor(bookActs)
+	bad := acts.Col(2).Sigmoid()
+	fmt.Println(bad.Err())
+	fmt.Println(bad)
+	// Output:
+	// Col(2): index out of range for 2 columns
+	// tensor(error: Col(2): index out of range for 2 columns)
+}
