@@ -1,0 +1,58 @@
+# fastgo — every build sets GOEXPERIMENT=simd (the pure-Go backend's SIMD
+# matmul kernels are 3-4x faster with it).
+export GOEXPERIMENT := simd
+GO          ?= go
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PKGS        := ./...
+
+.PHONY: all install test lint unit notebooks demo bench bench-data bench-aug bench-train gpu-check docker-lint fuzz clean
+
+all: test
+
+## install: the fastgo Jupyter kernel (GoNB + tools + Debian's Jupyter), ready to import fastgo.
+install:
+	$(GO) run ./kernel install
+
+## test: what CI runs (.ci/run): lint, unit tests, and the notebooks run headless.
+test: lint unit notebooks
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+
+unit:
+	$(GO) test -count=1 -timeout 40m $(PKGS)
+
+## notebooks: execute every notebook with the fastgo kernel and check it in headless Chromium.
+notebooks:
+	bash scripts/run-notebooks.sh
+
+## demo: the chapter as a plain Go program on the bundled sample (pure-Go backend when nothing else).
+demo:
+	$(GO) run ./cmd/petbreeds
+
+## fuzz: a short run of every fuzz target.
+fuzz:
+	bash scripts/fuzz.sh
+
+bench: bench-data bench-aug bench-train
+
+bench-data:
+	bash bench/data/run.sh
+
+bench-aug:
+	$(GO) test -run '^$$' -bench BenchmarkAug -benchtime 3x ./fastgo/vision
+
+bench-train:
+	bash bench/train/run.sh
+
+gpu-check:
+	bash scripts/gpu-check.sh
+
+docker-lint:
+	$(GO) test -count=1 -run TestDockerfile ./kernel/...
+
+clean:
+	rm -rf build fastgo_output
