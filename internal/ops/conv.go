@@ -1,0 +1,133 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// Lowering selects how a convolution or a pooling is expressed in the graph.
+type Lowering int
+
+const (
+	// Auto picks per backend: [Slices] on the pure-Go backend, [Native] elsewhere.
+	Auto Lowering = iota
+	// Native uses GoMLX's ConvGeneral / ReduceWindow (fast on XLA).
+	Native
+	// Slices uses im2col for convolutions and strided slices for pooling
+	// (fast on the pure-Go backend, whose native versions are scalar loops).
+	Slices
+)
+
+// GoBackendName is how the pure-Go backend identifies itself (its String();
+// its Name() is the longer "Go Backend").
+const GoBackendName = "go"
+
+// resolve turns Auto into the lowering suited to x's backend.
+func (l Lowering) resolve(x *graph.Node) Lowering {
+	if l != Auto {
+		return l
+	}
+	if x.Graph().Backend().String() == GoBackendName {
+		return Slices
+	}
+	return Native
+}
+
+// Conv2D is a 2-D convolution of x (NHWC [B,H,W,Cin]) with kernel w (OHWI
+// [Cout,kh,kw,Cin]), the same stride on both spatial axes and `padding` zeros
+// on every side. It returns [B,Ho,Wo,Cout] with Ho = (H+2·padding-kh)/stride+1.
+// The lowering is chosen from x's backend (see the package documentation).
+func Conv2D(x, w *graph.Node, stride, padding int) *graph.Node {
+	return Conv2DWith(Auto, x, w, stride, padding)
+}
+
+// Conv2DWith is [Conv2D] with an explicit lowering (tests and benchmarks).
+func Conv2DWith(l Lowering, x, w *graph.Node, stride, padding int) *graph.Node {
+	checkConvShapes(x, w, stride, padding)
+	if l.resolve(x) == Native {
+		return convNative(x, w, stride, padding)
+	}
+	return convIm2Col(x, w, stride, padding)
+}
+
+func checkConvShapes(x, w *graph.Node, stride, padding int) {
+	if x.Rank() != 4 || w.Rank() != 4 {
+		panic(fmt.Sprintf("ops.Conv2D: want x NHWC rank 4 and w OHWI rank 4, got x %s and w %s", x.Shape(), w.Shape()))
+	}
+	if x.Shape().Dim(3) != w.Shape().Dim(3) {
+		panic(fmt.Sprintf("ops.Conv2D: input channels differ: x %s has %d, w %s (OHWI) has %d",
+			x.Shape(), x.Shape().Dim(3), w.Shape(), w.Shape().Dim(3)))
+	}
+	if stride < 1 || padding < 0 {
+		panic(fmt.Sprintf("ops.Conv2D: stride must be ≥ 1 and padding ≥ 0, got stride %d, padding %d", stride, padding))
+	}
+	kh, kw := w.Shape().Dim(1), w.Shape().Dim(2)
+	if x.Shape().Dim(1)+2*padding < kh || x.Shape().Dim(2)+2*padding < kw {
+		panic(fmt.Sprintf("ops.Conv2D: input %s with padding %d is smaller than the %dx%d kernel", x.Shape(), padding, kh, kw))
+	}
+}
+
+// nhwcOHWI is the ConvGeneral axes configuration for NHWC inputs and OHWI kernels.
+var nhwcOHWI = graph.ConvolveAxesConfig{
+	InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+	KernelOutputChannels: 0, KernelInputChannels: 3, KernelSpatial: []int{1, 2},
+	OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
+}
+
+func convNative(x, w *graph.Node, stride, padding int) *graph.Node {
+	return graph.ConvGeneral(x, w, nhwcOHWI, []int{stride, stride},
+		[][2]int{{padding, padding}, {padding, padding}}, nil, nil, 1, 1)
+}
+
+// convIm2Col builds the patch matrix [B,Ho,Wo,kh·kw·Cin] (window offset major,
+// channel minor: the order of an OHWI kernel flattened) and multiplies it by
+// the kernel seen as [Cout, kh·kw·Cin].
+func convIm2Col(x, w *graph.Node, stride, padding int) *graph.Node {
+	cout, kh, kw, cin := w.Shape().Dim(0), w.Shape().Dim(1), w.Shape().Dim(2), w.Shape().Dim(3)
+	xp := padSpatial(x, padding, 0)
+	ho := (xp.Shape().Dim(1)-kh)/stride + 1
+	wo := (xp.Shape().Dim(2)-kw)/stride + 1
+	parts := make([]*graph.Node, 0, kh*kw)
+	for i := range kh {
+		for j := range kw {
+			parts = append(parts, window(xp, i, j, ho, wo, stride))
+		}
+	}
+	patches := parts[0]
+	if len(parts) > 1 {
+		patches = graph.Concatenate(parts, 3)
+	}
+	b := x.Shape().Dim(0)
+	out := Linear(graph.Reshape(patches, b*ho*wo, kh*kw*cin), graph.Reshape(w, cout, kh*kw*cin))
+	return graph.Reshape(out, b, ho, wo, cout)
+}
+
+// window returns xp[:, i : i+(ho-1)·stride+1 : stride, j : …, :], the inputs
+// seen by kernel offset (i, j) for every output position.
+func window(xp *graph.Node, i, j, ho, wo, stride int) *graph.Node {
+	if i == 0 && j == 0 && stride == 1 && xp.Shape().Dim(1) == ho && xp.Shape().Dim(2) == wo {
+		return xp
+	}
+	return graph.Slice(xp, graph.AxisRange(),
+		graph.AxisRange(i, i+(ho-1)*stride+1).Stride(stride),
+		graph.AxisRange(j, j+(wo-1)*stride+1).Stride(stride),
+		graph.AxisRange())
+}
+
+// padSpatial pads axes 1 and 2 of an NHWC tensor with `padding` copies of
+// value on each side. It concatenates constants rather than using Pad, which
+// has no gradient in GoMLX.
+func padSpatial(x *graph.Node, padding int, value float64) *graph.Node {
+	if padding == 0 {
+		return x
+	}
+	g := x.Graph()
+	for _, axis := range []int{1, 2} {
+		dims := x.Shape().Clone().Dimensions
+		dims[axis] = padding
+		border := graph.BroadcastToDims(graph.Scalar(g, x.DType(), value), dims...)
+		x = graph.Concatenate([]*graph.Node{border, x, border}, axis)
+	}
+	return x
+}

@@ -1,0 +1,29 @@
+package ops
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// KaimingNormal returns an initializer drawing from N(0, 2/fan) with the
+// store's random generator (so a seeded store gives the same weights), for
+// OHWI kernels and [out,in] linear weights: fan is in·kh·kw (torch's
+// kaiming_normal_ mode "fan_in", used by fastai's heads) or, with fanOut,
+// out·kh·kw (mode "fan_out", used by torchvision's ResNet).
+func KaimingNormal(scope *model.Scope, fanOut bool) model.VariableInitializer {
+	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+		receptive := 1
+		for _, d := range shape.Dimensions[1 : shape.Rank()-1] {
+			receptive *= d
+		}
+		fan := shape.Dimensions[shape.Rank()-1] * receptive
+		if fanOut {
+			fan = shape.Dimensions[0] * receptive
+		}
+		std := math.Sqrt(2 / float64(max(fan, 1)))
+		return graph.MulScalar(scope.RandomNormal(g, shape), std)
+	}
+}
