@@ -1,0 +1,235 @@
+package display
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"strings"
+
+	xdraw "golang.org/x/image/draw"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+)
+
+// TitledImage is one cell of an image grid: the image and the title shown
+// above it ("" for none; "\n" starts a new line).
+type TitledImage struct {
+	Image image.Image
+	Title string
+}
+
+// Grid layout, in pixels.
+const (
+	gridPad      = 8   // margin and gap between cells
+	minCell      = 128 // small images (e.g. 28×28 digits) are enlarged to this
+	maxCell      = 256 // large photos are reduced to this
+	titleSize    = 14  // cell title font size
+	suptitleSize = 18  // grid title font size
+	maxTitleRows = 4   // longer titles are cut with "…"
+)
+
+// ShowImages shows images in a grid of ncols columns (ncols <= 0: about
+// square), each scaled to a common cell size (its longer side between 128 and
+// 256 px, aspect kept) with its title above. In a notebook the grid is shown
+// inline as a PNG and "" is returned; in a terminal it is written to
+// OutputDir()/name.png, whose path is printed and returned.
+func ShowImages(images []TitledImage, ncols int, name string) (string, error) {
+	grid, err := RenderGrid(images, ncols, "")
+	if err != nil {
+		return "", fmt.Errorf("display.ShowImages %q: %w", name, err)
+	}
+	return ShowImage(grid, name)
+}
+
+// ShowImage shows one image as it is: inline PNG in a notebook (returns ""),
+// or OutputDir()/name.png in a terminal (path printed and returned).
+func ShowImage(img image.Image, name string) (string, error) {
+	if img == nil {
+		return "", fmt.Errorf("display.ShowImage %q: image is nil", name)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", fmt.Errorf("display.ShowImage %q: encode PNG: %w", name, err)
+	}
+	return showPNG(buf.Bytes(), name)
+}
+
+// showPNG displays encoded PNG data inline or writes it to OutputDir().
+func showPNG(data []byte, name string) (string, error) {
+	if InNotebook() {
+		displayPNG(data, name)
+		return "", nil
+	}
+	path, err := writeFile(name, ".png", data)
+	if err != nil {
+		return "", err
+	}
+	term.println(path)
+	return path, nil
+}
+
+// RenderGrid draws images in a grid as ShowImages does, with an optional
+// overall title on top (e.g. plot_top_losses' "Prediction/Actual/Loss/
+// Probability"), and returns the picture for further use or ShowImage.
+func RenderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, error) {
+	n := len(images)
+	if n == 0 {
+		return nil, fmt.Errorf("no images to show")
+	}
+	for i, im := range images {
+		if im.Image == nil || im.Image.Bounds().Empty() {
+			return nil, fmt.Errorf("image %d (title %q) is nil or empty", i, im.Title)
+		}
+	}
+	if ncols <= 0 {
+		ncols = int(math.Ceil(math.Sqrt(float64(n))))
+	}
+	ncols = min(ncols, n)
+	nrows := (n + ncols - 1) / ncols
+
+	cell := 0
+	for _, im := range images {
+		b := im.Image.Bounds()
+		cell = max(cell, b.Dx(), b.Dy())
+	}
+	cell = min(max(cell, minCell), maxCell)
+
+	face, err := newFace(titleSize)
+	if err != nil {
+		return nil, err
+	}
+	defer face.Close()
+	lineH := face.Metrics().Height.Ceil()
+	titles := make([][]string, n)
+	titleRows := 0
+	for i, im := range images {
+		titles[i] = wrapText(face, im.Title, cell, maxTitleRows)
+		titleRows = max(titleRows, len(titles[i]))
+	}
+	titleH := 0
+	if titleRows > 0 {
+		titleH = titleRows*lineH + gridPad/2
+	}
+
+	var supFace font.Face
+	var supLines []string
+	supH := 0
+	width := ncols*cell + (ncols+1)*gridPad
+	if title != "" {
+		f, err := newFace(suptitleSize)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		supFace = f
+		supLines = wrapText(f, title, width-2*gridPad, maxTitleRows)
+		supH = len(supLines)*f.Metrics().Height.Ceil() + gridPad
+	}
+	height := supH + nrows*(titleH+cell) + (nrows+1)*gridPad
+	dst := image.NewRGBA(image.Rect(0, 0, width, height))
+	xdraw.Draw(dst, dst.Bounds(), image.White, image.Point{}, xdraw.Src)
+
+	if supFace != nil {
+		drawLines(dst, supFace, supLines, 0, gridPad, width)
+	}
+	for i, im := range images {
+		r, c := i/ncols, i%ncols
+		x0 := gridPad + c*(cell+gridPad)
+		y0 := supH + gridPad + r*(titleH+cell+gridPad)
+		// Titles sit just above their image, aligned at the bottom of the
+		// title band.
+		drawLines(dst, face, titles[i], x0, y0+titleH-gridPad/2-len(titles[i])*lineH, cell)
+		placeImage(dst, im.Image, image.Rect(x0, y0+titleH, x0+cell, y0+titleH+cell))
+	}
+	return dst, nil
+}
+
+// placeImage scales src to fit box (aspect kept), centred. Enlargements of
+// 2× or more use nearest-neighbour so small images (digits) stay crisp, as
+// matplotlib's imshow shows them.
+func placeImage(dst *image.RGBA, src image.Image, box image.Rectangle) {
+	sb := src.Bounds()
+	scale := min(float64(box.Dx())/float64(sb.Dx()), float64(box.Dy())/float64(sb.Dy()))
+	w := max(int(math.Round(float64(sb.Dx())*scale)), 1)
+	h := max(int(math.Round(float64(sb.Dy())*scale)), 1)
+	x := box.Min.X + (box.Dx()-w)/2
+	y := box.Min.Y + (box.Dy()-h)/2
+	var s xdraw.Scaler = xdraw.CatmullRom
+	if scale >= 2 {
+		s = xdraw.NearestNeighbor
+	}
+	s.Scale(dst, image.Rect(x, y, x+w, y+h), src, sb, xdraw.Over, nil)
+}
+
+// newFace returns a Go Regular face of size pixels.
+func newFace(size float64) (font.Face, error) {
+	f, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		return nil, fmt.Errorf("display: parse built-in font: %w", err)
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, fmt.Errorf("display: built-in font face: %w", err)
+	}
+	return face, nil
+}
+
+// drawLines draws lines of text centred in [x0, x0+width), the first line's
+// top at y0.
+func drawLines(dst *image.RGBA, face font.Face, lines []string, x0, y0, width int) {
+	m := face.Metrics()
+	lineH := m.Height.Ceil()
+	d := &font.Drawer{Dst: dst, Src: image.NewUniform(color.Black), Face: face}
+	for i, line := range lines {
+		w := d.MeasureString(line).Ceil()
+		d.Dot = fixed.P(x0+(width-w)/2, y0+i*lineH+m.Ascent.Ceil())
+		d.DrawString(line)
+	}
+}
+
+// wrapText splits s into lines no wider than width pixels: at "\n", then
+// between words, then inside words too long for a line; more than maxRows
+// lines are cut, the last ending in "…".
+func wrapText(face font.Face, s string, width, maxRows int) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	fits := func(t string) bool { return font.MeasureString(face, t).Ceil() <= width }
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		cur := ""
+		for _, word := range strings.Fields(para) {
+			if cur != "" && fits(cur+" "+word) {
+				cur += " " + word
+				continue
+			}
+			if cur != "" {
+				lines = append(lines, cur)
+			}
+			cur = ""
+			for _, r := range word {
+				if cur != "" && !fits(cur+string(r)) {
+					lines = append(lines, cur)
+					cur = ""
+				}
+				cur += string(r)
+			}
+		}
+		lines = append(lines, cur)
+	}
+	if len(lines) > maxRows {
+		lines = lines[:maxRows]
+		last := []rune(lines[maxRows-1])
+		for len(last) > 0 && !fits(string(last)+"…") {
+			last = last[:len(last)-1]
+		}
+		lines[maxRows-1] = string(last) + "…"
+	}
+	return lines
+}

@@ -1,0 +1,191 @@
+package display
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
+)
+
+// EnvDisplay names the environment variable that overrides where output goes:
+// "notebook" forces the rich (GoNB) rendering, "terminal" forces text and
+// files. Any other value, or none, means automatic detection.
+const EnvDisplay = "FASTGO_DISPLAY"
+
+// EnvOutputDir names the environment variable holding the folder where
+// terminal-mode images and plots are written (see [OutputDir]).
+const EnvOutputDir = "FASTGO_OUTPUT_DIR"
+
+// DefaultOutputDir is the folder, relative to the working directory, where
+// terminal-mode images are written when $FASTGO_OUTPUT_DIR is not set.
+const DefaultOutputDir = "fastgo_output"
+
+// InNotebook reports whether output is rendered for a GoNB notebook.
+// $FASTGO_DISPLAY=notebook|terminal decides if set; otherwise it is true when
+// the program was started by the GoNB kernel (gonbui.IsNotebook).
+func InNotebook() bool {
+	switch strings.ToLower(strings.TrimSpace(os.Getenv(EnvDisplay))) {
+	case "notebook":
+		return true
+	case "terminal":
+		return false
+	}
+	return gonbui.IsNotebook
+}
+
+// OutputDir returns the folder where terminal-mode images and plots are
+// written: $FASTGO_OUTPUT_DIR, or "fastgo_output" in the working directory.
+// The folder is created by the functions that write into it, not by OutputDir.
+func OutputDir() string {
+	if d := os.Getenv(EnvOutputDir); d != "" {
+		return d
+	}
+	return DefaultOutputDir
+}
+
+// frontend is what the notebook rendering needs from GoNB. The real one
+// forwards to gonbui; tests replace it with a recorder.
+type frontend interface {
+	// send publishes a MIME bundle; a non-empty displayID creates the output
+	// block with that id the first time and replaces its content afterwards.
+	send(data map[protocol.MIMEType]any, displayID string)
+	// uniqueID returns a new id for send's displayID.
+	uniqueID() string
+}
+
+type gonbFrontend struct{}
+
+func (gonbFrontend) send(data map[protocol.MIMEType]any, displayID string) {
+	gonbui.SendData(&protocol.DisplayData{Data: data, DisplayID: displayID})
+}
+
+func (gonbFrontend) uniqueID() string { return gonbui.UniqueId() }
+
+// front is the notebook frontend in use (replaced in tests).
+var front frontend = gonbFrontend{}
+
+// displayHTML shows html as a new output of the current cell, with text as
+// the plain-text alternative (used by nbconvert --to text and friends).
+func displayHTML(html, text string) {
+	data := map[protocol.MIMEType]any{protocol.MIMETextHTML: html}
+	if text != "" {
+		data[protocol.MIMETextPlain] = text
+	}
+	front.send(data, "")
+}
+
+// updateHTML replaces the content of the output block id (creating it the
+// first time).
+func updateHTML(id, html string) {
+	front.send(map[protocol.MIMEType]any{protocol.MIMETextHTML: html}, id)
+}
+
+// displayPNG shows an encoded PNG inline, with alt as plain-text alternative.
+func displayPNG(png []byte, alt string) {
+	data := map[protocol.MIMEType]any{protocol.MIMEImagePNG: png}
+	if alt != "" {
+		data[protocol.MIMETextPlain] = alt
+	}
+	front.send(data, "")
+}
+
+// terminal serialises text output and keeps track of a progress bar's
+// unfinished `\r` line, so that other output first clears it.
+type terminal struct {
+	mu      sync.Mutex
+	w       io.Writer
+	openLen int // runes of the `\r` line currently shown; 0 if none
+}
+
+var term = &terminal{w: os.Stdout}
+
+// SetOutput sets where terminal-mode text goes (default os.Stdout); tests
+// use it to capture output.
+func SetOutput(w io.Writer) {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	term.w = w
+	term.openLen = 0
+}
+
+// clearLocked blanks an unfinished `\r` line.
+func (t *terminal) clearLocked() {
+	if t.openLen > 0 {
+		fmt.Fprintf(t.w, "\r%s\r", strings.Repeat(" ", t.openLen))
+		t.openLen = 0
+	}
+}
+
+// println writes s and a newline, clearing an unfinished bar line first.
+func (t *terminal) println(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clearLocked()
+	fmt.Fprintln(t.w, s)
+}
+
+// bar redraws the `\r` line with s.
+func (t *terminal) bar(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := runeLen(s)
+	pad := ""
+	if t.openLen > n {
+		pad = strings.Repeat(" ", t.openLen-n)
+	}
+	fmt.Fprintf(t.w, "\r%s%s", s, pad)
+	t.openLen = max(n, t.openLen)
+}
+
+// endBar finishes the `\r` line: keeps it (newline) or blanks it.
+func (t *terminal) endBar(keep bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.openLen == 0 {
+		return
+	}
+	if keep {
+		fmt.Fprintln(t.w)
+		t.openLen = 0
+		return
+	}
+	t.clearLocked()
+}
+
+// writeFile stores data as OutputDir()/name.ext (creating the folder) and
+// returns the path.
+func writeFile(name, ext string, data []byte) (string, error) {
+	dir := OutputDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("display: create output folder %s (set $%s to a writable folder): %w", dir, EnvOutputDir, err)
+	}
+	path := filepath.Join(dir, fileName(name)+ext)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return "", fmt.Errorf("display: write %s (set $%s to a writable folder): %w", path, EnvOutputDir, err)
+	}
+	return path, nil
+}
+
+// fileName makes name safe as a single file name ("image" if empty).
+func fileName(name string) string {
+	name = strings.TrimSuffix(strings.TrimSpace(name), ".png")
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == '/' || r == '\\' || r == 0 || r == ':':
+			b.WriteRune('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	s := b.String()
+	if s == "" || s == "." || s == ".." {
+		return "image"
+	}
+	return s
+}
