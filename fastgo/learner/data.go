@@ -1,0 +1,54 @@
+package learner
+
+import (
+	"iter"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+)
+
+// Batch is one batch as the learner consumes it: uint8 images NHWC
+// [B,H,W,3] on the CPU and one class index per image.
+type Batch struct {
+	X fastgo.ByteTensor
+	Y []int
+}
+
+// BatchSource is a data loader as the learner sees it (fastgo's
+// DataLoader satisfies it through [FromDataLoaders]; tests use synthetic
+// ones).
+type BatchSource interface {
+	// Len is the number of batches one epoch yields.
+	Len() int
+	// Epoch iterates over the batches of the given epoch (0-based); a
+	// shuffled source derives its order from its seed and the epoch.
+	Epoch(epoch int) iter.Seq2[Batch, error]
+}
+
+// Data is what a Learner trains on: fastai's DataLoaders.
+type Data struct {
+	Train, Valid BatchSource
+	// Vocab names the classes; len(Vocab) is the number of model outputs.
+	Vocab []string
+	// BatchTfms run inside the graph, in order, after the uint8→float32/255
+	// conversion; those that are not a [DeviceTransform] are skipped with
+	// a warning at construction.
+	BatchTfms []fastgo.BatchTransform
+}
+
+// SliceSource is a BatchSource over fixed batches (the same every epoch),
+// e.g. fastai's dl=[(x,y)] for GetPreds.
+type SliceSource []Batch
+
+// Len implements BatchSource.
+func (s SliceSource) Len() int { return len(s) }
+
+// Epoch implements BatchSource.
+func (s SliceSource) Epoch(int) iter.Seq2[Batch, error] {
+	return func(yield func(Batch, error) bool) {
+		for _, b := range s {
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,502 @@
+package learner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Learner trains a Model on Data: fastai's Learner with its Adam optimizer,
+// one-cycle schedules, Recorder and progress display.
+//
+// Its methods are not safe for concurrent use.
+type Learner struct {
+	// Data is what the learner trains and validates on.
+	Data Data
+	// Model is the network and its parameter groups.
+	Model Model
+	// Loss is the loss function (default CrossEntropyLossFlat).
+	Loss Loss
+	// Metrics are computed on the validation set after each epoch.
+	Metrics []Metric
+	// Opt holds the optimizer's hyper-parameters (fastai's Adam defaults).
+	Opt AdamConfig
+	// LR is the default learning rate of fits given 0 (fastai's 1e-3).
+	LR float64
+	// Moms is the default one-cycle momentum schedule (0.95, 0.85, 0.95).
+	Moms [3]float64
+	// Recorder holds the history of the last fit.
+	Recorder *Recorder
+	// Quiet turns off the progress bars, tables and plots (tests, batch jobs).
+	Quiet bool
+
+	backend compute.Backend
+	store   *model.Store
+	tfms    []DeviceTransform
+	seed    uint64
+
+	initialFrozen int
+	// frozenIdx groups [0, frozenIdx) are frozen (force-train variables excepted).
+	frozenIdx int
+	// params classifies the model's variables, learnt from the first graph built.
+	params map[string]paramInfo
+	execs  map[execKey]*model.Exec
+	// iter counts training batches over the learner's life (seeds the
+	// device transforms' random parameters).
+	iter uint64
+	// trainedEpochs counts training epochs over the learner's life (the
+	// data loaders' shuffle epoch).
+	trainedEpochs int
+	// computeDType is float32, or bfloat16 after ToFP16.
+	computeDType dtypes.DType
+	persistKey   string
+	lastLRFind   *LRFindResult
+	out          io.Writer
+}
+
+// paramInfo is what the optimizer knows about one model variable.
+type paramInfo struct {
+	param      bool // a model parameter (trainable when declared by its layer)
+	group      int
+	noWD       bool
+	forceTrain bool
+}
+
+type execMode int
+
+const (
+	modeTrain execMode = iota
+	modeEval
+)
+
+type execKey struct {
+	mode      execMode
+	frozenIdx int
+	layout    string // which device transforms get a params input
+	dtype     dtypes.DType
+}
+
+// Option configures New.
+type Option func(*Learner) error
+
+// Metrics sets the validation metrics (fastai's metrics=).
+func Metrics(ms ...Metric) Option {
+	return func(l *Learner) error { l.Metrics = append([]Metric(nil), ms...); return nil }
+}
+
+// WithLoss replaces the default loss (cross-entropy).
+func WithLoss(loss Loss) Option {
+	return func(l *Learner) error {
+		if loss.PerItem == nil {
+			return fmt.Errorf("learner.WithLoss: loss %q has no PerItem function", loss.Name)
+		}
+		l.Loss = loss
+		return nil
+	}
+}
+
+// WithBackend sets the compute backend (default: [DefaultBackend]).
+func WithBackend(b compute.Backend) Option {
+	return func(l *Learner) error { l.backend = b; return nil }
+}
+
+// WD sets the default weight decay (fastai's wd=; Adam's 0.01 otherwise).
+func WD(wd float64) Option {
+	return func(l *Learner) error { l.Opt.WD = wd; return nil }
+}
+
+// Seed sets the seed of the weight initialisation and of the device
+// transforms' random draws (default 42).
+func Seed(seed uint64) Option {
+	return func(l *Learner) error { l.seed = seed; return nil }
+}
+
+// Output sets where the learner's one-line messages go (default stdout).
+func Output(w io.Writer) Option {
+	return func(l *Learner) error { l.out = w; return nil }
+}
+
+// DefaultBackend returns the backend a Learner uses when none is given.
+// fastgo's backend choice sets it; the fallback is compute.New (the
+// GOMLX_BACKEND variable, else the first registered backend).
+var DefaultBackend = func() (compute.Backend, error) { return compute.New() }
+
+// New creates a Learner. Nothing is built or initialised until the first
+// fit or prediction, so it is cheap to call in every notebook cell.
+func New(data Data, m Model, opts ...Option) (*Learner, error) {
+	if m.Build == nil {
+		return nil, errors.New("learner.New: Model.Build is nil: give a function that builds the logits")
+	}
+	l := &Learner{
+		Data:         data,
+		Model:        m,
+		Loss:         CrossEntropyLossFlat(),
+		Opt:          DefaultAdam(),
+		LR:           1e-3,
+		Moms:         [3]float64{0.95, 0.85, 0.95},
+		Recorder:     &Recorder{},
+		seed:         42,
+		params:       map[string]paramInfo{},
+		execs:        map[execKey]*model.Exec{},
+		computeDType: dtypes.Float32,
+		out:          os.Stdout,
+	}
+	for _, o := range opts {
+		if err := o(l); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range data.BatchTfms {
+		dt, ok := t.(DeviceTransform)
+		if !ok {
+			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no learner.DeviceTransform); skipped\n", t.Name())
+			continue
+		}
+		l.tfms = append(l.tfms, dt)
+	}
+	l.initialFrozen = l.frozenIdx
+	l.newStore()
+	if l.backend == nil {
+		b, err := DefaultBackend()
+		if err != nil {
+			return nil, fmt.Errorf("learner.New: no compute backend: %w (set GOMLX_BACKEND, e.g. \"go\")", err)
+		}
+		l.backend = b
+	}
+	if err := l.restorePersisted(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// MustNew is New that panics on error (notebook cells).
+func MustNew(data Data, m Model, opts ...Option) *Learner {
+	l, err := New(data, m, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// newStore starts from an empty store: weights are initialised (from the
+// seed) when the first graph runs; compiled graphs are dropped.
+func (l *Learner) newStore() {
+	l.store = model.NewStore()
+	l.store.SetParam("/"+model.ParamInitialSeed, int64(l.seed))
+	l.params = map[string]paramInfo{}
+	l.execs = map[execKey]*model.Exec{}
+}
+
+// Store is the GoMLX store holding the model's variables and the optimizer
+// state (under /_opt).
+func (l *Learner) Store() *model.Store { return l.store }
+
+// Backend is the compute backend the learner runs on.
+func (l *Learner) Backend() compute.Backend { return l.backend }
+
+// optScope is where the optimizer keeps its state, apart from the model.
+const optScope = "/_opt"
+
+// isModelVar reports whether a store variable belongs to the model (not
+// the optimizer state or GoMLX's random-number state).
+func isModelVar(path string) bool {
+	return !strings.HasPrefix(path, optScope+"/") && path != "/"+model.RNGStateVariableName
+}
+
+// Freeze trains only the last parameter group (and the batch-norm
+// parameters), fastai's freeze(). It resets the optimizer state.
+func (l *Learner) Freeze() { l.FreezeTo(-1) }
+
+// Unfreeze makes every group trainable, fastai's unfreeze(). It resets the
+// optimizer state.
+func (l *Learner) Unfreeze() { l.FreezeTo(0) }
+
+// FreezeTo freezes the groups before n (n < 0 counts from the end), as
+// fastai's freeze_to; frozen variables keep their values, except those
+// Model.ForceTrain names (batch norm). It resets the optimizer state.
+func (l *Learner) FreezeTo(n int) {
+	g := l.Model.numGroups()
+	if n < 0 {
+		n += g
+	}
+	l.frozenIdx = min(max(n, 0), g-1)
+	if n >= g {
+		fmt.Fprintf(l.out, "learner: FreezeTo(%d) with %d parameter groups freezes all but the last\n", n, g)
+	}
+	l.clearOptState()
+}
+
+// FrozenTo returns the number of frozen parameter groups.
+func (l *Learner) FrozenTo() int { return l.frozenIdx }
+
+// preprocess turns the uint8 batch into the model input: float32/255, then
+// the device transforms in order.
+func (l *Learner) preprocess(x *graph.Node, tfmParams []*graph.Node, split fastgo.Split) *graph.Node {
+	x = graph.DivScalar(graph.ConvertDType(x, dtypes.Float32), 255.0)
+	for i, t := range l.tfms {
+		x = t.Apply(x, tfmParams[i], split)
+	}
+	return x
+}
+
+// drawParams draws every device transform's parameters for one batch. The
+// layout string records which transforms got some (part of the graph key).
+func (l *Learner) drawParams(batchSize int, split fastgo.Split, rng *rand.Rand) ([]*tensors.Tensor, string) {
+	ps := make([]*tensors.Tensor, len(l.tfms))
+	layout := make([]byte, len(l.tfms))
+	for i, t := range l.tfms {
+		ps[i] = t.Params(batchSize, split, rng)
+		layout[i] = '0'
+		if ps[i] != nil {
+			layout[i] = '1'
+		}
+	}
+	return ps, string(layout)
+}
+
+// batchRand is the random source of one batch's transform parameters:
+// a pure function of the seed, the split and the batch counter.
+func (l *Learner) batchRand(split fastgo.Split, counter uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(l.seed^uint64(split+1)*0x9e3779b97f4a7c15, counter))
+}
+
+// classify records what the optimizer needs about every model variable
+// created by the graph being built, and sets the trainable flags from the
+// frozen state. Variables are classified once (their layers' own
+// trainable flag at first sight says whether they are parameters).
+func (l *Learner) classify(frozenIdx int) {
+	for v := range l.store.IterVariables() {
+		p := v.Path()
+		if !isModelVar(p) {
+			continue
+		}
+		info, ok := l.params[p]
+		if !ok {
+			info = paramInfo{
+				param:      v.Trainable,
+				group:      l.Model.group(p),
+				noWD:       l.Model.noWD(p, v.Shape()),
+				forceTrain: l.Model.forceTrain(p),
+			}
+			l.params[p] = info
+		}
+		v.Trainable = info.param && (info.group >= frozenIdx || info.forceTrain)
+	}
+}
+
+// toBatchTensors converts a CPU batch into fresh input tensors (a training
+// step takes ownership of them).
+func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
+	if len(b.X.Shape) != 4 {
+		return nil, nil, fmt.Errorf("batch images have shape %v: want [B,H,W,C] uint8", b.X.Shape)
+	}
+	n := 1
+	for _, d := range b.X.Shape {
+		n *= d
+	}
+	if n != len(b.X.Data) {
+		return nil, nil, fmt.Errorf("batch images have shape %v (%d values) but %d bytes", b.X.Shape, n, len(b.X.Data))
+	}
+	if len(b.Y) != b.X.Shape[0] {
+		return nil, nil, fmt.Errorf("batch has %d images but %d labels", b.X.Shape[0], len(b.Y))
+	}
+	x := tensors.FromFlatDataAndDimensions(append([]uint8(nil), b.X.Data...), b.X.Shape...)
+	y := make([]int32, len(b.Y))
+	for i, v := range b.Y {
+		y[i] = int32(v)
+	}
+	return x, tensors.FromFlatDataAndDimensions(y, len(y)), nil
+}
+
+// getExec returns the compiled-graph executor of a mode for the current
+// frozen state and transform layout.
+func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
+	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType}
+	if e, ok := l.execs[key]; ok {
+		return e, nil
+	}
+	var fn func(scope *model.Scope, inputs []*graph.Node) []*graph.Node
+	if mode == modeTrain {
+		fn = func(scope *model.Scope, inputs []*graph.Node) []*graph.Node {
+			return l.trainGraph(scope, inputs, key)
+		}
+	} else {
+		fn = func(scope *model.Scope, inputs []*graph.Node) []*graph.Node {
+			return l.evalGraph(scope, inputs, key)
+		}
+	}
+	e, err := model.NewExec(l.backend, l.store, fn)
+	if err != nil {
+		return nil, err
+	}
+	l.execs[key] = e
+	return e, nil
+}
+
+// splitTfmInputs maps the transform-parameter inputs to the transforms.
+func splitTfmInputs(inputs []*graph.Node, layout string) []*graph.Node {
+	out := make([]*graph.Node, len(layout))
+	j := 0
+	for i := range layout {
+		if layout[i] == '1' {
+			out[i] = inputs[j]
+			j++
+		}
+	}
+	return out
+}
+
+// forward builds preprocess → model → float32 logits.
+func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.Node, split fastgo.Split, train bool, dtype dtypes.DType) *graph.Node {
+	g := x.Graph()
+	l.store.SetTraining(g, train)
+	setComputeDType(g, dtype)
+	x = l.preprocess(x, tfmParams, split)
+	if dtype != dtypes.Float32 {
+		x = graph.ConvertDType(x, dtype)
+	}
+	return float32Of(l.Model.Build(scope, x, train))
+}
+
+// trainGraph: inputs are x, y, lrs [G], moms [G], wds [G], transform params.
+// It returns the mean loss; variables are updated in place.
+func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
+	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
+	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
+	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
+	l.classify(key.frozenIdx)
+	g := loss.Graph()
+	var vars []*model.Variable
+	var nodes []*graph.Node
+	for v := range l.store.IterVariables() {
+		if isModelVar(v.Path()) && v.Trainable && v.InUseByGraph(g) {
+			vars = append(vars, v)
+			nodes = append(nodes, v.NodeValue(g))
+		}
+	}
+	if len(vars) == 0 {
+		panic(fmt.Errorf("model %q has no trainable variables in use (all frozen?)", l.Model.Name))
+	}
+	grads := graph.Gradient(loss, nodes...)
+	for i, v := range vars {
+		info := l.params[v.Path()]
+		l.Opt.update(l.store, v, grads[i], hyperFor(lrs, info.group), hyperFor(moms, info.group),
+			hyperFor(wds, info.group), !info.noWD)
+	}
+	return []*graph.Node{loss}
+}
+
+// hyperFor selects one group's value of a per-group hyper-parameter input.
+func hyperFor(values *graph.Node, group int) *graph.Node {
+	return graph.Reshape(graph.Slice(values, graph.AxisElem(group)))
+}
+
+// evalGraph: inputs are x, y, transform params; it returns the
+// activations [B,C] and per-item losses [B].
+func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
+	x, y := inputs[0], inputs[1]
+	logits := l.forward(scope, x, splitTfmInputs(inputs[2:], key.layout), fastgo.Valid, false, key.dtype)
+	l.classify(key.frozenIdx)
+	act := logits
+	if l.Loss.Activation != nil {
+		act = l.Loss.Activation(logits)
+	}
+	return []*graph.Node{act, l.Loss.PerItem(logits, y)}
+}
+
+// trainStep runs one optimisation step and returns the batch loss.
+func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
+	x, y, err := toBatchTensors(b)
+	if err != nil {
+		return 0, err
+	}
+	params, layout := l.drawParams(len(b.Y), fastgo.Train, l.batchRand(fastgo.Train, l.iter))
+	l.iter++
+	e, err := l.getExec(modeTrain, layout)
+	if err != nil {
+		return 0, err
+	}
+	g := l.Model.numGroups()
+	wds := make([]float64, g)
+	for i := range wds {
+		wds[i] = wd
+	}
+	args := []any{x, y, f32Tensor(lrs), f32Tensor(moms), f32Tensor(wds)}
+	for _, p := range params {
+		if p != nil {
+			args = append(args, p)
+		}
+	}
+	out, err := callExec(e, args)
+	if err != nil {
+		return 0, err
+	}
+	return float64(tensors.ToScalar[float32](out[0])), nil
+}
+
+// evalBatch returns the activations (row-major [B,C]) and per-item losses.
+func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
+	x, y, err := toBatchTensors(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	params, layout := l.drawParams(len(b.Y), fastgo.Valid, l.batchRand(fastgo.Valid, 0))
+	e, err := l.getExec(modeEval, layout)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := []any{x, y}
+	for _, p := range params {
+		if p != nil {
+			args = append(args, p)
+		}
+	}
+	out, err := callExec(e, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), nil
+}
+
+// callExec runs a compiled graph, turning GoMLX panics into errors.
+func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+				return
+			}
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return e.Exec(args...)
+}
+
+func f32Tensor(v []float64) *tensors.Tensor {
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return tensors.FromFlatDataAndDimensions(f, len(f))
+}
+
+// NumClasses is the number of model outputs (len(Data.Vocab)).
+func (l *Learner) NumClasses() int { return len(l.Data.Vocab) }
+
+// logf prints one line to the learner's output unless Quiet.
+func (l *Learner) logf(format string, args ...any) {
+	if l.Quiet {
+		return
+	}
+	fmt.Fprintf(l.out, format+"\n", args...)
+}

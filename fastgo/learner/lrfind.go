@@ -1,0 +1,225 @@
+package learner
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// LRFindResult is what LRFind found: the recorded curve and fastai's four
+// suggestions (NaN where a rule could not decide, e.g. too few points).
+type LRFindResult struct {
+	// LRs and Losses are the recorded learning rates and smoothed losses,
+	// one per batch.
+	LRs, Losses []float64
+	// NumIt is the number of iterations asked for.
+	NumIt int
+	// Minimum is the learning rate at the lowest loss divided by 10.
+	Minimum float64
+	// Steep is the learning rate where the loss falls fastest.
+	Steep float64
+	// Valley is fastai's default suggestion.
+	Valley float64
+	// Slide is Novetta's rule.
+	Slide float64
+	// Shown lists the suggestions marked on the plot and printed.
+	Shown []string
+	// When is when the search ran.
+	When time.Time
+}
+
+// String lists the shown suggestions like fastai's SuggestedLRs.
+func (r *LRFindResult) String() string {
+	parts := make([]string, len(r.Shown))
+	for i, name := range r.Shown {
+		parts[i] = fmt.Sprintf("%s=%.2e", name, r.suggestion(name))
+	}
+	return "SuggestedLRs(" + strings.Join(parts, ", ") + ")"
+}
+
+func (r *LRFindResult) suggestion(name string) float64 {
+	switch name {
+	case "minimum":
+		return r.Minimum
+	case "steep":
+		return r.Steep
+	case "valley":
+		return r.Valley
+	case "slide":
+		return r.Slide
+	}
+	return math.NaN()
+}
+
+// LRFindOption tunes LRFind.
+type LRFindOption func(*lrFindOptions)
+
+type lrFindOptions struct {
+	start, end float64
+	numIt      int
+	stopDiv    bool
+	show       []string
+}
+
+// StartLR sets the first learning rate tried (1e-7).
+func StartLR(lr float64) LRFindOption { return func(o *lrFindOptions) { o.start = lr } }
+
+// EndLR sets the last learning rate tried (10).
+func EndLR(lr float64) LRFindOption { return func(o *lrFindOptions) { o.end = lr } }
+
+// NumIt sets the number of batches tried (100; at least 6).
+func NumIt(n int) LRFindOption { return func(o *lrFindOptions) { o.numIt = n } }
+
+// StopDiv sets whether LRFind stops once the smoothed loss exceeds 4× the
+// best so far (true).
+func StopDiv(stop bool) LRFindOption { return func(o *lrFindOptions) { o.stopDiv = stop } }
+
+// ShowSuggestions chooses the suggestions marked on the plot and listed
+// by String: any of "minimum", "steep", "valley", "slide" (default
+// "valley", as current fastai; the book used "minimum", "steep").
+func ShowSuggestions(names ...string) LRFindOption {
+	return func(o *lrFindOptions) { o.show = append([]string(nil), names...) }
+}
+
+// LRFind is fastai's lr_find: it trains from the current weights for
+// NumIt batches with the rate rising geometrically,
+// lr_i = start·(end/start)^(i/NumIt) on every group, records the smoothed
+// loss (validation skipped), stops early when it diverges, then restores
+// the weights and optimizer state saved before. It shows the loss against
+// the rate (log scale, last 5 points dropped) with the suggestions, which
+// are computed on the points [NumIt/10, len−5).
+func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
+	o := lrFindOptions{start: 1e-7, end: 10, numIt: 100, stopDiv: true, show: []string{"valley"}}
+	for _, f := range opts {
+		f(&o)
+	}
+	for _, n := range o.show {
+		if n != "minimum" && n != "steep" && n != "valley" && n != "slide" {
+			return nil, fmt.Errorf("LRFind: unknown suggestion %q: use minimum, steep, valley or slide", n)
+		}
+	}
+	if !(o.start > 0 && o.end > o.start) {
+		return nil, fmt.Errorf("LRFind: rates from %g to %g: need 0 < start < end", o.start, o.end)
+	}
+	o.numIt = max(o.numIt, 6)
+	if l.Data.Train == nil || l.Data.Train.Len() < 1 {
+		return nil, fmt.Errorf("LRFind: the learner has no training batches")
+	}
+	nEpoch := o.numIt/l.Data.Train.Len() + 1
+	if err := l.ensureWeights(); err != nil {
+		return nil, fmt.Errorf("LRFind: %w", err)
+	}
+	snap, err := l.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("LRFind: saving the weights first: %w", err)
+	}
+	groups := l.Model.numGroups()
+	mom := l.currentMom()
+	best := math.Inf(1)
+	spec := fitSpec{nEpoch: nEpoch, wd: l.Opt.WD, show: !l.Quiet,
+		hyper: func(iter int, _ float64) ([]float64, []float64) {
+			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
+			lrs, moms := make([]float64, groups), make([]float64, groups)
+			for i := range lrs {
+				lrs[i], moms[i] = lr, mom
+			}
+			return lrs, moms
+		},
+		stop: func(iter int) bool {
+			s := l.Recorder.SmoothLoss()
+			best = min(best, s)
+			return (o.stopDiv && s > 4*best) || iter+1 >= o.numIt
+		}}
+	runErr := l.run(spec)
+	if err := l.restore(snap); err != nil {
+		return nil, fmt.Errorf("LRFind: restoring the weights: %w", err)
+	}
+	if runErr != nil {
+		return nil, fmt.Errorf("LRFind: %w", runErr)
+	}
+	r := &LRFindResult{LRs: append([]float64(nil), l.Recorder.LRs...), Losses: append([]float64(nil), l.Recorder.Losses...),
+		NumIt: o.numIt, Shown: o.show, When: time.Now()}
+	lrs, losses := TrimForSuggestions(r.LRs, r.Losses, o.numIt)
+	pick := func(f func(lrs, losses []float64) (float64, int, error)) float64 {
+		v, _, err := f(lrs, losses)
+		if err != nil {
+			return math.NaN()
+		}
+		return v
+	}
+	r.Minimum, r.Steep, r.Valley, r.Slide = pick(SuggestMinimum), pick(SuggestSteep), pick(SuggestValley), pick(SuggestSlide)
+	l.lastLRFind = r
+	if !l.Quiet {
+		l.showLRFind(r)
+	}
+	return r, l.persist("lrfind")
+}
+
+// LastLRFind returns the last LRFind result (restored across notebook
+// cells for a persisted learner), or nil.
+func (l *Learner) LastLRFind() *LRFindResult { return l.lastLRFind }
+
+// snapshot is a copy of every store variable plus the counters.
+type snapshot struct {
+	values        map[string]*tensors.Tensor
+	iter          uint64
+	trainedEpochs int
+}
+
+func (l *Learner) snapshot() (*snapshot, error) {
+	s := &snapshot{values: map[string]*tensors.Tensor{}, iter: l.iter, trainedEpochs: l.trainedEpochs}
+	for v := range l.store.IterVariables() {
+		if !v.HasValue() {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		c, err := t.LocalClone()
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
+		}
+		s.values[v.Path()] = c
+	}
+	return s, nil
+}
+
+// restore puts a snapshot back: variables created since (the optimizer
+// state of a first fit) are zeroed, as a fresh optimizer would have them.
+func (l *Learner) restore(s *snapshot) error {
+	for v := range l.store.IterVariables() {
+		t, ok := s.values[v.Path()]
+		switch {
+		case ok:
+			if err := v.SetValue(t); err != nil {
+				return err
+			}
+		case v.HasValue() && !isModelVar(v.Path()):
+			v.MustSetValue(zerosLike(v.Shape()))
+		}
+	}
+	l.iter, l.trainedEpochs = s.iter, s.trainedEpochs
+	return nil
+}
+
+// ensureWeights initialises the model's weights (one forward pass on the
+// first training batch) if no graph has run yet.
+func (l *Learner) ensureWeights() error {
+	for v := range l.store.IterVariables() {
+		if isModelVar(v.Path()) && v.HasValue() {
+			return nil
+		}
+	}
+	for b, err := range l.Data.Train.Epoch(0) {
+		if err != nil {
+			return err
+		}
+		_, _, err = l.evalBatch(b)
+		return err
+	}
+	return nil
+}

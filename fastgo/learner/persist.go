@@ -1,0 +1,151 @@
+package learner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/display"
+)
+
+// Every GoNB cell runs as a new process, so a learner's training would be
+// lost between cells. A persisted learner saves its state after each fit
+// and LRFind, and a learner constructed later with the same key restores
+// it (and says so).
+
+// Persist keeps the learner's state across notebook cells (or program
+// runs) under key: after every fit and LRFind the weights, optimizer
+// state, recorder and last LRFind are saved, and New restores them. In a
+// notebook this is on by default with a key from the model name and the
+// vocabulary; outside a notebook nothing is persisted unless asked.
+func Persist(key string) Option {
+	return func(l *Learner) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("learner.Persist: empty key: give a name for this learner's saved state")
+		}
+		l.persistKey = key
+		return nil
+	}
+}
+
+// NoPersist turns off the automatic persistence in notebooks.
+func NoPersist() Option {
+	return func(l *Learner) error { l.persistKey = "-"; return nil }
+}
+
+// StartFrozen creates the learner frozen (all groups but the last, as
+// vision.CNNLearner does for pretrained models) without touching state a
+// persisted learner restores.
+func StartFrozen() Option {
+	return func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil }
+}
+
+// EnvCacheDir names the variable that overrides where persisted learners
+// are kept.
+const EnvCacheDir = "FASTGO_CACHE_DIR"
+
+// CacheDir is where persisted learner states live: $FASTGO_CACHE_DIR, else
+// $GONB_DIR/.fastgo_cache in a notebook, else the user cache dir's
+// fastgo/learners.
+func CacheDir() string {
+	if d := os.Getenv(EnvCacheDir); d != "" {
+		return d
+	}
+	if d := os.Getenv("GONB_DIR"); d != "" {
+		return filepath.Join(d, ".fastgo_cache")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "fastgo", "learners")
+	}
+	return filepath.Join(os.TempDir(), "fastgo_cache")
+}
+
+// key returns the persistence key in use ("" when not persisting).
+func (l *Learner) key() string {
+	switch l.persistKey {
+	case "-":
+		return ""
+	case "":
+		if !display.InNotebook() {
+			return ""
+		}
+		sum := sha256.Sum256([]byte(strings.Join(l.Data.Vocab, "\x00")))
+		name := l.Model.Name
+		if name == "" {
+			name = "model"
+		}
+		return name + "-" + hex.EncodeToString(sum[:4])
+	}
+	return l.persistKey
+}
+
+func (l *Learner) persistPath() string {
+	k := l.key()
+	if k == "" {
+		return ""
+	}
+	safe := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, k)
+	return filepath.Join(CacheDir(), safe+".learner")
+}
+
+// persist saves the state after a fit or LRFind when persisting.
+func (l *Learner) persist(what string) error {
+	p := l.persistPath()
+	if p == "" {
+		return nil
+	}
+	if err := l.writeCheckpoint(p, true, what); err != nil {
+		return fmt.Errorf("%w (the training itself finished; call Reset or NoPersist to stop saving)", err)
+	}
+	return nil
+}
+
+// restorePersisted loads the persisted state, if any, and prints one line
+// saying what was restored.
+func (l *Learner) restorePersisted() error {
+	p := l.persistPath()
+	if p == "" {
+		return nil
+	}
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	h, err := l.readCheckpoint(p)
+	if err != nil {
+		return fmt.Errorf("%w; learn.Reset() or deleting %s starts over", err, p)
+	}
+	what := fmt.Sprintf("%d epochs", len(l.Recorder.Rows))
+	if h.Note == "lrfind" {
+		what = "LRFind"
+	}
+	fmt.Fprintf(l.out, "Restored learner %q (weights, optimizer state, recorder: last %s) saved %s ago (%s); learn.Reset() starts over\n",
+		l.key(), what, time.Since(h.Saved).Round(time.Second), h.Saved.Format("2006-01-02 15:04:05"))
+	return nil
+}
+
+// Reset starts over: the persisted state of this learner (if any) is
+// deleted and the learner returns to freshly initialised weights, no
+// optimizer state, an empty recorder and its initial frozen state.
+func (l *Learner) Reset() error {
+	if p := l.persistPath(); p != "" {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("learner.Reset: %w", err)
+		}
+	}
+	l.newStore()
+	*l.Recorder = Recorder{}
+	l.iter, l.trainedEpochs, l.lastLRFind = 0, 0, nil
+	l.frozenIdx = l.initialFrozen
+	return nil
+}

@@ -1,0 +1,113 @@
+package learner
+
+import (
+	"fmt"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+)
+
+// Preds are a model's predictions over a set of batches, in their order
+// (the validation set's is the dataset order).
+type Preds struct {
+	// Probs holds the activations (softmax probabilities), row-major
+	// [N, NumClasses].
+	Probs      []float32
+	NumClasses int
+	// Targets holds the labels.
+	Targets []int
+	// Losses holds each item's loss (fastai's with_loss=True).
+	Losses []float32
+}
+
+// Row returns item i's probabilities.
+func (p *Preds) Row(i int) []float32 { return p.Probs[i*p.NumClasses : (i+1)*p.NumClasses] }
+
+// Decoded returns the predicted class index of every item (argmax).
+func (p *Preds) Decoded() []int {
+	out := make([]int, len(p.Targets))
+	for i := range out {
+		out[i] = argmax(p.Row(i))
+	}
+	return out
+}
+
+// GetPreds runs the model without augmentation or gradients over dl (nil:
+// the validation set) and returns the activations, targets and per-item
+// losses, fastai's get_preds(with_loss=True). dl may be a SliceSource of
+// the caller's own batches (fastai's dl=[(x,y)]).
+func (l *Learner) GetPreds(dl BatchSource) (*Preds, error) {
+	if dl == nil {
+		dl = l.Data.Valid
+	}
+	if dl == nil {
+		return nil, fmt.Errorf("GetPreds: the learner has no validation set: pass the batches to predict on")
+	}
+	p := &Preds{}
+	i := 0
+	for b, err := range dl.Epoch(0) {
+		if err != nil {
+			return nil, fmt.Errorf("GetPreds: batch %d: %w", i, err)
+		}
+		probs, losses, err := l.evalBatch(b)
+		if err != nil {
+			return nil, fmt.Errorf("GetPreds: batch %d: %w", i, err)
+		}
+		if len(b.Y) > 0 {
+			p.NumClasses = len(probs) / len(b.Y)
+		}
+		p.Probs = append(p.Probs, probs...)
+		p.Targets = append(p.Targets, b.Y...)
+		p.Losses = append(p.Losses, losses...)
+		i++
+	}
+	return p, nil
+}
+
+// Prediction is what Predict returns for one image (fastai's predict:
+// decoded class, its index and the probabilities).
+type Prediction struct {
+	Class string
+	Index int
+	Probs []float32
+}
+
+// Predict classifies a batch of uint8 images [B,H,W,3] prepared as the
+// validation set's are (same size; vision wraps image files), through the
+// validation device transforms.
+func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
+	if len(x.Shape) != 4 {
+		return nil, fmt.Errorf("Predict: images have shape %v: want [B,H,W,3] uint8", x.Shape)
+	}
+	probs, _, err := l.evalBatch(Batch{X: x, Y: make([]int, x.Shape[0])})
+	if err != nil {
+		return nil, fmt.Errorf("Predict: %w", err)
+	}
+	n := x.Shape[0]
+	c := len(probs) / max(n, 1)
+	out := make([]Prediction, n)
+	for i := range out {
+		row := probs[i*c : (i+1)*c]
+		k := argmax(row)
+		out[i] = Prediction{Index: k, Probs: row}
+		if k < len(l.Data.Vocab) {
+			out[i].Class = l.Data.Vocab[k]
+		}
+	}
+	return out, nil
+}
+
+// LoadExported creates an inference learner from a file written by Export:
+// the same model description m and the validation batch transforms are
+// needed (the graph code is not stored in the file).
+func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
+	l, err := New(Data{BatchTfms: batchTfms}, m, append(opts, NoPersist())...)
+	if err != nil {
+		return nil, err
+	}
+	h, err := l.readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	l.Data.Vocab = h.Vocab
+	return l, nil
+}
