@@ -1,0 +1,281 @@
+package fastgo
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultBatchSize is fastai's bs default.
+const DefaultBatchSize = 64
+
+// Batch is one collated batch: inputs as uint8 (NHWC [B,H,W,3] for images)
+// and class indices.
+type Batch struct {
+	X ByteTensor
+	Y TensorCategory
+	// Idxs is each sample's index in its Dataset.
+	Idxs []int
+}
+
+// DataLoaders are the training and validation loaders of a DataBlock
+// (fastai's DataLoaders), plus what the learner needs from the block.
+type DataLoaders struct {
+	Train, Valid *DataLoader
+	// Vocab is the class names (fastai's dls.vocab).
+	Vocab *Vocab
+	// BatchTfms are the DataBlock's batch transforms, for the learner to run
+	// on the device.
+	BatchTfms []BatchTransform
+	// Datasets is what the loaders read.
+	Datasets *Datasets
+}
+
+// DataLoader makes batches of one Dataset. Train loaders shuffle (a new
+// seeded order each epoch) and drop the last partial batch; valid loaders
+// keep the dataset order and every item (fastai's defaults).
+type DataLoader struct {
+	Dataset   *Dataset
+	BatchSize int
+	Shuffle   bool
+	DropLast  bool
+	// Seed drives the shuffle and every item's ItemContext.Rand.
+	Seed uint64
+	// Workers is how many items are prepared at once on the CPU.
+	Workers  int
+	ItemTfms []ItemTransform
+}
+
+// LoaderOption changes a DataLoaders setting.
+type LoaderOption func(*loaderConfig)
+
+type loaderConfig struct {
+	batchSize, workers int
+	seed               uint64
+}
+
+// WithBatchSize sets the batch size of both loaders (fastai's bs; default 64).
+func WithBatchSize(bs int) LoaderOption { return func(c *loaderConfig) { c.batchSize = bs } }
+
+// WithSeed sets the seed of the shuffle and the item transforms' randomness
+// (default 0).
+func WithSeed(seed uint64) LoaderOption { return func(c *loaderConfig) { c.seed = seed } }
+
+// WithWorkers sets how many CPU workers prepare items (default
+// min(16, NumCPU)). Batches do not depend on it.
+func WithWorkers(n int) LoaderOption { return func(c *loaderConfig) { c.workers = n } }
+
+// DataLoaders builds the Datasets of source and their loaders. It is cheap:
+// items are listed and labelled, but nothing is decoded until a batch is
+// asked for.
+func (db *DataBlock) DataLoaders(source Path, opts ...LoaderOption) (*DataLoaders, error) {
+	ds, err := db.Datasets(source)
+	if err != nil {
+		return nil, err
+	}
+	return db.loaders(ds, opts...)
+}
+
+// MustDataLoaders is DataLoaders for notebook cells: it panics with its error.
+func (db *DataBlock) MustDataLoaders(source Path, opts ...LoaderOption) *DataLoaders {
+	dls, err := db.DataLoaders(source, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return dls
+}
+
+func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, error) {
+	cfg := loaderConfig{batchSize: DefaultBatchSize, workers: min(16, runtime.NumCPU())}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.batchSize < 1 {
+		return nil, fmt.Errorf("batch size %d: use a positive batch size, e.g. WithBatchSize(64)", cfg.batchSize)
+	}
+	if cfg.workers < 1 {
+		cfg.workers = 1
+	}
+	mk := func(d *Dataset, train bool) *DataLoader {
+		return &DataLoader{Dataset: d, BatchSize: cfg.batchSize, Shuffle: train, DropLast: train,
+			Seed: cfg.seed, Workers: cfg.workers, ItemTfms: db.ItemTfms}
+	}
+	return &DataLoaders{Train: mk(ds.Train, true), Valid: mk(ds.Valid, false),
+		Vocab: ds.Vocab, BatchTfms: db.BatchTfms, Datasets: ds}, nil
+}
+
+// OneBatch is fastai's dls.one_batch(): the first training batch of epoch 0.
+func (dls *DataLoaders) OneBatch() (Batch, error) {
+	for b, err := range dls.Train.Batches(0) {
+		return b, err
+	}
+	return Batch{}, fmt.Errorf("the training set has %d items, fewer than one batch of %d: lower the batch size with WithBatchSize",
+		dls.Train.Dataset.Len(), dls.Train.BatchSize)
+}
+
+// Len is the number of batches per epoch.
+func (dl *DataLoader) Len() int {
+	n := dl.Dataset.Len()
+	if dl.DropLast {
+		return n / dl.BatchSize
+	}
+	return (n + dl.BatchSize - 1) / dl.BatchSize
+}
+
+// Order is the dataset indices in the order epoch visits them: a seeded
+// permutation for a shuffling loader, 0..N-1 otherwise.
+func (dl *DataLoader) Order(epoch int) []int {
+	n := dl.Dataset.Len()
+	if dl.Shuffle {
+		return rand.New(rand.NewPCG(dl.Seed, mix(shuffleStream, uint64(epoch)))).Perm(n)
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	return order
+}
+
+// Streams keep the shuffle and the item randomness apart for one seed.
+const (
+	shuffleStream = 0x5_4ff1e
+	itemStream    = 0x17e45
+)
+
+// mix is SplitMix64's finaliser over a and b: distinct inputs give
+// unrelated PCG streams.
+func mix(a, b uint64) uint64 {
+	z := a*0x9e3779b97f4a7c15 ^ b
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// ItemContext is the context item transforms get for item idx in epoch: its
+// random numbers depend only on (seed, split, epoch, idx), not on which
+// worker runs it or when.
+func (dl *DataLoader) ItemContext(epoch, idx int) ItemContext {
+	stream := mix(mix(itemStream^uint64(dl.Dataset.Split), uint64(epoch)), uint64(idx))
+	return ItemContext{Split: dl.Dataset.Split, Rand: rand.New(rand.NewPCG(dl.Seed, stream))}
+}
+
+// Item loads dataset item idx as epoch would: created by the input block,
+// then passed through the item transforms.
+func (dl *DataLoader) Item(epoch, idx int) (Value, int, error) {
+	v, y, err := dl.Dataset.Get(idx)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err = applyItemTfms(v, dl.ItemTfms, dl.ItemContext(epoch, idx), dl.Dataset.Items[idx], nil)
+	return v, y, err
+}
+
+// prefetch is how many batches are prepared ahead of the consumer.
+const prefetch = 2
+
+// pending is a batch being prepared by the workers.
+type pending struct {
+	idxs      []int
+	values    []Value
+	ys        []int
+	errs      []error
+	remaining atomic.Int64
+	done      chan struct{}
+	batch     Batch
+	err       error
+}
+
+// Batches yields the batches of epoch in order. Items are prepared by
+// Workers goroutines, a few batches ahead; the batches are the same for any
+// number of workers. After an error the sequence stops.
+//
+//	for b, err := range dls.Train.Batches(epoch) { ... }
+func (dl *DataLoader) Batches(epoch int) iter.Seq2[Batch, error] {
+	return func(yield func(Batch, error) bool) {
+		order := dl.Order(epoch)
+		nb := dl.Len()
+		if nb == 0 {
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		type job struct {
+			p        *pending
+			pos, idx int
+		}
+		jobs := make(chan job, dl.BatchSize)
+		ready := make(chan *pending, prefetch)
+		go func() { // feeder: batches in order, each one's items as jobs
+			defer close(jobs)
+			defer close(ready)
+			for bi := range nb {
+				idxs := order[bi*dl.BatchSize : min((bi+1)*dl.BatchSize, len(order))]
+				p := &pending{idxs: idxs, values: make([]Value, len(idxs)), ys: make([]int, len(idxs)),
+					errs: make([]error, len(idxs)), done: make(chan struct{})}
+				p.remaining.Store(int64(len(idxs)))
+				select {
+				case ready <- p:
+				case <-ctx.Done():
+					return
+				}
+				for pos, idx := range idxs {
+					select {
+					case jobs <- job{p, pos, idx}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		for range max(1, dl.Workers) {
+			wg.Go(func() {
+				for j := range jobs {
+					if ctx.Err() == nil {
+						j.p.values[j.pos], j.p.ys[j.pos], j.p.errs[j.pos] = dl.Item(epoch, j.idx)
+					}
+					if j.p.remaining.Add(-1) == 0 {
+						// The last item's worker collates, so collation runs in parallel too.
+						if ctx.Err() == nil {
+							j.p.batch, j.p.err = dl.collate(j.p)
+						}
+						close(j.p.done)
+					}
+				}
+			})
+		}
+		defer wg.Wait()
+		defer cancel()
+		for p := range ready {
+			<-p.done
+			if !yield(p.batch, p.err) || p.err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (dl *DataLoader) collate(p *pending) (Batch, error) {
+	for pos, err := range p.errs {
+		if err != nil {
+			return Batch{}, fmt.Errorf("%s batch: %w", dl.Dataset.Split, wrapItem(err, dl.Dataset.Items[p.idxs[pos]]))
+		}
+	}
+	x, err := dl.Dataset.x.Collate(p.values)
+	if err != nil {
+		return Batch{}, fmt.Errorf("%s batch of items %v: %w", dl.Dataset.Split, p.idxs, err)
+	}
+	return Batch{X: x, Y: TensorCategory(p.ys), Idxs: p.idxs}, nil
+}
+
+// wrapItem is err unchanged when its message already names the item.
+func wrapItem(err error, item Path) error {
+	if msg := err.Error(); strings.Contains(msg, string(item)) || strings.Contains(msg, item.String()) {
+		return err
+	}
+	return fmt.Errorf("item %s: %w", item, err)
+}

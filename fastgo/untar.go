@@ -1,0 +1,492 @@
+package fastgo
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DatasetURLs lists the image datasets fastai downloads (fastai's URLs),
+// with their real addresses.
+type DatasetURLs struct {
+	Pets             string // Oxford-IIIT Pet: 37 breeds, 7390 images (fastbook chapter 5)
+	MNIST            string // MNIST as PNG files
+	MNISTSample      string // 3s and 7s (fastbook chapter 4)
+	MNISTTiny        string
+	MNISTVarSizeTiny string
+	Cifar            string // CIFAR-10 as PNG files
+	Cifar100         string
+	Caltech101       string
+	Cars             string // Stanford Cars
+	CUB200           string // Caltech-UCSD Birds 200-2011
+	Flowers          string // Oxford 102 Flowers
+	Food             string // Food-101
+	Dogs             string // Kaggle dogs vs cats
+	PlanetSample     string
+	PlanetTiny       string
+	Imagenette       string
+	Imagenette160    string
+	Imagenette320    string
+	Imagewoof        string
+	Imagewoof160     string
+	Imagewoof320     string
+	Imagewang        string
+	Imagewang160     string
+	Imagewang320     string
+	LSUNBedrooms     string
+	Camvid           string
+	CamvidTiny       string
+	BiwiHeadPose     string
+	BiwiSample       string
+	Pascal2007       string
+	Pascal2012       string
+	CocoSample       string
+	CocoTiny         string
+	SIIMSmall        string
+}
+
+const (
+	s3Image    = "https://s3.amazonaws.com/fast-ai-imageclas/"
+	s3Sample   = "https://s3.amazonaws.com/fast-ai-sample/"
+	s3ImageLoc = "https://s3.amazonaws.com/fast-ai-imagelocal/"
+	s3Coco     = "https://s3.amazonaws.com/fast-ai-coco/"
+)
+
+// URLs is the registry UntarData is usually called with: UntarData(URLs.Pets).
+var URLs = DatasetURLs{
+	Pets:             s3Image + "oxford-iiit-pet.tgz",
+	MNIST:            s3Image + "mnist_png.tgz",
+	MNISTSample:      s3Sample + "mnist_sample.tgz",
+	MNISTTiny:        s3Sample + "mnist_tiny.tgz",
+	MNISTVarSizeTiny: s3Image + "mnist_var_size_tiny.tgz",
+	Cifar:            s3Sample + "cifar10.tgz",
+	Cifar100:         s3Image + "cifar100.tgz",
+	Caltech101:       s3Image + "caltech_101.tgz",
+	Cars:             s3Image + "stanford-cars.tgz",
+	CUB200:           s3Image + "CUB_200_2011.tgz",
+	Flowers:          s3Image + "oxford-102-flowers.tgz",
+	Food:             s3Image + "food-101.tgz",
+	Dogs:             s3Sample + "dogscats.tgz",
+	PlanetSample:     s3Sample + "planet_sample.tgz",
+	PlanetTiny:       s3Sample + "planet_tiny.tgz",
+	Imagenette:       s3Image + "imagenette2.tgz",
+	Imagenette160:    s3Image + "imagenette2-160.tgz",
+	Imagenette320:    s3Image + "imagenette2-320.tgz",
+	Imagewoof:        s3Image + "imagewoof2.tgz",
+	Imagewoof160:     s3Image + "imagewoof2-160.tgz",
+	Imagewoof320:     s3Image + "imagewoof2-320.tgz",
+	Imagewang:        s3Image + "imagewang.tgz",
+	Imagewang160:     s3Image + "imagewang-160.tgz",
+	Imagewang320:     s3Image + "imagewang-320.tgz",
+	LSUNBedrooms:     s3Image + "bedroom.tgz",
+	Camvid:           s3ImageLoc + "camvid.tgz",
+	CamvidTiny:       s3Sample + "camvid_tiny.tgz",
+	BiwiHeadPose:     s3ImageLoc + "biwi_head_pose.tgz",
+	BiwiSample:       s3Sample + "biwi_sample.tgz",
+	Pascal2007:       s3ImageLoc + "pascal_2007.tgz",
+	Pascal2012:       s3ImageLoc + "pascal_2012.tgz",
+	CocoSample:       s3Coco + "coco_sample.tgz",
+	CocoTiny:         s3Coco + "coco_tiny.tgz",
+	SIIMSmall:        s3ImageLoc + "siim_small.tgz",
+}
+
+// archiveCheck is fastai's check of a downloaded archive (its checks.txt):
+// the size in bytes and the MD5 of the first MiB.
+type archiveCheck struct {
+	size     int64
+	md5First string
+}
+
+// checkedPrefix is how much of an archive the MD5 check covers (fastai's 2**20).
+const checkedPrefix = 1 << 20
+
+// knownChecks are fastai's checks.txt values for the URLs above.
+var knownChecks = map[string]archiveCheck{
+	URLs.Pets:             {811706944, "e4db5c768afd933bb91f5f594d7417a4"},
+	URLs.MNIST:            {15683414, "03639f83c4e3d19e0a3a53a8a997c487"},
+	URLs.MNISTSample:      {3214948, "2dbc7ec6f9259b583af0072c55816a88"},
+	URLs.MNISTTiny:        {342207, "56143e8f24db90d925d82a5a74141875"},
+	URLs.MNISTVarSizeTiny: {565372, "b71a930f4eb744a4a143a6c7ff7ed67f"},
+	URLs.Cifar:            {168168549, "a5f8c31371b63a406b23368042812d3c"},
+	URLs.Cifar100:         {169168619, "e5e65dcb54b9d3913f7b8a9ad6607e62"},
+	URLs.Caltech101:       {131740031, "d673425306e98ee4619fcdeef8a0e876"},
+	URLs.Cars:             {1957803273, "9045d6673c9ced0889f41816f6bf2f9f"},
+	URLs.CUB200:           {1150585339, "d2acaa99439dff0483c7bbac1bfe2a92"},
+	URLs.Flowers:          {345236087, "5666e01c1311b4c67fcf20d2b3850a88"},
+	URLs.Food:             {5686607260, "1a540ebf1fb40b2bf3f2294234ba7907"},
+	URLs.Dogs:             {839285364, "3e483c8d6ef2175e9d395a6027eb92b7"},
+	URLs.PlanetSample:     {15523994, "8bfb174b3162f07fbde09b54555bdb00"},
+	URLs.PlanetTiny:       {997569, "490873c5683454d4b2611fb1f00a68a9"},
+	URLs.Imagenette:       {1557161267, "2c774ecb40005b35d7937d50f5d42336"},
+	URLs.Imagenette160:    {99003388, "c475f8f7617a200ba35b9facc48443c3"},
+	URLs.Imagenette320:    {341663724, "1f1f74f133caff120e575856659b87a2"},
+	URLs.Imagewoof:        {1343715595, "2cc1c1e36e20cb6fd24ffb978edcb487"},
+	URLs.Imagewoof160:     {92612825, "3559b194123981a540b87132dbda412f"},
+	URLs.Imagewoof320:     {328387740, "7a1fd92672a559a85de76e4810a20c21"},
+	URLs.Imagewang:        {2900347689, "2b7776bac0fc95db72ac8a3b091a3e30"},
+	URLs.Imagewang160:     {191498213, "dab9b1d97b95574ac64122a19bc74ca1"},
+	URLs.Imagewang320:     {669826647, "fff8ac034d60e14fcf7789845e625263"},
+	URLs.LSUNBedrooms:     {4579163978, "35d84f38f8a15fe47e66e460c8800d68"},
+	URLs.Camvid:           {598913237, "648371e4f3a833682afb39b08a3ce2aa"},
+	URLs.CamvidTiny:       {2314212, "2cf6daf91b7a2083ecfa3e9968e9d915"},
+	URLs.BiwiHeadPose:     {452316199, "00f4ccf66e8cba184bc292fdc08fb237"},
+	URLs.BiwiSample:       {593774, "9179f4c1435f4b291f0d5b072d60c2c9"},
+	URLs.Pascal2007:       {1637796771, "433b4706eb7c42bd74e7f784e3fdf244"},
+	URLs.Pascal2012:       {2618908000, "d90e29e54a4c76c0c6fba8355dcbaca5"},
+	URLs.CocoSample:       {3245877008, "006cd55d633d94b36ecaf661467830ec"},
+	URLs.CocoTiny:         {801038, "367467451ac4fba79a647753c2c66d3a"},
+	URLs.SIIMSmall:        {33276453, "2f88ac350dce1d971ecbb5ec722da75f"},
+}
+
+// Home is fastgo's folder for downloaded data: $FASTGO_HOME, or ~/.fastgo
+// when unset. UntarData keeps archives in Home()/archive and extracted
+// datasets in Home()/data.
+func Home() Path {
+	if h := os.Getenv("FASTGO_HOME"); h != "" {
+		return Path(h)
+	}
+	if u, err := os.UserHomeDir(); err == nil {
+		return Path(filepath.Join(u, ".fastgo"))
+	}
+	return Path(".fastgo")
+}
+
+// UntarOption changes how UntarData works.
+type UntarOption func(*untarConfig)
+
+type untarConfig struct {
+	dest     string
+	force    bool
+	progress io.Writer
+	client   *http.Client
+}
+
+// WithDest extracts into dir instead of Home()/data.
+func WithDest(dir Path) UntarOption { return func(c *untarConfig) { c.dest = string(dir) } }
+
+// WithForce downloads and extracts again even when the data is there.
+func WithForce() UntarOption { return func(c *untarConfig) { c.force = true } }
+
+// WithProgress writes the download progress to w (default os.Stdout; nil
+// or io.Discard for none).
+func WithProgress(w io.Writer) UntarOption { return func(c *untarConfig) { c.progress = w } }
+
+// WithHTTPClient downloads with client instead of http.DefaultClient.
+func WithHTTPClient(client *http.Client) UntarOption {
+	return func(c *untarConfig) { c.client = client }
+}
+
+// UntarData is fastai's untar_data: it returns the folder of a dataset,
+// downloading and extracting it the first time.
+//
+// source is one of:
+//   - an http(s) URL of a .tgz, .tar.gz or .tar archive, e.g. URLs.Pets. The
+//     archive is downloaded to Home()/archive (resuming an interrupted
+//     download from its .part file), checked against fastai's known size and
+//     checksum when the URL is in URLs, and extracted to Home()/data/<name>
+//     (e.g. ~/.fastgo/data/oxford-iiit-pet). When that folder exists,
+//     UntarData returns it without touching the network.
+//   - a local archive: extracted to Home()/data/<name> the same way.
+//   - a local folder: returned as it is (e.g. a copy of the data made by
+//     hand, "../shared/data/oxford-iiit-pet-sample").
+//
+// Extraction is safe against hostile archives (no entry can land outside
+// the target folder, by name or through links) and atomic (a half-extracted
+// dataset is never left in place).
+func UntarData(source string, opts ...UntarOption) (Path, error) {
+	cfg := untarConfig{progress: os.Stdout, client: http.DefaultClient}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.dest == "" {
+		cfg.dest = string(Home().Join("data"))
+	}
+	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
+		return untarLocal(strings.TrimPrefix(source, "file://"), cfg)
+	}
+	u, err := url.Parse(source)
+	if err != nil {
+		return "", fmt.Errorf("UntarData: %q is not a valid URL: %w", source, err)
+	}
+	fname := path.Base(u.Path)
+	name, err := datasetName(fname)
+	if err != nil {
+		return "", fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	final := filepath.Join(cfg.dest, name)
+	if !cfg.force {
+		if st, err := os.Stat(final); err == nil && st.IsDir() {
+			return Path(final), nil
+		}
+	}
+	archive := filepath.Join(string(Home().Join("archive")), fname)
+	if cfg.force {
+		_ = os.Remove(archive)
+		_ = os.Remove(archive + ".part")
+	}
+	check, known := knownChecks[source]
+	if _, err := os.Stat(archive); err != nil {
+		if err := download(source, archive, final, cfg); err != nil {
+			return "", err
+		}
+	}
+	if known {
+		if err := verifyArchive(archive, check); err != nil {
+			_ = os.Remove(archive)
+			return "", fmt.Errorf("UntarData %s: the downloaded archive is broken: %w; it has been removed, run again to download it anew", source, err)
+		}
+	}
+	dir, err := extractArchive(archive, cfg.dest, name)
+	if err != nil {
+		return "", fmt.Errorf("%w; if the archive is damaged, run again with WithForce() to download it anew", err)
+	}
+	return dir, nil
+}
+
+// MustUntarData is UntarData for notebook cells: it panics with its error.
+func MustUntarData(source string, opts ...UntarOption) Path {
+	p, err := UntarData(source, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func untarLocal(source string, cfg untarConfig) (Path, error) {
+	st, err := os.Stat(source)
+	if err != nil {
+		return "", fmt.Errorf("UntarData: %q is neither an http(s) URL nor an existing file or folder: %w", source, err)
+	}
+	if st.IsDir() {
+		return Path(filepath.Clean(source)), nil
+	}
+	name, err := datasetName(filepath.Base(source))
+	if err != nil {
+		return "", fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	final := filepath.Join(cfg.dest, name)
+	if !cfg.force {
+		if st, err := os.Stat(final); err == nil && st.IsDir() {
+			return Path(final), nil
+		}
+	}
+	return extractArchive(source, cfg.dest, name)
+}
+
+// datasetName is an archive's file name without its archive suffix.
+func datasetName(fname string) (string, error) {
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
+		if strings.HasSuffix(strings.ToLower(fname), ext) && len(fname) > len(ext) {
+			return fname[:len(fname)-len(ext)], nil
+		}
+	}
+	return "", fmt.Errorf("%q: %w; extract it by hand and pass UntarData the folder", fname, errNotArchive)
+}
+
+// download fetches source into archive through archive+".part", resuming
+// from what the .part file already holds with an HTTP Range request.
+func download(source, archive, final string, cfg untarConfig) error {
+	if err := os.MkdirAll(filepath.Dir(archive), 0o755); err != nil {
+		return fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	part := archive + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	defer f.Close()
+	offset, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	req, err := http.NewRequest(http.MethodGet, source, nil)
+	if err != nil {
+		return fmt.Errorf("UntarData: %w", err)
+	}
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
+	resp, err := cfg.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("UntarData: cannot download %s: %w.\nIf this machine is offline, download that file elsewhere and put it at %s (or extract it so that the folder %s exists), then run again",
+			source, err, archive, final)
+	}
+	defer resp.Body.Close()
+	total := int64(-1)
+	switch {
+	case resp.StatusCode == http.StatusPartialContent:
+		start, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		if !ok || start != offset {
+			return fmt.Errorf("UntarData %s: the server resumed at an unexpected position (%q); remove %s and run again", source, resp.Header.Get("Content-Range"), part)
+		}
+		total = size
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && offset > 0:
+		// The .part file may already hold the whole file.
+		if _, size, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && size == offset {
+			f.Close()
+			return os.Rename(part, archive)
+		}
+		_ = os.Remove(part)
+		return fmt.Errorf("UntarData %s: the partial download %s does not match the file on the server; it has been removed, run again", source, part)
+	case resp.StatusCode == http.StatusOK:
+		// No resume support (or nothing to resume): start over.
+		if err := f.Truncate(0); err != nil {
+			return fmt.Errorf("UntarData %s: %w", source, err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("UntarData %s: %w", source, err)
+		}
+		offset = 0
+		if resp.ContentLength >= 0 {
+			total = resp.ContentLength
+		}
+	default:
+		return fmt.Errorf("UntarData: downloading %s failed: HTTP %s; check the URL, or download the file by hand and put it at %s", source, resp.Status, archive)
+	}
+	report := newProgress(cfg.progress, path.Base(archive), total)
+	pw := &progressWriter{w: f, done: offset, report: report}
+	report(offset, false)
+	_, err = io.Copy(pw, resp.Body)
+	report(pw.done, true)
+	if err != nil {
+		return fmt.Errorf("UntarData: the download of %s stopped after %d bytes: %w; run again to resume it from %s", source, pw.done, err, part)
+	}
+	if total >= 0 && pw.done != total {
+		return fmt.Errorf("UntarData: the download of %s stopped after %d of %d bytes; run again to resume it from %s", source, pw.done, total, part)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	return os.Rename(part, archive)
+}
+
+// parseContentRange reads "bytes start-end/size" (or "bytes */size").
+func parseContentRange(h string) (start, size int64, ok bool) {
+	rest, found := strings.CutPrefix(h, "bytes ")
+	if !found {
+		return 0, 0, false
+	}
+	rng, sz, found := strings.Cut(rest, "/")
+	if !found {
+		return 0, 0, false
+	}
+	size, err := strconv.ParseInt(sz, 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	if rng == "*" {
+		return -1, size, true
+	}
+	s, _, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, false
+	}
+	start, err = strconv.ParseInt(s, 10, 64)
+	return start, size, err == nil
+}
+
+// verifyArchive compares the archive with fastai's check: size, and the
+// MD5 of its first MiB.
+func verifyArchive(archive string, c archiveCheck) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() != c.size {
+		return fmt.Errorf("%s has %d bytes, expected %d", archive, st.Size(), c.size)
+	}
+	h := md5.New()
+	if _, err := io.CopyN(h, f, checkedPrefix); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != c.md5First {
+		return fmt.Errorf("%s has checksum %s, expected %s", archive, sum, c.md5First)
+	}
+	return nil
+}
+
+// progressWriter counts the bytes written through it and reports them.
+type progressWriter struct {
+	w      io.Writer
+	done   int64
+	report func(done int64, finished bool)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	p.report(p.done, false)
+	return n, err
+}
+
+// newProgress returns the download progress reporter: one terminal line
+// rewritten with "\r" at most every 100 ms. It is the one place to change
+// when progress is shown another way (e.g. by package display).
+func newProgress(w io.Writer, label string, total int64) func(done int64, finished bool) {
+	if w == nil || w == io.Discard {
+		return func(int64, bool) {}
+	}
+	start := time.Now()
+	var last time.Time
+	return func(done int64, finished bool) {
+		now := time.Now()
+		if !finished && now.Sub(last) < 100*time.Millisecond {
+			return
+		}
+		last = now
+		elapsed := now.Sub(start)
+		line := fmt.Sprintf("\r%s: %s", label, formatBytes(done))
+		if total > 0 {
+			pct := float64(done) / float64(total)
+			const width = 30
+			bar := strings.Repeat("█", int(pct*width)) + strings.Repeat("-", width-int(pct*width))
+			remaining := "?"
+			if done > 0 {
+				remaining = formatDuration(time.Duration(float64(elapsed) * (1/pct - 1)))
+			}
+			line = fmt.Sprintf("\r%s |%s| %.2f%% [%s/%s %s<%s]", label, bar, 100*pct,
+				formatBytes(done), formatBytes(total), formatDuration(elapsed), remaining)
+		}
+		if finished {
+			line += "\n"
+		}
+		_, _ = io.WriteString(w, line)
+	}
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// formatDuration is fastprogress's format_time: mm:ss, or h:mm:ss from an hour.
+func formatDuration(d time.Duration) string {
+	s := int(d.Seconds())
+	h, m := s/3600, s/60%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", m, s%60)
+}
