@@ -56,6 +56,9 @@ func ParentLabel(item Path) (string, error) {
 	return item.Parent().Name(), nil
 }
 
+// closureSuffix matches the names Go gives closures: "func1", "2".
+var closureSuffix = regexp.MustCompile(`^(func)?[0-9]+$`)
+
 // funcName is the short name of a Go function for Summary's pipeline lines:
 // "UsingName" for a closure made by fastgo.UsingName, "labelFunc" for
 // main.labelFunc. fastai prints the Python name, e.g. "partial".
@@ -68,12 +71,21 @@ func funcName(f any) string {
 	if rf == nil {
 		return "func"
 	}
+	// "github.com/x/pkg.Outer.func1.2" → "Outer"; when Outer was inlined the
+	// caller's name comes first ("pkg.caller.UsingName.func1"), so the last
+	// name before the closure suffixes is the one to show.
 	name := rf.Name()
-	// "github.com/x/pkg.Outer.func1.2" → "Outer".
-	name = name[strings.LastIndex(name, "/")+1:]
-	parts := strings.Split(name, ".")
-	if len(parts) > 1 {
-		parts = parts[1:]
+	name = strings.TrimSuffix(name[strings.LastIndex(name, "/")+1:], "-fm")
+	parts := strings.Split(name, ".")[1:]
+	for len(parts) > 1 {
+		last := parts[len(parts)-1]
+		if !closureSuffix.MatchString(last) {
+			break
+		}
+		parts = parts[:len(parts)-1]
 	}
-	return parts[0]
+	if len(parts) == 0 {
+		return "func"
+	}
+	return parts[len(parts)-1]
 }
