@@ -35,7 +35,8 @@ const (
 
 // ShowImages shows images in a grid of ncols columns (ncols <= 0: about
 // square), each scaled to a common cell size (its longer side between 128 and
-// 256 px, aspect kept) with its title above. In a notebook the grid is shown
+// 256 px, aspect kept) with its title (wrapped to the cell width, at most 4
+// lines) just above it. In a notebook the grid is shown
 // inline as a PNG and "" is returned; in a terminal it is written to
 // OutputDir()/name.png, whose path is printed and returned.
 func ShowImages(images []TitledImage, ncols int, name string) (string, error) {
@@ -105,21 +106,27 @@ func RenderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, err
 	}
 	defer face.Close()
 	lineH := face.Metrics().Height.Ceil()
+
+	// Each row is as tall as its tallest title and its tallest scaled image;
+	// images hang just below their titles.
 	titles := make([][]string, n)
-	titleRows := 0
+	sizes := make([]image.Point, n)
+	titleH := make([]int, nrows)
+	imageH := make([]int, nrows)
 	for i, im := range images {
+		r := i / ncols
 		titles[i] = wrapText(face, im.Title, cell, maxTitleRows)
-		titleRows = max(titleRows, len(titles[i]))
-	}
-	titleH := 0
-	if titleRows > 0 {
-		titleH = titleRows*lineH + gridPad/2
+		if len(titles[i]) > 0 {
+			titleH[r] = max(titleH[r], len(titles[i])*lineH+gridPad/2)
+		}
+		sizes[i] = fitSize(im.Image.Bounds().Size(), cell)
+		imageH[r] = max(imageH[r], sizes[i].Y)
 	}
 
+	width := ncols*cell + (ncols+1)*gridPad
 	var supFace font.Face
 	var supLines []string
 	supH := 0
-	width := ncols*cell + (ncols+1)*gridPad
 	if title != "" {
 		f, err := newFace(suptitleSize)
 		if err != nil {
@@ -130,7 +137,12 @@ func RenderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, err
 		supLines = wrapText(f, title, width-2*gridPad, maxTitleRows)
 		supH = len(supLines)*f.Metrics().Height.Ceil() + gridPad
 	}
-	height := supH + nrows*(titleH+cell) + (nrows+1)*gridPad
+	rowTop := make([]int, nrows)
+	height := supH + gridPad
+	for r := range nrows {
+		rowTop[r] = height
+		height += titleH[r] + imageH[r] + gridPad
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, width, height))
 	xdraw.Draw(dst, dst.Bounds(), image.White, image.Point{}, xdraw.Src)
 
@@ -140,30 +152,30 @@ func RenderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, err
 	for i, im := range images {
 		r, c := i/ncols, i%ncols
 		x0 := gridPad + c*(cell+gridPad)
-		y0 := supH + gridPad + r*(titleH+cell+gridPad)
-		// Titles sit just above their image, aligned at the bottom of the
-		// title band.
-		drawLines(dst, face, titles[i], x0, y0+titleH-gridPad/2-len(titles[i])*lineH, cell)
-		placeImage(dst, im.Image, image.Rect(x0, y0+titleH, x0+cell, y0+titleH+cell))
+		imgTop := rowTop[r] + titleH[r]
+		drawLines(dst, face, titles[i], x0, imgTop-gridPad/2-len(titles[i])*lineH, cell)
+		x := x0 + (cell-sizes[i].X)/2
+		placeImage(dst, im.Image, image.Rectangle{Min: image.Pt(x, imgTop), Max: image.Pt(x, imgTop).Add(sizes[i])})
 	}
 	return dst, nil
 }
 
-// placeImage scales src to fit box (aspect kept), centred. Enlargements of
-// 2× or more use nearest-neighbour so small images (digits) stay crisp, as
-// matplotlib's imshow shows them.
+// fitSize scales size to fit a cell×cell square, keeping the aspect ratio.
+func fitSize(size image.Point, cell int) image.Point {
+	scale := min(float64(cell)/float64(size.X), float64(cell)/float64(size.Y))
+	return image.Pt(max(int(math.Round(float64(size.X)*scale)), 1), max(int(math.Round(float64(size.Y)*scale)), 1))
+}
+
+// placeImage draws src scaled into box. Enlargements of 2× or more use
+// nearest-neighbour so small images (digits) stay crisp, as matplotlib's
+// imshow shows them.
 func placeImage(dst *image.RGBA, src image.Image, box image.Rectangle) {
 	sb := src.Bounds()
-	scale := min(float64(box.Dx())/float64(sb.Dx()), float64(box.Dy())/float64(sb.Dy()))
-	w := max(int(math.Round(float64(sb.Dx())*scale)), 1)
-	h := max(int(math.Round(float64(sb.Dy())*scale)), 1)
-	x := box.Min.X + (box.Dx()-w)/2
-	y := box.Min.Y + (box.Dy()-h)/2
 	var s xdraw.Scaler = xdraw.CatmullRom
-	if scale >= 2 {
+	if box.Dx() >= 2*sb.Dx() {
 		s = xdraw.NearestNeighbor
 	}
-	s.Scale(dst, image.Rect(x, y, x+w, y+h), src, sb, xdraw.Over, nil)
+	s.Scale(dst, box, src, sb, xdraw.Over, nil)
 }
 
 // newFace returns a Go Regular face of size pixels.
@@ -186,7 +198,7 @@ func drawLines(dst *image.RGBA, face font.Face, lines []string, x0, y0, width in
 	lineH := m.Height.Ceil()
 	d := &font.Drawer{Dst: dst, Src: image.NewUniform(color.Black), Face: face}
 	for i, line := range lines {
-		w := d.MeasureString(line).Ceil()
+		w := measure(face, line)
 		d.Dot = fixed.P(x0+(width-w)/2, y0+i*lineH+m.Ascent.Ceil())
 		d.DrawString(line)
 	}
@@ -200,7 +212,7 @@ func wrapText(face font.Face, s string, width, maxRows int) []string {
 	if s == "" {
 		return nil
 	}
-	fits := func(t string) bool { return font.MeasureString(face, t).Ceil() <= width }
+	fits := func(t string) bool { return measure(face, t) <= width }
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
 		cur := ""
@@ -233,3 +245,6 @@ func wrapText(face font.Face, s string, width, maxRows int) []string {
 	}
 	return lines
 }
+
+// measure is the width of s in pixels.
+func measure(face font.Face, s string) int { return font.MeasureString(face, s).Ceil() }

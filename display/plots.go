@@ -21,6 +21,7 @@ const (
 	plotDPI    = 96
 	plotWidth  = 8 * vg.Inch
 	plotHeight = 5 * vg.Inch
+	plotMargin = 0.08 * vg.Inch
 )
 
 // tab10 is matplotlib's default colour cycle (C0, C1, …).
@@ -54,7 +55,8 @@ func PlotPNG(p *plot.Plot) (data []byte, err error) {
 	}()
 	w, h := plotSize(p)
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(plotDPI))
-	p.Draw(draw.New(c))
+	// A small margin so that nothing touches the image edges.
+	p.Draw(draw.Crop(draw.New(c), plotMargin, -2*plotMargin, plotMargin, -plotMargin))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("encode plot %q as PNG: %w", p.Title.Text, err)
@@ -73,6 +75,7 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	}
 	p.Title.TextStyle.Font.Size = 14
 	p.Title.Padding = 6
+	p.X.Tick.Marker, p.Y.Tick.Marker = niceTicks{}, niceTicks{}
 	return p
 }
 
@@ -107,18 +110,20 @@ type LinePlotSpec struct {
 func LinePlot(spec LinePlotSpec) (*plot.Plot, error) {
 	p := newPlot(spec.Title, spec.XLabel, spec.YLabel)
 	grid := plotter.NewGrid()
-	grid.Vertical.Color, grid.Horizontal.Color = color.Gray{0xdd}, color.Gray{0xdd}
+	grid.Vertical.Color, grid.Horizontal.Color = color.Gray{0xd8}, color.Gray{0xd8}
 	p.Add(grid)
 	if spec.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = logTicks{}
 	}
-	legend := false
+	var legend []string // labels, to place the legend
+	var all plotter.XYs  // every point, to place the legend
 	for i, s := range spec.Series {
 		xys, err := seriesXYs(s, spec.LogX)
 		if err != nil {
 			return nil, fmt.Errorf("display.LinePlot %q: %w", spec.Title, err)
 		}
+		all = append(all, xys...)
 		col := tab10[i%len(tab10)]
 		var thumb plot.Thumbnailer
 		if s.Points {
@@ -140,7 +145,7 @@ func LinePlot(spec LinePlotSpec) (*plot.Plot, error) {
 		}
 		if s.Label != "" {
 			p.Legend.Add(s.Label, thumb)
-			legend = true
+			legend = append(legend, s.Label)
 		}
 	}
 	for j, m := range spec.Marks {
@@ -153,17 +158,107 @@ func LinePlot(spec LinePlotSpec) (*plot.Plot, error) {
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: tab10[(len(spec.Series)+j)%len(tab10)], Radius: 5, Shape: draw.CircleGlyph{}}
 		p.Add(sc)
+		all = append(all, plotter.XY{X: m.X, Y: m.Y})
 		if m.Label != "" {
 			p.Legend.Add(m.Label, sc)
-			legend = true
+			legend = append(legend, m.Label)
 		}
 	}
-	if legend {
-		p.Legend.Top = true
-		p.Legend.XOffs = -6
-		p.Legend.YOffs = -6
+	if len(legend) > 0 {
+		placeLegend(p, all, legend, spec.LogX)
 	}
 	return p, nil
+}
+
+// placeLegend puts the legend in the corner of the data area that holds the
+// fewest points (upper right first on ties), a simple form of matplotlib's
+// loc="best".
+func placeLegend(p *plot.Plot, pts plotter.XYs, labels []string, logX bool) {
+	tx := func(x float64) float64 {
+		if logX {
+			return math.Log(x)
+		}
+		return x
+	}
+	x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, pt := range pts {
+		x0, x1 = math.Min(x0, tx(pt.X)), math.Max(x1, tx(pt.X))
+		y0, y1 = math.Min(y0, pt.Y), math.Max(y1, pt.Y)
+	}
+	// Legend size as a fraction of the data area (8 px per character plus the
+	// symbol, 18 px per entry on a ~680×400 px data area).
+	chars := 0
+	for _, l := range labels {
+		chars = max(chars, len(l))
+	}
+	fw := math.Min(float64(chars*8+40)/680, 1)
+	fh := math.Min(float64(len(labels)*18+10)/400, 1)
+	type corner struct{ top, left bool }
+	best, bestN := corner{true, false}, -1
+	for _, c := range []corner{{true, false}, {true, true}, {false, true}, {false, false}} {
+		n := 0
+		for _, pt := range pts {
+			u, v := 0.5, 0.5
+			if x1 > x0 {
+				u = (tx(pt.X) - x0) / (x1 - x0)
+			}
+			if y1 > y0 {
+				v = (pt.Y - y0) / (y1 - y0)
+			}
+			inX := (c.left && u <= fw) || (!c.left && u >= 1-fw)
+			inY := (c.top && v >= 1-fh) || (!c.top && v <= fh)
+			if inX && inY {
+				n++
+			}
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = c, n
+		}
+	}
+	p.Legend.Top, p.Legend.Left = best.top, best.left
+	p.Legend.XOffs, p.Legend.YOffs = -6, -6
+	if best.left {
+		p.Legend.XOffs = 6
+	}
+	if !best.top {
+		p.Legend.YOffs = 6
+	}
+}
+
+// niceTicks labels about 6 round values (steps of 1, 2, 2.5 or 5 × 10^k).
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !finite(lo) || !finite(hi) || !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow10(int(math.Floor(math.Log10(raw))))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 2.5, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	format := func(v float64) string {
+		if math.Abs(v) < step*1e-9 {
+			return "0"
+		}
+		if step < 1e-4 || step >= 1e6 {
+			return strconv.FormatFloat(v, 'g', 4, 64)
+		}
+		dec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+		if r := step / math.Pow10(-dec); math.Abs(r-math.Round(r)) > 1e-9 {
+			dec++ // 2.5, 0.25, …
+		}
+		return strconv.FormatFloat(v, 'f', dec, 64)
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step - 1e-9); k*step <= hi+step*1e-9; k++ {
+		ticks = append(ticks, plot.Tick{Value: k * step, Label: format(k * step)})
+	}
+	return ticks
 }
 
 // seriesXYs validates s and keeps its finite points.

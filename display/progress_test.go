@@ -1,0 +1,177 @@
+package display
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeClock makes progress bars see step more time on every reading.
+func fakeClock(step time.Duration) func() {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	calls := 0
+	orig := now
+	now = func() time.Time {
+		calls++
+		return t0.Add(time.Duration(calls) * step)
+	}
+	return func() { now = orig }
+}
+
+// manualClock is a clock moved by hand.
+type manualClock struct{ t time.Time }
+
+func (c *manualClock) install() func() {
+	orig := now
+	c.t = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now = func() time.Time { return c.t }
+	return func() { now = orig }
+}
+
+func ExampleProgressBar_Text() {
+	var clock manualClock
+	defer clock.install()()
+	SetOutput(nilWriter{})
+	defer SetOutput(nilWriter{})
+
+	bar := NewProgressBar(64, "Epoch 1/3 :")
+	for i := 1; i <= 29; i++ {
+		clock.t = clock.t.Add(500 * time.Millisecond) // 0.5 s per batch
+		bar.Update(i, "0.5432")
+	}
+	fmt.Println(bar.Text())
+	// Output:
+	// Epoch 1/3 : |██████████████████----------------------| 45.31% [29/64 00:14<00:17 0.5432]
+}
+
+func TestProgressBarStart(t *testing.T) {
+	defer fakeClock(time.Second)()
+	buf := captureTerminal(t)
+	b := NewProgressBar(10, "")
+	if got, want := b.Text(), "|----------------------------------------| 0.00% [0/10 00:00<00:00]"; got != want {
+		t.Errorf("initial text %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(buf.String(), "\r|---") {
+		t.Errorf("terminal got %q, want a \\r line", buf.String())
+	}
+	if got := NewProgressBar(0, "").Text(); !strings.HasSuffix(got, "| 100% [0/0]") {
+		t.Errorf("empty bar text %q", got)
+	}
+}
+
+var frameValue = regexp.MustCompile(`\[(\d+)/`)
+
+// drawnValues parses the values of the frames written to a terminal.
+func drawnValues(out string) []int {
+	var vs []int
+	for _, frame := range strings.Split(out, "\r") {
+		if m := frameValue.FindStringSubmatch(frame); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+func TestProgressBarThrottle(t *testing.T) {
+	// 10 ms per item: after the first 5, fastprogress redraws every
+	// int(0.2/(0.01+1e-8)) = 19 items, and always at the total.
+	var clock manualClock
+	defer clock.install()()
+	buf := captureTerminal(t)
+	b := NewProgressBar(100, "")
+	for i := 1; i <= 100; i++ {
+		clock.t = clock.t.Add(10 * time.Millisecond)
+		b.Update(i, "")
+	}
+	got := fmt.Sprint(drawnValues(buf.String()))
+	if want := "[0 1 2 3 4 5 24 43 62 81 100]"; got != want {
+		t.Errorf("drawn values %s, want %s", got, want)
+	}
+}
+
+func TestProgressBarDone(t *testing.T) {
+	for _, leave := range []bool{true, false} {
+		t.Run(fmt.Sprint("leave=", leave), func(t *testing.T) {
+			var clock manualClock
+			defer clock.install()()
+			buf := captureTerminal(t)
+			b := NewProgressBar(100, "").SetLeave(leave)
+			for i := 1; i <= 50; i++ {
+				clock.t = clock.t.Add(10 * time.Millisecond)
+				b.Update(i, "x")
+			}
+			b.Done()
+			b.Done() // no-op
+			b.Update(60, "late") // ignored after Done
+			out := buf.String()
+			vs := drawnValues(out)
+			if vs[len(vs)-1] != 50 {
+				t.Errorf("last frame shows %d, want the last update (50); output %q", vs[len(vs)-1], out)
+			}
+			if leave {
+				if !strings.HasSuffix(out, "50.00% [50/100 00:00<00:00 x]\n") {
+					t.Errorf("leave=true should end with the final frame and a newline, got %q", out[max(len(out)-60, 0):])
+				}
+			} else if last := out[strings.LastIndex(out[:len(out)-1], "\r"):]; strings.Trim(last, "\r ") != "" {
+				t.Errorf("leave=false should blank the line, ends with %q", last)
+			}
+		})
+	}
+}
+
+func TestTerminalClearsBarBeforeText(t *testing.T) {
+	buf := captureTerminal(t)
+	b := NewProgressBar(10, "")
+	ShowText("hello")
+	b.Done()
+	out := buf.String()
+	// The bar line is blanked, then the text printed on its own line; the
+	// bar is not redrawn over it.
+	if !strings.Contains(out, "\r"+strings.Repeat(" ", len([]rune(b.Text())))+"\rhello\n") {
+		t.Errorf("text not printed on a cleared line: %q", out)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for s, want := range map[float64]string{0: "00:00", 65.9: "01:05", 3599: "59:59", 3725: "1:02:05", -3: "00:00"} {
+		if got := FormatDuration(s); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestMasterBarTerminal(t *testing.T) {
+	defer fakeClock(time.Millisecond)()
+	buf := captureTerminal(t)
+	mb := NewMasterBar(2, []string{"epoch", "train_loss", "time"})
+	for e := range 2 {
+		c := mb.NewChild(3)
+		if !strings.HasPrefix(c.Text(), fmt.Sprintf("Epoch %d/2 : |", e+1)) {
+			t.Errorf("child bar text %q lacks the epoch prefix", c.Text())
+		}
+		for i := 1; i <= 3; i++ {
+			c.Update(i, "0.1")
+		}
+		c.Done()
+		mb.Append([]string{strconv.Itoa(e), "0.500000", "00:01"})
+		mb.Update(e + 1)
+	}
+	mb.Done()
+	// Once the `\r` frames (blanked by each child's Done) are dropped, only
+	// the table remains.
+	var lines []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if i := strings.LastIndex(l, "\r"); i >= 0 {
+			l = l[i+1:]
+		}
+		lines = append(lines, l)
+	}
+	want := "epoch     train_loss  time\n0         0.500000    00:01\n1         0.500000    00:01\n"
+	if got := strings.Join(lines, "\n"); got != want {
+		t.Errorf("terminal shows\n%q\nwant\n%q", got, want)
+	}
+}
