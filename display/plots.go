@@ -117,7 +117,7 @@ func LinePlot(spec LinePlotSpec) (*plot.Plot, error) {
 		p.X.Tick.Marker = logTicks{}
 	}
 	var legend []string // labels, to place the legend
-	var all plotter.XYs  // every point, to place the legend
+	var all plotter.XYs // every point, to place the legend
 	for i, s := range spec.Series {
 		xys, err := seriesXYs(s, spec.LogX)
 		if err != nil {

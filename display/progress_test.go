@@ -105,7 +105,7 @@ func TestProgressBarDone(t *testing.T) {
 				b.Update(i, "x")
 			}
 			b.Done()
-			b.Done() // no-op
+			b.Done()             // no-op
 			b.Update(60, "late") // ignored after Done
 			out := buf.String()
 			vs := drawnValues(out)
