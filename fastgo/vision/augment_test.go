@@ -299,7 +299,7 @@ func TestAugIdentityParameters(t *testing.T) {
 // map the graph must apply (float64), for an h×w input.
 func expectedComposite(c augConfig, row []float32, h, w int) mat3 {
 	f := func(i int) float64 { return float64(row[i]) }
-	m := mat3{{f(parM), f(parM+1), f(parM+2)}, {f(parM + 3), f(parM + 4), f(parM + 5)}, {0, 0, 1}}
+	m := mat3{{f(parM), f(parM + 1), f(parM + 2)}, {f(parM + 3), f(parM + 4), f(parM + 5)}, {0, 0, 1}}
 	m[0][1] *= float64(h) / float64(w)
 	m[1][0] *= float64(w) / float64(h)
 	hm := mat3{{f(parH), f(parH + 1), f(parH + 2)}, {f(parH + 3), f(parH + 4), f(parH + 5)}, {f(parH + 6), f(parH + 7), 1}}
@@ -507,5 +507,64 @@ func TestAugTransformsOptions(t *testing.T) {
 	a := MustAugTransforms(224, Mult(2))
 	if a.cfg.maxRotate != 20 || a.cfg.maxWarp != 0.4 || a.cfg.maxLighting != 0.4 {
 		t.Errorf("Mult(2) gave rotate %g, warp %g, lighting %g; want 20, 0.4, 0.4", a.cfg.maxRotate, a.cfg.maxWarp, a.cfg.maxLighting)
+	}
+}
+
+// smoothSource is a band-limited test pattern on continuous source pixel
+// coordinates: detail of 8 to 24 pixels, like a photo after presizing.
+func smoothSource(x, y float64, c int) float64 {
+	ph := float64(c)
+	return 0.5 + 0.22*math.Sin(2*math.Pi*x/9.3+ph)*math.Cos(2*math.Pi*y/12.7) +
+		0.2*math.Sin(2*math.Pi*(x+0.6*y)/23.1-ph)
+}
+
+// TestAugSinglePassAccuracy checks the design choice of sampling once:
+// against an exact reference (the same geometry evaluated in float64 on
+// the continuous source pattern, i.e. an infinitely upscaled source), the
+// single pass is closer than resampling step by step.
+func TestAugSinglePassAccuracy(t *testing.T) {
+	const b, n, size = 4, 230, 112 // the chapter's 460→224, halved
+	img := floatImage{b, n, n, 3, make([]float64, b*n*n*3)}
+	for i := range b {
+		for y := range n {
+			for x := range n {
+				for c := range 3 {
+					img.v[((i*n+y)*n+x)*3+c] = smoothSource(float64(x), float64(y), c+i)
+				}
+			}
+		}
+	}
+	a := MustAugTransforms(size, MinScale(0.75), PAffine(1), MaxLighting(0))
+	rng := rand.New(rand.NewPCG(15, 16))
+	params := a.Params(b, fastgo.Train, rng)
+	rows := tensors.MustCopyFlatData[float32](params)
+	want := make([]float64, 0, b*size*size*3)
+	for i := range b {
+		m := expectedComposite(a.cfg, rows[i*paramsSize:(i+1)*paramsSize], n, n)
+		for y := range size {
+			for x := range size {
+				xn, yn := 2*float64(x)/(size-1)-1, 2*float64(y)/(size-1)-1
+				z := m[2][0]*xn + m[2][1]*yn + m[2][2]
+				sx := ((m[0][0]*xn+m[0][1]*yn+m[0][2])/z + 1) * (n - 1) / 2
+				sy := ((m[1][0]*xn+m[1][1]*yn+m[1][2])/z + 1) * (n - 1) / 2
+				for c := range 3 {
+					want = append(want, smoothSource(refReflect(sx, n), refReflect(sy, n), c+i))
+				}
+			}
+		}
+	}
+	rmse := func(got []float64) float64 {
+		s := 0.0
+		for i := range got {
+			s += (got[i] - want[i]) * (got[i] - want[i])
+		}
+		return math.Sqrt(s / float64(len(got)))
+	}
+	single := rmse(applyAug(t, a, img, params, fastgo.Train))
+	two := rmse(applyAug(t, a.TwoPass(), img, params, fastgo.Train))
+	seq := rmse(applyAug(t, a.Sequential(), img, params, fastgo.Train))
+	t.Logf("RMSE against the exact reference: single pass %.4f, fastai's two passes %.4f, step by step %.4f", single, two, seq)
+	if !(single < two && single < seq) {
+		t.Errorf("single pass RMSE %.4f is not below two-pass %.4f and step-by-step %.4f", single, two, seq)
 	}
 }
