@@ -65,9 +65,9 @@ func (m *Model) forceTrain(path string) bool {
 	return IsBatchNormPath(path)
 }
 
-// IsBatchNormPath reports whether a variable path has a batch-norm scope
-// element ("batch_normalization", GoMLX's, or bn/bn1/bn2…/downsample.1
-// style torchvision names are not guessed beyond "bn…").
+// IsBatchNormPath reports whether a variable path has an element named
+// "batch_normalization" (GoMLX's batch-norm scope) or starting with "bn"
+// (torchvision's bn1, bn2…). Models with other names set Model.ForceTrain.
 func IsBatchNormPath(path string) bool {
 	for _, part := range strings.Split(path, "/") {
 		if part == "batch_normalization" || strings.HasPrefix(part, "bn") {

@@ -1,0 +1,184 @@
+package learner
+
+import (
+	"iter"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/fastgo-ml/fastgo/internal/ops"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// testBackend is the pure-Go backend, created once (parallelism=-1 avoids
+// the 2-core deadlock; its "parallelism set" line is kept out of Example
+// outputs).
+var testBackend = sync.OnceValue(func() compute.Backend {
+	stdout := os.Stdout
+	if devnull, err := os.Open(os.DevNull); err == nil {
+		os.Stdout = devnull
+		defer func() { os.Stdout = stdout; devnull.Close() }()
+	}
+	b, err := compute.NewWithConfig("go:parallelism=-1")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// synthSource is a seeded synthetic dataset of 8×8 RGB images whose class
+// is the quadrant holding a bright square (plus noise).
+type synthSource struct {
+	n, bs, classes int
+	seed           uint64
+	shuffle        bool
+	items          []Batch // one item per entry (batch of 1), built once
+}
+
+func newSynth(n, bs, classes int, seed uint64, shuffle bool) *synthSource {
+	s := &synthSource{n: n, bs: bs, classes: classes, seed: seed, shuffle: shuffle}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	for i := range n {
+		c := i % classes
+		img := make([]uint8, 8*8*3)
+		for p := range img {
+			img[p] = uint8(rng.IntN(60))
+		}
+		oy, ox := (c/2)*4, (c%2)*4
+		for y := oy; y < oy+4; y++ {
+			for x := ox; x < ox+4; x++ {
+				for ch := range 3 {
+					img[(y*8+x)*3+ch] = uint8(180 + rng.IntN(60))
+				}
+			}
+		}
+		s.items = append(s.items, Batch{X: fastgo.ByteTensor{Shape: []int{1, 8, 8, 3}, Data: img}, Y: []int{c}})
+	}
+	return s
+}
+
+func (s *synthSource) Len() int {
+	if s.shuffle {
+		return s.n / s.bs // drop_last on train
+	}
+	return (s.n + s.bs - 1) / s.bs
+}
+
+func (s *synthSource) Epoch(epoch int) iter.Seq2[Batch, error] {
+	order := make([]int, s.n)
+	for i := range order {
+		order[i] = i
+	}
+	if s.shuffle {
+		rand.New(rand.NewPCG(s.seed, uint64(epoch))).Shuffle(s.n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return func(yield func(Batch, error) bool) {
+		for b := range s.Len() {
+			idx := order[b*s.bs : min((b+1)*s.bs, s.n)]
+			batch := Batch{X: fastgo.ByteTensor{Shape: []int{len(idx), 8, 8, 3}}}
+			for _, i := range idx {
+				batch.X.Data = append(batch.X.Data, s.items[i].X.Data...)
+				batch.Y = append(batch.Y, s.items[i].Y...)
+			}
+			if !yield(batch, nil) {
+				return
+			}
+		}
+	}
+}
+
+// dense is a linear layer with bias in scope (torch layout).
+func dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	in := x.Shape().Dim(-1)
+	w := scope.WithInitializer(ops.KaimingNormal(scope, false)).VariableWithShape("weight", shapes.Make(dtypes.Float32, out, in))
+	b := scope.WithInitializer(ops.ConstantInit(0)).VariableWithShape("bias", shapes.Make(dtypes.Float32, out))
+	g := x.Graph()
+	return graph.Add(ops.Linear(x, w.NodeValue(g)), graph.ExpandAxes(b.NodeValue(g), 0))
+}
+
+// tinyModel: body = dense 192→16 + batch norm (group 0), head = dense 16→C
+// (group 1).
+func tinyModel(classes int) Model {
+	return Model{
+		Name: "tiny",
+		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+			x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+			body := scope.In("body")
+			x = dense(body.In("fc"), x, 16)
+			x = ops.ReLU(ops.BatchNorm(body.In("bn"), x, train))
+			return dense(scope.In("head"), x, classes)
+		},
+		NumGroups: 2,
+		Group: func(path string) int {
+			if strings.HasPrefix(path, "/body/") {
+				return 0
+			}
+			return 1
+		},
+	}
+}
+
+func tinyData(classes int) Data {
+	vocab := []string{"a", "b", "c", "d"}[:classes]
+	return Data{Train: newSynth(256, 16, classes, 1, true), Valid: newSynth(32, 16, classes, 2, false), Vocab: vocab}
+}
+
+func newTiny(t testing.TB, opts ...Option) *Learner {
+	t.Helper()
+	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate), NoPersist()}, opts...)
+	l, err := New(tinyData(4), tinyModel(4), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Quiet = true
+	return l
+}
+
+// modelValues copies every model variable's value.
+func modelValues(t testing.TB, l *Learner) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for v := range l.store.IterVariables() {
+		if !isModelVar(v.Path()) || !v.HasValue() {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[v.Path()] = copyF32(val)
+	}
+	return out
+}
+
+func copyF32(t *tensors.Tensor) []float32 { return tensors.MustCopyFlatData[float32](t) }
+
+// rawBytes copies a tensor's bytes (any dtype).
+func rawBytes(t *tensors.Tensor) string {
+	var s string
+	if err := t.ConstBytes(func(b []byte) { s = string(b) }); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

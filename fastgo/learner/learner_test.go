@@ -1,0 +1,342 @@
+package learner
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Frozen: the body's weights stay as they were, except batch norm (fastai's
+// train_bn), while the head trains.
+func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
+	l := newTiny(t)
+	l.Freeze()
+	if err := l.ensureWeights(); err != nil {
+		t.Fatal(err)
+	}
+	before := modelValues(t, l)
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	after := modelValues(t, l)
+	for p, v := range before {
+		changed := !equalF32(v, after[p])
+		wantChanged := strings.HasPrefix(p, "/head/") || strings.HasPrefix(p, "/body/bn/")
+		if changed != wantChanged {
+			t.Errorf("%s changed=%v, want %v", p, changed, wantChanged)
+		}
+	}
+	// No optimizer state for frozen weights.
+	if v := l.store.GetVariable(optScope + "/body/fc/weight/grad_avg"); v != nil {
+		t.Errorf("frozen /body/fc/weight has optimizer state")
+	}
+	// Unfreeze clears the state and trains everything.
+	l.Unfreeze()
+	if s := l.store.GetVariable(optScope + "/head/weight/step"); copyF32(s.MustValue())[0] != 0 {
+		t.Errorf("Unfreeze kept the step counter %v, want it cleared", copyF32(s.MustValue()))
+	}
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	final := modelValues(t, l)
+	if equalF32(after["/body/fc/weight"], final["/body/fc/weight"]) {
+		t.Errorf("after Unfreeze the body did not train")
+	}
+}
+
+// A tiny FineTune on separable data lowers the loss and gets the classes
+// right; the recorder follows fastai's schedule.
+func TestFineTuneLowersLoss(t *testing.T) {
+	l := newTiny(t)
+	first, err := l.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mean(first.Losses)
+	if err := l.FineTune(3, BaseLR(2e-2)); err != nil {
+		t.Fatal(err)
+	}
+	rows := l.Recorder.Rows
+	if len(rows) != 3 {
+		t.Fatalf("recorder has %d epoch rows after FineTune(3), want 3 (the second stage's)", len(rows))
+	}
+	last := rows[len(rows)-1]
+	if !(last.ValidLoss < before/2) {
+		t.Errorf("valid loss %.4f after FineTune, %.4f before: want it at least halved", last.ValidLoss, before)
+	}
+	if last.Metrics[0] > 0.1 {
+		t.Errorf("error rate %.3f after FineTune on separable data", last.Metrics[0])
+	}
+	// Second stage: Slice(1e-2/100, 1e-2) with div 5 ⇒ last group starts at 1e-2/5,
+	// momentum starts at 0.95 and the last rate is lr_max/1e5.
+	rec := l.Recorder
+	if got := rec.LRs[0]; !close(got, 1e-2/5, 1e-6) {
+		t.Errorf("first lr of the unfrozen stage = %g, want %g", got, 1e-2/5)
+	}
+	if got := rec.Moms[0]; !close(got, 0.95, 1e-12) {
+		t.Errorf("first mom = %g, want 0.95", got)
+	}
+	n := len(rec.LRs)
+	wantLast := CombinedCos(0.3, 1e-2/5, 1e-2, 1e-2/1e5)(float64(n-1) / float64(n))
+	if !close(rec.LRs[n-1], wantLast, 1e-9) {
+		t.Errorf("last lr = %g, want %g", rec.LRs[n-1], wantLast)
+	}
+	// train_loss is the smoothed loss at the epoch end.
+	if last.TrainLoss != rec.Losses[len(rec.Losses)-1] {
+		t.Errorf("train_loss %g is not the last smoothed loss %g", last.TrainLoss, rec.Losses[len(rec.Losses)-1])
+	}
+}
+
+func mean(v []float32) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s / float64(len(v))
+}
+
+func TestLRFindRestoresWeightsAndState(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for v := range l.store.IterVariables() {
+		before[v.Path()] = rawBytes(v.MustValue())
+	}
+	r, err := l.LRFind(NumIt(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := range l.store.IterVariables() {
+		if before[v.Path()] != rawBytes(v.MustValue()) {
+			t.Errorf("%s differs after LRFind", v.Path())
+		}
+	}
+	if len(r.LRs) == 0 || len(r.LRs) > 12 {
+		t.Fatalf("LRFind recorded %d points, want 1..12", len(r.LRs))
+	}
+	for i, lr := range r.LRs {
+		want := 1e-7 * math.Pow(10/1e-7, float64(i)/12)
+		if !close(lr, want, 1e-12) {
+			t.Errorf("lr[%d] = %g, want %g", i, lr, want)
+		}
+	}
+	if l.LastLRFind() != r {
+		t.Errorf("LastLRFind does not return the last result")
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	l := newTiny(t)
+	if err := l.FitOneCycle(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model.learner")
+	if err := l.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	l2 := newTiny(t, Seed(7)) // different initial weights
+	if err := l2.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	for v := range l.store.IterVariables() {
+		v2 := l2.store.GetVariable(v.Path())
+		if v2 == nil || rawBytes(v.MustValue()) != rawBytes(v2.MustValue()) {
+			t.Errorf("%s not restored", v.Path())
+		}
+	}
+	if len(l2.Recorder.Rows) != 1 || !sameRow(l2.Recorder.Rows[0], l.Recorder.Rows[0]) {
+		t.Errorf("recorder rows %v, want %v", l2.Recorder.Rows, l.Recorder.Rows)
+	}
+	p1, err := l.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := l2.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalF32(p1.Probs, p2.Probs) {
+		t.Errorf("predictions differ after Load")
+	}
+	// Training on continues identically (same optimizer state and counters).
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	if l.Recorder.Losses[0] != l2.Recorder.Losses[0] {
+		t.Errorf("after Load the next fit differs: %v vs %v", l.Recorder.Losses[0], l2.Recorder.Losses[0])
+	}
+	// A damaged file is reported, not a panic.
+	bad := filepath.Join(t.TempDir(), "bad.learner")
+	data, _ := os.ReadFile(path)
+	os.WriteFile(bad, data[:len(data)/2], 0o644)
+	if err := l2.Load(bad); err == nil || !strings.Contains(err.Error(), "bad.learner") {
+		t.Errorf("Load of a truncated file: err = %v, want one naming the file", err)
+	}
+	// Export/LoadExported predicts the same.
+	exp := filepath.Join(t.TempDir(), "export.learner")
+	if err := l.Export(exp); err != nil {
+		t.Fatal(err)
+	}
+	inf, err := LoadExported(exp, tinyModel(4), nil, WithBackend(testBackend()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := firstBatch(t, l.Data.Valid)
+	want, err := l.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := inf.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i].Class != want[i].Class || !equalF32(got[i].Probs, want[i].Probs) {
+			t.Errorf("exported learner predicts %+v for item %d, want %+v", got[i], i, want[i])
+		}
+	}
+}
+
+func sameRow(a, b EpochRow) bool {
+	return a.Epoch == b.Epoch && a.TrainLoss == b.TrainLoss && a.ValidLoss == b.ValidLoss && a.Time == b.Time
+}
+
+func firstBatch(t *testing.T, s BatchSource) Batch {
+	t.Helper()
+	for b, err := range s.Epoch(0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	t.Fatal("no batch")
+	return Batch{}
+}
+
+func TestSameSeedSameTraining(t *testing.T) {
+	run := func(seed uint64) []float64 {
+		l := newTiny(t, Seed(seed))
+		if err := l.FitOneCycle(1, 1e-2); err != nil {
+			t.Fatal(err)
+		}
+		return append(l.Recorder.Losses, l.Recorder.Rows[0].ValidLoss)
+	}
+	a, b, c := run(3), run(3), run(4)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, different losses at %d: %v vs %v", i, a, b)
+		}
+	}
+	if a[0] == c[0] {
+		t.Errorf("different seeds gave the same first loss %v", a[0])
+	}
+}
+
+func TestGetPredsProbabilitiesAndLosses(t *testing.T) {
+	l := newTiny(t)
+	p, err := l.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Targets) != 32 || p.NumClasses != 4 || len(p.Probs) != 32*4 || len(p.Losses) != 32 {
+		t.Fatalf("GetPreds: %d targets, %d classes, %d probs, %d losses", len(p.Targets), p.NumClasses, len(p.Probs), len(p.Losses))
+	}
+	for i, y := range p.Targets {
+		if y != i%4 { // synthetic valid set order
+			t.Fatalf("target %d = %d: not in dataset order", i, y)
+		}
+		sum := 0.0
+		for _, v := range p.Row(i) {
+			sum += float64(v)
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Errorf("item %d: probabilities sum to %v", i, sum)
+		}
+		if want := -math.Log(float64(p.Row(i)[y])); math.Abs(want-float64(p.Losses[i])) > 1e-4 {
+			t.Errorf("item %d: loss %v, want −log p[target] = %v", i, p.Losses[i], want)
+		}
+	}
+	// On the caller's own batches (fastai's dl=[(x,y)]).
+	b := firstBatch(t, l.Data.Valid)
+	q, err := l.GetPreds(SliceSource{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalF32(q.Probs, p.Probs[:len(q.Probs)]) {
+		t.Errorf("GetPreds on a given batch differs from the validation run")
+	}
+}
+
+// The epoch table's cells are fastai's: 6 decimals, mm:ss.
+func TestEpochRowCells(t *testing.T) {
+	row := EpochRow{Epoch: 0, TrainLoss: 1.5513051, ValidLoss: 0.3221321, Metrics: []float64{0.10622461}, Time: 83 * time.Second}
+	got := strings.Join(row.Cells(), "|")
+	if want := "0|1.551305|0.322132|0.106225|01:23"; got != want {
+		t.Errorf("cells %q, want %q", got, want)
+	}
+	r := &Recorder{MetricNames: []string{"error_rate"}}
+	if got := strings.Join(r.Columns(), "|"); got != "epoch|train_loss|valid_loss|error_rate|time" {
+		t.Errorf("columns %q", got)
+	}
+}
+
+// The smoothed loss is fastai's debiased EMA with β = 0.98.
+func TestSmoothLoss(t *testing.T) {
+	var r Recorder
+	losses := []float64{2, 1, 3, 0.5}
+	v := 0.0
+	for i, x := range losses {
+		v = 0.98*v + 0.02*x
+		got := r.addBatch(x, 0, 0)
+		if want := v / (1 - math.Pow(0.98, float64(i+1))); !close(got, want, 1e-12) {
+			t.Errorf("batch %d: smooth %v, want %v", i, got, want)
+		}
+	}
+}
+
+func TestPersistAcrossLearners(t *testing.T) {
+	t.Setenv(EnvCacheDir, t.TempDir())
+	var out bytes.Buffer
+	l := newTiny(t, Persist("pets"), Output(&out))
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	want := modelValues(t, l)
+	l2 := newTiny(t, Persist("pets"), Output(&out))
+	if !strings.Contains(out.String(), `Restored learner "pets"`) {
+		t.Errorf("no restore message, output %q", out.String())
+	}
+	got := modelValues(t, l2)
+	for p, v := range want {
+		if !equalF32(v, got[p]) {
+			t.Errorf("%s not restored", p)
+		}
+	}
+	if len(l2.Recorder.Rows) != 1 {
+		t.Errorf("recorder not restored: %d rows", len(l2.Recorder.Rows))
+	}
+	if err := l2.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	newTiny(t, Persist("pets"), Output(&out))
+	if out.Len() != 0 {
+		t.Errorf("after Reset a new learner still restores: %q", out.String())
+	}
+	// Not in a notebook and no key: nothing is written.
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	l3 := newTiny(t)
+	l3.persistKey = ""
+	if l3.persistPath() != "" {
+		t.Errorf("a learner outside a notebook persists to %q", l3.persistPath())
+	}
+}

@@ -1,0 +1,78 @@
+package learner
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/display"
+)
+
+// A fit shows fastai's console table: the header padded to 8 characters
+// joined by two spaces, one row per epoch, values with 6 decimals and
+// mm:ss, and progress bars whose comment is the smoothed loss.
+func TestFitShowsEpochTable(t *testing.T) {
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	var buf bytes.Buffer
+	display.SetOutput(&buf)
+	defer display.SetOutput(nopWriter{})
+	l := newTiny(t)
+	l.Quiet = false
+	if err := l.FitOneCycle(2, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	var lines []string
+	for _, line := range strings.Split(text, "\n") {
+		// Progress bars are `\r`-redrawn lines; keep what remains visible.
+		if i := strings.LastIndex(line, "\r"); i >= 0 {
+			line = line[i+1:]
+		}
+		if strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("visible output has %d lines, want header + 2 rows:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if want := "epoch     train_loss  valid_loss  error_rate  time"; lines[0] != want {
+		t.Errorf("header %q, want %q", lines[0], want)
+	}
+	row := regexp.MustCompile(`^(\d) {9}(\d\.\d{6}) {4}(\d\.\d{6}) {4}(\d\.\d{6}) {4}\d\d:\d\d$`)
+	for i, line := range lines[1:] {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("row %q does not have fastai's layout", line)
+			continue
+		}
+		if want := l.Recorder.Rows[i].Cells(); m[1] != want[0] || m[2] != want[1] || m[3] != want[2] || m[4] != want[3] {
+			t.Errorf("row %q, recorder says %v", line, want)
+		}
+	}
+	bar := regexp.MustCompile(`Epoch 1/2 : \|[█-]+\| \d+\.\d\d% \[\d+/16 \d\d:\d\d<\d\d:\d\d \d\.\d{4}\]`)
+	if !bar.MatchString(text) {
+		t.Errorf("no training progress bar with the smoothed loss in the output:\n%q", text[:min(len(text), 600)])
+	}
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestPlotLossAndLRFindPlot(t *testing.T) {
+	l := newTiny(t)
+	if _, err := l.Recorder.lossPlot(); err == nil {
+		t.Errorf("PlotLoss before any fit gave no error")
+	}
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.Recorder.lossPlot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := display.PlotPNG(p); err != nil {
+		t.Fatal(err)
+	}
+}
