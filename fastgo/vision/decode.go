@@ -48,8 +48,12 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // format is one image format recognised by its leading bytes.
 type format struct {
-	name   string
-	match  func(head []byte) bool
+	name  string
+	match func(head []byte) bool
+	// end is the marker a complete file ends with (within its last 16
+	// bytes), "" when the format has none; a failed decode of a file
+	// without it is reported as truncated.
+	end    string
 	config func(io.Reader) (image.Config, error)
 	decode func(io.Reader) (image.Image, error)
 }
@@ -58,17 +62,37 @@ type format struct {
 // extension is never consulted (the pets dataset has GIFs and PNGs named
 // .jpg).
 var formats = []format{
-	{"JPEG", prefix("\xff\xd8"), jpeg.DecodeConfig, jpeg.Decode},
-	{"PNG", prefix("\x89PNG\r\n\x1a\n"), png.DecodeConfig, png.Decode},
-	{"GIF", func(h []byte) bool { return hasPrefix(h, "GIF87a") || hasPrefix(h, "GIF89a") }, gif.DecodeConfig, gif.Decode},
-	{"WebP", func(h []byte) bool { return hasPrefix(h, "RIFF") && len(h) >= 12 && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
-	{"BMP", prefix("BM"), bmp.DecodeConfig, bmp.Decode},
-	{"TIFF", func(h []byte) bool { return hasPrefix(h, "II*\x00") || hasPrefix(h, "MM\x00*") }, tiff.DecodeConfig, tiff.Decode},
+	{"JPEG", prefix("\xff\xd8"), "\xff\xd9", jpeg.DecodeConfig, jpeg.Decode},
+	{"PNG", prefix("\x89PNG\r\n\x1a\n"), "IEND", png.DecodeConfig, png.Decode},
+	{"GIF", func(h []byte) bool { return hasPrefix(h, "GIF87a") || hasPrefix(h, "GIF89a") }, ";", gif.DecodeConfig, gif.Decode},
+	{"WebP", func(h []byte) bool { return hasPrefix(h, "RIFF") && len(h) >= 12 && string(h[8:12]) == "WEBP" }, "", webp.DecodeConfig, webp.Decode},
+	{"BMP", prefix("BM"), "", bmp.DecodeConfig, bmp.Decode},
+	{"TIFF", func(h []byte) bool { return hasPrefix(h, "II*\x00") || hasPrefix(h, "MM\x00*") }, "", tiff.DecodeConfig, tiff.Decode},
 }
 
 func prefix(p string) func([]byte) bool { return func(h []byte) bool { return hasPrefix(h, p) } }
 
 func hasPrefix(h []byte, p string) bool { return len(h) >= len(p) && string(h[:len(p)]) == p }
+
+// sniff returns the format whose signature starts data, or nil.
+func sniff(data []byte) *format {
+	for i := range formats {
+		if formats[i].match(data) {
+			return &formats[i]
+		}
+	}
+	return nil
+}
+
+// FormatOf names the image format of encoded data by its content: "JPEG",
+// "PNG", "GIF", "WebP", "BMP", "TIFF", or "" when none matches. The pets
+// dataset's Abyssinian_34.jpg, for example, is a "GIF".
+func FormatOf(data []byte) string {
+	if f := sniff(data); f != nil {
+		return f.name
+	}
+	return ""
+}
 
 // LoadImage reads and decodes the image file at path (fastai's
 // PILImage.create). See [Decode] for formats and colour rules.
@@ -104,13 +128,7 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 	if len(data) == 0 {
 		return Image{}, &DecodeError{File: name, Problem: "the file is empty (0 bytes)"}
 	}
-	var f *format
-	for i := range formats {
-		if formats[i].match(data) {
-			f = &formats[i]
-			break
-		}
-	}
+	f := sniff(data)
 	if f == nil {
 		head := data[:min(len(data), 8)]
 		return Image{}, &DecodeError{File: name, Problem: fmt.Sprintf(
@@ -119,6 +137,8 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 	fail := func(problem string, err error) (Image, error) {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			problem = "truncated " + f.name + " data"
+		} else if err != nil && f.end != "" && !bytes.Contains(data[max(len(data)-16, 0):], []byte(f.end)) {
+			problem = "truncated " + f.name + " data (the file lacks its end marker)"
 		}
 		return Image{}, &DecodeError{File: name, Format: f.name, Problem: problem, Err: err}
 	}

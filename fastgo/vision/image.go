@@ -141,27 +141,59 @@ func FromStd(src image.Image) Image {
 }
 
 // fromYCbCr converts the visible rectangle of a YCbCr image; y, cb, cr are
-// the planes of ycc (passed separately so NYCbCrA shares the code).
+// the planes of ycc (passed separately so NYCbCrA shares the code). The
+// arithmetic is color.YCbCrToRGB's, with the chroma products looked up in
+// tables instead of multiplied per pixel.
 func fromYCbCr(pix, yp, cb, cr []uint8, ycc *image.YCbCr, w, h int) {
 	b := ycc.Rect
+	shift := -1 // log2 of the horizontal chroma subsampling
+	switch ycc.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio440:
+		shift = 0
+	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+		shift = 1
+	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+		shift = 2
+	}
+	t := &yccTab
 	for y := range h {
-		yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
+		yrow := yp[ycc.YOffset(b.Min.X, b.Min.Y+y):][:w]
 		out := pix[y*w*3:][:w*3]
-		if ycc.SubsampleRatio == image.YCbCrSubsampleRatio420 || ycc.SubsampleRatio == image.YCbCrSubsampleRatio422 {
-			// Chroma is shared by pairs of pixels along x: the common
-			// JPEG case gets a loop without COffset's per-pixel division.
-			ci := ycc.COffset(b.Min.X, b.Min.Y+y) - b.Min.X/2
-			for x := range w {
-				c := ci + (b.Min.X+x)/2
-				out[3*x], out[3*x+1], out[3*x+2] = color.YCbCrToRGB(yp[yi+x], cb[c], cr[c])
+		ci := ycc.COffset(b.Min.X, b.Min.Y+y)
+		for x, yv := range yrow {
+			var c int
+			if shift >= 0 && b.Min.X >= 0 {
+				c = ci + (b.Min.X+x)>>shift - b.Min.X>>shift
+			} else {
+				c = ycc.COffset(b.Min.X+x, b.Min.Y+y)
 			}
-			continue
-		}
-		for x := range w {
-			c := ycc.COffset(b.Min.X+x, b.Min.Y+y)
-			out[3*x], out[3*x+1], out[3*x+2] = color.YCbCrToRGB(yp[yi+x], cb[c], cr[c])
+			yy := int32(yv) * 0x10101
+			cbv, crv := cb[c], cr[c]
+			o := out[3*x : 3*x+3 : 3*x+3]
+			o[0] = clampShift16(yy + t.rCr[crv])
+			o[1] = clampShift16(yy + t.gCb[cbv] + t.gCr[crv])
+			o[2] = clampShift16(yy + t.bCb[cbv])
 		}
 	}
+}
+
+// yccTab holds color.YCbCrToRGB's fixed-point chroma terms (the JFIF
+// factors times 65536) for every chroma value.
+var yccTab = func() (t struct{ rCr, gCb, gCr, bCb [256]int32 }) {
+	for i := range 256 {
+		c := int32(i) - 128
+		t.rCr[i], t.gCb[i], t.gCr[i], t.bCb[i] = 91881*c, -22554*c, -46802*c, 116130*c
+	}
+	return t
+}()
+
+// clampShift16 is v>>16 clamped to a byte, with color.YCbCrToRGB's branch
+// structure.
+func clampShift16(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
 }
 
 // copyDropAlpha copies the colour channels of a row of RGBA-like pixels of
@@ -181,6 +213,6 @@ func unpremultiply(v, a uint8) uint8 {
 	if a == 0 {
 		return 0
 	}
-	u := (uint32(v)*255 + uint32(a)/2) / uint32(a)
-	return uint8(min(u, 255))
+	// The arithmetic of color.NRGBAModel, so both paths agree exactly.
+	return uint8(min(uint32(v)*0xffff/uint32(a)>>8, 255))
 }

@@ -1,0 +1,484 @@
+package vision
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+)
+
+// testImages is the folder of real pet photos bundled with the repository.
+const testImages = "../../testdata/images"
+
+// gradient is a smooth w×h NRGBA test pattern whose pixels all differ.
+func gradient(w, h int) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / max(w-1, 1)), uint8(y * 255 / max(h-1, 1)), uint8(128 + x - y), 255})
+		}
+	}
+	return m
+}
+
+func encode(t testing.TB, enc func(*bytes.Buffer, image.Image) error, m image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := enc(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func encPNG(b *bytes.Buffer, m image.Image) error  { return png.Encode(b, m) }
+func encGIF(b *bytes.Buffer, m image.Image) error  { return gif.Encode(b, m, nil) }
+func encBMP(b *bytes.Buffer, m image.Image) error  { return bmp.Encode(b, m) }
+func encTIFF(b *bytes.Buffer, m image.Image) error { return tiff.Encode(b, m, nil) }
+func encJPEG(b *bytes.Buffer, m image.Image) error {
+	return jpeg.Encode(b, m, &jpeg.Options{Quality: 95})
+}
+
+// writeFile writes data to a temporary file named name and returns its path.
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// referenceRGB is the documented colour rule written the slow way: every
+// pixel through At() and the colour models (YCbCr through the same 8-bit
+// formula as the JPEG decoder's).
+func referenceRGB(src image.Image) Image {
+	b := src.Bounds()
+	out := NewImage(b.Dx(), b.Dy())
+	i := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := src.At(x, y)
+			var r, g, bl uint8
+			switch c := c.(type) {
+			case color.YCbCr:
+				r, g, bl = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			case color.NYCbCrA:
+				r, g, bl = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			case color.CMYK:
+				r, g, bl = color.CMYKToRGB(c.C, c.M, c.Y, c.K)
+			case color.NRGBA64, color.RGBA64, color.Gray16:
+				n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
+				r, g, bl = uint8(n.R>>8), uint8(n.G>>8), uint8(n.B>>8)
+			default:
+				n := color.NRGBAModel.Convert(c).(color.NRGBA)
+				r, g, bl = n.R, n.G, n.B
+			}
+			out.Pix[i], out.Pix[i+1], out.Pix[i+2] = r, g, bl
+			i += 3
+		}
+	}
+	return out
+}
+
+func assertSameImage(t *testing.T, what string, got, want Image) {
+	t.Helper()
+	if got.W != want.W || got.H != want.H {
+		t.Fatalf("%s: size %dx%d, want %dx%d", what, got.W, got.H, want.W, want.H)
+	}
+	for i := range want.Pix {
+		if got.Pix[i] != want.Pix[i] {
+			p := i / 3
+			t.Fatalf("%s: pixel (%d,%d) channel %d = %d, want %d", what, p%want.W, p/want.W, i%3, got.Pix[i], want.Pix[i])
+		}
+	}
+}
+
+// TestFromStdMatchesReference checks every fast path of FromStd (and the
+// generic fallback) against the per-pixel colour models, on whole images
+// and on sub-images whose odd origin shifts the chroma planes.
+func TestFromStdMatchesReference(t *testing.T) {
+	base := gradient(21, 13)
+	decodeJPEG := func(sub image.YCbCrSubsampleRatio) image.Image {
+		m := image.NewYCbCr(base.Rect, sub)
+		for y := range 13 {
+			for x := range 21 {
+				c := base.NRGBAAt(x, y)
+				yy, cb, cr := color.RGBToYCbCr(c.R, c.G, c.B)
+				m.Y[m.YOffset(x, y)] = yy
+				m.Cb[m.COffset(x, y)], m.Cr[m.COffset(x, y)] = cb, cr
+			}
+		}
+		return m
+	}
+	alpha := image.NewNRGBA(base.Rect)
+	copy(alpha.Pix, base.Pix)
+	for i := 3; i < len(alpha.Pix); i += 4 {
+		alpha.Pix[i] = uint8(i * 5)
+	}
+	premul := image.NewRGBA(base.Rect)
+	for y := range 13 {
+		for x := range 21 {
+			premul.Set(x, y, alpha.At(x, y))
+		}
+	}
+	gray16 := image.NewGray16(base.Rect)
+	nrgba64 := image.NewNRGBA64(base.Rect)
+	rgba64 := image.NewRGBA64(base.Rect)
+	cmyk := image.NewCMYK(base.Rect)
+	gray := image.NewGray(base.Rect)
+	pal := image.NewPaletted(base.Rect, color.Palette{color.RGBA{10, 20, 30, 255}, color.NRGBA{200, 100, 50, 128}, color.Gray{77}})
+	nycc := image.NewNYCbCrA(base.Rect, image.YCbCrSubsampleRatio420)
+	for y := range 13 {
+		for x := range 21 {
+			c := alpha.NRGBAAt(x, y)
+			gray16.SetGray16(x, y, color.Gray16{uint16(x*3000 + y*17)})
+			nrgba64.SetNRGBA64(x, y, color.NRGBA64{uint16(c.R)<<8 | 0x7f, uint16(c.G) << 8, uint16(c.B)<<8 | 0xff, uint16(c.A) << 8})
+			rgba64.Set(x, y, nrgba64.At(x, y))
+			cmyk.SetCMYK(x, y, color.CMYK{c.R, c.G, c.B, c.A})
+			gray.SetGray(x, y, color.Gray{c.B})
+			pal.SetColorIndex(x, y, uint8((x+y)%3))
+			nycc.Y[nycc.YOffset(x, y)] = c.R
+			nycc.Cb[nycc.COffset(x, y)], nycc.Cr[nycc.COffset(x, y)] = c.G, c.B
+			nycc.A[nycc.AOffset(x, y)] = c.A
+		}
+	}
+	cases := map[string]image.Image{
+		"YCbCr444": decodeJPEG(image.YCbCrSubsampleRatio444),
+		"YCbCr422": decodeJPEG(image.YCbCrSubsampleRatio422),
+		"YCbCr420": decodeJPEG(image.YCbCrSubsampleRatio420),
+		"YCbCr440": decodeJPEG(image.YCbCrSubsampleRatio440),
+		"YCbCr411": decodeJPEG(image.YCbCrSubsampleRatio411),
+		"NYCbCrA":  nycc,
+		"Gray":     gray,
+		"Gray16":   gray16,
+		"NRGBA":    alpha,
+		"NRGBA64":  nrgba64,
+		"RGBA":     premul,
+		"RGBA64":   rgba64,
+		"CMYK":     cmyk,
+		"Paletted": pal,
+	}
+	type subImager interface {
+		SubImage(image.Rectangle) image.Image
+	}
+	for name, m := range cases {
+		assertSameImage(t, name, FromStd(m), referenceRGB(m))
+		sub := m.(subImager).SubImage(image.Rect(3, 1, 18, 12))
+		assertSameImage(t, name+" sub-image at (3,1)", FromStd(sub), referenceRGB(sub))
+	}
+}
+
+func TestFromStdColourRules(t *testing.T) {
+	// Alpha is dropped: a half-transparent red stays pure red (Pillow's
+	// convert("RGB")), it is not darkened by compositing over black.
+	n := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	n.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 128})
+	if got := FromStd(n).At(0, 0); got != (color.RGBA{255, 0, 0, 255}) {
+		t.Errorf("NRGBA {255,0,0,128} became %v, want opaque red", got)
+	}
+	g := image.NewGray16(image.Rect(0, 0, 1, 1))
+	g.SetGray16(0, 0, color.Gray16{0xabff})
+	if got := FromStd(g).At(0, 0); got != (color.RGBA{0xab, 0xab, 0xab, 255}) {
+		t.Errorf("Gray16 0xabff became %v, want the high byte 0xab on all channels", got)
+	}
+}
+
+// TestDecodeByContent writes images of every format under misleading
+// names and checks that each decodes to the pixels that were encoded.
+func TestDecodeByContent(t *testing.T) {
+	src := gradient(9, 7)
+	want := FromStd(src)
+	gray := image.NewGray(src.Rect)
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 3)
+	}
+	gray16 := image.NewGray16(src.Rect)
+	for i := range gray16.Pix {
+		gray16.Pix[i] = uint8(i * 5)
+	}
+	rgba := image.NewNRGBA(src.Rect)
+	copy(rgba.Pix, src.Pix)
+	for i := 3; i < len(rgba.Pix); i += 4 {
+		rgba.Pix[i] = uint8(i)
+	}
+	pal := image.NewPaletted(src.Rect, color.Palette{color.RGBA{0, 0, 0, 255}, color.RGBA{250, 128, 3, 255}})
+	for i := range pal.Pix {
+		pal.Pix[i] = uint8(i % 2)
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want Image
+	}{
+		{"png_named.jpg", encode(t, encPNG, src), want},
+		{"gif_named.jpg", encode(t, encGIF, pal), FromStd(pal)},
+		{"bmp_named.png", encode(t, encBMP, src), want},
+		{"tiff_named.jpg", encode(t, encTIFF, src), want},
+		{"gray.png", encode(t, encPNG, gray), FromStd(gray)},
+		{"gray16.png", encode(t, encPNG, gray16), FromStd(gray16)},
+		{"rgba.png", encode(t, encPNG, rgba), want}, // alpha dropped
+		{"one_pixel.jpg", encode(t, encPNG, src.SubImage(image.Rect(4, 4, 5, 5))), FromStd(src.SubImage(image.Rect(4, 4, 5, 5)))},
+	}
+	for _, tt := range tests {
+		got, err := LoadImage(writeFile(t, tt.name, tt.data))
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		assertSameImage(t, tt.name, got, tt.want)
+	}
+	// Grayscale really becomes three equal channels.
+	g, err := Decode(encode(t, encPNG, gray), "gray.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := g.At(2, 1); c.R != gray.GrayAt(2, 1).Y || c.G != c.R || c.B != c.R {
+		t.Errorf("gray pixel (2,1) = %v, want R=G=B=%d", c, gray.GrayAt(2, 1).Y)
+	}
+}
+
+func TestDecodeJPEG(t *testing.T) {
+	src := gradient(40, 30)
+	data := encode(t, encJPEG, src)
+	got, err := Decode(data, "x.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// JPEG is lossy: the gradient comes back within a few levels.
+	want := FromStd(src)
+	for i := range want.Pix {
+		if d := int(got.Pix[i]) - int(want.Pix[i]); d < -12 || d > 12 {
+			t.Fatalf("byte %d = %d, encoded %d", i, got.Pix[i], want.Pix[i])
+		}
+	}
+}
+
+// cmykJPEG encodes, by hand, a baseline Adobe CMYK JPEG (APP14 transform 0,
+// inverted samples, as Photoshop writes them) of 8×8 blocks of flat
+// colour, one block per entry of colours, left to right. image/jpeg can
+// decode such files but not write them.
+func cmykJPEG(colours []color.CMYK) []byte {
+	var b bytes.Buffer
+	seg := func(marker byte, payload ...byte) {
+		b.Write([]byte{0xff, marker})
+		_ = binary.Write(&b, binary.BigEndian, uint16(len(payload)+2))
+		b.Write(payload)
+	}
+	b.Write([]byte{0xff, 0xd8})
+	seg(0xee, append([]byte("Adobe"), 0, 100, 0, 0, 0, 0, 0)...) // transform 0: CMYK
+	seg(0xdb, append([]byte{0}, bytes.Repeat([]byte{1}, 64)...)...)
+	w := 8 * len(colours)
+	sof := []byte{8, 0, 8, byte(w >> 8), byte(w), 4}
+	for c := byte(1); c <= 4; c++ {
+		sof = append(sof, c, 0x11, 0)
+	}
+	seg(0xc0, sof...)
+	// DC table: categories 0-11 as 4-bit codes 0000…1011. AC table: only
+	// end-of-block, code "0".
+	dht := []byte{0x00, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	dht = append(dht, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00)
+	seg(0xc4, dht...)
+	seg(0xda, 4, 1, 0, 2, 0, 3, 0, 4, 0, 0, 63, 0)
+	var acc uint64
+	var n uint
+	put := func(v uint64, size uint) {
+		acc, n = acc<<size|v&(1<<size-1), n+size
+		for n >= 8 {
+			by := byte(acc >> (n - 8))
+			b.WriteByte(by)
+			if by == 0xff {
+				b.WriteByte(0)
+			}
+			n -= 8
+		}
+	}
+	var pred [4]int
+	for _, c := range colours {
+		for k, v := range []uint8{c.C, c.M, c.Y, c.K} {
+			dc := 8 * (int(255-v) - 128) // flat block: DC = 8·(sample−128), inverted by Adobe convention
+			diff := dc - pred[k]
+			pred[k] = dc
+			mag := diff
+			if mag < 0 {
+				mag = -mag
+			}
+			s := uint(bits.Len(uint(mag)))
+			put(uint64(s), 4)
+			if diff < 0 {
+				diff += 1<<s - 1
+			}
+			put(uint64(diff), s)
+			put(0, 1) // end of block
+		}
+	}
+	if n > 0 {
+		put(1<<(8-n)-1, 8-n)
+	}
+	b.Write([]byte{0xff, 0xd9})
+	return b.Bytes()
+}
+
+func TestDecodeCMYKJPEG(t *testing.T) {
+	colours := []color.CMYK{{0, 255, 255, 0}, {30, 60, 90, 120}, {0, 0, 0, 255}}
+	data := cmykJPEG(colours)
+	std, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the hand-made CMYK JPEG does not decode: %v", err)
+	}
+	if _, ok := std.(*image.CMYK); !ok {
+		t.Fatalf("the hand-made JPEG decodes to %T, want *image.CMYK", std)
+	}
+	got, err := Decode(data, "cmyk.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.W != 24 || got.H != 8 {
+		t.Fatalf("size %dx%d, want 24x8", got.W, got.H)
+	}
+	for i, c := range colours {
+		r, g, b := color.CMYKToRGB(c.C, c.M, c.Y, c.K)
+		for _, p := range [][2]int{{8 * i, 0}, {8*i + 7, 7}} {
+			px := got.At(p[0], p[1])
+			if absDiff(px.R, r) > 2 || absDiff(px.G, g) > 2 || absDiff(px.B, b) > 2 {
+				t.Errorf("CMYK %v at %v became %v, want about (%d,%d,%d)", c, p, px, r, g, b)
+			}
+		}
+	}
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+// pngWithSize is a valid 1×1 PNG whose header claims w×h.
+func pngWithSize(t *testing.T, w, h uint32) []byte {
+	data := encode(t, encPNG, image.NewGray(image.Rect(0, 0, 1, 1)))
+	// IHDR: 8-byte signature, length, "IHDR", then width and height.
+	binary.BigEndian.PutUint32(data[16:], w)
+	binary.BigEndian.PutUint32(data[20:], h)
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	return data
+}
+
+func TestDecodeErrors(t *testing.T) {
+	jpegData, err := os.ReadFile(filepath.Join(testImages, "Bengal_153.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pngData := encode(t, encPNG, gradient(30, 30))
+	tests := []struct {
+		name, format string
+		data         []byte
+		want         string
+	}{
+		{"empty.jpg", "", nil, "the file is empty (0 bytes)"},
+		{"text.jpg", "", []byte("<!DOCTYPE html>"), "not a JPEG, PNG, GIF, WebP, BMP or TIFF image"},
+		{"truncated.jpg", "JPEG", jpegData[:len(jpegData)/2], "truncated JPEG data"},
+		{"header_only.jpg", "JPEG", jpegData[:2], "JPEG"},
+		{"truncated.png", "PNG", pngData[:len(pngData)-30], "truncated PNG data"},
+		{"bomb.png", "PNG", pngWithSize(t, 100000, 100000), "claims an unusable size 100000x100000"},
+	}
+	for _, tt := range tests {
+		p := writeFile(t, tt.name, tt.data)
+		_, err := LoadImage(p)
+		var de *DecodeError
+		if !errors.As(err, &de) {
+			t.Errorf("%s: error %v, want a *DecodeError", tt.name, err)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, p) || !strings.Contains(msg, tt.want) || de.Format != tt.format {
+			t.Errorf("%s: error %q (format %q), want the path, %q and format %q", tt.name, msg, de.Format, tt.want, tt.format)
+		}
+	}
+	_, err = LoadImage(filepath.Join(t.TempDir(), "missing.jpg"))
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "missing.jpg") {
+		t.Errorf("missing file: %v, want a not-exist error naming it", err)
+	}
+}
+
+func TestFormatOf(t *testing.T) {
+	gif := encode(t, encGIF, image.NewPaletted(image.Rect(0, 0, 2, 2), color.Palette{color.Black}))
+	for _, tt := range []struct {
+		data []byte
+		want string
+	}{{gif, "GIF"}, {encode(t, encPNG, gradient(2, 2)), "PNG"}, {[]byte("RIFF\x00\x00\x00\x00WEBPVP8 "), "WebP"}, {[]byte("hello"), ""}, {nil, ""}} {
+		if got := FormatOf(tt.data); got != tt.want {
+			t.Errorf("FormatOf(%q) = %q, want %q", tt.data[:min(len(tt.data), 8)], got, tt.want)
+		}
+	}
+}
+
+func TestDecodeTestdata(t *testing.T) {
+	sizes := map[string][2]int{
+		"Abyssinian_1.jpg": {600, 400}, "Abyssinian_34.jpg": {250, 202}, "Bengal_153.jpg": {300, 225},
+		"Persian_258.jpg": {259, 194}, "Sphynx_247.jpg": {250, 201}, "american_pit_bull_terrier_156.jpg": {215, 216},
+		"chihuahua_122.jpg": {300, 225}, "great_pyrenees_158.jpg": {500, 375}, "pug_166.jpg": {225, 300},
+	}
+	for name, size := range sizes {
+		m, err := LoadImage(filepath.Join(testImages, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if m.W != size[0] || m.H != size[1] || len(m.Pix) != m.W*m.H*3 {
+			t.Errorf("%s: %dx%d with %d bytes, want %dx%d", name, m.W, m.H, len(m.Pix), size[0], size[1])
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(testImages, "Abyssinian_34.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := FormatOf(data); f != "GIF" {
+		t.Errorf("Abyssinian_34.jpg is %q by content, want GIF", f)
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to the decoder: it must return an image
+// whose buffer matches its size, or a *DecodeError naming the file, and
+// never panic.
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"Abyssinian_34.jpg", "Persian_258.jpg"} {
+		if data, err := os.ReadFile(filepath.Join(testImages, name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add(encode(f, encPNG, gradient(5, 3)))
+	f.Add(encode(f, encGIF, image.NewPaletted(image.Rect(0, 0, 3, 2), color.Palette{color.Black, color.White})))
+	f.Add(encode(f, encBMP, gradient(3, 3)))
+	f.Add(encode(f, encTIFF, gradient(3, 3)))
+	f.Add(encode(f, encJPEG, gradient(9, 9)))
+	f.Add(cmykJPEG([]color.CMYK{{1, 2, 3, 4}}))
+	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8L"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A small pixel limit keeps the fuzzer from allocating gigabytes
+		// for headers that claim huge sizes.
+		m, err := decode(data, "fuzz.jpg", 1<<20)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "fuzz.jpg") {
+				t.Fatalf("error %v is not a *DecodeError naming the file", err)
+			}
+			return
+		}
+		if m.W <= 0 || m.H <= 0 || len(m.Pix) != m.W*m.H*3 {
+			t.Fatalf("decoded %dx%d with %d bytes", m.W, m.H, len(m.Pix))
+		}
+	})
+}
