@@ -1,0 +1,87 @@
+package vision
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+)
+
+// Scale is how big a run of the chapter is: the architecture, the item and
+// final image sizes, the batch size and the epochs of each fit. The
+// chapter's own settings (ResNet34, Resize(460), 224 px, batches of 64)
+// take minutes on a GPU but hours on two CPU cores, so the pure-Go backend
+// gets a small default scale instead; environment variables override both.
+type Scale struct {
+	Arch      Arch
+	Presize   int // Resize item transform (the chapter: 460)
+	Size      int // AugTransforms output (the chapter: 224)
+	BatchSize int // the chapter: 64
+	Epochs    int // epochs of the FineTune calls (the chapter: 2)
+	LRFindIt  int // LRFind iterations (fastai: 100)
+}
+
+// ChapterScale is the chapter's settings on a GPU (XLA) backend, and a
+// small scale on the pure-Go one (ResNet18, 64 px, batches of 32, one
+// epoch), each overridable by FASTGO_ARCH (resnet18|resnet34|resnet50),
+// FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS, FASTGO_EPOCHS and
+// FASTGO_LRFIND_IT.
+func ChapterScale() (Scale, error) {
+	s := Scale{Arch: ResNet34, Presize: 460, Size: 224, BatchSize: 64, Epochs: 2, LRFindIt: 100}
+	if fastgo.BackendChoice().Backend == "go" {
+		s = Scale{Arch: ResNet18, Presize: 96, Size: 64, BatchSize: 32, Epochs: 1, LRFindIt: 60}
+	}
+	if v := os.Getenv("FASTGO_ARCH"); v != "" {
+		a, err := ArchByName(v)
+		if err != nil {
+			return s, fmt.Errorf("FASTGO_ARCH: %w", err)
+		}
+		s.Arch = a
+	}
+	for _, f := range []struct {
+		env string
+		dst *int
+	}{
+		{"FASTGO_PRESIZE", &s.Presize}, {"FASTGO_SIZE", &s.Size}, {"FASTGO_BS", &s.BatchSize},
+		{"FASTGO_EPOCHS", &s.Epochs}, {"FASTGO_LRFIND_IT", &s.LRFindIt},
+	} {
+		v := os.Getenv(f.env)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("%s=%q: want a positive whole number", f.env, v)
+		}
+		*f.dst = n
+	}
+	return s, nil
+}
+
+// MustChapterScale is ChapterScale for notebook cells: it panics on error.
+func MustChapterScale() Scale {
+	s, err := ChapterScale()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// String describes the scale in one line.
+func (s Scale) String() string {
+	return fmt.Sprintf("%s, Resize(%d) then %d px, batch size %d, %d epoch(s), LRFind over %d iterations",
+		s.Arch.Name, s.Presize, s.Size, s.BatchSize, s.Epochs, s.LRFindIt)
+}
+
+// ArchByName returns the architecture named like torchvision's function
+// (resnet18, resnet34, resnet50; case-insensitive).
+func ArchByName(name string) (Arch, error) {
+	for _, a := range []Arch{ResNet18, ResNet34, ResNet50} {
+		if strings.EqualFold(a.Name, name) {
+			return a, nil
+		}
+	}
+	return Arch{}, fmt.Errorf("unknown architecture %q: use resnet18, resnet34 or resnet50", name)
+}
