@@ -1,0 +1,36 @@
+// Package vision is fastgo's image side: decoding, the Resize item
+// transform, the ImageBlock of a DataBlock, batch augmentation and
+// normalisation on the device, and the ResNet learners of fastbook's "pet
+// breeds" chapter.
+//
+// # Item pipeline (CPU)
+//
+// [LoadImage] and [Decode] recognise JPEG, PNG, GIF, WebP, BMP and TIFF by
+// content, never by file name (the pets dataset has GIFs named .jpg), and
+// return an RGB [Image]: 8-bit, HWC, as Pillow's convert("RGB") would —
+// grayscale is copied to three channels, alpha is dropped (not composited),
+// CMYK and YCbCr JPEGs are converted. A broken file gives a *[DecodeError]
+// that names it and says what is wrong; decoders never panic.
+//
+// [Resize] is fastai's Resize(460): Crop (random square on train, centred
+// on valid), Pad (Reflection, Zeros or Border) or Squish, resampled with
+// Pillow's antialiased BILINEAR filter. [ImageBlock] creates images and
+// collates them into uint8 [B,H,W,3] batches for the device.
+//
+//	pets := fastgo.DataBlock{
+//		Blocks:   fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
+//		GetItems: fastgo.GetImageFiles,
+//		GetY:     fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
+//		ItemTfms: []fastgo.ItemTransform{vision.Resize(460)},
+//	}
+//
+// or, one image at a time:
+//
+//	img := vision.MustLoadImage("images/great_pyrenees_158.jpg")
+//	out, err := vision.Resize(460).Apply(img, fastgo.ItemContext{Split: fastgo.Valid})
+//
+// # Errors
+//
+// Functions that read user files return errors naming the file; Must…
+// helpers (MustLoadImage) panic with the same message, for notebook cells.
+package vision
