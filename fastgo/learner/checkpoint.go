@@ -160,7 +160,9 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 	}
 	for i, p := range h.Vars {
 		if v := l.store.GetVariable(p); v != nil {
-			v.MustSetValue(values[i])
+			if err := v.SetValue(values[i]); err != nil {
+				return nil, fmt.Errorf("load %s: variable %s: %w", path, p, err)
+			}
 			continue
 		}
 		v, err := l.store.CreateVariable(p, values[i])

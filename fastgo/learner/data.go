@@ -52,3 +52,33 @@ func (s SliceSource) Epoch(int) iter.Seq2[Batch, error] {
 		}
 	}
 }
+
+// FromDataLoaders adapts fastgo's DataLoaders (fastai's dls) for a Learner.
+func FromDataLoaders(dls *fastgo.DataLoaders) Data {
+	d := Data{BatchTfms: dls.BatchTfms}
+	if dls.Train != nil {
+		d.Train = loaderSource{dls.Train}
+	}
+	if dls.Valid != nil {
+		d.Valid = loaderSource{dls.Valid}
+	}
+	if dls.Vocab != nil {
+		d.Vocab = []string(dls.Vocab.Items())
+	}
+	return d
+}
+
+// loaderSource is a fastgo.DataLoader as a BatchSource.
+type loaderSource struct{ dl *fastgo.DataLoader }
+
+func (s loaderSource) Len() int { return s.dl.Len() }
+
+func (s loaderSource) Epoch(epoch int) iter.Seq2[Batch, error] {
+	return func(yield func(Batch, error) bool) {
+		for b, err := range s.dl.Batches(epoch) {
+			if !yield(Batch{X: b.X, Y: []int(b.Y)}, err) {
+				return
+			}
+		}
+	}
+}

@@ -96,7 +96,7 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 	for i := range moms {
 		moms[i] = mom
 	}
-	return l.runAndPersist(fitSpec{nEpoch: nEpoch, wd:optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
+	return l.runAndPersist(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
 		hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
@@ -119,14 +119,14 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 	if err != nil {
 		return fitSpec{}, err
 	}
-	pct, div, divFinal :=optOr(o.pctStart, 0.25),optOr(o.div, 25.0),optOr(o.divFinal, 1e5)
-	moms :=optOr(o.moms, l.Moms)
+	pct, div, divFinal := optOr(o.pctStart, 0.25), optOr(o.div, 25.0), optOr(o.divFinal, 1e5)
+	moms := optOr(o.moms, l.Moms)
 	lrScheds := make([]func(float64) float64, len(maxs))
 	for i, m := range maxs {
 		lrScheds[i] = CombinedCos(pct, m/div, m, m/divFinal)
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
-	return fitSpec{nEpoch: nEpoch, wd:optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
+	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -146,7 +146,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 // shows its own table.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
-	base :=optOr(o.baseLR, 2e-3)
+	base := optOr(o.baseLR, 2e-3)
 	shared := fitOptions{moms: o.moms, wd: o.wd}
 	l.Freeze()
 	first := shared

@@ -126,10 +126,10 @@ func Output(w io.Writer) Option {
 	return func(l *Learner) error { l.out = w; return nil }
 }
 
-// DefaultBackend returns the backend a Learner uses when none is given.
-// fastgo's backend choice sets it; the fallback is compute.New (the
-// GOMLX_BACKEND variable, else the first registered backend).
-var DefaultBackend = func() (compute.Backend, error) { return compute.New() }
+// DefaultBackend returns the backend a Learner uses when none is given:
+// fastgo.Backend, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
+// when a plugin is found, else the pure-Go backend), printed once.
+var DefaultBackend = func() (compute.Backend, error) { return fastgo.Backend(), nil }
 
 // New creates a Learner. Nothing is built or initialised until the first
 // fit or prediction, so it is cheap to call in every notebook cell.

@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/fastgo-ml/fastgo/internal/ops"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -102,7 +102,8 @@ func dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	w := scope.WithInitializer(ops.KaimingNormal(scope, false)).VariableWithShape("weight", shapes.Make(dtypes.Float32, out, in))
 	b := scope.WithInitializer(ops.ConstantInit(0)).VariableWithShape("bias", shapes.Make(dtypes.Float32, out))
 	g := x.Graph()
-	return graph.Add(ops.Linear(x, w.NodeValue(g)), graph.ExpandAxes(b.NodeValue(g), 0))
+	// CastParam: bfloat16 compute with float32 master weights after ToFP16.
+	return graph.Add(ops.Linear(x, CastParam(w, g)), graph.ExpandAxes(CastParam(b, g), 0))
 }
 
 // tinyModel: body = dense 192→16 + batch norm (group 0), head = dense 16→C
@@ -113,8 +114,9 @@ func tinyModel(classes int) Model {
 		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 			x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
 			body := scope.In("body")
-			x = dense(body.In("fc"), x, 16)
+			x = float32Of(dense(body.In("fc"), x, 16)) // batch norm in float32
 			x = ops.ReLU(ops.BatchNorm(body.In("bn"), x, train))
+			x = graph.ConvertDType(x, ComputeDType(x.Graph()))
 			return dense(scope.In("head"), x, classes)
 		},
 		NumGroups: 2,

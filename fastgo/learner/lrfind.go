@@ -199,7 +199,9 @@ func (l *Learner) restore(s *snapshot) error {
 				return err
 			}
 		case v.HasValue() && !isModelVar(v.Path()):
-			v.MustSetValue(zerosLike(v.Shape()))
+			if err := v.SetValue(zerosLike(v.Shape())); err != nil {
+				return err
+			}
 		}
 	}
 	l.iter, l.trainedEpochs = s.iter, s.trainedEpochs

@@ -83,7 +83,8 @@ func (l *Learner) clearOptState() {
 		if !strings.HasPrefix(v.Path(), optScope+"/") || !v.HasValue() {
 			continue
 		}
-		v.MustSetValue(zerosLike(v.Shape()))
+		// Only fails for an invalid (deleted) variable, which the store no longer lists.
+		_ = v.SetValue(zerosLike(v.Shape()))
 	}
 }
 

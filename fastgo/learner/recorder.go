@@ -1,8 +1,8 @@
 package learner
 
 import (
-	"github.com/fastgo-ml/fastgo/display"
 	"fmt"
+	"github.com/fastgo-ml/fastgo/display"
 	"math"
 	"time"
 )

@@ -1,0 +1,33 @@
+// Package learner trains image classifiers the way fastai does: a
+// [Learner] built from data ([Data], e.g. [FromDataLoaders]) and a model
+// description ([Model]), fastai's Adam (decoupled weight decay, none on
+// batch-norm parameters and biases), discriminative learning rates
+// ([Slice]), the one-cycle policy ([Learner.FitOneCycle], [CombinedCos]),
+// [Learner.FineTune], freezing, the [Recorder] with its epoch table and
+// loss plot, [Learner.GetPreds], [Learner.LRFind], checkpoints and mixed
+// precision.
+//
+// Everything float happens in one GoMLX graph per (batch shape, split,
+// frozen state): uint8 images → float32/255 → the device transforms
+// ([DeviceTransform]) → model → loss → gradients → the optimizer update.
+// Learning rates and momentums are graph inputs, so schedules never
+// recompile.
+//
+//	learn, err := learner.New(learner.FromDataLoaders(dls), model, learner.Metrics(learner.ErrorRate))
+//	if err != nil { ... }
+//	err = learn.FineTune(2)                                // frozen epoch, then 2 unfrozen
+//	err = learn.FitOneCycle(12, learner.Slice(1e-6, 1e-4)) // discriminative rates
+//	lrs, err := learn.LRFind(learner.ShowSuggestions("minimum", "steep"))
+//
+// Notebooks: GoNB runs every cell as a new process, so in a notebook a
+// learner saves its state (weights, optimizer, recorder, last LRFind) after
+// each fit under [CacheDir] and a learner constructed in a later cell
+// restores it, printing one line that says so; [Learner.Reset] starts over,
+// [Persist] names the state explicitly and [NoPersist] turns it off.
+// Outside notebooks nothing is saved unless [Persist] is given.
+//
+// Errors: methods that can fail on user input or data return an error that
+// names the value or file and says what to do; Must… helpers panic with the
+// same message. Where fastgo differs from fastai it says so in the doc
+// comment (e.g. Recorder history is kept per fit, as fastai's is).
+package learner
