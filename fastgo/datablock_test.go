@@ -1,0 +1,226 @@
+package fastgo_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+)
+
+func TestRegexLabellerErrors(t *testing.T) {
+	tests := []struct {
+		pattern, item, want string
+	}{
+		{`(.+)_\d+.jpg$`, "images/Birman_12.png", `Failed to find "(.+)_\d+.jpg$" in "images/Birman_12.png"`},
+		{`(.+_\d+.jpg$`, "images/Birman_12.jpg", `invalid pattern`},
+		{`.+_\d+.jpg$`, "images/Birman_12.jpg", `no capture group`},
+		{`(x)?Birman`, "images/Birman_12.jpg", `first group took no part`},
+	}
+	for _, tc := range tests {
+		_, err := fastgo.RegexLabeller(tc.pattern)(fastgo.Path(tc.item))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RegexLabeller(%q)(%q) error = %v, want it to contain %q", tc.pattern, tc.item, err, tc.want)
+		}
+	}
+	// search, not match: the pattern may start anywhere in the path.
+	got, err := fastgo.RegexLabeller(`images/([a-z]+)`)("/data/pets/images/beagle_3.jpg")
+	if err != nil || got != "beagle" {
+		t.Errorf("search semantics: got %q, %v; want beagle", got, err)
+	}
+	if got, _ := fastgo.ParentLabel("train/cats/1.jpg"); got != "cats" {
+		t.Errorf("ParentLabel = %q, want cats", got)
+	}
+}
+
+func TestSplitters(t *testing.T) {
+	items, _ := petNames(7390)("images")
+	train, valid, err := fastgo.RandomSplitter(0.2, 42)(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(train), valid...)
+	slices.Sort(all)
+	for i, v := range all {
+		if v != i {
+			t.Fatalf("train+valid is not a partition of 0..N-1 (position %d holds %d)", i, v)
+		}
+	}
+	train2, valid2, _ := fastgo.RandomSplitter(0.2, 42)(items)
+	_, valid3, _ := fastgo.RandomSplitter(0.2, 43)(items)
+	if !slices.Equal(train, train2) || !slices.Equal(valid, valid2) {
+		t.Error("same seed gave a different split")
+	}
+	if slices.Equal(valid, valid3) {
+		t.Error("another seed gave the same split")
+	}
+	if _, _, err := fastgo.RandomSplitter(1.5, 0)(items); err == nil {
+		t.Error("validPct 1.5 accepted")
+	}
+
+	gp := fastgo.L[fastgo.Path]{"mnist/train/3/a.png", "mnist/valid/7/b.png", "mnist/test/3/c.png", "mnist/train/7/d.png"}
+	train, valid, err = fastgo.GrandparentSplitter("train", "valid")(gp)
+	if err != nil || !slices.Equal(train, []int{0, 3}) || !slices.Equal(valid, []int{1}) {
+		t.Errorf("GrandparentSplitter = %v, %v, %v; want [0 3] [1]", train, valid, err)
+	}
+	if _, _, err := fastgo.GrandparentSplitter("training", "valid")(gp); err == nil {
+		t.Error("GrandparentSplitter with no training folder: no error")
+	}
+	train, valid, _ = fastgo.FuncSplitter(func(p fastgo.Path) bool { return strings.Contains(string(p), "valid") })(gp)
+	if !slices.Equal(train, []int{0, 2, 3}) || !slices.Equal(valid, []int{1}) {
+		t.Errorf("FuncSplitter = %v, %v", train, valid)
+	}
+}
+
+func TestVocab(t *testing.T) {
+	ds, err := petsBlock(7390).Datasets("images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := ds.Vocab
+	if v.Len() != 37 || v.At(0) != "Abyssinian" || v.At(11) != "Sphynx" || v.At(12) != "american_bulldog" || v.At(36) != "yorkshire_terrier" {
+		t.Errorf("vocab = %v", v)
+	}
+	if i, err := v.Index("american_pit_bull_terrier"); err != nil || i != 13 {
+		t.Errorf("Index(american_pit_bull_terrier) = %d, %v; want 13", i, err)
+	}
+	if _, err := v.Index("unicorn"); err == nil || err.Error() != "Label 'unicorn' was not included in the training dataset" {
+		t.Errorf("unknown label error = %v", err)
+	}
+	for i, label := range ds.Valid.Labels {
+		if v.At(ds.Valid.Y[i]) != label {
+			t.Fatalf("valid item %d: label %q but class %d (%s)", i, label, ds.Valid.Y[i], v.At(ds.Valid.Y[i]))
+		}
+	}
+	if _, err := fastgo.NewVocab([]string{"a", "b", "a"}); err == nil {
+		t.Error("NewVocab accepted a duplicate")
+	}
+}
+
+func TestLabelOnlyInValidation(t *testing.T) {
+	db := petsBlock(0)
+	db.GetItems = func(fastgo.Path) (fastgo.L[fastgo.Path], error) {
+		return fastgo.L[fastgo.Path]{"a/cat_1.jpg", "a/cat_2.jpg", "a/dog_1.jpg"}, nil
+	}
+	db.Splitter = fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "dog_1.jpg" })
+	_, err := db.Datasets("a")
+	if err == nil || !strings.Contains(err.Error(), "Label 'dog' was not included in the training dataset") ||
+		!strings.Contains(err.Error(), "dog_1.jpg") {
+		t.Errorf("error = %v; want fastai's message naming the item", err)
+	}
+	db.Blocks.Y = &fastgo.Categorize{Vocab: []string{"dog", "cat"}}
+	ds, err := db.Datasets("a")
+	if err != nil || ds.Valid.Y[0] != 0 || ds.Train.Y[0] != 1 {
+		t.Errorf("fixed vocab: %v, %v", ds, err)
+	}
+}
+
+func TestDataBlockErrors(t *testing.T) {
+	db := petsBlock(10)
+	db.GetY = nil
+	if _, err := db.DataLoaders("x"); err == nil || !strings.Contains(err.Error(), "GetY") {
+		t.Errorf("missing GetY: %v", err)
+	}
+	db = petsBlock(0)
+	if _, err := db.DataLoaders("x"); err == nil || !strings.Contains(err.Error(), "no items") {
+		t.Errorf("no items: %v", err)
+	}
+	db = petsBlock(10)
+	db.GetItems = fastgo.GetImageFiles
+	if _, err := db.DataLoaders("/does/not/exist"); err == nil || !strings.Contains(err.Error(), "/does/not/exist") {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// The raw Summary text keeps fastai's blank lines and trailing space,
+// which the Example cannot show.
+func TestSummaryLayout(t *testing.T) {
+	var out bytes.Buffer
+	err := petsBlock(100).SummaryTo(&out, "images")
+	var ce *fastgo.CollateError
+	if !errors.As(err, &ce) || len(ce.Shapes) != 4 {
+		t.Fatalf("err = %v, want a CollateError with 4 shapes", err)
+	}
+	for _, want := range []string{"\n\nFinal sample: (PILImage", "))\n\n\nSetting up after_item", "before_batch: Pipeline: \n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestGetImageFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"b/z.JPG", "b/a.png", "a.jpeg", "notes.txt", ".hidden.jpg", ".cache/x.jpg", "c/d/e.webp", "c/readme"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A link back up the tree must not loop; a link to a folder is followed.
+	if err := os.Symlink("..", filepath.Join(dir, "c", "up")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fastgo.GetImageFiles(fastgo.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for _, p := range got {
+		r, _ := filepath.Rel(dir, string(p))
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	want := []string{"a.jpeg", "b/a.png", "b/z.JPG", "c/d/e.webp"}
+	if !slices.Equal(rel, want) {
+		t.Errorf("GetImageFiles = %v, want %v", rel, want)
+	}
+	if _, err := fastgo.GetImageFiles(fastgo.Path(filepath.Join(dir, "a.jpeg"))); err == nil {
+		t.Error("GetImageFiles on a file: no error")
+	}
+}
+
+func TestPath(t *testing.T) {
+	p := fastgo.Path("/data/pets/images/great_pyrenees_173.jpg")
+	if p.Name() != "great_pyrenees_173.jpg" || p.Stem() != "great_pyrenees_173" || p.Suffix() != ".jpg" ||
+		p.Parent() != "/data/pets/images" || p.Parent().Join("x", "y.png") != "/data/pets/images/x/y.png" {
+		t.Errorf("Path helpers wrong for %s", p)
+	}
+	fastgo.SetBasePath("/data/pets")
+	defer fastgo.SetBasePath("")
+	for path, want := range map[fastgo.Path]string{
+		p:            "Path('images/great_pyrenees_173.jpg')",
+		"/data/pets": "Path('.')",
+		"/data/other": "Path('/data/other')",
+		"/data/petsx": "Path('/data/petsx')",
+		"/data/it's":  `Path("/data/it's")`,
+	} {
+		if got := path.String(); got != want {
+			t.Errorf("%q.String() = %s, want %s", string(path), got, want)
+		}
+	}
+}
+
+func TestL(t *testing.T) {
+	l := fastgo.L[string]{"b", "a", "c", "a"}
+	if got := fastgo.Sorted(fastgo.Unique(l)); !slices.Equal(got, fastgo.L[string]{"a", "b", "c"}) {
+		t.Errorf("Sorted(Unique) = %v", got)
+	}
+	if fastgo.Index(l, "c") != 2 || fastgo.Index(l, "z") != -1 || l.At(-1) != "a" {
+		t.Error("Index/At wrong")
+	}
+	if got := l.Select([]int{2, -1}); !slices.Equal(got, fastgo.L[string]{"c", "a"}) {
+		t.Errorf("Select = %v", got)
+	}
+	if got := fastgo.Map(l, strings.ToUpper).Filter(func(s string) bool { return s != "A" }); got.String() != "(#2) ['B','C']" {
+		t.Errorf("Map/Filter = %s", got)
+	}
+	if got := (fastgo.L[bool]{true, false}).String(); got != "(#2) [True,False]" {
+		t.Errorf("bool L = %s", got)
+	}
+}
