@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// tool is a program the kernel needs, pinned to one version.
+type tool struct {
+	Name    string // binary name
+	Module  string // module whose version `go version -m` reports
+	Version string
+	// Pkg is what `go install` builds: from the tools module when FromTools,
+	// else Pkg@Version on its own.
+	Pkg       string
+	FromTools bool
+}
+
+// tools are the kernel's programs. GoNB and goimports come from the tools
+// module (tools/go.mod pins them: `go install github.com/janpfeifer/gonb@v0.11.5`
+// fails behind the module proxy); gopls v0.23.0 needs the x/tools version of
+// its own go.mod, so it is installed by exact version.
+var tools = []tool{
+	{Name: "gonb", Module: "github.com/janpfeifer/gonb", Version: "v0.11.5", Pkg: "github.com/janpfeifer/gonb", FromTools: true},
+	{Name: "goimports", Module: "golang.org/x/tools", Version: "v0.52.0", Pkg: "golang.org/x/tools/cmd/goimports", FromTools: true},
+	{Name: "gopls", Module: "golang.org/x/tools/gopls", Version: "v0.23.0", Pkg: "golang.org/x/tools/gopls"},
+}
+
+// jupyterPackages are Debian's Jupyter packages (about 18 MB).
+var jupyterPackages = []string{"jupyter-notebook", "jupyter-nbconvert", "python3-nbclient",
+	"python3-jupyter-client", "python3-ipykernel", "jupyter-client", "jupyter-core"}
+
+// debianJupyter is Debian's Jupyter; the python3 first on PATH may be
+// another installation without Jupyter, so fastgo always names this one.
+const debianJupyter = "/usr/bin/jupyter"
+
+type installOptions struct {
+	Repo        string
+	BinDir      string
+	SkipJupyter bool
+	SkipWarm    bool
+	XLA         string // "auto", "on" or "off"
+}
+
+func install(s system, o installOptions) error {
+	start := time.Now()
+	step := func(format string, args ...any) { fmt.Fprintf(s.out, "==> "+format+"\n", args...) }
+
+	goPath, err := s.lookPath("go")
+	if err != nil {
+		return fmt.Errorf("go is not on PATH: install Go 1.26.8 from https://go.dev/dl and add its bin folder to PATH")
+	}
+	if err := os.MkdirAll(o.BinDir, 0o755); err != nil {
+		return fmt.Errorf("create bin folder: %w", err)
+	}
+
+	for _, t := range tools {
+		bin := filepath.Join(o.BinDir, t.Name)
+		if v := s.toolVersion(bin, t.Module); v == t.Version {
+			step("%s %s already in %s", t.Name, v, o.BinDir)
+			continue
+		}
+		step("building %s %s into %s", t.Name, t.Version, o.BinDir)
+		env := []string{"GOBIN=" + o.BinDir}
+		if t.FromTools {
+			_, err = s.run(filepath.Join(o.Repo, "tools"), env, "go", "install", t.Pkg)
+		} else {
+			// Outside any module so the tool's own go.mod decides its dependencies.
+			_, err = s.run(os.TempDir(), env, "go", "install", t.Pkg+"@"+t.Version)
+		}
+		if err != nil {
+			return fmt.Errorf("build %s: %w", t.Name, err)
+		}
+	}
+
+	if err := ensureJupyter(s, o.SkipJupyter, step); err != nil {
+		return err
+	}
+
+	xla := o.XLA == "on"
+	if o.XLA == "auto" {
+		xla = pluginsPresent(s, o.Repo)
+		if xla {
+			step("a PJRT plugin is here: notebooks will build with -tags xla (use -xla=off to keep pure Go)")
+		}
+	}
+	spec := makeKernelSpec(specOptions{
+		Gonb: filepath.Join(o.BinDir, "gonb"), BinDir: o.BinDir, GoBin: filepath.Dir(goPath), Repo: o.Repo, XLA: xla,
+	})
+	p, err := writeKernelSpec(s.jupyterDataDir(), spec)
+	if err != nil {
+		return err
+	}
+	step("kernelspec %q (%s) written to %s", kernelName, spec.DisplayName, p)
+
+	if !o.SkipWarm {
+		step("building fastgo the way a notebook cell does (warms the build cache)")
+		t0 := time.Now()
+		if err := warm(s, o.Repo, spec); err != nil {
+			return fmt.Errorf("pre-build fastgo: %w", err)
+		}
+		step("warm build done in %s", time.Since(t0).Round(time.Second))
+	}
+	step("done in %s: start Jupyter with `%s notebook` and pick the kernel %q; `go run ./kernel doctor` checks the setup",
+		time.Since(start).Round(time.Second), s.jupyter, spec.DisplayName)
+	return nil
+}
+
+func ensureJupyter(s system, skip bool, step func(string, ...any)) error {
+	if _, err := os.Stat(s.jupyter); err == nil {
+		step("Jupyter present (%s)", s.jupyter)
+		return nil
+	}
+	aptCmd := "apt-get update && apt-get install -y " + strings.Join(jupyterPackages, " ")
+	if skip {
+		step("Jupyter missing, skipped (-skip-jupyter); to install it: %s", aptCmd)
+		return nil
+	}
+	if s.uid != 0 {
+		return fmt.Errorf("Jupyter is missing and installing it needs root: run `sudo sh -c '%s'`, then this again (or pass -skip-jupyter)", aptCmd)
+	}
+	step("installing Debian's Jupyter: %s", aptCmd)
+	if _, err := s.run("", nil, "apt-get", "update"); err != nil {
+		return fmt.Errorf("install Jupyter: %w", err)
+	}
+	args := append([]string{"install", "-y", "--no-install-recommends"}, jupyterPackages...)
+	if _, err := s.run("", []string{"DEBIAN_FRONTEND=noninteractive"}, "apt-get", args...); err != nil {
+		return fmt.Errorf("install Jupyter: %w", err)
+	}
+	return nil
+}
+
+// warm builds every library package of the checkout from a throw-away module
+// that uses it through go.work — what GoNB does for a cell — so the first
+// cell only links.
+func warm(s system, repo string, spec kernelSpec) error {
+	env := spec.envList(s.getenv("PATH"))
+	if _, err := s.run(repo, env, "go", "build", "./..."); err != nil {
+		return err
+	}
+	out, err := s.run(repo, env, "go", "list", "-f", "{{if ne .Name \"main\"}}{{.ImportPath}}{{end}}", "./...")
+	if err != nil {
+		return err
+	}
+	var imports []string
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		if line != "" {
+			imports = append(imports, line)
+		}
+	}
+	imports = append(imports, "github.com/janpfeifer/gonb/gonbui")
+	slices.Sort(imports)
+	dir, err := os.MkdirTemp("", "fastgo_warm_")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(warmProgram(imports)), 0o644); err != nil {
+		return err
+	}
+	for _, args := range [][]string{
+		{"mod", "init", "gonb_warm"},
+		{"work", "init"},
+		{"work", "use", ".", repo},
+		{"build", "-o", filepath.Join(dir, "cell"), "."},
+	} {
+		if _, err := s.run(dir, env, "go", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func warmProgram(imports []string) string {
+	var b strings.Builder
+	b.WriteString("// A cell that imports every fastgo package, built once to warm the cache.\npackage main\n\nimport (\n")
+	for _, imp := range imports {
+		fmt.Fprintf(&b, "\t_ %q\n", imp)
+	}
+	b.WriteString(")\n\nfunc main() {}\n")
+	return b.String()
+}
+
+// pluginsPresent asks fastgo whether a PJRT plugin is installed (XLA is
+// only worth linking into notebook builds then), and whether cgo can build.
+func pluginsPresent(s system, repo string) bool {
+	if _, err := s.lookPath("gcc"); err != nil {
+		return false
+	}
+	info, err := probeBackend(s, repo, nil)
+	return err == nil && len(info.Plugins) > 0
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestKernelSpecJSON(t *testing.T) {
+	spec := makeKernelSpec(specOptions{
+		Gonb: "/home/u/.fastgo/bin/gonb", BinDir: "/home/u/.fastgo/bin", GoBin: "/usr/local/go/bin", Repo: "/src/fastgo",
+	})
+	dir := t.TempDir()
+	p, err := writeKernelSpec(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "kernels", "fastgo", "kernel.json"); p != want {
+		t.Errorf("written to %s, want %s", p, want)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read it the way Jupyter does: plain JSON with these keys.
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("kernel.json is not JSON: %v\n%s", err, data)
+	}
+	wantArgv := []any{"/home/u/.fastgo/bin/gonb", "--kernel", "{connection_file}", "--go_work=/src/fastgo"}
+	if fmt.Sprint(got["argv"]) != fmt.Sprint(wantArgv) {
+		t.Errorf("argv=%v, want %v", got["argv"], wantArgv)
+	}
+	if got["display_name"] != "Go (fastgo)" || got["language"] != "go" {
+		t.Errorf("display_name=%v language=%v", got["display_name"], got["language"])
+	}
+	env := got["env"].(map[string]any)
+	if env["PATH"] != "/home/u/.fastgo/bin:/usr/local/go/bin:${PATH}" {
+		t.Errorf("PATH=%v, want the tools, then Go, then Jupyter's PATH", env["PATH"])
+	}
+	if env["GOEXPERIMENT"] != "simd" || env["GOMLX_NO_AUTO_INSTALL"] != "1" {
+		t.Errorf("env=%v, want GOEXPERIMENT=simd and GOMLX_NO_AUTO_INSTALL=1", env)
+	}
+	if _, ok := env["GOFLAGS"]; ok {
+		t.Errorf("GOFLAGS set without XLA: %v", env["GOFLAGS"])
+	}
+
+	back, err := readKernelSpec(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.goWork() != "/src/fastgo" {
+		t.Errorf("goWork()=%q", back.goWork())
+	}
+	if xla := makeKernelSpec(specOptions{Gonb: "g", BinDir: "b", Repo: "r", XLA: true}); xla.Env["GOFLAGS"] != "-tags=xla" {
+		t.Errorf("XLA kernelspec GOFLAGS=%q, want -tags=xla", xla.Env["GOFLAGS"])
+	}
+	list := back.envList("/usr/bin")
+	if !slices.Contains(list, "PATH=/home/u/.fastgo/bin:/usr/local/go/bin:/usr/bin") {
+		t.Errorf("envList did not expand ${PATH}: %v", list)
+	}
+}
+
+// fake is a machine for install/doctor: a temporary home and Jupyter data
+// folder, programs that answer like the real ones.
+type fake struct {
+	t        *testing.T
+	home     string
+	bin      string
+	repo     string
+	vars     map[string]string
+	onPath   map[string]string
+	versions map[string]string // binary path -> `go version -m` output
+	probe    string            // backendinfo's JSON, or "" for a build failure
+	ran      []string
+}
+
+func newFake(t *testing.T) *fake {
+	home := t.TempDir()
+	f := &fake{t: t, home: home, bin: filepath.Join(home, ".fastgo", "bin"), repo: filepath.Join(home, "fastgo"),
+		vars:     map[string]string{"PATH": "/usr/bin"},
+		onPath:   map[string]string{"go": "/usr/local/go/bin/go"},
+		versions: map[string]string{},
+		probe:    `{"choice":{"Config":"go:parallelism=-1","Backend":"go","Device":"go","Reason":"no NVIDIA GPU, no PJRT plugin found"},"xla":false}`,
+	}
+	for _, d := range []string{f.bin, f.repo} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// tool puts a binary built from mod@version into the bin folder.
+func (f *fake) tool(name, mod, version string) {
+	p := filepath.Join(f.bin, name)
+	if err := os.WriteFile(p, []byte("#!/bin/true\n"), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	f.versions[p] = fmt.Sprintf("%s: go1.26.8\n\tpath\t%s\n\tmod\t%s\t%s\th1:x=\n", p, mod, mod, version)
+}
+
+func (f *fake) allTools() {
+	for _, t := range tools {
+		f.tool(t.Name, t.Module, t.Version)
+	}
+}
+
+func (f *fake) jupyter() string {
+	p := filepath.Join(f.home, "usr", "bin", "jupyter")
+	for _, name := range []string{p, p + "-notebook", p + "-nbconvert"} {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := os.WriteFile(name, nil, 0o755); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return p
+}
+
+func (f *fake) system(out *bytes.Buffer) system {
+	return system{
+		getenv: func(k string) string { return f.vars[k] },
+		lookPath: func(name string) (string, error) {
+			if p, ok := f.onPath[name]; ok {
+				return p, nil
+			}
+			return "", errors.New(name + ": not found")
+		},
+		run: func(dir string, env []string, name string, args ...string) (string, error) {
+			cmd := strings.Join(append([]string{name}, args...), " ")
+			f.ran = append(f.ran, cmd)
+			switch {
+			case cmd == "go env GOVERSION":
+				return "go1.26.8\n", nil
+			case strings.HasPrefix(cmd, "go version -m "):
+				if v, ok := f.versions[args[2]]; ok {
+					return v, nil
+				}
+				return "", errors.New("not a Go binary")
+			case cmd == "go run ./kernel/backendinfo":
+				if !slices.Contains(env, "GOEXPERIMENT=simd") {
+					return "", errors.New("backendinfo run without GOEXPERIMENT=simd")
+				}
+				if f.probe == "" {
+					return "", errors.New("fastgo/x.go:1: syntax error")
+				}
+				return f.probe, nil
+			case strings.HasPrefix(cmd, "go install "):
+				for _, t := range tools {
+					if strings.Contains(cmd, t.Pkg) {
+						f.tool(t.Name, t.Module, t.Version)
+					}
+				}
+				return "", nil
+			}
+			return "", nil
+		},
+		home:    f.home,
+		out:     out,
+		jupyter: filepath.Join(f.home, "usr", "bin", "jupyter"),
+	}
+}
+
+func find(checks []check, name string) check {
+	for _, c := range checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	return check{Name: name, Detail: "(no such check)"}
+}
+
+func TestDoctorEmptyMachine(t *testing.T) {
+	f := newFake(t)
+	var out bytes.Buffer
+	checks := doctor(f.system(&out), f.repo, f.bin)
+	for _, name := range []string{"gonb", "goimports", "gopls", "jupyter", "kernelspec"} {
+		c := find(checks, name)
+		if c.OK || !strings.Contains(c.Fix, "go run ./kernel install") {
+			t.Errorf("%s: %+v, want missing with the install fix", name, c)
+		}
+	}
+	if c := find(checks, "go"); !c.OK || !strings.Contains(c.Detail, "go1.26.8") {
+		t.Errorf("go: %+v", c)
+	}
+	if c := find(checks, "backend"); !c.OK || !strings.Contains(c.Detail, "go:parallelism=-1 — no NVIDIA GPU") {
+		t.Errorf("backend: %+v", c)
+	}
+	if c := find(checks, "gpu"); c.OK || !c.Optional {
+		t.Errorf("gpu: %+v, want an optional note", c)
+	}
+	if printReport(&out, checks) {
+		t.Errorf("report says ready on an empty machine:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "MISSING  kernelspec") {
+		t.Errorf("report does not list the kernelspec as missing:\n%s", out.String())
+	}
+}
+
+func TestDoctorReadyMachine(t *testing.T) {
+	f := newFake(t)
+	f.allTools()
+	f.jupyter()
+	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
+	spec := makeKernelSpec(specOptions{Gonb: filepath.Join(f.bin, "gonb"), BinDir: f.bin, GoBin: "/usr/local/go/bin", Repo: f.repo})
+	if _, err := writeKernelSpec(f.vars["JUPYTER_DATA_DIR"], spec); err != nil {
+		t.Fatal(err)
+	}
+	f.onPath["chromium"] = "/usr/bin/chromium"
+	var out bytes.Buffer
+	checks := doctor(f.system(&out), f.repo, f.bin)
+	if !printReport(&out, checks) {
+		t.Errorf("not ready:\n%s", out.String())
+	}
+}
+
+func TestDoctorFindsProblems(t *testing.T) {
+	f := newFake(t)
+	f.allTools()
+	f.tool("gonb", "github.com/janpfeifer/gonb", "v0.11.1") // panics pass silently in v0.11.1
+	f.jupyter()
+	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
+	other := makeKernelSpec(specOptions{Gonb: "/nowhere/gonb", BinDir: f.bin, Repo: "/elsewhere/fastgo"})
+	other.Env["GOEXPERIMENT"] = ""
+	if _, err := writeKernelSpec(f.vars["JUPYTER_DATA_DIR"], other); err != nil {
+		t.Fatal(err)
+	}
+	f.probe = `{"choice":{"Config":"go:parallelism=-1","Reason":"pure Go","Skipped":["NVIDIA H100 present but no PJRT CUDA plugin found (pip install jax-cuda12-pjrt, or set PJRT_PLUGIN_LIBRARY_PATH)"]},"gpus":[{"Name":"NVIDIA H100","MemoryMiB":81559}]}`
+	var out bytes.Buffer
+	checks := doctor(f.system(&out), f.repo, f.bin)
+
+	if c := find(checks, "gonb"); c.OK || !strings.Contains(c.Detail, `"v0.11.1", want v0.11.5`) {
+		t.Errorf("gonb: %+v", c)
+	}
+	spec := find(checks, "kernelspec")
+	for _, want := range []string{"/nowhere/gonb is missing", "uses the checkout /elsewhere/fastgo", "GOEXPERIMENT is not simd"} {
+		if spec.OK || !strings.Contains(spec.Detail, want) {
+			t.Errorf("kernelspec: %+v, want it to say %q", spec, want)
+		}
+	}
+	if c := find(checks, "backend"); !strings.Contains(c.Detail, "NVIDIA H100 present but no PJRT CUDA plugin") {
+		t.Errorf("backend does not say why the GPU is not used: %+v", c)
+	}
+	if c := find(checks, "gpu"); !c.OK || c.Detail != "NVIDIA H100 (81559 MiB)" {
+		t.Errorf("gpu: %+v", c)
+	}
+	if c := find(checks, "pjrt plugins"); c.OK || c.Optional || !strings.Contains(c.Fix, "jax-cuda12-pjrt") {
+		t.Errorf("a GPU without a plugin must be a required fix: %+v", c)
+	}
+}
+
+func TestDoctorLibraryDoesNotBuild(t *testing.T) {
+	f := newFake(t)
+	f.probe = ""
+	var out bytes.Buffer
+	c := find(doctor(f.system(&out), f.repo, f.bin), "backend")
+	if c.OK || !strings.Contains(c.Detail, "fastgo does not build") || !strings.Contains(c.Detail, "syntax error") {
+		t.Errorf("backend: %+v", c)
+	}
+}
+
+func TestInstallWritesSpecAndSkipsPresentTools(t *testing.T) {
+	f := newFake(t)
+	f.tool("gopls", "golang.org/x/tools/gopls", "v0.23.0")
+	f.jupyter()
+	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
+	var out bytes.Buffer
+	err := install(f.system(&out), installOptions{Repo: f.repo, BinDir: f.bin, SkipWarm: true, XLA: "off"})
+	if err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	var installs []string
+	for _, c := range f.ran {
+		if strings.HasPrefix(c, "go install") {
+			installs = append(installs, c)
+		}
+	}
+	want := []string{"go install github.com/janpfeifer/gonb", "go install golang.org/x/tools/cmd/goimports"}
+	if !slices.Equal(installs, want) {
+		t.Errorf("installs %q, want %q (gopls already at v0.23.0)", installs, want)
+	}
+	spec, err := readKernelSpec(f.vars["JUPYTER_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.goWork() != f.repo || spec.Argv[0] != filepath.Join(f.bin, "gonb") {
+		t.Errorf("kernelspec argv %q, want gonb from %s with --go_work=%s", spec.Argv, f.bin, f.repo)
+	}
+}
+
+func TestInstallJupyterNeedsRoot(t *testing.T) {
+	f := newFake(t)
+	f.allTools()
+	s := f.system(&bytes.Buffer{})
+	s.uid = 1000
+	err := install(s, installOptions{Repo: f.repo, BinDir: f.bin, SkipWarm: true, XLA: "off"})
+	if err == nil || !strings.Contains(err.Error(), "sudo sh -c 'apt-get update && apt-get install -y jupyter-notebook") {
+		t.Errorf("err=%v, want the apt-get command to run as root", err)
+	}
+	if err := install(s, installOptions{Repo: f.repo, BinDir: f.bin, SkipWarm: true, SkipJupyter: true, XLA: "off"}); err != nil {
+		t.Errorf("-skip-jupyter: %v", err)
+	}
+}
+
+func TestFindRepo(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module github.com/fastgo-ml/fastgo\n\ngo 1.26.8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "notebooks", "check")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := findRepo(sub); err != nil || got != dir {
+		t.Errorf("findRepo=%q, %v; want %q", got, err, dir)
+	}
+	if _, err := findRepo(t.TempDir()); err == nil || !strings.Contains(err.Error(), "-repo") {
+		t.Errorf("outside a checkout: err=%v, want a hint about -repo", err)
+	}
+}
+
+func TestWarmProgramImportsEverything(t *testing.T) {
+	src := warmProgram([]string{"github.com/fastgo-ml/fastgo/fastgo", "github.com/janpfeifer/gonb/gonbui"})
+	for _, want := range []string{"package main", `_ "github.com/fastgo-ml/fastgo/fastgo"`, `_ "github.com/janpfeifer/gonb/gonbui"`, "func main() {}"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("warm program lacks %q:\n%s", want, src)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// kernelName is the kernelspec's folder name: notebooks select the kernel
+// with `"kernelspec": {"name": "fastgo"}`, and nbconvert with
+// --ExecutePreprocessor.kernel_name=fastgo.
+const kernelName = "fastgo"
+
+// kernelSpec is Jupyter's kernel.json
+// (https://jupyter-client.readthedocs.io/en/latest/kernels.html#kernelspecs).
+type kernelSpec struct {
+	Argv          []string          `json:"argv"`
+	DisplayName   string            `json:"display_name"`
+	Language      string            `json:"language"`
+	InterruptMode string            `json:"interrupt_mode"`
+	Env           map[string]string `json:"env"`
+}
+
+// specOptions are the machine facts the kernelspec is made from.
+type specOptions struct {
+	Gonb   string // absolute path of the gonb binary
+	BinDir string // folder with gonb, goimports, gopls
+	GoBin  string // folder with the go command
+	Repo   string // this fastgo checkout (the go.work GoNB starts each notebook with)
+	XLA    bool   // build cells with -tags xla
+}
+
+// makeKernelSpec builds the fastgo kernelspec: GoNB started with a go.work
+// that uses this checkout, and the variables every fastgo build sets.
+func makeKernelSpec(o specOptions) kernelSpec {
+	path := o.BinDir
+	if o.GoBin != "" && o.GoBin != o.BinDir {
+		path += string(os.PathListSeparator) + o.GoBin
+	}
+	env := map[string]string{
+		// Jupyter expands ${PATH} from its own environment.
+		"PATH":                  path + string(os.PathListSeparator) + "${PATH}",
+		"GOEXPERIMENT":          "simd",
+		"GOMLX_NO_AUTO_INSTALL": "1",
+	}
+	if o.XLA {
+		env["GOFLAGS"] = "-tags=xla"
+	}
+	return kernelSpec{
+		Argv:          []string{o.Gonb, "--kernel", "{connection_file}", "--go_work=" + o.Repo},
+		DisplayName:   "Go (fastgo)",
+		Language:      "go",
+		InterruptMode: "message",
+		Env:           env,
+	}
+}
+
+// kernelSpecPath is where the fastgo kernelspec lives in a Jupyter data folder.
+func kernelSpecPath(dataDir string) string {
+	return filepath.Join(dataDir, "kernels", kernelName, "kernel.json")
+}
+
+func writeKernelSpec(dataDir string, spec kernelSpec) (string, error) {
+	p := kernelSpecPath(dataDir)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("create kernelspec folder: %w", err)
+	}
+	data, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(p, append(data, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("write kernelspec: %w", err)
+	}
+	return p, nil
+}
+
+func readKernelSpec(dataDir string) (kernelSpec, error) {
+	var spec kernelSpec
+	p := kernelSpecPath(dataDir)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return spec, err
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return spec, fmt.Errorf("%s: %w", p, err)
+	}
+	return spec, nil
+}
+
+// goWork is the checkout the kernelspec's GoNB is told to use, "" if none.
+func (k kernelSpec) goWork() string {
+	for _, a := range k.Argv {
+		if v, ok := strings.CutPrefix(a, "--go_work="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// envList is the kernelspec's environment as NAME=value pairs, with ${PATH}
+// expanded from path, for running commands the way the kernel would.
+func (k kernelSpec) envList(path string) []string {
+	var out []string
+	for key, v := range k.Env {
+		out = append(out, key+"="+strings.ReplaceAll(v, "${PATH}", path))
+	}
+	return out
+}
