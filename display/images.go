@@ -205,7 +205,8 @@ func drawLines(dst *image.RGBA, face font.Face, lines []string, x0, y0, width in
 }
 
 // wrapText splits s into lines no wider than width pixels: at "\n", then
-// between words, then inside words too long for a line; more than maxRows
+// between words, then inside words too long for a line (after a '/', '_'
+// or '-' when possible); more than maxRows
 // lines are cut, the last ending in "…".
 func wrapText(face font.Face, s string, width, maxRows int) []string {
 	s = strings.TrimSpace(s)
@@ -226,9 +227,15 @@ func wrapText(face font.Face, s string, width, maxRows int) []string {
 			}
 			cur = ""
 			for _, r := range word {
-				if cur != "" && !fits(cur+string(r)) {
-					lines = append(lines, cur)
-					cur = ""
+				for cur != "" && !fits(cur+string(r)) {
+					// Break after the last '/', '_' or '-' if there is one, so
+					// that class names split between their parts.
+					k := strings.LastIndexAny(cur, "/_-") + 1
+					if k <= 0 || k == len(cur) {
+						k = len(cur)
+					}
+					lines = append(lines, cur[:k])
+					cur = cur[k:]
 				}
 				cur += string(r)
 			}

@@ -28,7 +28,7 @@ func terminalFiles(t *testing.T) (string, *strings.Builder) {
 	t.Setenv(EnvDisplay, "terminal")
 	var out strings.Builder
 	SetOutput(&out)
-	t.Cleanup(func() { SetOutput(nilWriter{}) })
+	t.Cleanup(func() { SetOutput(nil) })
 	return dir, &out
 }
 

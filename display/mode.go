@@ -27,7 +27,8 @@ const DefaultOutputDir = "fastgo_output"
 
 // InNotebook reports whether output is rendered for a GoNB notebook.
 // $FASTGO_DISPLAY=notebook|terminal decides if set; otherwise it is true when
-// the program was started by the GoNB kernel (gonbui.IsNotebook).
+// the program was started by the GoNB kernel (gonbui.IsNotebook). Forcing
+// "notebook" outside GoNB shows nothing (there is no kernel to send to).
 func InNotebook() bool {
 	switch strings.ToLower(strings.TrimSpace(os.Getenv(EnvDisplay))) {
 	case "notebook":
@@ -98,14 +99,14 @@ func displayPNG(png []byte, alt string) {
 // unfinished `\r` line, so that other output first clears it.
 type terminal struct {
 	mu      sync.Mutex
-	w       io.Writer
-	openLen int // runes of the `\r` line currently shown; 0 if none
+	w       io.Writer // nil: os.Stdout at the time of writing
+	openLen int       // runes of the `\r` line currently shown; 0 if none
 }
 
-var term = &terminal{w: os.Stdout}
+var term = &terminal{}
 
-// SetOutput sets where terminal-mode text goes (default os.Stdout); tests
-// use it to capture output.
+// SetOutput sets where terminal-mode text goes; nil (the default) means
+// os.Stdout, looked up at each write. Tests use it to capture output.
 func SetOutput(w io.Writer) {
 	term.mu.Lock()
 	defer term.mu.Unlock()
@@ -113,10 +114,17 @@ func SetOutput(w io.Writer) {
 	term.openLen = 0
 }
 
+func (t *terminal) out() io.Writer {
+	if t.w == nil {
+		return os.Stdout
+	}
+	return t.w
+}
+
 // clearLocked blanks an unfinished `\r` line.
 func (t *terminal) clearLocked() {
 	if t.openLen > 0 {
-		fmt.Fprintf(t.w, "\r%s\r", strings.Repeat(" ", t.openLen))
+		fmt.Fprintf(t.out(), "\r%s\r", strings.Repeat(" ", t.openLen))
 		t.openLen = 0
 	}
 }
@@ -126,7 +134,7 @@ func (t *terminal) println(s string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.clearLocked()
-	fmt.Fprintln(t.w, s)
+	fmt.Fprintln(t.out(), s)
 }
 
 // bar redraws the `\r` line with s.
@@ -138,7 +146,7 @@ func (t *terminal) bar(s string) {
 	if t.openLen > n {
 		pad = strings.Repeat(" ", t.openLen-n)
 	}
-	fmt.Fprintf(t.w, "\r%s%s", s, pad)
+	fmt.Fprintf(t.out(), "\r%s%s", s, pad)
 	t.openLen = max(n, t.openLen)
 }
 
@@ -150,7 +158,7 @@ func (t *terminal) endBar(keep bool) {
 		return
 	}
 	if keep {
-		fmt.Fprintln(t.w)
+		fmt.Fprintln(t.out())
 		t.openLen = 0
 		return
 	}

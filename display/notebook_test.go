@@ -62,7 +62,7 @@ func notebookMode(t *testing.T) *recorder {
 	SetOutput(&buf)
 	t.Cleanup(func() {
 		front = orig
-		SetOutput(nilWriter{})
+		SetOutput(nil)
 		if buf.Len() > 0 {
 			t.Errorf("notebook mode wrote to the terminal: %q", buf.String())
 		}

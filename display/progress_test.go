@@ -2,6 +2,7 @@ package display
 
 import (
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,8 +35,8 @@ func (c *manualClock) install() func() {
 func ExampleProgressBar_Text() {
 	var clock manualClock
 	defer clock.install()()
-	SetOutput(nilWriter{})
-	defer SetOutput(nilWriter{})
+	SetOutput(io.Discard)
+	defer SetOutput(nil)
 
 	bar := NewProgressBar(64, "Epoch 1/3 :")
 	for i := 1; i <= 29; i++ {

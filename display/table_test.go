@@ -13,13 +13,9 @@ func captureTerminal(t *testing.T) *bytes.Buffer {
 	t.Setenv(EnvDisplay, "terminal")
 	var buf bytes.Buffer
 	SetOutput(&buf)
-	t.Cleanup(func() { SetOutput(nilWriter{}) })
+	t.Cleanup(func() { SetOutput(nil) })
 	return &buf
 }
-
-type nilWriter struct{}
-
-func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // fastai's epoch table as fastprogress prints it in a console.
 func ExampleTable_Text() {
