@@ -157,9 +157,8 @@ func toPixels(t *graph.Node, h, w, oh, ow int) *graph.Node {
 // with N = B or 1 (one matrix for all). Sampling is bilinear with
 // reflection padding about the border pixels' centres, which is
 // grid_sample(mode='bilinear', padding_mode='reflection',
-// align_corners=True): reflecting the four integer neighbours is the same
-// as reflecting the continuous position, because bilinear interpolation
-// commutes with reflections about pixel centres.
+// align_corners=True). Bilinear weights come from the position, the four
+// neighbours from one Gather each on x viewed as [B·H·W, C].
 func resample(x, p *graph.Node, oh, ow int, projective bool) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
@@ -181,40 +180,49 @@ func resample(x, p *graph.Node, oh, ow int, projective bool) *graph.Node {
 		z := coord(2)
 		sx, sy = graph.Div(sx, z), graph.Div(sy, z)
 	}
-	// Far-away positions (a degenerate warp) are clamped before becoming
-	// integers; any position beyond a period reflects the same way.
-	sx = graph.ClipScalar(sx, -1e6, 1e6)
-	sy = graph.ClipScalar(sy, -1e6, 1e6)
-	x0f, y0f := graph.Floor(sx), graph.Floor(sy)
+	// Reflect the continuous position into [0, n-1] (grid_sample's
+	// reflection for align_corners=True), then take the 2×2 neighbourhood
+	// starting at (x0, y0) with x0 <= w-2, so x0+1 needs no reflection.
+	sx, sy = reflectCoord(sx, w), reflectCoord(sy, h)
+	x0f := graph.MinScalar(graph.Floor(sx), max(w-2, 0))
+	y0f := graph.MinScalar(graph.Floor(sy), max(h-2, 0))
 	wx := graph.InsertAxes(graph.Sub(sx, x0f), -1) // [n,oh,ow,1]
 	wy := graph.InsertAxes(graph.Sub(sy, y0f), -1)
 	x0 := graph.ConvertDType(x0f, dtypes.Int32)
 	y0 := graph.ConvertDType(y0f, dtypes.Int32)
-	x1, y1 := graph.AddScalar(x0, 1), graph.AddScalar(y0, 1)
 
-	// Flat row index of source pixel (b, y, x) in x viewed as [B·H·W, C].
-	batchBase := graph.Iota(g, shapes.Make(dtypes.Int32, b, 1, 1), 0)
-	batchBase = graph.MulScalar(batchBase, h*w)
-	flat := graph.Reshape(x, b*h*w, c)
-	pick := func(yy, xx *graph.Node) *graph.Node {
-		within := graph.Add(graph.MulScalar(reflectIndex(yy, h), w), reflectIndex(xx, w)) // [n,oh,ow]
-		idx := graph.Add(batchBase, within)                                               // [B,oh,ow]
-		return graph.Gather(flat, graph.InsertAxes(idx, -1))                              // [B,oh,ow,C]
+	// One Gather per output pixel copies its 2×2 neighbourhood: x viewed as
+	// [B·H, W·C] gives two rows of 2·C contiguous values starting at row
+	// b·H+y0, column x0·C. (Single-pixel axes are repeated first so the
+	// neighbourhood always exists; their weights are 0.)
+	if h == 1 {
+		x, h = graph.Concatenate([]*graph.Node{x, x}, 1), 2
 	}
-	lerp := func(a, bb, t *graph.Node) *graph.Node { return graph.Add(a, graph.Mul(t, graph.Sub(bb, a))) }
-	top := lerp(pick(y0, x0), pick(y0, x1), wx)
-	bottom := lerp(pick(y1, x0), pick(y1, x1), wx)
-	return lerp(top, bottom, wy)
+	if w == 1 {
+		x, w = graph.Concatenate([]*graph.Node{x, x}, 2), 2
+	}
+	rowIdx := graph.Add(graph.MulScalar(graph.Iota(g, shapes.Make(dtypes.Int32, b, 1, 1), 0), h), y0) // [B,oh,ow]
+	colIdx := graph.BroadcastToDims(graph.MulScalar(x0, c), b, oh, ow)
+	start := graph.Stack([]*graph.Node{rowIdx, colIdx}, -1) // [B,oh,ow,2]
+	pixelRows := graph.Reshape(x, b*h, w*c)
+	block := graph.BackendGather(pixelRows, start, 3, []int{3, 4}, nil, []int{0, 1}, []int{2, 2 * c}, false)
+	block = graph.Reshape(block, b, oh, ow, 4, c)
+	ux, uy := graph.OneMinus(wx), graph.OneMinus(wy)
+	weights := graph.Concatenate([]*graph.Node{graph.Mul(uy, ux), graph.Mul(uy, wx), graph.Mul(wy, ux), graph.Mul(wy, wx)}, -1)
+	return graph.ReduceSum(graph.Mul(block, graph.InsertAxes(weights, -1)), 3)
 }
 
-// reflectIndex folds integer pixel indices into [0, n): reflection about
-// the first and last pixel centres (…, 2, 1, 0, 1, 2, …, n-2, n-1, n-2, …),
-// period 2(n-1).
-func reflectIndex(i *graph.Node, n int) *graph.Node {
+// reflectCoord folds continuous pixel positions into [0, n-1] by
+// reflection about the first and last pixel centres (period 2(n-1)), as
+// grid_sample's reflection padding with align_corners=True does.
+func reflectCoord(s *graph.Node, n int) *graph.Node {
 	if n == 1 {
-		return graph.ZerosLike(i)
+		return graph.ZerosLike(s)
 	}
-	period := 2 * (n - 1)
-	i = graph.ModScalar(graph.Abs(i), period)
-	return graph.Min(i, graph.AddScalar(graph.Neg(i), period))
+	period := float64(2 * (n - 1))
+	// Far-away positions (a degenerate warp) are clamped first so float32
+	// keeps sub-pixel precision; positions a period apart reflect alike.
+	a := graph.Abs(graph.ClipScalar(s, -1e6, 1e6))
+	a = graph.Sub(a, graph.MulScalar(graph.Floor(graph.DivScalar(a, period)), period))
+	return graph.Min(a, graph.AddScalar(graph.Neg(a), period))
 }

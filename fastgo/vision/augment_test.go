@@ -252,6 +252,20 @@ func TestResampleMatchesReference(t *testing.T) {
 	}
 }
 
+func TestResampleSinglePixelAxes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	th := 0.3
+	m := mat3{{math.Cos(th), math.Sin(th), 0.1}, {-math.Sin(th), math.Cos(th), 0}, {0, 0, 1}}
+	for _, hw := range [][2]int{{1, 6}, {5, 1}, {1, 1}} {
+		img := randomImage(rng, 2, hw[0], hw[1], 3)
+		got := resampleNorm(t, img, m, 3, 4, false)
+		want := refTransform(img, []mat3{m, m}, 3, 4)
+		if d := maxDiff(got, want); d > 1e-5 {
+			t.Errorf("%dx%d input: max difference %g from the reference", hw[0], hw[1], d)
+		}
+	}
+}
+
 func TestWarpHomography(t *testing.T) {
 	if h := warpHomography(0, 0); maxDiff(h[:], []float64{1, 0, 0, 0, 1, 0, 0, 0}) > 1e-12 {
 		t.Errorf("zero warp = %v, want identity", h)

@@ -1,0 +1,57 @@
+package vision
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+)
+
+// BenchmarkAug measures the chapter's batch pipeline (aug_transforms with
+// MinScale 0.75 to 224, then Normalize) on a batch of 64 presized 460×460
+// images, uint8 in, float out, on the pure-Go backend. Compilation is
+// excluded. Run: go test -bench BenchmarkAug -benchtime 3x ./fastgo/vision
+func BenchmarkAug(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		split fastgo.Split
+	}{{"train", fastgo.Train}, {"valid", fastgo.Valid}} {
+		b.Run(tc.name, func(b *testing.B) {
+			const bs, n = 64, 460
+			rng := rand.New(rand.NewPCG(1, 2))
+			batch := fastgo.ByteTensor{Shape: []int{bs, n, n, 3}, Data: make([]uint8, bs*n*n*3)}
+			for i := range batch.Data {
+				batch.Data[i] = uint8(rng.IntN(256))
+			}
+			tfms := []learner.DeviceTransform{MustAugTransforms(224, MinScale(0.75)), MustNormalize(ImagenetStats())}
+			be := backendT(b)
+			if _, err := ApplyBatchTransforms(be, tfms, batch, tc.split, 0); err != nil { // compile
+				b.Fatal(err)
+			}
+			cpu0 := cpuSeconds()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				out, err := ApplyBatchTransforms(be, tfms, batch, tc.split, uint64(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = out.FinalizeAll()
+			}
+			b.ReportMetric(float64(bs*b.N)/b.Elapsed().Seconds(), "images/s")
+			// The CPU is shared: images per CPU-second of this process is
+			// the load-independent figure.
+			b.ReportMetric(float64(bs*b.N)/(cpuSeconds()-cpu0), "images/cpu-s")
+		})
+	}
+}
+
+// cpuSeconds is the user+system CPU time of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
