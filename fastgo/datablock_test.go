@@ -194,8 +194,8 @@ func TestPath(t *testing.T) {
 	fastgo.SetBasePath("/data/pets")
 	defer fastgo.SetBasePath("")
 	for path, want := range map[fastgo.Path]string{
-		p:            "Path('images/great_pyrenees_173.jpg')",
-		"/data/pets": "Path('.')",
+		p:             "Path('images/great_pyrenees_173.jpg')",
+		"/data/pets":  "Path('.')",
 		"/data/other": "Path('/data/other')",
 		"/data/petsx": "Path('/data/petsx')",
 		"/data/it's":  `Path("/data/it's")`,
@@ -223,4 +223,24 @@ func TestL(t *testing.T) {
 	if got := (fastgo.L[bool]{true, false}).String(); got != "(#2) [True,False]" {
 		t.Errorf("bool L = %s", got)
 	}
+}
+
+func FuzzRegexLabeller(f *testing.F) {
+	for _, s := range []string{"images/great_pyrenees_173.jpg", "/a/b/Abyssinian_1.jpg", "x.jpg", "_1.jpg", "a\\b_2.jpg", "\xff_3.jpg", ""} {
+		f.Add(s)
+	}
+	label := fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`))
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := label(fastgo.Path(s))
+		name := filepath.Base(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), `Failed to find "(.+)_\d+.jpg$" in "`) {
+				t.Errorf("error for %q: %v", s, err)
+			}
+			return
+		}
+		if got == "" || !strings.HasPrefix(name, got+"_") || !strings.HasSuffix(name, "jpg") {
+			t.Errorf("label(%q) = %q: not the name's part before _<digits>.jpg", s, got)
+		}
+	})
 }
