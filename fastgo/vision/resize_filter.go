@@ -1,6 +1,9 @@
 package vision
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Antialiased resampling with Pillow's BILINEAR semantics: a triangle
 // filter whose support grows with the downscale factor, applied
@@ -13,12 +16,13 @@ import "math"
 // 32 bits minus 8 for the sample minus 2 of headroom.
 const precisionBits = 32 - 8 - 2
 
-// taps are the precomputed weights of one pass: output i reads inputs
-// first[i] … first[i]+count[i]-1 with weights w[i*stride:][:count[i]].
+// taps are the precomputed weights of one pass: output i reads the stride
+// inputs from first[i] on, with weights w[i*stride:][:stride] (windows are
+// padded with zero weights to the same length).
 type taps struct {
-	first, count []int
-	w            []int32
-	stride       int
+	first  []int
+	w      []int32
+	stride int
 }
 
 // triangle is the bilinear filter: 1−|x| on [−1, 1].
@@ -62,7 +66,7 @@ func triangleWeights(inSize, outSize int) (first []int, weights [][]float64) {
 // newTaps converts triangleWeights to fixed point.
 func newTaps(inSize, outSize int) taps {
 	first, weights := triangleWeights(inSize, outSize)
-	t := taps{first: first, count: make([]int, outSize)}
+	t := taps{first: first}
 	fixed := make([][]int32, outSize)
 	for i, ws := range weights {
 		f := make([]int32, len(ws))
@@ -82,24 +86,23 @@ func newTaps(inSize, outSize int) taps {
 		fixed[i] = f
 		t.stride = max(t.stride, len(f))
 	}
+	// Pad every window with zero weights to the same length (staying
+	// inside the input), so the passes can use fixed-length loops.
 	t.w = make([]int32, outSize*t.stride)
 	for i, f := range fixed {
-		t.count[i] = copy(t.w[i*t.stride:], f)
+		lead := max(t.first[i]+t.stride-inSize, 0)
+		t.first[i] -= lead
+		copy(t.w[i*t.stride+lead:], f)
 	}
 	return t
 }
 
 // clip8 rounds a fixed-point accumulator (which already holds the half
-// unit) to a byte.
+// unit) to a byte. The triangle's weights are non-negative and their
+// rounded sum is within count/2 units of 1<<precisionBits, so acc never
+// leaves [0, 256<<precisionBits): clamping the top is enough.
 func clip8(acc int32) uint8 {
-	v := acc >> precisionBits
-	if v < 0 {
-		return 0
-	}
-	if v > 255 {
-		return 255
-	}
-	return uint8(v)
+	return uint8(min(acc>>precisionBits, 255))
 }
 
 // ResizeImage resamples the whole image to w×h with Pillow's antialiased
@@ -115,49 +118,65 @@ func ResizeImage(m Image, w, h int) Image {
 // reads outside it.
 func resampleBox(src Image, x0, y0, bw, bh, dw, dh int) Image {
 	dst := NewImage(dw, dh)
-	if bw == dw && bh == dh {
+	stride, off := src.W*3, (y0*src.W+x0)*3
+	switch {
+	case bw == dw && bh == dh:
 		for y := range bh {
-			copy(dst.Pix[y*dw*3:][:dw*3], src.Pix[((y0+y)*src.W+x0)*3:][:bw*3])
+			copy(dst.Pix[y*dw*3:][:dw*3], src.Pix[off+y*stride:][:bw*3])
 		}
-		return dst
+	case bh == dh:
+		horizontalPass(dst.Pix, src.Pix, stride, off, bh, dw, newTaps(bw, dw))
+	case bw == dw:
+		verticalPass(dst.Pix, src.Pix, stride, off, dw*3, newTaps(bh, dh))
+	default:
+		// Horizontal pass over the rows the vertical pass reads, into a
+		// pooled buffer, then the vertical pass.
+		vt := newTaps(bh, dh)
+		rowLo, rowHi := vt.first[0], vt.first[dh-1]+vt.stride
+		tmp := getScratch((rowHi - rowLo) * dw * 3)
+		defer scratch.Put(tmp)
+		horizontalPass(*tmp, src.Pix, stride, off+rowLo*stride, rowHi-rowLo, dw, newTaps(bw, dw))
+		verticalPass(dst.Pix, *tmp, dw*3, -rowLo*dw*3, dw*3, vt)
 	}
-	// Rows of the box the vertical pass will read.
-	var vt taps
-	rowLo, rowHi := 0, bh
-	if bh != dh {
-		vt = newTaps(bh, dh)
-		rowLo = vt.first[0]
-		last := dh - 1
-		rowHi = vt.first[last] + vt.count[last]
-	}
-	// Horizontal pass into tmp (rows rowLo … rowHi-1 of the box, dw wide).
-	tmp := Image{W: dw, H: rowHi - rowLo}
-	if bw == dw {
-		tmp = Image{W: bw, H: rowHi - rowLo, Pix: make([]uint8, (rowHi-rowLo)*bw*3)}
-		for y := rowLo; y < rowHi; y++ {
-			copy(tmp.Pix[(y-rowLo)*bw*3:][:bw*3], src.Pix[((y0+y)*src.W+x0)*3:][:bw*3])
-		}
-	} else {
-		tmp.Pix = make([]uint8, tmp.H*dw*3)
-		horizontalPass(tmp.Pix, src.Pix, src.W, x0, y0+rowLo, tmp.H, dw, newTaps(bw, dw))
-	}
-	if bh == dh {
-		return tmp
-	}
-	verticalPass(dst.Pix, tmp.Pix, dw*3, dh, vt, rowLo)
 	return dst
 }
 
-// horizontalPass filters rows y0 … y0+rows-1 of src (srcW pixels wide),
-// starting at column x0, into out (dw pixels wide).
-func horizontalPass(out, src []uint8, srcW, x0, y0, rows, dw int, t taps) {
+// scratch holds *[]uint8 buffers for the intermediate image of two-pass
+// resampling: the data pipeline resizes thousands of images of similar
+// sizes, and reusing the buffer spares the garbage collector.
+var scratch sync.Pool
+
+func getScratch(n int) *[]uint8 {
+	if b, ok := scratch.Get().(*[]uint8); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]uint8, n)
+	return &b
+}
+
+// horizontalPass filters rows of in into out (dw pixels a row): row y
+// starts at in[off+y*stride], the box's left edge.
+func horizontalPass(out, in []uint8, stride, off, rows, dw int, t taps) {
 	const half = 1 << (precisionBits - 1)
 	for y := range rows {
-		in := src[((y0+y)*srcW+x0)*3:]
+		row := in[off+y*stride:]
 		o := out[y*dw*3:][:dw*3]
+		if t.stride == 2 {
+			// Upscaling: every output mixes two neighbours.
+			for i := range dw {
+				w0, w1 := t.w[2*i], t.w[2*i+1]
+				p := row[t.first[i]*3:][:6]
+				q := o[i*3 : i*3+3 : i*3+3]
+				q[0] = clip8(half + int32(p[0])*w0 + int32(p[3])*w1)
+				q[1] = clip8(half + int32(p[1])*w0 + int32(p[4])*w1)
+				q[2] = clip8(half + int32(p[2])*w0 + int32(p[5])*w1)
+			}
+			continue
+		}
 		for i := range dw {
-			ws := t.w[i*t.stride:][:t.count[i]]
-			px := in[t.first[i]*3:][:len(ws)*3]
+			ws := t.w[i*t.stride:][:t.stride]
+			px := row[t.first[i]*3:][:len(ws)*3]
 			r, g, b := int32(half), int32(half), int32(half)
 			for j, w := range ws {
 				p := px[j*3 : j*3+3 : j*3+3]
@@ -171,25 +190,38 @@ func horizontalPass(out, src []uint8, srcW, x0, y0, rows, dw int, t taps) {
 	}
 }
 
-// verticalPass filters whole rows (rowLen bytes each) of in, whose first
-// row is row rowLo of the box, into dh rows of out.
-func verticalPass(out, in []uint8, rowLen, dh int, t taps, rowLo int) {
+// verticalPass filters rows of rowLen bytes into out: input row y (of the
+// box) starts at in[off+y*stride].
+func verticalPass(out, in []uint8, stride, off, rowLen int, t taps) {
 	const half = 1 << (precisionBits - 1)
-	acc := make([]int32, rowLen)
-	for i := range dh {
-		for c := range acc {
-			acc[c] = half
-		}
-		ws := t.w[i*t.stride:][:t.count[i]]
-		for j, w := range ws {
-			row := in[(t.first[i]+j-rowLo)*rowLen:][:len(acc)]
-			for c, v := range row {
-				acc[c] += int32(v) * w
+	var acc []int32
+	for i := range len(t.first) {
+		o := out[i*rowLen:][:rowLen]
+		row := func(j int) []uint8 { return in[off+(t.first[i]+j)*stride:][:rowLen] }
+		switch t.stride {
+		case 1:
+			copy(o, row(0)) // a single tap has weight 1
+		case 2:
+			w0, w1 := t.w[2*i], t.w[2*i+1]
+			r0, r1 := row(0), row(1)
+			for c := range o {
+				o[c] = clip8(half + int32(r0[c])*w0 + int32(r1[c])*w1)
 			}
-		}
-		o := out[i*rowLen:][:len(acc)]
-		for c, a := range acc {
-			o[c] = clip8(a)
+		default:
+			if acc == nil {
+				acc = make([]int32, rowLen)
+			}
+			for c := range acc {
+				acc[c] = half
+			}
+			for j, w := range t.w[i*t.stride:][:t.stride] {
+				for c, v := range row(j) {
+					acc[c] += int32(v) * w
+				}
+			}
+			for c, a := range acc {
+				o[c] = clip8(a)
+			}
 		}
 	}
 }

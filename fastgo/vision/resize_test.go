@@ -328,6 +328,11 @@ func TestResizeMatchesFloatReference(t *testing.T) {
 				t.Fatalf("37x23→%dx%d: pixel (%d,%d) channel %d = %d, float reference %.2f", size[0], size[1], p%size[0], p/size[0], i%3, got.Pix[i], v)
 			}
 		}
+		// A box inside the image is resampled as if it had been cropped
+		// out first.
+		crop := cropPad(src, 5, 3, 20, 15, Zeros)
+		assertSameImage(t, fmt.Sprintf("box (5,3) 20x15→%dx%d", size[0], size[1]),
+			resampleBox(src, 5, 3, 20, 15, size[0], size[1]), ResizeImage(crop, size[0], size[1]))
 	}
 }
 
