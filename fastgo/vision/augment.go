@@ -62,15 +62,14 @@ type Augment struct {
 var _ learner.DeviceTransform = (*Augment)(nil)
 
 type augConfig struct {
-	size                   int
-	mult                   float64
-	doFlip                 bool
-	maxRotate              float64
-	minZoom, maxZoom       float64
-	maxLighting, maxWarp   float64
-	pAffine, pLighting     float64
-	minScale               float64
-	setRotate, setLighting bool // whether mult applies (fastai multiplies the given values)
+	size                 int
+	mult                 float64
+	doFlip               bool
+	maxRotate            float64
+	minZoom, maxZoom     float64
+	maxLighting, maxWarp float64
+	pAffine, pLighting   float64
+	minScale             float64
 }
 
 // AugOption changes one of [AugTransforms]' defaults.

@@ -56,7 +56,7 @@ func ApplyBatchTransforms(backend compute.Backend, tfms []learner.DeviceTransfor
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Exec1(args...)
+	out, err := exec.Call1(args...)
 	if err != nil {
 		return nil, fmt.Errorf("vision.ApplyBatchTransforms: %w", err)
 	}

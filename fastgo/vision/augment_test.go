@@ -80,7 +80,7 @@ func run(t testing.TB, fn func(inputs []*graph.Node) *graph.Node, inputs ...any)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.Exec1(inputs...)
+	out, err := e.Call1(inputs...)
 	if err != nil {
 		t.Fatal(err)
 	}

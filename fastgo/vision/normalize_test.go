@@ -82,7 +82,7 @@ func TestNormalizeRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Exec1(tensors.FromFlatDataAndDimensions(make([]float32, 6), 1, 1, 2, 3)); err == nil {
+	if _, err := e.Call1(tensors.FromFlatDataAndDimensions(make([]float32, 6), 1, 1, 2, 3)); err == nil {
 		t.Error("a 3-channel batch was normalised with 1-channel statistics")
 	}
 }
