@@ -40,6 +40,7 @@ func (v *Vocab) Items() L[string] { return slices.Clone(v.items) }
 func (v *Vocab) Index(label string) (int, error) {
 	i, ok := v.index[label]
 	if !ok {
+		//lint:ignore ST1005 fastai's message, word for word
 		return 0, fmt.Errorf("Label %s was not included in the training dataset", pyStrRepr(label))
 	}
 	return i, nil

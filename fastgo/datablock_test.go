@@ -244,3 +244,27 @@ func FuzzRegexLabeller(f *testing.F) {
 		}
 	})
 }
+
+// The real sample: file listing, labels and split, without decoding.
+func TestPetSampleItems(t *testing.T) {
+	src := filepath.Join("..", "..", "shared", "data", "oxford-iiit-pet-sample")
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("pet sample not found at %s (the repository's ../shared/data): %v", src, err)
+	}
+	path, err := fastgo.UntarData(src)
+	if err != nil || path != fastgo.Path(src) {
+		t.Fatalf("UntarData(local folder) = %s, %v", path, err)
+	}
+	db := petsBlock(0)
+	db.GetItems = fastgo.GetImageFiles
+	ds, err := db.Datasets(path.Join("images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Items) != 739 || ds.Train.Len() != 592 || ds.Valid.Len() != 147 {
+		t.Errorf("%d items split %d/%d, want 739 split 592/147", len(ds.Items), ds.Train.Len(), ds.Valid.Len())
+	}
+	if ds.Vocab.Len() != 37 || ds.Vocab.At(0) != "Abyssinian" || ds.Vocab.At(13) != "american_pit_bull_terrier" {
+		t.Errorf("vocab = %v", ds.Vocab)
+	}
+}

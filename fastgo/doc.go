@@ -8,8 +8,25 @@
 // [ParentLabel]), splitters ([RandomSplitter], ...), the [DataBlock] that turns
 // a source folder into [DataLoaders] of uint8 batches, and [DataBlock.Summary].
 //
+//	path, err := fastgo.UntarData(fastgo.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
+//	fastgo.SetBasePath(path)
+//	pets := fastgo.DataBlock{
+//		Blocks:   fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
+//		GetItems: fastgo.GetImageFiles,
+//		Splitter: fastgo.RandomSplitter(0.2, 42),
+//		GetY:     fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
+//		ItemTfms: []fastgo.ItemTransform{vision.Resize(460)},
+//	}
+//	dls, err := pets.DataLoaders(path.Join("images"))
+//	for b, err := range dls.Train.Batches(epoch) { ... } // b.X: uint8 [64,460,460,3]
+//
 // Images themselves (decoding, Resize, augmentation on the device) live in
 // package fastgo/vision; training in fastgo/learner.
+//
+// Determinism: file lists are sorted, and every random choice (split,
+// shuffle, each item's transforms) comes from a seed, so a seed gives the
+// same batches on every machine and for any number of CPU workers. The
+// numbers differ from fastai's, which draws from torch.
 //
 // Errors: functions that can fail on user input return an error that names
 // the file or value and says what to do. Must… helpers panic with the same

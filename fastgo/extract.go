@@ -123,7 +123,7 @@ func extractEntry(rt *os.Root, tr *tar.Reader, hdr *tar.Header) error {
 		if err := rt.MkdirAll(name, 0o755); err != nil {
 			return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 		}
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // the reader reports old-style TypeRegA entries as TypeReg
 		// Remove what an earlier entry put there, so a link is replaced, not followed.
 		_ = rt.Remove(name)
 		f, err := rt.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, hdr.FileInfo().Mode().Perm()&0o755|0o600)

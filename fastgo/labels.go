@@ -33,6 +33,7 @@ func RegexLabeller(pattern string) Labeller {
 		s := filepath.ToSlash(string(item))
 		m := re.FindStringSubmatchIndex(s)
 		if m == nil {
+			//lint:ignore ST1005 fastai's message, word for word
 			return "", fmt.Errorf(`Failed to find "%s" in "%s"`, pattern, s)
 		}
 		if m[2] < 0 {
