@@ -9,8 +9,10 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -306,4 +308,55 @@ func TestRenderTopLosses(t *testing.T) {
 	if _, err := ci.RenderTopLosses(2, nil); err == nil {
 		t.Error("nil loader: no error")
 	}
+}
+
+// pythonUnquote reads back the Python str literals Confusion.String writes,
+// by rewriting them as a Go literal.
+func pythonUnquote(lit string) (string, error) {
+	if len(lit) < 2 || lit[0] != lit[len(lit)-1] || (lit[0] != '\'' && lit[0] != '"') {
+		return "", errors.New("not a quoted literal")
+	}
+	var b strings.Builder
+	body := lit[1 : len(lit)-1]
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\\' && i+1 < len(body) && body[i+1] == '\'':
+			b.WriteByte('\'') // Go's "…" literal has no \'
+			i++
+		case c == '\\' && i+1 < len(body) && body[i+1] == 'x':
+			b.WriteString(`\u00`) // Python's \xNN is the code point U+00NN
+			i++
+		case c == '\\' && i+1 < len(body):
+			b.WriteByte(c)
+			b.WriteByte(body[i+1])
+			i++
+		case c == '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strconv.Unquote(`"` + b.String() + `"`)
+}
+
+// Class names of any text print as Python literals that read back as the
+// same text.
+func FuzzConfusionString(f *testing.F) {
+	for _, s := range []string{"Ragdoll", "O'Brien", `a"b'c\d`, "tab\t\x01\u0085é\u200b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if !utf8.ValidString(name) {
+			t.Skip("class names are text")
+		}
+		s := interp.Confusion{Actual: name, Predicted: "x", Count: 1}.String()
+		lit, ok := strings.CutSuffix(strings.TrimPrefix(s, "("), ", 'x', 1)")
+		if !ok {
+			t.Fatalf("%q printed as %s", name, s)
+		}
+		got, err := pythonUnquote(lit)
+		if err != nil || got != name {
+			t.Errorf("%q printed as %s, which reads back as %q (%v)", name, lit, got, err)
+		}
+	})
 }

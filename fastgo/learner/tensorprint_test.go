@@ -72,3 +72,31 @@ func TestEagerTensorSummaryWidthFromShownValues(t *testing.T) {
 		t.Errorf("Range(1000) must print every element, got %.60q…", s)
 	}
 }
+
+// Any float32 values print without panicking as one tensor([...]) whose
+// items are all there and whose lines fit PyTorch's 80 columns.
+func FuzzEagerTensorString(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 192})                // 1, -2
+	f.Add([]byte{0, 0, 192, 127, 0, 0, 128, 127, 1, 0, 0, 0}) // NaN, +Inf, denormal
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n := min(len(raw)/4, 1000)
+		data := make([]float64, n)
+		for i := range data {
+			bits := uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24
+			data[i] = float64(math.Float32frombits(bits))
+		}
+		s := learner.TensorFromData(data).String()
+		if !strings.HasPrefix(s, "tensor([") || !strings.HasSuffix(s, "])") {
+			t.Fatalf("%v printed as %q", data, s)
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if len(line) > 80 {
+				t.Errorf("line of %d characters: %q", len(line), line)
+			}
+		}
+		inner := strings.TrimSuffix(strings.TrimPrefix(s, "tensor(["), "])")
+		if got := len(strings.Split(inner, ",")); n > 0 && got != n {
+			t.Errorf("%d values printed as %d items: %q", n, got, s)
+		}
+	})
+}
