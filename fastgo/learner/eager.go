@@ -333,9 +333,9 @@ func NLLLoss(input, targ *EagerTensor, reduction string) *EagerTensor {
 }
 
 // CrossEntropy is `F.cross_entropy(acts, targ, reduction=...)` and
-// `nn.CrossEntropyLoss(reduction=...)(acts, targ)`: NLLLoss of
-// LogSoftmax(acts, 1). reduction is "mean" (PyTorch's default), "sum" or
-// "none".
+// `nn.CrossEntropyLoss(reduction=...)(acts, targ)` for acts [N, C] and int
+// targets [N]: NLLLoss(acts.LogSoftmax(1), targ, reduction). reduction is
+// "mean" (PyTorch's default), "sum" or "none".
 func CrossEntropy(acts, targ *EagerTensor, reduction string) *EagerTensor {
 	return NLLLoss(acts.LogSoftmax(1), targ, reduction)
 }
