@@ -46,11 +46,18 @@ func ExampleTensorCategory() {
 		y[i] = i * 7 % 37
 	}
 	fmt.Println(y)
+	// Above 1000 items torch shows three from each end.
+	long := make(fastgo.TensorCategory, 2000)
+	for i := range long {
+		long[i] = i
+	}
+	fmt.Println(long)
 	// Output:
 	// TensorCategory([13,  5,  2,  8])
 	// TensorCategory([ 0,  7, 14, 21, 28, 35,  5, 12, 19, 26, 33,  3, 10, 17, 24, 31,
 	//                  1,  8, 15, 22, 29, 36,  6, 13, 20, 27, 34,  4, 11, 18, 25, 32,
 	//                  2,  9, 16, 23, 30,  0,  7, 14])
+	// TensorCategory([   0,    1,    2,  ..., 1997, 1998, 1999])
 }
 
 func ExampleDataBlock_DataLoaders() {

@@ -120,6 +120,9 @@ func (dls *DataLoaders) OneBatch() (Batch, error) {
 
 // Len is the number of batches per epoch.
 func (dl *DataLoader) Len() int {
+	if dl.BatchSize < 1 {
+		return 0
+	}
 	n := dl.Dataset.Len()
 	if dl.DropLast {
 		return n / dl.BatchSize
@@ -197,6 +200,10 @@ type pending struct {
 //	for b, err := range dls.Train.Batches(epoch) { ... }
 func (dl *DataLoader) Batches(epoch int) iter.Seq2[Batch, error] {
 	return func(yield func(Batch, error) bool) {
+		if dl.BatchSize < 1 {
+			yield(Batch{}, fmt.Errorf("DataLoader.BatchSize is %d: use a positive batch size", dl.BatchSize))
+			return
+		}
 		order := dl.Order(epoch)
 		nb := dl.Len()
 		if nb == 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -181,7 +182,17 @@ func WithForce() UntarOption { return func(c *untarConfig) { c.force = true } }
 // or io.Discard for none).
 func WithProgress(w io.Writer) UntarOption { return func(c *untarConfig) { c.progress = w } }
 
-// WithHTTPClient downloads with client instead of http.DefaultClient.
+// downloadClient gives up on a server that does not answer, but sets no
+// limit on the whole transfer (archives take minutes).
+var downloadClient = &http.Client{Transport: &http.Transport{
+	Proxy:                 http.ProxyFromEnvironment,
+	DialContext:           (&net.Dialer{Timeout: 30 * time.Second}).DialContext,
+	TLSHandshakeTimeout:   30 * time.Second,
+	ResponseHeaderTimeout: 60 * time.Second,
+}}
+
+// WithHTTPClient downloads with client instead of fastgo's default one
+// (30 s to connect, 60 s for the server to answer).
 func WithHTTPClient(client *http.Client) UntarOption {
 	return func(c *untarConfig) { c.client = client }
 }
@@ -204,7 +215,7 @@ func WithHTTPClient(client *http.Client) UntarOption {
 // the target folder, by name or through links) and atomic (a half-extracted
 // dataset is never left in place).
 func UntarData(source string, opts ...UntarOption) (Path, error) {
-	cfg := untarConfig{progress: os.Stdout, client: http.DefaultClient}
+	cfg := untarConfig{progress: os.Stdout, client: downloadClient}
 	for _, o := range opts {
 		o(&cfg)
 	}
