@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs every notebook headless with the fastgo kernel and checks what a
+# browser shows (make notebooks; CI runs it).
+#
+#   scripts/run-notebooks.sh [notebooks/NAME.ipynb ...]
+#
+# For each notebook: execute it with `jupyter nbconvert --execute` (Debian's
+# /usr/bin/jupyter: the python3 first on PATH may be one without Jupyter),
+# export it to HTML, screenshot that HTML in headless Chromium, then
+# `go run ./notebooks/check` fails the run when a cell errored or panicked,
+# an image is missing or blank, an expected text is absent, or the screenshot
+# is blank. Everything lands in build/notebooks/ (NAME.ipynb, .html, .png,
+# .log). Needs `make install` first (the kernel); installs Chromium with
+# apt-get when it is missing and we are root.
+#
+# Variables: JUPYTER (default /usr/bin/jupyter), NOTEBOOK_TIMEOUT (seconds per
+# cell, default 1800), FASTGO_KERNEL (default fastgo), CHROMIUM, SHOT_HEIGHT
+# (screenshot height in px, default 8000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export GOEXPERIMENT=simd
+
+jupyter=${JUPYTER:-/usr/bin/jupyter}
+kernel=${FASTGO_KERNEL:-fastgo}
+timeout=${NOTEBOOK_TIMEOUT:-1800}
+out=build/notebooks
+mkdir -p "$out"
+
+if [ ! -x "$jupyter" ]; then
+	echo "run-notebooks: $jupyter is missing: run 'make install' (installs Debian's Jupyter and the fastgo kernel)" >&2
+	exit 1
+fi
+if ! "$jupyter" kernelspec list 2>/dev/null | grep -q "^ *$kernel "; then
+	echo "run-notebooks: the Jupyter kernel '$kernel' is not installed: run 'make install'" >&2
+	exit 1
+fi
+
+if [ $# -gt 0 ]; then
+	notebooks=("$@")
+else
+	notebooks=(notebooks/*.ipynb)
+fi
+
+secs() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(secs)" 'BEGIN { printf "%.1f", b - a }'; }
+
+executed=()
+failed=0
+for nb in "${notebooks[@]}"; do
+	name=$(basename "$nb" .ipynb)
+	echo "==> $nb"
+	t0=$(secs)
+	# --allow-errors: always keep the executed notebook (and its HTML) for
+	# reading; notebooks/check fails the run on any error output instead.
+	# The kernel runs in the notebook's folder, so relative paths in cells
+	# resolve as in an interactive session.
+	if ! "$jupyter" nbconvert --to notebook --execute --allow-errors \
+		--ExecutePreprocessor.kernel_name="$kernel" \
+		--ExecutePreprocessor.timeout="$timeout" \
+		--output-dir "$root/$out" --output "$name.ipynb" "$nb" >"$out/$name.log" 2>&1; then
+		echo "FAIL $nb: nbconvert failed after $(elapsed "$t0") s; last lines of $out/$name.log:" >&2
+		tail -n 30 "$out/$name.log" >&2
+		failed=1
+		continue
+	fi
+	echo "    executed in $(elapsed "$t0") s"
+	"$jupyter" nbconvert --to html --output-dir "$root/$out" "$out/$name.ipynb" >>"$out/$name.log" 2>&1
+	executed+=("$out/$name.ipynb")
+done
+
+if [ ${#executed[@]} -eq 0 ]; then
+	echo "run-notebooks: no notebook executed" >&2
+	exit 1
+fi
+
+# The browser check: Debian's Chromium, headless, one screenshot per page.
+chromium=${CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$chromium" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "==> installing Debian's chromium (headless browser check)"
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core) >"$out/apt-chromium.log" 2>&1 ||
+			{ echo "run-notebooks: apt-get install chromium failed, see $out/apt-chromium.log" >&2; exit 1; }
+		chromium=$(command -v chromium)
+	else
+		echo "run-notebooks: chromium is missing: apt-get install -y chromium (as root), or set CHROMIUM" >&2
+		exit 1
+	fi
+fi
+for nb in "${executed[@]}"; do
+	base=${nb%.ipynb}
+	profile=$(mktemp -d)
+	"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+		--hide-scrollbars --window-size=1100,"${SHOT_HEIGHT:-8000}" --virtual-time-budget=5000 \
+		--screenshot="$root/$base.png" "file://$root/$base.html" >>"$base.log" 2>&1 || true
+	rm -rf "$profile"
+done
+
+go run ./notebooks/check "${executed[@]}" || failed=1
+exit $failed
