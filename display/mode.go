@@ -63,6 +63,9 @@ type gonbFrontend struct{}
 
 func (gonbFrontend) send(data map[protocol.MIMEType]any, displayID string) {
 	gonbui.SendData(&protocol.DisplayData{Data: data, DisplayID: displayID})
+	// Wait until GoNB has taken the data: without this, output still in the
+	// pipe when the cell's program exits is lost (seen with plot PNGs).
+	gonbui.Sync()
 }
 
 func (gonbFrontend) uniqueID() string { return gonbui.UniqueId() }
@@ -81,9 +84,13 @@ func displayHTML(html, text string) {
 }
 
 // updateHTML replaces the content of the output block id (creating it the
-// first time).
-func updateHTML(id, html string) {
-	front.send(map[protocol.MIMEType]any{protocol.MIMETextHTML: html}, id)
+// first time), with text as the plain-text alternative.
+func updateHTML(id, html, text string) {
+	data := map[protocol.MIMEType]any{protocol.MIMETextHTML: html}
+	if text != "" {
+		data[protocol.MIMETextPlain] = text
+	}
+	front.send(data, id)
 }
 
 // displayPNG shows an encoded PNG inline, with alt as plain-text alternative.

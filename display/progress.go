@@ -191,11 +191,11 @@ func (b *ProgressBar) drawLocked() {
 		}
 		b.parent.childChanged(b, b.lineLocked(), h, b.done)
 	case b.id != "":
-		h := ""
+		h, text := "", ""
 		if !b.done || b.leave {
-			h = b.htmlLocked()
+			h, text = b.htmlLocked(), b.lineLocked()
 		}
-		updateHTML(b.id, h)
+		updateHTML(b.id, h, text)
 	default:
 		term.bar(b.lineLocked())
 		if b.done {
@@ -325,7 +325,7 @@ func (m *MasterBar) refreshLocked() {
 	if m.id == "" {
 		return
 	}
-	var parts []string
+	var parts, texts []string
 	if !m.finished {
 		m.main.mu.Lock()
 		parts = append(parts, m.main.htmlLocked())
@@ -333,9 +333,10 @@ func (m *MasterBar) refreshLocked() {
 	}
 	if len(m.table.Columns) > 0 {
 		parts = append(parts, m.table.HTML())
+		texts = append(texts, m.table.Text())
 	}
 	if !m.finished && m.childHTML != "" {
 		parts = append(parts, m.childHTML)
 	}
-	updateHTML(m.id, strings.Join(parts, "\n"))
+	updateHTML(m.id, strings.Join(parts, "\n"), strings.Join(texts, "\n"))
 }

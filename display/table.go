@@ -124,7 +124,7 @@ func NewLiveTable(columns []string) *LiveTable {
 	t := &LiveTable{table: Table{Columns: append([]string(nil), columns...)}, widths: headerWidths(columns)}
 	if InNotebook() {
 		t.id = front.uniqueID()
-		updateHTML(t.id, t.table.HTML())
+		updateHTML(t.id, t.table.HTML(), t.table.Text())
 	} else {
 		term.println(formatHeader(columns, t.widths))
 	}
@@ -137,7 +137,7 @@ func (t *LiveTable) Append(row []string) {
 	defer t.mu.Unlock()
 	t.table.Rows = append(t.table.Rows, append([]string(nil), row...))
 	if t.id != "" {
-		updateHTML(t.id, t.table.HTML())
+		updateHTML(t.id, t.table.HTML(), t.table.Text())
 		return
 	}
 	term.println(formatRow(row, t.widths))
