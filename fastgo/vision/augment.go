@@ -49,6 +49,11 @@ import (
 // image, where fastai's RandomResizedCropGPU draws one crop per batch; the
 // crop's integer side and offsets follow fastai's formulas.
 //
+// fastai's _grid_sample also area-resamples the input first when it
+// shrinks it more than 2× (in the chapter: crops wider than 448 pixels,
+// including validation's 460 centre square, go 460→448 by area averaging
+// before the bilinear step to 224); fastgo always samples bilinearly.
+//
 // Validation (fastgo.Valid): no augmentation and no lighting; with
 // MinScale < 1 the centre square of the input (its largest square)
 // resized to the output size, otherwise the whole input resized.
