@@ -17,7 +17,9 @@ const DefaultBatchSize = 64
 // Batch is one collated batch: inputs as uint8 (NHWC [B,H,W,3] for images)
 // and class indices.
 type Batch struct {
+	// X is the samples' inputs stacked by the input block's Collate.
 	X ByteTensor
+	// Y is the samples' class indices.
 	Y TensorCategory
 	// Idxs is each sample's index in its Dataset.
 	Idxs []int
@@ -26,6 +28,7 @@ type Batch struct {
 // DataLoaders are the training and validation loaders of a DataBlock
 // (fastai's DataLoaders), plus what the learner needs from the block.
 type DataLoaders struct {
+	// Train shuffles and drops the last partial batch; Valid does neither.
 	Train, Valid *DataLoader
 	// Vocab is the class names (fastai's dls.vocab).
 	Vocab *Vocab
@@ -40,14 +43,19 @@ type DataLoaders struct {
 // seeded order each epoch) and drop the last partial batch; valid loaders
 // keep the dataset order and every item (fastai's defaults).
 type DataLoader struct {
-	Dataset   *Dataset
+	// Dataset is the subset this loader reads.
+	Dataset *Dataset
+	// BatchSize is the number of samples per batch (64 by default).
 	BatchSize int
-	Shuffle   bool
-	DropLast  bool
+	// Shuffle visits the items in a new seeded order each epoch.
+	Shuffle bool
+	// DropLast leaves out the last batch when it would be smaller.
+	DropLast bool
 	// Seed drives the shuffle and every item's ItemContext.Rand.
 	Seed uint64
 	// Workers is how many items are prepared at once on the CPU.
-	Workers  int
+	Workers int
+	// ItemTfms run on each item after the input block created it.
 	ItemTfms []ItemTransform
 }
 

@@ -22,10 +22,13 @@ func (db *DataBlock) Summary(source Path, opts ...LoaderOption) error {
 
 // SummaryTo is Summary writing to w.
 //
-// The text follows fastai's, with two differences: the items are collected
-// once (fastai repeats "Collecting items from ..." when it builds the
-// loaders), and the batch transforms are listed but not applied, since
-// they run on the device inside the learner's graph.
+// The text follows fastai's, with these differences: the items are
+// collected once (fastai repeats "Collecting items from ..." when it builds
+// the loaders); GetY is shown by its Go function name ("UsingName" where
+// fastai shows "partial"); ToTensor is the point where a value is shown by
+// its tensor shape (fastgo collates values directly); and the batch
+// transforms are listed but not applied, since they run on the device
+// inside the learner's graph.
 func (db *DataBlock) SummaryTo(w io.Writer, source Path, opts ...LoaderOption) error {
 	fmt.Fprintln(w, "Setting-up type transforms pipelines")
 	ds, err := db.datasets(source, w)
