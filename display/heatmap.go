@@ -89,7 +89,9 @@ func Heatmap(spec HeatmapSpec) (*plot.Plot, error) {
 
 	xt := make(labelTicks, nc)
 	for j := range nc {
-		xt[j] = plot.Tick{Value: float64(j), Label: label(spec.ColLabels, j)}
+		// gonum anchors tick labels as if unrotated, which lets a rotated
+		// label's end reach into the tick marks; trailing spaces move it clear.
+		xt[j] = plot.Tick{Value: float64(j), Label: label(spec.ColLabels, j) + "  "}
 	}
 	yt := make(labelTicks, nr)
 	for i := range nr {
@@ -160,19 +162,21 @@ func (h *heatmap) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-// plotSize is the canvas for p: 8×5 in, or for a heatmap a square-ish
-// canvas giving each class 0.3 in plus room for the labels.
+// plotSize is the canvas for p: 8×5 in, or for a heatmap one giving square
+// cells of at least 0.3 in (0.45 in up to 12 classes) plus room for the
+// labels, at least 6.25 in (600 px) wide.
 func plotSize(p *plot.Plot) (w, h vg.Length) {
 	xt, okx := p.X.Tick.Marker.(labelTicks)
 	yt, oky := p.Y.Tick.Marker.(labelTicks)
-	if !okx || !oky {
+	if !okx || !oky || len(xt) == 0 || len(yt) == 0 {
 		return plotWidth, plotHeight
 	}
 	cell := 0.45 * vg.Inch
 	if max(len(xt), len(yt)) > 12 {
 		cell = 0.3 * vg.Inch
 	}
-	// Room for the longest label (≈0.6 em per character) plus axis label and title.
+	// Room for the longest label (≈0.6 em per character) plus axis label,
+	// title and margins.
 	longest := func(ts labelTicks, size vg.Length) vg.Length {
 		n := 0
 		for _, t := range ts {
@@ -180,7 +184,9 @@ func plotSize(p *plot.Plot) (w, h vg.Length) {
 		}
 		return vg.Length(n) * size * 0.6
 	}
-	w = vg.Length(len(xt))*cell + longest(yt, p.Y.Tick.Label.Font.Size) + 1*vg.Inch
-	h = vg.Length(len(yt))*cell + longest(xt, p.X.Tick.Label.Font.Size) + 1.2*vg.Inch
-	return max(w, 6.25*vg.Inch), max(h, 5*vg.Inch)
+	extraW := longest(yt, p.Y.Tick.Label.Font.Size) + 1*vg.Inch
+	extraH := longest(xt, p.X.Tick.Label.Font.Size) + 1.2*vg.Inch
+	w = max(vg.Length(len(xt))*cell+extraW, 6.25*vg.Inch)
+	cell = (w - extraW) / vg.Length(len(xt))
+	return w, vg.Length(len(yt))*cell + extraH
 }
