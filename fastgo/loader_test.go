@@ -169,3 +169,24 @@ func TestLoaderEarlyStop(t *testing.T) {
 		t.Errorf("%d goroutines left running after breaking out of Batches (before: %d)", g, before)
 	}
 }
+
+// BenchmarkLoaderOverhead measures the loader itself (scheduling and
+// collation of 64×460×460×3 bytes) with a fake block that decodes nothing.
+func BenchmarkLoaderOverhead(b *testing.B) {
+	dls, err := petsBlock(7390, fakeResize{size: 460}).DataLoaders("images", fastgo.WithWorkers(2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		n := 0
+		for _, err := range dls.Valid.Batches(0) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n++; n == 8 {
+				break
+			}
+		}
+	}
+	b.ReportMetric(float64(8*64*b.N)/b.Elapsed().Seconds(), "items/s")
+}
