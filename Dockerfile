@@ -1,0 +1,69 @@
+# fastgo: Jupyter with the "Go (fastgo)" kernel (GoNB, fastgo ready to
+# import), running on an NVIDIA GPU through XLA's PJRT CUDA plugin, or on the
+# CPU with GoMLX's pure-Go backend when no GPU is visible.
+#
+#   docker build -t fastgo .
+#   docker run --gpus all -p 8888:8888 -v /path/to/shared:/home/fastgo/shared:ro fastgo
+#
+# then open the URL with the token that `docker logs` prints. The notebooks
+# read the pets sample from ../shared/data/oxford-iiit-pet-sample (mount it as
+# above), or download the full dataset with fastgo.UntarData(fastgo.URLs.Pets).
+#
+# The PJRT CUDA plugin comes from PyPI, from the same wheels JAX uses:
+# jax-cuda12-pjrt (the plugin, site-packages/jax_plugins/xla_cuda12/xla_cuda_plugin.so)
+# and jax-cuda12-plugin[with_cuda] (CUDA's libraries as nvidia-* wheels,
+# site-packages/nvidia, including ptxas). fastgo finds the plugin there by
+# itself and points XLA_FLAGS=--xla_gpu_cuda_data_dir at that nvidia folder
+# (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice). The
+# image build needs internet (Go's download site, the Go module proxy,
+# Ubuntu's archive, PyPI); the container does not.
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+ARG GO_VERSION=1.26.8
+# The JAX release whose PJRT plugin is installed; go-xla loads any plugin
+# with a compatible PJRT C API version.
+ARG JAX_VERSION=0.8.1
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV DEBIAN_FRONTEND=noninteractive
+
+# Build tools (cgo links go-xla), and Python only for the plugin's wheels.
+# Jupyter itself comes from `make install` below (Ubuntu's packages).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl git make gcc libc6-dev python3-venv \
+ && rm -rf /var/lib/apt/lists/*
+
+# Go from go.dev, checked against its published SHA-256.
+RUN curl -fsSLO "https://dl.google.com/go/go${GO_VERSION}.linux-amd64.tar.gz" \
+ && echo "$(curl -fsSL "https://dl.google.com/go/go${GO_VERSION}.linux-amd64.tar.gz.sha256")  go${GO_VERSION}.linux-amd64.tar.gz" | sha256sum -c - \
+ && tar -C /usr/local -xzf "go${GO_VERSION}.linux-amd64.tar.gz" \
+ && rm "go${GO_VERSION}.linux-amd64.tar.gz"
+ENV PATH=/usr/local/go/bin:$PATH \
+    GOEXPERIMENT=simd \
+    GOTOOLCHAIN=local
+
+# The PJRT CUDA plugin and CUDA's libraries, in a virtual environment that
+# fastgo searches (/opt/venv/lib/python3*/site-packages).
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir \
+      "jax-cuda12-pjrt==${JAX_VERSION}" "jax-cuda12-plugin[with_cuda]==${JAX_VERSION}"
+
+RUN useradd --create-home --shell /bin/bash fastgo
+ENV HOME=/home/fastgo
+WORKDIR /home/fastgo/fastgo
+COPY --chown=fastgo:fastgo . .
+
+# The same target as on any machine: GoNB, goimports and gopls at their
+# pinned versions, Jupyter (apt, as root here), the kernelspec in the user's
+# Jupyter folder, a warm Go build cache. HOME is the user's, so everything
+# lands in /home/fastgo; ownership is handed over in the same layer.
+RUN make install \
+ && rm -rf /var/lib/apt/lists/* \
+ && chown -R fastgo:fastgo /home/fastgo
+
+USER fastgo
+WORKDIR /home/fastgo/fastgo/notebooks
+EXPOSE 8888
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+  CMD curl -fsS http://127.0.0.1:8888/api || exit 1
+CMD ["/usr/bin/jupyter", "notebook", "--ip=0.0.0.0", "--port=8888", "--no-browser"]
