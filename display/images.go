@@ -40,7 +40,7 @@ const (
 // inline as a PNG and "" is returned; in a terminal it is written to
 // OutputDir()/name.png, whose path is printed and returned.
 func ShowImages(images []TitledImage, ncols int, name string) (string, error) {
-	grid, err := RenderGrid(images, ncols, "")
+	grid, err := renderGrid(images, ncols, "")
 	if err != nil {
 		return "", fmt.Errorf("display.ShowImages %q: %w", name, err)
 	}
@@ -78,6 +78,14 @@ func showPNG(data []byte, name string) (string, error) {
 // overall title on top (e.g. plot_top_losses' "Prediction/Actual/Loss/
 // Probability"), and returns the picture for further use or ShowImage.
 func RenderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, error) {
+	g, err := renderGrid(images, ncols, title)
+	if err != nil {
+		return nil, fmt.Errorf("display.RenderGrid: %w", err)
+	}
+	return g, nil
+}
+
+func renderGrid(images []TitledImage, ncols int, title string) (*image.RGBA, error) {
 	n := len(images)
 	if n == 0 {
 		return nil, fmt.Errorf("no images to show")

@@ -35,7 +35,7 @@ var tab10 = []color.RGBA{
 // classes) and shows it: inline in a notebook (returns ""), or as
 // OutputDir()/name.png in a terminal (path printed and returned).
 func ShowPlot(p *plot.Plot, name string) (string, error) {
-	data, err := PlotPNG(p)
+	data, err := renderPNG(p)
 	if err != nil {
 		return "", fmt.Errorf("display.ShowPlot %q: %w", name, err)
 	}
@@ -43,7 +43,15 @@ func ShowPlot(p *plot.Plot, name string) (string, error) {
 }
 
 // PlotPNG renders p as PNG data at the size ShowPlot uses.
-func PlotPNG(p *plot.Plot) (data []byte, err error) {
+func PlotPNG(p *plot.Plot) ([]byte, error) {
+	data, err := renderPNG(p)
+	if err != nil {
+		return nil, fmt.Errorf("display.PlotPNG: %w", err)
+	}
+	return data, nil
+}
+
+func renderPNG(p *plot.Plot) (data []byte, err error) {
 	if p == nil {
 		return nil, fmt.Errorf("plot is nil")
 	}

@@ -176,3 +176,31 @@ func TestMasterBarTerminal(t *testing.T) {
 		t.Errorf("terminal shows\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	r := notebookMode(t)
+	mb := NewMasterBar(4, []string{"epoch"})
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			c := mb.NewChild(50)
+			for i := 1; i <= 50; i++ {
+				c.Update(i, "")
+			}
+			c.Done()
+			mb.Append([]string{strconv.Itoa(g)})
+			mb.Update(g + 1)
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	mb.Done()
+	if got := len(mb.Table().Rows); got != 4 {
+		t.Errorf("%d rows after 4 concurrent appends", got)
+	}
+	if last := r.html(t, len(r.msgs)-1); strings.Count(last, "<tr>") != 4 {
+		t.Errorf("final output lacks rows: %s", last)
+	}
+}
