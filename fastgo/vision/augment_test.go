@@ -582,3 +582,17 @@ func TestAugSinglePassAccuracy(t *testing.T) {
 		t.Errorf("single pass RMSE %.4f is not below two-pass %.4f and step-by-step %.4f", single, two, seq)
 	}
 }
+
+// Without a crop fastai samples once too, so TwoPass is the single pass.
+func TestAugTwoPassWithoutCropIsSinglePass(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	img := randomImage(rng, 2, 9, 9, 3)
+	a := MustAugTransforms(5, PAffine(1))
+	params := a.Params(2, fastgo.Train, rng)
+	if d := maxDiff(applyAug(t, a.TwoPass(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d != 0 {
+		t.Errorf("TwoPass without a crop differs from the single pass by %g", d)
+	}
+	if d := maxDiff(applyAug(t, a.Sequential(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d == 0 {
+		t.Error("Sequential gave exactly the single-pass result: its intermediate resamplings are missing")
+	}
+}
