@@ -95,7 +95,7 @@ func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, [
 	}
 	labels := make([]string, len(batch.Y))
 	for i, y := range batch.Y {
-		labels[i] = dls.Vocab.Items()[y]
+		labels[i] = dls.Vocab.At(y)
 	}
 	return images, labels, nil
 }
