@@ -27,13 +27,20 @@ func Head(scope *model.Scope, features *graph.Node, nClasses int, train bool) *g
 	if features.Rank() != 4 || nClasses < 1 {
 		panic(fmt.Sprintf("vision.Head: want features [B,h,w,nf] and nClasses ≥ 1, got %s and %d", features.Shape(), nClasses))
 	}
-	x := graph.Concatenate([]*graph.Node{ops.AdaptiveMaxPool1x1(features), ops.AdaptiveAvgPool1x1(features)}, 1)
+	x := AdaptiveConcatPool(features)
 	x = ops.BatchNormWith(scope.In("2"), x, train, ops.FastaiBatchNorm)
 	x = Dropout(scope, x, 0.25, train)
 	x = ops.ReLU(linear(scope.In("4"), x, 512))
 	x = ops.BatchNormWith(scope.In("6"), x, train, ops.FastaiBatchNorm)
 	x = Dropout(scope, x, 0.5, train)
 	return linear(scope.In("8"), x, nClasses)
+}
+
+// AdaptiveConcatPool is fastai's AdaptiveConcatPool2d(1) followed by
+// Flatten: the spatial maximum, then the spatial mean, of [B,h,w,nf]
+// features, concatenated to [B,2·nf].
+func AdaptiveConcatPool(features *graph.Node) *graph.Node {
+	return graph.Concatenate([]*graph.Node{ops.AdaptiveMaxPool1x1(features), ops.AdaptiveAvgPool1x1(features)}, 1)
 }
 
 // linear is a bias-free Linear(in, out) with fastai's kaiming-normal init.

@@ -143,33 +143,38 @@ func download(url, dst string, opts PretrainedOptions) error {
 		return err
 	}
 	defer resp.Body.Close()
-	flags := os.O_CREATE | os.O_WRONLY
-	switch {
-	case resp.StatusCode == http.StatusPartialContent && have > 0:
-		flags |= os.O_APPEND
-	case resp.StatusCode == http.StatusOK:
-		flags |= os.O_TRUNC // the server ignored the range: start over
-		have = 0
-	default:
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	f, err := os.OpenFile(part, flags, 0o644)
-	if err != nil {
-		return err
-	}
-	if opts.Progress != nil {
-		fmt.Fprintf(opts.Progress, "Downloading %s to %s", url, dst)
-		if have > 0 {
-			fmt.Fprintf(opts.Progress, " (resuming after %d bytes)", have)
+	var n int64
+	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0 {
+		// The .part file is already whole: only verify and install it.
+	} else {
+		flags := os.O_CREATE | os.O_WRONLY
+		switch {
+		case resp.StatusCode == http.StatusPartialContent && have > 0:
+			flags |= os.O_APPEND
+		case resp.StatusCode == http.StatusOK:
+			flags |= os.O_TRUNC // the server ignored the range: start over
+			have = 0
+		default:
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
-		fmt.Fprintln(opts.Progress)
-	}
-	n, err := io.Copy(f, resp.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("GET %s: interrupted after %d bytes (run again to resume): %w", url, have+n, err)
+		f, err := os.OpenFile(part, flags, 0o644)
+		if err != nil {
+			return err
+		}
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "Downloading %s to %s", url, dst)
+			if have > 0 {
+				fmt.Fprintf(opts.Progress, " (resuming after %d bytes)", have)
+			}
+			fmt.Fprintln(opts.Progress)
+		}
+		n, err = io.Copy(f, resp.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("GET %s: interrupted after %d bytes (run again to resume): %w", url, have+n, err)
+		}
 	}
 	if m := hashInName.FindStringSubmatch(filepath.Base(dst)); m != nil {
 		sum, err := fileSHA256(part)

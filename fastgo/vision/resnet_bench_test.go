@@ -96,4 +96,3 @@ func BenchmarkTrainStep(b *testing.B) {
 		})
 	}
 }
-

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+)
+
+// TestCommittedCheckpointIsReproducible pins testdata/weights/tiny_resnet.pth
+// to this generator with its default flags.
+func TestCommittedCheckpointIsReproducible(t *testing.T) {
+	got, err := Checkpoint(vision.ResNet18.Scaled(4), 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "weights", "tiny_resnet.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("generated checkpoint (%d bytes) differs from the committed one (%d bytes): regenerate it with go run ./internal/cmd/gencheckpoint", len(got), len(want))
+	}
+}
+
+// TestCheckpointReadsBack reads a generated checkpoint with fastgo's reader.
+func TestCheckpointReadsBack(t *testing.T) {
+	arch := vision.ResNet50.Scaled(1)
+	data, err := Checkpoint(arch, 3, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "c.pth")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sd, keys, err := vision.ReadStateDict(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := StateDict(arch, 3, 9)
+	if len(keys) != len(entries) {
+		t.Fatalf("%d keys read, %d written", len(keys), len(entries))
+	}
+	for i, e := range entries {
+		if keys[i] != e.key || (e.f32 != nil && !equalF32(sd[e.key].Data, e.f32)) {
+			t.Fatalf("entry %d: read %q, wrote %q (or values differ)", i, keys[i], e.key)
+		}
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
