@@ -323,3 +323,32 @@ func TestHeatmapErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTicks(t *testing.T) {
+	labels := func(ts []plot.Tick) string {
+		var ls []string
+		for _, t := range ts {
+			if t.Label != "" {
+				ls = append(ls, t.Label)
+			}
+		}
+		return strings.Join(ls, " ")
+	}
+	for _, tc := range []struct {
+		ticker plot.Ticker
+		lo, hi float64
+		want   string
+	}{
+		{niceTicks{}, -4, 4, "-4 -2 0 2 4"},
+		{niceTicks{}, 0, 1, "0 0.2 0.4 0.6 0.8 1.0"},
+		{niceTicks{}, 1.1, 3.1, "1.5 2.0 2.5 3.0"},
+		{niceTicks{}, 0.11, 0.19, "0.12 0.14 0.16 0.18"},
+		{niceTicks{}, 0, 5000, "0 1000 2000 3000 4000 5000"},
+		{logTicks{}, 1e-7, 10, "1e-07 1e-06 1e-05 1e-04 0.001 0.01 0.1 1 10"},
+		{logTicks{}, 0, 10, ""},
+	} {
+		if got := labels(tc.ticker.Ticks(tc.lo, tc.hi)); got != tc.want {
+			t.Errorf("%T.Ticks(%g, %g) labels %q, want %q", tc.ticker, tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}

@@ -91,7 +91,8 @@ func (b *ProgressBar) Update(done int, comment string) {
 	b.cur = done
 	switch {
 	case done <= 0:
-		b.start, b.last = now(), now()
+		b.start = now()
+		b.last = b.start
 		b.lastV, b.waitFor, b.predT = 0, 1, 0
 		b.drawLocked()
 	case done <= firstIts || done >= b.lastV+b.waitFor || done >= b.total:

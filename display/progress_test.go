@@ -204,3 +204,17 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("final output lacks rows: %s", last)
 	}
 }
+
+func TestProgressBarRestart(t *testing.T) {
+	var clock manualClock
+	defer clock.install()()
+	_ = captureTerminal(t)
+	b := NewProgressBar(10, "")
+	clock.t = clock.t.Add(100 * time.Second)
+	b.Update(0, "") // restarts the clock
+	clock.t = clock.t.Add(time.Second)
+	b.Update(1, "")
+	if got := b.Text(); !strings.HasSuffix(got, "10.00% [1/10 00:01<00:09]") {
+		t.Errorf("after restart: %q", got)
+	}
+}
