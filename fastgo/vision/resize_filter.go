@@ -204,7 +204,7 @@ func verticalPass(out, in []uint8, stride, off, rowLen int, t taps) {
 		case 2:
 			w0, w1 := t.w[2*i], t.w[2*i+1]
 			r0, r1 := row(0), row(1)
-			for c := range o {
+			for c := blendRows2(o, r0, r1, w0, w1); c < len(o); c++ {
 				o[c] = clip8(half + int32(r0[c])*w0 + int32(r1[c])*w1)
 			}
 		default:
