@@ -3,6 +3,7 @@ package display
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,6 +33,9 @@ func TestLinePlotLogX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if path != filepath.Join(dir, "lr_find.png") {
+		t.Errorf("plot written to %q, want it in %s", path, dir)
+	}
 	img := readPNG(t, path)
 	if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
 		t.Errorf("plot is %v, want 768×480", b.Size())
@@ -42,7 +46,6 @@ func TestLinePlotLogX(t *testing.T) {
 	if _, ok := p.X.Scale.(plot.LogScale); !ok {
 		t.Errorf("x scale %T, want log", p.X.Scale)
 	}
-	_ = dir
 }
 
 func TestLinePlotErrors(t *testing.T) {
