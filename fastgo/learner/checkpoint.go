@@ -4,16 +4,20 @@ import (
 	"bufio"
 	"encoding/gob"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // checkpointVersion is bumped when the file layout changes.
-const checkpointVersion = 1
+const checkpointVersion = 2
 
 // checkpointHeader is the first gob value of a checkpoint; the variables'
 // tensors follow, in Vars order.
@@ -22,7 +26,7 @@ type checkpointHeader struct {
 	Model     string
 	Saved     time.Time
 	Vocab     []string
-	Vars      []string
+	Vars      []varMeta
 	WithOpt   bool
 	FrozenIdx int
 	Iter      uint64
@@ -30,6 +34,14 @@ type checkpointHeader struct {
 	Recorder  recorderState
 	LRFind    *LRFindResult
 	Note      string
+}
+
+// varMeta describes one saved variable; its bytes follow the header as a
+// gob []byte, in order.
+type varMeta struct {
+	Path  string
+	DType int32
+	Dims  []int
 }
 
 // recorderState is the Recorder in gob-encodable form.
@@ -71,7 +83,7 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 		if err != nil {
 			return fmt.Errorf("save %s: variable %s: %w", path, v.Path(), err)
 		}
-		h.Vars = append(h.Vars, v.Path())
+		h.Vars = append(h.Vars, varMeta{Path: v.Path(), DType: int32(t.DType()), Dims: t.Shape().Dimensions})
 		values = append(values, t)
 	}
 	if len(h.Vars) == 0 {
@@ -97,8 +109,9 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	for i, t := range values {
-		if err = t.GobSerialize(enc); err != nil {
-			return fmt.Errorf("save %s: variable %s: %w", path, h.Vars[i], err)
+		err = t.ConstBytes(func(data []byte) { err = enc.Encode(data) })
+		if err != nil {
+			return fmt.Errorf("save %s: variable %s: %w", path, h.Vars[i].Path, err)
 		}
 	}
 	if err = w.Flush(); err != nil {
@@ -129,6 +142,13 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if err := checkGobFraming(f, st.Size()); err != nil {
+		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
+	}
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
@@ -144,13 +164,21 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 		return nil, fmt.Errorf("load %s: saved with %d classes (%s…), this learner has %d: use the same DataLoaders", path, len(h.Vocab), h.Vocab[0], len(l.Data.Vocab))
 	}
 	values := make([]*tensors.Tensor, len(h.Vars))
-	for i, p := range h.Vars {
-		t, err := tensors.GobDeserialize(dec)
+	for i, m := range h.Vars {
+		shape, err := m.shape(st.Size())
 		if err != nil {
-			return nil, fmt.Errorf("load %s: variable %s: %w (the file is truncated or damaged)", path, p, err)
+			return nil, fmt.Errorf("load %s: variable %s: %w (the file is damaged)", path, m.Path, err)
 		}
-		if v := l.store.GetVariable(p); v != nil && !v.Shape().Equal(t.Shape()) {
-			return nil, fmt.Errorf("load %s: variable %s has shape %s in the file but %s in the model", path, p, t.Shape(), v.Shape())
+		if v := l.store.GetVariable(m.Path); v != nil && !v.Shape().Equal(shape) {
+			return nil, fmt.Errorf("load %s: variable %s has shape %s in the file but %s in the model", path, m.Path, shape, v.Shape())
+		}
+		var data []byte
+		if err := dec.Decode(&data); err != nil || int64(len(data)) != shape.ByteSize() {
+			return nil, fmt.Errorf("load %s: variable %s: cannot read its %d bytes (the file is truncated or damaged)", path, m.Path, shape.ByteSize())
+		}
+		t := tensors.FromShape(shape)
+		if err := t.MutableBytes(func(b []byte) { copy(b, data) }); err != nil {
+			return nil, fmt.Errorf("load %s: variable %s: %w", path, m.Path, err)
 		}
 		values[i] = t
 	}
@@ -158,7 +186,8 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 		// The file's optimizer state replaces the current one entirely.
 		l.clearOptState()
 	}
-	for i, p := range h.Vars {
+	for i, m := range h.Vars {
+		p := m.Path
 		if v := l.store.GetVariable(p); v != nil {
 			if err := v.SetValue(values[i]); err != nil {
 				return nil, fmt.Errorf("load %s: variable %s: %w", path, p, err)
@@ -182,4 +211,66 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 		l.lastLRFind = h.LRFind
 	}
 	return &h, nil
+}
+
+// shape validates the saved dtype and dimensions: the data must fit in a
+// file of fileSize bytes (so a damaged header cannot ask for a huge
+// allocation).
+func (m varMeta) shape(fileSize int64) (shapes.Shape, error) {
+	dt := dtypes.DType(m.DType)
+	if !slices.Contains(dtypes.DTypeValues(), dt) || dt == dtypes.InvalidDType || dt.Size() == 0 {
+		return shapes.Shape{}, fmt.Errorf("unknown dtype %d", m.DType)
+	}
+	size := int64(dt.Size())
+	for _, d := range m.Dims {
+		if d < 0 || (d > 0 && size > fileSize/int64(d)) {
+			return shapes.Shape{}, fmt.Errorf("dimensions %v do not fit in the file", m.Dims)
+		}
+		size *= int64(d)
+	}
+	if size > fileSize {
+		return shapes.Shape{}, fmt.Errorf("dimensions %v do not fit in the file", m.Dims)
+	}
+	return shapes.Make(dt, m.Dims...), nil
+}
+
+// checkGobFraming walks the gob messages of f (each a length then that
+// many bytes) and checks that every length fits in the file, so that a
+// damaged length cannot make the decoder allocate up to a gigabyte. It
+// leaves f at its start.
+func checkGobFraming(f *os.File, size int64) error {
+	r := bufio.NewReader(f)
+	var pos int64
+	for pos < size {
+		b, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		pos++
+		n := uint64(b)
+		if b >= 0x80 { // -(byte count), then big-endian bytes
+			k := int(-int8(b))
+			if k < 1 || k > 8 {
+				return fmt.Errorf("bad message length at byte %d", pos-1)
+			}
+			n = 0
+			for range k {
+				c, err := r.ReadByte()
+				if err != nil {
+					return err
+				}
+				n = n<<8 | uint64(c)
+			}
+			pos += int64(k)
+		}
+		if n > uint64(size-pos) {
+			return fmt.Errorf("message of %d bytes at byte %d in a file of %d", n, pos, size)
+		}
+		if _, err := r.Discard(int(n)); err != nil {
+			return err
+		}
+		pos += int64(n)
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
 }

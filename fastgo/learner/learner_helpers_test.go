@@ -184,3 +184,5 @@ func equalF32(a, b []float32) bool {
 	}
 	return true
 }
+
+func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }

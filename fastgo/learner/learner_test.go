@@ -332,6 +332,13 @@ func TestPersistAcrossLearners(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("after Reset a new learner still restores: %q", out.String())
 	}
+	// In a notebook the key defaults to the model name and vocabulary.
+	t.Setenv("FASTGO_DISPLAY", "notebook")
+	l4 := newTiny(t)
+	l4.persistKey = ""
+	if k := l4.key(); !strings.HasPrefix(k, "tiny-") {
+		t.Errorf("notebook key %q, want tiny-<vocab hash>", k)
+	}
 	// Not in a notebook and no key: nothing is written.
 	t.Setenv("FASTGO_DISPLAY", "terminal")
 	l3 := newTiny(t)

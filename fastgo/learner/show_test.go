@@ -2,6 +2,8 @@ package learner
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,5 +76,37 @@ func TestPlotLossAndLRFindPlot(t *testing.T) {
 	}
 	if _, err := display.PlotPNG(p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// LRFind in a terminal writes its plot to the output folder and prints
+// the suggestions.
+func TestLRFindShowsPlotAndSuggestions(t *testing.T) {
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	dir := t.TempDir()
+	if d := os.Getenv("LEARNER_PLOT_DIR"); d != "" {
+		dir = d // to look at the plot
+	}
+	t.Setenv(display.EnvOutputDir, dir)
+	display.SetOutput(nopWriter{})
+	var out bytes.Buffer
+	l := newTiny(t, Output(&out))
+	l.Quiet = false
+	r, err := l.LRFind(NumIt(40), ShowSuggestions("minimum", "steep"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "SuggestedLRs(minimum=") || !strings.Contains(out.String(), "steep=") {
+		t.Errorf("suggestions not printed: %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lr_find.png")); err != nil {
+		t.Errorf("no plot written: %v", err)
+	}
+	lrs, losses := TrimForSuggestions(r.LRs, r.Losses, 40)
+	if want, _, err := SuggestMinimum(lrs, losses); err != nil || r.Minimum != want {
+		t.Errorf("Minimum %v, SuggestMinimum on the trimmed series %v (%v)", r.Minimum, want, err)
+	}
+	if _, err := l.LRFind(ShowSuggestions("best")); err == nil {
+		t.Errorf("unknown suggestion name accepted")
 	}
 }
