@@ -1,7 +1,9 @@
 package display
 
 import (
+	"image"
 	"testing"
+	"time"
 )
 
 func TestInNotebookOverride(t *testing.T) {
@@ -38,5 +40,29 @@ func TestFileName(t *testing.T) {
 		if got := fileName(in); got != want {
 			t.Errorf("fileName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Forcing notebook mode outside GoNB must not block or fail: the gonbui
+// calls do nothing without a kernel.
+func TestForcedNotebookOutsideGoNB(t *testing.T) {
+	t.Setenv("GONB_PIPE", "")
+	t.Setenv(EnvDisplay, "notebook")
+	finished := make(chan bool)
+	go func() {
+		ShowTable(Table{Columns: []string{"a"}})
+		b := NewProgressBar(2, "")
+		b.Update(2, "")
+		b.Done()
+		_, err := ShowImage(image.NewRGBA(image.Rect(0, 0, 2, 2)), "x")
+		finished <- err == nil
+	}()
+	select {
+	case ok := <-finished:
+		if !ok {
+			t.Error("ShowImage failed in forced notebook mode")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("display calls blocked in forced notebook mode outside GoNB")
 	}
 }
