@@ -26,7 +26,7 @@ func BenchmarkAug(b *testing.B) {
 				batch.Data[i] = uint8(rng.IntN(256))
 			}
 			tfms := []learner.DeviceTransform{MustAugTransforms(224, MinScale(0.75)), MustNormalize(ImagenetStats())}
-			be := backendT(b)
+			be := augBackendT(b)
 			if _, err := ApplyBatchTransforms(be, tfms, batch, tc.split, 0); err != nil { // compile
 				b.Fatal(err)
 			}

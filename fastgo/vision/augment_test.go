@@ -27,7 +27,7 @@ var augBackend = sync.OnceValues(func() (compute.Backend, error) {
 	return compute.NewWithConfig("go:parallelism=-1")
 })
 
-func backendT(t testing.TB) compute.Backend {
+func augBackendT(t testing.TB) compute.Backend {
 	t.Helper()
 	b, err := augBackend()
 	if err != nil {
@@ -52,7 +52,7 @@ func (f floatImage) tensor() *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(v, f.b, f.h, f.w, f.c)
 }
 
-func randomImage(rng *rand.Rand, b, h, w, c int) floatImage {
+func augRandomImage(rng *rand.Rand, b, h, w, c int) floatImage {
 	f := floatImage{b, h, w, c, make([]float64, b*h*w*c)}
 	for i := range f.v {
 		f.v[i] = rng.Float64()
@@ -60,7 +60,7 @@ func randomImage(rng *rand.Rand, b, h, w, c int) floatImage {
 	return f
 }
 
-func toFloats(t testing.TB, x *tensors.Tensor) []float64 {
+func augFloats(t testing.TB, x *tensors.Tensor) []float64 {
 	t.Helper()
 	v, err := tensors.CopyFlatData[float32](x)
 	if err != nil {
@@ -74,9 +74,9 @@ func toFloats(t testing.TB, x *tensors.Tensor) []float64 {
 }
 
 // run executes fn on the pure-Go backend with the given inputs.
-func run(t testing.TB, fn func(inputs []*graph.Node) *graph.Node, inputs ...any) []float64 {
+func augRun(t testing.TB, fn func(inputs []*graph.Node) *graph.Node, inputs ...any) []float64 {
 	t.Helper()
-	e, err := graph.NewExec(backendT(t), fn)
+	e, err := graph.NewExec(augBackendT(t), fn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +84,13 @@ func run(t testing.TB, fn func(inputs []*graph.Node) *graph.Node, inputs ...any)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return toFloats(t, out)
+	return augFloats(t, out)
 }
 
 // resampleNorm runs the sampler with one transform of normalised
 // coordinates for the whole batch.
 func resampleNorm(t testing.TB, img floatImage, m mat3, oh, ow int, projective bool) []float64 {
-	return run(t, func(in []*graph.Node) *graph.Node {
+	return augRun(t, func(in []*graph.Node) *graph.Node {
 		p := toPixels(graph.Const(in[0].Graph(), m.float32s()), img.h, img.w, oh, ow)
 		return resample(in[0], p, oh, ow, projective)
 	}, img.tensor())
@@ -157,7 +157,7 @@ func refTransform(img floatImage, ms []mat3, oh, ow int) []float64 {
 	return out
 }
 
-func maxDiff(a, b []float64) float64 {
+func augMaxDiff(a, b []float64) float64 {
 	d := 0.0
 	for i := range a {
 		d = math.Max(d, math.Abs(a[i]-b[i]))
@@ -176,7 +176,7 @@ func TestResampleHandComputed(t *testing.T) {
 
 	t.Run("identity", func(t *testing.T) {
 		got := resampleNorm(t, img, identity3(), 5, 5, false)
-		if d := maxDiff(got, img.v); d > 1e-6 {
+		if d := augMaxDiff(got, img.v); d > 1e-6 {
 			t.Errorf("identity changed pixels by %g", d)
 		}
 	})
@@ -209,7 +209,7 @@ func TestResampleHandComputed(t *testing.T) {
 			src(1, 1), (src(1, 1) + src(2, 1)) / 2, src(2, 1), (src(2, 1) + src(3, 1)) / 2, src(3, 1),
 			(src(1, 1) + src(1, 2)) / 2, (src(1, 1) + src(2, 1) + src(1, 2) + src(2, 2)) / 4, (src(2, 1) + src(2, 2)) / 2,
 		}
-		if d := maxDiff(got[:len(want)], want); d > 1e-6 {
+		if d := augMaxDiff(got[:len(want)], want); d > 1e-6 {
 			t.Errorf("zoom: got %v, want %v", got[:len(want)], want)
 		}
 	})
@@ -219,7 +219,7 @@ func TestResampleHandComputed(t *testing.T) {
 		got := resampleNorm(t, img, mat3{{1, 0, 1.5 * 2 / 4}, {0, 1, 0}, {0, 0, 1}}, 5, 5, false)
 		mid := func(a, b float64) float64 { return (a + b) / 2 }
 		want := []float64{mid(src(1, 0), src(2, 0)), mid(src(2, 0), src(3, 0)), mid(src(3, 0), src(4, 0)), mid(src(4, 0), src(3, 0)), mid(src(3, 0), src(2, 0))}
-		if d := maxDiff(got[:5], want); d > 1e-6 {
+		if d := augMaxDiff(got[:5], want); d > 1e-6 {
 			t.Errorf("row 0 shifted: got %v, want %v", got[:5], want)
 		}
 		// Far outside: shift left by 9 pixels (more than a period of 8).
@@ -236,7 +236,7 @@ func TestResampleMatchesReference(t *testing.T) {
 	// Random projective maps, sizes up and down, against the float64
 	// grid_sample reference.
 	rng := rand.New(rand.NewPCG(1, 2))
-	img := randomImage(rng, 1, 7, 9, 2)
+	img := augRandomImage(rng, 1, 7, 9, 2)
 	for i := range 6 {
 		mx, my := 0.4*rng.Float64()-0.2, 0.4*rng.Float64()-0.2
 		h := warpHomography(mx, my)
@@ -246,7 +246,7 @@ func TestResampleMatchesReference(t *testing.T) {
 		oh, ow := 4+i, 11-i
 		got := resampleNorm(t, img, hm, oh, ow, true)
 		want := refTransform(img, []mat3{hm}, oh, ow)
-		if d := maxDiff(got, want); d > 2e-5 {
+		if d := augMaxDiff(got, want); d > 2e-5 {
 			t.Errorf("case %d (%dx%d): max difference %g from the reference", i, oh, ow, d)
 		}
 	}
@@ -257,17 +257,17 @@ func TestResampleSinglePixelAxes(t *testing.T) {
 	th := 0.3
 	m := mat3{{math.Cos(th), math.Sin(th), 0.1}, {-math.Sin(th), math.Cos(th), 0}, {0, 0, 1}}
 	for _, hw := range [][2]int{{1, 6}, {5, 1}, {1, 1}} {
-		img := randomImage(rng, 2, hw[0], hw[1], 3)
+		img := augRandomImage(rng, 2, hw[0], hw[1], 3)
 		got := resampleNorm(t, img, m, 3, 4, false)
 		want := refTransform(img, []mat3{m, m}, 3, 4)
-		if d := maxDiff(got, want); d > 1e-5 {
+		if d := augMaxDiff(got, want); d > 1e-5 {
 			t.Errorf("%dx%d input: max difference %g from the reference", hw[0], hw[1], d)
 		}
 	}
 }
 
 func TestWarpHomography(t *testing.T) {
-	if h := warpHomography(0, 0); maxDiff(h[:], []float64{1, 0, 0, 0, 1, 0, 0, 0}) > 1e-12 {
+	if h := warpHomography(0, 0); augMaxDiff(h[:], []float64{1, 0, 0, 0, 1, 0, 0, 0}) > 1e-12 {
 		t.Errorf("zero warp = %v, want identity", h)
 	}
 	mx, my := 0.13, -0.17
@@ -288,23 +288,23 @@ func TestWarpHomography(t *testing.T) {
 func applyAug(t testing.TB, tf learner.DeviceTransform, img floatImage, params *tensors.Tensor, split fastgo.Split) []float64 {
 	t.Helper()
 	if params == nil {
-		return run(t, func(in []*graph.Node) *graph.Node { return tf.Apply(in[0], nil, split) }, img.tensor())
+		return augRun(t, func(in []*graph.Node) *graph.Node { return tf.Apply(in[0], nil, split) }, img.tensor())
 	}
-	return run(t, func(in []*graph.Node) *graph.Node { return tf.Apply(in[0], in[1], split) }, img.tensor(), params)
+	return augRun(t, func(in []*graph.Node) *graph.Node { return tf.Apply(in[0], in[1], split) }, img.tensor(), params)
 }
 
 func TestAugIdentityParameters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	img := randomImage(rng, 2, 6, 8, 3)
+	img := augRandomImage(rng, 2, 6, 8, 3)
 	// Every augmentation off but lighting at its neutral values, output at
 	// the input size: the input comes back (lighting's clamp aside).
 	a := MustAugTransforms(0, DoFlip(false), MaxRotate(0), MaxZoom(1), MaxWarp(0), PLighting(0))
 	got := applyAug(t, a, img, a.Params(2, fastgo.Train, rng), fastgo.Train)
-	if d := maxDiff(got, img.v); d > 1.0/255 {
+	if d := augMaxDiff(got, img.v); d > 1.0/255 {
 		t.Errorf("identity parameters changed pixels by %g (> 1/255)", d)
 	}
 	got = applyAug(t, a, img, nil, fastgo.Valid)
-	if d := maxDiff(got, img.v); d > 1e-6 {
+	if d := augMaxDiff(got, img.v); d > 1e-6 {
 		t.Errorf("valid at input size changed pixels by %g", d)
 	}
 }
@@ -347,7 +347,7 @@ func TestAugTrainMatchesReference(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := MustAugTransforms(tc.size, tc.opts...)
-			img := randomImage(rng, 3, tc.h, tc.w, 3)
+			img := augRandomImage(rng, 3, tc.h, tc.w, 3)
 			params := a.Params(3, fastgo.Train, rng)
 			rows := tensors.MustCopyFlatData[float32](params)
 			ms := make([]mat3, 3)
@@ -356,7 +356,7 @@ func TestAugTrainMatchesReference(t *testing.T) {
 			}
 			got := applyAug(t, a, img, params, fastgo.Train)
 			want := refTransform(img, ms, tc.size, tc.size)
-			if d := maxDiff(got, want); d > tc.tolMax {
+			if d := augMaxDiff(got, want); d > tc.tolMax {
 				t.Errorf("max difference %g from the float64 reference", d)
 			}
 		})
@@ -365,7 +365,7 @@ func TestAugTrainMatchesReference(t *testing.T) {
 
 func TestAugValidCentreCrop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	img := randomImage(rng, 2, 6, 4, 3) // h=6, w=4: centre square is rows 1..4
+	img := augRandomImage(rng, 2, 6, 4, 3) // h=6, w=4: centre square is rows 1..4
 	a := MustAugTransforms(4, MinScale(0.75))
 	if p := a.Params(2, fastgo.Valid, rng); p != nil {
 		t.Fatalf("valid Params = %v, want nil", p.Shape())
@@ -387,7 +387,7 @@ func TestAugValidCentreCrop(t *testing.T) {
 
 func TestAugLighting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	img := randomImage(rng, 16, 3, 3, 3)
+	img := augRandomImage(rng, 16, 3, 3, 3)
 	img.v[0], img.v[1] = 0, 1 // exercise the clamp
 	a := MustAugTransforms(0, DoFlip(false), MaxRotate(0), MaxZoom(1), MaxWarp(0), PLighting(1))
 	params := a.Params(16, fastgo.Train, rng)
@@ -411,7 +411,7 @@ func TestAugLighting(t *testing.T) {
 	}
 	// Lighting is train-only.
 	got = applyAug(t, a, img, nil, fastgo.Valid)
-	if d := maxDiff(got, img.v); d > 1e-6 {
+	if d := augMaxDiff(got, img.v); d > 1e-6 {
 		t.Errorf("valid changed pixels by %g: lighting must be train-only", d)
 	}
 }
@@ -470,7 +470,7 @@ func TestApplyBatchTransformsSeeds(t *testing.T) {
 		batch.Data[i] = uint8(rng.IntN(256))
 	}
 	tfms := []learner.DeviceTransform{MustAugTransforms(12, MinScale(0.75)), MustNormalize(ImagenetStats())}
-	be := backendT(t)
+	be := augBackendT(t)
 	get := func(split fastgo.Split, seed uint64) []float64 {
 		out, err := ApplyBatchTransforms(be, tfms, batch, split, seed)
 		if err != nil {
@@ -479,17 +479,17 @@ func TestApplyBatchTransformsSeeds(t *testing.T) {
 		if d := out.Shape().Dimensions; d[0] != 3 || d[1] != 12 || d[2] != 12 || d[3] != 3 {
 			t.Fatalf("output shape %v, want [3 12 12 3]", d)
 		}
-		return toFloats(t, out)
+		return augFloats(t, out)
 	}
 	a, b, c := get(fastgo.Train, 1), get(fastgo.Train, 1), get(fastgo.Train, 2)
-	if d := maxDiff(a, b); d != 0 {
+	if d := augMaxDiff(a, b); d != 0 {
 		t.Errorf("same seed, batches differ by %g", d)
 	}
-	if d := maxDiff(a, c); d < 0.1 {
+	if d := augMaxDiff(a, c); d < 0.1 {
 		t.Errorf("different seeds, batches differ by only %g", d)
 	}
 	v1, v2 := get(fastgo.Valid, 1), get(fastgo.Valid, 99)
-	if d := maxDiff(v1, v2); d != 0 {
+	if d := augMaxDiff(v1, v2); d != 0 {
 		t.Errorf("valid batches depend on the seed (differ by %g)", d)
 	}
 	if _, err := ApplyBatchTransforms(be, tfms, fastgo.ByteTensor{Shape: []int{1, 2, 2, 3}, Data: make([]uint8, 5)}, fastgo.Train, 1); err == nil {
@@ -586,13 +586,13 @@ func TestAugSinglePassAccuracy(t *testing.T) {
 // Without a crop fastai samples once too, so TwoPass is the single pass.
 func TestAugTwoPassWithoutCropIsSinglePass(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
-	img := randomImage(rng, 2, 9, 9, 3)
+	img := augRandomImage(rng, 2, 9, 9, 3)
 	a := MustAugTransforms(5, PAffine(1))
 	params := a.Params(2, fastgo.Train, rng)
-	if d := maxDiff(applyAug(t, a.TwoPass(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d != 0 {
+	if d := augMaxDiff(applyAug(t, a.TwoPass(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d != 0 {
 		t.Errorf("TwoPass without a crop differs from the single pass by %g", d)
 	}
-	if d := maxDiff(applyAug(t, a.Sequential(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d == 0 {
+	if d := augMaxDiff(applyAug(t, a.Sequential(), img, params, fastgo.Train), applyAug(t, a, img, params, fastgo.Train)); d == 0 {
 		t.Error("Sequential gave exactly the single-pass result: its intermediate resamplings are missing")
 	}
 }

@@ -17,11 +17,11 @@ func TestNormalizeAndDecodeRoundTrip(t *testing.T) {
 		batch.Data[i] = uint8(i * 37 % 256)
 	}
 	norm := MustNormalize(ImagenetStats())
-	out, err := ApplyBatchTransforms(backendT(t), []learner.DeviceTransform{norm}, batch, fastgo.Valid, 0)
+	out, err := ApplyBatchTransforms(augBackendT(t), []learner.DeviceTransform{norm}, batch, fastgo.Valid, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := toFloats(t, out)
+	got := augFloats(t, out)
 	mean, std := ImagenetStats()
 	for i, v := range got {
 		c := i % 3
@@ -78,7 +78,7 @@ func TestNormalizeRejects(t *testing.T) {
 	}
 	// A channel mismatch is a graph-building error, reported by Exec.
 	norm := MustNormalize([]float32{0.5}, []float32{0.5})
-	e, err := graph.NewExec(backendT(t), func(x *graph.Node) *graph.Node { return norm.Apply(x, nil, fastgo.Train) })
+	e, err := graph.NewExec(augBackendT(t), func(x *graph.Node) *graph.Node { return norm.Apply(x, nil, fastgo.Train) })
 	if err != nil {
 		t.Fatal(err)
 	}
