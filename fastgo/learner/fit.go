@@ -141,13 +141,13 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 // FineTune is fastai's fine_tune: Freeze and FitOneCycle(FreezeEpochs,
 // Slice(BaseLR), PctStart 0.99); then halve BaseLR, Unfreeze and
 // FitOneCycle(epochs, Slice(BaseLR/LRMult, BaseLR), PctStart 0.3, Div 5).
-// Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div, PctStart and
-// DivFinal apply to the second stage; WithWD and Moms to both. Each stage
-// shows its own table.
+// Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div and PctStart
+// apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
+// **kwargs). Each stage shows its own table, epochs numbered from 0.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
 	base := optOr(o.baseLR, 2e-3)
-	shared := fitOptions{moms: o.moms, wd: o.wd}
+	shared := fitOptions{moms: o.moms, wd: o.wd, divFinal: o.divFinal}
 	l.Freeze()
 	first := shared
 	first.pctStart = ptrTo(0.99)
@@ -163,7 +163,6 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
 	second.div = ptrTo(optOr(o.div, 5.0))
-	second.divFinal = o.divFinal
 	spec, err = l.oneCycleSpec(epochs, Slice(base/optOr(o.lrMult, 100.0), base), second)
 	if err != nil {
 		return err

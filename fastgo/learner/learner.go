@@ -239,10 +239,13 @@ func (l *Learner) FreezeTo(n int) {
 // FrozenTo returns the number of frozen parameter groups.
 func (l *Learner) FrozenTo() int { return l.frozenIdx }
 
-// preprocess turns the uint8 batch into the model input: float32/255, then
-// the device transforms in order.
+// preprocess turns the batch into the model input: uint8 → float32/255
+// (float32 input is taken as already in [0,1]), then the device transforms
+// in order.
 func (l *Learner) preprocess(x *graph.Node, tfmParams []*graph.Node, split fastgo.Split) *graph.Node {
-	x = graph.DivScalar(graph.ConvertDType(x, dtypes.Float32), 255.0)
+	if x.DType() == dtypes.Uint8 {
+		x = graph.DivScalar(graph.ConvertDType(x, dtypes.Float32), 255.0)
+	}
 	for i, t := range l.tfms {
 		x = t.Apply(x, tfmParams[i], split)
 	}
@@ -310,7 +313,7 @@ func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
 	if len(b.Y) != b.X.Shape[0] {
 		return nil, nil, fmt.Errorf("batch has %d images but %d labels", b.X.Shape[0], len(b.Y))
 	}
-	x := tensors.FromFlatDataAndDimensions(append([]uint8(nil), b.X.Data...), b.X.Shape...)
+	x := tensors.FromFlatDataAndDimensions(b.X.Data, b.X.Shape...) // copies
 	y := make([]int32, len(b.Y))
 	for i, v := range b.Y {
 		y[i] = int32(v)
@@ -450,7 +453,13 @@ func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	params, layout := l.drawParams(len(b.Y), fastgo.Valid, l.batchRand(fastgo.Valid, 0))
+	return l.evalTensors(x, y)
+}
+
+// evalTensors runs the evaluation graph on images x (uint8 or float32
+// [B,H,W,C]) and labels y (int32 [B]).
+func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error) {
+	params, layout := l.drawParams(x.Shape().Dimensions[0], fastgo.Valid, l.batchRand(fastgo.Valid, 0))
 	e, err := l.getExec(modeEval, layout)
 	if err != nil {
 		return nil, nil, err

@@ -204,6 +204,22 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("exported learner predicts %+v for item %d, want %+v", got[i], i, want[i])
 		}
 	}
+	// The same images as floats in [0,1] predict the same.
+	f := make([]float32, len(b.X.Data))
+	for i, v := range b.X.Data {
+		f[i] = float32(v) / 255
+	}
+	fp, err := inf.PredictFloat(f, b.X.Shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		for j := range want[i].Probs {
+			if math.Abs(float64(fp[i].Probs[j]-want[i].Probs[j])) > 1e-6 {
+				t.Fatalf("PredictFloat item %d: %v, Predict %v", i, fp[i].Probs, want[i].Probs)
+			}
+		}
+	}
 }
 
 func sameRow(a, b EpochRow) bool {

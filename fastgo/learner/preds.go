@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Preds are a model's predictions over a set of batches, in their order
@@ -82,7 +83,30 @@ func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Predict: %w", err)
 	}
-	n := x.Shape[0]
+	return l.predictions(probs, x.Shape[0]), nil
+}
+
+// PredictFloat is Predict for float32 images [B,H,W,3] already scaled to
+// [0,1] (fastai's IntToFloatTensor done by the caller).
+func (l *Learner) PredictFloat(data []float32, shape []int) ([]Prediction, error) {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if len(shape) != 4 || n != len(data) {
+		return nil, fmt.Errorf("PredictFloat: %d values for shape %v: want [B,H,W,3] float32", len(data), shape)
+	}
+	x := tensors.FromFlatDataAndDimensions(data, shape...)
+	y := tensors.FromFlatDataAndDimensions(make([]int32, shape[0]), shape[0])
+	probs, _, err := l.evalTensors(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("PredictFloat: %w", err)
+	}
+	return l.predictions(probs, shape[0]), nil
+}
+
+// predictions decodes n rows of activations.
+func (l *Learner) predictions(probs []float32, n int) []Prediction {
 	c := len(probs) / max(n, 1)
 	out := make([]Prediction, n)
 	for i := range out {
@@ -93,7 +117,7 @@ func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
 			out[i].Class = l.Data.Vocab[k]
 		}
 	}
-	return out, nil
+	return out
 }
 
 // LoadExported creates an inference learner from a file written by Export:
