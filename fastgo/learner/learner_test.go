@@ -56,7 +56,7 @@ func TestFineTuneLowersLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := mean(first.Losses)
+	before := meanF32(first.Losses)
 	if err := l.FineTune(3, BaseLR(2e-2)); err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +74,15 @@ func TestFineTuneLowersLoss(t *testing.T) {
 	// Second stage: Slice(1e-2/100, 1e-2) with div 5 ⇒ last group starts at 1e-2/5,
 	// momentum starts at 0.95 and the last rate is lr_max/1e5.
 	rec := l.Recorder
-	if got := rec.LRs[0]; !close(got, 1e-2/5, 1e-6) {
+	if got := rec.LRs[0]; !relClose(got, 1e-2/5, 1e-6) {
 		t.Errorf("first lr of the unfrozen stage = %g, want %g", got, 1e-2/5)
 	}
-	if got := rec.Moms[0]; !close(got, 0.95, 1e-12) {
+	if got := rec.Moms[0]; !relClose(got, 0.95, 1e-12) {
 		t.Errorf("first mom = %g, want 0.95", got)
 	}
 	n := len(rec.LRs)
 	wantLast := CombinedCos(0.3, 1e-2/5, 1e-2, 1e-2/1e5)(float64(n-1) / float64(n))
-	if !close(rec.LRs[n-1], wantLast, 1e-9) {
+	if !relClose(rec.LRs[n-1], wantLast, 1e-9) {
 		t.Errorf("last lr = %g, want %g", rec.LRs[n-1], wantLast)
 	}
 	// train_loss is the smoothed loss at the epoch end.
@@ -91,7 +91,7 @@ func TestFineTuneLowersLoss(t *testing.T) {
 	}
 }
 
-func mean(v []float32) float64 {
+func meanF32(v []float32) float64 {
 	s := 0.0
 	for _, x := range v {
 		s += float64(x)
@@ -122,7 +122,7 @@ func TestLRFindRestoresWeightsAndState(t *testing.T) {
 	}
 	for i, lr := range r.LRs {
 		want := 1e-7 * math.Pow(10/1e-7, float64(i)/12)
-		if !close(lr, want, 1e-12) {
+		if !relClose(lr, want, 1e-12) {
 			t.Errorf("lr[%d] = %g, want %g", i, lr, want)
 		}
 	}
@@ -313,7 +313,7 @@ func TestSmoothLoss(t *testing.T) {
 	for i, x := range losses {
 		v = 0.98*v + 0.02*x
 		got := r.addBatch(x, 0, 0)
-		if want := v / (1 - math.Pow(0.98, float64(i+1))); !close(got, want, 1e-12) {
+		if want := v / (1 - math.Pow(0.98, float64(i+1))); !relClose(got, want, 1e-12) {
 			t.Errorf("batch %d: smooth %v, want %v", i, got, want)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func close(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b)) }
+func relClose(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b)) }
 
 // combined_cos(0.25, 1e-2/25, 1e-2, 1e-7), the fastbook check, against
 // values worked out by hand from sched_cos: its ends, the peak, and the
@@ -23,7 +23,7 @@ func TestCombinedCosMatchesFastai(t *testing.T) {
 		{0.05, 4e-4 + (1+math.Cos(math.Pi*0.8))*(1e-2-4e-4)/2},
 	}
 	for _, c := range cases {
-		if got := f(c.t); !close(got, c.want, 1e-9) {
+		if got := f(c.t); !relClose(got, c.want, 1e-9) {
 			t.Errorf("combined_cos(%g) = %.10g, want %.10g", c.t, got, c.want)
 		}
 	}
@@ -73,7 +73,7 @@ func TestSliceSpreadsOverGroups(t *testing.T) {
 			t.Fatalf("%v: %v", c.lr, err)
 		}
 		for i := range c.want {
-			if !close(got[i], c.want[i], 1e-12) {
+			if !relClose(got[i], c.want[i], 1e-12) {
 				t.Errorf("%v over %d groups = %v, want %v", c.lr, c.n, got, c.want)
 				break
 			}

@@ -92,23 +92,19 @@ func (l *Learner) showLRFind(r *LRFindResult) {
 
 // lossAt is the recorded loss at the recorded rate nearest to lr.
 func lossAt(r *LRFindResult, lr float64) (float64, bool) {
+	if math.IsNaN(lr) {
+		return 0, false
+	}
 	best, ok := 0, false
 	for i, x := range r.LRs {
-		if !ok || abs(x-lr) < abs(r.LRs[best]-lr) {
+		if !ok || math.Abs(x-lr) < math.Abs(r.LRs[best]-lr) {
 			best, ok = i, true
 		}
 	}
-	if !ok || lr != lr {
+	if !ok {
 		return 0, false
 	}
 	return r.Losses[best], true
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // PlotLoss shows the last fit's smoothed training loss per batch and the

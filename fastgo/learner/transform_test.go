@@ -98,7 +98,7 @@ func TestToFP16(t *testing.T) {
 			t.Errorf("master weight %s is %s, want float32", v.Path(), v.DType())
 		}
 	}
-	if last := l.Recorder.Rows[1].ValidLoss; !(last < mean(before.Losses)) {
-		t.Errorf("bfloat16 training did not lower the loss: %v → %v", mean(before.Losses), last)
+	if last := l.Recorder.Rows[1].ValidLoss; !(last < meanF32(before.Losses)) {
+		t.Errorf("bfloat16 training did not lower the loss: %v → %v", meanF32(before.Losses), last)
 	}
 }
