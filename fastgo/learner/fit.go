@@ -259,7 +259,7 @@ func (l *Learner) run(spec fitSpec) error {
 			row.Metrics[j] = math.NaN()
 		}
 		if spec.validate && l.Data.Valid != nil {
-			vl, ms, err := l.validate(view)
+			vl, ms, err := l.validate(view, fmt.Sprintf("%.4f", rec.SmoothLoss()))
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", epoch, err)
 			}
@@ -280,8 +280,9 @@ func (l *Learner) run(spec fitSpec) error {
 func (l *Learner) epochs() int { return l.trainedEpochs }
 
 // validate runs the validation set: mean per-item loss and the
-// batch-size-weighted metrics.
-func (l *Learner) validate(view *fitView) (float64, []float64, error) {
+// batch-size-weighted metrics. Its bar shows comment (the smoothed training
+// loss, as fastai's does).
+func (l *Learner) validate(view *fitView, comment string) (float64, []float64, error) {
 	bar := view.child(l.Data.Valid.Len())
 	defer bar.done()
 	var lossSum float64
@@ -305,7 +306,7 @@ func (l *Learner) validate(view *fitView) (float64, []float64, error) {
 		}
 		n += len(b.Y)
 		i++
-		bar.update(i, "")
+		bar.update(i, comment)
 	}
 	if n == 0 {
 		return math.NaN(), sums, nil
