@@ -203,7 +203,7 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 		}
 	}
 	if h.WithOpt {
-		l.frozenIdx = min(max(h.FrozenIdx, 0), l.Model.numGroups()-1)
+		l.frozenIdx = min(max(h.FrozenIdx, 0), l.Model.numGroups())
 		l.iter, l.trainedEpochs = h.Iter, h.Epochs
 		r := h.Recorder.R
 		r.smoothVal, r.smoothCount = h.Recorder.SmoothVal, h.Recorder.SmoothCount

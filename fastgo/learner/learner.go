@@ -223,15 +223,16 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 
 // FreezeTo freezes the groups before n (n < 0 counts from the end), as
 // fastai's freeze_to; frozen variables keep their values, except those
-// Model.ForceTrain names (batch norm). It resets the optimizer state.
+// Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
+// whole model (with a warning, as fastai). It resets the optimizer state.
 func (l *Learner) FreezeTo(n int) {
 	g := l.Model.numGroups()
 	if n < 0 {
 		n += g
 	}
-	l.frozenIdx = min(max(n, 0), g-1)
+	l.frozenIdx = min(max(n, 0), g)
 	if n >= g {
-		fmt.Fprintf(l.out, "learner: FreezeTo(%d) with %d parameter groups freezes all but the last\n", n, g)
+		fmt.Fprintf(l.out, "learner: freezing %d groups; model has %d; whole model is frozen\n", n, g)
 	}
 	l.clearOptState()
 }
