@@ -120,6 +120,10 @@ func MustLoadImage(path string) Image {
 // composited). name is only used in error messages. Bad input — empty,
 // truncated, unknown format, absurd dimensions — gives a *DecodeError,
 // never a panic.
+//
+// Like Pillow and fastai, Decode ignores EXIF orientation. JPEG pixels may
+// differ from Pillow's by a few levels (libjpeg-turbo's IDCT and chroma
+// upsampling differ from image/jpeg's); other formats decode identically.
 func Decode(data []byte, name string) (Image, error) {
 	return decode(data, name, MaxPixels)
 }

@@ -107,7 +107,8 @@ func clip8(acc int32) uint8 {
 
 // ResizeImage resamples the whole image to w×h with Pillow's antialiased
 // BILINEAR filter, ignoring the aspect ratio (fastai's "squish"). It is the
-// resampler every method of [Resize] uses.
+// resampler every method of [Resize] uses; its output is bit-exact with
+// Pillow's Image.resize((w, h), Image.BILINEAR) (tested against Pillow 9.4).
 func ResizeImage(m Image, w, h int) Image {
 	return resampleBox(m, 0, 0, m.W, m.H, w, h)
 }
