@@ -1,0 +1,342 @@
+// Command gpucheck measures fastgo on an NVIDIA GPU (make gpu-check):
+//
+//   - the backend fastgo chose (it must be XLA on CUDA);
+//   - ResNet training steps at 224 px, batch 64, in float32 and bfloat16
+//     (Learner.ToFP16), in images/s;
+//   - the augmentation graph (AugTransforms(224, MinScale(0.75)) +
+//     Normalize on 460 px batches of 64), in images/s;
+//   - one FineTune(1) over the pets sample, end to end (decode, Resize(460),
+//     augmentation, a frozen epoch, an unfrozen epoch), in seconds;
+//
+// and, with -torch PYTHON, the same with PyTorch + torchvision
+// (scripts/gpucheck_torch.py), with the ratios.
+//
+//	go run -tags xla ./cmd/gpucheck -torch python3
+//
+// On a machine without a GPU backend it says why and exits with status 0;
+// -allow-cpu runs it anyway (use small -size/-bs/-steps there).
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// result is one measurement; scripts/gpucheck_torch.py prints the same JSON.
+type result struct {
+	Part    string  `json:"part"` // "train", "aug" or "finetune"
+	DType   string  `json:"dtype,omitempty"`
+	ImgPerS float64 `json:"img_per_s,omitempty"`
+	Seconds float64 `json:"seconds,omitempty"`
+	Note    string  `json:"note,omitempty"`
+}
+
+func (r result) key() string { return r.Part + "/" + r.DType }
+
+type config struct {
+	arch       vision.Arch
+	size, bs   int
+	steps      int
+	presize    int
+	data       string
+	torch      string
+	allowCPU   bool
+	skipFinetn bool
+}
+
+func main() {
+	var c config
+	archName := flag.String("arch", "resnet34", "architecture: resnet18, resnet34 or resnet50")
+	flag.IntVar(&c.size, "size", 224, "image size of the training steps and the augmentation output")
+	flag.IntVar(&c.bs, "bs", 64, "batch size")
+	flag.IntVar(&c.steps, "steps", 10, "timed training steps / augmentation batches")
+	flag.IntVar(&c.presize, "presize", 460, "item size before augmentation")
+	flag.StringVar(&c.data, "data", "", "pets sample folder (default ../shared/data/oxford-iiit-pet-sample from the repository)")
+	flag.StringVar(&c.torch, "torch", "", "python with torch and torchvision, to compare with PyTorch")
+	flag.BoolVar(&c.allowCPU, "allow-cpu", false, "measure even without a GPU backend")
+	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
+	flag.Parse()
+	arch, err := vision.ArchByName(*archName)
+	if err != nil {
+		fail(err)
+	}
+	c.arch = arch
+	if c.data == "" {
+		c.data = defaultData()
+	}
+
+	choice, err := fastgo.ChooseBackend()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("backend: %s\n", choice)
+	if choice.Device != "cuda" && !c.allowCPU {
+		fmt.Printf("gpu-check: no GPU backend here (%s), nothing to measure.\n", choice.Reason)
+		if len(choice.Skipped) > 0 {
+			fmt.Printf("gpu-check: %s\n", strings.Join(choice.Skipped, "; "))
+		}
+		return
+	}
+	fastgo.Backend() // create it now, and print it, before timing anything
+
+	var ours []result
+	for _, dtype := range []string{"float32", "bfloat16"} {
+		r, err := trainSteps(c, dtype)
+		report(&ours, r, err)
+	}
+	r, err := augment(c)
+	report(&ours, r, err)
+	if !c.skipFinetn {
+		r, err := fineTune(c)
+		report(&ours, r, err)
+	}
+
+	var theirs []result
+	if c.torch != "" {
+		theirs, err = runTorch(c)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gpu-check: PyTorch comparison failed: %v\n", err)
+		}
+	}
+	printTable(os.Stdout, ours, theirs)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "gpu-check:", err)
+	os.Exit(1)
+}
+
+func report(out *[]result, r result, err error) {
+	if err != nil {
+		r.Note = "failed: " + err.Error()
+		fmt.Fprintf(os.Stderr, "gpu-check: %s %s: %v\n", r.Part, r.DType, err)
+	} else {
+		fmt.Printf("fastgo %-8s %-8s %s\n", r.Part, r.DType, r.value())
+	}
+	*out = append(*out, r)
+}
+
+func (r result) value() string {
+	switch {
+	case r.ImgPerS > 0:
+		return fmt.Sprintf("%.1f img/s", r.ImgPerS)
+	case r.Seconds > 0:
+		return fmt.Sprintf("%.1f s", r.Seconds)
+	}
+	return "—"
+}
+
+// repoRoot is the checkout this program is run from (the folder with
+// go.mod), or "." when there is none.
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return "."
+}
+
+// defaultData is ../shared/data/oxford-iiit-pet-sample beside the checkout.
+func defaultData() string {
+	return filepath.Join(repoRoot(), "..", "shared", "data", "oxford-iiit-pet-sample")
+}
+
+// cnn is the chapter's model: arch's body and fastai's head, in the scopes
+// vision.Arch.ParamGroup splits into three groups. (vision.CNNLearner
+// builds the same with pretrained weights; here the weights do not matter.)
+func cnn(arch vision.Arch) learner.Model {
+	return learner.Model{
+		Name: arch.Name,
+		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+			feats := arch.Body(scope.In(vision.BodyScope), x, train)
+			return vision.Head(scope.In(vision.HeadScope), feats, 37, train)
+		},
+		NumGroups: vision.NumParamGroups,
+		Group:     arch.ParamGroup,
+	}
+}
+
+func vocab37() []string {
+	v := make([]string, 37)
+	for i := range v {
+		v[i] = "class" + strconv.Itoa(i)
+	}
+	return v
+}
+
+func randomBatches(n, bs, size int, seed uint64) learner.SliceSource {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	out := make(learner.SliceSource, n)
+	for i := range out {
+		x := fastgo.ByteTensor{Shape: []int{bs, size, size, 3}, Data: make([]uint8, bs*size*size*3)}
+		for j := range x.Data {
+			x.Data[j] = uint8(rng.Uint32())
+		}
+		y := make([]int, bs)
+		for j := range y {
+			y[j] = rng.IntN(37)
+		}
+		out[i] = learner.Batch{X: x, Y: y}
+	}
+	return out
+}
+
+// trainSteps times a one-epoch fit over `steps` random batches, after a
+// first fit that compiles the graphs. The epoch also validates one batch,
+// so the figure is slightly pessimistic.
+func trainSteps(c config, dtype string) (result, error) {
+	r := result{Part: "train", DType: dtype}
+	data := learner.Data{Train: randomBatches(c.steps, c.bs, c.size, 1), Valid: randomBatches(1, c.bs, c.size, 2), Vocab: vocab37(),
+		BatchTfms: []fastgo.BatchTransform{vision.MustNormalize(vision.ImagenetStats())}}
+	l, err := learner.New(data, cnn(c.arch), learner.Output(io.Discard), learner.Seed(1))
+	if err != nil {
+		return r, err
+	}
+	if dtype == "bfloat16" {
+		l.ToFP16()
+	}
+	if err := l.Fit(1, 1e-3); err != nil { // compiles
+		return r, err
+	}
+	start := time.Now()
+	if err := l.Fit(1, 1e-3); err != nil {
+		return r, err
+	}
+	r.ImgPerS = float64(c.steps*c.bs) / time.Since(start).Seconds()
+	return r, nil
+}
+
+// augment times the chapter's batch transforms on presized uint8 batches.
+func augment(c config) (result, error) {
+	r := result{Part: "aug", DType: "float32"}
+	aug, err := vision.AugTransforms(c.size, vision.MinScale(0.75))
+	if err != nil {
+		return r, err
+	}
+	tfms := []learner.DeviceTransform{aug, vision.MustNormalize(vision.ImagenetStats())}
+	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
+	be := fastgo.Backend()
+	// run applies the transforms n times; reading the last output back waits
+	// for the device (it runs the batches in order), so the time is real.
+	run := func(n int) error {
+		var last error
+		for i := range n {
+			out, err := vision.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
+			if err != nil {
+				return err
+			}
+			if i == n-1 {
+				last = out.ConstFlatData(func(any) {})
+			}
+			out.FinalizeAll()
+		}
+		return last
+	}
+	if err := run(1); err != nil { // compiles
+		return r, err
+	}
+	start := time.Now()
+	if err := run(c.steps); err != nil {
+		return r, err
+	}
+	r.ImgPerS = float64(c.steps*c.bs) / time.Since(start).Seconds()
+	return r, nil
+}
+
+// fineTune runs the chapter's fine_tune(1) over the pets sample, end to end,
+// from random weights (the time does not depend on them).
+func fineTune(c config) (result, error) {
+	r := result{Part: "finetune", DType: "float32"}
+	images := filepath.Join(c.data, "images")
+	if _, err := os.Stat(images); err != nil {
+		return r, fmt.Errorf("pets sample not found (%v): pass -data", err)
+	}
+	start := time.Now()
+	pets := &fastgo.DataBlock{
+		Blocks:    fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems:  fastgo.GetImageFiles,
+		Splitter:  fastgo.RandomSplitter(0.2, 42),
+		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
+		ItemTfms:  []fastgo.ItemTransform{vision.Resize(c.presize)},
+		BatchTfms: []fastgo.BatchTransform{vision.MustAugTransforms(c.size, vision.MinScale(0.75)), vision.MustNormalize(vision.ImagenetStats())},
+	}
+	dls, err := pets.DataLoaders(fastgo.Path(images), fastgo.WithBatchSize(c.bs))
+	if err != nil {
+		return r, err
+	}
+	l, err := learner.New(learner.FromDataLoaders(dls), cnn(c.arch), learner.Metrics(learner.ErrorRate))
+	if err != nil {
+		return r, err
+	}
+	if err := l.FineTune(1); err != nil {
+		return r, err
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Note = "random weights"
+	return r, nil
+}
+
+// runTorch runs scripts/gpucheck_torch.py with the same settings and reads
+// its JSON lines.
+func runTorch(c config) ([]result, error) {
+	script := filepath.Join(repoRoot(), "scripts", "gpucheck_torch.py")
+	args := []string{script, "--arch", c.arch.Name, "--size", strconv.Itoa(c.size), "--bs", strconv.Itoa(c.bs),
+		"--steps", strconv.Itoa(c.steps), "--presize", strconv.Itoa(c.presize), "--data", c.data}
+	if c.skipFinetn {
+		args = append(args, "--skip-finetune")
+	}
+	cmd := exec.Command(c.torch, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	var results []result
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		var r result
+		if json.Unmarshal([]byte(sc.Text()), &r) == nil && r.Part != "" {
+			results = append(results, r)
+			fmt.Printf("torch  %-8s %-8s %s\n", r.Part, r.DType, r.value())
+		}
+	}
+	return results, err
+}
+
+// printTable prints fastgo against PyTorch; ratio > 1 means fastgo is faster.
+func printTable(w io.Writer, ours, theirs []result) {
+	byKey := map[string]result{}
+	for _, r := range theirs {
+		byKey[r.key()] = r
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\npart\tdtype\tfastgo\tPyTorch\tfastgo/PyTorch\tnote")
+	for _, r := range ours {
+		t, ok := byKey[r.key()]
+		ratio := "—"
+		switch {
+		case ok && r.ImgPerS > 0 && t.ImgPerS > 0:
+			ratio = fmt.Sprintf("%.2fx", r.ImgPerS/t.ImgPerS)
+		case ok && r.Seconds > 0 && t.Seconds > 0:
+			ratio = fmt.Sprintf("%.2fx", t.Seconds/r.Seconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Part, r.DType, r.value(), t.value(), ratio, r.Note)
+	}
+	_ = tw.Flush()
+}
