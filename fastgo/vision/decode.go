@@ -123,7 +123,9 @@ func MustLoadImage(path string) Image {
 //
 // Like Pillow and fastai, Decode ignores EXIF orientation. JPEG pixels may
 // differ from Pillow's by a few levels (libjpeg-turbo's IDCT and chroma
-// upsampling differ from image/jpeg's); other formats decode identically.
+// upsampling differ from image/jpeg's). Other formats decode identically,
+// except a GIF's transparent pixels (black here, their palette colour in
+// Pillow) and 16-bit grayscale (scaled to 8 bits here, clipped by Pillow).
 func Decode(data []byte, name string) (Image, error) {
 	return decode(data, name, MaxPixels)
 }
