@@ -188,6 +188,21 @@ func MustNew(data Data, m Model, opts ...Option) *Learner {
 	return l
 }
 
+// Must panics with err if it is not nil: for notebook cells, where an
+// ignored error would pass silently, e.g. learner.Must(learn.FineTune(2)).
+func Must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Must1 returns v, or panics with err if it is not nil, e.g.
+// r := learner.Must1(learn.LRFind()).
+func Must1[T any](v T, err error) T {
+	Must(err)
+	return v
+}
+
 // newStore starts from an empty store: weights are initialised (from the
 // seed) when the first graph runs; compiled graphs are dropped.
 func (l *Learner) newStore() {

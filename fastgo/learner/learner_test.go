@@ -2,6 +2,8 @@ package learner
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -362,4 +364,17 @@ func TestPersistAcrossLearners(t *testing.T) {
 	if l3.persistPath() != "" {
 		t.Errorf("a learner outside a notebook persists to %q", l3.persistPath())
 	}
+}
+
+func TestMust(t *testing.T) {
+	Must(nil)
+	if got := Must1(3, nil); got != 3 {
+		t.Errorf("Must1 = %d", got)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "boom") {
+			t.Errorf("Must did not panic with the error: %v", r)
+		}
+	}()
+	Must(errors.New("boom"))
 }
