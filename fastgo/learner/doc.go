@@ -23,11 +23,14 @@
 // learner saves its state (weights, optimizer, recorder, last LRFind) after
 // each fit under [CacheDir] and a learner constructed in a later cell
 // restores it, printing one line that says so; [Learner.Reset] starts over,
-// [Persist] names the state explicitly and [NoPersist] turns it off.
-// Outside notebooks nothing is saved unless [Persist] is given.
+// [Persist] names the state explicitly and [NoPersist] turns it off. The
+// automatic key is the model name and vocabulary, so a notebook that trains
+// several learners of the same model (the chapter's experiments) gives each
+// its own [Persist] key. Outside notebooks nothing is saved unless
+// [Persist] is given.
 //
 // Errors: methods that can fail on user input or data return an error that
-// names the value or file and says what to do; Must… helpers panic with the
-// same message. Where fastgo differs from fastai it says so in the doc
+// names the value or file and says what to do; [MustNew], [Must] and [Must1]
+// panic with the same message (notebook cells: learner.Must(learn.FineTune(2))). Where fastgo differs from fastai it says so in the doc
 // comment (e.g. Recorder history is kept per fit, as fastai's is).
 package learner
