@@ -299,14 +299,17 @@ func newBackend(config string) (b compute.Backend, err error) {
 }
 
 func describe(b compute.Backend, c Choice, e env) string {
-	s := fmt.Sprintf("%s on %s", c.Config, b.DeviceDescription(0))
+	var s string
 	switch c.Device {
+	case "go":
+		s = fmt.Sprintf("%s (pure Go on the CPU, %d threads)", c.Config, runtime.GOMAXPROCS(0))
 	case "cuda":
+		s = fmt.Sprintf("%s on %s", c.Config, b.DeviceDescription(0))
 		if gpus := e.findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
 			s += fmt.Sprintf(", %.0f GiB", float64(gpus[0].MemoryMiB)/1024)
 		}
-	case "go":
-		s += fmt.Sprintf(", %d threads", runtime.GOMAXPROCS(0))
+	default:
+		s = fmt.Sprintf("%s on %s", c.Config, b.DeviceDescription(0))
 	}
 	s += " — " + c.Reason
 	if len(c.Skipped) > 0 {

@@ -11,13 +11,13 @@ import (
 // fakeMachine is a temporary file system root with a home folder and
 // variables, for the backend choice to look at.
 type fakeMachine struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 	vars map[string]string
 	smi  string
 }
 
-func newFakeMachine(t *testing.T) *fakeMachine {
+func newFakeMachine(t testing.TB) *fakeMachine {
 	root := t.TempDir()
 	return &fakeMachine{t: t, root: root, vars: map[string]string{}}
 }
@@ -303,4 +303,22 @@ func TestFindGPUsFromNvidiaSMI(t *testing.T) {
 	if len(gpus) != 2 || gpus[0].Name != "NVIDIA H200" || gpus[0].MemoryMiB != 143771 {
 		t.Errorf("gpus=%+v, want two H200 with 143771 MiB", gpus)
 	}
+}
+
+// FuzzBackendVariable: whatever GOMLX_BACKEND holds, the choice is an error
+// or a candidate list ending with the pure-Go backend, never a panic.
+func FuzzBackendVariable(f *testing.F) {
+	for _, s := range []string{"go", "xla:cuda", "xla:/x/xla_cuda_plugin.so,preallocate=false", "go:parallelism=2", ":", "xla:", "nonsense:1"} {
+		f.Add(s)
+	}
+	m := newFakeMachine(f)
+	f.Fuzz(func(t *testing.T, v string) {
+		m.vars["GOMLX_BACKEND"] = v
+		for _, compiled := range [][]string{{"go"}, {"go", "xla"}} {
+			cands, err := m.env(compiled...).candidates()
+			if err == nil && (len(cands) == 0 || cands[len(cands)-1].Backend != "go") {
+				t.Errorf("GOMLX_BACKEND=%q: candidates %v do not end with the pure-Go backend", v, configs(cands))
+			}
+		}
+	})
 }
