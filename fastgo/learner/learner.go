@@ -341,6 +341,9 @@ func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
 // frozen state and transform layout.
 func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
 	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType}
+	if mode == modeEval {
+		key.frozenIdx = 0 // the frozen state does not change evaluation: one graph serves all
+	}
 	if e, ok := l.execs[key]; ok {
 		return e, nil
 	}
