@@ -160,6 +160,21 @@ func fromYCbCr(pix, yp, cb, cr []uint8, ycc *image.YCbCr, w, h int) {
 		yrow := yp[ycc.YOffset(b.Min.X, b.Min.Y+y):][:w]
 		out := pix[y*w*3:][:w*3]
 		ci := ycc.COffset(b.Min.X, b.Min.Y+y)
+		if shift == 1 && b.Min.X%2 == 0 {
+			// 4:2:0 and 4:2:2 from an even column (every decoded JPEG):
+			// each chroma sample serves a pair of pixels.
+			half := (w + 1) / 2
+			cbr, crr := cb[ci:][:half], cr[ci:][:half]
+			for j := range half {
+				rc, gc, bc := t.rCr[crr[j]], t.gCb[cbr[j]]+t.gCr[crr[j]], t.bCb[cbr[j]]
+				for x := 2 * j; x < min(2*j+2, w); x++ {
+					yy := int32(yrow[x]) * 0x10101
+					o := out[3*x : 3*x+3 : 3*x+3]
+					o[0], o[1], o[2] = clampShift16(yy+rc), clampShift16(yy+gc), clampShift16(yy+bc)
+				}
+			}
+			continue
+		}
 		for x, yv := range yrow {
 			var c int
 			if shift >= 0 && b.Min.X >= 0 {
