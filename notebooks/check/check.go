@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // text is a notebook string: JSON has it as a string or a list of lines.
@@ -46,6 +47,21 @@ type cell struct {
 	ExecutionCount *int     `json:"execution_count"`
 	Source         text     `json:"source"`
 	Outputs        []output `json:"outputs"`
+	Metadata       struct {
+		// Execution holds nbclient's timestamps (record_timing).
+		Execution map[string]string `json:"execution"`
+	} `json:"metadata"`
+}
+
+// seconds is how long the cell took, from nbclient's timestamps; -1 when
+// they are missing.
+func (c cell) seconds() float64 {
+	start, err1 := time.Parse(time.RFC3339Nano, c.Metadata.Execution["iopub.execute_input"])
+	end, err2 := time.Parse(time.RFC3339Nano, c.Metadata.Execution["shell.execute_reply"])
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return end.Sub(start).Seconds()
 }
 
 // expectations are what a notebook promises to show, from its metadata
@@ -65,14 +81,27 @@ type notebook struct {
 // report is the outcome for one notebook.
 type report struct {
 	Cells, Images, Texts int
-	ShotInk, ShotColour  float64
-	Problems             []string
+	// CellSeconds is the run time of each code cell (-1 when unknown).
+	CellSeconds         []float64
+	ShotInk, ShotColour float64
+	Problems            []string
 }
 
 // Summary is the one-line report of a notebook that passed.
 func (r report) Summary() string {
-	return fmt.Sprintf("%d code cells ran, %d non-blank PNG images, %d expected texts found, screenshot %.1f%% ink / %.1f%% colour",
+	s := fmt.Sprintf("%d code cells ran, %d non-blank PNG images, %d expected texts found, screenshot %.1f%% ink / %.1f%% colour",
 		r.Cells, r.Images, r.Texts, 100*r.ShotInk, 100*r.ShotColour)
+	var times []string
+	for _, sec := range r.CellSeconds {
+		if sec < 0 {
+			return s
+		}
+		times = append(times, fmt.Sprintf("%.0f", sec))
+	}
+	if len(times) > 0 {
+		s += "; cell seconds " + strings.Join(times, " ")
+	}
+	return s
 }
 
 func (r *report) problem(format string, args ...any) {
@@ -113,6 +142,7 @@ func checkCells(r *report, nb notebook) {
 			continue
 		}
 		r.Cells++
+		r.CellSeconds = append(r.CellSeconds, c.seconds())
 		where := fmt.Sprintf("cell %d (%s)", i, firstLine(string(c.Source)))
 		if c.ExecutionCount == nil {
 			r.problem("%s did not run", where)

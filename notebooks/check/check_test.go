@@ -182,3 +182,28 @@ func TestNotebookSourceAsString(t *testing.T) {
 		t.Errorf("source %q text %q", c.Source, c.Outputs[0].Text)
 	}
 }
+
+func TestCellSeconds(t *testing.T) {
+	var c cell
+	js := `{"cell_type":"code","source":"%%","metadata":{"execution":{"iopub.execute_input":"2026-11-28T12:29:01.250Z","shell.execute_reply":"2026-11-28T12:29:07.750Z"}}}`
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.seconds(); got != 6.5 {
+		t.Errorf("seconds()=%v, want 6.5", got)
+	}
+	if got := (cell{}).seconds(); got != -1 {
+		t.Errorf("no timestamps: seconds()=%v, want -1", got)
+	}
+}
+
+// FuzzCheckPage: any page (a notebook's HTML export) gives a report, never
+// a panic.
+func FuzzCheckPage(f *testing.F) {
+	f.Add(`<img src="data:image/png;base64,iVBORw0KGgo=">`, "x")
+	f.Add("<script>a</script><p>b &amp; c</p>", "b & c")
+	f.Fuzz(func(t *testing.T, page, want string) {
+		var r report
+		checkPage(&r, page, expectations{MinImages: 1, Texts: []string{want}})
+	})
+}
