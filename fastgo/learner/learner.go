@@ -60,6 +60,8 @@ type Learner struct {
 	// computeDType is float32, or bfloat16 after ToFP16.
 	computeDType dtypes.DType
 	persistKey   string
+	// initStore fills a fresh store (pretrained weights), see InitStore.
+	initStore func(*model.Store) error
 	lastLRFind   *LRFindResult
 	out          io.Writer
 }
@@ -88,6 +90,14 @@ type execKey struct {
 
 // Option configures New.
 type Option func(*Learner) error
+
+// InitStore runs init on every fresh store — at New and at Reset — before
+// any graph is built: how vision.CNNLearner loads pretrained weights.
+// Variables init creates keep their values when the model is built; state
+// restored from a persisted learner replaces them.
+func InitStore(init func(*model.Store) error) Option {
+	return func(l *Learner) error { l.initStore = init; return nil }
+}
 
 // Metrics sets the validation metrics (fastai's metrics=).
 func Metrics(ms ...Metric) Option {
@@ -165,7 +175,9 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		l.tfms = append(l.tfms, dt)
 	}
 	l.initialFrozen = l.frozenIdx
-	l.newStore()
+	if err := l.newStore(); err != nil {
+		return nil, err
+	}
 	if l.backend == nil {
 		b, err := DefaultBackend()
 		if err != nil {
@@ -205,11 +217,17 @@ func Must1[T any](v T, err error) T {
 
 // newStore starts from an empty store: weights are initialised (from the
 // seed) when the first graph runs; compiled graphs are dropped.
-func (l *Learner) newStore() {
+func (l *Learner) newStore() error {
 	l.store = model.NewStore()
 	l.store.SetParam("/"+model.ParamInitialSeed, int64(l.seed))
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
+	if l.initStore != nil {
+		if err := l.initStore(l.store); err != nil {
+			return fmt.Errorf("learner: initialising the model's variables: %w", err)
+		}
+	}
+	return nil
 }
 
 // Store is the GoMLX store holding the model's variables and the optimizer

@@ -143,7 +143,9 @@ func (l *Learner) Reset() error {
 			return fmt.Errorf("learner.Reset: %w", err)
 		}
 	}
-	l.newStore()
+	if err := l.newStore(); err != nil {
+		return fmt.Errorf("learner.Reset: %w", err)
+	}
 	*l.Recorder = Recorder{}
 	l.iter, l.trainedEpochs, l.lastLRFind = 0, 0, nil
 	l.frozenIdx = l.initialFrozen
