@@ -160,12 +160,13 @@ func getScratch(n int) *[]uint8 {
 // starts at in[off+y*stride], the box's left edge.
 func horizontalPass(out, in []uint8, stride, off, rows, dw int, t taps) {
 	const half = 1 << (precisionBits - 1)
+	plan := newHPlan(t, dw)
 	for y := range rows {
 		row := in[off+y*stride:]
 		o := out[y*dw*3:][:dw*3]
 		if t.stride == 2 {
 			// Upscaling: every output mixes two neighbours.
-			for i := range dw {
+			for i := plan.row(o, row); i < dw; i++ {
 				w0, w1 := t.w[2*i], t.w[2*i+1]
 				p := row[t.first[i]*3:][:6]
 				q := o[i*3 : i*3+3 : i*3+3]

@@ -320,7 +320,7 @@ func TestResizeMatchesFloatReference(t *testing.T) {
 	for i := range src.Pix {
 		src.Pix[i] = uint8(rng.IntN(256))
 	}
-	for _, size := range [][2]int{{13, 7}, {50, 40}, {60, 10}, {37, 5}, {4, 23}, {1, 1}} {
+	for _, size := range [][2]int{{13, 7}, {50, 40}, {60, 10}, {41, 30}, {100, 31}, {37, 5}, {4, 23}, {1, 1}} {
 		got := ResizeImage(src, size[0], size[1])
 		want := referenceResize(src, size[0], size[1])
 		for i, v := range want {
