@@ -1,0 +1,131 @@
+package vision
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// CNNOption changes what CNNLearner builds.
+type CNNOption func(*cnnConfig)
+
+type cnnConfig struct {
+	pretrained bool
+	weights    PretrainedOptions
+	metrics    []learner.Metric
+	opts       []learner.Option
+}
+
+// Pretrained says whether to start from torchvision's ImageNet weights
+// (the default, as in fastai) or from random weights (Pretrained(false)).
+func Pretrained(on bool) CNNOption { return func(c *cnnConfig) { c.pretrained = on } }
+
+// WeightsFrom sets where pretrained weights are cached and how they are
+// downloaded (see PretrainedOptions); it implies Pretrained(true).
+func WeightsFrom(opts PretrainedOptions) CNNOption {
+	return func(c *cnnConfig) { c.pretrained, c.weights = true, opts }
+}
+
+// Metrics sets the validation metrics, e.g. Metrics(learner.ErrorRate).
+func Metrics(ms ...learner.Metric) CNNOption {
+	return func(c *cnnConfig) { c.metrics = append(c.metrics, ms...) }
+}
+
+// LearnerOptions passes options through to learner.New (seed, backend,
+// persistence, weight decay...).
+func LearnerOptions(opts ...learner.Option) CNNOption {
+	return func(c *cnnConfig) { c.opts = append(c.opts, opts...) }
+}
+
+// CNNLearner is fastai's cnn_learner (vision_learner): arch's body cut
+// before its pooling layer (fastai's cut=-2), fastai's head on top (see
+// [Head]) with one output per class of dls, three parameter groups (stem to
+// layer2, layer3 and layer4, head; see [Arch.ParamGroup]) and
+// cross-entropy loss.
+//
+// Pretrained (the default) loads torchvision's ImageNet weights into the
+// body (see [LoadPretrained]), freezes the body except its batch-norm
+// layers, and appends Normalize(ImageNet statistics) to dls's batch
+// transforms when none is there — as fastai does; a missing weight file is
+// an error that says where to put it, never a silent random start. With
+// Pretrained(false) nothing is loaded, frozen or normalised.
+func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner.Learner, error) {
+	cfg := cnnConfig{pretrained: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if dls == nil || dls.Vocab == nil || dls.Vocab.Len() == 0 {
+		return nil, fmt.Errorf("vision.CNNLearner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
+	}
+	nClasses := dls.Vocab.Len()
+	m := learner.Model{
+		Name: arch.Name,
+		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+			features := arch.Body(scope.In(BodyScope), x, train)
+			return Head(scope.In(HeadScope), features, nClasses, train)
+		},
+		NumGroups:  NumParamGroups,
+		Group:      arch.ParamGroup,
+		ForceTrain: isBatchNormVariable,
+	}
+	lopts := append([]learner.Option{learner.Metrics(cfg.metrics...)}, cfg.opts...)
+	if cfg.pretrained {
+		addImagenetNormalization(dls)
+		lopts = append(lopts, learner.StartFrozen(), learner.InitStore(func(s *model.Store) error {
+			report, err := LoadPretrained(s.RootScope().In(BodyScope), arch, cfg.weights)
+			if err == nil {
+				fmt.Println(report)
+			}
+			return err
+		}))
+	}
+	l, err := learner.New(learner.FromDataLoaders(dls), m, lopts...)
+	if err != nil {
+		return nil, fmt.Errorf("vision.CNNLearner(%s): %w", arch.Name, err)
+	}
+	return l, nil
+}
+
+// MustCNNLearner is CNNLearner for notebook cells: it panics on error.
+func MustCNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) *learner.Learner {
+	l, err := CNNLearner(dls, arch, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// addImagenetNormalization appends Normalize(ImageNet statistics) to the
+// batch transforms unless a normalisation is already there (fastai's
+// _add_norm, which also edits the DataLoaders, so that ShowBatch decodes).
+func addImagenetNormalization(dls *fastgo.DataLoaders) {
+	for _, t := range dls.BatchTfms {
+		if _, ok := t.(*Normalization); ok {
+			return
+		}
+	}
+	dls.BatchTfms = append(dls.BatchTfms, MustNormalize(ImagenetStats()))
+}
+
+// isBatchNormVariable reports the CNN learner's batch-norm variables, which
+// stay trainable when their group is frozen (fastai's train_bn): torchvision's
+// bn1…bn3 and downsample.1 in the body, fastai's BatchNorm1d layers 2 and 6
+// in the head.
+func isBatchNormVariable(path string) bool {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i, p := range parts {
+		switch {
+		case strings.HasPrefix(p, "bn"):
+			return true
+		case p == "downsample" && i+1 < len(parts) && parts[i+1] == "1":
+			return true
+		case i == 1 && parts[0] == HeadScope && (p == "2" || p == "6"):
+			return true
+		}
+	}
+	return false
+}

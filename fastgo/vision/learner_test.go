@@ -1,0 +1,121 @@
+package vision
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// tinyCheckpointArch is tinyArch whose weight file is
+// testdata/weights/tiny_resnet.pth (never downloaded: tests run offline).
+func tinyCheckpointArch() Arch {
+	a := tinyArch
+	a.URL = "http://127.0.0.1:9/tiny_resnet.pth"
+	return a
+}
+
+// petLoaders are the bundled pet images at 32 px, with augmentation.
+func petLoaders(t *testing.T) *fastgo.DataLoaders {
+	t.Helper()
+	pets := fastgo.DataBlock{
+		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems:  fastgo.GetImageFiles,
+		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "Abyssinian_1.jpg" }),
+		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
+		ItemTfms:  []fastgo.ItemTransform{Resize(40)},
+		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))},
+	}
+	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dls
+}
+
+func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
+	dls := petLoaders(t)
+	learn, err := CNNLearner(dls, tinyCheckpointArch(), WeightsFrom(PretrainedOptions{Dir: "../../testdata/weights", Offline: true}),
+		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	learn.Quiet = true
+	// fastai's _add_norm: ImageNet statistics appended once, after the augmentation.
+	if n := len(dls.BatchTfms); n != 2 || !strings.HasPrefix(dls.BatchTfms[1].Name(), "Normalize") {
+		t.Fatalf("batch transforms after CNNLearner: %d, last %q; want augmentation then Normalize", n, dls.BatchTfms[n-1].Name())
+	}
+	if learn.FrozenTo() != NumParamGroups-1 {
+		t.Errorf("pretrained learner frozen to %d, want %d (body frozen)", learn.FrozenTo(), NumParamGroups-1)
+	}
+	// The loaded stem equals the checkpoint's.
+	sd, _, err := ReadStateDict("../../testdata/weights/tiny_resnet.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := learn.GetPreds(nil); err != nil {
+		t.Fatal(err)
+	}
+	v := learn.Store().GetVariable("/" + BodyScope + "/bn1/running_var")
+	if v == nil {
+		t.Fatal("no /body/bn1/running_var after building the model")
+	}
+	val, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](val)
+	want := sd["bn1.running_var"].Data
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("bn1.running_var[%d] = %v, checkpoint has %v", i, got[i], want[i])
+		}
+	}
+	if err := learn.FineTune(1, learner.FreezeEpochs(1)); err != nil {
+		t.Fatal(err)
+	}
+	if rows := learn.Recorder.Rows; len(rows) != 1 || math.IsNaN(rows[0].TrainLoss) {
+		t.Errorf("FineTune(1): rows %+v, want one finite row (the unfrozen stage)", rows)
+	}
+}
+
+func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
+	dir := t.TempDir()
+	_, err := CNNLearner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(PretrainedOptions{Dir: dir, Offline: true}),
+		LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("CNNLearner without the weight file: err = %v, want one naming %s", err, dir)
+	}
+}
+
+func TestCNNLearnerFromScratchNeitherFreezesNorNormalizes(t *testing.T) {
+	dls := petLoaders(t)
+	learn, err := CNNLearner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if learn.FrozenTo() != 0 || len(dls.BatchTfms) != 1 {
+		t.Errorf("from scratch: frozen to %d with %d batch transforms; want 0 and 1", learn.FrozenTo(), len(dls.BatchTfms))
+	}
+}
+
+func TestIsBatchNormVariable(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/body/bn1/weight":                   true,
+		"/body/layer2/0/bn2/running_mean":    true,
+		"/body/layer2/0/downsample/1/weight": true,
+		"/body/layer2/0/downsample/0/weight": false,
+		"/body/conv1/weight":                 false,
+		"/head/2/weight":                     true,
+		"/head/6/bias":                       true,
+		"/head/4/weight":                     false,
+		"/head/8/weight":                     false,
+	} {
+		if got := isBatchNormVariable(path); got != want {
+			t.Errorf("isBatchNormVariable(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
