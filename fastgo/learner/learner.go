@@ -61,9 +61,9 @@ type Learner struct {
 	computeDType dtypes.DType
 	persistKey   string
 	// initStore fills a fresh store (pretrained weights), see InitStore.
-	initStore func(*model.Store) error
-	lastLRFind   *LRFindResult
-	out          io.Writer
+	initStore  func(*model.Store) error
+	lastLRFind *LRFindResult
+	out        io.Writer
 }
 
 // paramInfo is what the optimizer knows about one model variable.
