@@ -34,6 +34,11 @@ func Grid(nrows, ncols int) ShowOption {
 // show_batch(unique=True)), to see what the augmentation does.
 func Unique() ShowOption { return func(c *showConfig) { c.unique = true } }
 
+// ShowName names the figure (in a terminal, the PNG file's name without
+// extension; default show_batch_train, show_batch_valid or
+// show_batch_train_unique).
+func ShowName(name string) ShowOption { return func(c *showConfig) { c.name = name } }
+
 // ShowSeed sets the seed of the device transforms' random draws (default 0).
 func ShowSeed(seed uint64) ShowOption { return func(c *showConfig) { c.seed = seed } }
 
@@ -44,9 +49,15 @@ func ShowSeed(seed uint64) ShowOption { return func(c *showConfig) { c.seed = se
 // their labels. In a notebook the grid is shown inline; in a terminal it is
 // written as a PNG file whose path is printed and returned.
 func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
-	cfg := showConfig{nrows: 3, ncols: 3, name: "show_batch"}
+	cfg := showConfig{nrows: 3, ncols: 3}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.name == "" { // one file per kind of figure, in a terminal
+		cfg.name = "show_batch_" + cfg.split.String()
+		if cfg.unique {
+			cfg.name += "_unique"
+		}
 	}
 	if dls == nil || dls.Train == nil || dls.Valid == nil {
 		return "", fmt.Errorf("vision.ShowBatch: DataLoaders are empty: build them with DataBlock.DataLoaders")
