@@ -61,17 +61,7 @@ func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner
 	if dls == nil || dls.Vocab == nil || dls.Vocab.Len() == 0 {
 		return nil, fmt.Errorf("vision.CNNLearner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
 	}
-	nClasses := dls.Vocab.Len()
-	m := learner.Model{
-		Name: arch.Name,
-		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
-			features := arch.Body(scope.In(BodyScope), x, train)
-			return Head(scope.In(HeadScope), features, nClasses, train)
-		},
-		NumGroups:  NumParamGroups,
-		Group:      arch.ParamGroup,
-		ForceTrain: isBatchNormVariable,
-	}
+	m := CNNModel(arch, dls.Vocab.Len())
 	lopts := append([]learner.Option{learner.Metrics(cfg.metrics...)}, cfg.opts...)
 	if cfg.pretrained {
 		addImagenetNormalization(dls)
@@ -88,6 +78,23 @@ func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner
 		return nil, fmt.Errorf("vision.CNNLearner(%s): %w", arch.Name, err)
 	}
 	return l, nil
+}
+
+// CNNModel is the network CNNLearner trains, for nClasses classes: arch's
+// body (scope "body") and fastai's head (scope "head"), with the parameter
+// groups of [Arch.ParamGroup] and the batch-norm variables kept trainable
+// when frozen.
+func CNNModel(arch Arch, nClasses int) learner.Model {
+	return learner.Model{
+		Name: arch.Name,
+		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+			features := arch.Body(scope.In(BodyScope), x, train)
+			return Head(scope.In(HeadScope), features, nClasses, train)
+		},
+		NumGroups:  NumParamGroups,
+		Group:      arch.ParamGroup,
+		ForceTrain: isBatchNormVariable,
+	}
 }
 
 // MustCNNLearner is CNNLearner for notebook cells: it panics on error.
