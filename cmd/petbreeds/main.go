@@ -157,7 +157,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 	}{
 		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(epochs)", func() error {
 			if !pretrained {
-				fmt.Println("training from random weights (run with -pretrained once torchvision's weights are in", fastgo.Home().Join("..", "models"), ")")
+				fmt.Printf("training from random weights (run with -pretrained once torchvision's %s is in %s)\n", scale.Arch.File(), vision.ModelsDir())
 			}
 			learn, err = vision.CNNLearner(dls, scale.Arch, vision.Pretrained(pretrained), vision.Metrics(learner.ErrorRate))
 			if err != nil {
