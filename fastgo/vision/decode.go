@@ -148,13 +148,20 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 		}
 		return Image{}, &DecodeError{File: name, Format: f.name, Problem: problem, Err: err}
 	}
+	if f.name == "JPEG" {
+		if m, ok, problem, err := decodeJPEGFast(data, maxPixels); ok {
+			if problem != "" {
+				return fail(problem, err)
+			}
+			return m, nil
+		}
+	}
 	cfg, err := guard(func() (image.Config, error) { return f.config(bytes.NewReader(data)) })
 	if err != nil {
 		return fail("corrupt "+f.name+" header", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
-		return fail(fmt.Sprintf("%s header claims an unusable size %dx%d (limit %d pixels)",
-			f.name, cfg.Width, cfg.Height, maxPixels), nil)
+	if problem := checkSize(f.name, cfg.Width, cfg.Height, maxPixels); problem != "" {
+		return fail(problem, nil)
 	}
 	img, err := guard(func() (image.Image, error) { return f.decode(bytes.NewReader(data)) })
 	if err != nil {
@@ -164,6 +171,14 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 		return fail(fmt.Sprintf("%s image has no pixels (%dx%d)", f.name, b.Dx(), b.Dy()), nil)
 	}
 	return FromStd(img), nil
+}
+
+// checkSize says what is wrong with the size a header claims, or "".
+func checkSize(format string, w, h, maxPixels int) string {
+	if w <= 0 || h <= 0 || w > maxPixels/h {
+		return fmt.Sprintf("%s header claims an unusable size %dx%d (limit %d pixels)", format, w, h, maxPixels)
+	}
+	return ""
 }
 
 // guard runs a decoder and turns a panic inside it into an error: the

@@ -2,7 +2,9 @@ package vision
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"image"
@@ -264,6 +266,20 @@ func TestDecodeJPEG(t *testing.T) {
 			t.Fatalf("byte %d = %d, encoded %d", i, got.Pix[i], want.Pix[i])
 		}
 	}
+	// A one-channel (grayscale) JPEG becomes three equal channels.
+	gray := image.NewGray(image.Rect(0, 0, 17, 9))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 2)
+	}
+	g, err := Decode(encode(t, encJPEG, gray), "gray.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(g.Pix); i += 3 {
+		if g.Pix[i] != g.Pix[i+1] || g.Pix[i] != g.Pix[i+2] || absDiff(g.Pix[i], gray.Pix[i/3]) > 8 {
+			t.Fatalf("gray JPEG pixel %d = %v, want three copies of about %d", i/3, g.Pix[i:i+3], gray.Pix[i/3])
+		}
+	}
 }
 
 // cmykJPEG encodes, by hand, a baseline Adobe CMYK JPEG (APP14 transform 0,
@@ -447,6 +463,26 @@ func TestDecodeTestdata(t *testing.T) {
 	}
 	if f := FormatOf(data); f != "GIF" {
 		t.Errorf("Abyssinian_34.jpg is %q by content, want GIF", f)
+	}
+}
+
+// TestDecodeJPEGLikePillow checks, in builds with libjpeg-turbo (-tags
+// libjpeg), that JPEG pixels are exactly Pillow's: the hashes are the first
+// 8 bytes of SHA-256 of Image.open(path).convert("RGB").tobytes() with
+// Pillow 9.4 on Debian's libjpeg62-turbo.
+func TestDecodeJPEGLikePillow(t *testing.T) {
+	if !libjpegBuild {
+		t.Skip("image/jpeg decodes this build; pixels differ from Pillow's by a few levels (build with -tags libjpeg for exact ones)")
+	}
+	for name, want := range map[string]string{
+		"great_pyrenees_158.jpg": "5d3c0883b7887374",
+		"Abyssinian_1.jpg":       "5d54187e47bccf4a",
+		"pug_166.jpg":            "02b2547003961ce0",
+	} {
+		sum := sha256.Sum256(loadTestImage(t, name).Pix)
+		if got := hex.EncodeToString(sum[:8]); got != want {
+			t.Errorf("%s: pixels hash to %s…, Pillow's to %s…", name, got, want)
+		}
 	}
 }
 
