@@ -86,6 +86,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
+			cpu0 := cpuSeconds()
 			for range b.N {
 				x, y := randomBatch(rng, batch, size, 37) // a step owns its inputs
 				if _, err := exec.Call(x, y); err != nil {
@@ -93,6 +94,11 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+			// The CPU is shared: also report CPU time, and the rate it implies
+			// on 2 cores of our own (an upper bound of what an idle machine gives).
+			cpu := cpuSeconds() - cpu0
+			b.ReportMetric(1000*cpu/float64(batch*b.N), "cpu-ms/img")
+			b.ReportMetric(2*float64(batch*b.N)/cpu, "img/s@2cpu")
 		})
 	}
 }

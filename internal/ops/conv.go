@@ -88,18 +88,20 @@ func convIm2Col(x, w *graph.Node, stride, padding int) *graph.Node {
 	xp := padSpatial(x, padding, 0)
 	ho := (xp.Shape().Dim(1)-kh)/stride + 1
 	wo := (xp.Shape().Dim(2)-kw)/stride + 1
+	b := x.Shape().Dim(0)
+	n := b * ho * wo
 	parts := make([]*graph.Node, 0, kh*kw)
 	for i := range kh {
 		for j := range kw {
-			parts = append(parts, window(xp, i, j, ho, wo, stride))
+			parts = append(parts, graph.Reshape(window(xp, i, j, ho, wo, stride), n, cin))
 		}
 	}
 	patches := parts[0]
 	if len(parts) > 1 {
-		patches = graph.Concatenate(parts, 3)
+		// Marked so that its gradient is computed per part (see im2colVJP).
+		patches = mark(graph.Concatenate(parts, 1), im2colAliasPrefix)
 	}
-	b := x.Shape().Dim(0)
-	out := Linear(graph.Reshape(patches, b*ho*wo, kh*kw*cin), graph.Reshape(w, cout, kh*kw*cin))
+	out := Linear(patches, graph.Reshape(w, cout, kh*kw*cin))
 	return graph.Reshape(out, b, ho, wo, cout)
 }
 

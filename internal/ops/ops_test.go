@@ -141,3 +141,12 @@ func TestGlobalPools(t *testing.T) {
 	assertClose(t, "max", flat(outs[0]), []float32{5, 4}, 0)
 	assertClose(t, "avg", flat(outs[1]), []float32{7.0 / 4, 5.0 / 4}, 1e-6)
 }
+
+func TestReLUGradient(t *testing.T) {
+	x := tensorOf([]float32{-2, -0.5, 0, 0.25, 3, -1}, 2, 3)
+	r := tensorOf([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	dummy := tensorOf([]float32{0}, 1)
+	y, dx, _ := lossAndGrads(t, func(x, _ *graph.Node) *graph.Node { return ReLU(x) }, x, dummy, r)
+	assertClose(t, "y", flat(y), []float32{0, 0, 0, 0.25, 3, 0}, 0)
+	assertClose(t, "dx", flat(dx), []float32{0, 0, 0, 4, 5, 0}, 0)
+}

@@ -56,7 +56,7 @@ func AdaptiveMaxPool1x1(x *graph.Node) *graph.Node {
 	return graph.ReduceMax(x, 1, 2)
 }
 
-// ReLU is max(x, 0).
+// ReLU is max(x, 0). Its gradient is v·sign(y): 0 at x = 0, as in torch.
 func ReLU(x *graph.Node) *graph.Node {
-	return graph.Max(x, graph.ScalarZero(x.Graph(), x.DType()))
+	return mark(graph.Max(x, graph.ScalarZero(x.Graph(), x.DType())), reluAliasPrefix)
 }

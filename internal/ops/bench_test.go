@@ -1,0 +1,51 @@
+package ops
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// BenchmarkConv2DTrain measures forward+backward of one convolution layer
+// of ResNet18 at 64 px, batch 16 (layer1 and layer3 shapes).
+func BenchmarkConv2DTrain(b *testing.B) {
+	for _, c := range []struct{ hw, cin, cout, k, stride, pad int }{
+		{16, 64, 64, 3, 1, 1}, {4, 256, 256, 3, 1, 1}, {8, 128, 256, 3, 2, 1}, {64, 3, 64, 7, 2, 3},
+	} {
+		for _, l := range []Lowering{Slices} {
+			b.Run(fmt.Sprintf("%dpx_%d-%d_k%d_s%d", c.hw, c.cin, c.cout, c.k, c.stride), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 1))
+				x := randTensor(rng, 16, c.hw, c.hw, c.cin)
+				w := randTensor(rng, c.cout, c.k, c.k, c.cin)
+				exec := graph.MustNewExec(testBackend(), func(x, w *graph.Node) []*graph.Node {
+					y := Conv2DWith(l, x, w, c.stride, c.pad)
+					loss := graph.ReduceAllSum(graph.Mul(y, y))
+					if c.cin == 3 { // the stem: images need no gradient
+						return graph.Gradient(loss, w)
+					}
+					return graph.Gradient(loss, x, w)
+				})
+				exec.MustExec(x, w)
+				b.ResetTimer()
+				cpu0 := cpuSeconds()
+				for range b.N {
+					exec.MustExec(x, w)
+				}
+				// The machine is shared: CPU time is the steadier measure.
+				b.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(b.N), "cpu-ms/op")
+			})
+		}
+	}
+}
+
+// cpuSeconds is the user+system CPU time of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
