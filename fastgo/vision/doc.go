@@ -12,6 +12,12 @@
 // CMYK and YCbCr JPEGs are converted. A broken file gives a *[DecodeError]
 // that names it and says what is wrong; decoders never panic.
 //
+// JPEGs are decoded by the standard library's image/jpeg, in pure Go. Built
+// with cgo and -tags libjpeg (Debian: libjpeg62-turbo-dev), they are
+// decoded by libjpeg-turbo instead, the library Pillow uses: pixels are then
+// exactly fastai's, and decoding, the data pipeline's largest cost, is about
+// 4× faster.
+//
 // [Resize] is fastai's Resize(460): Crop (random square on train, centred
 // on valid), Pad (Reflection, Zeros or Border) or Squish, resampled with
 // Pillow's antialiased BILINEAR filter. [ImageBlock] creates images and
