@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -262,4 +263,22 @@ func refBody(sd map[string]StateTensor, arch Arch, x refTensor) refTensor {
 		}
 	}
 	return x
+}
+
+func ExampleLoadWeightsFile() {
+	// A narrow resnet18 and its checkpoint, written by internal/cmd/gencheckpoint;
+	// LoadPretrained(scope, ResNet34, PretrainedOptions{}) does the same with
+	// torchvision's file, downloaded once to ModelsDir().
+	arch := ResNet18.Scaled(4)
+	store := model.NewStore()
+	report, err := LoadWeightsFile(store.RootScope().In(BodyScope), arch, "../../testdata/weights/tiny_resnet.pth")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(report.Tensors, "tensors,", len(report.Skipped), "skipped")
+	fmt.Println(store.GetVariable("/body/layer1/0/conv1/weight").Shape())
+	// Output:
+	// 100 tensors, 22 skipped
+	// (Float32)[4, 3, 3, 4]
 }

@@ -51,7 +51,7 @@ func assertClose(t *testing.T, what string, got, want []float32, tol float64) {
 // lossAndGrads returns y = f(x, w), and the gradients of sum(y·r) wrt x and w.
 func lossAndGrads(t *testing.T, f func(x, w *graph.Node) *graph.Node, x, w, r *tensors.Tensor) (y, dx, dw *tensors.Tensor) {
 	t.Helper()
-	outs, err := graph.ExecOnceN(testBackend(), func(x, w, r *graph.Node) []*graph.Node {
+	outs, err := graph.CallOnceN(testBackend(), func(x, w, r *graph.Node) []*graph.Node {
 		y := f(x, w)
 		loss := graph.ReduceAllSum(graph.Mul(y, r))
 		grads := graph.Gradient(loss, x, w)
