@@ -17,9 +17,10 @@
 // `import "github.com/fastgo-ml/fastgo/fastgo"` resolves here with no setup
 // cell, and edits to the library are seen by the next cell. Its environment
 // puts the bin folder and Go on PATH, sets GOEXPERIMENT=simd (the pure-Go
-// backend's SIMD kernels) and GOMLX_NO_AUTO_INSTALL; with -xla (default: when
-// a PJRT plugin is found and cgo works) it also sets GOFLAGS=-tags=xla so
-// notebooks can run on XLA/CUDA (see fastgo.ChooseBackend).
+// backend's SIMD kernels), GOMLX_NO_AUTO_INSTALL and GOFLAGS=-ldflags=-w
+// (cells link faster without DWARF); with -xla (default: when a PJRT plugin
+// is found and cgo works) GOFLAGS also gets -tags=xla so notebooks can run
+// on XLA/CUDA (see fastgo.ChooseBackend).
 //
 // The kernel command imports nothing of the library, so it works even while
 // the library does not build; doctor asks a small helper program

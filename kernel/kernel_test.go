@@ -47,8 +47,8 @@ func TestKernelSpecJSON(t *testing.T) {
 	if env["GOEXPERIMENT"] != "simd" || env["GOMLX_NO_AUTO_INSTALL"] != "1" {
 		t.Errorf("env=%v, want GOEXPERIMENT=simd and GOMLX_NO_AUTO_INSTALL=1", env)
 	}
-	if _, ok := env["GOFLAGS"]; ok {
-		t.Errorf("GOFLAGS set without XLA: %v", env["GOFLAGS"])
+	if env["GOFLAGS"] != "-ldflags=-w" {
+		t.Errorf("GOFLAGS=%v, want -ldflags=-w (no xla tag)", env["GOFLAGS"])
 	}
 
 	back, err := readKernelSpec(dir)
@@ -58,8 +58,8 @@ func TestKernelSpecJSON(t *testing.T) {
 	if back.goWork() != "/src/fastgo" {
 		t.Errorf("goWork()=%q", back.goWork())
 	}
-	if xla := makeKernelSpec(specOptions{Gonb: "g", BinDir: "b", Repo: "r", XLA: true}); xla.Env["GOFLAGS"] != "-tags=xla" {
-		t.Errorf("XLA kernelspec GOFLAGS=%q, want -tags=xla", xla.Env["GOFLAGS"])
+	if xla := makeKernelSpec(specOptions{Gonb: "g", BinDir: "b", Repo: "r", XLA: true}); xla.Env["GOFLAGS"] != "-tags=xla -ldflags=-w" {
+		t.Errorf("XLA kernelspec GOFLAGS=%q, want -tags=xla -ldflags=-w", xla.Env["GOFLAGS"])
 	}
 	list := back.envList("/usr/bin")
 	if !slices.Contains(list, "PATH=/home/u/.fastgo/bin:/usr/local/go/bin:/usr/bin") {

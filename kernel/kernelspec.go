@@ -39,14 +39,19 @@ func makeKernelSpec(o specOptions) kernelSpec {
 	if o.GoBin != "" && o.GoBin != o.BinDir {
 		path += string(os.PathListSeparator) + o.GoBin
 	}
+	// Every cell is linked anew: without DWARF (-w) linking is ~25% faster
+	// (4.5 s → 3.3 s for a cell importing fastgo and vision on 2 busy
+	// cores); panics still print file:line stack traces.
+	goflags := "-ldflags=-w"
+	if o.XLA {
+		goflags = "-tags=xla " + goflags
+	}
 	env := map[string]string{
 		// Jupyter expands ${PATH} from its own environment.
 		"PATH":                  path + string(os.PathListSeparator) + "${PATH}",
 		"GOEXPERIMENT":          "simd",
 		"GOMLX_NO_AUTO_INSTALL": "1",
-	}
-	if o.XLA {
-		env["GOFLAGS"] = "-tags=xla"
+		"GOFLAGS":               goflags,
 	}
 	return kernelSpec{
 		Argv:          []string{o.Gonb, "--kernel", "{connection_file}", "--go_work=" + o.Repo},
