@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -55,12 +56,15 @@ func (imageBlock) Collate(values []fastgo.Value) (fastgo.ByteTensor, error) {
 	}
 	w, h := images[0].W, images[0].H
 	size := w * h * 3
-	data := make([]uint8, len(images)*size)
+	parts := make([][]uint8, len(images))
 	for i, m := range images {
 		if len(m.Pix) != size {
 			return fastgo.ByteTensor{}, fmt.Errorf("vision: image %d of the batch (%dx%d) has %d bytes, want %d", i, w, h, len(m.Pix), size)
 		}
-		copy(data[i*size:], m.Pix)
+		parts[i] = m.Pix
 	}
+	// bytes.Join allocates without zeroing memory it overwrites at once:
+	// a 460-px batch of 64 is 40 MB.
+	data := bytes.Join(parts, nil)
 	return fastgo.ByteTensor{Shape: []int{len(images), h, w, 3}, Data: data}, nil
 }

@@ -34,65 +34,58 @@ func triangle(x float64) float64 {
 	return 0
 }
 
-// triangleWeights returns, for each of the outSize outputs covering an
-// input of inSize samples, the first input index and the normalised float
-// weights (Pillow's precompute_coeffs).
-func triangleWeights(inSize, outSize int) (first []int, weights [][]float64) {
+// newTaps computes the fixed-point weights of one pass from outSize
+// outputs over inSize inputs, as Pillow's precompute_coeffs and
+// normalize_coeffs_8bpc do: output i is centred on input coordinate
+// (i+0.5)·scale, the triangle is widened by the scale when shrinking, the
+// window is clipped to the input and its weights normalised to sum 1.
+func newTaps(inSize, outSize int) taps {
 	scale := float64(inSize) / float64(outSize)
 	filterScale := max(scale, 1)
-	support := 1 * filterScale // the triangle's support is 1
-	first = make([]int, outSize)
-	weights = make([][]float64, outSize)
+	support := filterScale // the triangle's support is 1, widened when shrinking
+	ksize := int(math.Ceil(support))*2 + 1
+	first, count := make([]int, outSize), make([]int, outSize)
+	fixed := make([]int32, outSize*ksize)
+	ws := make([]float64, ksize)
+	stride := 1
 	for i := range outSize {
 		center := (float64(i) + 0.5) * scale
 		lo := max(int(center-support+0.5), 0)
-		hi := min(int(center+support+0.5), inSize)
-		ws := make([]float64, hi-lo)
+		n := min(int(center+support+0.5), inSize) - lo
 		var sum float64
-		for j := range ws {
+		for j := range n {
 			ws[j] = triangle((float64(j+lo) - center + 0.5) / filterScale)
 			sum += ws[j]
 		}
-		if sum != 0 {
-			for j := range ws {
-				ws[j] /= sum
+		f := fixed[i*ksize:][:n]
+		for j := range n {
+			w := ws[j]
+			if sum != 0 {
+				w /= sum
 			}
-		}
-		first[i], weights[i] = lo, ws
-	}
-	return first, weights
-}
-
-// newTaps converts triangleWeights to fixed point.
-func newTaps(inSize, outSize int) taps {
-	first, weights := triangleWeights(inSize, outSize)
-	t := taps{first: first}
-	fixed := make([][]int32, outSize)
-	for i, ws := range weights {
-		f := make([]int32, len(ws))
-		for j, w := range ws {
 			f[j] = int32(math.Round(w * (1 << precisionBits)))
 		}
 		// Pillow's window often has a zero weight at an end (always when
 		// upscaling); dropping it changes no result and saves a third of
 		// the work.
-		for len(f) > 1 && f[0] == 0 {
-			f = f[1:]
-			t.first[i]++
+		a, b := 0, n
+		for b-a > 1 && f[a] == 0 {
+			a++
 		}
-		for len(f) > 1 && f[len(f)-1] == 0 {
-			f = f[:len(f)-1]
+		for b-a > 1 && f[b-1] == 0 {
+			b--
 		}
-		fixed[i] = f
-		t.stride = max(t.stride, len(f))
+		copy(f, f[a:b])
+		first[i], count[i] = lo+a, b-a
+		stride = max(stride, b-a)
 	}
 	// Pad every window with zero weights to the same length (staying
 	// inside the input), so the passes can use fixed-length loops.
-	t.w = make([]int32, outSize*t.stride)
-	for i, f := range fixed {
-		lead := max(t.first[i]+t.stride-inSize, 0)
+	t := taps{first: first, stride: stride, w: make([]int32, outSize*stride)}
+	for i := range outSize {
+		lead := max(first[i]+stride-inSize, 0)
 		t.first[i] -= lead
-		copy(t.w[i*t.stride+lead:], f)
+		copy(t.w[i*stride+lead:], fixed[i*ksize:][:count[i]])
 	}
 	return t
 }
