@@ -116,7 +116,7 @@ func TestMaxPool2DSlicesMatchesNative(t *testing.T) {
 			y1, dx1, _ := lossAndGrads(t, pool(Slices), x, dummy, r)
 			y2, dx2, _ := lossAndGrads(t, pool(Native), x, dummy, r)
 			assertClose(t, "y", flat(y1), flat(y2), 0)
-			assertClose(t, "dx", flat(dx1), flat(dx2), 0)
+			assertClose(t, "dx", flat(dx1), flat(dx2), 1e-6) // overlapping windows sum in another order
 		})
 	}
 }

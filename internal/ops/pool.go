@@ -25,23 +25,31 @@ func MaxPool2DWith(l Lowering, x *graph.Node, k, stride, padding int) *graph.Nod
 		return graph.BackendReduceWindow(x, compute.ReduceOpMax, []int{1, k, k, 1}, []int{1, stride, stride, 1},
 			nil, nil, [][2]int{{0, 0}, {padding, padding}, {padding, padding}, {0, 0}})
 	}
-	// A running maximum of the k·k shifted windows: one pass per window offset,
-	// and no per-element window bookkeeping as in the generic ReduceWindow.
+	// Separable: the maximum over each row's k window, then over k rows. A
+	// running maximum of strided slices has no per-element window bookkeeping
+	// (unlike the generic ReduceWindow), and two passes of k take 2(k-1)
+	// maxima instead of k²-1. Gradients still go to the first maximum in
+	// row-major order, as torch's: the first row holding the maximum, and its
+	// first maximum.
 	xp := padSpatial(x, padding, math.Inf(-1))
 	ho := (xp.Shape().Dim(1)-k)/stride + 1
 	wo := (xp.Shape().Dim(2)-k)/stride + 1
-	var y *graph.Node
-	for i := range k {
-		for j := range k {
-			win := window(xp, i, j, ho, wo, stride)
+	runningMax := func(axis, n int) *graph.Node {
+		var y *graph.Node
+		for i := range k {
+			spec := []graph.SliceAxisSpec{graph.AxisRange(), graph.AxisRange(), graph.AxisRange(), graph.AxisRange()}
+			spec[axis] = graph.AxisRange(i, i+(n-1)*stride+1).Stride(stride)
+			win := graph.Slice(xp, spec...)
 			if y == nil {
 				y = win
 			} else {
 				y = graph.Max(y, win)
 			}
 		}
+		return y
 	}
-	return y
+	xp = runningMax(2, wo)
+	return runningMax(1, ho)
 }
 
 // AdaptiveAvgPool1x1 is torch's AdaptiveAvgPool2d(1) on an NHWC tensor,
