@@ -10,8 +10,10 @@
 # `go run ./notebooks/check` fails the run when a cell errored or panicked,
 # an image is missing or blank, an expected text is absent, or the screenshot
 # is blank. Everything lands in build/notebooks/ (NAME.ipynb, .html, .png,
-# .log). Needs `make install` first (the kernel); installs Chromium with
-# apt-get when it is missing and we are root.
+# .log). It first runs `go run ./kernel install` (seconds when everything is
+# there; set FASTGO_SKIP_INSTALL=1 to skip) so the kernel exists and imports
+# *this* checkout; it installs Chromium with apt-get when it is missing and
+# we are root.
 #
 # Variables: JUPYTER (default /usr/bin/jupyter), NOTEBOOK_TIMEOUT (seconds per
 # cell, default 1800), FASTGO_KERNEL (default fastgo), CHROMIUM, SHOT_HEIGHT
@@ -27,11 +29,18 @@ timeout=${NOTEBOOK_TIMEOUT:-1800}
 out=build/notebooks
 mkdir -p "$out"
 
+if [ "${FASTGO_SKIP_INSTALL:-}" != 1 ]; then
+	echo "==> go run ./kernel install"
+	go run ./kernel install >"$out/install.log" 2>&1 ||
+		{ echo "run-notebooks: go run ./kernel install failed:" >&2; tail -n 20 "$out/install.log" >&2; exit 1; }
+fi
 if [ ! -x "$jupyter" ]; then
 	echo "run-notebooks: $jupyter is missing: run 'make install' (installs Debian's Jupyter and the fastgo kernel)" >&2
 	exit 1
 fi
-if ! "$jupyter" kernelspec list 2>/dev/null | grep -q "^ *$kernel "; then
+# (not `jupyter ... | grep -q`: with pipefail, grep's early exit can fail the pipe)
+specs=$("$jupyter" kernelspec list 2>/dev/null || true)
+if ! grep -q "^ *$kernel " <<<"$specs"; then
 	echo "run-notebooks: the Jupyter kernel '$kernel' is not installed: run 'make install'" >&2
 	exit 1
 fi

@@ -143,7 +143,7 @@ func checkCells(r *report, nb notebook) {
 		}
 		r.Cells++
 		r.CellSeconds = append(r.CellSeconds, c.seconds())
-		where := fmt.Sprintf("cell %d (%s)", i, firstLine(string(c.Source)))
+		where := fmt.Sprintf("cell %d (%s)", i, firstLine(strings.TrimPrefix(strings.TrimSpace(string(c.Source)), "%%")))
 		if c.ExecutionCount == nil {
 			r.problem("%s did not run", where)
 		}
