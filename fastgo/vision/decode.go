@@ -36,6 +36,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error names the file, says what is wrong and what to do.
 func (e *DecodeError) Error() string {
 	what := e.Problem
 	if e.Err != nil {
@@ -44,6 +45,7 @@ func (e *DecodeError) Error() string {
 	return fmt.Sprintf("vision: cannot read image %s: %s; replace or remove the file", e.File, what)
 }
 
+// Unwrap returns the underlying error (for errors.Is(err, fs.ErrNotExist)).
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // format is one image format recognised by its leading bytes.
