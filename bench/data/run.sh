@@ -13,12 +13,8 @@ if [ ! -d "$IMAGES" ]; then
   echo "bench-data: no images at $IMAGES; set IMAGES=<folder of pet images>" >&2
   exit 1
 fi
-# Debian's torch stack; the python3 first on PATH may be another one.
-PY=/usr/bin/python3
-if ! "$PY" -c 'import torch, torchvision, PIL' 2>/dev/null; then
-  echo "bench-data: installing python3-torch python3-torchvision python3-pil with apt-get" >&2
-  apt-get update -qq && apt-get install -y -qq python3-torch python3-torchvision python3-pil >/dev/null
-fi
+PY=/usr/bin/python3 # Debian's torch stack; the python3 first on PATH may be another one
+bash scripts/deps-torch.sh
 TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench-data: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
