@@ -183,7 +183,9 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			return nil
 		}},
 		{"acts.softmax / nll_loss / cross_entropy", func() error {
-			acts := learner.Randn(42, 6, 2).MulScalar(2)
+			// The book's acts = torch.randn((6,2))*2, as printed in the chapter.
+			acts := learner.Tensor([][]float64{{0.6734, 0.2576}, {0.4689, 0.4607}, {-2.2457, -0.3727},
+				{4.4164, -1.2760}, {0.9233, 0.5347}, {1.0698, 1.6187}})
 			targ := learner.Tensor([]int{0, 1, 0, 1, 1, 0})
 			smActs := acts.Softmax(1)
 			fmt.Println(acts)
@@ -193,7 +195,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			fmt.Println(learner.CrossEntropy(acts, targ, "none"))
 			return nil
 		}},
-		{"interp = ClassificationInterpretation.from_learner(learn); interp.plot_confusion_matrix(); interp.most_confused(min_val=5)", func() error {
+		{"interp = ClassificationInterpretation.from_learner(learn); interp.plot_confusion_matrix(); interp.most_confused(min_val=2)", func() error {
 			preds, err := learn.GetPreds(nil)
 			if err != nil {
 				return err
@@ -205,7 +207,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			if _, err := ci.PlotConfusionMatrix(); err != nil {
 				return err
 			}
-			fmt.Println(ci.MostConfused(1))
+			fmt.Println(ci.MostConfused(2))
 			return nil
 		}},
 		{"learn.lr_find(suggest_funcs=(minimum, steep))", func() error {
