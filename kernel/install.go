@@ -82,9 +82,12 @@ func install(s system, o installOptions) error {
 	}
 
 	xla := o.XLA == "on"
-	if o.XLA == "auto" {
-		xla = pluginsPresent(s, o.Repo)
-		if xla {
+	if o.XLA == "auto" && pluginsPresent(s, o.Repo) {
+		// The xla tag links go-xla, whose dependencies must be in go.sum.
+		if out, err := s.run(o.Repo, []string{"GOEXPERIMENT=simd", "GOFLAGS=-tags=xla"}, "go", "list", "-deps", "./fastgo"); err != nil {
+			step("a PJRT plugin is here, but fastgo does not build with -tags xla, so notebooks stay on the pure-Go backend: %s", firstLine(out))
+		} else {
+			xla = true
 			step("a PJRT plugin is here: notebooks will build with -tags xla (use -xla=off to keep pure Go)")
 		}
 	}
@@ -193,6 +196,6 @@ func pluginsPresent(s system, repo string) bool {
 	if _, err := s.lookPath("gcc"); err != nil {
 		return false
 	}
-	info, err := probeBackend(s, repo, nil)
+	info, err := probeBackend(s, repo, []string{"GOEXPERIMENT=simd"})
 	return err == nil && len(info.Plugins) > 0
 }

@@ -78,6 +78,7 @@ type fake struct {
 	onPath   map[string]string
 	versions map[string]string // binary path -> `go version -m` output
 	probe    string            // backendinfo's JSON, or "" for a build failure
+	xlaBuild error             // what `go list -deps ./fastgo` with -tags xla returns
 	ran      []string
 }
 
@@ -153,6 +154,11 @@ func (f *fake) system(out *bytes.Buffer) system {
 					return "", errors.New("fastgo/x.go:1: syntax error")
 				}
 				return f.probe, nil
+			case cmd == "go list -deps ./fastgo" && slices.Contains(env, "GOFLAGS=-tags=xla"):
+				if f.xlaBuild != nil {
+					return "missing go.sum entry for module providing package google.golang.org/protobuf/proto\n", f.xlaBuild
+				}
+				return "github.com/fastgo-ml/fastgo/fastgo\n", nil
 			case strings.HasPrefix(cmd, "go install "):
 				for _, t := range tools {
 					if strings.Contains(cmd, t.Pkg) {
@@ -333,5 +339,46 @@ func TestWarmProgramImportsEverything(t *testing.T) {
 		if !strings.Contains(src, want) {
 			t.Errorf("warm program lacks %q:\n%s", want, src)
 		}
+	}
+}
+
+func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		plugins  string
+		gcc      bool
+		xlaBuild error
+		goflags  string
+	}{
+		{"no plugin", `[]`, true, nil, "-ldflags=-w"},
+		{"plugin", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so","Source":"jax python package"}]`, true, nil, "-tags=xla -ldflags=-w"},
+		{"plugin, no gcc", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, false, nil, "-ldflags=-w"},
+		{"plugin, go.sum lacks go-xla's deps", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, true, errors.New("exit status 1"), "-ldflags=-w"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			f.allTools()
+			f.jupyter()
+			f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
+			f.probe = `{"choice":{"Config":"go:parallelism=-1"},"plugins":` + tc.plugins + `}`
+			f.xlaBuild = tc.xlaBuild
+			if tc.gcc {
+				f.onPath["gcc"] = "/usr/bin/gcc"
+			}
+			var out bytes.Buffer
+			if err := install(f.system(&out), installOptions{Repo: f.repo, BinDir: f.bin, SkipWarm: true, XLA: "auto"}); err != nil {
+				t.Fatal(err)
+			}
+			spec, err := readKernelSpec(f.vars["JUPYTER_DATA_DIR"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spec.Env["GOFLAGS"] != tc.goflags {
+				t.Errorf("GOFLAGS=%q, want %q\n%s", spec.Env["GOFLAGS"], tc.goflags, out.String())
+			}
+			if tc.xlaBuild != nil && !strings.Contains(out.String(), "missing go.sum entry") {
+				t.Errorf("install does not say why XLA stays off:\n%s", out.String())
+			}
+		})
 	}
 }
