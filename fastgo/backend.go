@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fastgo-ml/fastgo/display"
 	"github.com/gomlx/compute"
 	// The pure-Go backend ("go") is always compiled in: it needs nothing installed.
 	_ "github.com/gomlx/compute/gobackend"
@@ -229,10 +230,21 @@ var (
 	backendOnce   sync.Once
 	backendValue  compute.Backend
 	backendChoice Choice
-	// backendLog is where Backend prints its one line (stderr, so Example
-	// tests' stdout stays deterministic).
-	backendLog io.Writer = os.Stderr
+	// backendLog is where Backend prints its one line; nil means stdout in
+	// a notebook (where stderr looks like an error) and stderr elsewhere
+	// (so that programs' and Example tests' stdout stays theirs).
+	backendLog io.Writer
 )
+
+func backendLogWriter() io.Writer {
+	switch {
+	case backendLog != nil:
+		return backendLog
+	case display.InNotebook():
+		return os.Stdout
+	}
+	return os.Stderr
+}
 
 // Backend returns the process's backend, created once on first use and
 // printed once (backend, device, memory or threads, and why). When
@@ -241,7 +253,7 @@ var (
 // pure-Go backend); it never switches silently.
 func Backend() compute.Backend {
 	backendOnce.Do(func() {
-		backendValue, backendChoice = createBackend(hostEnv(), backendLog)
+		backendValue, backendChoice = createBackend(hostEnv(), backendLogWriter())
 	})
 	return backendValue
 }

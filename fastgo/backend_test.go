@@ -322,3 +322,14 @@ func FuzzBackendVariable(f *testing.F) {
 		}
 	})
 }
+
+func TestBackendLineGoesToStdoutInNotebooks(t *testing.T) {
+	t.Setenv("FASTGO_DISPLAY", "notebook")
+	if w := backendLogWriter(); w != os.Stdout {
+		t.Errorf("in a notebook the backend line goes to %v, want stdout (stderr shows as an error)", w)
+	}
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	if w := backendLogWriter(); w != os.Stderr {
+		t.Errorf("in a terminal the backend line goes to %v, want stderr", w)
+	}
+}
