@@ -227,10 +227,16 @@ func ReadStateDict(file string) (tensors map[string]StateTensor, keys []string, 
 			err = fmt.Errorf("read %s: not a valid PyTorch checkpoint (%v)", file, r)
 		}
 	}()
-	if err := checkCheckpointKind(file); err != nil {
+	zipped, err := checkCheckpointKind(file)
+	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	obj, err := pytorch.Load(file)
+	var obj any
+	if zipped {
+		obj, err = loadZipCheckpoint(file)
+	} else {
+		obj, err = pytorch.Load(file) // legacy format
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: not a valid PyTorch checkpoint: %w", file, err)
 	}
@@ -270,21 +276,24 @@ func ReadStateDict(file string) (tensors map[string]StateTensor, keys []string, 
 // number 0x1950a86a20f9469cfc6c.
 var legacyMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
 
-// checkCheckpointKind accepts zip checkpoints and legacy ones by their first
-// bytes. gopickle would otherwise try a tar reader on anything else and, on
-// some inputs (an empty file), never return.
-func checkCheckpointKind(file string) error {
+// checkCheckpointKind tells zip checkpoints from legacy ones by their first
+// bytes, and rejects anything else: gopickle would try a tar reader on it
+// and, on some inputs (an empty file), never return.
+func checkCheckpointKind(file string) (zipped bool, err error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	head := make([]byte, len(legacyMagic))
 	n, _ := io.ReadFull(f, head)
-	if n >= 4 && string(head[:4]) == "PK\x03\x04" || bytes.Equal(head[:n], legacyMagic) && n == len(legacyMagic) {
-		return nil
+	switch {
+	case n >= 4 && string(head[:4]) == "PK\x03\x04":
+		return true, nil
+	case n == len(legacyMagic) && bytes.Equal(head, legacyMagic):
+		return false, nil
 	}
-	return errors.New("not a PyTorch checkpoint (neither the zip format of torch.save nor the legacy one); re-download it or save it with torch.save(model.state_dict(), path)")
+	return false, errors.New("not a PyTorch checkpoint (neither the zip format of torch.save nor the legacy one); re-download it or save it with torch.save(model.state_dict(), path)")
 }
 
 type dictEntry struct{ key, value any }

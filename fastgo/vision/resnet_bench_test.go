@@ -2,9 +2,11 @@ package vision
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/internal/ops"
@@ -74,7 +76,9 @@ func randomBatch(rng *rand.Rand, b, size, nClasses int) (*tensors.Tensor, *tenso
 
 // BenchmarkTrainStep measures images/s of a batch-16 training step at 64 px
 // (the "CPU speed" issue's configuration; PyTorch CPU with 2 threads: 61
-// img/s ResNet18, 37 img/s ResNet34). Run with -benchtime 3x.
+// img/s ResNet18, 37 img/s ResNet34). Run with -benchtime 3x or more.
+// Besides the mean it reports the fastest step (the least disturbed by other
+// processes) and the CPU time per image.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, arch := range []Arch{ResNet18, ResNet34} {
 		b.Run(fmt.Sprintf("%s@64", arch.Name), func(b *testing.B) {
@@ -87,11 +91,14 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			b.ResetTimer()
 			cpu0 := cpuSeconds()
+			best := time.Duration(math.MaxInt64)
 			for range b.N {
 				x, y := randomBatch(rng, batch, size, 37) // a step owns its inputs
+				start := time.Now()
 				if _, err := exec.Call(x, y); err != nil {
 					b.Fatal(err)
 				}
+				best = min(best, time.Since(start))
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 			// The CPU is shared: also report CPU time, and the rate it implies
@@ -99,6 +106,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			cpu := cpuSeconds() - cpu0
 			b.ReportMetric(1000*cpu/float64(batch*b.N), "cpu-ms/img")
 			b.ReportMetric(2*float64(batch*b.N)/cpu, "img/s@2cpu")
+			b.ReportMetric(float64(batch)/best.Seconds(), "img/s-best-step")
 		})
 	}
 }
