@@ -18,8 +18,6 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // result is one measurement; scripts/gpucheck_torch.py prints the same JSON.
@@ -143,21 +141,6 @@ func defaultData() string {
 	return filepath.Join(repoRoot(), "..", "shared", "data", "oxford-iiit-pet-sample")
 }
 
-// cnn is the chapter's model: arch's body and fastai's head, in the scopes
-// vision.Arch.ParamGroup splits into three groups. (vision.CNNLearner
-// builds the same with pretrained weights; here the weights do not matter.)
-func cnn(arch vision.Arch) learner.Model {
-	return learner.Model{
-		Name: arch.Name,
-		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
-			feats := arch.Body(scope.In(vision.BodyScope), x, train)
-			return vision.Head(scope.In(vision.HeadScope), feats, 37, train)
-		},
-		NumGroups: vision.NumParamGroups,
-		Group:     arch.ParamGroup,
-	}
-}
-
 func vocab37() []string {
 	v := make([]string, 37)
 	for i := range v {
@@ -190,7 +173,7 @@ func trainSteps(c config, dtype string) (result, error) {
 	r := result{Part: "train", DType: dtype}
 	data := learner.Data{Train: randomBatches(c.steps, c.bs, c.size, 1), Valid: randomBatches(1, c.bs, c.size, 2), Vocab: vocab37(),
 		BatchTfms: []fastgo.BatchTransform{vision.MustNormalize(vision.ImagenetStats())}}
-	l, err := learner.New(data, cnn(c.arch), learner.Output(io.Discard), learner.Seed(1))
+	l, err := learner.New(data, vision.CNNModel(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
 	if err != nil {
 		return r, err
 	}
@@ -245,8 +228,8 @@ func augment(c config) (result, error) {
 	return r, nil
 }
 
-// fineTune runs the chapter's fine_tune(1) over the pets sample, end to end,
-// from random weights (the time does not depend on them).
+// fineTune runs the chapter's fine_tune(1) over the pets sample, end to
+// end: DataLoaders, CNNLearner, a frozen epoch and an unfrozen one.
 func fineTune(c config) (result, error) {
 	r := result{Part: "finetune", DType: "float32"}
 	images := filepath.Join(c.data, "images")
@@ -266,7 +249,15 @@ func fineTune(c config) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	l, err := learner.New(learner.FromDataLoaders(dls), cnn(c.arch), learner.Metrics(learner.ErrorRate))
+	// ImageNet weights when they are cached (no download: the time would
+	// include it); random weights otherwise — the time does not depend on them.
+	r.Note = "pretrained"
+	l, err := vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate),
+		vision.WeightsFrom(vision.PretrainedOptions{Offline: true}))
+	if err != nil {
+		r.Note = "random weights"
+		l, err = vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate), vision.Pretrained(false))
+	}
 	if err != nil {
 		return r, err
 	}
@@ -274,7 +265,6 @@ func fineTune(c config) (result, error) {
 		return r, err
 	}
 	r.Seconds = time.Since(start).Seconds()
-	r.Note = "random weights"
 	return r, nil
 }
 
