@@ -56,7 +56,8 @@ type GPU struct {
 // FindPlugins lists the PJRT plugins fastgo can use, best first within each
 // source: the folders of PJRT_PLUGIN_LIBRARY_PATH when it is set, otherwise
 // go-xla v0.4.5's standard folders (~/.local/lib/go-xla, /usr/local/lib/go-xla,
-// their nvidia/ subfolders, the older gomlx/pjrt folders and LD_LIBRARY_PATH),
+// their nvidia/ subfolders, the older gomlx/pjrt folders and LD_LIBRARY_PATH;
+// go-xla also reads /etc/ld.so.conf, which fastgo does not),
 // and, always, the CUDA plugin of the jax-cuda12-pjrt / jax-cuda13-pjrt Python
 // packages (site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so).
 func FindPlugins() []Plugin { return hostEnv().findPlugins() }
