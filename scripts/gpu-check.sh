@@ -27,6 +27,13 @@ if ! command -v gcc >/dev/null; then
 	exit 1
 fi
 
+if ! out=$(GOFLAGS=-tags=xla go list -deps ./cmd/gpucheck 2>&1 >/dev/null); then
+	echo "gpu-check: fastgo does not build with -tags xla:" >&2
+	echo "$out" | head -n 3 >&2
+	echo "gpu-check: go.sum needs go-xla's dependencies: go get github.com/gomlx/go-xla/compute/xla@v0.4.5" >&2
+	exit 1
+fi
+
 torch_args=()
 py=${TORCH_PYTHON:-python3}
 if "$py" -c 'import torch, torchvision; assert torch.cuda.is_available()' 2>/dev/null; then
