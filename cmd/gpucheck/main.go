@@ -76,6 +76,9 @@ func main() {
 		return
 	}
 	fastgo.Backend() // create it now, and print it, before timing anything
+	if used := fastgo.BackendChoice(); used.Device != choice.Device && !c.allowCPU {
+		fail(fmt.Errorf("%s could not be created (see above) and fastgo fell back to %s: fix the plugin, then run again", choice.Config, used.Config))
+	}
 
 	var ours []result
 	for _, dtype := range []string{"float32", "bfloat16"} {
