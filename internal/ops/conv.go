@@ -93,13 +93,18 @@ func convIm2Col(x, w *graph.Node, stride, padding int) *graph.Node {
 	parts := make([]*graph.Node, 0, kh*kw)
 	for i := range kh {
 		for j := range kw {
-			parts = append(parts, graph.Reshape(window(xp, i, j, ho, wo, stride), n, cin))
+			win := window(xp, i, j, ho, wo, stride)
+			if i == 0 && j == 0 && kh == kw && kh > 1 {
+				// Its gradient receives the whole input gradient (see im2colVJP).
+				win = mark(win, col2imAliasPrefix)
+			}
+			parts = append(parts, graph.Reshape(win, n, cin))
 		}
 	}
 	patches := parts[0]
 	if len(parts) > 1 {
 		// Marked so that its gradient is computed per part (see im2colVJP).
-		patches = mark(graph.Concatenate(parts, 1), im2colAliasPrefix)
+		patches = mark(graph.Concatenate(parts, 1), im2colAliasPrefix, im2colGeometry{kh, stride, ho, wo}.suffix())
 	}
 	out := Linear(patches, graph.Reshape(w, cout, kh*kw*cin))
 	return graph.Reshape(out, b, ho, wo, cout)
@@ -118,18 +123,12 @@ func window(xp *graph.Node, i, j, ho, wo, stride int) *graph.Node {
 }
 
 // padSpatial pads axes 1 and 2 of an NHWC tensor with `padding` copies of
-// value on each side. It concatenates constants rather than using Pad, which
-// has no gradient in GoMLX.
+// value on each side. Pad copies blocks; its gradient (a crop) is provided
+// by this package, GoMLX has none.
 func padSpatial(x *graph.Node, padding int, value float64) *graph.Node {
 	if padding == 0 {
 		return x
 	}
-	g := x.Graph()
-	for _, axis := range []int{1, 2} {
-		dims := x.Shape().Clone().Dimensions
-		dims[axis] = padding
-		border := graph.BroadcastToDims(graph.Scalar(g, x.DType(), value), dims...)
-		x = graph.Concatenate([]*graph.Node{border, x, border}, axis)
-	}
-	return x
+	p := graph.PadAxis{Start: padding, End: padding}
+	return mark(graph.Pad(x, graph.Scalar(x.Graph(), x.DType(), value), graph.PadAxis{}, p, p, graph.PadAxis{}), padAliasPrefix)
 }

@@ -1,0 +1,203 @@
+package ops
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// Custom gradients. GoMLX looks gradients up by node type in
+// graph.VJPRegistration; wrapping its entries is the only hook for the
+// gradient of a multi-input node. Each wrapper handles only nodes this
+// package created and marked with an alias (a unique name, see mark); every
+// other node gets GoMLX's own gradient, so nothing changes for other code.
+//
+// What they do, all for the pure-Go backend, where matrix products want
+// their contracting axis last (or first, for the right operand) and slices
+// copy element by element while pads and concatenations copy blocks:
+//
+//   - Linear (x·wᵀ): dw = vᵀ·x, transposing only v (see [Linear]).
+//   - im2col: the patch gradient is computed per kernel offset (ij) as
+//     v·w_ij, and the input gradient is assembled from those parts in two
+//     stages (along W for each kernel row, then along H: 6 pads and 4 adds
+//     instead of 9 full-size pads and 8 adds).
+//   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
+//   - ReLU: v·sign(y).
+
+// Alias prefixes of the marked nodes.
+const (
+	linearAliasPrefix   = "/fastgo.ops.linear/"    // y = x·wᵀ of Linear
+	linearDxAliasPrefix = "/fastgo.ops.linear-dx/" // its gradient v·w wrt x
+	im2colAliasPrefix   = "/fastgo.ops.im2col/"    // the patch concatenation; alias ends with its geometry
+	col2imAliasPrefix   = "/fastgo.ops.col2im/"    // the window slice at kernel offset (0,0), receives the input gradient
+	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
+	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
+)
+
+var aliasCounter atomic.Uint64
+
+// mark gives node a unique alias with the prefix (and suffix, if any); the
+// gradient hooks recognise their nodes by it.
+func mark(node *graph.Node, prefix string, suffix ...string) *graph.Node {
+	return node.WithAlias(fmt.Sprintf("%s%d%s", prefix, aliasCounter.Add(1), strings.Join(suffix, "")))
+}
+
+func marked(node *graph.Node, prefix string) bool { return strings.HasPrefix(node.GetAlias(), prefix) }
+
+// GoMLX's gradients, used for every node not marked by this package.
+var (
+	defaultDotGeneralVJP  = graph.VJPRegistration[graph.NodeTypeDotGeneral]
+	defaultConcatenateVJP = graph.VJPRegistration[graph.NodeTypeConcatenate]
+	defaultMaxVJP         = graph.VJPRegistration[graph.NodeTypeMax]
+	defaultSliceVJP       = graph.VJPRegistration[graph.NodeTypeSlice]
+	defaultPadVJP         = graph.VJPRegistration[graph.NodeTypePad] // nil in GoMLX v0.28.4
+)
+
+func init() {
+	graph.VJPRegistration[graph.NodeTypeDotGeneral] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, linearAliasPrefix) {
+			return linearVJP(node, v[0])
+		}
+		return defaultDotGeneralVJP(node, v, outShape)
+	}
+	graph.VJPRegistration[graph.NodeTypeConcatenate] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, im2colAliasPrefix) && marked(v[0], linearDxAliasPrefix) {
+			return im2colVJP(node, v[0])
+		}
+		return defaultConcatenateVJP(node, v, outShape)
+	}
+	graph.VJPRegistration[graph.NodeTypeSlice] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, col2imAliasPrefix) {
+			if dxp := takeCol2Im(node); dxp != nil {
+				return []*graph.Node{dxp}
+			}
+		}
+		return defaultSliceVJP(node, v, outShape)
+	}
+	graph.VJPRegistration[graph.NodeTypePad] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, padAliasPrefix) {
+			return padVJP(node, v[0])
+		}
+		if defaultPadVJP != nil {
+			return defaultPadVJP(node, v, outShape)
+		}
+		panic(fmt.Sprintf("graph has node %s of type Pad, for which no gradient is defined", node))
+	}
+	graph.VJPRegistration[graph.NodeTypeMax] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, reluAliasPrefix) {
+			// y = max(x, 0) ≥ 0, so sign(y) is the 0/1 mask of x > 0: two
+			// passes instead of the five of the generic Max gradient, and 0
+			// at x = 0 as in torch.
+			return []*graph.Node{graph.Mul(v[0], graph.Sign(node)), nil}
+		}
+		return defaultMaxVJP(node, v, outShape)
+	}
+}
+
+// linearVJP returns the gradients of y = x·wᵀ for the output gradient v [N,M].
+func linearVJP(node, v *graph.Node) []*graph.Node {
+	x, w := node.Inputs()[0], node.Inputs()[1]
+	dx := mark(graph.DotGeneral(v, []int{1}, nil, w, []int{0}, nil), linearDxAliasPrefix) // [N,M]·[M,K]
+	dw := graph.DotGeneral(graph.Transpose(v, 0, 1), []int{1}, nil, x, []int{0}, nil)     // [M,N]·[N,K]
+	return []*graph.Node{dx, dw}
+}
+
+// im2colGeometry is appended to the alias of an im2col concatenation.
+type im2colGeometry struct{ k, stride, ho, wo int }
+
+func (g im2colGeometry) suffix() string {
+	return fmt.Sprintf("/k%d_s%d_%dx%d", g.k, g.stride, g.ho, g.wo)
+}
+
+func parseGeometry(alias string) (g im2colGeometry, ok bool) {
+	i := strings.LastIndexByte(alias, '/')
+	_, err := fmt.Sscanf(alias[i+1:], "k%d_s%d_%dx%d", &g.k, &g.stride, &g.ho, &g.wo)
+	return g, err == nil
+}
+
+// col2imStash hands the input gradient assembled by im2colVJP to the
+// gradient of the (0,0) window slice, which GoMLX visits next; an entry
+// lives only during one Gradient call.
+var col2imStash sync.Map // *graph.Node (the marked slice) → *graph.Node (gradient of its input)
+
+func takeCol2Im(slice *graph.Node) *graph.Node {
+	if v, ok := col2imStash.LoadAndDelete(slice); ok {
+		return v.(*graph.Node)
+	}
+	return nil
+}
+
+// im2colVJP returns the gradients of the parts of an im2col patch matrix
+// [part₀₀ | part₀₁ | …] ([N, k²·C], part ij = window (i,j) of the padded
+// input xp, reshaped to [N, C]) whose output gradient is v·w. Each part's
+// gradient v·w_ij is computed directly rather than sliced out of v·w (a
+// slice copies element by element). When the parts are the windows of a
+// marked (0,0) slice, the gradient of xp is assembled here and handed to
+// that slice's gradient; the other parts then need none.
+func im2colVJP(node, dPatches *graph.Node) []*graph.Node {
+	v, w := dPatches.Inputs()[0], dPatches.Inputs()[1] // [N,M], [M,k²·C]
+	parts := node.Inputs()
+	dParts := make([]*graph.Node, len(parts))
+	offset := 0
+	for i, part := range parts {
+		c := part.Shape().Dim(1)
+		wi := graph.Slice(w, graph.AxisRange(), graph.AxisRange(offset, offset+c))
+		dParts[i] = graph.DotGeneral(v, []int{1}, nil, wi, []int{0}, nil)
+		offset += c
+	}
+	geo, ok := parseGeometry(node.GetAlias())
+	owner := parts[0].Inputs()[0] // Reshape(Slice(xp)) → the slice
+	if !ok || len(parts) != geo.k*geo.k || !marked(owner, col2imAliasPrefix) {
+		return dParts
+	}
+	xp := owner.Inputs()[0]
+	col2imStash.Store(owner, col2im(xp.Shape(), dParts, geo))
+	grads := make([]*graph.Node, len(parts))
+	grads[0] = dParts[0] // reaches the owner, whose gradient is the stashed one
+	return grads
+}
+
+// col2im sums the window gradients back onto the padded input: for each
+// kernel row i, the row's k windows are placed along W (pads with stride
+// holes) and added; then the k row sums are placed along H and added.
+func col2im(xpShape shapes.Shape, dParts []*graph.Node, geo im2colGeometry) *graph.Node {
+	b, hp, wp, c := xpShape.Dim(0), xpShape.Dim(1), xpShape.Dim(2), xpShape.Dim(3)
+	s := geo.stride
+	zero := graph.ScalarZero(dParts[0].Graph(), dParts[0].DType())
+	place := func(x *graph.Node, axis, offset, n, full int) *graph.Node {
+		cfg := make([]graph.PadAxis, 4)
+		cfg[axis] = graph.PadAxis{Start: offset, End: full - offset - (n-1)*s - 1, Interior: s - 1}
+		return graph.Pad(x, zero, cfg...)
+	}
+	var total *graph.Node
+	for i := range geo.k {
+		var row *graph.Node
+		for j := range geo.k {
+			p := place(graph.Reshape(dParts[i*geo.k+j], b, geo.ho, geo.wo, c), 2, j, geo.wo, wp)
+			if row == nil {
+				row = p
+			} else {
+				row = graph.Add(row, p)
+			}
+		}
+		p := place(row, 1, i, geo.ho, hp)
+		if total == nil {
+			total = p
+		} else {
+			total = graph.Add(total, p)
+		}
+	}
+	return total
+}
+
+// padVJP crops the gradient of a spatially padded tensor back to its input.
+func padVJP(node, v *graph.Node) []*graph.Node {
+	x := node.Inputs()[0]
+	p := (node.Shape().Dim(1) - x.Shape().Dim(1)) / 2
+	return []*graph.Node{graph.Slice(v, graph.AxisRange(),
+		graph.AxisRange(p, p+x.Shape().Dim(1)), graph.AxisRange(p, p+x.Shape().Dim(2)), graph.AxisRange()), nil}
+}
