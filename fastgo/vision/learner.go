@@ -2,6 +2,8 @@ package vision
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -135,4 +137,12 @@ func isBatchNormVariable(path string) bool {
 		}
 	}
 	return false
+}
+
+// WeightsCached reports whether arch's pretrained weight file is already in
+// ModelsDir(), so that a notebook can use Pretrained(WeightsCached(arch))
+// on a machine without internet access.
+func WeightsCached(arch Arch) bool {
+	_, err := os.Stat(filepath.Join(ModelsDir(), arch.File()))
+	return err == nil
 }

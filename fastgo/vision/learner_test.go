@@ -2,6 +2,8 @@ package vision
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -117,5 +119,21 @@ func TestIsBatchNormVariable(t *testing.T) {
 		if got := isBatchNormVariable(path); got != want {
 			t.Errorf("isBatchNormVariable(%q) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+func TestWeightsCached(t *testing.T) {
+	t.Setenv("FASTGO_HOME", t.TempDir())
+	if WeightsCached(ResNet34) {
+		t.Fatal("WeightsCached in an empty FASTGO_HOME: want false")
+	}
+	if err := os.MkdirAll(ModelsDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ModelsDir(), ResNet34.File()), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !WeightsCached(ResNet34) || WeightsCached(ResNet18) {
+		t.Error("WeightsCached: want true for the file present, false for the other")
 	}
 }
