@@ -28,6 +28,10 @@ kernel=${FASTGO_KERNEL:-fastgo}
 timeout=${NOTEBOOK_TIMEOUT:-1800}
 out=build/notebooks
 mkdir -p "$out"
+# Learners persisted by the notebooks (learner.Persist) start fresh on each
+# run: an earlier run's weights would otherwise be restored and trained on.
+export FASTGO_CACHE_DIR="$root/$out/cache"
+rm -rf "$FASTGO_CACHE_DIR"
 
 if [ "${FASTGO_SKIP_INSTALL:-}" != 1 ]; then
 	echo "==> go run ./kernel install"
