@@ -27,6 +27,7 @@ func Head(scope *model.Scope, features *graph.Node, nClasses int, train bool) *g
 	if features.Rank() != 4 || nClasses < 1 {
 		panic(fmt.Sprintf("vision.Head: want features [B,h,w,nf] and nClasses ≥ 1, got %s and %d", features.Shape(), nClasses))
 	}
+	scope = scope.ResetVisited() // the same scope builds the head in every graph
 	x := AdaptiveConcatPool(features)
 	x = ops.BatchNormWith(scope.In("2"), x, train, ops.FastaiBatchNorm)
 	x = Dropout(scope, x, 0.25, train)

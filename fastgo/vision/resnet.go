@@ -85,6 +85,9 @@ func (a Arch) Body(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	if x.Rank() != 4 || x.Shape().Dim(3) != 3 {
 		panic(fmt.Sprintf("vision.%s.Body: want a [B,H,W,3] batch, got %s", a.Name, x.Shape()))
 	}
+	// A fresh visit record: the same scope builds the body in every graph
+	// (training, evaluation) a learner compiles.
+	scope = scope.ResetVisited()
 	x = convBN(scope, "conv1", "bn1", x, a.width, 7, 2, 3, train)
 	x = ops.ReLU(x)
 	x = ops.MaxPool2D(x, 3, 2, 1)

@@ -137,3 +137,17 @@ func ExampleVariablePath() {
 	// layer1.0.downsample.0.weight
 	// resnet34-b627a593.pth 512 180
 }
+
+// TestBodyAndHeadReuseTheirScope builds the same scopes into two graphs, as
+// a learner does for training and evaluation.
+func TestBodyAndHeadReuseTheirScope(t *testing.T) {
+	arch := ResNet18.Scaled(1)
+	store := model.NewStore()
+	body, head := store.RootScope().In(BodyScope), store.RootScope().In(HeadScope)
+	x := tensors.FromShape(shapesOf(2, 32, 32, 3))
+	for _, train := range []bool{true, false} {
+		model.MustCallOnce(modelTestBackend(), store, func(_ *model.Scope, x *graph.Node) *graph.Node {
+			return Head(head, arch.Body(body, x, train), 3, train)
+		}, x)
+	}
+}
