@@ -27,6 +27,10 @@ func BenchmarkMatMulShapes(b *testing.B) {
 		{"dX_NM.KM", []int{n, m}, []int{k, m}, 1, 1, 2 * n * k * m},
 		{"dXpart_NM.MC", []int{n, m}, []int{m, 64}, 1, 0, 2 * n * 64 * m},
 		{"dXpart_NM.CM", []int{n, m}, []int{64, m}, 1, 1, 2 * n * 64 * m},
+		// Channel-major activations ([C, B·H·W]).
+		{"cm_fwd_MK.KN", []int{m, k}, []int{k, n}, 1, 0, 2 * n * k * m},
+		{"cm_dW_MN.KN", []int{m, n}, []int{k, n}, 1, 1, 2 * n * k * m},
+		{"cm_dX_KM.MN", []int{k, m}, []int{m, n}, 1, 0, 2 * n * k * m},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
