@@ -219,7 +219,10 @@ type StateTensor struct {
 // ReadStateDict reads a PyTorch checkpoint written by torch.save — the zip
 // format of torch ≥ 1.6, or the legacy one — holding a state dict (or a
 // dict with the state dict under "state_dict" or "model"). It returns the
-// tensors by key and the keys in the file's order.
+// tensors by key and the keys in the file's order. Every length in a zip
+// checkpoint is checked against the file before anything is allocated; the
+// legacy format is read by gopickle as is (fine for torchvision's files,
+// not hardened against hostile ones).
 func ReadStateDict(file string) (tensors map[string]StateTensor, keys []string, err error) {
 	defer func() {
 		// gopickle can panic on malformed files; report them as errors.

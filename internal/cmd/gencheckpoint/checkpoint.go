@@ -85,19 +85,11 @@ func Checkpoint(arch vision.Arch, classes int, seed uint64) ([]byte, error) {
 		}
 		return err
 	}
-	if err := add("data.pkl", pickleStateDict(entries)); err != nil {
+	if err := add("data.pkl", pickleStateDict(entries, false)); err != nil {
 		return nil, err
 	}
 	for i, e := range entries {
-		var raw []byte
-		if e.i64 != nil {
-			raw = binary.LittleEndian.AppendUint64(nil, uint64(*e.i64))
-		} else {
-			for _, v := range e.f32 {
-				raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
-			}
-		}
-		if err := add("data/"+itoa(i), raw); err != nil {
+		if err := add("data/"+itoa(i), e.raw()); err != nil {
 			return nil, err
 		}
 	}
@@ -111,6 +103,57 @@ func Checkpoint(arch vision.Arch, classes int, seed uint64) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// raw is the entry's storage, little-endian.
+func (e entry) raw() []byte {
+	if e.i64 != nil {
+		return binary.LittleEndian.AppendUint64(nil, uint64(*e.i64))
+	}
+	var raw []byte
+	for _, v := range e.f32 {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	return raw
+}
+
+func (e entry) numel() int {
+	if e.i64 != nil {
+		return 1
+	}
+	return len(e.f32)
+}
+
+// LegacyCheckpoint returns the same state dict in the format torch.save
+// wrote before torch 1.6 (and still writes with
+// _use_new_zipfile_serialization=False): five pickles — the magic number,
+// the protocol version 1001, system information, the state dict (storages as
+// persistent ids with a sixth, view, element) and the list of storage keys —
+// followed by each storage as an int64 element count and its raw data.
+func LegacyCheckpoint(arch vision.Arch, classes int, seed uint64) []byte {
+	entries := StateDict(arch, classes, seed)
+	var out bytes.Buffer
+	magic := []byte{0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, opStop}
+	out.Write(magic)
+	out.Write([]byte{0x80, 2, 'M', 0xe9, 0x03, opStop}) // 1001
+	out.Write([]byte{0x80, 2, '}', opStop})             // system information: none
+	out.Write(pickleStateDict(entries, true))
+	var keys pickler
+	keys.op(opProto)
+	keys.op(2)
+	keys.op(']')
+	keys.op(opMark)
+	for i := range entries {
+		keys.str(itoa(i))
+	}
+	keys.op('e') // APPENDS
+	keys.op(opStop)
+	out.Write(keys.Bytes())
+	for _, e := range entries {
+		_ = binary.Write(&out, binary.LittleEndian, int64(e.numel()))
+		out.Write(e.raw())
+	}
+	return out.Bytes()
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -162,8 +205,9 @@ func (p *pickler) orderedDict() {
 }
 
 // pickleStateDict writes the data.pkl of a checkpoint whose i-th storage is
-// the record data/<i>.
-func pickleStateDict(entries []entry) []byte {
+// the record data/<i> (legacy: the i-th storage after the pickles, whose
+// persistent ids carry a sixth element, the view metadata None).
+func pickleStateDict(entries []entry, legacy bool) []byte {
 	var p pickler
 	p.op(opProto)
 	p.op(2)
@@ -176,16 +220,17 @@ func pickleStateDict(entries []entry) []byte {
 		// Storage, as a persistent id.
 		p.op(opMark)
 		p.str("storage")
-		numel := len(e.f32)
 		if e.i64 != nil {
 			p.global("torch", "LongStorage")
-			numel = 1
 		} else {
 			p.global("torch", "FloatStorage")
 		}
 		p.str(itoa(i))
 		p.str("cpu")
-		p.int(numel)
+		p.int(e.numel())
+		if legacy {
+			p.op('N')
+		}
 		p.op(opTuple)
 		p.op(opBinPersID)
 		p.int(0) // storage offset

@@ -25,13 +25,19 @@ func TestCommittedCheckpointIsReproducible(t *testing.T) {
 	}
 }
 
-// TestCheckpointReadsBack reads a generated checkpoint with fastgo's reader.
+// TestCheckpointReadsBack reads generated checkpoints, zip and legacy, with
+// fastgo's reader.
 func TestCheckpointReadsBack(t *testing.T) {
 	arch := vision.ResNet50.Scaled(1)
 	data, err := Checkpoint(arch, 3, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("zip", func(t *testing.T) { checkReadsBack(t, arch, data) })
+	t.Run("legacy", func(t *testing.T) { checkReadsBack(t, arch, LegacyCheckpoint(arch, 3, 9)) })
+}
+
+func checkReadsBack(t *testing.T, arch vision.Arch, data []byte) {
 	p := filepath.Join(t.TempDir(), "c.pth")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)

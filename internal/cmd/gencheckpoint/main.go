@@ -30,8 +30,16 @@ func main() {
 	width := flag.Int("width", 4, "stem width (torchvision: 64)")
 	classes := flag.Int("classes", 10, "outputs of the fc layer (skipped on import, present as in torchvision)")
 	seed := flag.Uint64("seed", 1, "random seed of the values")
+	legacy := flag.Bool("legacy", false, "write the pre-1.6 (non-zip) format")
 	flag.Parse()
-	data, err := Checkpoint(vision.ResNet18.Scaled(*width), *classes, *seed)
+	arch := vision.ResNet18.Scaled(*width)
+	var data []byte
+	var err error
+	if *legacy {
+		data = LegacyCheckpoint(arch, *classes, *seed)
+	} else {
+		data, err = Checkpoint(arch, *classes, *seed)
+	}
 	if err == nil {
 		err = os.WriteFile(*out, data, 0o644)
 	}
