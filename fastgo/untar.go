@@ -247,8 +247,9 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 	}
 	check, known := knownChecks[source]
 	if _, err := os.Stat(archive); err != nil {
-		if err := download(source, archive, final, cfg); err != nil {
-			return "", err
+		if err := Download(source, archive, DownloadOptions{Client: cfg.client, Progress: cfg.progress}); err != nil {
+			return "", fmt.Errorf("UntarData: %w.\nIf this machine is offline, download %s elsewhere and put it at %s (or extract it so that the folder %s exists), then run again",
+				err, source, archive, final)
 		}
 	}
 	if known {
@@ -304,33 +305,50 @@ func datasetName(fname string) (string, error) {
 	return "", fmt.Errorf("%q: %w; extract it by hand and pass UntarData the folder", fname, errNotArchive)
 }
 
-// download fetches source into archive through archive+".part", resuming
-// from what the .part file already holds with an HTTP Range request.
-func download(source, archive, final string, cfg untarConfig) error {
-	if err := os.MkdirAll(filepath.Dir(archive), 0o755); err != nil {
-		return fmt.Errorf("UntarData %s: %w", source, err)
+// DownloadOptions change how Download fetches a file.
+type DownloadOptions struct {
+	// Client does the requests; nil means fastgo's default client.
+	Client *http.Client
+	// Progress receives a progress bar; nil means none.
+	Progress io.Writer
+	// Verify, when set, checks the complete .part file before it is renamed
+	// into place; a file it rejects is deleted.
+	Verify func(partFile string) error
+}
+
+// Download fetches url into dst through dst+".part", resuming from what the
+// .part file already holds with an HTTP Range request (starting over when
+// the server ignores it), and renames it to dst only once complete (and
+// verified): an interrupted download never leaves a partial dst, and the
+// next call continues it. UntarData and pretrained weights use it.
+func Download(url, dst string, opts DownloadOptions) error {
+	client := opts.Client
+	if client == nil {
+		client = downloadClient
 	}
-	part := archive + ".part"
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	part := dst + ".part"
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("UntarData %s: %w", source, err)
+		return err
 	}
 	defer f.Close()
 	offset, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return fmt.Errorf("UntarData %s: %w", source, err)
+		return err
 	}
-	req, err := http.NewRequest(http.MethodGet, source, nil)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("UntarData: %w", err)
+		return err
 	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
-	resp, err := cfg.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("UntarData: cannot download %s: %w.\nIf this machine is offline, download that file elsewhere and put it at %s (or extract it so that the folder %s exists), then run again",
-			source, err, archive, final)
+		return fmt.Errorf("cannot download %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	total := int64(-1)
@@ -338,47 +356,59 @@ func download(source, archive, final string, cfg untarConfig) error {
 	case resp.StatusCode == http.StatusPartialContent:
 		start, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != offset {
-			return fmt.Errorf("UntarData %s: the server resumed at an unexpected position (%q); remove %s and run again", source, resp.Header.Get("Content-Range"), part)
+			return fmt.Errorf("downloading %s: the server resumed at an unexpected position (%q); remove %s and run again", url, resp.Header.Get("Content-Range"), part)
 		}
 		total = size
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && offset > 0:
 		// The .part file may already hold the whole file.
-		if _, size, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && size == offset {
+		if _, size, ok := parseContentRange(resp.Header.Get("Content-Range")); !ok || size != offset {
 			f.Close()
-			return os.Rename(part, archive)
+			_ = os.Remove(part)
+			return fmt.Errorf("downloading %s: the partial download %s does not match the file on the server; it has been removed, run again", url, part)
 		}
-		_ = os.Remove(part)
-		return fmt.Errorf("UntarData %s: the partial download %s does not match the file on the server; it has been removed, run again", source, part)
+		return finishDownload(f, part, dst, opts.Verify)
 	case resp.StatusCode == http.StatusOK:
 		// No resume support (or nothing to resume): start over.
 		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("UntarData %s: %w", source, err)
+			return err
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return fmt.Errorf("UntarData %s: %w", source, err)
+			return err
 		}
 		offset = 0
 		if resp.ContentLength >= 0 {
 			total = resp.ContentLength
 		}
 	default:
-		return fmt.Errorf("UntarData: downloading %s failed: HTTP %s; check the URL, or download the file by hand and put it at %s", source, resp.Status, archive)
+		return fmt.Errorf("downloading %s failed: HTTP %s; check the URL", url, resp.Status)
 	}
-	report := newProgress(cfg.progress, path.Base(archive), total)
+	report := newProgress(opts.Progress, path.Base(dst), total)
 	pw := &progressWriter{w: f, done: offset, report: report}
 	report(offset, false)
 	_, err = io.Copy(pw, resp.Body)
 	report(pw.done, true)
 	if err != nil {
-		return fmt.Errorf("UntarData: the download of %s stopped after %d bytes: %w; run again to resume it from %s", source, pw.done, err, part)
+		return fmt.Errorf("the download of %s stopped after %d bytes: %w; run again to resume it from %s", url, pw.done, err, part)
 	}
 	if total >= 0 && pw.done != total {
-		return fmt.Errorf("UntarData: the download of %s stopped after %d of %d bytes; run again to resume it from %s", source, pw.done, total, part)
+		return fmt.Errorf("the download of %s stopped after %d of %d bytes; run again to resume it from %s", url, pw.done, total, part)
 	}
+	return finishDownload(f, part, dst, opts.Verify)
+}
+
+// finishDownload closes and verifies the complete .part file and renames it
+// to dst.
+func finishDownload(f *os.File, part, dst string, verify func(string) error) error {
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("UntarData %s: %w", source, err)
+		return err
 	}
-	return os.Rename(part, archive)
+	if verify != nil {
+		if err := verify(part); err != nil {
+			_ = os.Remove(part)
+			return fmt.Errorf("%w; the download has been removed, run again", err)
+		}
+	}
+	return os.Rename(part, dst)
 }
 
 // parseContentRange reads "bytes start-end/size" (or "bytes */size").

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"io"
 	"net/http"
 	"os"
@@ -31,7 +32,8 @@ type PretrainedOptions struct {
 	Offline bool
 	// Client downloads; nil means http.DefaultClient.
 	Client *http.Client
-	// Progress, if not nil, receives a line when a download starts and ends.
+	// Progress, if not nil, receives the download's progress bar and a line
+	// naming the file when it is in place.
 	Progress io.Writer
 }
 
@@ -64,17 +66,7 @@ func (r LoadReport) String() string {
 
 // ModelsDir is where pretrained weights are cached:
 // $FASTGO_HOME/models, by default ~/.fastgo/models.
-func ModelsDir() string {
-	home := os.Getenv("FASTGO_HOME")
-	if home == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			home = filepath.Join(h, ".fastgo")
-		} else {
-			home = ".fastgo"
-		}
-	}
-	return filepath.Join(home, "models")
-}
+func ModelsDir() string { return string(fastgo.Home().Join("models")) }
 
 // LoadPretrained imports arch's ImageNet weights into the body's variables
 // in scope (the scope given to [Arch.Body]), creating the variables or
@@ -111,8 +103,12 @@ func FetchWeights(arch Arch, opts PretrainedOptions) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("pretrained %s weights: cannot create the cache folder: %w", arch.Name, err)
 	}
-	if err := download(arch.URL, dst, opts); err != nil {
+	err := fastgo.Download(arch.URL, dst, fastgo.DownloadOptions{Client: opts.Client, Progress: opts.Progress, Verify: verifyHashInName(arch.URL, dst)})
+	if err != nil {
 		return "", fmt.Errorf("pretrained %s weights: %s not found and the download failed: %w; %s", arch.Name, dst, err, byHand)
+	}
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "Downloaded %s\n", dst)
 	}
 	return dst, nil
 }
@@ -121,78 +117,23 @@ func FetchWeights(arch Arch, opts PretrainedOptions) (string, error) {
 // prefix of the file's SHA-256.
 var hashInName = regexp.MustCompile(`-([a-f0-9]{6,})\.`)
 
-func download(url, dst string, opts PretrainedOptions) error {
-	client := opts.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	part := dst + ".part"
-	var have int64
-	if st, err := os.Stat(part); err == nil {
-		have = st.Size()
-	}
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	if have > 0 {
-		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var n int64
-	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0 {
-		// The .part file is already whole: only verify and install it.
-	} else {
-		flags := os.O_CREATE | os.O_WRONLY
-		switch {
-		case resp.StatusCode == http.StatusPartialContent && have > 0:
-			flags |= os.O_APPEND
-		case resp.StatusCode == http.StatusOK:
-			flags |= os.O_TRUNC // the server ignored the range: start over
-			have = 0
-		default:
-			return fmt.Errorf("GET %s: %s", url, resp.Status)
+// verifyHashInName checks a file against the SHA-256 prefix in dst's name
+// (torch.hub's convention); names without one are not checked.
+func verifyHashInName(url, dst string) func(file string) error {
+	return func(file string) error {
+		m := hashInName.FindStringSubmatch(filepath.Base(dst))
+		if m == nil {
+			return nil
 		}
-		f, err := os.OpenFile(part, flags, 0o644)
-		if err != nil {
-			return err
-		}
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "Downloading %s to %s", url, dst)
-			if have > 0 {
-				fmt.Fprintf(opts.Progress, " (resuming after %d bytes)", have)
-			}
-			fmt.Fprintln(opts.Progress)
-		}
-		n, err = io.Copy(f, resp.Body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("GET %s: interrupted after %d bytes (run again to resume): %w", url, have+n, err)
-		}
-	}
-	if m := hashInName.FindStringSubmatch(filepath.Base(dst)); m != nil {
-		sum, err := fileSHA256(part)
+		sum, err := fileSHA256(file)
 		if err != nil {
 			return err
 		}
 		if !strings.HasPrefix(sum, m[1]) {
-			_ = os.Remove(part)
-			return fmt.Errorf("GET %s: the file's SHA-256 %s does not start with %s as its name says; deleted it, try again", url, sum, m[1])
+			return fmt.Errorf("GET %s: the file's SHA-256 %s does not start with %s as its name says", url, sum, m[1])
 		}
+		return nil
 	}
-	if err := os.Rename(part, dst); err != nil {
-		return err
-	}
-	if opts.Progress != nil {
-		fmt.Fprintf(opts.Progress, "Downloaded %s (%d bytes)\n", dst, have+n)
-	}
-	return nil
 }
 
 func fileSHA256(path string) (string, error) {
