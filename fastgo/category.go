@@ -19,7 +19,7 @@ func NewVocab(names []string) (*Vocab, error) {
 	v := &Vocab{items: slices.Clone(L[string](names)), index: make(map[string]int, len(names))}
 	for i, n := range names {
 		if _, dup := v.index[n]; dup {
-			return nil, fmt.Errorf("vocab: label %s appears twice; each class name must be unique", pyStrRepr(n))
+			return nil, fmt.Errorf("vocab: label %s appears twice; each class name must be unique", PyRepr(n))
 		}
 		v.index[n] = i
 	}
@@ -41,7 +41,7 @@ func (v *Vocab) Index(label string) (int, error) {
 	i, ok := v.index[label]
 	if !ok {
 		//lint:ignore ST1005 fastai's message, word for word
-		return 0, fmt.Errorf("Label %s was not included in the training dataset", pyStrRepr(label))
+		return 0, fmt.Errorf("Label %s was not included in the training dataset", PyRepr(label))
 	}
 	return i, nil
 }
@@ -85,7 +85,7 @@ func (c *Categorize) Setup(trainLabels []string) (*Vocab, error) {
 func pyListRepr(items []string) string {
 	parts := make([]string, len(items))
 	for i, s := range items {
-		parts[i] = pyStrRepr(s)
+		parts[i] = PyRepr(s)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

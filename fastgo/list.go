@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // ReprItems is how many items an L shows before "...". fastcore showed 10
@@ -70,7 +71,7 @@ func (l L[T]) Select(idxs []int) L[T] {
 func repr(v any) string {
 	switch x := v.(type) {
 	case string:
-		return pyStrRepr(x)
+		return PyRepr(x)
 	case bool:
 		if x {
 			return "True"
@@ -127,34 +128,38 @@ func Index[T comparable](l L[T], v T) int {
 	return slices.Index(l, v)
 }
 
-// pyStrRepr is Python's repr of a str: single quotes unless the text holds a
-// single quote and no double quote.
-func pyStrRepr(s string) string {
-	quote := byte('\'')
+// PyRepr is Python's repr of a str, as fastai prints labels and paths:
+// single quotes unless the text holds a single quote and no double quote;
+// backslash escapes for the quote, the backslash, \t \n \r and
+// unprintable characters.
+func PyRepr(s string) string {
+	q := '\''
 	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		quote = '"'
+		q = '"'
 	}
 	var b strings.Builder
-	b.WriteByte(quote)
+	b.WriteRune(q)
 	for _, r := range s {
 		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(quote):
-			b.WriteByte('\\')
+		case r == q || r == '\\':
+			b.WriteRune('\\')
 			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
 		case r == '\t':
 			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
 		case r == '\r':
 			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
+		case r == ' ' || unicode.IsPrint(r):
 			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
 	}
-	b.WriteByte(quote)
+	b.WriteRune(q)
 	return b.String()
 }

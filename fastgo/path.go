@@ -38,7 +38,7 @@ func (p Path) String() string {
 			shown = rel
 		}
 	}
-	return "Path(" + pyStrRepr(shown) + ")"
+	return "Path(" + PyRepr(shown) + ")"
 }
 
 func relativeTo(p, base string) (string, bool) {

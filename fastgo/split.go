@@ -48,7 +48,7 @@ func GrandparentSplitter(trainName, validName string) Splitter {
 			}
 		}
 		if len(train) == 0 {
-			return nil, nil, fmt.Errorf("GrandparentSplitter: no item lies in a folder %s/<label>/ — check the folder names or use another splitter", pyStrRepr(trainName))
+			return nil, nil, fmt.Errorf("GrandparentSplitter: no item lies in a folder %s/<label>/ — check the folder names or use another splitter", PyRepr(trainName))
 		}
 		return train, valid, nil
 	}

@@ -84,19 +84,9 @@ func FromPredictions(vocab []string, probs []float32, targets []int, losses []fl
 		losses: slices.Clone(losses), items: slices.Clone(items), decoded: make([]int, n),
 	}
 	for i := range ci.decoded {
-		ci.decoded[i] = argmax(ci.row(i))
+		ci.decoded[i] = learner.Argmax(ci.row(i))
 	}
 	return ci, nil
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 func (ci *ClassificationInterpretation) row(i int) []float32 {
@@ -151,7 +141,7 @@ type Confusion struct {
 
 // String is the Python tuple fastai shows: ('Ragdoll', 'Birman', 8).
 func (c Confusion) String() string {
-	return "(" + pyRepr(c.Actual) + ", " + pyRepr(c.Predicted) + ", " + fmt.Sprint(c.Count) + ")"
+	return "(" + fastgo.PyRepr(c.Actual) + ", " + fastgo.PyRepr(c.Predicted) + ", " + fmt.Sprint(c.Count) + ")"
 }
 
 // Confusions is MostConfused's result.

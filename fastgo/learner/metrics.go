@@ -26,16 +26,16 @@ func accuracy(probs []float32, nClasses int, targets []int) float64 {
 	}
 	correct := 0
 	for i, t := range targets {
-		if argmax(probs[i*nClasses:(i+1)*nClasses]) == t {
+		if Argmax(probs[i*nClasses:(i+1)*nClasses]) == t {
 			correct++
 		}
 	}
 	return float64(correct) / float64(len(targets))
 }
 
-// argmax returns the index of the first largest value (torch's argmax on
-// ties).
-func argmax(row []float32) int {
+// Argmax returns the index of the first largest value (torch's argmax on
+// ties): the predicted class of a row of probabilities.
+func Argmax(row []float32) int {
 	best := 0
 	for j, v := range row {
 		if v > row[best] {

@@ -27,7 +27,7 @@ func (p *Preds) Row(i int) []float32 { return p.Probs[i*p.NumClasses : (i+1)*p.N
 func (p *Preds) Decoded() []int {
 	out := make([]int, len(p.Targets))
 	for i := range out {
-		out[i] = argmax(p.Row(i))
+		out[i] = Argmax(p.Row(i))
 	}
 	return out
 }
@@ -111,7 +111,7 @@ func (l *Learner) predictions(probs []float32, n int) []Prediction {
 	out := make([]Prediction, n)
 	for i := range out {
 		row := probs[i*c : (i+1)*c]
-		k := argmax(row)
+		k := Argmax(row)
 		out[i] = Prediction{Index: k, Probs: row}
 		if k < len(l.Data.Vocab) {
 			out[i].Class = l.Data.Vocab[k]
