@@ -230,15 +230,9 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 		return "", fmt.Errorf("UntarData: %q is not a valid URL: %w", source, err)
 	}
 	fname := path.Base(u.Path)
-	name, err := datasetName(fname)
-	if err != nil {
-		return "", fmt.Errorf("UntarData %s: %w", source, err)
-	}
-	final := filepath.Join(cfg.dest, name)
-	if !cfg.force {
-		if st, err := os.Stat(final); err == nil && st.IsDir() {
-			return Path(final), nil
-		}
+	name, final, done, err := extracted(source, fname, cfg)
+	if done || err != nil {
+		return Path(final), err
 	}
 	archive := filepath.Join(string(Home().Join("archive")), fname)
 	if cfg.force {
@@ -282,17 +276,27 @@ func untarLocal(source string, cfg untarConfig) (Path, error) {
 	if st.IsDir() {
 		return Path(filepath.Clean(source)), nil
 	}
-	name, err := datasetName(filepath.Base(source))
-	if err != nil {
-		return "", fmt.Errorf("UntarData %s: %w", source, err)
-	}
-	final := filepath.Join(cfg.dest, name)
-	if !cfg.force {
-		if st, err := os.Stat(final); err == nil && st.IsDir() {
-			return Path(final), nil
-		}
+	name, final, done, err := extracted(source, filepath.Base(source), cfg)
+	if done || err != nil {
+		return Path(final), err
 	}
 	return extractArchive(source, cfg.dest, name)
+}
+
+// extracted names the dataset of the archive fname and its folder under
+// cfg.dest, and reports whether that folder is already there (and no new
+// download is forced).
+func extracted(source, fname string, cfg untarConfig) (name, final string, done bool, err error) {
+	if name, err = datasetName(fname); err != nil {
+		return "", "", false, fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	final = filepath.Join(cfg.dest, name)
+	if !cfg.force {
+		if st, err := os.Stat(final); err == nil && st.IsDir() {
+			return name, final, true, nil
+		}
+	}
+	return name, final, false, nil
 }
 
 // datasetName is an archive's file name without its archive suffix.
