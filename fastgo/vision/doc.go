@@ -35,6 +35,28 @@
 //	img := vision.MustLoadImage("images/great_pyrenees_158.jpg")
 //	out, err := vision.Resize(460).Apply(img, fastgo.ItemContext{Split: fastgo.Valid})
 //
+// # Augmentation on the device
+//
+// [AugTransforms] is fastai's aug_transforms(size, min_scale): flip,
+// rotation, zoom, perspective warp, a random square crop to size and
+// logit-space lighting, each drawn per image from a seed on the CPU and
+// applied to the whole batch in one GoMLX graph that samples every image
+// once (see [Augment] and [CompareAugmentations]). [Normalize] with
+// [ImagenetStats] follows. Both run inside the learner's training graph;
+// [ApplyBatchTransforms] runs them alone, as [ShowBatch] does.
+//
+// # Models and learners
+//
+// [ResNet18], [ResNet34] and [ResNet50] are torchvision's architectures,
+// with variables named after torchvision's state-dict keys so that
+// [LoadPretrained] imports its ImageNet weights (.pth files, cached in
+// [ModelsDir]). [CNNLearner] is fastai's cnn_learner: the body cut before
+// pooling, fastai's [Head], three parameter groups, frozen body and ImageNet
+// normalisation when pretrained.
+//
+//	learn := vision.MustCNNLearner(dls, vision.ResNet34, vision.Metrics(learner.ErrorRate))
+//	learner.Must(learn.FineTune(2))
+//
 // # Errors
 //
 // Functions that read user files return errors naming the file; Must…
