@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit notebooks demo bench bench-data bench-aug bench-train gpu-check docker-lint fuzz clean
+.PHONY: all install test lint unit notebooks demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
 
 all: test
 
@@ -37,7 +37,7 @@ demo:
 fuzz:
 	bash scripts/fuzz.sh
 
-bench: bench-data bench-aug bench-train
+bench: bench-data bench-aug bench-train bench-epoch
 
 bench-data:
 	bash bench/data/run.sh
@@ -47,6 +47,9 @@ bench-aug:
 
 bench-train:
 	bash bench/train/run.sh
+
+bench-epoch:
+	bash bench/epoch/run.sh
 
 gpu-check:
 	bash scripts/gpu-check.sh

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make bench-epoch: one training epoch over the pets sample, data loading and
+# augmentation included, fastgo vs a PyTorch loop doing the same work
+# (ResNet18 at 128 px from a 192 px presize by default).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export GOEXPERIMENT=simd
+IMAGES=${IMAGES:-../shared/data/oxford-iiit-pet-sample/images}
+ARCH=${ARCH:-resnet18} SIZE=${SIZE:-128} PRESIZE=${PRESIZE:-192}
+[ -d "$IMAGES" ] || { echo "bench-epoch: no images at $IMAGES; set IMAGES" >&2; exit 1; }
+bash scripts/deps-torch.sh
+go build -o build/bench-epoch ./bench/epoch
+echo "fastgo:  $(./build/bench-epoch -images "$IMAGES" -arch "$ARCH" -size "$SIZE" -presize "$PRESIZE" 2>/dev/null)"
+echo "pytorch: $(/usr/bin/python3 bench/epoch/torch_epoch.py "$IMAGES" "$ARCH" "$SIZE" "$PRESIZE")"
