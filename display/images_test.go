@@ -3,12 +3,13 @@ package display
 import (
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
 // terminalFiles forces the terminal rendering with images written to a
@@ -26,21 +27,6 @@ func terminalFiles(t *testing.T) (string, *strings.Builder) {
 	SetOutput(&out)
 	t.Cleanup(func() { SetOutput(nil) })
 	return dir, &out
-}
-
-// readPNG decodes the PNG file at path.
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s is not a PNG: %v", path, err)
-	}
-	return img
 }
 
 // inkFraction is the fraction of pixels of r in img that are not white.
@@ -76,7 +62,7 @@ func TestShowImagesTerminal(t *testing.T) {
 	if out.String() != path+"\n" {
 		t.Errorf("printed %q, want the path", out.String())
 	}
-	img := readPNG(t, path)
+	img := testutil.ReadPNG(t, path)
 	b := img.Bounds()
 	if want := 3*maxCell + 4*gridPad; b.Dx() != want {
 		t.Errorf("width %d, want %d (3 cells of %d)", b.Dx(), want, maxCell)

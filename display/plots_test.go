@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"gonum.org/v1/plot"
 )
 
@@ -36,7 +38,7 @@ func TestLinePlotLogX(t *testing.T) {
 	if path != filepath.Join(dir, "lr_find.png") {
 		t.Errorf("plot written to %q, want it in %s", path, dir)
 	}
-	img := readPNG(t, path)
+	img := testutil.ReadPNG(t, path)
 	if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
 		t.Errorf("plot is %v, want 768×480", b.Size())
 	}
@@ -103,7 +105,7 @@ func TestHeatmap37(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := readPNG(t, path).Bounds()
+	big := testutil.ReadPNG(t, path).Bounds()
 	small, err := Heatmap(HeatmapSpec{Title: "Confusion matrix (normalized)", XLabel: "Predicted", YLabel: "Actual",
 		RowLabels: []string{"Abyssinian", "Bengal", "Birman"}, ColLabels: []string{"Abyssinian", "Bengal", "Birman"},
 		Values: [][]float64{{0.9, 0.1, 0}, {0.05, 0.85, 0.1}, {0, 0.2, 0.8}}, Annotate: true, Decimals: 2})
@@ -114,7 +116,7 @@ func TestHeatmap37(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := readPNG(t, smallPath).Bounds().Size()
+	sp := testutil.ReadPNG(t, smallPath).Bounds().Size()
 	if big.Dx() < 1000 || big.Dx() <= sp.X || big.Dy() <= sp.Y {
 		t.Errorf("37-class heatmap is %v, 3-class %v; want the canvas to grow with classes (≥1000 px)", big.Size(), sp)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -220,20 +221,6 @@ func terminalOutput(t *testing.T) string {
 	return dir
 }
 
-func decodePNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
 func TestPlotConfusionMatrix(t *testing.T) {
 	terminalOutput(t)
 	ci := mustInterp(t, petVocab, []cell{{0, 0, 4}, {1, 0, 3}, {2, 3, 5}}, nil) // class 3 has no items
@@ -251,7 +238,7 @@ func TestPlotConfusionMatrix(t *testing.T) {
 	if !strings.HasSuffix(path, "confusion_matrix_normalized.png") {
 		t.Errorf("path %q, want …/confusion_matrix_normalized.png", path)
 	}
-	if b := decodePNG(t, path).Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+	if b := testutil.ReadPNG(t, path).Bounds(); b.Dx() < 100 || b.Dy() < 100 {
 		t.Errorf("plot is %v", b)
 	}
 	if _, err := ci.PlotConfusionMatrix(interp.Normalize(), interp.NormDec(20)); err == nil || !strings.Contains(err.Error(), "Decimals = 20") {
@@ -299,7 +286,7 @@ func TestRenderTopLosses(t *testing.T) {
 	if !strings.HasPrefix(path, dir) || !strings.HasSuffix(path, "top_losses.png") {
 		t.Errorf("path %q, want %s/top_losses.png", path, dir)
 	}
-	decodePNG(t, path)
+	testutil.ReadPNG(t, path)
 
 	_, err = ci.RenderTopLosses(2, func(int) (image.Image, error) { return nil, errors.New("corrupt JPEG") })
 	if err == nil || !strings.Contains(err.Error(), "item 1 (Path('i1.jpg')): corrupt JPEG") {
