@@ -46,8 +46,8 @@ func AdaptiveConcatPool(features *graph.Node) *graph.Node {
 
 // linear is a bias-free Linear(in, out) with fastai's kaiming-normal init.
 func linear(scope *model.Scope, x *graph.Node, out int) *graph.Node {
-	w := scope.WithInitializer(ops.KaimingNormal(scope, false)).
-		VariableWithShape("weight", shapes.Make(x.DType(), out, x.Shape().Dim(-1))).NodeValue(x.Graph())
+	w := ops.ParamFor(scope.WithInitializer(ops.KaimingNormal(scope, false)).
+		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), out, x.Shape().Dim(-1))), x)
 	return ops.Linear(x, w)
 }
 

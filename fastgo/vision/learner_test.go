@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -135,5 +136,36 @@ func TestWeightsCached(t *testing.T) {
 	}
 	if !WeightsCached(ResNet34) || WeightsCached(ResNet18) {
 		t.Error("WeightsCached: want true for the file present, false for the other")
+	}
+}
+
+// Mixed precision keeps float32 master weights and statistics, trains to a
+// finite loss, and can follow a float32 fit (existing float32 variables
+// meet a bfloat16 batch).
+func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
+	learn, err := CNNLearner(petLoaders(t), tinyArch, Pretrained(false),
+		LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	learn.Quiet = true
+	if err := learn.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	learn.ToFP16()
+	if err := learn.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	if rows := learn.Recorder.Rows; len(rows) != 1 || math.IsNaN(rows[0].TrainLoss) || math.IsInf(rows[0].TrainLoss, 0) {
+		t.Fatalf("bf16 fit rows %+v, want one finite row", rows)
+	}
+	for _, path := range []string{"/body/conv1/weight", "/body/bn1/running_var", "/head/8/weight"} {
+		v := learn.Store().GetVariable(path)
+		if v == nil {
+			t.Fatalf("no variable %s", path)
+		}
+		if dt := v.Shape().DType; dt != dtypes.Float32 {
+			t.Errorf("%s is %s after a bf16 fit, want float32 master weights", path, dt)
+		}
 	}
 }

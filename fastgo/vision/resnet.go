@@ -151,8 +151,8 @@ func convBN(scope *model.Scope, convName, bnName string, x *graph.Node, out, k, 
 	in := x.Shape().Dim(3)
 	cs := scope.In("%s", convName)
 	// torchvision initialises its convolutions with kaiming_normal_(mode="fan_out").
-	w := cs.WithInitializer(ops.KaimingNormal(cs, true)).
-		VariableWithShape("weight", shapes.Make(x.DType(), out, k, k, in)).NodeValue(x.Graph())
+	w := ops.ParamFor(cs.WithInitializer(ops.KaimingNormal(cs, true)).
+		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), out, k, k, in)), x)
 	return ops.BatchNorm(scope.In("%s", bnName), ops.Conv2D(x, w, stride, padding), train)
 }
 

@@ -58,6 +58,12 @@ func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormC
 	if x.Rank() < 2 {
 		panic(fmt.Sprintf("ops.BatchNorm(%s): want x with a batch and a channel axis, got %s", scope.Scope(), x.Shape()))
 	}
+	// In mixed precision the statistics and parameters stay float32 (half
+	// precision loses too much in E[x²]-E[x]²); the output returns to x's dtype.
+	outDType := x.DType()
+	if master := MasterDType(outDType); master != outDType {
+		x = graph.ConvertDType(x, master)
+	}
 	g := x.Graph()
 	c := x.Shape().Dim(-1)
 	vars := BatchNormVariables(scope, x.DType(), c, cfg)
@@ -91,7 +97,11 @@ func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormC
 		bdims[i] = 1
 	}
 	bdims[len(bdims)-1] = c
-	return graph.Add(graph.Mul(x, graph.Reshape(scale, bdims...)), graph.Reshape(shift, bdims...))
+	y := graph.Add(graph.Mul(x, graph.Reshape(scale, bdims...)), graph.Reshape(shift, bdims...))
+	if y.DType() != outDType {
+		y = graph.ConvertDType(y, outDType)
+	}
+	return y
 }
 
 // BatchNormVariables creates (or returns) the four variables of a batch

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -26,4 +27,24 @@ func KaimingNormal(scope *model.Scope, fanOut bool) model.VariableInitializer {
 		std := math.Sqrt(2 / float64(max(fan, 1)))
 		return graph.MulScalar(scope.RandomNormal(g, shape), std)
 	}
+}
+
+// MasterDType is the dtype a layer keeps its variables in for inputs of
+// dtype dt: float32 for the half-precision types (mixed precision keeps
+// float32 master weights, as fastai's to_fp16 does), dt otherwise.
+func MasterDType(dt dtypes.DType) dtypes.DType {
+	if dt == dtypes.BFloat16 || dt == dtypes.Float16 {
+		return dtypes.Float32
+	}
+	return dt
+}
+
+// ParamFor returns v's value in the graph converted to x's dtype (a no-op
+// unless x is in half precision and v holds float32 master weights).
+func ParamFor(v *model.Variable, x *graph.Node) *graph.Node {
+	n := v.NodeValue(x.Graph())
+	if n.DType() != x.DType() {
+		n = graph.ConvertDType(n, x.DType())
+	}
+	return n
 }
