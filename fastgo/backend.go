@@ -13,6 +13,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/gomlx/compute"
+
 	// The pure-Go backend ("go") is always compiled in: it needs nothing installed.
 	_ "github.com/gomlx/compute/gobackend"
 )
@@ -265,6 +266,21 @@ func BackendChoice() Choice {
 	return backendChoice
 }
 
+// announce prints the backend line. In a GoNB notebook every cell is a new
+// process, so the line would open every cell's output: there it is printed
+// by the first cell of a kernel session only (and again if it changes),
+// remembered by a file in GoNB's per-session $GONB_TMP_DIR.
+func announce(w io.Writer, line string) {
+	if dir := os.Getenv("GONB_TMP_DIR"); dir != "" && display.InNotebook() {
+		marker := filepath.Join(dir, "fastgo_backend_line")
+		if prev, err := os.ReadFile(marker); err == nil && string(prev) == line {
+			return
+		}
+		_ = os.WriteFile(marker, []byte(line), 0o644)
+	}
+	fmt.Fprint(w, line)
+}
+
 func createBackend(e env, log io.Writer) (compute.Backend, Choice) {
 	cands, err := e.candidates()
 	if err != nil {
@@ -279,7 +295,7 @@ func createBackend(e env, log io.Writer) (compute.Backend, Choice) {
 		}
 		b, err := newBackend(c.Config)
 		if err == nil {
-			fmt.Fprintf(log, "fastgo: backend %s\n", describe(b, c, e))
+			announce(log, "fastgo: backend "+describe(b, c, e)+"\n")
 			return b, c
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", c.Config, err))

@@ -333,3 +333,24 @@ func TestBackendLineGoesToStdoutInNotebooks(t *testing.T) {
 		t.Errorf("in a terminal the backend line goes to %v, want stderr", w)
 	}
 }
+
+// In a notebook the backend line opens only the first cell of a kernel
+// session; a different line is printed again.
+func TestAnnounceOncePerNotebookSession(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", t.TempDir())
+	t.Setenv("FASTGO_DISPLAY", "notebook")
+	var out strings.Builder
+	announce(&out, "fastgo: backend go\n")
+	announce(&out, "fastgo: backend go\n")
+	announce(&out, "fastgo: backend xla\n")
+	if got, want := out.String(), "fastgo: backend go\nfastgo: backend xla\n"; got != want {
+		t.Errorf("notebook: printed %q, want %q", got, want)
+	}
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	out.Reset()
+	announce(&out, "fastgo: backend go\n")
+	announce(&out, "fastgo: backend go\n")
+	if got, want := out.String(), "fastgo: backend go\nfastgo: backend go\n"; got != want {
+		t.Errorf("terminal: printed %q, want every line %q", got, want)
+	}
+}
