@@ -124,6 +124,13 @@ func run(data string, dataOnly, pretrained bool) error {
 			if err != nil {
 				return err
 			}
+			if n := dls.Train.Dataset.Len(); dls.Train.Len() == 0 && n > 0 {
+				// A handful of images (testdata/) fill no whole batch: use one batch of all of them.
+				fmt.Printf("only %d training images: batch size %d instead of %d\n", n, n, scale.BatchSize)
+				if dls, err = pets.DataLoaders(path.Join("images"), fastgo.WithBatchSize(n)); err != nil {
+					return err
+				}
+			}
 			fmt.Printf("%d training and %d validation items, %d classes: %v\n",
 				dls.Train.Dataset.Len(), dls.Valid.Dataset.Len(), dls.Vocab.Len(), dls.Vocab)
 			return nil
