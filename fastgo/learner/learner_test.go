@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 	}
 	after := modelValues(t, l)
 	for p, v := range before {
-		changed := !equalF32(v, after[p])
+		changed := !slices.Equal(v, after[p])
 		wantChanged := strings.HasPrefix(p, "/head/") || strings.HasPrefix(p, "/body/bn/")
 		if changed != wantChanged {
 			t.Errorf("%s changed=%v, want %v", p, changed, wantChanged)
@@ -45,7 +46,7 @@ func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := modelValues(t, l)
-	if equalF32(after["/body/fc/weight"], final["/body/fc/weight"]) {
+	if slices.Equal(after["/body/fc/weight"], final["/body/fc/weight"]) {
 		t.Errorf("after Unfreeze the body did not train")
 	}
 }
@@ -163,7 +164,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalF32(p1.Probs, p2.Probs) {
+	if !slices.Equal(p1.Probs, p2.Probs) {
 		t.Errorf("predictions differ after Load")
 	}
 	// Training on continues identically (same optimizer state and counters).
@@ -202,7 +203,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range want {
-		if got[i].Class != want[i].Class || !equalF32(got[i].Probs, want[i].Probs) {
+		if got[i].Class != want[i].Class || !slices.Equal(got[i].Probs, want[i].Probs) {
 			t.Errorf("exported learner predicts %+v for item %d, want %+v", got[i], i, want[i])
 		}
 	}
@@ -289,7 +290,7 @@ func TestGetPredsProbabilitiesAndLosses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalF32(q.Probs, p.Probs[:len(q.Probs)]) {
+	if !slices.Equal(q.Probs, p.Probs[:len(q.Probs)]) {
 		t.Errorf("GetPreds on a given batch differs from the validation run")
 	}
 }
@@ -335,7 +336,7 @@ func TestPersistAcrossLearners(t *testing.T) {
 	}
 	got := modelValues(t, l2)
 	for p, v := range want {
-		if !equalF32(v, got[p]) {
+		if !slices.Equal(v, got[p]) {
 			t.Errorf("%s not restored", p)
 		}
 	}

@@ -2,6 +2,7 @@ package learner
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -62,7 +63,7 @@ func TestDeviceTransformsRunInTheGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalF32(a.Probs, b.Probs) || draws != 0 {
+	if !slices.Equal(a.Probs, b.Probs) || draws != 0 {
 		t.Errorf("validation with a train-only transform differs from none (draws %d)", draws)
 	}
 	// Training: one draw per batch, and a different result from no transform.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
@@ -51,20 +52,8 @@ func checkReadsBack(t *testing.T, arch vision.Arch, data []byte) {
 		t.Fatalf("%d keys read, %d written", len(keys), len(entries))
 	}
 	for i, e := range entries {
-		if keys[i] != e.key || (e.f32 != nil && !equalF32(sd[e.key].Data, e.f32)) {
+		if keys[i] != e.key || (e.f32 != nil && !slices.Equal(sd[e.key].Data, e.f32)) {
 			t.Fatalf("entry %d: read %q, wrote %q (or values differ)", i, keys[i], e.key)
 		}
 	}
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
