@@ -6,22 +6,16 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
+// randFeatures is a seeded standard-normal float32 tensor.
 func randFeatures(seed uint64, dims ...int) *tensors.Tensor {
-	rng := rand.New(rand.NewPCG(seed, seed))
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...)
+	return testutil.RandNormal(rand.New(rand.NewPCG(seed, seed)), dims...)
 }
 
 // runHead runs the head once on a fresh store seeded with seed.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -15,7 +17,7 @@ import (
 func TestBatchNormMatchesHandComputation(t *testing.T) {
 	const b, h, w, c = 3, 2, 3, 2
 	rng := rand.New(rand.NewPCG(4, 4))
-	x, r := randTensor(rng, b, h, w, c), randTensor(rng, b, h, w, c)
+	x, r := testutil.RandNormal(rng, b, h, w, c), testutil.RandNormal(rng, b, h, w, c)
 	xs, rs := flat(x), flat(r)
 	for i := range xs {
 		xs[i] = xs[i]*float32(1+i%c) + 3 // per-channel scale, non-zero mean

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -19,8 +21,8 @@ func BenchmarkConv2DTrain(b *testing.B) {
 		for _, l := range []Lowering{Slices} {
 			b.Run(fmt.Sprintf("%dpx_%d-%d_k%d_s%d", c.hw, c.cin, c.cout, c.k, c.stride), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(1, 1))
-				x := randTensor(rng, 16, c.hw, c.hw, c.cin)
-				w := randTensor(rng, c.cout, c.k, c.k, c.cin)
+				x := testutil.RandNormal(rng, 16, c.hw, c.hw, c.cin)
+				w := testutil.RandNormal(rng, c.cout, c.k, c.k, c.cin)
 				exec := graph.MustNewExec(testBackend(), func(x, w *graph.Node) []*graph.Node {
 					y := Conv2DWith(l, x, w, c.stride, c.pad)
 					loss := graph.ReduceAllSum(graph.Mul(y, y))
@@ -55,7 +57,7 @@ func cpuSeconds() float64 {
 // on a ResNet18 layer1 activation at 64 px, batch 16.
 func BenchmarkBatchNormTrain(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	x := randTensor(rng, 16, 16, 16, 64)
+	x := testutil.RandNormal(rng, 16, 16, 16, 64)
 	store := model.NewStore()
 	exec := model.MustNewExec(testBackend(), store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
 		y := BatchNorm(scope.In("bn"), x, true)

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"github.com/gomlx/gomlx/core/graph"
 )
 
@@ -34,7 +36,7 @@ func BenchmarkMatMulShapes(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
-			x, y := randTensor(rng, c.lhs...), randTensor(rng, c.rhs...)
+			x, y := testutil.RandNormal(rng, c.lhs...), testutil.RandNormal(rng, c.rhs...)
 			exec := graph.MustNewExec(testBackend(), func(x, y *graph.Node) *graph.Node {
 				return graph.DotGeneral(x, []int{c.lContr}, nil, y, []int{c.rContr}, nil)
 			})

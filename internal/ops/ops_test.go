@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
@@ -21,18 +23,6 @@ var testBackend = sync.OnceValue(func() compute.Backend {
 	}
 	return b
 })
-
-func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	data := make([]float32, n)
-	for i := range data {
-		data[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(data, dims...)
-}
 
 func flat(t *tensors.Tensor) []float32 { return tensors.MustCopyFlatData[float32](t) }
 
@@ -75,10 +65,10 @@ func TestConv2DIm2ColMatchesNative(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%dx%d_s%d_p%d", c.k, c.k, c.stride, c.pad), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(c.k*100+c.stride*10+c.pad)))
-			x := randTensor(rng, c.b, c.h, c.w, c.cin)
-			w := randTensor(rng, c.cout, c.k, c.k, c.cin)
+			x := testutil.RandNormal(rng, c.b, c.h, c.w, c.cin)
+			w := testutil.RandNormal(rng, c.cout, c.k, c.k, c.cin)
 			ho, wo := (c.h+2*c.pad-c.k)/c.stride+1, (c.w+2*c.pad-c.k)/c.stride+1
-			r := randTensor(rng, c.b, ho, wo, c.cout)
+			r := testutil.RandNormal(rng, c.b, ho, wo, c.cout)
 			conv := func(l Lowering) func(x, w *graph.Node) *graph.Node {
 				return func(x, w *graph.Node) *graph.Node { return Conv2DWith(l, x, w, c.stride, c.pad) }
 			}
@@ -106,9 +96,9 @@ func TestMaxPool2DSlicesMatchesNative(t *testing.T) {
 	for _, c := range []struct{ h, k, stride, pad int }{{8, 3, 2, 1}, {7, 3, 2, 1}, {6, 2, 2, 0}, {5, 3, 1, 1}} {
 		t.Run(fmt.Sprintf("h%d_k%d_s%d_p%d", c.h, c.k, c.stride, c.pad), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(2, uint64(c.h)))
-			x := randTensor(rng, 2, c.h, c.h, 3)
+			x := testutil.RandNormal(rng, 2, c.h, c.h, 3)
 			ho := (c.h+2*c.pad-c.k)/c.stride + 1
-			r := randTensor(rng, 2, ho, ho, 3)
+			r := testutil.RandNormal(rng, 2, ho, ho, 3)
 			pool := func(l Lowering) func(x, _ *graph.Node) *graph.Node {
 				return func(x, _ *graph.Node) *graph.Node { return MaxPool2DWith(l, x, c.k, c.stride, c.pad) }
 			}
@@ -123,7 +113,7 @@ func TestMaxPool2DSlicesMatchesNative(t *testing.T) {
 
 func TestLinearGradientsMatchDefault(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	x, w, r := randTensor(rng, 5, 7), randTensor(rng, 4, 7), randTensor(rng, 5, 4)
+	x, w, r := testutil.RandNormal(rng, 5, 7), testutil.RandNormal(rng, 4, 7), testutil.RandNormal(rng, 5, 4)
 	y1, dx1, dw1 := lossAndGrads(t, Linear, x, w, r)
 	y2, dx2, dw2 := lossAndGrads(t, func(x, w *graph.Node) *graph.Node {
 		return graph.DotGeneral(x, []int{1}, nil, w, []int{1}, nil) // default gradient

@@ -4,8 +4,11 @@ package testutil
 import (
 	"image"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // ReadPNG decodes the PNG file at path, failing the test when it is missing
@@ -22,4 +25,18 @@ func ReadPNG(t testing.TB, path string) image.Image {
 		t.Fatalf("%s is not a PNG: %v", path, err)
 	}
 	return img
+}
+
+// RandNormal is a float32 tensor of the given shape filled with standard
+// normal draws from rng.
+func RandNormal(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
 }
