@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -26,7 +27,9 @@ func main() {
 	size := flag.Int("size", 64, "image side in pixels")
 	bs := flag.Int("bs", 16, "batch size")
 	steps := flag.Int("steps", 5, "timed training steps (after one untimed step that compiles)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	flag.Parse()
+	profileTo = *cpuProfile
 	if err := run(*archName, *size, *bs, *steps); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/train:", err)
 		os.Exit(1)
@@ -50,6 +53,9 @@ func randomBatches(n, bs, size, classes int) learner.SliceSource {
 	}
 	return out
 }
+
+// profileTo is the -cpuprofile file ("" for none).
+var profileTo string
 
 func run(archName string, size, bs, steps int) error {
 	arch, err := vision.ArchByName(archName)
@@ -75,11 +81,22 @@ func run(archName string, size, bs, steps int) error {
 		return err
 	}
 	learn.Data = data
+	if profileTo != "" {
+		f, err := os.Create(profileTo)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if err := learn.Fit(1, 1e-3); err != nil {
 		return err
 	}
 	elapsed := time.Since(start).Seconds()
+	pprof.StopCPUProfile()
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{

@@ -52,34 +52,37 @@ func BatchNorm(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 // The normalisation is one multiply-add per element, y = x·scale + shift,
 // with per-channel scale = weight/√(var+eps) and shift = bias - mean·scale;
 // the variance is E[x²]-E[x]², so the statistics take one read of x and one
-// of x². The gradient is GoMLX's automatic one through these expressions
-// (1/Sqrt rather than Rsqrt, which has no gradient in GoMLX).
+// of x². The per-channel sums and broadcasts are those of [ChannelSum] and
+// [ChannelBroadcast] (matrix products on the pure-Go backend). The gradient
+// is GoMLX's automatic one through these expressions (1/Sqrt rather than
+// Rsqrt, which has no gradient in GoMLX).
 func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormConfig) *graph.Node {
+	return batchNorm(Auto, scope, x, train, cfg)
+}
+
+func batchNorm(l Lowering, scope *model.Scope, x *graph.Node, train bool, cfg BatchNormConfig) *graph.Node {
 	if x.Rank() < 2 {
 		panic(fmt.Sprintf("ops.BatchNorm(%s): want x with a batch and a channel axis, got %s", scope.Scope(), x.Shape()))
 	}
 	// In mixed precision the statistics and parameters stay float32 (half
 	// precision loses too much in E[x²]-E[x]²); the output returns to x's dtype.
-	outDType := x.DType()
+	outDType, dims := x.DType(), x.Shape().Dimensions
 	if master := MasterDType(outDType); master != outDType {
 		x = graph.ConvertDType(x, master)
 	}
 	g := x.Graph()
 	c := x.Shape().Dim(-1)
+	n := x.Shape().Size() / c
+	rows := graph.Reshape(x, n, c)
 	vars := BatchNormVariables(scope, x.DType(), c, cfg)
 	gamma, beta := vars[0].NodeValue(g), vars[1].NodeValue(g)
 	runMean, runVar := vars[2], vars[3]
 
 	var mean, variance *graph.Node
 	if train {
-		axes := make([]int, x.Rank()-1)
-		for i := range axes {
-			axes[i] = i
-		}
-		mean = graph.ReduceMean(x, axes...)
-		meanSq := graph.ReduceMean(graph.Square(x), axes...)
+		mean = graph.DivScalar(channelSum(l, rows), float64(n))
+		meanSq := graph.DivScalar(channelSum(l, graph.Square(rows)), float64(n))
 		variance = ReLU(graph.Sub(meanSq, graph.Square(mean))) // ≥ 0 despite rounding
-		n := x.Shape().Size() / c
 		unbiased := graph.StopGradient(variance)
 		if n > 1 {
 			unbiased = graph.MulScalar(unbiased, float64(n)/float64(n-1))
@@ -92,12 +95,8 @@ func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormC
 	}
 	scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(variance, cfg.Eps)))
 	shift := graph.Sub(beta, graph.Mul(mean, scale))
-	bdims := make([]int, x.Rank())
-	for i := range bdims {
-		bdims[i] = 1
-	}
-	bdims[len(bdims)-1] = c
-	y := graph.Add(graph.Mul(x, graph.Reshape(scale, bdims...)), graph.Reshape(shift, bdims...))
+	y := graph.Add(graph.Mul(rows, channelBroadcast(l, scale, n)), channelBroadcast(l, shift, n))
+	y = graph.Reshape(y, dims...)
 	if y.DType() != outDType {
 		y = graph.ConvertDType(y, outDType)
 	}

@@ -27,6 +27,7 @@ import (
 //     instead of 9 full-size pads and 8 adds).
 //   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
 //   - ReLU: v·sign(y).
+//   - ChannelSum and ChannelBroadcast: each other (see channel.go).
 
 // Alias prefixes of the marked nodes.
 const (
@@ -36,6 +37,9 @@ const (
 	col2imAliasPrefix   = "/fastgo.ops.col2im/"    // the window slice at kernel offset (0,0), receives the input gradient
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
+
+	channelSumAliasPrefix       = "/fastgo.ops.channel-sum/"       // ones·x of ChannelSum
+	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // ones·v of ChannelBroadcast
 )
 
 var aliasCounter atomic.Uint64
@@ -59,8 +63,13 @@ var (
 
 func init() {
 	graph.VJPRegistration[graph.NodeTypeDotGeneral] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
-		if marked(node, linearAliasPrefix) {
+		switch {
+		case marked(node, linearAliasPrefix):
 			return linearVJP(node, v[0])
+		case marked(node, channelSumAliasPrefix): // ones [N] · x [N,C]
+			return []*graph.Node{nil, channelBroadcast(Slices, v[0], node.Inputs()[1].Shape().Dim(0))}
+		case marked(node, channelBroadcastAliasPrefix): // ones [N,1] · v [1,C]
+			return []*graph.Node{nil, graph.Reshape(channelSum(Slices, v[0]), 1, v[0].Shape().Dim(1))}
 		}
 		return defaultDotGeneralVJP(node, v, outShape)
 	}
