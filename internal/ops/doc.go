@@ -14,8 +14,12 @@
 // is padded (Pad), the kernel-offset windows are taken with strided slices
 // and concatenated on the channel axis, and one matrix product with the
 // kernel seen as [out, kh·kw·in] does the rest. Max pooling is a separable
-// running maximum of strided slices. On any other backend (XLA) the native
-// ConvGeneral and ReduceWindow are used.
+// running maximum of strided slices. Batch normalisation's per-channel sums
+// and broadcasts are products with a vector of ones (ChannelSum,
+// ChannelBroadcast), which the backend runs on its parallel matrix kernel
+// rather than its one-thread ReduceSum and broadcasting iterators. On any
+// other backend (XLA) the native ConvGeneral, ReduceWindow, ReduceSum and
+// broadcasts are used.
 //
 // Gradients: this package installs custom gradients for the nodes it creates
 // (and only for them), see gradients.go: the weight gradient of a product
