@@ -2,16 +2,20 @@
 # make bench-train: fastgo's training step (pure-Go backend unless
 # GOMLX_BACKEND says otherwise) beside PyTorch's on the CPU (2 threads, same
 # ResNet, Adam, batch 16), each configuration in its own processes so that
-# peak memory is per configuration. Prints images/s, the ratio and peak
-# memory, and appends one dated line per configuration to
+# peak memory is per configuration. Each configuration runs REPS times
+# (default 3; once at 224 px), fastgo and PyTorch alternating so that a
+# slow spell of this shared machine hits both; the median images/s of each
+# and the largest peak memory are kept. Prints images/s, the ratio and
+# peak memory, and appends one dated line per configuration to
 # bench/results/train.tsv.
 #
-#   CONFIGS="resnet18@64 resnet34@64" bash bench/train/run.sh
+#   CONFIGS="resnet18@64 resnet34@64" REPS=5 bash bench/train/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export GOEXPERIMENT=simd
 CONFIGS=${CONFIGS:-"resnet18@64 resnet34@64 resnet18@128 resnet34@128 resnet18@224 resnet34@224"}
 BS=${BS:-16}
+REPS=${REPS:-3}
 RESULTS=bench/results/train.tsv
 
 bash scripts/deps-torch.sh
@@ -21,6 +25,8 @@ host="$(nproc) cores, $(uname -m)"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+largest() { /usr/bin/python3 -c "import sys; print(max(map(float, sys.argv[1:])))" "$@"; }
 
 printf '%-14s %12s %12s %7s %14s %14s\n' config fastgo_img/s torch_img/s ratio fastgo_MiB torch_MiB
 skip_big=""
@@ -30,12 +36,17 @@ for cfg in $CONFIGS; do
     echo "$cfg: skipped — a fastgo step at a smaller size already took over a minute ($skip_big)"
     continue
   fi
-  steps=5; [ "$size" -ge 224 ] && steps=2
-  go_json=$(./build/bench-train -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
-  torch_json=$(/usr/bin/python3 bench/train/torch_step.py "$arch@$size" "$BS")
-  g=$(field "$go_json" img_per_s); t=$(field "$torch_json" img_per_s)
-  gm=$(field "$go_json" peak_rss_mib); tm=$(field "$torch_json" peak_rss_mib)
-  step=$(field "$go_json" step_s)
+  steps=5; reps=$REPS
+  if [ "$size" -ge 224 ]; then steps=2; reps=1; fi
+  g_runs=(); t_runs=(); gm=0; tm=0; step=0
+  for _ in $(seq "$reps"); do
+    go_json=$(./build/bench-train -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
+    torch_json=$(/usr/bin/python3 bench/train/torch_step.py "$arch@$size" "$BS")
+    g_runs+=("$(field "$go_json" img_per_s)"); t_runs+=("$(field "$torch_json" img_per_s)")
+    gm=$(largest "$gm" "$(field "$go_json" peak_rss_mib)"); tm=$(largest "$tm" "$(field "$torch_json" peak_rss_mib)")
+    step=$(largest "$step" "$(field "$go_json" step_s)")
+  done
+  g=$(median "${g_runs[@]}"); t=$(median "${t_runs[@]}")
   ratio=$(/usr/bin/python3 -c "print(f'{$g/$t:.2f}')")
   printf '%-14s %12.2f %12.2f %7s %14.0f %14.0f\n' "$cfg" "$g" "$t" "$ratio" "$gm" "$tm"
   printf '%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%.0f\t%.0f\n' "$(date -u +%F)" "$commit" "$host" "$cfg" "$BS" "$g" "$t" "$ratio" "$gm" "$tm" >> "$RESULTS"
