@@ -21,14 +21,18 @@ RESULTS=bench/results/train.tsv
 bash scripts/deps-torch.sh
 go build -o build/bench-train ./bench/train
 host="$(nproc) cores, $(uname -m)"
-[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tconfig\tbatch\tfastgo_img_s\ttorch_img_s\tratio\tfastgo_peak_mib\ttorch_peak_mib\n' > "$RESULTS"
+[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tconfig\tbatch\tfastgo_img_s\ttorch_img_s\tratio\tfastgo_peak_mib\ttorch_peak_mib\tsteal_pct\n' > "$RESULTS"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+# cpu_ticks prints the machine's total and stolen CPU ticks (/proc/stat):
+# time the hypervisor gave to other guests makes every figure here slower.
+cpu_ticks() { awk '/^cpu /{t=0; for (i=2; i<=NF; i++) t+=$i; print t, $9}' /proc/stat; }
+steal_pct() { /usr/bin/python3 -c "import sys; t0,s0,t1,s1=map(float,sys.argv[1:]); print(f'{100*(s1-s0)/max(t1-t0,1):.0f}')" $1 $2; }
 largest() { /usr/bin/python3 -c "import sys; print(max(map(float, sys.argv[1:])))" "$@"; }
 
-printf '%-14s %12s %12s %7s %14s %14s\n' config fastgo_img/s torch_img/s ratio fastgo_MiB torch_MiB
+printf '%-14s %12s %12s %7s %14s %14s %7s\n' config fastgo_img/s torch_img/s ratio fastgo_MiB torch_MiB steal%
 skip_big=""
 for cfg in $CONFIGS; do
   arch=${cfg%@*}; size=${cfg#*@}
@@ -39,6 +43,7 @@ for cfg in $CONFIGS; do
   steps=5; reps=$REPS
   if [ "$size" -ge 224 ]; then steps=2; reps=1; fi
   g_runs=(); t_runs=(); gm=0; tm=0; step=0
+  ticks0=$(cpu_ticks)
   for _ in $(seq "$reps"); do
     go_json=$(./build/bench-train -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
     torch_json=$(/usr/bin/python3 bench/train/torch_step.py "$arch@$size" "$BS")
@@ -47,9 +52,11 @@ for cfg in $CONFIGS; do
     step=$(largest "$step" "$(field "$go_json" step_s)")
   done
   g=$(median "${g_runs[@]}"); t=$(median "${t_runs[@]}")
+  steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
   ratio=$(/usr/bin/python3 -c "print(f'{$g/$t:.2f}')")
-  printf '%-14s %12.2f %12.2f %7s %14.0f %14.0f\n' "$cfg" "$g" "$t" "$ratio" "$gm" "$tm"
-  printf '%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%.0f\t%.0f\n' "$(date -u +%F)" "$commit" "$host" "$cfg" "$BS" "$g" "$t" "$ratio" "$gm" "$tm" >> "$RESULTS"
+  printf '%-14s %12.2f %12.2f %7s %14.0f %14.0f %7s\n' "$cfg" "$g" "$t" "$ratio" "$gm" "$tm" "$steal"
+  printf '%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%.0f\t%.0f\t%s\n' "$(date -u +%F)" "$commit" "$host" "$cfg" "$BS" "$g" "$t" "$ratio" "$gm" "$tm" "$steal" >> "$RESULTS"
   if /usr/bin/python3 -c "import sys; sys.exit(0 if $step > 60 else 1)"; then skip_big="$cfg: ${step}s per step"; fi
 done
 echo "appended to $RESULTS"
+echo "steal%: CPU time the hypervisor gave to other guests during the configuration's runs; above ~5% the figures (and their ratio) are unreliable — rerun when the machine is quiet."
