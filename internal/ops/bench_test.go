@@ -31,17 +31,23 @@ func BenchmarkConv2DTrain(b *testing.B) {
 					}
 					return graph.Gradient(loss, x, w)
 				})
-				exec.MustCall(x, w)
-				b.ResetTimer()
-				cpu0 := cpuSeconds()
-				for range b.N {
-					exec.MustCall(x, w)
-				}
-				// The machine is shared: CPU time is the steadier measure.
-				b.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(b.N), "cpu-ms/op")
+				benchCPU(b, func() { exec.MustCall(x, w) })
 			})
 		}
 	}
+}
+
+// benchCPU times call (run once first, to compile) and reports its CPU
+// time per call as well: the machine is shared, CPU time is the steadier
+// measure.
+func benchCPU(b *testing.B, call func()) {
+	call()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		call()
+	}
+	b.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(b.N), "cpu-ms/op")
 }
 
 // cpuSeconds is the user+system CPU time of this process so far.
@@ -64,11 +70,5 @@ func BenchmarkBatchNormTrain(b *testing.B) {
 		loss := graph.ReduceAllSum(graph.Mul(y, y))
 		return graph.Gradient(loss, x)
 	})
-	exec.MustCall(x)
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	for range b.N {
-		exec.MustCall(x)
-	}
-	b.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(b.N), "cpu-ms/op")
+	benchCPU(b, func() { exec.MustCall(x) })
 }

@@ -66,24 +66,13 @@ func BenchmarkChannelOps(b *testing.B) {
 		name := map[Lowering]string{Native: "native", Slices: "matmul"}[l]
 		b.Run("sum_"+name, func(b *testing.B) {
 			exec := graph.MustNewExec(testBackend(), func(x *graph.Node) *graph.Node { return channelSum(l, x) })
-			benchExec(b, exec, x)
+			benchCPU(b, func() { exec.MustCall(x) })
 		})
 		b.Run("scale_"+name, func(b *testing.B) {
 			exec := graph.MustNewExec(testBackend(), func(x, v *graph.Node) *graph.Node {
 				return graph.Mul(x, channelBroadcast(l, v, n))
 			})
-			benchExec(b, exec, x, v)
+			benchCPU(b, func() { exec.MustCall(x, v) })
 		})
 	}
-}
-
-// benchExec times exec on args (compiled by a first call), reporting CPU time.
-func benchExec(b *testing.B, exec *graph.Exec, args ...any) {
-	exec.MustCall(args...)
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	for range b.N {
-		exec.MustCall(args...)
-	}
-	b.ReportMetric(1000*(cpuSeconds()-cpu0)/float64(b.N), "cpu-ms/op")
 }
