@@ -29,8 +29,10 @@ func DefaultAdam() AdamConfig {
 	return AdamConfig{Mom: 0.9, SqrMom: 0.99, Eps: 1e-5, WD: 0.01}
 }
 
-// update builds fastai's Adam step for one variable, all in one elementwise
-// pass (the compiler fuses it):
+// update builds fastai's Adam step for one variable as element-wise graph
+// operations (XLA fuses them into one pass; the pure-Go backend runs them
+// one by one — a fused host-side loop measured slower there, see
+// bench/README.md):
 //
 //	p ← p·(1 − lr·wd)                      (if doWD)
 //	g_avg ← mom·g_avg + (1−mom)·g
