@@ -306,11 +306,7 @@ func (m *MasterBar) Append(row []string) {
 func (m *MasterBar) Table() Table {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rows := make([][]string, len(m.table.Rows))
-	for i, r := range m.table.Rows {
-		rows[i] = append([]string(nil), r...)
-	}
-	return Table{Columns: append([]string(nil), m.table.Columns...), Rows: rows}
+	return m.table.clone()
 }
 
 // Done finishes the display: in a notebook only the table remains.

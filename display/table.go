@@ -2,6 +2,7 @@ package display
 
 import (
 	"html"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -147,11 +148,17 @@ func (t *LiveTable) Append(row []string) {
 func (t *LiveTable) Table() Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	rows := make([][]string, len(t.table.Rows))
-	for i, r := range t.table.Rows {
-		rows[i] = append([]string(nil), r...)
+	return t.table.clone()
+}
+
+// clone returns a deep copy of t, so that a caller's copy does not change
+// as rows are appended to a live table.
+func (t Table) clone() Table {
+	rows := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		rows[i] = slices.Clone(r)
 	}
-	return Table{Columns: append([]string(nil), t.table.Columns...), Rows: rows}
+	return Table{Columns: slices.Clone(t.Columns), Rows: rows}
 }
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
