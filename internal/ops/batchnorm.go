@@ -52,8 +52,8 @@ func BatchNorm(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 // The normalisation is one multiply-add per element, y = x·scale + shift,
 // with per-channel scale = weight/√(var+eps) and shift = bias - mean·scale;
 // the variance is E[x²]-E[x]², so the statistics take one read of x and one
-// of x². The per-channel sums and broadcasts are those of [ChannelSum] and
-// [ChannelBroadcast] (matrix products on the pure-Go backend). The gradient
+// of x². The per-channel sums and broadcasts are those of channel.go
+// (matrix products on the pure-Go backend). The gradient
 // is GoMLX's automatic one through these expressions (1/Sqrt rather than
 // Rsqrt, which has no gradient in GoMLX).
 func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormConfig) *graph.Node {

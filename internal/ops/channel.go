@@ -18,18 +18,13 @@ import (
 // per-channel multiply 1.1 against 2.7 with implicit broadcasting.
 // Elsewhere (XLA) they are the plain ReduceSum and broadcast, which XLA fuses.
 //
-// Each one's gradient is the other: d(ChannelSum)/dx = ChannelBroadcast(v)
-// and d(ChannelBroadcast)/dv = ChannelSum(vgrad), installed in gradients.go.
+// Each one's gradient is the other: d(channelSum)/dx = channelBroadcast(v)
+// and d(channelBroadcast)/dv = channelSum(vgrad), installed in gradients.go.
 
-// ChannelSum returns Σₙ x[n, c] for x [N, C], as [C].
-func ChannelSum(x *graph.Node) *graph.Node { return channelSum(Auto, x) }
-
-// ChannelBroadcast returns v [C] repeated on n rows, as [n, C].
-func ChannelBroadcast(v *graph.Node, n int) *graph.Node { return channelBroadcast(Auto, v, n) }
-
+// channelSum returns Σₙ x[n, c] for x [N, C], as [C].
 func channelSum(l Lowering, x *graph.Node) *graph.Node {
 	if x.Rank() != 2 {
-		panic(fmt.Sprintf("ops.ChannelSum: want x [N, C], got %s", x.Shape()))
+		panic(fmt.Sprintf("ops.channelSum: want x [N, C], got %s", x.Shape()))
 	}
 	if l.resolve(x) == Native {
 		return graph.ReduceSum(x, 0)
@@ -38,9 +33,10 @@ func channelSum(l Lowering, x *graph.Node) *graph.Node {
 	return mark(graph.DotGeneral(ones, []int{0}, nil, x, []int{0}, nil), channelSumAliasPrefix)
 }
 
+// channelBroadcast returns v [C] repeated on n rows, as [n, C].
 func channelBroadcast(l Lowering, v *graph.Node, n int) *graph.Node {
 	if v.Rank() != 1 || n < 1 {
-		panic(fmt.Sprintf("ops.ChannelBroadcast: want v [C] and n ≥ 1, got v %s, n %d", v.Shape(), n))
+		panic(fmt.Sprintf("ops.channelBroadcast: want v [C] and n ≥ 1, got v %s, n %d", v.Shape(), n))
 	}
 	c := v.Shape().Dim(0)
 	if l.resolve(v) == Native {

@@ -27,7 +27,7 @@ import (
 //     instead of 9 full-size pads and 8 adds).
 //   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
 //   - ReLU: v·sign(y).
-//   - ChannelSum and ChannelBroadcast: each other (see channel.go).
+//   - channelSum and channelBroadcast: each other (see channel.go).
 
 // Alias prefixes of the marked nodes.
 const (
@@ -38,8 +38,8 @@ const (
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
 
-	channelSumAliasPrefix       = "/fastgo.ops.channel-sum/"       // ones·x of ChannelSum
-	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // ones·v of ChannelBroadcast
+	channelSumAliasPrefix       = "/fastgo.ops.channel-sum/"       // ones·x of channelSum
+	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // ones·v of channelBroadcast
 )
 
 var aliasCounter atomic.Uint64
