@@ -29,8 +29,7 @@ func main() {
 	steps := flag.Int("steps", 5, "timed training steps (after one untimed step that compiles)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	flag.Parse()
-	profileTo = *cpuProfile
-	if err := run(*archName, *size, *bs, *steps); err != nil {
+	if err := run(*archName, *size, *bs, *steps, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/train:", err)
 		os.Exit(1)
 	}
@@ -54,10 +53,8 @@ func randomBatches(n, bs, size, classes int) learner.SliceSource {
 	return out
 }
 
-// profileTo is the -cpuprofile file ("" for none).
-var profileTo string
-
-func run(archName string, size, bs, steps int) error {
+// run measures the steps; profileTo, unless "", receives their CPU profile.
+func run(archName string, size, bs, steps int, profileTo string) error {
 	arch, err := vision.ArchByName(archName)
 	if err != nil {
 		return err
