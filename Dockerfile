@@ -3,11 +3,15 @@
 # CPU with GoMLX's pure-Go backend when no GPU is visible.
 #
 #   docker build -t fastgo .
-#   docker run --gpus all -p 8888:8888 -v /path/to/shared:/home/fastgo/shared:ro fastgo
+#   docker run --gpus all -p 8888:8888 -v fastgo-data:/home/fastgo/fastgo-data fastgo
 #
 # then open the URL with the token that `docker logs` prints. The notebooks
-# read the pets sample from ../shared/data/oxford-iiit-pet-sample (mount it as
-# above), or download the full dataset with fastgo.UntarData(fastgo.URLs.Pets).
+# start with fastgo.UntarData(fastgo.URLs.Pets), which downloads Oxford-IIIT
+# Pet (774 MB) once into $FASTGO_HOME = /home/fastgo/fastgo-data: the named
+# volume fastgo-data keeps it (and pretrained weights, in models/) from one
+# container to the next. A copy you already have is used instead of a
+# download when mounted at data/oxford-iiit-pet in that folder:
+#   -v /path/to/oxford-iiit-pet:/home/fastgo/fastgo-data/data/oxford-iiit-pet:ro
 #
 # The PJRT CUDA plugin comes from PyPI, from the same wheels JAX uses:
 # jax-cuda12-pjrt (the plugin, site-packages/jax_plugins/xla_cuda12/xla_cuda_plugin.so)
@@ -49,7 +53,10 @@ RUN python3 -m venv /opt/venv \
       "jax-cuda12-pjrt==${JAX_VERSION}" "jax-cuda12-plugin[with_cuda]==${JAX_VERSION}"
 
 RUN useradd --create-home --shell /bin/bash fastgo
-ENV HOME=/home/fastgo
+# FASTGO_HOME holds downloaded datasets and weights: a folder of its own, so
+# a volume mounted there does not hide the kernel's tools in ~/.fastgo/bin.
+ENV HOME=/home/fastgo \
+    FASTGO_HOME=/home/fastgo/fastgo-data
 WORKDIR /home/fastgo/fastgo
 COPY --chown=fastgo:fastgo . .
 
@@ -59,6 +66,7 @@ COPY --chown=fastgo:fastgo . .
 # lands in /home/fastgo; ownership is handed over in the same layer.
 RUN make install \
  && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p "$FASTGO_HOME/data" \
  && chown -R fastgo:fastgo /home/fastgo
 
 USER fastgo

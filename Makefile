@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit notebooks demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
+.PHONY: all install test lint unit notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
 
 all: test
 
@@ -13,8 +13,9 @@ all: test
 install:
 	$(GO) run ./kernel install
 
-## test: what CI runs (.ci/run): lint, unit tests, and the notebooks run headless.
-test: lint unit notebooks
+## test: what CI runs (.ci/run): lint, unit tests, the notebooks run headless,
+## and the notebooks again in a copy of the checkout without ../shared.
+test: lint unit notebooks fresh-clone
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -28,6 +29,11 @@ unit:
 ## notebooks: execute every notebook with the fastgo kernel and check it in headless Chromium.
 notebooks:
 	bash scripts/run-notebooks.sh
+
+## fresh-clone: what a clone from GitHub (no ../shared) gets: the notebooks on
+## the bundled images and the demo's offline fallback, in a temporary copy.
+fresh-clone:
+	bash scripts/fresh-clone-check.sh
 
 ## demo: the chapter as a plain Go program on the bundled sample (pure-Go backend when nothing else).
 demo:

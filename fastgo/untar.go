@@ -149,9 +149,10 @@ var knownChecks = map[string]archiveCheck{
 	URLs.SIIMSmall:        {33276453, "2f88ac350dce1d971ecbb5ec722da75f"},
 }
 
-// Home is fastgo's folder for downloaded data: $FASTGO_HOME, or ~/.fastgo
-// when unset. UntarData keeps archives in Home()/archive and extracted
-// datasets in Home()/data.
+// Home is fastgo's folder for downloaded files: $FASTGO_HOME, or ~/.fastgo
+// when unset (fastai's FASTAI_HOME, ~/.fastai). UntarData keeps archives in
+// Home()/archive and extracted datasets in [DataDir]; pretrained weights
+// live in Home()/models.
 func Home() Path {
 	if h := os.Getenv("FASTGO_HOME"); h != "" {
 		return Path(h)
@@ -160,6 +161,19 @@ func Home() Path {
 		return Path(filepath.Join(u, ".fastgo"))
 	}
 	return Path(".fastgo")
+}
+
+// DataDir is the folder UntarData extracts datasets into and looks for them
+// in: $FASTGO_DATA, or Home()/data when unset (fastai's config.ini `data`
+// entry). A dataset copied there by hand under the archive's name (e.g.
+// DataDir()/oxford-iiit-pet for URLs.Pets) is used without a download: that
+// is how an offline machine, a Docker volume or a test harness provides the
+// data to code that calls UntarData(URLs.Pets).
+func DataDir() Path {
+	if d := os.Getenv("FASTGO_DATA"); d != "" {
+		return Path(d)
+	}
+	return Home().Join("data")
 }
 
 // UntarOption changes how UntarData works.
@@ -172,7 +186,7 @@ type untarConfig struct {
 	client   *http.Client
 }
 
-// WithDest extracts into dir instead of Home()/data.
+// WithDest extracts into dir instead of DataDir().
 func WithDest(dir Path) UntarOption { return func(c *untarConfig) { c.dest = string(dir) } }
 
 // WithForce downloads and extracts again even when the data is there.
@@ -204,10 +218,12 @@ func WithHTTPClient(client *http.Client) UntarOption {
 //   - an http(s) URL of a .tgz, .tar.gz or .tar archive, e.g. URLs.Pets. The
 //     archive is downloaded to Home()/archive (resuming an interrupted
 //     download from its .part file), checked against fastai's known size and
-//     checksum when the URL is in URLs, and extracted to Home()/data/<name>
+//     checksum when the URL is in URLs, and extracted to DataDir()/<name>
 //     (e.g. ~/.fastgo/data/oxford-iiit-pet). When that folder exists,
-//     UntarData returns it without touching the network.
-//   - a local archive: extracted to Home()/data/<name> the same way.
+//     UntarData returns it without touching the network. Before a download
+//     starts it prints the archive's size (when known) to the progress
+//     writer.
+//   - a local archive: extracted to DataDir()/<name> the same way.
 //   - a local folder: returned as it is (e.g. a copy of the data made by
 //     hand, "../shared/data/oxford-iiit-pet-sample").
 //
@@ -220,7 +236,7 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 		o(&cfg)
 	}
 	if cfg.dest == "" {
-		cfg.dest = string(Home().Join("data"))
+		cfg.dest = string(DataDir())
 	}
 	if !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
 		return untarLocal(strings.TrimPrefix(source, "file://"), cfg)
@@ -241,9 +257,10 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 	}
 	check, known := knownChecks[source]
 	if _, err := os.Stat(archive); err != nil {
+		announceDownload(cfg.progress, source, archive, check.size)
 		if err := Download(source, archive, DownloadOptions{Client: cfg.client, Progress: cfg.progress}); err != nil {
-			return "", fmt.Errorf("UntarData: %w.\nIf this machine is offline, download %s elsewhere and put it at %s (or extract it so that the folder %s exists), then run again",
-				err, source, archive, final)
+			return "", fmt.Errorf("UntarData: %w.\nIf this machine is offline, download %s elsewhere and put it at %s, or put the extracted dataset at %s (set FASTGO_DATA to use another folder than %s), then run again",
+				err, source, archive, final, cfg.dest)
 		}
 	}
 	if known {
@@ -257,6 +274,20 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 		return "", fmt.Errorf("%w; if the archive is damaged, run again with WithForce() to download it anew", err)
 	}
 	return dir, nil
+}
+
+// announceDownload says what is about to be downloaded, how big it is and
+// where it goes, before the first byte: a user on a slow or metered link
+// can stop it then.
+func announceDownload(w io.Writer, url, archive string, size int64) {
+	if w == nil || w == io.Discard {
+		return
+	}
+	how := "size unknown"
+	if size > 0 {
+		how = formatBytes(size)
+	}
+	_, _ = fmt.Fprintf(w, "Downloading %s (%s) to %s\n", url, how, archive)
 }
 
 // MustUntarData is UntarData for notebook cells: it panics with its error.

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -124,6 +125,10 @@ func TestUntarDataDownloadAndCache(t *testing.T) {
 	if !strings.Contains(progress.String(), "\rpets.tgz |") || !strings.Contains(progress.String(), "100.00%") {
 		t.Errorf("progress output = %q", progress.String())
 	}
+	announce := "Downloading " + srv.URL + "/pets.tgz (size unknown) to " + filepath.Join(home, "archive", "pets.tgz") + "\n"
+	if !strings.HasPrefix(progress.String(), announce) {
+		t.Errorf("progress output starts %q, want the announcement %q first", progress.String(), announce)
+	}
 	// Everything is in place: no network at all, even with the server gone.
 	srv.Close()
 	if got2, err := UntarData(srv.URL + "/pets.tgz"); err != nil || got2 != got {
@@ -132,6 +137,50 @@ func TestUntarDataDownloadAndCache(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(home, "data"))
 	if len(entries) != 1 {
 		t.Errorf("data folder holds %d entries (temporary folders left?)", len(entries))
+	}
+}
+
+// TestAnnounceDownloadSize: a known archive's size is said before the
+// download starts (fastai's checks.txt size of URLs.Pets: 811,706,944 bytes).
+func TestAnnounceDownloadSize(t *testing.T) {
+	var b bytes.Buffer
+	announceDownload(&b, URLs.Pets, "/a/oxford-iiit-pet.tgz", knownChecks[URLs.Pets].size)
+	want := "Downloading " + URLs.Pets + " (774.1M) to /a/oxford-iiit-pet.tgz\n"
+	if b.String() != want {
+		t.Errorf("announcement = %q, want %q", b.String(), want)
+	}
+	announceDownload(nil, URLs.Pets, "x", 1) // no writer: nothing, no panic
+}
+
+// noNetwork is an HTTP transport that fails the test when used.
+type noNetwork struct{ t *testing.T }
+
+func (n noNetwork) RoundTrip(r *http.Request) (*http.Response, error) {
+	n.t.Errorf("UntarData went to the network (%s) although the dataset is in the data folder", r.URL)
+	return nil, errors.New("no network in this test")
+}
+
+// TestUntarDataFromDataDir: a dataset put in $FASTGO_DATA under the
+// archive's name is what UntarData(URLs.Pets) returns, with no download —
+// how offline machines, Docker volumes and the notebook harness provide it.
+func TestUntarDataFromDataDir(t *testing.T) {
+	t.Setenv("FASTGO_HOME", t.TempDir())
+	data := t.TempDir()
+	t.Setenv("FASTGO_DATA", data)
+	if DataDir() != Path(data) {
+		t.Fatalf("DataDir() = %s, want $FASTGO_DATA %s", DataDir(), data)
+	}
+	pets := filepath.Join(data, "oxford-iiit-pet")
+	if err := os.MkdirAll(filepath.Join(pets, "images"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := UntarData(URLs.Pets, WithHTTPClient(&http.Client{Transport: noNetwork{t}}))
+	if err != nil || string(got) != pets {
+		t.Fatalf("UntarData(URLs.Pets) = %s, %v; want %s", got, err, pets)
+	}
+	t.Setenv("FASTGO_DATA", "")
+	if want := filepath.Join(string(Home()), "data"); string(DataDir()) != want {
+		t.Errorf("DataDir() without FASTGO_DATA = %s, want %s", DataDir(), want)
 	}
 }
 
@@ -211,7 +260,7 @@ func TestUntarDataOffline(t *testing.T) {
 	}
 	msg := err.Error()
 	archive := filepath.Join(string(Home()), "archive", "oxford-iiit-pet.tgz")
-	for _, want := range []string{url, "offline", archive, filepath.Join(string(Home()), "data", "oxford-iiit-pet")} {
+	for _, want := range []string{url, "offline", archive, filepath.Join(string(Home()), "data", "oxford-iiit-pet"), "FASTGO_DATA"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("offline error lacks %q:\n%s", want, msg)
 		}

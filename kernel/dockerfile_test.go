@@ -208,3 +208,35 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerRunNeedsNoSharedFolder: the README's `docker run` line works
+// for someone who has only the repository: it mounts no shared folder, and
+// its volume is the image's FASTGO_HOME, where UntarData(URLs.Pets) keeps
+// the dataset it downloads.
+func TestDockerRunNeedsNoSharedFolder(t *testing.T) {
+	readme, err := os.ReadFile(repoFile(t, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var home string
+	for _, in := range parseDockerfile(t, repoFile(t, "Dockerfile")) {
+		if m := regexp.MustCompile(`\bFASTGO_HOME=(\S+)`).FindStringSubmatch(in.Args); in.Cmd == "ENV" && m != nil {
+			home = m[1]
+		}
+	}
+	if home == "" {
+		t.Fatal("the Dockerfile sets no FASTGO_HOME: the data volume has no fixed place")
+	}
+	runs := regexp.MustCompile(`(?m)^docker run .*$`).FindAllString(string(readme), -1)
+	if len(runs) == 0 {
+		t.Fatal("README has no `docker run` line")
+	}
+	for _, line := range runs {
+		if strings.Contains(line, "shared") {
+			t.Errorf("README: %q mounts a shared folder users do not have", line)
+		}
+		if !strings.Contains(line, ":"+home+" ") {
+			t.Errorf("README: %q does not keep the data in a volume at FASTGO_HOME (%s)", line, home)
+		}
+	}
+}

@@ -149,15 +149,7 @@ func warm(s system, repo string, spec kernelSpec) error {
 	if err != nil {
 		return err
 	}
-	var imports []string
-	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
-		// internal packages cannot be imported from a cell; they are built as
-		// dependencies of the others.
-		if line != "" && !strings.Contains(line+"/", "/internal/") {
-			imports = append(imports, line)
-		}
-	}
-	imports = append(imports, "github.com/janpfeifer/gonb/gonbui")
+	imports := append(libraryImports(out), "github.com/janpfeifer/gonb/gonbui")
 	slices.Sort(imports)
 	dir, err := os.MkdirTemp("", "fastgo_warm_")
 	if err != nil {
@@ -178,6 +170,23 @@ func warm(s system, repo string, spec kernelSpec) error {
 		}
 	}
 	return nil
+}
+
+// libraryImports picks, from `go list` output, the fastgo packages a cell
+// can import. The output also holds the go command's own messages (on a
+// new machine, "go: downloading ..." for every module), which are not
+// packages; internal packages cannot be imported from a cell and are built
+// as dependencies of the others.
+func libraryImports(listOutput string) []string {
+	var imports []string
+	for line := range strings.SplitSeq(listOutput, "\n") {
+		line = strings.TrimSpace(line)
+		if (line == modulePathFastgo || strings.HasPrefix(line, modulePathFastgo+"/")) &&
+			!strings.Contains(line+"/", "/internal/") {
+			imports = append(imports, line)
+		}
+	}
+	return imports
 }
 
 func warmProgram(imports []string) string {

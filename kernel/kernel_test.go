@@ -342,6 +342,22 @@ func TestWarmProgramImportsEverything(t *testing.T) {
 	}
 }
 
+// TestLibraryImportsIgnoresGoMessages: on a new machine `go list` also
+// prints "go: downloading ..." lines; the warm build once imported them as
+// packages and failed ("invalid import path").
+func TestLibraryImportsIgnoresGoMessages(t *testing.T) {
+	out := "go: downloading github.com/gomlx/gomlx v0.28.4\n" +
+		"github.com/fastgo-ml/fastgo/display\n" +
+		"go: downloading gonum.org/v1/plot v0.17.0\n" +
+		"github.com/fastgo-ml/fastgo/fastgo\n" +
+		"github.com/fastgo-ml/fastgo/internal/ops\n" +
+		"\n"
+	want := []string{"github.com/fastgo-ml/fastgo/display", "github.com/fastgo-ml/fastgo/fastgo"}
+	if got := libraryImports(out); !slices.Equal(got, want) {
+		t.Errorf("libraryImports = %q, want %q", got, want)
+	}
+}
+
 func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

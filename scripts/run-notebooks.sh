@@ -15,9 +15,18 @@
 # *this* checkout; it installs Chromium with apt-get when it is missing and
 # we are root.
 #
+# The notebooks open with the book's `UntarData(URLs.Pets)`. The harness, not
+# the notebook, decides what that finds: it points FASTGO_DATA at
+# build/notebooks/data and puts the pets there as oxford-iiit-pet — the
+# 739-image sample from ../shared/data when it is beside the checkout (CI),
+# else the 9 bundled images of testdata/images (a clone from GitHub), with
+# batches of 4 so that 8 training images make whole batches — and says which.
+# The checks' expected texts adapt to the image count.
+#
 # Variables: JUPYTER (default /usr/bin/jupyter), NOTEBOOK_TIMEOUT (seconds per
 # cell, default 1800), FASTGO_KERNEL (default fastgo), CHROMIUM, SHOT_HEIGHT
-# (screenshot height in px, default 8000).
+# (screenshot height in px, default 8000), NOTEBOOK_DATA (a pets folder with
+# images/ to use instead of the sample or the bundled images).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,6 +41,26 @@ mkdir -p "$out"
 # run: an earlier run's weights would otherwise be restored and trained on.
 export FASTGO_CACHE_DIR="$root/$out/cache"
 rm -rf "$FASTGO_CACHE_DIR"
+
+export FASTGO_DATA="$root/$out/data"
+rm -rf "$FASTGO_DATA"
+mkdir -p "$FASTGO_DATA"
+pets="$FASTGO_DATA/oxford-iiit-pet"
+sample="$(cd "$root/.." && pwd)/shared/data/oxford-iiit-pet-sample"
+if [ -n "${NOTEBOOK_DATA:-}" ]; then
+	ln -s "$(cd "$NOTEBOOK_DATA" && pwd)" "$pets"
+	what="NOTEBOOK_DATA=$NOTEBOOK_DATA"
+elif [ -d "$sample/images" ]; then
+	ln -s "$sample" "$pets"
+	what="the Oxford-IIIT Pet sample beside the checkout ($sample)"
+else
+	mkdir -p "$pets"
+	cp -R testdata/images "$pets/images"
+	export FASTGO_BS=${FASTGO_BS:-4}
+	what="the bundled testdata/images (no ../shared/data beside the checkout), batch size $FASTGO_BS"
+fi
+images=$(find "$pets/images/" -mindepth 1 -maxdepth 1 | wc -l)
+echo "==> notebook data: $images images, $what, as $pets (FASTGO_DATA)"
 
 if [ "${FASTGO_SKIP_INSTALL:-}" != 1 ]; then
 	echo "==> go run ./kernel install"
@@ -110,5 +139,5 @@ for nb in "${executed[@]}"; do
 	rm -rf "$profile"
 done
 
-go run ./notebooks/check "${executed[@]}" || failed=1
+go run ./notebooks/check -images "$images" "${executed[@]}" || failed=1
 exit $failed

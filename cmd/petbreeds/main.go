@@ -3,8 +3,12 @@
 // progress bars in the terminal and images and plots written as PNG files
 // (their paths are printed).
 //
-// It reads the Oxford-IIIT Pet sample from ../shared/data/oxford-iiit-pet-sample
-// (or -data DIR; the bundled testdata/images when neither exists). The run's
+// The data, in this order: -data DIR (a folder or an archive); the
+// Oxford-IIIT Pet sample in ../shared/data/oxford-iiit-pet-sample when it is
+// beside the checkout; the real dataset through UntarData(URLs.Pets)
+// (774 MB, said before the download starts, cached after the first run);
+// offline, the 9 bundled images of testdata/images, which show the workflow
+// but train no model worth the name. The run's
 // scale comes from vision.ChapterScale: the chapter's settings on a GPU, a
 // small one on the pure-Go backend, overridable by FASTGO_ARCH,
 // FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS, FASTGO_EPOCHS, FASTGO_LRFIND_IT.
@@ -17,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -26,7 +31,7 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "", "folder or archive of the pets data (default: the shared sample, else testdata/images)")
+	data := flag.String("data", "", "folder or archive of the pets data (default: the shared sample beside the checkout, else Oxford-IIIT Pet downloaded once, else offline the bundled testdata/images)")
 	dataOnly := flag.Bool("data-only", false, "run only the data cells")
 	pretrained := flag.Bool("pretrained", false, "start from torchvision's ImageNet weights (they must be in $FASTGO_HOME/models)")
 	flag.Parse()
@@ -45,19 +50,37 @@ func cell(name string, f func() error) error {
 	return err
 }
 
-func defaultData() string {
-	for _, p := range []string{"../shared/data/oxford-iiit-pet-sample", "testdata"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+// Where the demo looks for its data when -data is not given (relative to
+// the checkout, where `make demo` runs).
+const (
+	sharedSample = "../shared/data/oxford-iiit-pet-sample"
+	bundledData  = "testdata"
+)
+
+// chooseData returns the pets folder for the demo: flagValue when given;
+// else sample when that folder exists; else UntarData(petsURL) (download
+// and cache); and when that fails (offline), the bundled folder, with a
+// line saying why and what the bundled images are good for.
+func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.UntarOption) (fastgo.Path, error) {
+	if flagValue != "" {
+		return fastgo.UntarData(flagValue, opts...)
 	}
-	return "../shared/data/oxford-iiit-pet-sample"
+	if st, err := os.Stat(sample); err == nil && st.IsDir() {
+		fmt.Printf("data: the Oxford-IIIT Pet sample in %s\n", sample)
+		return fastgo.Path(sample), nil
+	}
+	path, err := fastgo.UntarData(petsURL, opts...)
+	if err == nil {
+		fmt.Printf("data: Oxford-IIIT Pet in %s\n", string(path))
+		return path, nil
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	fmt.Printf("data: could not get Oxford-IIIT Pet (%s)\n", first)
+	fmt.Printf("data: using the 9 bundled images in %s: they show the workflow, not a model (error rates on 1 validation image mean nothing); -data DIR uses your own copy\n", bundled)
+	return fastgo.UntarData(bundled, opts...)
 }
 
 func run(data string, dataOnly, pretrained bool) error {
-	if data == "" {
-		data = defaultData()
-	}
 	scale, err := vision.ChapterScale()
 	if err != nil {
 		return err
@@ -73,7 +96,7 @@ func run(data string, dataOnly, pretrained bool) error {
 		f    func() error
 	}{
 		{"path = untar_data(URLs.PETS); path.ls()", func() error {
-			if path, err = fastgo.UntarData(data); err != nil {
+			if path, err = chooseData(data, sharedSample, fastgo.URLs.Pets, bundledData); err != nil {
 				return err
 			}
 			fastgo.SetBasePath(path)

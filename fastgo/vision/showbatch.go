@@ -48,6 +48,11 @@ func ShowSeed(seed uint64) ShowOption { return func(c *showConfig) { c.seed = se
 // un-normalised when a Normalize transform is present — and titled with
 // their labels. In a notebook the grid is shown inline; in a terminal it is
 // written as a PNG file whose path is printed and returned.
+//
+// A training set smaller than one batch (drop_last leaves no batch) still
+// shows the images it has, as one partial batch; fastai raises "This
+// DataLoader does not contain any batches" there. Training on such a set
+// still fails, with a message saying to lower the batch size.
 func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
 	cfg := showConfig{nrows: 3, ncols: 3}
 	for _, o := range opts {
@@ -115,6 +120,12 @@ func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, [
 // one batch when n is larger than the batch size); with unique, the first
 // sample is repeated n times so that each copy gets its own augmentation.
 func firstBatch(dl *fastgo.DataLoader, n int, unique bool) (fastgo.Batch, error) {
+	if dl.DropLast && dl.Len() == 0 && dl.Dataset.Len() > 0 {
+		// Fewer items than a batch: show them rather than nothing.
+		partial := *dl
+		partial.DropLast = false
+		dl = &partial
+	}
 	var out fastgo.Batch
 	for b, err := range dl.Batches(0) {
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -65,7 +66,9 @@ func (c cell) seconds() float64 {
 }
 
 // expectations are what a notebook promises to show, from its metadata
-// ("fastgo_check": {"min_images": 1, "texts": ["epoch", ...]}).
+// ("fastgo_check": {"min_images": 1, "texts": ["epoch", ...]}). A text may
+// name a fact of the run in braces, "(#{images})", that the harness passes
+// in (see expand): the notebooks run on whatever data they were given.
 type expectations struct {
 	MinImages int      `json:"min_images"`
 	Texts     []string `json:"texts"`
@@ -111,7 +114,26 @@ func (r *report) problem(format string, args ...any) {
 // failure marks text a Go program prints when it crashes or does not build.
 var failure = regexp.MustCompile(`(?m)^panic: |goroutine \d+ \[running\]|\[signal SIG|^# gonb_|: undefined: |: syntax error`)
 
-func checkNotebook(path string, screenshot bool) (report, error) {
+// expand replaces each {name} in text with vars[name]; it fails on a name
+// the run did not provide, so a check is never silently skipped.
+func expand(text string, vars map[string]string) (string, error) {
+	var err error
+	out := rePlaceholder.ReplaceAllStringFunc(text, func(m string) string {
+		name := m[1 : len(m)-1]
+		v, ok := vars[name]
+		if !ok && err == nil {
+			err = fmt.Errorf("the expected text %q needs {%s}: pass -%s", text, name, name)
+		}
+		return v
+	})
+	return out, err
+}
+
+var rePlaceholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// checkNotebook checks one executed notebook; vars are the run's facts its
+// expected texts may name (see expand).
+func checkNotebook(path string, screenshot bool, vars map[string]string) (report, error) {
 	var r report
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -129,7 +151,14 @@ func checkNotebook(path string, screenshot bool) (report, error) {
 		r.problem("no HTML export: %v", err)
 		return r, nil
 	}
-	checkPage(&r, string(page), nb.Metadata.Check)
+	want := nb.Metadata.Check
+	want.Texts = slices.Clone(want.Texts)
+	for i, t := range want.Texts {
+		if want.Texts[i], err = expand(t, vars); err != nil {
+			return r, err
+		}
+	}
+	checkPage(&r, string(page), want)
 	if screenshot {
 		checkScreenshot(&r, base+".png", nb.Metadata.Check.MinImages > 0)
 	}

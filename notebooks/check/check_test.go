@@ -123,7 +123,7 @@ func good(t *testing.T) fixture {
 }
 
 func TestGoodNotebookPasses(t *testing.T) {
-	r, err := checkNotebook(good(t).write(t), true)
+	r, err := checkNotebook(good(t).write(t), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestBadNotebooksFail(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := good(t)
 			tc.change(&f)
-			r, err := checkNotebook(f.write(t), true)
+			r, err := checkNotebook(f.write(t), true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,6 +170,25 @@ func TestBadNotebooksFail(t *testing.T) {
 				t.Errorf("problems %q, want one saying %q", r.Problems, tc.want)
 			}
 		})
+	}
+}
+
+// TestExpectedTextsFromTheRun: "(#{images})" is checked against the count
+// the harness passes, so the same notebook is checked on 739 or 9 images;
+// a placeholder the run did not fill is an error, not a skipped check.
+func TestExpectedTextsFromTheRun(t *testing.T) {
+	f := good(t)
+	f.texts = []string{"(#{images}) [Path('a')]"}
+	nb := f.write(t)
+	if r, err := checkNotebook(nb, true, map[string]string{"images": "3"}); err != nil || len(r.Problems) > 0 {
+		t.Errorf("images=3: %v %q, want a pass", err, r.Problems)
+	}
+	r, err := checkNotebook(nb, true, map[string]string{"images": "739"})
+	if err != nil || !strings.Contains(strings.Join(r.Problems, "\n"), `does not show "(#739) [Path('a')]"`) {
+		t.Errorf("images=739: %v %q, want the text reported missing", err, r.Problems)
+	}
+	if _, err := checkNotebook(nb, true, nil); err == nil || !strings.Contains(err.Error(), "-images") {
+		t.Errorf("no images given: %v, want an error naming -images", err)
 	}
 }
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# What a user who cloned fastgo from GitHub gets, checked in make test:
+# a copy of this working tree in a temporary folder with no ../shared beside
+# it, where
+#   - the notebook harness (scripts/run-notebooks.sh) runs both notebooks
+#     on the bundled testdata/images and checks them, and
+#   - the demo's data cells (`go run ./cmd/petbreeds -data-only`), offline,
+#     fall back to the bundled images and say so.
+# The copy's kernelspec goes to a temporary JUPYTER_DATA_DIR, so the user's
+# "Go (fastgo)" kernel keeps pointing at this checkout. The copy's
+# build/notebooks is kept in build/fresh-clone/ for reading.
+#
+# On a checkout that has no ../shared itself, `make notebooks` already ran
+# that way, so this says so and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export GOEXPERIMENT=simd
+
+if [ ! -d "$root/../shared" ]; then
+	echo "fresh-clone-check: no ../shared beside this checkout: make notebooks already ran on the bundled images"
+	exit 0
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fastgo-fresh.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+clone="$tmp/fastgo"
+mkdir "$clone"
+# The working tree as git sees it (tracked and untracked, not ignored files).
+git ls-files -z --cached --others --exclude-standard |
+	tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$clone"
+if [ -e "$clone/../shared" ]; then
+	echo "fresh-clone-check: $clone/../shared exists; cannot test a clone without it" >&2
+	exit 1
+fi
+echo "==> fresh clone without ../shared: $clone"
+
+out="$root/build/fresh-clone"
+rm -rf "$out"
+mkdir -p "$out"
+status=0
+
+echo "==> demo data cells, offline"
+# A proxy that refuses every connection makes the download fail at once,
+# as on a machine without internet.
+if (cd "$clone" && HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
+	FASTGO_HOME="$tmp/home" FASTGO_DATA="$tmp/home/data" go run ./cmd/petbreeds -data-only) >"$out/demo.log" 2>&1 &&
+	grep -q "using the 9 bundled images" "$out/demo.log" && grep -q "(#9)" "$out/demo.log"; then
+	echo "    ok: fell back to the bundled images"
+else
+	echo "FAIL: the demo's data cells in a fresh clone; last lines of $out/demo.log:" >&2
+	tail -n 20 "$out/demo.log" >&2
+	status=1
+fi
+
+echo "==> notebooks"
+(cd "$clone" && JUPYTER_DATA_DIR="$tmp/jupyter" bash scripts/run-notebooks.sh) || status=1
+cp -R "$clone/build/notebooks" "$out/notebooks" 2>/dev/null || true
+rm -rf "$out/notebooks/cache" "$out/notebooks/data"
+exit $status
