@@ -23,7 +23,7 @@
 # Ubuntu's archive, PyPI); the container does not.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 
-ARG GO_VERSION=1.26.8
+ARG GO_VERSION=1.27.3
 # The JAX release whose PJRT plugin is installed; go-xla loads any plugin
 # with a compatible PJRT C API version.
 ARG JAX_VERSION=0.8.1

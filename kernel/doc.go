@@ -16,8 +16,9 @@
 // gets a go.work that uses this checkout, so
 // `import "github.com/fastgo-ml/fastgo/fastgo"` resolves here with no setup
 // cell, and edits to the library are seen by the next cell. Its environment
-// puts the bin folder and Go on PATH, sets GOEXPERIMENT=simd (the pure-Go
-// backend's SIMD kernels), GOMLX_NO_AUTO_INSTALL and GOFLAGS=-ldflags=-w
+// puts the bin folder and Go on PATH, sets GOTOOLCHAIN=go1.27.3 (cells
+// build with the library's Go; an older go command fetches it),
+// GOEXPERIMENT=simd (the pure-Go backend's SIMD kernels), GOMLX_NO_AUTO_INSTALL and GOFLAGS=-ldflags=-w
 // (cells link faster without DWARF); with -xla (default: when a PJRT plugin
 // is found and cgo works) GOFLAGS also gets -tags=xla so notebooks can run
 // on XLA/CUDA (see fastgo.ChooseBackend).

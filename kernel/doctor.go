@@ -61,10 +61,16 @@ func doctor(s system, repo, binDir string) []check {
 	install := "go run ./kernel install"
 
 	if p, err := s.lookPath("go"); err != nil {
-		add(check{Name: "go", Detail: "not on PATH", Fix: "install Go 1.26.8 (https://go.dev/dl) and put its bin folder on PATH"})
+		add(check{Name: "go", Detail: "not on PATH", Fix: "install Go (1.26.8 or newer: it fetches the " + goToolchain + " fastgo builds with) from https://go.dev/dl and put its bin folder on PATH"})
 	} else {
-		v, _ := s.run("", nil, "go", "env", "GOVERSION")
-		add(check{Name: "go", OK: true, Detail: strings.TrimSpace(v) + " (" + p + ")"})
+		// The Go cells are built with: the toolchain the go command fetches.
+		v, err := s.run("", buildEnv, "go", "env", "GOVERSION")
+		if err != nil || strings.TrimSpace(v) != goToolchain {
+			add(check{Name: "go", Detail: fmt.Sprintf("%s cannot run %s: %s", p, goToolchain, firstLine(v+" "+errString(err))),
+				Fix: "GOTOOLCHAIN=" + goToolchain + " go version (it downloads the toolchain from the module proxy; set GOPROXY if that is blocked)"})
+		} else {
+			add(check{Name: "go", OK: true, Detail: goToolchain + " (through " + p + ")"})
+		}
 	}
 
 	for _, t := range tools {
@@ -114,7 +120,7 @@ func doctor(s system, repo, binDir string) []check {
 	if specOK {
 		env = spec.envList(s.getenv("PATH"))
 	}
-	env = append(env, "GOEXPERIMENT=simd") // every fastgo build sets it
+	env = append(env, buildEnv...) // every fastgo build sets them
 	info, err := probeBackend(s, repo, env)
 	if err != nil {
 		add(check{Name: "backend", Detail: "fastgo does not build, so its backend choice is unknown: " + firstLine(err.Error()),
@@ -146,6 +152,9 @@ func checkSpec(spec kernelSpec, specPath, repo string) check {
 	}
 	if spec.Env["GOEXPERIMENT"] != "simd" {
 		problems = append(problems, "GOEXPERIMENT is not simd")
+	}
+	if spec.Env["GOTOOLCHAIN"] != goToolchain {
+		problems = append(problems, fmt.Sprintf("GOTOOLCHAIN is %q, not %s (cells would build with another Go)", spec.Env["GOTOOLCHAIN"], goToolchain))
 	}
 	if len(problems) > 0 {
 		c.OK = false
@@ -239,4 +248,11 @@ func printReport(w io.Writer, checks []check) bool {
 		fmt.Fprintln(w, "\nSomething is missing: run the fixes above.")
 	}
 	return ok
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

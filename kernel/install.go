@@ -52,7 +52,7 @@ func install(s system, o installOptions) error {
 
 	goPath, err := s.lookPath("go")
 	if err != nil {
-		return fmt.Errorf("go is not on PATH: install Go 1.26.8 from https://go.dev/dl and add its bin folder to PATH")
+		return fmt.Errorf("go is not on PATH: install Go (1.26.8 or newer: it fetches the " + goToolchain + " fastgo builds with) from https://go.dev/dl and add its bin folder to PATH")
 	}
 	if err := os.MkdirAll(o.BinDir, 0o755); err != nil {
 		return fmt.Errorf("create bin folder: %w", err)
@@ -65,7 +65,7 @@ func install(s system, o installOptions) error {
 			continue
 		}
 		step("building %s %s into %s", t.Name, t.Version, o.BinDir)
-		env := []string{"GOBIN=" + o.BinDir}
+		env := append([]string{"GOBIN=" + o.BinDir}, buildEnv...)
 		if t.FromTools {
 			_, err = s.run(filepath.Join(o.Repo, "tools"), env, "go", "install", t.Pkg)
 		} else {
@@ -84,7 +84,7 @@ func install(s system, o installOptions) error {
 	xla := o.XLA == "on"
 	if o.XLA == "auto" && pluginsPresent(s, o.Repo) {
 		// The xla tag links go-xla, whose dependencies must be in go.sum.
-		if out, err := s.run(o.Repo, []string{"GOEXPERIMENT=simd", "GOFLAGS=-tags=xla"}, "go", "list", "-deps", "./fastgo"); err != nil {
+		if out, err := s.run(o.Repo, append([]string{"GOFLAGS=-tags=xla"}, buildEnv...), "go", "list", "-deps", "./fastgo"); err != nil {
 			step("a PJRT plugin is here, but fastgo does not build with -tags xla, so notebooks stay on the pure-Go backend: %s", firstLine(out))
 		} else {
 			xla = true
@@ -205,6 +205,6 @@ func pluginsPresent(s system, repo string) bool {
 	if _, err := s.lookPath("gcc"); err != nil {
 		return false
 	}
-	info, err := probeBackend(s, repo, []string{"GOEXPERIMENT=simd"})
+	info, err := probeBackend(s, repo, buildEnv)
 	return err == nil && len(info.Plugins) > 0
 }

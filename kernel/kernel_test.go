@@ -140,6 +140,9 @@ func (f *fake) system(out *bytes.Buffer) system {
 			f.ran = append(f.ran, cmd)
 			switch {
 			case cmd == "go env GOVERSION":
+				if slices.Contains(env, "GOTOOLCHAIN="+goToolchain) {
+					return goToolchain + "\n", nil
+				}
 				return "go1.26.8\n", nil
 			case strings.HasPrefix(cmd, "go version -m "):
 				if v, ok := f.versions[args[2]]; ok {
@@ -147,8 +150,8 @@ func (f *fake) system(out *bytes.Buffer) system {
 				}
 				return "", errors.New("not a Go binary")
 			case cmd == "go run ./kernel/backendinfo":
-				if !slices.Contains(env, "GOEXPERIMENT=simd") {
-					return "", errors.New("backendinfo run without GOEXPERIMENT=simd")
+				if !slices.Contains(env, "GOEXPERIMENT=simd") || !slices.Contains(env, "GOTOOLCHAIN="+goToolchain) {
+					return "", errors.New("backendinfo run without GOEXPERIMENT=simd and GOTOOLCHAIN=" + goToolchain)
 				}
 				if f.probe == "" {
 					return "", errors.New("fastgo/x.go:1: syntax error")
@@ -194,7 +197,7 @@ func TestDoctorEmptyMachine(t *testing.T) {
 			t.Errorf("%s: %+v, want missing with the install fix", name, c)
 		}
 	}
-	if c := find(checks, "go"); !c.OK || !strings.Contains(c.Detail, "go1.26.8") {
+	if c := find(checks, "go"); !c.OK || !strings.Contains(c.Detail, goToolchain) {
 		t.Errorf("go: %+v", c)
 	}
 	if c := find(checks, "backend"); !c.OK || !strings.Contains(c.Detail, "go:parallelism=-1 — no NVIDIA GPU") {
@@ -236,6 +239,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
 	other := makeKernelSpec(specOptions{Gonb: "/nowhere/gonb", BinDir: f.bin, Repo: "/elsewhere/fastgo"})
 	other.Env["GOEXPERIMENT"] = ""
+	delete(other.Env, "GOTOOLCHAIN") // a kernelspec from before the Go 1.27 move
 	if _, err := writeKernelSpec(f.vars["JUPYTER_DATA_DIR"], other); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +251,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		t.Errorf("gonb: %+v", c)
 	}
 	spec := find(checks, "kernelspec")
-	for _, want := range []string{"/nowhere/gonb is missing", "uses the checkout /elsewhere/fastgo", "GOEXPERIMENT is not simd"} {
+	for _, want := range []string{"/nowhere/gonb is missing", "uses the checkout /elsewhere/fastgo", "GOEXPERIMENT is not simd", `GOTOOLCHAIN is "", not ` + goToolchain} {
 		if spec.OK || !strings.Contains(spec.Detail, want) {
 			t.Errorf("kernelspec: %+v, want it to say %q", spec, want)
 		}

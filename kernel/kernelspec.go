@@ -13,6 +13,16 @@ import (
 // --ExecutePreprocessor.kernel_name=fastgo.
 const kernelName = "fastgo"
 
+// goToolchain is the Go every fastgo build uses (scripts/goenv.sh, the
+// Makefile): cells are built with it too, so that they compile with the
+// same Go as the library and its tests. The go command fetches it from the
+// module proxy when the machine's own Go is older.
+const goToolchain = "go1.27.3"
+
+// buildEnv is the environment of every go command kernel runs (tools,
+// probes, the warm build), as scripts/goenv.sh sets it for the scripts.
+var buildEnv = []string{"GOTOOLCHAIN=" + goToolchain, "GOEXPERIMENT=simd"}
+
 // kernelSpec is Jupyter's kernel.json
 // (https://jupyter-client.readthedocs.io/en/latest/kernels.html#kernelspecs).
 type kernelSpec struct {
@@ -50,6 +60,7 @@ func makeKernelSpec(o specOptions) kernelSpec {
 		// Jupyter expands ${PATH} from its own environment.
 		"PATH":                  path + string(os.PathListSeparator) + "${PATH}",
 		"GOEXPERIMENT":          "simd",
+		"GOTOOLCHAIN":           goToolchain,
 		"GOMLX_NO_AUTO_INSTALL": "1",
 		"GOFLAGS":               goflags,
 	}

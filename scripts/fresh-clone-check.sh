@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 
 if [ ! -d "$root/../shared" ]; then
 	echo "fresh-clone-check: no ../shared beside this checkout: make notebooks already ran on the bundled images"

@@ -4,7 +4,7 @@
 # inputs land in the package's testdata/fuzz/ and then run in `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 FUZZTIME=${FUZZTIME:-60s}
 # Every FuzzXxx in the tree, as "package-dir target".
 targets=$(grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do

@@ -12,7 +12,7 @@
 # TORCH_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 
 if [ ! -d /proc/driver/nvidia/gpus ] && ! nvidia-smi -L >/dev/null 2>&1; then
 	echo "gpu-check: no NVIDIA GPU on this machine (no /proc/driver/nvidia/gpus, no working nvidia-smi): nothing to measure."

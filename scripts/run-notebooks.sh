@@ -30,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 
 jupyter=${JUPYTER:-/usr/bin/jupyter}
 kernel=${FASTGO_KERNEL:-fastgo}

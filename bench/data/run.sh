@@ -6,7 +6,7 @@
 # printed too: on a shared machine the figures move with it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 IMAGES=${IMAGES:-../shared/data/oxford-iiit-pet-sample/images}
 EPOCHS=${EPOCHS:-2}
 if [ ! -d "$IMAGES" ]; then

@@ -4,7 +4,7 @@
 # (ResNet18 at 128 px from a 192 px presize by default).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 IMAGES=${IMAGES:-../shared/data/oxford-iiit-pet-sample/images}
 ARCH=${ARCH:-resnet18} SIZE=${SIZE:-128} PRESIZE=${PRESIZE:-192}
 [ -d "$IMAGES" ] || { echo "bench-epoch: no images at $IMAGES; set IMAGES" >&2; exit 1; }

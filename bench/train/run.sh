@@ -12,7 +12,7 @@
 #   CONFIGS="resnet18@64 resnet34@64" REPS=5 bash bench/train/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export GOEXPERIMENT=simd
+. scripts/goenv.sh
 CONFIGS=${CONFIGS:-"resnet18@64 resnet34@64 resnet18@128 resnet34@128 resnet18@224 resnet34@224"}
 BS=${BS:-16}
 REPS=${REPS:-3}

@@ -375,7 +375,7 @@ func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
 			return l.evalGraph(scope, inputs, key)
 		}
 	}
-	e, err := model.NewExec(l.backend, l.store, fn)
+	e, err := NewExec(l.backend, l.store, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +399,6 @@ func splitTfmInputs(inputs []*graph.Node, layout string) []*graph.Node {
 // forward builds preprocess → model → float32 logits.
 func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.Node, split fastgo.Split, train bool, dtype dtypes.DType) *graph.Node {
 	g := x.Graph()
-	l.store.SetTraining(g, train)
 	setComputeDType(g, dtype)
 	x = l.preprocess(x, tfmParams, split)
 	if dtype != dtypes.Float32 {

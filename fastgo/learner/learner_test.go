@@ -379,3 +379,89 @@ func TestMust(t *testing.T) {
 	}()
 	Must(errors.New("boom"))
 }
+
+// TestGraphsSeeCurrentWeights: every compiled graph (validation, GetPreds,
+// Predict, the training step) computes with the variables' current values,
+// not those of its first call. A backend that prefers constants for
+// variables (compute v0.1.14's pure-Go backend) once made validation and
+// Predict run on the weights they were compiled with (see NewExec).
+func TestGraphsSeeCurrentWeights(t *testing.T) {
+	l := newTiny(t)
+	b := firstBatch(t, l.Data.Valid)
+	// The weights must exist when a graph is compiled (GoMLX passes
+	// variables without a value as parameters): train once first.
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	before, err := l.GetPreds(nil) // the evaluation graph, compiled while validating
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Predict(b.X); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Fit(1, 1e-2); err != nil { // changes weights and batch-norm statistics
+		t.Fatal(err)
+	}
+	after, err := l.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(before.Probs, after.Probs) {
+		t.Fatal("GetPreds gives the same probabilities before and after a training epoch")
+	}
+	// A learner that never compiled anything, with the same state.
+	path := filepath.Join(t.TempDir(), "trained.learner")
+	if err := l.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newTiny(t, Seed(7))
+	if err := fresh.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after.Probs, want.Probs) || !slices.Equal(after.Losses, want.Losses) {
+		t.Error("GetPreds after training differs from a fresh learner's with the same weights: the evaluation graph read stale weights")
+	}
+	if row := l.Recorder.Rows[len(l.Recorder.Rows)-1]; row.ValidLoss != meanF32(want.Losses) {
+		t.Errorf("the epoch's validation loss %v is not the mean loss of the trained weights %v", row.ValidLoss, meanF32(want.Losses))
+	}
+	got, err := l.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantP, err := fresh.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if !slices.Equal(got[i].Probs, wantP[i].Probs) {
+			t.Fatalf("Predict item %d after training: %v, a fresh learner with the same weights: %v", i, got[i].Probs, wantP[i].Probs)
+		}
+	}
+	// The training step reads the weights too: load other weights into l
+	// (its training graph is compiled) and train on, beside a fresh learner.
+	other := newTiny(t, Seed(11))
+	if _, err := other.GetPreds(nil); err != nil { // creates its weights
+		t.Fatal(err)
+	}
+	otherPath := filepath.Join(t.TempDir(), "other.learner")
+	if err := other.Save(otherPath); err != nil {
+		t.Fatal(err)
+	}
+	fresh2 := newTiny(t, Seed(3))
+	for _, x := range []*Learner{l, fresh2} {
+		if err := x.Load(otherPath); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Fit(1, 1e-2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Recorder.Losses[0] != fresh2.Recorder.Losses[0] {
+		t.Errorf("after Load the compiled training step gives loss %v, a fresh learner %v", l.Recorder.Losses[0], fresh2.Recorder.Losses[0])
+	}
+}

@@ -41,13 +41,14 @@ func TestAdamStepMatchesHandComputation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := model.NewExec(testBackend(), store, func(scope *model.Scope, lrN, momN, wdN *graph.Node) *graph.Node {
+		e, err := NewExec(testBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+			lrN, momN, wdN := in[0], in[1], in[2]
 			g := lrN.Graph()
 			c := graph.Const(g, []float32{float32(grad[0]), float32(grad[1]), float32(grad[2])})
 			loss := graph.ReduceAllSum(graph.Mul(v.NodeValue(g), c))
 			gr := graph.Gradient(loss, v.NodeValue(g))[0]
 			opt.update(store, v, gr, lrN, momN, wdN, doWD)
-			return loss
+			return []*graph.Node{loss}
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -20,9 +20,9 @@ func blendRows2(o, r0, r1 []uint8, w0, w1 int32) int {
 	vw0, vw1 := archsimd.BroadcastUint32x16(uint32(w0)), archsimd.BroadcastUint32x16(uint32(w1))
 	n := min(len(o), len(r0), len(r1)) &^ 15
 	for c := 0; c < n; c += 16 {
-		a := archsimd.LoadUint8x16Slice(r0[c : c+16]).ExtendToUint32().Mul(vw0)
-		b := archsimd.LoadUint8x16Slice(r1[c : c+16]).ExtendToUint32().Mul(vw1)
-		a.Add(b).Add(half).ShiftAllRight(precisionBits).SaturateToUint8().StoreSlice(o[c : c+16])
+		a := archsimd.LoadUint8x16(r0[c : c+16]).ExtendToUint32().Mul(vw0)
+		b := archsimd.LoadUint8x16(r1[c : c+16]).ExtendToUint32().Mul(vw1)
+		a.Add(b).Add(half).ShiftAllRight(precisionBits).SaturateToUint8().Store(o[c : c+16])
 	}
 	return n
 }
@@ -74,14 +74,14 @@ func (p *hPlan) row(o, row []uint8) int {
 		if s+16 > len(row) {
 			return 4 * g // the load would pass the end of the image
 		}
-		v := archsimd.LoadUint8x16Slice(row[s : s+16])
-		a := v.PermuteOrZero(archsimd.LoadInt8x16Slice(p.idx0[g][:])).ExtendToUint32().Mul(archsimd.LoadUint32x16Slice(p.w0[g][:]))
-		b := v.PermuteOrZero(archsimd.LoadInt8x16Slice(p.idx1[g][:])).ExtendToUint32().Mul(archsimd.LoadUint32x16Slice(p.w1[g][:]))
+		v := archsimd.LoadUint8x16(row[s : s+16])
+		a := v.PermuteOrZero(archsimd.LoadInt8x16(p.idx0[g][:])).ExtendToUint32().Mul(archsimd.LoadUint32x16(p.w0[g][:]))
+		b := v.PermuteOrZero(archsimd.LoadInt8x16(p.idx1[g][:])).ExtendToUint32().Mul(archsimd.LoadUint32x16(p.w1[g][:]))
 		px := a.Add(b).Add(half).ShiftAllRight(precisionBits).SaturateToUint8()
 		if 12*g+16 <= len(o) {
-			px.StoreSlice(o[12*g : 12*g+16]) // the last 4 bytes are rewritten by the next group
+			px.Store(o[12*g : 12*g+16]) // the last 4 bytes are rewritten by the next group
 		} else {
-			px.StoreSlicePart(o[12*g : 12*g+12])
+			px.StorePart(o[12*g : 12*g+12])
 		}
 	}
 	return 4 * len(p.src)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -33,7 +34,8 @@ func trainStep(tb testing.TB, arch Arch, nClasses int) (*model.Exec, *model.Stor
 	if err := store.SetRNGStateFromSeed(1); err != nil {
 		tb.Fatal(err)
 	}
-	exec, err := model.NewExec(modelTestBackend(), store, func(scope *model.Scope, x, labels *graph.Node) *graph.Node {
+	exec, err := learner.NewExec(modelTestBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		x, labels := in[0], in[1]
 		g := x.Graph()
 		feats := arch.Body(scope.In(BodyScope), x, true)
 		fc := scope.In("fc")
@@ -54,7 +56,7 @@ func trainStep(tb testing.TB, arch Arch, nClasses int) (*model.Exec, *model.Stor
 		for i, v := range vars {
 			v.SetNodeValue(graph.Sub(nodes[i], graph.MulScalar(grads[i], 0.01)))
 		}
-		return loss
+		return []*graph.Node{loss}
 	})
 	if err != nil {
 		tb.Fatal(err)
