@@ -123,9 +123,11 @@ func MustLoadImage(path string) Image {
 // truncated, unknown format, absurd dimensions — gives a *DecodeError,
 // never a panic.
 //
-// Like Pillow and fastai, Decode ignores EXIF orientation. JPEG pixels may
-// differ from Pillow's by a few levels (libjpeg-turbo's IDCT and chroma
-// upsampling differ from image/jpeg's). Other formats decode identically,
+// Like Pillow and fastai, Decode ignores EXIF orientation. JPEG colour is
+// converted as libjpeg-turbo does (chroma interpolation and fixed-point
+// tables, see fromJPEGYCbCr); image/jpeg's IDCT still differs from
+// libjpeg's in the last bit of some samples, so a few pixels differ from
+// Pillow's by a level or two (the -tags libjpeg build is exact). Other formats decode identically,
 // except a GIF's transparent pixels (black here, their palette colour in
 // Pillow) and 16-bit grayscale (scaled to 8 bits here, clipped by Pillow).
 func Decode(data []byte, name string) (Image, error) {
@@ -171,6 +173,9 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return fail(fmt.Sprintf("%s image has no pixels (%dx%d)", f.name, b.Dx(), b.Dy()), nil)
+	}
+	if ycc, ok := img.(*image.YCbCr); ok && f.name == "JPEG" {
+		return fromJPEGYCbCr(ycc), nil // libjpeg's chroma interpolation, as Pillow shows it
 	}
 	return FromStd(img), nil
 }

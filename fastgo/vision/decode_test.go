@@ -12,6 +12,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -517,4 +518,87 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded %dx%d with %d bytes", m.W, m.H, len(m.Pix))
 		}
 	})
+}
+
+// TestJPEGChromaUpsampling: subsampled chroma is interpolated as
+// libjpeg's fancy upsampling does — 3/4 of the nearer and 1/4 of the
+// further sample along each subsampled axis (h2v2, h2v1, h1v2), edges
+// repeated, replication for the other ratios and for chroma 1-2 samples
+// wide — computed here in float64 from that definition and rounded with
+// libjpeg's biases, then converted with jdcolor.c's formulas. image/jpeg's
+// own conversion repeats each chroma sample and rounds differently.
+func TestJPEGChromaUpsampling(t *testing.T) {
+	for _, tc := range []struct {
+		ratio  image.YCbCrSubsampleRatio
+		hs, vs int
+		w, h   int
+	}{
+		{image.YCbCrSubsampleRatio420, 2, 2, 7, 5},
+		{image.YCbCrSubsampleRatio420, 2, 2, 4, 3}, // chroma 2 wide: replicated
+		{image.YCbCrSubsampleRatio422, 2, 1, 9, 3},
+		{image.YCbCrSubsampleRatio440, 1, 2, 5, 7},
+		{image.YCbCrSubsampleRatio444, 1, 1, 5, 4},
+		{image.YCbCrSubsampleRatio411, 4, 1, 10, 3},
+		{image.YCbCrSubsampleRatio410, 4, 2, 9, 5},
+	} {
+		w, h := tc.w, tc.h
+		m := image.NewYCbCr(image.Rect(0, 0, w, h), tc.ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8(60 + 7*i%120)
+		}
+		for i := range m.Cb {
+			m.Cb[i] = uint8(40 + 29*i%180)
+			m.Cr[i] = uint8(200 - 23*i%170)
+		}
+		cw, ch := (w+tc.hs-1)/tc.hs, (h+tc.vs-1)/tc.vs
+		fancyH := tc.hs == 2 && cw > 2
+		fancyV := tc.vs == 2 && (tc.hs == 1 || fancyH)
+		sample := func(plane []uint8, r, c int) float64 {
+			r, c = min(max(r, 0), ch-1), min(max(c, 0), cw-1)
+			return float64(plane[r*m.CStride+c])
+		}
+		horizontal := func(plane []uint8, r, x int) float64 {
+			if !fancyH {
+				return sample(plane, r, x/tc.hs)
+			}
+			c := x / 2
+			return 0.75*sample(plane, r, c) + 0.25*sample(plane, r, c-1+2*(x%2))
+		}
+		upsampled := func(plane []uint8, x, y int) int {
+			var v float64
+			if fancyV {
+				r := y / 2
+				v = 0.75*horizontal(plane, r, x) + 0.25*horizontal(plane, r-1+2*(y%2), x)
+			} else {
+				v = horizontal(plane, y/tc.vs, x)
+			}
+			switch {
+			case fancyH && fancyV: // h2v2: sixteenths, +8 on even columns, +7 on odd
+				return int(math.Floor((16*v + 8 - float64(x%2)) / 16))
+			case fancyH: // h2v1: quarters, +1 on even columns, +2 on odd
+				return int(math.Floor((4*v + 1 + float64(x%2)) / 4))
+			case fancyV: // h1v2: quarters, +1 on even rows, +2 on odd
+				return int(math.Floor((4*v + 1 + float64(y%2)) / 4))
+			}
+			return int(v)
+		}
+		got := fromJPEGYCbCr(m)
+		for y := range h {
+			for x := range w {
+				yy := float64(m.Y[y*m.YStride+x])
+				cb, cr := float64(upsampled(m.Cb, x, y)-128), float64(upsampled(m.Cr, x, y)-128)
+				want := [3]float64{
+					yy + math.Floor(1.402*cr+0.5),
+					yy + math.Floor(-0.34414*cb-0.71414*cr+0.5),
+					yy + math.Floor(1.772*cb+0.5),
+				}
+				for c := range 3 {
+					wv := uint8(min(max(want[c], 0), 255))
+					if g := got.Pix[(y*w+x)*3+c]; g != wv {
+						t.Fatalf("%v %dx%d: pixel (%d,%d) channel %d = %d, libjpeg's formula gives %d", tc.ratio, w, h, x, y, c, g, wv)
+					}
+				}
+			}
+		}
+	}
 }
