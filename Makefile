@@ -8,7 +8,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
 
 all: test
 
@@ -16,9 +16,10 @@ all: test
 install:
 	$(GO) run ./kernel install
 
-## test: what CI runs (.ci/run): lint, unit tests, the notebooks run headless,
-## and the notebooks again in a copy of the checkout without ../shared.
-test: lint unit notebooks fresh-clone
+## test: what CI runs (.ci/run): lint, unit tests, the parity suite against
+## PyTorch, the notebooks run headless, and the notebooks again in a copy of
+## the checkout without ../shared.
+test: lint unit parity notebooks fresh-clone
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -28,6 +29,11 @@ lint:
 
 unit:
 	$(GO) test -count=1 -timeout 40m $(PKGS)
+
+## parity: fastgo against torchvision/PyTorch/Pillow (logits, loss, gradients,
+## batch-norm statistics, Adam, one-cycle, Resize); prints the table.
+parity:
+	bash scripts/parity.sh
 
 ## notebooks: execute every notebook with the fastgo kernel and check it in headless Chromium.
 notebooks:

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make parity: fastgo's numbers against PyTorch, torchvision and Pillow.
+#
+# scripts/parity_torch.py (Debian's python3-torch, -torchvision and -pil,
+# installed by scripts/deps-torch.sh) writes torchvision-format .pth files
+# and reference tensors in float32 and float64 into build/parity; the Go
+# tests TestParity* (fastgo/vision, fastgo/learner) load them and compare:
+# resnet18/34/50 eval logits from a state_dict, resnet18's train-mode loss,
+# gradients and batch-norm statistics, fastai's Adam and one-cycle values,
+# and valid-mode Resize against Pillow on the pets images (the sample beside
+# the checkout, else testdata/images). Each quantity's error against
+# PyTorch float64 must be within 2x of PyTorch float32's own (see
+# internal/testutil/parity.go). Prints the table; exits 1 on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/goenv.sh
+out="$(pwd)/build/parity"
+images=../shared/data/oxford-iiit-pet-sample/images
+[ -d "$images" ] || images=testdata/images
+
+bash scripts/deps-torch.sh
+rm -rf "$out"
+mkdir -p "$out"
+echo "==> PyTorch references ($images)"
+/usr/bin/python3 scripts/parity_torch.py "$out" "$images"
+echo "==> go test -run TestParity"
+status=0
+FASTGO_PARITY_DIR="$out" go test -count=1 -run '^TestParity' ./fastgo/vision ./fastgo/learner || status=1
+if [ -s "$out/report.tsv" ]; then
+	echo
+	awk -F'\t' 'BEGIN { printf "%-84s %-10s %-28s %-10s\n", "quantity", "fastgo", "PyTorch float32 (reference)", "limit" }
+		{ printf "%-84s %-10s %-28s %-10s %s\n", $1, $2, $3, $4, $5 }' "$out/report.tsv"
+fi
+exit $status

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Reference tensors for fastgo's parity suite (make parity).
+
+    /usr/bin/python3 scripts/parity_torch.py OUT_DIR [PETS_IMAGES_DIR]
+
+Writes into OUT_DIR, with Debian's PyTorch/torchvision/Pillow:
+  - resnet18.pth, resnet34.pth, resnet50.pth: torchvision models with
+    seeded random weights and non-trivial batch-norm statistics, in
+    torchvision's state_dict format; their eval-mode logits on a fixed batch
+    in float32 and in float64 (eval_<arch>_*);
+  - resnet18_train.pth: resnet18 with a 10-class fc; in train mode on a
+    fixed batch of 4 at 64 px: the cross-entropy loss, the gradient of every
+    parameter and the updated batch-norm running statistics, in float32 and
+    float64 (train_*);
+  - adam_*: a few steps of fastai's Adam (decoupled weight decay,
+    debiasing, one parameter with weight decay and one without) fed with
+    fixed gradients and one-cycle lr/mom values, in float32 and float64;
+  - sched_*: fastai's fit_one_cycle and fine_tune schedules (lr per group
+    and mom per batch), in float64;
+  - resize_*: Pillow's valid-mode Resize(224) (fastai: centred crop_pad,
+    then BILINEAR) of every JPEG in PETS_IMAGES_DIR, as uint8 RGB.
+
+Every tensor is a raw little-endian file NAME.bin (float64, or uint8 for
+images) listed in manifest.json with its shape and dtype. fastgo's Go tests
+(TestParity*, run with FASTGO_PARITY_DIR=OUT_DIR) compare against them.
+"""
+import copy
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+
+out = sys.argv[1]
+images_dir = sys.argv[2] if len(sys.argv) > 2 else ""
+os.makedirs(out, exist_ok=True)
+manifest = {}
+torch.set_num_threads(2)
+
+
+def save(name, value, dtype="float64"):
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    arr = np.ascontiguousarray(np.asarray(value, dtype=np.float64 if dtype == "float64" else np.uint8))
+    arr.astype("<f8" if dtype == "float64" else "u1").tofile(os.path.join(out, name + ".bin"))
+    manifest[name] = {"shape": list(arr.shape), "dtype": dtype}
+
+
+def randomize_bn(model, gen):
+    """Batch-norm weights, biases and running statistics away from their
+    initial 1/0/0/1, so that evaluation really uses them."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(0.5 + torch.rand(c, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(c, generator=gen))
+                m.running_mean.copy_(0.1 * torch.randn(c, generator=gen))
+                m.running_var.copy_(0.5 + 1.5 * torch.rand(c, generator=gen))
+
+
+# --- eval-mode logits of torchvision's resnets --------------------------------
+for i, arch in enumerate(["resnet18", "resnet34", "resnet50"]):
+    torch.manual_seed(100 + i)
+    gen = torch.Generator().manual_seed(200 + i)
+    model = getattr(torchvision.models, arch)()
+    randomize_bn(model, gen)
+    model.eval()
+    torch.save(model.state_dict(), os.path.join(out, arch + ".pth"))
+    x = torch.randn(2, 3, 64, 64, generator=gen)
+    with torch.no_grad():
+        y32 = model(x)
+        y64 = model.double()(x.double())
+    save(f"eval_{arch}_x", x)
+    save(f"eval_{arch}_logits32", y32)
+    save(f"eval_{arch}_logits64", y64)
+
+# --- train-mode loss and gradients of resnet18 + a 10-class fc ---------------
+torch.manual_seed(7)
+gen = torch.Generator().manual_seed(8)
+model = torchvision.models.resnet18(num_classes=10)
+randomize_bn(model, gen)
+initial = copy.deepcopy(model.state_dict())  # before any forward updates the running statistics
+torch.save(initial, os.path.join(out, "resnet18_train.pth"))
+x = torch.randn(4, 3, 64, 64, generator=gen)
+y = torch.tensor([3, 7, 0, 9])
+save("train_x", x)
+save("train_y", y.double())
+names = [n for n, _ in model.named_parameters()]
+for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
+    m = torchvision.models.resnet18(num_classes=10)
+    m.load_state_dict(initial)  # the same float32 weights, in float32 or float64
+    m.to(dt)
+    xx = x.to(dt)
+    m.train()
+    m.zero_grad()
+    loss = F.cross_entropy(m(xx), y)
+    loss.backward()
+    save(f"train_loss{suffix}", loss.reshape(1))
+    for n, p in m.named_parameters():
+        save(f"train_grad{suffix}_{n}", p.grad)
+    for n, b in m.named_buffers():
+        if n.endswith("running_mean") or n.endswith("running_var"):
+            save(f"train_stat{suffix}_{n}", b)
+with open(os.path.join(out, "train_params.txt"), "w") as f:
+    f.write("\n".join(names) + "\n")
+
+
+# --- fastai's schedules -------------------------------------------------------
+def sched_cos(a, b, t):
+    return a + (1 + math.cos(math.pi * (1 - t))) * (b - a) / 2
+
+
+def combined_cos(pct, a, m, e):
+    return lambda t: sched_cos(a, m, t / pct) if t < pct else sched_cos(m, e, (t - pct) / (1 - pct))
+
+
+def even_mults(lo, hi, n):
+    return [lo * (hi / lo) ** (i / (n - 1)) for i in range(n)]
+
+
+def one_cycle(n_epoch, n_iter, lrs, div=25.0, div_final=1e5, pct=0.25, moms=(0.95, 0.85, 0.95)):
+    """lr of every group and mom per training batch (t = i / total)."""
+    total = n_epoch * n_iter
+    lr_s = [combined_cos(pct, m / div, m, m / div_final) for m in lrs]
+    mom_s = combined_cos(pct, *moms)
+    return [[s(i / total) for s in lr_s] for i in range(total)], [mom_s(i / total) for i in range(total)]
+
+
+# fit_one_cycle(2, 1e-2) with 3 groups and 16 batches per epoch; fine_tune(1)
+# (base_lr 2e-3): the frozen one-cycle then the unfrozen one.
+lrs, moms = one_cycle(2, 16, [1e-2] * 3)
+save("sched_fit_one_cycle_lrs", lrs)
+save("sched_fit_one_cycle_moms", moms)
+lrs1, moms1 = one_cycle(1, 16, [2e-3 / 10, 2e-3 / 10, 2e-3], pct=0.99)
+lrs2, moms2 = one_cycle(1, 16, even_mults(1e-3 / 100, 1e-3, 3), div=5.0, pct=0.3)
+save("sched_fine_tune_lrs", lrs1 + lrs2)
+save("sched_fine_tune_moms", moms1 + moms2)
+
+# --- fastai's Adam ------------------------------------------------------------
+steps = 6
+gen = torch.Generator().manual_seed(9)
+p0 = {"weight": torch.randn(5, 7, generator=gen), "bias": torch.randn(7, generator=gen)}
+grads = {k: torch.randn(steps, *v.shape, generator=gen) for k, v in p0.items()}
+sched_lrs, sched_moms = one_cycle(1, steps, [3e-2])
+wd, sqr_mom, eps = 0.1, 0.99, 1e-5
+save("adam_lrs", [l[0] for l in sched_lrs])
+save("adam_moms", sched_moms)
+for k in p0:
+    save(f"adam_p0_{k}", p0[k])
+    save(f"adam_grads_{k}", grads[k])
+for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
+    for k in p0:
+        p = p0[k].clone().to(dt)
+        grad_avg, sqr_avg = torch.zeros_like(p), torch.zeros_like(p)
+        do_wd = k == "weight"  # fastai: no weight decay on biases (and batch norm)
+        for step in range(1, steps + 1):
+            lr, mom = sched_lrs[step - 1][0], sched_moms[step - 1]
+            g = grads[k][step - 1].to(dt)
+            if do_wd:
+                p.mul_(1 - lr * wd)  # weight_decay (decoupled)
+            grad_avg.mul_(mom).add_(g, alpha=1 - mom)  # average_grad(dampening=True)
+            sqr_avg.mul_(sqr_mom).addcmul_(g, g, value=1 - sqr_mom)  # average_sqr_grad
+            debias1, debias2 = 1 - mom**step, 1 - sqr_mom**step
+            p.addcdiv_(grad_avg, (sqr_avg / debias2).sqrt() + eps, value=-lr / debias1)  # adam_step
+        save(f"adam_p{suffix}_{k}", p)
+save("adam_hyper", [wd, sqr_mom, eps])
+
+# --- Pillow's valid-mode Resize -----------------------------------------------
+if images_dir:
+    from PIL import Image
+
+    size = 224
+    files = sorted(f for f in os.listdir(images_dir) if f.lower().endswith(".jpg"))
+    kept, pixels = [], []
+    for name in files:
+        im = Image.open(os.path.join(images_dir, name))
+        if im.format != "JPEG":
+            continue  # fastgo and Pillow agree exactly on the other formats
+        im = im.convert("RGB")
+        w, h = im.size
+        m = min(w / size, h / size)  # fastai's Resize(size, method='crop'), centred (valid)
+        cw, ch = int(m * size), int(m * size)
+        left, top = int(0.5 * (w - cw)), int(0.5 * (h - ch))
+        im = im.crop((left, top, left + cw, top + ch)).resize((size, size), Image.BILINEAR)
+        kept.append(name)
+        pixels.append(np.asarray(im))
+    save("resize_pillow", np.stack(pixels), dtype="uint8")
+    with open(os.path.join(out, "resize_files.txt"), "w") as f:
+        f.write("\n".join(kept) + "\n")
+    manifest["resize_pillow"]["size"] = size
+    manifest["resize_pillow"]["images_dir"] = os.path.abspath(images_dir)
+
+with open(os.path.join(out, "manifest.json"), "w") as f:
+    json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "tensors": manifest}, f, indent=1)
+print(f"parity references: {len(manifest)} tensors in {out} (torch {torch.__version__})")
