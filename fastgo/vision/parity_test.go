@@ -231,4 +231,3 @@ func TestParityResize(t *testing.T) {
 	p.Within(t, fmt.Sprintf("Resize(%d) valid vs Pillow, %d JPEGs (%s build): largest |diff| in levels", size, len(files), build), float64(maxDiff), 3, "Pillow 9.4 (libjpeg-turbo)")
 	p.Within(t, fmt.Sprintf("Resize(%d) valid vs Pillow: share of values that differ", size), float64(differing)/total, 0.05, "Pillow 9.4 (libjpeg-turbo)")
 }
-
