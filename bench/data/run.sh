@@ -3,7 +3,8 @@
 # batch 64, 2 workers) against torchvision's DataLoader doing the same work,
 # in one run. Prints images/s for each, the ratio and peak memory (max RSS
 # of the largest process, from /usr/bin/time -v). The machine's load is
-# printed too: on a shared machine the figures move with it.
+# printed too: on a shared machine the figures move with it. BASELINE=path
+# to an older bench-data binary measures it too (as the variant baseline).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/goenv.sh
@@ -26,6 +27,9 @@ variants=(purego)
 go build -o "$out/bench-purego" ./bench/data
 if [ -f /usr/include/jpeglib.h ] && [ "$(go env CGO_ENABLED)" = 1 ]; then
   go build -tags libjpeg -o "$out/bench-libjpeg" ./bench/data && variants+=(libjpeg)
+fi
+if [ -n "${BASELINE:-}" ]; then
+  cp "$BASELINE" "$out/bench-baseline" && variants=(baseline "${variants[@]}")
 fi
 cat "$IMAGES"/* >/dev/null # warm the page cache for both sides
 for v in "${variants[@]}"; do

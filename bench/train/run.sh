@@ -10,6 +10,11 @@
 # bench/results/train.tsv.
 #
 #   CONFIGS="resnet18@64 resnet34@64" REPS=5 bash bench/train/run.sh
+#
+# BASELINE=path/to/an/older/bench-train binary runs that build too, in the
+# same alternation, and prints its images/s and this build's speed-up over
+# it (e.g. before and after a dependency upgrade); the results file keeps
+# only this build's figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/goenv.sh
@@ -32,7 +37,9 @@ cpu_ticks() { awk '/^cpu /{t=0; for (i=2; i<=NF; i++) t+=$i; print t, $9}' /proc
 steal_pct() { /usr/bin/python3 -c "import sys; t0,s0,t1,s1=map(float,sys.argv[1:]); print(f'{100*(s1-s0)/max(t1-t0,1):.0f}')" $1 $2; }
 largest() { /usr/bin/python3 -c "import sys; print(max(map(float, sys.argv[1:])))" "$@"; }
 
-printf '%-14s %12s %12s %7s %14s %14s %7s\n' config fastgo_img/s torch_img/s ratio fastgo_MiB torch_MiB steal%
+printf '%-14s %12s %12s %7s %14s %14s %7s' config fastgo_img/s torch_img/s ratio fastgo_MiB torch_MiB steal%
+[ -n "${BASELINE:-}" ] && printf ' %12s %8s' baseline_img/s speedup
+echo
 skip_big=""
 for cfg in $CONFIGS; do
   arch=${cfg%@*}; size=${cfg#*@}
@@ -42,10 +49,13 @@ for cfg in $CONFIGS; do
   fi
   steps=5; reps=$REPS
   if [ "$size" -ge 224 ]; then steps=2; reps=1; fi
-  g_runs=(); t_runs=(); gm=0; tm=0; step=0
+  g_runs=(); t_runs=(); b_runs=(); gm=0; tm=0; step=0
   ticks0=$(cpu_ticks)
   for _ in $(seq "$reps"); do
     go_json=$(./build/bench-train -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
+    if [ -n "${BASELINE:-}" ]; then
+      b_runs+=("$(field "$("$BASELINE" -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)" img_per_s)")
+    fi
     torch_json=$(/usr/bin/python3 bench/train/torch_step.py "$arch@$size" "$BS")
     g_runs+=("$(field "$go_json" img_per_s)"); t_runs+=("$(field "$torch_json" img_per_s)")
     gm=$(largest "$gm" "$(field "$go_json" peak_rss_mib)"); tm=$(largest "$tm" "$(field "$torch_json" peak_rss_mib)")
@@ -54,7 +64,12 @@ for cfg in $CONFIGS; do
   g=$(median "${g_runs[@]}"); t=$(median "${t_runs[@]}")
   steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
   ratio=$(/usr/bin/python3 -c "print(f'{$g/$t:.2f}')")
-  printf '%-14s %12.2f %12.2f %7s %14.0f %14.0f %7s\n' "$cfg" "$g" "$t" "$ratio" "$gm" "$tm" "$steal"
+  printf '%-14s %12.2f %12.2f %7s %14.0f %14.0f %7s' "$cfg" "$g" "$t" "$ratio" "$gm" "$tm" "$steal"
+  if [ -n "${BASELINE:-}" ]; then
+    b=$(median "${b_runs[@]}")
+    printf ' %12.2f %7.2fx' "$b" "$(/usr/bin/python3 -c "print($g/$b)")"
+  fi
+  echo
   printf '%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%.0f\t%.0f\t%s\n' "$(date -u +%F)" "$commit" "$host" "$cfg" "$BS" "$g" "$t" "$ratio" "$gm" "$tm" "$steal" >> "$RESULTS"
   if /usr/bin/python3 -c "import sys; sys.exit(0 if $step > 60 else 1)"; then skip_big="$cfg: ${step}s per step"; fi
 done
