@@ -122,6 +122,9 @@ func (db *DataBlock) datasets(source Path, w io.Writer) (*Datasets, error) {
 		return nil, err
 	}
 	fmt.Fprintf(w, "2 datasets of sizes %d,%d\n", len(trainIdx), len(validIdx))
+	if len(trainIdx) == 0 {
+		return nil, fmt.Errorf("the training set is empty: the splitter put all %d items in the validation set (RandomSplitter(1.0) does); a model needs training items: keep a share for validation only, e.g. RandomSplitter(0.2, 42)", len(items))
+	}
 	fmt.Fprintf(w, "Setting up Pipeline: %s\n", db.Blocks.X.Name())
 	fmt.Fprintf(w, "Setting up Pipeline: %s -> %s\n", funcName(db.GetY), db.categorize().Name())
 
@@ -161,7 +164,10 @@ func (db *DataBlock) newDataset(split Split, items L[Path]) (*Dataset, error) {
 	for i, it := range items {
 		label, err := db.GetY(it)
 		if err != nil {
-			return nil, err
+			// The labeller may see only the file name: name the whole item,
+			// and say how to fix it after the labeller's own message.
+			return nil, fmt.Errorf("%w\nitem %s, %s set: the labeller cannot label it; fix the pattern (or GetY) so that it matches every item, or filter the items (GetItems) so that files like this one are left out",
+				err, string(it), split)
 		}
 		d.Labels[i] = label
 	}
@@ -173,7 +179,7 @@ func (db *DataBlock) newDataset(split Split, items L[Path]) (*Dataset, error) {
 func applyItemTfms(v Value, tfms []ItemTransform, ctx ItemContext, item Path, trace func(name string, v Value)) (Value, error) {
 	for _, t := range tfms {
 		var err error
-		if v, err = t.Apply(v, ctx); err != nil {
+		if v, err = applyItemTfm(t, v, ctx); err != nil {
 			return nil, fmt.Errorf("item transform %s on %s: %w", t.Name(), item, err)
 		}
 		if trace != nil {
@@ -181,6 +187,13 @@ func applyItemTfms(v Value, tfms []ItemTransform, ctx ItemContext, item Path, tr
 		}
 	}
 	return v, nil
+}
+
+// applyItemTfm runs one item transform; a panic inside it becomes the
+// error (see recoverPanic).
+func applyItemTfm(t ItemTransform, v Value, ctx ItemContext) (out Value, err error) {
+	defer recoverPanic(&err)
+	return t.Apply(v, ctx)
 }
 
 // TensorTyper is optionally implemented by a Value to name its tensor type

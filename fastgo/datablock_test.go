@@ -268,3 +268,60 @@ func TestPetSampleItems(t *testing.T) {
 		t.Errorf("vocab = %v", ds.Vocab)
 	}
 }
+
+// TestEmptyTrainingSetSaysSo: RandomSplitter(1.0) puts every item in
+// validation; the error once was "Label 'cat' was not included in the
+// training dataset", which hides the cause.
+func TestEmptyTrainingSetSaysSo(t *testing.T) {
+	db := petsBlock(10)
+	db.Splitter = fastgo.RandomSplitter(1.0, 42)
+	_, err := db.DataLoaders("images")
+	if err == nil || !strings.Contains(err.Error(), "the training set is empty") ||
+		!strings.Contains(err.Error(), "all 10 items") || !strings.Contains(err.Error(), "RandomSplitter(0.2") {
+		t.Errorf("err = %v; want the empty training set named, with the counts and the fix", err)
+	}
+}
+
+// TestUnlabellableItemNamed: a file the regex cannot label (a .png among
+// .jpg files) is named with its full path, after fastai's message, with
+// what to do.
+func TestUnlabellableItemNamed(t *testing.T) {
+	db := petsBlock(0)
+	db.GetItems = func(fastgo.Path) (fastgo.L[fastgo.Path], error) {
+		return fastgo.L[fastgo.Path]{"/data/pets/images/Abyssinian_1.jpg", "/data/pets/images/Bengal_3.png"}, nil
+	}
+	db.Splitter = fastgo.FuncSplitter(func(fastgo.Path) bool { return false })
+	_, err := db.DataLoaders("/data/pets/images")
+	if err == nil {
+		t.Fatal("no error for an unlabellable item")
+	}
+	msg := err.Error()
+	for _, want := range []string{`Failed to find "(.+)_\d+.jpg$" in "Bengal_3.png"`, "/data/pets/images/Bengal_3.png", "fix the pattern", "filter the items"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not say %q:\n%s", want, msg)
+		}
+	}
+	if !strings.HasPrefix(msg, "Failed to find") {
+		t.Errorf("fastai's words must come first: %q", msg)
+	}
+}
+
+// TestEmptyValidationWarns: 4 items with RandomSplitter(0.2) leave no
+// validation item (int(0.8) = 0): DataLoaders says so.
+func TestEmptyValidationWarns(t *testing.T) {
+	var w bytes.Buffer
+	old := fastgo.Warnings
+	fastgo.Warnings = &w
+	defer func() { fastgo.Warnings = old }()
+	if _, err := petsBlock(4, fakeResize{size: 2}).DataLoaders("images"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.String(), "the validation set of") || !strings.Contains(w.String(), "is empty") ||
+		!strings.Contains(w.String(), "None") {
+		t.Errorf("warning = %q; want one saying the validation set is empty and metrics will show None", w.String())
+	}
+	w.Reset()
+	if _, err := petsBlock(370, fakeResize{size: 2}).DataLoaders("images"); err != nil || w.Len() != 0 {
+		t.Errorf("370 items: warned %q (%v)", w.String(), err)
+	}
+}

@@ -62,10 +62,11 @@ func extractArchive(archive, dataDir, name string) (Path, error) {
 func untar(r io.Reader, root string) error {
 	br := bufio.NewReader(r)
 	var in io.Reader = br
+	var gz *gzip.Reader
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("the archive is damaged: %w", err)
+		var err error
+		if gz, err = gzip.NewReader(br); err != nil {
+			return fmt.Errorf("%w: %w", errDamaged, err)
 		}
 		defer gz.Close()
 		in = gz
@@ -82,14 +83,37 @@ func untar(r io.Reader, root string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("the archive is damaged or not a tar archive: %w (download it again)", err)
+			return fmt.Errorf("%w (or not a tar archive): %w", errDamaged, err)
 		}
 		if err := extractEntry(rt, tr, hdr); err != nil {
 			return err
 		}
 	}
+	if gz != nil {
+		// tar stops at its end blocks; gzip's own check (CRC-32 and length
+		// of the data, in its trailer) is only read at the stream's end.
+		if _, err := io.Copy(io.Discard, gz); err != nil {
+			return fmt.Errorf("%w: %w", errDamaged, err)
+		}
+	}
 	return checkLinks(root)
 }
+
+// damagedOnError marks its reader's errors (a truncated or corrupt stream)
+// as errDamaged, apart from write errors of the extraction itself.
+type damagedOnError struct{ r io.Reader }
+
+func (d damagedOnError) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", errDamaged, err)
+	}
+	return n, err
+}
+
+// errDamaged marks an archive that fails one of its format's own checks
+// (gzip's CRC-32 and length, tar's headers) or ends early.
+var errDamaged = errors.New("the archive is damaged")
 
 // entryName is the cleaned, slash-separated, root-relative name of an
 // archive entry, or an error if it is absolute or climbs out with "..".
@@ -130,12 +154,12 @@ func extractEntry(rt *os.Root, tr *tar.Reader, hdr *tar.Header) error {
 		if err != nil {
 			return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 		}
-		_, err = io.Copy(f, tr)
+		_, err = io.Copy(f, damagedOnError{tr})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("archive entry %q: %w (the archive may be truncated: download it again)", hdr.Name, err)
+			return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 		}
 	case tar.TypeSymlink:
 		target := hdr.Linkname

@@ -3,8 +3,11 @@ package fastgo
 import (
 	"context"
 	"fmt"
+	"io"
 	"iter"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -113,9 +116,18 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 		return &DataLoader{Dataset: d, BatchSize: cfg.batchSize, Shuffle: train, DropLast: train,
 			Seed: cfg.seed, Workers: cfg.workers, ItemTfms: db.ItemTfms}
 	}
+	if ds.Valid.Len() == 0 {
+		fmt.Fprintf(Warnings, "fastgo: warning: the validation set of %s is empty (%d items, all used for training): valid_loss and metrics will show None. RandomSplitter(0.2) keeps int(0.2·n) items, none for fewer than 5: use more data or a larger share.\n",
+			string(ds.Source), ds.Train.Len())
+	}
 	return &DataLoaders{Train: mk(ds.Train, true), Valid: mk(ds.Valid, false),
 		Vocab: ds.Vocab, BatchTfms: db.BatchTfms, Datasets: ds}, nil
 }
+
+// Warnings receives fastgo's warnings about data that will not give the
+// results a user expects (e.g. an empty validation set); os.Stderr unless
+// replaced.
+var Warnings io.Writer = os.Stderr
 
 // OneBatch is fastai's dls.one_batch(): the first training batch of epoch 0.
 func (dls *DataLoaders) OneBatch() (Batch, error) {
@@ -177,8 +189,14 @@ func (dl *DataLoader) ItemContext(epoch, idx int) ItemContext {
 
 // Item loads dataset item idx as epoch would: created by the input block,
 // then passed through the item transforms.
-func (dl *DataLoader) Item(epoch, idx int) (Value, int, error) {
-	v, y, err := dl.Dataset.Get(idx)
+func (dl *DataLoader) Item(epoch, idx int) (v Value, y int, err error) {
+	defer func() { // errors, and panics below, name the item
+		if err != nil {
+			v, err = nil, wrapItem(err, dl.Dataset.Items[idx])
+		}
+	}()
+	defer recoverPanic(&err)
+	v, y, err = dl.Dataset.Get(idx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -274,7 +292,37 @@ func (dl *DataLoader) Batches(epoch int) iter.Seq2[Batch, error] {
 	}
 }
 
-func (dl *DataLoader) collate(p *pending) (Batch, error) {
+// recoverPanic, deferred, turns a panic of the code it guards into *err,
+// naming the function that panicked: a bug in a transform, a block or a
+// decoder then reaches the caller as an error (the loader adds the item),
+// instead of killing the program — and a notebook's kernel — from a
+// worker goroutine.
+func recoverPanic(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	*err = fmt.Errorf("panic in %s: %v (a bug: please report it with the item named here)", panicSite(), r)
+}
+
+// panicSite is the function (and file:line) where the current panic
+// started: the first frame below the runtime's panic machinery.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") && f.Function != "" {
+			return fmt.Sprintf("%s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return "unknown code"
+		}
+	}
+}
+
+func (dl *DataLoader) collate(p *pending) (b Batch, err error) {
+	defer recoverPanic(&err)
 	for pos, err := range p.errs {
 		if err != nil {
 			return Batch{}, fmt.Errorf("%s batch: %w", dl.Dataset.Split, wrapItem(err, dl.Dataset.Items[p.idxs[pos]]))

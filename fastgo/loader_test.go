@@ -190,3 +190,42 @@ func BenchmarkLoaderOverhead(b *testing.B) {
 	}
 	b.ReportMetric(float64(8*64*b.N)/b.Elapsed().Seconds(), "items/s")
 }
+
+// panicky is an item transform with a bug: it slices out of range for
+// the items whose file name ends in "_2.jpg".
+type panicky struct{}
+
+func (panicky) Name() string { return "Panicky" }
+
+func (panicky) Apply(v fastgo.Value, ctx fastgo.ItemContext) (fastgo.Value, error) {
+	if f, ok := v.(fakeImage); ok && strings.HasSuffix(f.item.Name(), "_2.jpg") {
+		var xs []int
+		n := len(f.item.Name()) - 100
+		_ = xs[n:] // slice bounds out of range
+	}
+	return v, nil
+}
+
+// TestLoaderWorkerPanic: a panic in a worker goroutine (a transform bug,
+// such as Resize's on 1-px images once) reaches the caller as an error that
+// names the item and where it panicked, instead of killing the program.
+func TestLoaderWorkerPanic(t *testing.T) {
+	db := petsBlock(40, panicky{}, fakeResize{size: 2})
+	db.Splitter = fastgo.FuncSplitter(func(fastgo.Path) bool { return false })
+	dls, err := db.DataLoaders("images", fastgo.WithBatchSize(8), fastgo.WithWorkers(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for _, err := range dls.Train.Batches(0) {
+		last = err
+	}
+	if last == nil {
+		t.Fatal("no error from a batch whose transform panicked")
+	}
+	for _, want := range []string{"_2.jpg", "Panicky", "panic in", "slice bounds out of range", "loader_test.go"} {
+		if !strings.Contains(last.Error(), want) {
+			t.Errorf("error %q does not say %q", last, want)
+		}
+	}
+}

@@ -270,6 +270,11 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 		}
 	}
 	dir, err := extractArchive(archive, cfg.dest, name)
+	if errors.Is(err, errDamaged) {
+		// Nothing was extracted; the download itself is bad.
+		_ = os.Remove(archive)
+		return "", fmt.Errorf("%w; nothing was extracted and the download %s has been removed: run again to download it anew", err, archive)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w; if the archive is damaged, run again with WithForce() to download it anew", err)
 	}
@@ -311,7 +316,11 @@ func untarLocal(source string, cfg untarConfig) (Path, error) {
 	if done || err != nil {
 		return Path(final), err
 	}
-	return extractArchive(source, cfg.dest, name)
+	dir, err := extractArchive(source, cfg.dest, name)
+	if errors.Is(err, errDamaged) {
+		return "", fmt.Errorf("%w; nothing was extracted: get a good copy of %s (download it again)", err, source)
+	}
+	return dir, err
 }
 
 // extracted names the dataset of the archive fname and its folder under

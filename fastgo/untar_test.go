@@ -424,3 +424,86 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 }
+
+// storedTgz is a .tgz whose deflate blocks are stored (no compression), so
+// that a byte of a member's content can be flipped without breaking the
+// deflate stream: only gzip's CRC-32 can tell.
+func storedTgz(t *testing.T, body string) []byte {
+	t.Helper()
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	for _, h := range []*tar.Header{
+		{Name: "pets/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)},
+		{Name: "pets/images/cat_1.jpg", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			tw.Write([]byte(body))
+		}
+	}
+	tw.Close()
+	var buf bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	gz.Write(tarBuf.Bytes())
+	gz.Close()
+	return buf.Bytes()
+}
+
+// TestUntarCorruptArchive: a flipped byte inside a member (caught only by
+// gzip's CRC-32 in the trailer, which tar's end blocks come before) and a
+// truncated archive must fail, leave nothing extracted, and say to download
+// again; a downloaded archive that fails is removed so the next run
+// downloads it anew.
+func TestUntarCorruptArchive(t *testing.T) {
+	body := strings.Repeat("meow", 1000)
+	good := storedTgz(t, body)
+	flipped := bytes.Clone(good)
+	i := bytes.Index(flipped, []byte(body))
+	if i < 0 {
+		t.Fatal("member content not found in the stored archive")
+	}
+	flipped[i+2000] ^= 0x20
+	truncated := good[:len(good)*2/3]
+	for name, data := range map[string][]byte{"flipped byte": flipped, "truncated": truncated} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("FASTGO_HOME", t.TempDir())
+			dir := t.TempDir()
+			archive := filepath.Join(dir, "pets.tgz")
+			os.WriteFile(archive, data, 0o644)
+			dest := filepath.Join(dir, "out")
+			_, err := UntarData(archive, WithDest(Path(dest)))
+			if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "download it again") {
+				t.Errorf("local archive: err = %v, want a damaged-archive error saying to download it again", err)
+			}
+			if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+				t.Errorf("a damaged archive left %d entries in %s", len(entries), dest)
+			}
+			// Downloaded: the bad file is removed, the error says to run again.
+			srv := newArchiveServer(t, data)
+			_, err = UntarData(srv.URL+"/pets.tgz", WithProgress(nil))
+			if err == nil || !strings.Contains(err.Error(), "run again to download it anew") {
+				t.Errorf("downloaded archive: err = %v, want one saying to run again", err)
+			}
+			if _, err := os.Stat(filepath.Join(string(Home()), "archive", "pets.tgz")); !os.IsNotExist(err) {
+				t.Errorf("the damaged download was kept (stat: %v)", err)
+			}
+			if _, err := os.Stat(filepath.Join(string(Home()), "data", "pets")); !os.IsNotExist(err) {
+				t.Errorf("a damaged download was extracted (stat: %v)", err)
+			}
+		})
+	}
+	// The intact archive extracts, with the content byte for byte.
+	t.Setenv("FASTGO_HOME", t.TempDir())
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "pets.tgz")
+	os.WriteFile(archive, good, 0o644)
+	got, err := UntarData(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(string(got), "images", "cat_1.jpg")); err != nil || string(b) != body {
+		t.Errorf("intact archive: %d bytes, %v", len(b), err)
+	}
+}

@@ -226,6 +226,7 @@ func (l *Learner) run(spec fitSpec) error {
 	defer view.done()
 	total := float64(spec.nEpoch * nb)
 	iter := 0
+	sawNonFinite := false // said once per fit
 	for epoch := range spec.nEpoch {
 		start := time.Now()
 		bar := view.child(nb)
@@ -242,10 +243,15 @@ func (l *Learner) run(spec fitSpec) error {
 				bar.done()
 				return fmt.Errorf("epoch %d, training batch %d: %w", epoch, i, err)
 			}
+			if !finite(loss) && !sawNonFinite && spec.table {
+				sawNonFinite = true
+				l.logf("train_loss is %v from epoch %d, batch %d (lr %.2e) on: the training diverged. The usual cause is a learning rate too high for the model (LRFind shows where the loss blows up); NaN or huge values in the inputs do it too.",
+					loss, epoch, i, lrs[len(lrs)-1])
+			}
 			smooth := rec.addBatch(loss, lrs[len(lrs)-1], moms[len(moms)-1])
 			i++
 			iter++
-			bar.update(i, fmt.Sprintf("%.4f", smooth))
+			bar.update(i, pyFixed(smooth, 4))
 			if spec.stop != nil && spec.stop(iter-1) {
 				stopped = true
 				break
@@ -259,11 +265,13 @@ func (l *Learner) run(spec fitSpec) error {
 			row.Metrics[j] = math.NaN()
 		}
 		if spec.validate && l.Data.Valid != nil {
-			vl, ms, err := l.validate(view, fmt.Sprintf("%.4f", rec.SmoothLoss()))
+			vl, ms, n, err := l.validate(view, pyFixed(rec.SmoothLoss(), 4))
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", epoch, err)
 			}
-			row.ValidLoss, row.Metrics = vl, ms
+			if n > 0 { // an empty validation set computes nothing: None, not 0
+				row.ValidLoss, row.Metrics, row.Validated = vl, ms, true
+			}
 		}
 		row.Time = time.Since(start)
 		rec.Rows = append(rec.Rows, row)
@@ -282,20 +290,19 @@ func (l *Learner) epochs() int { return l.trainedEpochs }
 // validate runs the validation set: mean per-item loss and the
 // batch-size-weighted metrics. Its bar shows comment (the smoothed training
 // loss, as fastai's does).
-func (l *Learner) validate(view *fitView, comment string) (float64, []float64, error) {
+func (l *Learner) validate(view *fitView, comment string) (loss float64, metrics []float64, n int, err error) {
 	bar := view.child(l.Data.Valid.Len())
 	defer bar.done()
 	var lossSum float64
-	n := 0
 	sums := make([]float64, len(l.Metrics))
 	i := 0
 	for b, err := range l.Data.Valid.Epoch(0) {
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 		probs, losses, err := l.evalBatch(b)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 		for _, v := range losses {
 			lossSum += float64(v)
@@ -309,10 +316,13 @@ func (l *Learner) validate(view *fitView, comment string) (float64, []float64, e
 		bar.update(i, comment)
 	}
 	if n == 0 {
-		return math.NaN(), sums, nil
+		return math.NaN(), nil, 0, nil
 	}
 	for j := range sums {
 		sums[j] /= float64(n)
 	}
-	return lossSum / float64(n), sums, nil
+	return lossSum / float64(n), sums, n, nil
 }
+
+// finite says whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

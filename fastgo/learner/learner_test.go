@@ -295,12 +295,26 @@ func TestGetPredsProbabilitiesAndLosses(t *testing.T) {
 	}
 }
 
-// The epoch table's cells are fastai's: 6 decimals, mm:ss.
+// The epoch table's cells are fastai's: 6 decimals, mm:ss; "None" for
+// what was not computed and "nan"/"inf" for a computed loss that diverged
+// (a NaN train loss once printed as "None", like a missing column).
 func TestEpochRowCells(t *testing.T) {
-	row := EpochRow{Epoch: 0, TrainLoss: 1.5513051, ValidLoss: 0.3221321, Metrics: []float64{0.10622461}, Time: 83 * time.Second}
+	row := EpochRow{Epoch: 0, TrainLoss: 1.5513051, ValidLoss: 0.3221321, Metrics: []float64{0.10622461}, Validated: true, Time: 83 * time.Second}
 	got := strings.Join(row.Cells(), "|")
 	if want := "0|1.551305|0.322132|0.106225|01:23"; got != want {
 		t.Errorf("cells %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		row  EpochRow
+		want string
+	}{
+		{EpochRow{Epoch: 3, TrainLoss: math.NaN(), ValidLoss: math.NaN(), Metrics: []float64{0.9}, Validated: true}, "3|nan|nan|0.900000|00:00"},
+		{EpochRow{Epoch: 1, TrainLoss: math.Inf(1), ValidLoss: math.Inf(-1), Metrics: []float64{1}, Validated: true}, "1|inf|-inf|1.000000|00:00"},
+		{EpochRow{Epoch: 0, TrainLoss: 0.5, ValidLoss: math.NaN(), Metrics: []float64{math.NaN()}}, "0|0.500000|None|None|00:00"},
+	} {
+		if got := strings.Join(tc.row.Cells(), "|"); got != tc.want {
+			t.Errorf("cells %q, want %q", got, tc.want)
+		}
 	}
 	r := &Recorder{MetricNames: []string{"error_rate"}}
 	if got := strings.Join(r.Columns(), "|"); got != "epoch|train_loss|valid_loss|error_rate|time" {

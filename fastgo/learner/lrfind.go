@@ -87,7 +87,8 @@ func ShowSuggestions(names ...string) LRFindOption {
 // LRFind is fastai's lr_find: it trains from the current weights for
 // NumIt batches with the rate rising geometrically,
 // lr_i = start·(end/start)^(i/NumIt) on every group, records the smoothed
-// loss (validation skipped), stops early when it diverges, then restores
+// loss (validation skipped), stops early when it diverges (4× the best
+// loss, or a loss that is NaN or infinite — said in one line), then restores
 // the weights and optimizer state saved before. It shows the loss against
 // the rate (log scale, last 5 points dropped) with the suggestions, which
 // are computed on the points [NumIt/10, len−5).
@@ -119,6 +120,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	groups := l.Model.numGroups()
 	mom := l.currentMom()
 	best := math.Inf(1)
+	diverged := -1 // the iteration whose smoothed loss was not finite
 	spec := fitSpec{nEpoch: nEpoch, wd: l.Opt.WD, show: !l.Quiet,
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
 			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
@@ -130,10 +132,20 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		},
 		stop: func(iter int) bool {
 			s := l.Recorder.SmoothLoss()
+			if math.IsNaN(s) || math.IsInf(s, 0) {
+				// fastai's LRFinder stops at a NaN loss too; without this,
+				// min(best, NaN) made best NaN and s > 4·best never held.
+				diverged = iter
+				return true
+			}
 			best = min(best, s)
 			return (o.stopDiv && s > 4*best) || iter+1 >= o.numIt
 		}}
 	runErr := l.run(spec)
+	if diverged >= 0 && runErr == nil {
+		l.logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
+			l.Recorder.Losses[diverged], diverged, l.Recorder.LRs[diverged])
+	}
 	if err := l.restore(snap); err != nil {
 		return nil, fmt.Errorf("LRFind: restoring the weights: %w", err)
 	}

@@ -41,11 +41,17 @@ type EpochRow struct {
 	// (not an epoch mean).
 	TrainLoss float64
 	// ValidLoss is the mean per-item loss over the validation set (NaN
-	// when validation was skipped).
+	// when Validated is false).
 	ValidLoss float64
-	// Metrics are the batch-size-weighted means, in MetricNames order.
+	// Metrics are the batch-size-weighted means, in MetricNames order
+	// (NaN when Validated is false).
 	Metrics []float64
-	Time    time.Duration
+	// Validated says whether ValidLoss and Metrics were computed: false
+	// when validation was skipped or the validation set is empty. The
+	// table shows "None" for what was not computed, and "nan" for a loss
+	// that was computed and is not a number (a diverged fit), as fastai.
+	Validated bool
+	Time      time.Duration
 }
 
 // reset starts a new fit's history (fastai's before_fit).
@@ -83,19 +89,36 @@ func (r *Recorder) Columns() []string {
 }
 
 // Cells formats an epoch row as fastai's ProgressCallback does: the epoch
-// as an integer, floats with 6 decimals ("None" when missing), time as
-// mm:ss (h:mm:ss from one hour).
+// as an integer, floats with 6 decimals as Python prints them ("nan",
+// "inf"), "None" for what was not computed, time as mm:ss (h:mm:ss from
+// one hour).
 func (row EpochRow) Cells() []string {
-	cells := []string{fmt.Sprint(row.Epoch), formatFloat(row.TrainLoss), formatFloat(row.ValidLoss)}
+	valid := func(v float64) string {
+		if !row.Validated {
+			return "None"
+		}
+		return formatFloat(v)
+	}
+	cells := []string{fmt.Sprint(row.Epoch), formatFloat(row.TrainLoss), valid(row.ValidLoss)}
 	for _, m := range row.Metrics {
-		cells = append(cells, formatFloat(m))
+		cells = append(cells, valid(m))
 	}
 	return append(cells, display.FormatDuration(row.Time.Seconds()))
 }
 
-func formatFloat(v float64) string {
-	if math.IsNaN(v) {
-		return "None"
+// formatFloat is Python's f"{v:.6f}".
+func formatFloat(v float64) string { return pyFixed(v, 6) }
+
+// pyFixed formats v with the given decimals as Python does: "nan", "inf",
+// "-inf" for the non-finite values (Go would print "NaN", "+Inf").
+func pyFixed(v float64, decimals int) string {
+	switch {
+	case math.IsNaN(v):
+		return "nan"
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
 	}
-	return fmt.Sprintf("%.6f", v)
+	return fmt.Sprintf("%.*f", decimals, v)
 }

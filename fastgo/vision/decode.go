@@ -18,9 +18,23 @@ import (
 
 // MaxPixels bounds the size an image header may claim (width × height)
 // before any pixel memory is allocated, so that a corrupt or hostile file
-// cannot exhaust memory. It is Pillow's limit (MAX_IMAGE_PIXELS × 2, where
-// Pillow raises DecompressionBombError).
-const MaxPixels = 178_956_970
+// cannot exhaust memory. The default, DefaultMaxPixels, is Pillow's limit
+// (MAX_IMAGE_PIXELS × 2, where Pillow raises DecompressionBombError). Like
+// Pillow's Image.MAX_IMAGE_PIXELS it is a setting: raise it (before
+// loading data) for real gigapixel scans, e.g. vision.MaxPixels = 2e9;
+// each decoded pixel takes 3 bytes.
+var MaxPixels = DefaultMaxPixels
+
+// DefaultMaxPixels is MaxPixels' default: 178,956,970 pixels.
+const DefaultMaxPixels = 178_956_970
+
+// ApplyEXIFOrientation makes Decode turn a JPEG the way its EXIF
+// Orientation tag says (all eight values: mirrored, rotated by 90°, 180°
+// or 270°), so that phone photos come out upright. This is a deliberate
+// difference from fastai, which (through Pillow's Image.open) ignores the
+// tag: its users see rotated show_batch grids. Set it to false (before
+// loading data) to keep the stored orientation, as fastai does.
+var ApplyEXIFOrientation = true
 
 // DecodeError says which file could not be decoded and why. Every error of
 // [Decode] and [LoadImage] is one (check with errors.As).
@@ -123,7 +137,8 @@ func MustLoadImage(path string) Image {
 // truncated, unknown format, absurd dimensions — gives a *DecodeError,
 // never a panic.
 //
-// Like Pillow and fastai, Decode ignores EXIF orientation. JPEG colour is
+// A JPEG's EXIF orientation is applied unless ApplyEXIFOrientation is
+// false (fastai ignores it; see ApplyEXIFOrientation). JPEG colour is
 // converted as libjpeg-turbo does (chroma interpolation and fixed-point
 // tables, see fromJPEGYCbCr); image/jpeg's IDCT still differs from
 // libjpeg's in the last bit of some samples, so a few pixels differ from
@@ -157,7 +172,7 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 			if problem != "" {
 				return fail(problem, err)
 			}
-			return m, nil
+			return orientJPEG(m, data), nil
 		}
 	}
 	cfg, err := guard(func() (image.Config, error) { return f.config(bytes.NewReader(data)) })
@@ -174,8 +189,12 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return fail(fmt.Sprintf("%s image has no pixels (%dx%d)", f.name, b.Dx(), b.Dy()), nil)
 	}
-	if ycc, ok := img.(*image.YCbCr); ok && f.name == "JPEG" {
-		return fromJPEGYCbCr(ycc), nil // libjpeg's chroma interpolation, as Pillow shows it
+	if f.name == "JPEG" {
+		m := FromStd(img)
+		if ycc, ok := img.(*image.YCbCr); ok {
+			m = fromJPEGYCbCr(ycc) // libjpeg's chroma interpolation, as Pillow shows it
+		}
+		return orientJPEG(m, data), nil
 	}
 	return FromStd(img), nil
 }

@@ -602,3 +602,105 @@ func TestJPEGChromaUpsampling(t *testing.T) {
 		}
 	}
 }
+
+// withOrientation inserts an APP1 EXIF segment holding only the
+// Orientation tag (little-endian TIFF, one IFD0 entry) after a JPEG's SOI.
+func withOrientation(jpg []byte, o uint16) []byte {
+	tiff := []byte{'I', 'I', 42, 0, 8, 0, 0, 0, // header, IFD0 at offset 8
+		1, 0, // one entry
+		0x12, 0x01, 3, 0, 1, 0, 0, 0, byte(o), byte(o >> 8), 0, 0, // Orientation, SHORT, count 1, value
+		0, 0, 0, 0} // no next IFD
+	seg := append([]byte("Exif\x00\x00"), tiff...)
+	app1 := append([]byte{0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
+	return append(append(append([]byte{}, jpg[:2]...), app1...), jpg[2:]...)
+}
+
+// TestDecodeEXIFOrientation: a JPEG stored 40×20 with each EXIF
+// Orientation value decodes as Pillow's ImageOps.exif_transpose shows it
+// (corners, from Pillow 9.4: R G B W are the stored top-left, top-right,
+// bottom-left and bottom-right quadrants). A phone photo with orientation 6
+// once loaded 40×20 instead of 20×40. ApplyEXIFOrientation = false keeps
+// the stored orientation, as fastai does.
+func TestDecodeEXIFOrientation(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 40, 20))
+	colours := map[byte]color.RGBA{'R': {255, 0, 0, 255}, 'G': {0, 255, 0, 255}, 'B': {0, 0, 255, 255}, 'W': {255, 255, 255, 255}}
+	for y := range 20 {
+		for x := range 40 {
+			q := map[[2]bool]byte{{false, false}: 'R', {true, false}: 'G', {false, true}: 'B', {true, true}: 'W'}[[2]bool{x >= 20, y >= 10}]
+			src.Set(x, y, colours[q])
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	nearest := func(m Image, x, y int) byte {
+		p := m.At(x, y)
+		best, bestD := byte(0), 1<<30
+		for name, c := range colours {
+			d := abs(int(p.R)-int(c.R)) + abs(int(p.G)-int(c.G)) + abs(int(p.B)-int(c.B))
+			if d < bestD {
+				best, bestD = name, d
+			}
+		}
+		return best
+	}
+	for o, want := range map[uint16]string{1: "RGBW", 2: "GRWB", 3: "WBGR", 4: "BWRG", 5: "RBGW", 6: "BRWG", 7: "WGBR", 8: "GWRB"} {
+		m, err := Decode(withOrientation(buf.Bytes(), o), "phone.jpg")
+		if err != nil {
+			t.Fatalf("orientation %d: %v", o, err)
+		}
+		w, h := 40, 20
+		if o >= 5 {
+			w, h = 20, 40
+		}
+		got := string([]byte{nearest(m, 2, 2), nearest(m, m.W-3, 2), nearest(m, 2, m.H-3), nearest(m, m.W-3, m.H-3)})
+		if m.W != w || m.H != h || got != want {
+			t.Errorf("orientation %d: %dx%d with corners %s, want %dx%d with %s (Pillow's exif_transpose)", o, m.W, m.H, got, w, h, want)
+		}
+	}
+	ApplyEXIFOrientation = false
+	defer func() { ApplyEXIFOrientation = true }()
+	if m, err := Decode(withOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
+		t.Errorf("ApplyEXIFOrientation=false: %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
+}
+
+func abs(v int) int { return max(v, -v) }
+
+// TestMaxPixelsSetting: MaxPixels is a setting (Pillow's MAX_IMAGE_PIXELS):
+// an image over it is refused with an error naming the limit, and raising
+// it lets the image through.
+func TestMaxPixelsSetting(t *testing.T) {
+	data := encode(t, encPNG, gradient(300, 200)) // 60,000 pixels
+	old := MaxPixels
+	defer func() { MaxPixels = old }()
+	MaxPixels = 50_000
+	if _, err := Decode(data, "scan.png"); err == nil || !strings.Contains(err.Error(), "50000") {
+		t.Errorf("60,000 pixels with MaxPixels 50,000: err = %v, want one naming the limit", err)
+	}
+	MaxPixels = 60_000
+	if m, err := Decode(data, "scan.png"); err != nil || m.W != 300 {
+		t.Errorf("MaxPixels raised to 60,000: %v", err)
+	}
+}
+
+// FuzzEXIFOrientation: any bytes in a JPEG's EXIF segment give an
+// orientation from 1 to 8 (1 when unreadable), never a panic (make fuzz).
+func FuzzEXIFOrientation(f *testing.F) {
+	jpg := encode(f, encJPEG, gradient(4, 3))
+	for o := range uint16(9) {
+		f.Add(withOrientation(jpg, o)[4:])
+	}
+	f.Add([]byte("Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00"))
+	f.Fuzz(func(t *testing.T, seg []byte) {
+		if len(seg) > 65000 {
+			return
+		}
+		data := append([]byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
+		data = append(data, jpg[2:]...)
+		if o := jpegOrientation(data); o < 1 || o > 8 {
+			t.Fatalf("orientation %d", o)
+		}
+	})
+}

@@ -163,6 +163,14 @@ func (r *ResizeTransform) box(w, h int, pctX, pctY float64) (x, y, bw, bh int) {
 		m = max(sx, sy)
 	}
 	bw, bh = int(m*float64(r.Size)), int(m*float64(r.Size))
+	// fastai's float arithmetic can truncate a side to one pixel less than
+	// the image's — kept, so that pixels match fastai's — and to 0 for a
+	// 1-px side ((1/49)·49 < 1): a box is at least 1 px, and a Crop box
+	// never larger than the image.
+	bw, bh = max(bw, 1), max(bh, 1)
+	if r.Method == Crop {
+		bw, bh = min(bw, w), min(bh, h)
+	}
 	return int(pctX * float64(w-bw)), int(pctY * float64(h-bh)), bw, bh
 }
 

@@ -8,7 +8,9 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -476,4 +478,126 @@ func ExampleResize() {
 	// PILImage mode=RGB size=500x375
 	// PILImage mode=RGB size=460x460 [3 460 460]
 	// Resize -- {'size': (460, 460), 'method': 'crop', 'pad_mode': 'reflection', 'resamples': (<Resampling.BILINEAR: 2>, <Resampling.NEAREST: 0>), 'p': 1.0}
+}
+
+// checkResize resizes a constant-colour w×h image with every method and
+// both splits and fails unless each result is size×size and entirely that
+// colour (with zero padding: that colour blended with black): a wrong box
+// or filter window would read outside the image or leave pixels unset.
+func checkResize(t *testing.T, w, h, size int, pctX, pctY float64) {
+	t.Helper()
+	src := NewImage(w, h)
+	for i := 0; i < len(src.Pix); i += 3 {
+		src.Pix[i], src.Pix[i+1], src.Pix[i+2] = 17, 140, 251
+	}
+	for _, m := range []ResizeMethod{Crop, Pad, Squish} {
+		for _, pm := range []PadMode{Reflection, Zeros, Border} {
+			if m != Pad && pm != Reflection {
+				continue
+			}
+			r := Resize(size, WithMethod(m), WithPadMode(pm))
+			for _, split := range []fastgo.Split{fastgo.Train, fastgo.Valid} {
+				ctx := fastgo.ItemContext{Split: split}
+				var out Image
+				var err error
+				if split == fastgo.Train {
+					out, err = r.resize(src, pctX, pctY)
+				} else {
+					var v fastgo.Value
+					if v, err = r.Apply(src, ctx); err == nil {
+						out = v.(Image)
+					}
+				}
+				if err != nil {
+					t.Fatalf("%dx%d → Resize(%d, %v, %v) on %v: %v", w, h, size, m, pm, split, err)
+				}
+				if out.W != size || out.H != size || len(out.Pix) != size*size*3 {
+					t.Fatalf("%dx%d → Resize(%d, %v, %v) on %v: %dx%d with %d bytes", w, h, size, m, pm, split, out.W, out.H, len(out.Pix))
+				}
+				for i := 0; i < len(out.Pix); i += 3 {
+					px := [3]uint8(out.Pix[i : i+3])
+					ok := px == [3]uint8{17, 140, 251}
+					if m == Pad && pm == Zeros { // the colour blended with black at the border
+						ok = px[0] <= 17 && px[1] <= 140 && px[2] <= 251
+					}
+					if !ok {
+						t.Fatalf("%dx%d → Resize(%d, %v, %v) on %v: pixel %d is %v, want the image's colour", w, h, size, m, pm, split, i/3, px)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestResizeTinyImages: 1-px-wide or -high images once panicked in
+// horizontalPass (slice bounds out of range [-3:]): (1/49)·49 < 1 in
+// float64 made the crop box 0 px wide.
+func TestResizeTinyImages(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {1, 100}, {100, 1}, {2, 1}, {3, 7}} {
+		for _, size := range []int{1, 2, 3, 49, 460} {
+			checkResize(t, sz[0], sz[1], size, 0.3, 0.9)
+		}
+	}
+}
+
+// FuzzResizeGeometry: any image size, target size, crop position, method,
+// pad mode and split gives a size×size image of the right colour (make
+// fuzz).
+func FuzzResizeGeometry(f *testing.F) {
+	f.Add(uint16(1), uint16(1), uint16(49), 0.5, 0.5)
+	f.Add(uint16(1), uint16(100), uint16(49), 0.0, 0.99)
+	f.Add(uint16(500), uint16(375), uint16(460), 0.25, 0.75)
+	f.Add(uint16(3), uint16(49), uint16(7), 1.0, 0.0)
+	f.Fuzz(func(t *testing.T, w, h, size uint16, pctX, pctY float64) {
+		// Bounded so that one input stays fast; the geometry is the same
+		// at any scale.
+		w, h, size = 1+w%300, 1+h%300, 1+size%300
+		if !(pctX >= 0 && pctX <= 1) || !(pctY >= 0 && pctY <= 1) {
+			pctX, pctY = 0.5, 0.5
+		}
+		checkResize(t, int(w), int(h), int(size), pctX, pctY)
+	})
+}
+
+// TestTinyImagesThroughDataLoaders: 1×1, 1×100 and 100×1 images through
+// Resize(49) in DataLoaders, both splits: every batch arrives (once, the
+// valid split's Resize panicked in a worker goroutine and took the whole
+// program down).
+func TestTinyImagesThroughDataLoaders(t *testing.T) {
+	dir := t.TempDir()
+	sizes := [][2]int{{1, 1}, {1, 100}, {100, 1}, {1, 1}, {1, 100}, {100, 1}, {3, 2}, {2, 3}}
+	for i, sz := range sizes {
+		name := filepath.Join(dir, fmt.Sprintf("cat_%d.png", i))
+		if err := os.WriteFile(name, encode(t, encPNG, gradient(sz[0], sz[1])), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []ResizeMethod{Crop, Pad, Squish} {
+		db := fastgo.DataBlock{
+			Blocks:   fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+			GetItems: fastgo.GetImageFiles,
+			Splitter: fastgo.RandomSplitter(0.5, 1),
+			GetY:     func(fastgo.Path) (string, error) { return "cat", nil },
+			ItemTfms: []fastgo.ItemTransform{Resize(49, WithMethod(m))},
+		}
+		dls, err := db.DataLoaders(fastgo.Path(dir), fastgo.WithBatchSize(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dl := range []*fastgo.DataLoader{dls.Train, dls.Valid} {
+			n := 0
+			for b, err := range dl.Batches(0) {
+				if err != nil {
+					t.Fatalf("%v, %s: %v", m, dl.Dataset.Split, err)
+				}
+				if want := []int{len(b.Y), 49, 49, 3}; !slices.Equal(b.X.Shape, want) {
+					t.Fatalf("%v, %s: batch of shape %v, want %v", m, dl.Dataset.Split, b.X.Shape, want)
+				}
+				n += len(b.Y)
+			}
+			if n == 0 {
+				t.Errorf("%v, %s: no items came through", m, dl.Dataset.Split)
+			}
+		}
+	}
 }

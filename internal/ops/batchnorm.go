@@ -77,6 +77,13 @@ func batchNorm(l Lowering, scope *model.Scope, x *graph.Node, train bool, cfg Ba
 	g := x.Graph()
 	c := x.Shape().Dim(-1)
 	n := x.Shape().Size() / c
+	if train && n == 1 {
+		// The batch variance of one value is 0: the output would be the
+		// bias alone and the running variance would drift to 0 (NaN weights
+		// later). PyTorch refuses it with the same words.
+		panic(fmt.Errorf("ops.BatchNorm(%s): expected more than 1 value per channel when training, got input of shape %v (a training batch of one item): use a batch size of at least 2",
+			scope.Scope(), x.Shape().Dimensions))
+	}
 	rows := graph.Reshape(x, n, c)
 	vars := BatchNormVariables(scope, x.DType(), c, cfg)
 	gamma, beta := vars[0].NodeValue(g), vars[1].NodeValue(g)

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/internal/testutil"
@@ -124,5 +125,24 @@ func TestBatchNormVarianceLargeMean(t *testing.T) {
 				t.Fatalf("lowering %v: y[%d] = %g, float64 formula %g (|diff| %.2g > 1e-3)", l, i, got, want[i], d)
 			}
 		}
+	}
+}
+
+// TestBatchNormOneValuePerChannel: training on one value per channel (a
+// batch of one item through a [B,C] batch norm) is refused with PyTorch's
+// words, not turned into NaN weights; evaluation on it is fine.
+func TestBatchNormOneValuePerChannel(t *testing.T) {
+	x := tensorOf([]float32{1, 2, 3}, 1, 3)
+	_, err := model.CallOnce(testBackend(), model.NewStore(), func(s *model.Scope, x *graph.Node) *graph.Node {
+		return BatchNorm(s.In("bn"), x, true)
+	}, x)
+	if err == nil || !strings.Contains(err.Error(), "expected more than 1 value per channel when training") ||
+		!strings.Contains(err.Error(), "batch size of at least 2") {
+		t.Errorf("train on [1,3]: err = %v, want PyTorch's message and the fix", err)
+	}
+	if _, err := model.CallOnce(testBackend(), model.NewStore(), func(s *model.Scope, x *graph.Node) *graph.Node {
+		return BatchNorm(s.In("bn"), x, false)
+	}, x); err != nil {
+		t.Errorf("eval on [1,3]: %v", err)
 	}
 }

@@ -1,0 +1,112 @@
+package learner
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/display"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// nanAbove is cross-entropy that turns NaN once any logit's magnitude
+// passes limit (0·√(limit − max|logit|) is 0, then NaN): a model that
+// diverges at a known point, as one trained with too high a rate does.
+func nanAbove(limit float64) Loss {
+	ce := CrossEntropyLossFlat()
+	return Loss{Name: "nan-above", Activation: ce.Activation,
+		PerItem: func(logits, labels *graph.Node) *graph.Node {
+			big := graph.ReduceMax(graph.Abs(logits), -1)
+			bomb := graph.MulScalar(graph.Sqrt(graph.Sub(graph.Scalar(logits.Graph(), logits.DType(), limit), big)), 0)
+			return graph.Add(ce.PerItem(logits, labels), bomb)
+		}}
+}
+
+// TestLRFindStopsAtNaN: LRFind stops at the first non-finite smoothed loss
+// and says so. It once went on: min(best, NaN) made best NaN, so the
+// 4×best rule never fired again and every remaining iteration ran on NaN.
+func TestLRFindStopsAtNaN(t *testing.T) {
+	t.Setenv(display.EnvOutputDir, t.TempDir()) // the LRFind plot
+	var out bytes.Buffer
+	l := newTiny(t, WithLoss(nanAbove(30)), Output(&out))
+	l.Quiet = false
+	r, err := l.LRFind(NumIt(60), StartLR(1e-3), EndLR(1e3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(r.Losses)
+	if n == 0 || n >= 60 {
+		t.Fatalf("LRFind ran %d of 60 iterations; want a stop at the first NaN", n)
+	}
+	if last := r.Losses[n-1]; !math.IsNaN(last) {
+		t.Errorf("last recorded loss %v, want the NaN it stopped at", last)
+	}
+	for i, v := range r.Losses[:n-1] {
+		if math.IsNaN(v) {
+			t.Fatalf("loss %d of %d is NaN: LRFind went on after it", i, n)
+		}
+	}
+	if !strings.Contains(out.String(), "LRFind: the loss became NaN at iteration") {
+		t.Errorf("no line says why LRFind stopped:\n%s", out.String())
+	}
+}
+
+// TestFitSaysWhereTheLossDiverged: a fit whose loss turns NaN prints "nan"
+// in the table (fastai's format, not "None") and one line naming the batch
+// where it happened and the usual cause.
+func TestFitSaysWhereTheLossDiverged(t *testing.T) {
+	var out bytes.Buffer
+	l := newTiny(t, WithLoss(nanAbove(8)), Output(&out))
+	l.Quiet = false
+	if err := l.Fit(2, 1); err != nil {
+		t.Fatal(err)
+	}
+	row := l.Recorder.Rows[len(l.Recorder.Rows)-1]
+	if !math.IsNaN(row.TrainLoss) || row.Cells()[1] != "nan" {
+		t.Fatalf("train_loss %v shown as %q, want NaN shown as nan", row.TrainLoss, row.Cells()[1])
+	}
+	said := strings.Count(out.String(), "the training diverged")
+	if said != 1 || !strings.Contains(out.String(), "train_loss is NaN from epoch 0, batch ") ||
+		!strings.Contains(out.String(), "learning rate too high") {
+		t.Errorf("want one line naming the batch and the cause, got %d:\n%s", said, out.String())
+	}
+}
+
+// TestEmptyValidationIsNotPerfect: with no validation items the table
+// shows None for valid_loss and the metrics — it once showed error_rate
+// 0.000000, a perfect score.
+func TestEmptyValidationIsNotPerfect(t *testing.T) {
+	data := tinyData(4)
+	data.Valid = newSynth(0, 16, 4, 2, false)
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate), NoPersist())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Quiet = true
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	row := l.Recorder.Rows[0]
+	cells := row.Cells()
+	if row.Validated || cells[2] != "None" || cells[3] != "None" {
+		t.Errorf("empty validation set: validated %v, cells %q; want valid_loss and error_rate None", row.Validated, cells)
+	}
+}
+
+// TestBatchOfOneIsRefused: training batches of one item through batch
+// norm (the variance of one value) end with PyTorch's error, before any
+// weight turns NaN.
+func TestBatchOfOneIsRefused(t *testing.T) {
+	data := tinyData(4)
+	data.Train = newSynth(8, 1, 4, 1, true)
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), NoPersist())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Quiet = true
+	err = l.Fit(1, 1e-3)
+	if err == nil || !strings.Contains(err.Error(), "expected more than 1 value per channel when training") {
+		t.Errorf("Fit on batches of one: err = %v, want PyTorch's batch-norm error", err)
+	}
+}
