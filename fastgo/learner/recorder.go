@@ -112,13 +112,8 @@ func formatFloat(v float64) string { return pyFixed(v, 6) }
 // pyFixed formats v with the given decimals as Python does: "nan", "inf",
 // "-inf" for the non-finite values (Go would print "NaN", "+Inf").
 func pyFixed(v float64, decimals int) string {
-	switch {
-	case math.IsNaN(v):
-		return "nan"
-	case math.IsInf(v, 1):
-		return "inf"
-	case math.IsInf(v, -1):
-		return "-inf"
+	if s, ok := pyNonFinite(v); ok {
+		return s
 	}
 	return fmt.Sprintf("%.*f", decimals, v)
 }
