@@ -104,6 +104,9 @@ func (db *DataBlock) datasets(source Path, w io.Writer) (*Datasets, error) {
 	if db.GetY == nil {
 		return nil, errors.New("DataBlock.GetY is nil: set how to label an item, e.g. fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\\d+.jpg$`))")
 	}
+	if err := db.checkTransforms(); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(w, "Collecting items from %s\n", string(source))
 	items, err := db.GetItems(source)
 	if err != nil {
@@ -187,6 +190,33 @@ func applyItemTfms(v Value, tfms []ItemTransform, ctx ItemContext, item Path, tr
 		}
 	}
 	return v, nil
+}
+
+// Checker is implemented by transforms whose settings can be wrong (a
+// Resize of size 0): DataBlock.DataLoaders, Datasets and Summary call Check
+// before any item is listed or loaded, so that the error names the
+// setting instead of surfacing, later, as a failure on some image.
+type Checker interface {
+	Check() error
+}
+
+// checkTransforms runs Check on every item and batch transform that has one.
+func (db *DataBlock) checkTransforms() error {
+	for i, t := range db.ItemTfms {
+		if c, ok := t.(Checker); ok {
+			if err := c.Check(); err != nil {
+				return fmt.Errorf("DataBlock.ItemTfms[%d]: %w", i, err)
+			}
+		}
+	}
+	for i, t := range db.BatchTfms {
+		if c, ok := t.(Checker); ok {
+			if err := c.Check(); err != nil {
+				return fmt.Errorf("DataBlock.BatchTfms[%d]: %w", i, err)
+			}
+		}
+	}
+	return nil
 }
 
 // applyItemTfm runs one item transform; a panic inside it becomes the

@@ -320,6 +320,9 @@ func TestEmptyValidationWarns(t *testing.T) {
 		!strings.Contains(w.String(), "None") {
 		t.Errorf("warning = %q; want one saying the validation set is empty and metrics will show None", w.String())
 	}
+	if !strings.Contains(w.String(), "has 4 items, fewer than one batch of 64") || !strings.Contains(w.String(), "WithBatchSize(4)") {
+		t.Errorf("warning = %q; want one saying 4 training items make no batch of 64, with the fix", w.String())
+	}
 	w.Reset()
 	if _, err := petsBlock(370, fakeResize{size: 2}).DataLoaders("images"); err != nil || w.Len() != 0 {
 		t.Errorf("370 items: warned %q (%v)", w.String(), err)

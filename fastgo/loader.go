@@ -117,11 +117,16 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 			Seed: cfg.seed, Workers: cfg.workers, ItemTfms: db.ItemTfms}
 	}
 	if ds.Valid.Len() == 0 {
-		fmt.Fprintf(Warnings, "fastgo: warning: the validation set of %s is empty (%d items, all used for training): valid_loss and metrics will show None. RandomSplitter(0.2) keeps int(0.2·n) items, none for fewer than 5: use more data or a larger share.\n",
+		fmt.Fprintf(Warnings, "fastgo: warning: the validation set of %s is empty (the splitter put all %d items in training): valid_loss and metrics will show None. RandomSplitter(p) keeps int(p·n) items for validation, so none when p·n < 1: use more data or a larger p.\n",
 			string(ds.Source), ds.Train.Len())
 	}
-	return &DataLoaders{Train: mk(ds.Train, true), Valid: mk(ds.Valid, false),
-		Vocab: ds.Vocab, BatchTfms: db.BatchTfms, Datasets: ds}, nil
+	dls := &DataLoaders{Train: mk(ds.Train, true), Valid: mk(ds.Valid, false),
+		Vocab: ds.Vocab, BatchTfms: db.BatchTfms, Datasets: ds}
+	if n := ds.Train.Len(); dls.Train.Len() == 0 && n > 0 {
+		fmt.Fprintf(Warnings, "fastgo: warning: the training set of %s has %d items, fewer than one batch of %d, and the last partial batch is dropped: training would have no batch; use WithBatchSize(%d) or less.\n",
+			string(ds.Source), n, cfg.batchSize, n)
+	}
+	return dls, nil
 }
 
 // Warnings receives fastgo's warnings about data that will not give the

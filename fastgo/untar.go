@@ -227,9 +227,21 @@ func WithHTTPClient(client *http.Client) UntarOption {
 //   - a local folder: returned as it is (e.g. a copy of the data made by
 //     hand, "../shared/data/oxford-iiit-pet-sample").
 //
-// Extraction is safe against hostile archives (no entry can land outside
-// the target folder, by name or through links) and atomic (a half-extracted
-// dataset is never left in place).
+// An archive whose single top folder holds everything (oxford-iiit-pet.tgz
+// holds oxford-iiit-pet/) is extracted without that level, as fastai's
+// rename_extracted does. Extraction is safe against hostile archives (no
+// entry can land outside the target folder, by name or through links) and
+// atomic (a half-extracted dataset is never left in place).
+//
+// Errors: a source that is neither a URL nor an existing file or folder; a
+// download that fails (offline: the error says where to put the archive or
+// the extracted folder by hand); an archive that fails fastai's size and
+// checksum check, or its own integrity checks (gzip's CRC-32 and length,
+// tar's headers, a truncated stream) — nothing is extracted and a
+// downloaded archive is deleted so that the next call downloads it anew;
+// an unsafe entry (named). A folder that already exists under DataDir is
+// returned as it is, without looking inside: delete it (or use WithForce)
+// to get a fresh copy.
 func UntarData(source string, opts ...UntarOption) (Path, error) {
 	cfg := untarConfig{progress: os.Stdout, client: downloadClient}
 	for _, o := range opts {
@@ -365,7 +377,7 @@ type DownloadOptions struct {
 // the server ignores it), and renames it to dst only once complete (and
 // verified): an interrupted download never leaves a partial dst, and the
 // next call continues it. UntarData and pretrained weights use it.
-func Download(url, dst string, opts DownloadOptions) error {
+func Download(url, dst string, opts DownloadOptions) (err error) {
 	client := opts.Client
 	if client == nil {
 		client = downloadClient
@@ -378,6 +390,13 @@ func Download(url, dst string, opts DownloadOptions) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// A failure before any byte arrived (offline) leaves no empty
+		// .part file behind; a partial one is kept for resuming.
+		if st, serr := os.Stat(part); err != nil && serr == nil && st.Size() == 0 {
+			_ = os.Remove(part)
+		}
+	}()
 	defer f.Close()
 	offset, err := f.Seek(0, io.SeekEnd)
 	if err != nil {

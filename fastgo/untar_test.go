@@ -260,6 +260,9 @@ func TestUntarDataOffline(t *testing.T) {
 	}
 	msg := err.Error()
 	archive := filepath.Join(string(Home()), "archive", "oxford-iiit-pet.tgz")
+	if _, err := os.Stat(archive + ".part"); !os.IsNotExist(err) {
+		t.Errorf("an offline attempt left %s.part behind (stat: %v)", archive, err)
+	}
 	for _, want := range []string{url, "offline", archive, filepath.Join(string(Home()), "data", "oxford-iiit-pet"), "FASTGO_DATA"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("offline error lacks %q:\n%s", want, msg)

@@ -6,9 +6,9 @@
 #     on the bundled testdata/images and checks them, and
 #   - the demo's data cells (`go run ./cmd/petbreeds -data-only`), offline,
 #     fall back to the bundled images and say so.
-# The copy's kernelspec goes to a temporary JUPYTER_DATA_DIR, so the user's
-# "Go (fastgo)" kernel keeps pointing at this checkout. The copy's
-# build/notebooks is kept in build/fresh-clone/ for reading.
+# The copy's kernelspec goes to its own build folder (run-notebooks.sh), so
+# the user's "Go (fastgo)" kernel is left alone. The copy's build/notebooks
+# is kept in build/fresh-clone/ for reading.
 #
 # On a checkout that has no ../shared itself, `make notebooks` already ran
 # that way, so this says so and stops.
@@ -54,7 +54,7 @@ else
 fi
 
 echo "==> notebooks"
-(cd "$clone" && JUPYTER_DATA_DIR="$tmp/jupyter" bash scripts/run-notebooks.sh) || status=1
+(cd "$clone" && bash scripts/run-notebooks.sh) || status=1
 cp -R "$clone/build/notebooks" "$out/notebooks" 2>/dev/null || true
-rm -rf "$out/notebooks/cache" "$out/notebooks/data"
+rm -rf "$out/notebooks/cache" "$out/notebooks/data" "$out/notebooks/jupyter"
 exit $status

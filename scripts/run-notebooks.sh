@@ -11,9 +11,11 @@
 # an image is missing or blank, an expected text is absent, or the screenshot
 # is blank. Everything lands in build/notebooks/ (NAME.ipynb, .html, .png,
 # .log). It first runs `go run ./kernel install` (seconds when everything is
-# there; set FASTGO_SKIP_INSTALL=1 to skip) so the kernel exists and imports
-# *this* checkout; it installs Chromium with apt-get when it is missing and
-# we are root.
+# there; set FASTGO_SKIP_INSTALL=1 to skip) so that a kernel importing *this*
+# checkout exists — in a Jupyter data folder of its own
+# (build/notebooks/jupyter, through JUPYTER_DATA_DIR), so the user's
+# "Go (fastgo)" kernel (make install) is left as it is; it installs Chromium
+# with apt-get when it is missing and we are root.
 #
 # The notebooks open with the book's `UntarData(URLs.Pets)`. The harness, not
 # the notebook, decides what that finds: it points FASTGO_DATA at
@@ -42,6 +44,8 @@ mkdir -p "$out"
 export FASTGO_CACHE_DIR="$root/$out/cache"
 rm -rf "$FASTGO_CACHE_DIR"
 
+# The test kernel's kernelspec lives here, not in the user's Jupyter folder.
+export JUPYTER_DATA_DIR="$root/$out/jupyter"
 export FASTGO_DATA="$root/$out/data"
 rm -rf "$FASTGO_DATA"
 mkdir -p "$FASTGO_DATA"

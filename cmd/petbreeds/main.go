@@ -18,10 +18,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "", "folder or archive of the pets data (default: the shared sample beside the checkout, else Oxford-IIIT Pet downloaded once, else offline the bundled testdata/images)")
+	data := flag.String("data", "", "the pets dataset: its folder (with images/ inside) or archive (default: the shared sample beside the checkout, else Oxford-IIIT Pet downloaded once, else offline the bundled testdata/images)")
 	dataOnly := flag.Bool("data-only", false, "run only the data cells")
 	pretrained := flag.Bool("pretrained", false, "start from torchvision's ImageNet weights (they must be in $FASTGO_HOME/models)")
 	flag.Parse()
@@ -63,7 +63,14 @@ const (
 // line saying why and what the bundled images are good for.
 func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.UntarOption) (fastgo.Path, error) {
 	if flagValue != "" {
-		return fastgo.UntarData(flagValue, opts...)
+		path, err := fastgo.UntarData(flagValue, opts...)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(string(path.Join("images"))); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("-data %s: no images/ folder in %s: give the dataset's folder (the one with images/ inside, as Oxford-IIIT Pet has) or its archive", flagValue, string(path))
+		}
+		return path, nil
 	}
 	if st, err := os.Stat(sample); err == nil && st.IsDir() {
 		fmt.Printf("data: the Oxford-IIIT Pet sample in %s\n", sample)
@@ -74,8 +81,7 @@ func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.Untar
 		fmt.Printf("data: Oxford-IIIT Pet in %s\n", string(path))
 		return path, nil
 	}
-	first, _, _ := strings.Cut(err.Error(), "\n")
-	fmt.Printf("data: could not get Oxford-IIIT Pet (%s)\n", first)
+	fmt.Printf("data: could not get Oxford-IIIT Pet: %v\n", err)
 	fmt.Printf("data: using the 9 bundled images in %s: they show the workflow, not a model (error rates on 1 validation image mean nothing); -data DIR uses your own copy\n", bundled)
 	return fastgo.UntarData(bundled, opts...)
 }
@@ -125,10 +131,12 @@ func run(data string, dataOnly, pretrained bool) error {
 				Splitter: fastgo.RandomSplitter(0.2, 42),
 				GetY:     labeller,
 			}
-			if err := pets1.Summary(path.Join("images")); err != nil {
+			err := pets1.Summary(path.Join("images"))
+			if _, ok := errors.AsType[*fastgo.CollateError](err); ok {
 				fmt.Println("=> as expected:", err)
+				return nil
 			}
-			return nil
+			return err // anything else is a real problem with the data
 		}},
 		{"dls = pets.dataloaders(path/'images')", func() error {
 			aug, err := vision.AugTransforms(scale.Size, vision.MinScale(0.75))

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -66,6 +67,10 @@ func TestChooseData(t *testing.T) {
 	quiet := fastgo.WithProgress(nil)
 
 	own := t.TempDir()
+	if _, err := chooseData(own, sample, url, bundled, quiet); err == nil || !strings.Contains(err.Error(), "no images/ folder") {
+		t.Errorf("-data without images/: err = %v, want one saying the folder needs images/", err)
+	}
+	os.Mkdir(filepath.Join(own, "images"), 0o755)
 	if got, err := chooseData(own, sample, url, bundled, quiet); err != nil || string(got) != own {
 		t.Errorf("-data %s: got %s, %v", own, got, err)
 	}

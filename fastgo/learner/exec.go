@@ -22,10 +22,7 @@ import (
 // explicit train argument of [Model.Build], never from the store.
 //
 // Exported models read parameters too: constants would be correct for
-// weights that never change, but were not faster (ResNet18 body at 128 px
-// on the pure-Go backend, compute v0.1.14, 2 cores: batch 1 27.8–32.8 ms
-// with parameters vs 27.1–35.7 ms with constants; batch 16 282–302 vs
-// 276–302 ms), and one way for every graph is simpler to trust.
+// weights that never change, but measured no faster on the pure-Go backend.
 //
 // fn receives the root scope and the inputs given to Exec, in order, and
 // returns the outputs. Errors are model.NewExec's (a nil store).

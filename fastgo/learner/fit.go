@@ -210,7 +210,7 @@ func (l *Learner) run(spec fitSpec) error {
 	}
 	nb := l.Data.Train.Len()
 	if nb < 1 {
-		return errors.New("fit: the training set yields no batches (fewer items than a batch, with drop_last?)")
+		return errors.New("fit: the training set yields no batches: it holds fewer items than one batch, and a training loader drops the last partial batch (drop_last); lower the batch size (fastgo.WithBatchSize) or add data")
 	}
 	names := make([]string, len(l.Metrics))
 	for i, m := range l.Metrics {

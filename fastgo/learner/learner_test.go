@@ -111,7 +111,7 @@ func TestLRFindRestoresWeightsAndState(t *testing.T) {
 	for v := range l.store.IterVariables() {
 		before[v.Path()] = rawBytes(v.MustValue())
 	}
-	r, err := l.LRFind(NumIt(12))
+	r, err := l.LRFind(NumIt(20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +120,17 @@ func TestLRFindRestoresWeightsAndState(t *testing.T) {
 			t.Errorf("%s differs after LRFind", v.Path())
 		}
 	}
-	if len(r.LRs) == 0 || len(r.LRs) > 12 {
-		t.Fatalf("LRFind recorded %d points, want 1..12", len(r.LRs))
+	if len(r.LRs) == 0 || len(r.LRs) > 20 {
+		t.Fatalf("LRFind recorded %d points, want 1..20", len(r.LRs))
 	}
 	for i, lr := range r.LRs {
-		want := 1e-7 * math.Pow(10/1e-7, float64(i)/12)
+		want := 1e-7 * math.Pow(10/1e-7, float64(i)/20)
 		if !relClose(lr, want, 1e-12) {
 			t.Errorf("lr[%d] = %g, want %g", i, lr, want)
 		}
+	}
+	if _, err := l.LRFind(NumIt(5)); err == nil || !strings.Contains(err.Error(), "at least 20") {
+		t.Errorf("NumIt(5): err = %v, want one asking for at least 20 iterations", err)
 	}
 	if l.LastLRFind() != r {
 		t.Errorf("LastLRFind does not return the last result")

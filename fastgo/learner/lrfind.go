@@ -70,7 +70,7 @@ func StartLR(lr float64) LRFindOption { return func(o *lrFindOptions) { o.start 
 // EndLR sets the last learning rate tried (10).
 func EndLR(lr float64) LRFindOption { return func(o *lrFindOptions) { o.end = lr } }
 
-// NumIt sets the number of batches tried (100; at least 6).
+// NumIt sets the number of batches tried (100; at least MinLRFindIt).
 func NumIt(n int) LRFindOption { return func(o *lrFindOptions) { o.numIt = n } }
 
 // StopDiv sets whether LRFind stops once the smoothed loss exceeds 4× the
@@ -83,6 +83,10 @@ func StopDiv(stop bool) LRFindOption { return func(o *lrFindOptions) { o.stopDiv
 func ShowSuggestions(names ...string) LRFindOption {
 	return func(o *lrFindOptions) { o.show = append([]string(nil), names...) }
 }
+
+// MinLRFindIt is the fewest iterations LRFind accepts: enough for its
+// suggestions, which skip the first tenth of the points and the last 5.
+const MinLRFindIt = 20
 
 // LRFind is fastai's lr_find: it trains from the current weights for
 // NumIt batches with the rate rising geometrically,
@@ -105,7 +109,9 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	if !(o.start > 0 && o.end > o.start) {
 		return nil, fmt.Errorf("LRFind: rates from %g to %g: need 0 < start < end", o.start, o.end)
 	}
-	o.numIt = max(o.numIt, 6)
+	if o.numIt < MinLRFindIt {
+		return nil, fmt.Errorf("LRFind: NumIt(%d): use at least %d iterations (the suggestions skip the first tenth and the last 5 points; fastai's default is 100)", o.numIt, MinLRFindIt)
+	}
 	if l.Data.Train == nil || l.Data.Train.Len() < 1 {
 		return nil, fmt.Errorf("LRFind: the learner has no training batches")
 	}

@@ -69,6 +69,11 @@ func (v *fitView) done() {
 // them.
 func (l *Learner) showLRFind(r *LRFindResult) {
 	n := max(len(r.LRs)-5, 0)
+	if n < 2 {
+		l.logf("LRFind: no plot: it stopped after %d points, the plot leaves out the last 5 (the loss diverged at once: start lower, StartLR)", len(r.LRs))
+		l.logf("%s", r)
+		return
+	}
 	spec := display.LinePlotSpec{XLabel: "Learning Rate", YLabel: "Loss", LogX: true,
 		Series: []display.Series{{X: r.LRs[:n], Y: r.Losses[:n]}}}
 	for _, name := range r.Shown {

@@ -676,12 +676,25 @@ func TestMaxPixelsSetting(t *testing.T) {
 	old := MaxPixels
 	defer func() { MaxPixels = old }()
 	MaxPixels = 50_000
-	if _, err := Decode(data, "scan.png"); err == nil || !strings.Contains(err.Error(), "50000") {
-		t.Errorf("60,000 pixels with MaxPixels 50,000: err = %v, want one naming the limit", err)
+	if _, err := Decode(data, "scan.png"); err == nil || !strings.Contains(err.Error(), "50000") || !strings.Contains(err.Error(), "raise vision.MaxPixels") {
+		t.Errorf("60,000 pixels with MaxPixels 50,000: err = %v, want one naming the limit and the setting", err)
 	}
 	MaxPixels = 60_000
 	if m, err := Decode(data, "scan.png"); err != nil || m.W != 300 {
 		t.Errorf("MaxPixels raised to 60,000: %v", err)
+	}
+	MaxPixels = 0 // no limit, as Pillow's MAX_IMAGE_PIXELS = None
+	if m, err := Decode(data, "scan.png"); err != nil || m.W != 300 {
+		t.Errorf("MaxPixels 0 (no limit): %v", err)
+	}
+}
+
+// TestLoadImageOfAFolder: the error says it is a folder, not to replace a
+// file.
+func TestLoadImageOfAFolder(t *testing.T) {
+	_, err := LoadImage(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "is a folder") || strings.Contains(err.Error(), "replace or remove") {
+		t.Errorf("LoadImage(folder): %v", err)
 	}
 }
 

@@ -118,8 +118,8 @@ func (r *ResizeTransform) Apply(v fastgo.Value, ctx fastgo.ItemContext) (fastgo.
 	default:
 		return nil, fmt.Errorf("vision: Resize works on vision.Image values, got %T; put ImageBlock() first in the DataBlock's blocks", v)
 	}
-	if r.Size <= 0 {
-		return nil, fmt.Errorf("vision: Resize(%d): the size must be positive", r.Size)
+	if err := r.Check(); err != nil {
+		return nil, err
 	}
 	if m.W <= 0 || m.H <= 0 || len(m.Pix) != m.W*m.H*3 {
 		return nil, fmt.Errorf("vision: Resize: image of %dx%d has %d bytes, want %d", m.W, m.H, len(m.Pix), m.W*m.H*3)
@@ -134,21 +134,33 @@ func (r *ResizeTransform) Apply(v fastgo.Value, ctx fastgo.ItemContext) (fastgo.
 // resize applies the transform with the crop position fixed by pctX, pctY
 // in [0, 1] (0.5 is centred).
 func (r *ResizeTransform) resize(m Image, pctX, pctY float64) (Image, error) {
-	switch r.Method {
-	case Squish:
-		return ResizeImage(m, r.Size, r.Size), nil
-	case Crop, Pad:
-	default:
-		return Image{}, fmt.Errorf("vision: Resize: unknown method %v; use Crop, Pad or Squish", r.Method)
+	if err := r.Check(); err != nil {
+		return Image{}, err
 	}
-	if r.PadMode < Reflection || r.PadMode > Border {
-		return Image{}, fmt.Errorf("vision: Resize: unknown pad mode %v; use Reflection, Zeros or Border", r.PadMode)
+	if r.Method == Squish {
+		return ResizeImage(m, r.Size, r.Size), nil
 	}
 	bx, by, bw, bh := r.box(m.W, m.H, pctX, pctY)
 	if bx >= 0 && by >= 0 && bx+bw <= m.W && by+bh <= m.H {
 		return resampleBox(m, bx, by, bw, bh, r.Size, r.Size), nil
 	}
 	return ResizeImage(cropPad(m, bx, by, bw, bh, r.PadMode), r.Size, r.Size), nil
+}
+
+// Check reports a Resize that cannot work — a size below 1, an unknown
+// method or pad mode — before any image is loaded (DataBlock.DataLoaders
+// calls it, see fastgo.Checker).
+func (r *ResizeTransform) Check() error {
+	if r.Size <= 0 {
+		return fmt.Errorf("vision: Resize(%d): the size must be positive", r.Size)
+	}
+	if r.Method != Crop && r.Method != Pad && r.Method != Squish {
+		return fmt.Errorf("vision: Resize: unknown method %v; use Crop, Pad or Squish", r.Method)
+	}
+	if r.PadMode < Reflection || r.PadMode > Border {
+		return fmt.Errorf("vision: Resize: unknown pad mode %v; use Reflection, Zeros or Border", r.PadMode)
+	}
+	return nil
 }
 
 // box is fastai's crop box for an image of w×h: the scale m is the smaller

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -598,6 +599,24 @@ func TestTinyImagesThroughDataLoaders(t *testing.T) {
 			if n == 0 {
 				t.Errorf("%v, %s: no items came through", m, dl.Dataset.Split)
 			}
+		}
+	}
+}
+
+// TestResizeCheckedAtDataLoaders: Resize(0) is refused by DataLoaders, with
+// the setting named — it once surfaced only while a batch loaded, as a
+// failure on some image file.
+func TestResizeCheckedAtDataLoaders(t *testing.T) {
+	for _, r := range []*ResizeTransform{Resize(0), Resize(-5), Resize(10, WithMethod(ResizeMethod(9)))} {
+		db := fastgo.DataBlock{
+			Blocks:   fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+			GetItems: fastgo.GetImageFiles,
+			GetY:     fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
+			ItemTfms: []fastgo.ItemTransform{r},
+		}
+		_, err := db.DataLoaders("../../testdata/images")
+		if err == nil || !strings.Contains(err.Error(), "DataBlock.ItemTfms[0]: vision: Resize") || strings.Contains(err.Error(), ".jpg") {
+			t.Errorf("Resize(%d, method %v): err = %v; want the setting named, no image", r.Size, r.Method, err)
 		}
 	}
 }

@@ -116,10 +116,25 @@ func window(xp *graph.Node, i, j, ho, wo, stride int) *graph.Node {
 	if i == 0 && j == 0 && stride == 1 && xp.Shape().Dim(1) == ho && xp.Shape().Dim(2) == wo {
 		return xp
 	}
+	if stride == 1 {
+		return cropSpatial(xp, i, ho, j, wo)
+	}
 	return graph.Slice(xp, graph.AxisRange(),
 		graph.AxisRange(i, i+(ho-1)*stride+1).Stride(stride),
 		graph.AxisRange(j, j+(wo-1)*stride+1).Stride(stride),
 		graph.AxisRange())
+}
+
+// cropSpatial returns x[:, top:top+h, left:left+w, :] for an NHWC x, as a
+// Pad with negative padding: the pure-Go backend pads by copying contiguous
+// runs of memory, while its Slice copies element by element (ResNet34 at
+// 128 px: Slice was 18 % of a training step). Its gradient, where one is
+// needed, is provided by the caller (im2col's col2im, padVJP's input).
+func cropSpatial(x *graph.Node, top, h, left, w int) *graph.Node {
+	hp, wp := x.Shape().Dim(1), x.Shape().Dim(2)
+	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{},
+		graph.PadAxis{Start: -top, End: -(hp - top - h)},
+		graph.PadAxis{Start: -left, End: -(wp - left - w)}, graph.PadAxis{})
 }
 
 // padSpatial pads axes 1 and 2 of an NHWC tensor with `padding` copies of

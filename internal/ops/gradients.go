@@ -58,7 +58,7 @@ var (
 	defaultConcatenateVJP = graph.VJPRegistration[graph.NodeTypeConcatenate]
 	defaultMaxVJP         = graph.VJPRegistration[graph.NodeTypeMax]
 	defaultSliceVJP       = graph.VJPRegistration[graph.NodeTypeSlice]
-	defaultPadVJP         = graph.VJPRegistration[graph.NodeTypePad] // nil in GoMLX v0.28.4
+	defaultPadVJP         = graph.VJPRegistration[graph.NodeTypePad]
 )
 
 func init() {
@@ -90,6 +90,11 @@ func init() {
 	graph.VJPRegistration[graph.NodeTypePad] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, padAliasPrefix) {
 			return padVJP(node, v[0])
+		}
+		if marked(node, col2imAliasPrefix) { // the (0,0) window as a crop (cropSpatial)
+			if dxp := takeCol2Im(node); dxp != nil {
+				return []*graph.Node{dxp, nil}
+			}
 		}
 		if defaultPadVJP != nil {
 			return defaultPadVJP(node, v, outShape)
@@ -207,6 +212,5 @@ func col2im(xpShape shapes.Shape, dParts []*graph.Node, geo im2colGeometry) *gra
 func padVJP(node, v *graph.Node) []*graph.Node {
 	x := node.Inputs()[0]
 	p := (node.Shape().Dim(1) - x.Shape().Dim(1)) / 2
-	return []*graph.Node{graph.Slice(v, graph.AxisRange(),
-		graph.AxisRange(p, p+x.Shape().Dim(1)), graph.AxisRange(p, p+x.Shape().Dim(2)), graph.AxisRange()), nil}
+	return []*graph.Node{cropSpatial(v, p, x.Shape().Dim(1), p, x.Shape().Dim(2)), nil}
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Measures the patches in this folder to github.com/gomlx/compute (the
+# pure-Go backend): builds bench/train twice — against the released module,
+# and against a copy of it with every compute-v<version>-*.patch applied
+# (through a separate go.mod with a local replace, -modfile, so fastgo's own
+# go.mod never carries a replace) — and runs them alternating, REPS times
+# per configuration, printing the medians and the gain. Nothing here ships:
+# the patches are meant for upstream.
+#
+#   CONFIGS="resnet34@128 resnet18@64" REPS=3 bash bench/upstream/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/goenv.sh
+CONFIGS=${CONFIGS:-"resnet18@64 resnet34@64 resnet18@128 resnet34@128"}
+REPS=${REPS:-3}
+BS=${BS:-16}
+out=build/upstream
+version=$(go list -m -f '{{.Version}}' github.com/gomlx/compute)
+src=$(go list -m -f '{{.Dir}}' github.com/gomlx/compute)
+rm -rf "$out"
+mkdir -p "$out"
+cp -R "$src" "$out/compute"
+chmod -R u+w "$out/compute"
+shopt -s nullglob
+patches=(bench/upstream/compute-"$version"-*.patch)
+[ ${#patches[@]} -gt 0 ] || { echo "no patches for github.com/gomlx/compute $version in bench/upstream" >&2; exit 1; }
+for p in "${patches[@]}"; do
+	echo "applying $p"
+	patch -s -p1 -d "$out/compute" < "$p"
+done
+cp go.mod "$out/go.mod"
+cp go.sum "$out/go.sum"
+go mod edit -modfile="$out/go.mod" -replace "github.com/gomlx/compute=$(pwd)/$out/compute"
+go build -o "$out/bench-train-released" ./bench/train
+go build -modfile="$out/go.mod" -o "$out/bench-train-patched" ./bench/train
+
+median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+printf '%-14s %16s %16s %8s\n' config "released img/s" "patched img/s" gain
+for cfg in $CONFIGS; do
+	arch=${cfg%@*}; size=${cfg#*@}
+	r=(); p=()
+	for _ in $(seq "$REPS"); do
+		r+=("$(field "$("$out/bench-train-released" -arch "$arch" -size "$size" -bs "$BS" -steps 5 2>/dev/null)" img_per_s)")
+		p+=("$(field "$("$out/bench-train-patched" -arch "$arch" -size "$size" -bs "$BS" -steps 5 2>/dev/null)" img_per_s)")
+	done
+	mr=$(median "${r[@]}"); mp=$(median "${p[@]}")
+	printf '%-14s %16.2f %16.2f %7.2fx\n' "$cfg" "$mr" "$mp" "$(/usr/bin/python3 -c "print($mp/$mr)")"
+done
