@@ -8,6 +8,7 @@
 # the patches are meant for upstream.
 #
 #   CONFIGS="resnet34@128 resnet18@64" REPS=3 bash bench/upstream/run.sh
+#   PATCHES=bench/upstream/compute-v0.1.14-slice-contiguous-runs.patch bash bench/upstream/run.sh  # one alone
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/goenv.sh
@@ -22,7 +23,11 @@ mkdir -p "$out"
 cp -R "$src" "$out/compute"
 chmod -R u+w "$out/compute"
 shopt -s nullglob
-patches=(bench/upstream/compute-"$version"-*.patch)
+if [ -n "${PATCHES:-}" ]; then
+	read -r -a patches <<<"$PATCHES"
+else
+	patches=(bench/upstream/compute-"$version"-*.patch)
+fi
 [ ${#patches[@]} -gt 0 ] || { echo "no patches for github.com/gomlx/compute $version in bench/upstream" >&2; exit 1; }
 for p in "${patches[@]}"; do
 	echo "applying $p"
