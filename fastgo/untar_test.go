@@ -16,45 +16,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
 // entry is one member of a test archive.
-type entry struct {
-	name, body string
-	typ        byte // tar.TypeReg when zero
-	link       string
-}
+type entry = testutil.TarEntry
 
 // makeTgz builds a gzipped tar archive in memory.
 func makeTgz(t testing.TB, entries ...entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: 0o644, Typeflag: e.typ, Linkname: e.link, ModTime: time.Unix(0, 0)}
-		switch e.typ {
-		case 0:
-			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.body))
-		case tar.TypeDir:
-			h.Mode = 0o755
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write([]byte(e.body)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testutil.Tgz(t, gzip.DefaultCompression, entries...)
 }
 
 // petsTgz is a small archive shaped like oxford-iiit-pet.tgz, with enough
@@ -62,10 +34,10 @@ func makeTgz(t testing.TB, entries ...entry) []byte {
 func petsTgz(t testing.TB) []byte {
 	big := strings.Repeat("pixels ", 50000)
 	return makeTgz(t,
-		entry{name: "pets/", typ: tar.TypeDir},
-		entry{name: "pets/images/Abyssinian_1.jpg", body: big},
-		entry{name: "pets/images/beagle_2.jpg", body: "woof"},
-		entry{name: "pets/annotations/list.txt", body: "list"},
+		entry{Name: "pets/", Typ: tar.TypeDir},
+		entry{Name: "pets/images/Abyssinian_1.jpg", Body: big},
+		entry{Name: "pets/images/beagle_2.jpg", Body: "woof"},
+		entry{Name: "pets/annotations/list.txt", Body: "list"},
 	)
 }
 
@@ -304,16 +276,16 @@ func TestUntarDataLocal(t *testing.T) {
 // nothing is left behind in the data folder.
 func TestUntarHostileArchives(t *testing.T) {
 	cases := map[string][]entry{
-		"parent":            {{name: "../evil", body: "x"}},
-		"nested parent":     {{name: "a/../../evil", body: "x"}},
-		"absolute":          {{name: "/tmp/evil", body: "x"}},
-		"symlink absolute":  {{name: "link", typ: tar.TypeSymlink, link: "/etc"}},
-		"symlink parent":    {{name: "a/link", typ: tar.TypeSymlink, link: "../../.."}},
-		"write via symlink": {{name: "link", typ: tar.TypeSymlink, link: "."}, {name: "up", typ: tar.TypeSymlink, link: "link/.."}, {name: "up/evil", body: "x"}},
-		"symlink chain":     {{name: "link", typ: tar.TypeSymlink, link: "."}, {name: "up", typ: tar.TypeSymlink, link: "link/.."}},
-		"hardlink parent":   {{name: "hl", typ: tar.TypeLink, link: "../outside.txt"}},
-		"hardlink absolute": {{name: "hl", typ: tar.TypeLink, link: "/etc/passwd"}},
-		"hardlink via link": {{name: "link", typ: tar.TypeSymlink, link: "."}, {name: "up", typ: tar.TypeSymlink, link: "link/.."}, {name: "hl", typ: tar.TypeLink, link: "up/outside.txt"}},
+		"parent":            {{Name: "../evil", Body: "x"}},
+		"nested parent":     {{Name: "a/../../evil", Body: "x"}},
+		"absolute":          {{Name: "/tmp/evil", Body: "x"}},
+		"symlink absolute":  {{Name: "link", Typ: tar.TypeSymlink, Link: "/etc"}},
+		"symlink parent":    {{Name: "a/link", Typ: tar.TypeSymlink, Link: "../../.."}},
+		"write via symlink": {{Name: "link", Typ: tar.TypeSymlink, Link: "."}, {Name: "up", Typ: tar.TypeSymlink, Link: "link/.."}, {Name: "up/evil", Body: "x"}},
+		"symlink chain":     {{Name: "link", Typ: tar.TypeSymlink, Link: "."}, {Name: "up", Typ: tar.TypeSymlink, Link: "link/.."}},
+		"hardlink parent":   {{Name: "hl", Typ: tar.TypeLink, Link: "../outside.txt"}},
+		"hardlink absolute": {{Name: "hl", Typ: tar.TypeLink, Link: "/etc/passwd"}},
+		"hardlink via link": {{Name: "link", Typ: tar.TypeSymlink, Link: "."}, {Name: "up", Typ: tar.TypeSymlink, Link: "link/.."}, {Name: "hl", Typ: tar.TypeLink, Link: "up/outside.txt"}},
 	}
 	for name, entries := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -342,11 +314,11 @@ func TestUntarHostileArchives(t *testing.T) {
 func TestUntarSafeLinks(t *testing.T) {
 	root := t.TempDir()
 	data := makeTgz(t,
-		entry{name: "d/a.txt", body: "hello"},
-		entry{name: "d/alias.txt", typ: tar.TypeSymlink, link: "a.txt"},
-		entry{name: "e/hard.txt", typ: tar.TypeLink, link: "d/a.txt"},
-		entry{name: "e/dir", typ: tar.TypeSymlink, link: "../d"},
-		entry{name: "fifo", typ: tar.TypeFifo},
+		entry{Name: "d/a.txt", Body: "hello"},
+		entry{Name: "d/alias.txt", Typ: tar.TypeSymlink, Link: "a.txt"},
+		entry{Name: "e/hard.txt", Typ: tar.TypeLink, Link: "d/a.txt"},
+		entry{Name: "e/dir", Typ: tar.TypeSymlink, Link: "../d"},
+		entry{Name: "fifo", Typ: tar.TypeFifo},
 	)
 	if err := untar(bytes.NewReader(data), root); err != nil {
 		t.Fatal(err)
@@ -382,9 +354,9 @@ func assertConfined(t *testing.T, sandbox string, allowed []string) {
 
 func FuzzUntar(f *testing.F) {
 	f.Add(petsTgz(f))
-	f.Add(makeTgz(f, entry{name: "../evil", body: "x"}))
-	f.Add(makeTgz(f, entry{name: "link", typ: tar.TypeSymlink, link: "."}, entry{name: "up", typ: tar.TypeSymlink, link: "link/.."}, entry{name: "up/evil", body: "x"}))
-	f.Add(makeTgz(f, entry{name: "a", body: "x"}, entry{name: "h", typ: tar.TypeLink, link: "a"}))
+	f.Add(makeTgz(f, entry{Name: "../evil", Body: "x"}))
+	f.Add(makeTgz(f, entry{Name: "link", Typ: tar.TypeSymlink, Link: "."}, entry{Name: "up", Typ: tar.TypeSymlink, Link: "link/.."}, entry{Name: "up/evil", Body: "x"}))
+	f.Add(makeTgz(f, entry{Name: "a", Body: "x"}, entry{Name: "h", Typ: tar.TypeLink, Link: "a"}))
 	// Plain tar too, so the fuzzer can mutate headers without breaking gzip's CRC.
 	var plain bytes.Buffer
 	tw := tar.NewWriter(&plain)
@@ -433,25 +405,8 @@ func TestParseContentRange(t *testing.T) {
 // deflate stream: only gzip's CRC-32 can tell.
 func storedTgz(t *testing.T, body string) []byte {
 	t.Helper()
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
-	for _, h := range []*tar.Header{
-		{Name: "pets/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)},
-		{Name: "pets/images/cat_1.jpg", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(0, 0)},
-	} {
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Size > 0 {
-			tw.Write([]byte(body))
-		}
-	}
-	tw.Close()
-	var buf bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	gz.Write(tarBuf.Bytes())
-	gz.Close()
-	return buf.Bytes()
+	return testutil.Tgz(t, gzip.NoCompression,
+		entry{Name: "pets/", Typ: tar.TypeDir}, entry{Name: "pets/images/cat_1.jpg", Body: body})
 }
 
 // TestUntarCorruptArchive: a flipped byte inside a member (caught only by

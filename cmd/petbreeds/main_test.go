@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"net/http"
 	"net/http/httptest"
@@ -12,35 +11,15 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
 // petsArchive is a .tgz holding oxford-iiit-pet/images/Abyssinian_1.jpg.
 func petsArchive(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, h := range []tar.Header{
-		{Name: "oxford-iiit-pet/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: "oxford-iiit-pet/images/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: "oxford-iiit-pet/images/Abyssinian_1.jpg", Typeflag: tar.TypeReg, Mode: 0o644, Size: 4},
-	} {
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Size > 0 {
-			if _, err := tw.Write([]byte("jpeg")); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testutil.Tgz(t, gzip.DefaultCompression,
+		testutil.TarEntry{Name: "oxford-iiit-pet/", Typ: tar.TypeDir},
+		testutil.TarEntry{Name: "oxford-iiit-pet/images/", Typ: tar.TypeDir},
+		testutil.TarEntry{Name: "oxford-iiit-pet/images/Abyssinian_1.jpg", Body: "jpeg"})
 }
 
 // TestChooseData: -data first, then the shared sample, then the real

@@ -21,8 +21,9 @@ func tinyCheckpointArch() Arch {
 	return a
 }
 
-// petLoaders are the bundled pet images at 32 px, with augmentation.
-func petLoaders(t *testing.T) *fastgo.DataLoaders {
+// petLoaders are the bundled pet images at 32 px, with augmentation, in
+// batches of 4 unless opts say otherwise.
+func petLoaders(t *testing.T, opts ...fastgo.LoaderOption) *fastgo.DataLoaders {
 	t.Helper()
 	pets := fastgo.DataBlock{
 		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
@@ -32,7 +33,7 @@ func petLoaders(t *testing.T) *fastgo.DataLoaders {
 		ItemTfms:  []fastgo.ItemTransform{Resize(40)},
 		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))},
 	}
-	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
+	dls, err := pets.DataLoaders("../../testdata/images", append([]fastgo.LoaderOption{fastgo.WithBatchSize(4)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestParityResNetEval(t *testing.T) {
 		store := torchvisionResNet(t, arch, filepath.Join(p.Dir, arch.Name+".pth"))
 		x, shape := p.F32(t, "eval_"+arch.Name+"_x")
 		n, c, h, w := shape[0], shape[1], shape[2], shape[3]
-		xt := tensors.FromFlatDataAndDimensions(testutil.NCHWToNHWC(x, n, c, h, w), n, h, w, c)
+		xt := tensors.FromFlatDataAndDimensions(ops.OIHWToOHWI(x, n, c, h, w), n, h, w, c)
 		exec, err := learner.NewExec(modelTestBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 			return []*graph.Node{resnetLogits(scope, arch, in[0], false)}
 		})
@@ -113,7 +113,7 @@ func TestParityResNetTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(testutil.NCHWToNHWC(x, n, c, h, w), n, h, w, c), labels)
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(ops.OIHWToOHWI(x, n, c, h, w), n, h, w, c), labels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +128,8 @@ func TestParityResNetTrain(t *testing.T) {
 		r64, gshape := p.F64(t, "train_grad64_"+name)
 		r32, _ := p.F64(t, "train_grad32_"+name)
 		if len(gshape) == 4 { // OIHW → fastgo's OHWI
-			r64 = testutil.NCHWToNHWC(r64, gshape[0], gshape[1], gshape[2], gshape[3])
-			r32 = testutil.NCHWToNHWC(r32, gshape[0], gshape[1], gshape[2], gshape[3])
+			r64 = ops.OIHWToOHWI(r64, gshape[0], gshape[1], gshape[2], gshape[3])
+			r32 = ops.OIHWToOHWI(r32, gshape[0], gshape[1], gshape[2], gshape[3])
 		}
 		eGo, eTorch := testutil.RelErr(got, r64), testutil.RelErr(r32, r64)
 		worstGo, worstTorch = math.Max(worstGo, eGo), math.Max(worstTorch, eTorch)

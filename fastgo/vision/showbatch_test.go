@@ -17,18 +17,7 @@ func TestShowBatchSmallTrainingSet(t *testing.T) {
 	out := t.TempDir()
 	t.Setenv(display.EnvDisplay, "terminal")
 	t.Setenv(display.EnvOutputDir, out)
-	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "Abyssinian_1.jpg" }),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{Resize(40)},
-		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))},
-	}
-	dls, err := pets.DataLoaders("../../testdata/images") // default batch size 64
-	if err != nil {
-		t.Fatal(err)
-	}
+	dls := petLoaders(t, fastgo.WithBatchSize(fastgo.DefaultBatchSize))
 	if dls.Train.Len() != 0 || dls.Train.Dataset.Len() != 8 {
 		t.Fatalf("setup: %d training batches of %d items, want 0 of 8", dls.Train.Len(), dls.Train.Dataset.Len())
 	}

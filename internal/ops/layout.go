@@ -1,9 +1,11 @@
 package ops
 
 // OIHWToOHWI reorders a convolution kernel from torch's layout
-// [out, in, kh, kw] to the [out, kh, kw, in] layout of Conv2D.
-func OIHWToOHWI(src []float32, out, in, kh, kw int) []float32 {
-	dst := make([]float32, len(src))
+// [out, in, kh, kw] to the [out, kh, kw, in] layout of Conv2D. It is the
+// same permutation as a batch of images from NCHW (PyTorch) to NHWC
+// (fastgo): [n, c, h, w] → [n, h, w, c]. Any element type.
+func OIHWToOHWI[T any](src []T, out, in, kh, kw int) []T {
+	dst := make([]T, len(src))
 	for o := range out {
 		for i := range in {
 			for y := range kh {

@@ -195,18 +195,3 @@ func (p *Parity) record(t testing.TB, quantity, fastgo, reference, limit string,
 		t.Fatal(err)
 	}
 }
-
-// NCHWToNHWC reorders a batch of images from PyTorch's layout to fastgo's.
-func NCHWToNHWC[T any](x []T, n, c, h, w int) []T {
-	out := make([]T, len(x))
-	for b := range n {
-		for ch := range c {
-			for y := range h {
-				for i := range w {
-					out[((b*h+y)*w+i)*c+ch] = x[((b*c+ch)*h+y)*w+i]
-				}
-			}
-		}
-	}
-	return out
-}
