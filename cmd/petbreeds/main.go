@@ -27,6 +27,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/interp"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 )
 
@@ -222,15 +223,15 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 		}},
 		{"acts.softmax / nll_loss / cross_entropy", func() error {
 			// The book's acts = torch.randn((6,2))*2, as printed in the chapter.
-			acts := learner.Tensor([][]float64{{0.6734, 0.2576}, {0.4689, 0.4607}, {-2.2457, -0.3727},
+			acts := tensor.New([][]float64{{0.6734, 0.2576}, {0.4689, 0.4607}, {-2.2457, -0.3727},
 				{4.4164, -1.2760}, {0.9233, 0.5347}, {1.0698, 1.6187}})
-			targ := learner.Tensor([]int{0, 1, 0, 1, 1, 0})
+			targ := tensor.New([]int{0, 1, 0, 1, 1, 0})
 			smActs := acts.Softmax(1)
 			fmt.Println(acts)
 			fmt.Println(smActs)
-			fmt.Println(smActs.Index(learner.Range(6), targ))
-			fmt.Println(learner.CrossEntropy(acts, targ, "mean"))
-			fmt.Println(learner.CrossEntropy(acts, targ, "none"))
+			fmt.Println(smActs.Index(tensor.Range(6), targ))
+			fmt.Println(tensor.CrossEntropy(acts, targ, "mean"))
+			fmt.Println(tensor.CrossEntropy(acts, targ, "none"))
 			return nil
 		}},
 		{"interp = ClassificationInterpretation.from_learner(learn); interp.plot_confusion_matrix(); interp.most_confused(min_val=2)", func() error {

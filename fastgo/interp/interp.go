@@ -8,6 +8,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 )
 
 // PredsSource is what produces a model's predictions over a dataset; a
@@ -251,6 +252,6 @@ func (tl TopLosses) String() string {
 	for i, t := range tl {
 		values[i], indices[i] = float64(t.Loss), t.Index
 	}
-	return "torch.return_types.topk(\nvalues=" + learner.TensorFromData(values).String() +
-		",\nindices=" + learner.Tensor(indices).String() + ")"
+	return "torch.return_types.topk(\nvalues=" + tensor.FromData(values).String() +
+		",\nindices=" + tensor.New(indices).String() + ")"
 }

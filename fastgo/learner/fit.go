@@ -3,6 +3,7 @@ package learner
 import (
 	"errors"
 	"fmt"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"math"
 	"time"
 )
@@ -251,7 +252,7 @@ func (l *Learner) run(spec fitSpec) error {
 			smooth := rec.addBatch(loss, lrs[len(lrs)-1], moms[len(moms)-1])
 			i++
 			iter++
-			bar.update(i, pyFixed(smooth, 4))
+			bar.update(i, tensor.FormatFloat(smooth, 4))
 			if spec.stop != nil && spec.stop(iter-1) {
 				stopped = true
 				break
@@ -265,7 +266,7 @@ func (l *Learner) run(spec fitSpec) error {
 			row.Metrics[j] = math.NaN()
 		}
 		if spec.validate && l.Data.Valid != nil {
-			vl, ms, n, err := l.validate(view, pyFixed(rec.SmoothLoss(), 4))
+			vl, ms, n, err := l.validate(view, tensor.FormatFloat(rec.SmoothLoss(), 4))
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", epoch, err)
 			}

@@ -3,6 +3,7 @@ package learner
 import (
 	"fmt"
 	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"math"
 	"time"
 )
@@ -107,13 +108,4 @@ func (row EpochRow) Cells() []string {
 }
 
 // formatFloat is Python's f"{v:.6f}".
-func formatFloat(v float64) string { return pyFixed(v, 6) }
-
-// pyFixed formats v with the given decimals as Python does: "nan", "inf",
-// "-inf" for the non-finite values (Go would print "NaN", "+Inf").
-func pyFixed(v float64, decimals int) string {
-	if s, ok := pyNonFinite(v); ok {
-		return s
-	}
-	return fmt.Sprintf("%.*f", decimals, v)
-}
+func formatFloat(v float64) string { return tensor.FormatFloat(v, 6) }

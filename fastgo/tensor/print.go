@@ -1,4 +1,4 @@
-package learner
+package tensor
 
 import (
 	"fmt"
@@ -24,13 +24,13 @@ const (
 // Float values have 4 decimals and share one width per tensor (so a
 // negative sign leaves a space before positive values); all-integral float
 // tensors print as `tensor([0., 1.])`; int tensors as `tensor([0, 1, 0])`;
-// scalars as `tensor(1.8045)`. Scientific notation (`1.0000e-05`) is used
+// bool tensors as `tensor([ True, False])`; scalars as `tensor(1.8045)`. Scientific notation (`1.0000e-05`) is used
 // for the whole tensor when the largest non-zero magnitude is over 1000
 // times the smallest, over 1e8, or (for non-integral values) the smallest is
 // below 1e-4. Tensors of more than 1000 elements show only their first and
 // last 3 items per dimension. A tensor carrying an error prints
 // `tensor(error: <message>)`.
-func (t *EagerTensor) String() string {
+func (t *Tensor) String() string {
 	if err := t.Err(); err != nil {
 		return "tensor(error: " + err.Error() + ")"
 	}
@@ -43,8 +43,8 @@ func (t *EagerTensor) String() string {
 		if len(t.shape) != 1 {
 			suffixes = append(suffixes, "size="+pyTuple(t.shape))
 		}
-		if t.isInt { // nothing else would show that an empty tensor holds ints
-			suffixes = append(suffixes, "dtype=torch.int64")
+		if t.kind != floatKind { // nothing else would show what an empty tensor holds
+			suffixes = append(suffixes, "dtype=torch."+t.dtype())
 		}
 	} else {
 		summarize := len(t.data) > printThreshold
@@ -52,7 +52,7 @@ func (t *EagerTensor) String() string {
 		if summarize {
 			seen = summarizedData(t.shape, t.data)
 		}
-		f := newFormatter(seen, t.isInt)
+		f := newFormatter(seen, t.kind)
 		body = formatNested(t.shape, t.data, indent, summarize, f)
 	}
 	return addSuffixes(prefix+body, suffixes, indent)
@@ -61,15 +61,21 @@ func (t *EagerTensor) String() string {
 // formatter is torch._tensor_str._Formatter: one element format and width
 // for a whole tensor.
 type formatter struct {
-	isInt   bool
+	kind    kind
 	intMode bool // float tensor whose finite values are all integral
 	sciMode bool
 	width   int
 }
 
-func newFormatter(values []float64, isInt bool) formatter {
-	f := formatter{isInt: isInt, intMode: true, width: 1}
-	if isInt {
+func newFormatter(values []float64, k kind) formatter {
+	f := formatter{kind: k, intMode: true, width: 1}
+	if k == boolKind {
+		for _, v := range values {
+			f.width = max(f.width, len(boolString(v)))
+		}
+		return f
+	}
+	if k == intKind {
 		for _, v := range values {
 			f.width = max(f.width, len(strconv.FormatInt(int64(v), 10)))
 		}
@@ -108,7 +114,9 @@ func newFormatter(values []float64, isInt bool) formatter {
 func (f formatter) format(v float64) string {
 	var s string
 	switch {
-	case f.isInt:
+	case f.kind == boolKind:
+		s = boolString(v)
+	case f.kind == intKind:
 		s = strconv.FormatInt(int64(v), 10)
 	case f.sciMode:
 		s = pyFloat(v, 'e')
@@ -121,6 +129,24 @@ func (f formatter) format(v float64) string {
 		s = pyFloat(v, 'f')
 	}
 	return strings.Repeat(" ", max(f.width-len(s), 0)) + s
+}
+
+// boolString is Python's repr of a bool stored as 1 or 0.
+func boolString(v float64) string {
+	if v != 0 {
+		return "True"
+	}
+	return "False"
+}
+
+// FormatFloat is Python's f"{v:.Nf}" with N = decimals: "nan", "inf" and
+// "-inf" for the non-finite values (where Go prints "NaN", "+Inf"). The
+// learner's epoch table uses it.
+func FormatFloat(v float64, decimals int) string {
+	if s, ok := pyNonFinite(v); ok {
+		return s
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64)
 }
 
 // pyFloat is Python's '{:.4f}' / '{:.4e}' (inf, -inf and nan spelled as
