@@ -33,7 +33,7 @@ func Example_crossEntropyChapter() {
 	fmt.Println(smActs)
 	targ := tensor.New([]int{0, 1, 0, 1, 1, 0}) // targ = tensor([0,1,0,1,1,0])
 	fmt.Println(targ)
-	idx := tensor.Range(6)                    // idx = range(6)
+	idx := tensor.Range(6)                     // idx = range(6)
 	fmt.Println(smActs.Index(idx, targ))       // sm_acts[idx, targ]
 	fmt.Println(smActs.Index(idx, targ).Neg()) // -sm_acts[idx, targ]
 	fmt.Println(tensor.NLLLoss(smActs, targ, "none"))

@@ -240,22 +240,34 @@ func (t *Tensor) Div(o *Tensor) *Tensor {
 
 // Eq is `t == o` element-wise, broadcasting; the result is a bool tensor
 // (`targ == 1` is targ.Eq(New(1))).
-func (t *Tensor) Eq(o *Tensor) *Tensor { return t.compare("Eq", o, func(a, b float64) bool { return a == b }) }
+func (t *Tensor) Eq(o *Tensor) *Tensor {
+	return t.compare("Eq", o, func(a, b float64) bool { return a == b })
+}
 
 // Ne is `t != o`, broadcasting, as a bool tensor.
-func (t *Tensor) Ne(o *Tensor) *Tensor { return t.compare("Ne", o, func(a, b float64) bool { return a != b }) }
+func (t *Tensor) Ne(o *Tensor) *Tensor {
+	return t.compare("Ne", o, func(a, b float64) bool { return a != b })
+}
 
 // Lt is `t < o`, broadcasting, as a bool tensor.
-func (t *Tensor) Lt(o *Tensor) *Tensor { return t.compare("Lt", o, func(a, b float64) bool { return a < b }) }
+func (t *Tensor) Lt(o *Tensor) *Tensor {
+	return t.compare("Lt", o, func(a, b float64) bool { return a < b })
+}
 
 // Le is `t <= o`, broadcasting, as a bool tensor.
-func (t *Tensor) Le(o *Tensor) *Tensor { return t.compare("Le", o, func(a, b float64) bool { return a <= b }) }
+func (t *Tensor) Le(o *Tensor) *Tensor {
+	return t.compare("Le", o, func(a, b float64) bool { return a <= b })
+}
 
 // Gt is `t > o`, broadcasting, as a bool tensor.
-func (t *Tensor) Gt(o *Tensor) *Tensor { return t.compare("Gt", o, func(a, b float64) bool { return a > b }) }
+func (t *Tensor) Gt(o *Tensor) *Tensor {
+	return t.compare("Gt", o, func(a, b float64) bool { return a > b })
+}
 
 // Ge is `t >= o`, broadcasting, as a bool tensor.
-func (t *Tensor) Ge(o *Tensor) *Tensor { return t.compare("Ge", o, func(a, b float64) bool { return a >= b }) }
+func (t *Tensor) Ge(o *Tensor) *Tensor {
+	return t.compare("Ge", o, func(a, b float64) bool { return a >= b })
+}
 
 // Where is `torch.where(cond, a, b)`: a where cond is true, else b, the
 // three broadcast together; cond must be a bool tensor. The book's binary
@@ -325,7 +337,9 @@ func (t *Tensor) Mean() *Tensor {
 // SumDim is `t.sum(dim=d, keepdim=k)`: sums along dimension dim (negative
 // counts from the end); keepdim keeps it with size 1, so that the result
 // broadcasts back against t.
-func (t *Tensor) SumDim(dim int, keepdim bool) *Tensor { return t.alongOne("SumDim", dim, keepdim, false) }
+func (t *Tensor) SumDim(dim int, keepdim bool) *Tensor {
+	return t.alongOne("SumDim", dim, keepdim, false)
+}
 
 // MeanDim is `t.mean(dim=d, keepdim=k)` (see SumDim); the result is float.
 func (t *Tensor) MeanDim(dim int, keepdim bool) *Tensor {
