@@ -103,11 +103,38 @@ func displayPNG(png []byte, alt string) {
 }
 
 // terminal serialises text output and keeps track of a progress bar's
-// unfinished `\r` line, so that other output first clears it.
+// unfinished `\r` line, so that other output first clears it. When the
+// output is not a terminal (`make demo > log`, CI) a bar is not redrawn:
+// only its final state is written, if it is kept (fastprogress does the
+// same outside a console), so a log holds lines a person can read.
 type terminal struct {
 	mu      sync.Mutex
 	w       io.Writer // nil: os.Stdout at the time of writing
 	openLen int       // runes of the `\r` line currently shown; 0 if none
+	pending string    // the latest bar line, not shown (non-interactive output)
+}
+
+// EnvProgress names the variable that overrides how progress bars are
+// drawn in terminal mode: "redraw" (a `\r` line updated in place, the
+// default on a terminal) or "final" (only the finished bar, the default
+// when the output is a file or a pipe).
+const EnvProgress = "FASTGO_PROGRESS"
+
+// interactive says whether bars are redrawn in place: on a terminal (a
+// character device) or an output set by SetOutput, unless EnvProgress says
+// otherwise.
+func (t *terminal) interactive() bool {
+	switch os.Getenv(EnvProgress) {
+	case "redraw":
+		return true
+	case "final":
+		return false
+	}
+	if t.w != nil {
+		return true
+	}
+	st, err := os.Stdout.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 var term = &terminal{}
@@ -148,6 +175,10 @@ func (t *terminal) println(s string) {
 func (t *terminal) bar(s string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.interactive() {
+		t.pending = s
+		return
+	}
 	n := runeLen(s)
 	pad := ""
 	if t.openLen > n {
@@ -161,6 +192,13 @@ func (t *terminal) bar(s string) {
 func (t *terminal) endBar(keep bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.interactive() {
+		if keep && t.pending != "" {
+			fmt.Fprintln(t.out(), t.pending)
+		}
+		t.pending = ""
+		return
+	}
 	if t.openLen == 0 {
 		return
 	}

@@ -1,6 +1,7 @@
 package display
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -216,5 +217,42 @@ func TestProgressBarRestart(t *testing.T) {
 	b.Update(1, "")
 	if got := b.Text(); !strings.HasSuffix(got, "10.00% [1/10 00:01<00:09]") {
 		t.Errorf("after restart: %q", got)
+	}
+}
+
+// TestProgressFinalOnlyInLogs: with FASTGO_PROGRESS=final (the default when
+// stdout is a file or a pipe, e.g. `make demo > log`) a bar writes only its
+// finished line, never `\r` redraws, and a bar that erases itself writes
+// nothing; a MasterBar's table rows still appear.
+func TestProgressFinalOnlyInLogs(t *testing.T) {
+	t.Setenv(EnvDisplay, "terminal")
+	t.Setenv(EnvProgress, "final")
+	var buf bytes.Buffer
+	SetOutput(&buf)
+	defer SetOutput(nil)
+	b := NewProgressBar(50, "load")
+	for i := range 51 {
+		b.Update(i, "")
+	}
+	b.Done()
+	m := NewMasterBar(2, []string{"epoch", "train_loss"})
+	for e := range 2 {
+		c := m.NewChild(10)
+		for i := range 11 {
+			c.Update(i, "0.5")
+		}
+		c.Done()
+		m.Append([]string{fmt.Sprint(e), "0.500000"})
+		m.Update(e + 1)
+	}
+	m.Done()
+	out := buf.String()
+	if strings.Contains(out, "\r") {
+		t.Errorf("a log got \\r redraws:\n%q", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "load |") || !strings.Contains(lines[0], "100.00% [50/50") ||
+		!strings.HasPrefix(lines[1], "epoch") || !strings.HasPrefix(lines[2], "0 ") || !strings.HasPrefix(lines[3], "1 ") {
+		t.Errorf("log lines %q; want the finished bar, the table header and its two rows", lines)
 	}
 }

@@ -34,7 +34,7 @@ import (
 func main() {
 	data := flag.String("data", "", "the pets dataset: its folder (with images/ inside) or archive (default: the shared sample beside the checkout, else Oxford-IIIT Pet downloaded once, else offline the bundled testdata/images)")
 	dataOnly := flag.Bool("data-only", false, "run only the data cells")
-	pretrained := flag.Bool("pretrained", false, "start from torchvision's ImageNet weights (they must be in $FASTGO_HOME/models)")
+	pretrained := flag.Bool("pretrained", false, "require torchvision's ImageNet weights (in $FASTGO_HOME/models, or downloaded); without it they are used when already there, else training starts from random weights")
 	flag.Parse()
 	if err := run(*data, *dataOnly, *pretrained); err != nil {
 		fmt.Fprintln(os.Stderr, "petbreeds:", err)
@@ -92,7 +92,6 @@ func run(data string, dataOnly, pretrained bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("backend:", fastgo.BackendChoice())
 	fmt.Println("scale:  ", scale)
 
 	var path fastgo.Path
@@ -187,6 +186,15 @@ func run(data string, dataOnly, pretrained bool) error {
 	return train(dls, scale, pretrained)
 }
 
+// weights is -pretrained's choice: ImageNet weights required, or used when
+// cached (random weights otherwise, which CNNLearner announces).
+func weights(required bool) vision.CNNOption {
+	if required {
+		return vision.Pretrained(true)
+	}
+	return vision.PretrainedIfCached()
+}
+
 func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 	var learn *learner.Learner
 	var err error
@@ -194,15 +202,12 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 		name string
 		f    func() error
 	}{
-		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(epochs)", func() error {
-			if !pretrained {
-				fmt.Printf("training from random weights (run with -pretrained once torchvision's %s is in %s)\n", scale.Arch.File(), vision.ModelsDir())
-			}
-			learn, err = vision.CNNLearner(dls, scale.Arch, vision.Pretrained(pretrained), vision.Metrics(learner.ErrorRate))
+		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(2)", func() error {
+			learn, err = vision.CNNLearner(dls, scale.Arch, weights(pretrained), vision.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
-			return learn.FineTune(scale.Epochs)
+			return learn.FineTune(scale.Epochs(2)) // the book: learn.fine_tune(2)
 		}},
 		{"x,y = dls.one_batch(); preds,_ = learn.get_preds(dl=[(x,y)])", func() error {
 			b, err := dls.OneBatch()
@@ -250,7 +255,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			return nil
 		}},
 		{"learn.lr_find(suggest_funcs=(minimum, steep))", func() error {
-			learn, err = vision.CNNLearner(dls, scale.Arch, vision.Pretrained(pretrained), vision.Metrics(learner.ErrorRate))
+			learn, err = vision.CNNLearner(dls, scale.Arch, weights(pretrained), vision.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
@@ -261,12 +266,12 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			fmt.Printf("Minimum/10: %.2e, steepest point: %.2e\n", res.Minimum, res.Steep)
 			return nil
 		}},
-		{"learn.fine_tune(epochs, base_lr=3e-3)", func() error {
-			return learn.FineTune(scale.Epochs, learner.BaseLR(3e-3))
+		{"learn.fine_tune(2, base_lr=3e-3)", func() error {
+			return learn.FineTune(scale.Epochs(2), learner.BaseLR(3e-3)) // the book: fine_tune(2, base_lr=3e-3)
 		}},
-		{"learn.unfreeze(); learn.fit_one_cycle(epochs, lr_max=slice(1e-6,1e-4)); learn.recorder.plot_loss()", func() error {
+		{"learn.unfreeze(); learn.fit_one_cycle(12, lr_max=slice(1e-6,1e-4)); learn.recorder.plot_loss()", func() error {
 			learn.Unfreeze()
-			if err := learn.FitOneCycle(scale.Epochs, learner.Slice(1e-6, 1e-4)); err != nil {
+			if err := learn.FitOneCycle(scale.Epochs(12), learner.Slice(1e-6, 1e-4)); err != nil {
 				return err
 			}
 			return learn.Recorder.PlotLoss()

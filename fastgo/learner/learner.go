@@ -60,6 +60,7 @@ type Learner struct {
 	// computeDType is float32, or bfloat16 after ToFP16.
 	computeDType dtypes.DType
 	persistKey   string
+	resume       bool // restore the state saved under persistKey (Resume)
 	// initStore fills a fresh store (pretrained weights), see InitStore.
 	initStore  func(*model.Store) error
 	lastLRFind *LRFindResult

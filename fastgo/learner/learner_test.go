@@ -342,12 +342,17 @@ func TestSmoothLoss(t *testing.T) {
 func TestPersistAcrossLearners(t *testing.T) {
 	t.Setenv(EnvCacheDir, t.TempDir())
 	var out bytes.Buffer
+	if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Resume("pets")); err == nil ||
+		!strings.Contains(err.Error(), `learner.Resume("pets"): nothing was saved`) || !strings.Contains(err.Error(), `learner.Persist("pets")`) {
+		t.Errorf("Resume before anything was saved: err = %v, want one naming the key and what to run", err)
+	}
 	l := newTiny(t, Persist("pets"), Output(&out))
 	if err := l.Fit(1, 1e-2); err != nil {
 		t.Fatal(err)
 	}
 	want := modelValues(t, l)
-	l2 := newTiny(t, Persist("pets"), Output(&out))
+	// A later cell asks for the trained state by name.
+	l2 := newTiny(t, Resume("pets"), Output(&out))
 	if !strings.Contains(out.String(), `Restored learner "pets"`) {
 		t.Errorf("no restore message, output %q", out.String())
 	}
@@ -360,13 +365,24 @@ func TestPersistAcrossLearners(t *testing.T) {
 	if len(l2.Recorder.Rows) != 1 {
 		t.Errorf("recorder not restored: %d rows", len(l2.Recorder.Rows))
 	}
+	// Re-running the cell that creates the learner starts over, as in
+	// Python: Persist saves, it never restores.
+	out.Reset()
+	again := newTiny(t, Persist("pets"), Output(&out))
+	if out.Len() != 0 || len(again.Recorder.Rows) != 0 {
+		t.Errorf("a learner made again with Persist restored something: %q, %d rows", out.String(), len(again.Recorder.Rows))
+	}
+	if err := again.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	if again.Recorder.Rows[0].Epoch != 0 || again.trainedEpochs != 1 {
+		t.Errorf("the re-run fit starts at epoch %d after %d trained epochs, want epoch 0 of a fresh learner", again.Recorder.Rows[0].Epoch, again.trainedEpochs)
+	}
 	if err := l2.Reset(); err != nil {
 		t.Fatal(err)
 	}
-	out.Reset()
-	newTiny(t, Persist("pets"), Output(&out))
-	if out.Len() != 0 {
-		t.Errorf("after Reset a new learner still restores: %q", out.String())
+	if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Resume("pets")); err == nil {
+		t.Error("after Reset, Resume still finds a saved state")
 	}
 	// In a notebook the key defaults to the model name and vocabulary.
 	t.Setenv("FASTGO_DISPLAY", "notebook")

@@ -16,20 +16,39 @@ import (
 
 // Every GoNB cell runs as a new process, so a learner's training would be
 // lost between cells. A persisted learner saves its state after each fit
-// and LRFind, and a learner constructed later with the same key restores
-// it (and says so).
+// and LRFind; a later cell that wants that state asks for it by name with
+// Resume. As in Python, a cell that creates a learner (and is run again)
+// starts from fresh weights.
 
-// Persist keeps the learner's state across notebook cells (or program
-// runs) under key: after every fit and LRFind the weights, optimizer
-// state, recorder and last LRFind are saved, and New restores them. In a
-// notebook this is on by default with a key from the model name and the
-// vocabulary; outside a notebook nothing is persisted unless asked.
+// Persist saves the learner's state under key after every fit and LRFind
+// (weights, optimizer state, recorder, last LRFind), so that a later
+// notebook cell (or program run) can pick it up with [Resume](key). It
+// never restores: re-running the cell that creates and trains a learner
+// starts over, as `learn = cnn_learner(...)` does in Python, and replaces
+// what was saved. In a notebook saving is on by default under a key made
+// of the model name and the vocabulary; outside a notebook nothing is
+// saved unless asked.
 func Persist(key string) Option {
 	return func(l *Learner) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("learner.Persist: empty key: give a name for this learner's saved state")
 		}
-		l.persistKey = key
+		l.persistKey, l.resume = key, false
+		return nil
+	}
+}
+
+// Resume restores the state a learner saved under key with [Persist] — in
+// an earlier notebook cell, or an earlier run — prints one line saying
+// what it restored, and goes on saving under key. New fails when nothing
+// was saved under key yet, naming the key, so that the cell that trains it
+// can be run first.
+func Resume(key string) Option {
+	return func(l *Learner) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("learner.Resume: empty key: give the name the learner was saved under (learner.Persist)")
+		}
+		l.persistKey, l.resume = key, true
 		return nil
 	}
 }
@@ -111,15 +130,15 @@ func (l *Learner) persist(what string) error {
 	return nil
 }
 
-// restorePersisted loads the persisted state, if any, and prints one line
-// saying what was restored.
+// restorePersisted loads the state saved under the Resume key and prints
+// one line saying what was restored; without Resume it does nothing.
 func (l *Learner) restorePersisted() error {
 	p := l.persistPath()
-	if p == "" {
+	if p == "" || !l.resume {
 		return nil
 	}
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return fmt.Errorf("learner.Resume(%q): nothing was saved under this name yet (no %s): run the cell that creates and trains this learner with learner.Persist(%q) first", l.key(), p, l.key())
 	}
 	h, err := l.readCheckpoint(p)
 	if err != nil {

@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"sync"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ type CNNOption func(*cnnConfig)
 
 type cnnConfig struct {
 	pretrained bool
+	ifCached   bool
 	weights    PretrainedOptions
 	metrics    []learner.Metric
 	opts       []learner.Option
@@ -24,7 +26,18 @@ type cnnConfig struct {
 
 // Pretrained says whether to start from torchvision's ImageNet weights
 // (the default, as in fastai) or from random weights (Pretrained(false)).
-func Pretrained(on bool) CNNOption { return func(c *cnnConfig) { c.pretrained = on } }
+func Pretrained(on bool) CNNOption {
+	return func(c *cnnConfig) { c.pretrained, c.ifCached = on, false }
+}
+
+// PretrainedIfCached starts from torchvision's ImageNet weights when their
+// file is already in ModelsDir (see WeightsCached), and from random
+// weights otherwise — saying so, once per process, with what it does to
+// the error rate. Notebooks use it so that they run on machines without
+// the weights or internet access.
+func PretrainedIfCached() CNNOption {
+	return func(c *cnnConfig) { c.ifCached = true }
+}
 
 // WeightsFrom sets where pretrained weights are cached and how they are
 // downloaded (see PretrainedOptions); it implies Pretrained(true).
@@ -49,6 +62,10 @@ func LearnerOptions(opts ...learner.Option) CNNOption {
 // layer2, layer3 and layer4, head; see [Arch.ParamGroup]) and
 // cross-entropy loss.
 //
+// PretrainedIfCached (as notebooks use) loads the weights when the file
+// is already in ModelsDir and starts from random weights otherwise, saying
+// so once per process: the error rate then stays far from the book's.
+//
 // Pretrained (the default) loads torchvision's ImageNet weights into the
 // body (see [LoadPretrained]), freezes the body except its batch-norm
 // layers, and appends Normalize(ImageNet statistics) to dls's batch
@@ -59,6 +76,12 @@ func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner
 	cfg := cnnConfig{pretrained: true}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.ifCached {
+		cfg.pretrained = WeightsCached(arch)
+		if !cfg.pretrained {
+			sayRandomWeights(arch)
+		}
 	}
 	if dls == nil || dls.Vocab == nil || dls.Vocab.Len() == 0 {
 		return nil, fmt.Errorf("vision.CNNLearner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
@@ -137,6 +160,21 @@ func isBatchNormVariable(path string) bool {
 		}
 	}
 	return false
+}
+
+// saidRandom remembers the architectures whose random start was announced.
+var saidRandom sync.Map
+
+// sayRandomWeights says once per process and architecture that a learner
+// starts from random weights, and what that costs.
+func sayRandomWeights(arch Arch) {
+	if _, said := saidRandom.LoadOrStore(arch.Name, true); said {
+		return
+	}
+	fmt.Printf("vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
+		"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
+		"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",
+		arch.Name, arch.File(), ModelsDir())
 }
 
 // WeightsCached reports whether arch's pretrained weight file is already in

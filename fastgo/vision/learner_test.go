@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -168,5 +169,41 @@ func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
 		if dt := v.Shape().DType; dt != dtypes.Float32 {
 			t.Errorf("%s is %s after a bf16 fit, want float32 master weights", path, dt)
 		}
+	}
+}
+
+// captureStdout runs f and returns what it printed.
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	f()
+	os.Stdout = old
+	w.Close()
+	out, _ := io.ReadAll(r)
+	return string(out)
+}
+
+// TestPretrainedIfCachedSaysRandomOnce: without the weight file the
+// learner starts from random weights and says so once per process, with
+// what it does to the error rate.
+func TestPretrainedIfCachedSaysRandomOnce(t *testing.T) {
+	t.Setenv("FASTGO_HOME", t.TempDir()) // no weights there
+	arch := tinyArch
+	arch.Name = "tiny-ifcached"
+	dls := petLoaders(t)
+	out := captureStdout(t, func() {
+		for range 2 {
+			if _, err := CNNLearner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if n := strings.Count(out, "starts from random weights"); n != 1 || !strings.Contains(out, "error rate stays far higher") {
+		t.Errorf("said %d times (want once, with the cost):\n%s", n, out)
 	}
 }

@@ -10,28 +10,30 @@ import (
 )
 
 // Scale is how big a run of the chapter is: the architecture, the item and
-// final image sizes, the batch size and the epochs of each fit. The
-// chapter's own settings (ResNet34, Resize(460), 224 px, batches of 64)
-// take minutes on a GPU but hours on two CPU cores, so the pure-Go backend
-// gets a small default scale instead; environment variables override both.
+// final image sizes, the batch size and how many epochs a fit may run. The
+// chapter's own settings (ResNet34, Resize(460), 224 px, batches of 64, its
+// epoch counts) take minutes on a GPU but hours on two CPU cores, so the
+// pure-Go backend gets a small default scale instead; environment
+// variables override both.
 type Scale struct {
 	Arch      Arch
 	Presize   int // Resize item transform (the chapter: 460)
 	Size      int // AugTransforms output (the chapter: 224)
 	BatchSize int // the chapter: 64
-	Epochs    int // epochs of the FineTune calls (the chapter: 2)
+	// MaxEpochs caps the epochs of every fit (0: the book's counts).
+	MaxEpochs int
 	LRFindIt  int // LRFind iterations (fastai: 100)
 }
 
 // ChapterScale is the chapter's settings on a GPU (XLA) backend, and a
-// small scale on the pure-Go one (ResNet18, 64 px, batches of 32, one
-// epoch), each overridable by FASTGO_ARCH (resnet18|resnet34|resnet50),
-// FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS, FASTGO_EPOCHS and
-// FASTGO_LRFIND_IT.
+// small scale on the pure-Go one (ResNet18, 64 px, batches of 32, at most
+// 2 epochs per fit), each overridable by FASTGO_ARCH
+// (resnet18|resnet34|resnet50), FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS,
+// FASTGO_EPOCHS (the cap) and FASTGO_LRFIND_IT.
 func ChapterScale() (Scale, error) {
-	s := Scale{Arch: ResNet34, Presize: 460, Size: 224, BatchSize: 64, Epochs: 2, LRFindIt: 100}
+	s := Scale{Arch: ResNet34, Presize: 460, Size: 224, BatchSize: 64, LRFindIt: 100}
 	if fastgo.BackendChoice().Backend == "go" {
-		s = Scale{Arch: ResNet18, Presize: 96, Size: 64, BatchSize: 32, Epochs: 1, LRFindIt: 60}
+		s = Scale{Arch: ResNet18, Presize: 96, Size: 64, BatchSize: 32, MaxEpochs: 2, LRFindIt: 60}
 	}
 	if v := os.Getenv("FASTGO_ARCH"); v != "" {
 		a, err := ArchByName(v)
@@ -45,7 +47,7 @@ func ChapterScale() (Scale, error) {
 		dst *int
 	}{
 		{"FASTGO_PRESIZE", &s.Presize}, {"FASTGO_SIZE", &s.Size}, {"FASTGO_BS", &s.BatchSize},
-		{"FASTGO_EPOCHS", &s.Epochs}, {"FASTGO_LRFIND_IT", &s.LRFindIt},
+		{"FASTGO_EPOCHS", &s.MaxEpochs}, {"FASTGO_LRFIND_IT", &s.LRFindIt},
 	} {
 		v := os.Getenv(f.env)
 		if v == "" {
@@ -69,10 +71,24 @@ func MustChapterScale() Scale {
 	return s
 }
 
+// Epochs is the number of epochs to run for a fit the book runs for book
+// epochs: the book's count, or MaxEpochs when that is smaller. Notebook
+// cells keep the book's number in sight: learn.FineTune(scale.Epochs(2)).
+func (s Scale) Epochs(book int) int {
+	if s.MaxEpochs > 0 && book > s.MaxEpochs {
+		return s.MaxEpochs
+	}
+	return book
+}
+
 // String describes the scale in one line.
 func (s Scale) String() string {
-	return fmt.Sprintf("%s, Resize(%d) then %d px, batch size %d, %d epoch(s), LRFind over %d iterations",
-		s.Arch.Name, s.Presize, s.Size, s.BatchSize, s.Epochs, s.LRFindIt)
+	epochs := "the book's epochs"
+	if s.MaxEpochs > 0 {
+		epochs = fmt.Sprintf("at most %d epoch(s) per fit (the book's count when smaller)", s.MaxEpochs)
+	}
+	return fmt.Sprintf("%s, Resize(%d) then %d px, batch size %d, %s, LRFind over %d iterations",
+		s.Arch.Name, s.Presize, s.Size, s.BatchSize, epochs, s.LRFindIt)
 }
 
 // ArchByName returns the architecture named like torchvision's function
