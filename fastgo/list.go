@@ -128,6 +128,31 @@ func Index[T comparable](l L[T], v T) int {
 	return slices.Index(l, v)
 }
 
+// PyList is how Jupyter shows a Python list of these items (IPython's
+// pretty printer): `['great_pyrenees']` on one line when it fits in 79
+// characters, else one item per line:
+//
+//	[('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10),
+//	 ('Ragdoll', 'Birman', 8)]
+//
+// Strings are quoted as Python's repr does (see PyRepr), bools are
+// True/False, other items use their String method or fmt's default.
+func PyList[T any](items []T) string {
+	parts := make([]string, len(items))
+	n := 2
+	for i, v := range items {
+		parts[i] = repr(v)
+		n += len(parts[i]) + 2
+	}
+	if n-2 <= pyLineWidth || len(parts) < 2 {
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return "[" + strings.Join(parts, ",\n ") + "]"
+}
+
+// pyLineWidth is IPython's pretty-printer width.
+const pyLineWidth = 79
+
 // PyRepr is Python's repr of a str, as fastai prints labels and paths:
 // single quotes unless the text holds a single quote and no double quote;
 // backslash escapes for the quote, the backslash, \t \n \r and

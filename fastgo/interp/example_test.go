@@ -48,8 +48,12 @@ func ExampleClassificationInterpretation_MostConfused() {
 	fmt.Println(ci.MostConfused(5))
 	fmt.Println(ci.MostConfused(1)) // the 3s tie: row-major (vocab) order
 	// Output:
-	// [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10), ('Ragdoll', 'Birman', 8)]
-	// [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10), ('Ragdoll', 'Birman', 8), ('Birman', 'Ragdoll', 3), ('staffordshire_bull_terrier', 'american_pit_bull_terrier', 3)]
+	// [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10),
+	//  ('Ragdoll', 'Birman', 8)]
+	// [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10),
+	//  ('Ragdoll', 'Birman', 8),
+	//  ('Birman', 'Ragdoll', 3),
+	//  ('staffordshire_bull_terrier', 'american_pit_bull_terrier', 3)]
 }
 
 // Rows are the actual classes and columns the predicted ones, in vocab order.

@@ -148,19 +148,11 @@ func (c Confusion) String() string {
 // Confusions is MostConfused's result.
 type Confusions []Confusion
 
-// String is the Python list fastai's most_confused returns, as the book
-// prints it: [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 10), ('Ragdoll', 'Birman', 8)]
-// (under NumPy 2 Python itself shows the counts as np.int64(10)).
-func (cs Confusions) String() string {
-	s := "["
-	for i, c := range cs {
-		if i > 0 {
-			s += ", "
-		}
-		s += c.String()
-	}
-	return s + "]"
-}
+// String is the Python list fastai's most_confused returns, as Jupyter
+// shows it: on one line when it fits in 79 characters, else one tuple per
+// line (fastgo.PyList; under NumPy 2 Python itself shows the counts as
+// np.int64(10)).
+func (cs Confusions) String() string { return fastgo.PyList(cs) }
 
 // MostConfused is fastai's most_confused(min_val): every pair of distinct
 // classes (actual, predicted) confused at least minVal times, most

@@ -498,3 +498,16 @@ func TestGraphsSeeCurrentWeights(t *testing.T) {
 		t.Errorf("after Load the compiled training step gives loss %v, a fresh learner %v", l.Recorder.Losses[0], fresh2.Recorder.Losses[0])
 	}
 }
+
+// TestPredsTensor: the book's `preds[0]` and `len(preds[0]),
+// preds[0].sum()` print as PyTorch does.
+func TestPredsTensor(t *testing.T) {
+	p := &Preds{Probs: []float32{0.25, 0.75, 0.5, 0.5}, NumClasses: 2, Targets: []int{1, 0}}
+	row := p.Tensor().Row(0)
+	if got := row.String(); got != "tensor([0.2500, 0.7500])" {
+		t.Errorf("preds[0] prints %q", got)
+	}
+	if got := fmt.Sprintf("(%d, %v)", row.Len(), row.Sum()); got != "(2, tensor(1.))" {
+		t.Errorf("(len, sum) prints %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -22,6 +23,18 @@ type Preds struct {
 
 // Row returns item i's probabilities.
 func (p *Preds) Row(i int) []float32 { return p.Probs[i*p.NumClasses : (i+1)*p.NumClasses] }
+
+// Tensor is the probabilities as a float tensor [N, NumClasses], which
+// prints as PyTorch prints fastai's preds: Tensor().Row(0) is `preds[0]`,
+// and `len(preds[0]), preds[0].sum()` is
+// fmt.Printf("(%d, %v)\n", row.Len(), row.Sum()), printing (37, tensor(1.0000)).
+func (p *Preds) Tensor() *tensor.Tensor {
+	data := make([]float64, len(p.Probs))
+	for i, v := range p.Probs {
+		data[i] = float64(v)
+	}
+	return tensor.FromData(data, len(p.Probs)/max(p.NumClasses, 1), p.NumClasses)
+}
 
 // Decoded returns the predicted class index of every item (argmax).
 func (p *Preds) Decoded() []int {
