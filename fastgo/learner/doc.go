@@ -20,14 +20,16 @@
 //	lrs, err := learn.LRFind(learner.ShowSuggestions("minimum", "steep"))
 //
 // Notebooks: GoNB runs every cell as a new process, so in a notebook a
-// learner saves its state (weights, optimizer, recorder, last LRFind) after
-// each fit under [CacheDir] and a learner constructed in a later cell
-// restores it, printing one line that says so; [Learner.Reset] starts over,
-// [Persist] names the state explicitly and [NoPersist] turns it off. The
-// automatic key is the model name and vocabulary, so a notebook that trains
-// several learners of the same model (the chapter's experiments) gives each
-// its own [Persist] key. Outside notebooks nothing is saved unless
-// [Persist] is given.
+// learner saves its state (weights, optimizer, frozen groups, recorder,
+// last LRFind) after each fit, LRFind and Freeze/Unfreeze under [CacheDir]
+// and a later cell asks for it by name with [Resume], which prints one
+// line saying what it restored. As in Python, re-running the cell that
+// creates a learner starts it over ([Persist] saves, never restores);
+// [Learner.Reset] deletes the saved state and [NoPersist] turns saving off.
+// The automatic key is the model name and vocabulary, so a notebook that
+// trains several learners of the same model (the chapter's experiments)
+// gives each its own [Persist] key. Outside notebooks nothing is saved
+// unless [Persist] is given.
 //
 // Errors: methods that can fail on user input or data return an error that
 // names the value or file and says what to do; [MustNew], [Must] and [Must1]

@@ -149,7 +149,7 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
 	base := optOr(o.baseLR, 2e-3)
 	shared := fitOptions{moms: o.moms, wd: o.wd, divFinal: o.divFinal}
-	l.Freeze()
+	l.freezeTo(-1)
 	first := shared
 	first.pctStart = ptrTo(0.99)
 	spec, err := l.oneCycleSpec(optOr(o.freezeEpochs, 1), Slice(base), first)
@@ -160,7 +160,7 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 		return err
 	}
 	base /= 2
-	l.Unfreeze()
+	l.freezeTo(0)
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
 	second.div = ptrTo(optOr(o.div, 5.0))

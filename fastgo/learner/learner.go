@@ -259,7 +259,19 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 // fastai's freeze_to; frozen variables keep their values, except those
 // Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
 // whole model (with a warning, as fastai). It resets the optimizer state.
+//
+// A persisted learner (Persist, Resume) that already has weights saves its
+// state, so that a later notebook cell resumes it frozen as it was left —
+// the book's `learn.unfreeze()` is a cell of its own.
 func (l *Learner) FreezeTo(n int) {
+	l.freezeTo(n)
+	if err := l.persistIfTrained("freeze"); err != nil {
+		fmt.Fprintf(l.out, "learner: %v\n", err)
+	}
+}
+
+// freezeTo is FreezeTo without saving (FineTune's stages).
+func (l *Learner) freezeTo(n int) {
 	g := l.Model.numGroups()
 	if n < 0 {
 		n += g

@@ -378,6 +378,12 @@ func TestPersistAcrossLearners(t *testing.T) {
 	if again.Recorder.Rows[0].Epoch != 0 || again.trainedEpochs != 1 {
 		t.Errorf("the re-run fit starts at epoch %d after %d trained epochs, want epoch 0 of a fresh learner", again.Recorder.Rows[0].Epoch, again.trainedEpochs)
 	}
+	// Unfreezing in a cell of its own (the book's learn.unfreeze()) is
+	// what the next cell resumes.
+	again.Freeze()
+	if r := newTiny(t, Resume("pets"), Output(&out)); r.FrozenTo() != again.FrozenTo() || r.FrozenTo() == 0 {
+		t.Errorf("resumed frozen to %d, want %d as the freezing cell left it", r.FrozenTo(), again.FrozenTo())
+	}
 	if err := l2.Reset(); err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,15 @@ func (l *Learner) persist(what string) error {
 	return nil
 }
 
+// persistIfTrained saves the state like persist, but only once the
+// learner has weights (a fresh learner has nothing worth saving yet).
+func (l *Learner) persistIfTrained(what string) error {
+	if l.persistPath() == "" || !l.hasWeights() {
+		return nil
+	}
+	return l.persist(what)
+}
+
 // restorePersisted loads the state saved under the Resume key and prints
 // one line saying what was restored; without Resume it does nothing.
 func (l *Learner) restorePersisted() error {
@@ -169,4 +178,14 @@ func (l *Learner) Reset() error {
 	l.iter, l.trainedEpochs, l.lastLRFind = 0, 0, nil
 	l.frozenIdx = l.initialFrozen
 	return nil
+}
+
+// hasWeights says whether any model variable holds a value yet.
+func (l *Learner) hasWeights() bool {
+	for v := range l.store.IterVariables() {
+		if v.HasValue() && isModelVar(v.Path()) {
+			return true
+		}
+	}
+	return false
 }
