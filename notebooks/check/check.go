@@ -51,6 +51,14 @@ type cell struct {
 	Metadata       struct {
 		// Execution holds nbclient's timestamps (record_timing).
 		Execution map[string]string `json:"execution"`
+		// Check is what this cell's own outputs must (texts) and must not
+		// (absent) show: "fastgo_check": {"texts": [...], "absent": [...]}.
+		Check struct {
+			Texts  []string `json:"texts"`
+			Absent []string `json:"absent"`
+		} `json:"fastgo_check"`
+		// Book names the chapter cell this one is ("fastgo_book").
+		Book string `json:"fastgo_book"`
 	} `json:"metadata"`
 }
 
@@ -84,6 +92,8 @@ type notebook struct {
 // report is the outcome for one notebook.
 type report struct {
 	Cells, Images, Texts int
+	// BookCells counts the code cells that say which chapter cell they are.
+	BookCells int
 	// CellSeconds is the run time of each code cell (-1 when unknown).
 	CellSeconds         []float64
 	ShotInk, ShotColour float64
@@ -92,8 +102,8 @@ type report struct {
 
 // Summary is the one-line report of a notebook that passed.
 func (r report) Summary() string {
-	s := fmt.Sprintf("%d code cells ran, %d non-blank PNG images, %d expected texts found, screenshot %.1f%% ink / %.1f%% colour",
-		r.Cells, r.Images, r.Texts, 100*r.ShotInk, 100*r.ShotColour)
+	s := fmt.Sprintf("%d code cells ran (%d of them the book's), %d non-blank PNG images, %d expected texts found, screenshot %.1f%% ink / %.1f%% colour",
+		r.Cells, r.BookCells, r.Images, r.Texts, 100*r.ShotInk, 100*r.ShotColour)
 	var times []string
 	for _, sec := range r.CellSeconds {
 		if sec < 0 {
@@ -176,6 +186,10 @@ func checkCells(r *report, nb notebook) {
 		if c.ExecutionCount == nil {
 			r.problem("%s did not run", where)
 		}
+		if c.Metadata.Book != "" {
+			r.BookCells++
+		}
+		checkCellTexts(r, where, c)
 		for _, o := range c.Outputs {
 			if o.OutputType == "error" {
 				r.problem("%s failed: %s: %s", where, o.Ename, firstLine(o.Evalue+" "+strings.Join(o.Traceback, " ")))
@@ -191,6 +205,35 @@ func checkCells(r *report, nb notebook) {
 					break
 				}
 			}
+		}
+	}
+}
+
+// checkCellTexts checks a cell's own outputs against its metadata's
+// fastgo_check: every text shown, no absent text shown.
+func checkCellTexts(r *report, where string, c cell) {
+	var all []string
+	for _, o := range c.Outputs {
+		all = append(all, string(o.Text))
+		for mime, v := range o.Data {
+			if mime == "text/html" {
+				all = append(all, html.UnescapeString(reTag.ReplaceAllString(reHidden.ReplaceAllString(string(v), " "), " ")))
+			} else if strings.HasPrefix(mime, "text/") {
+				all = append(all, string(v))
+			}
+		}
+	}
+	shown := normalise(strings.Join(all, " "))
+	for _, t := range c.Metadata.Check.Texts {
+		if strings.Contains(shown, normalise(t)) {
+			r.Texts++
+		} else {
+			r.problem("%s does not show %q", where, t)
+		}
+	}
+	for _, t := range c.Metadata.Check.Absent {
+		if strings.Contains(shown, normalise(t)) {
+			r.problem("%s shows %q, which it must not", where, t)
 		}
 	}
 }

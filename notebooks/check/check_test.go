@@ -226,3 +226,26 @@ func FuzzCheckPage(f *testing.F) {
 		checkPage(&r, page, expectations{MinImages: 1, Texts: []string{want}})
 	})
 }
+
+// TestCellChecks: a cell's own fastgo_check texts must appear in its
+// outputs (HTML tables included) and its absent texts must not — how the
+// chapter notebook checks that re-running a training cell starts over.
+func TestCellChecks(t *testing.T) {
+	var c cell
+	js := `{"cell_type":"code","execution_count":1,"source":"%%","metadata":{"fastgo_book":"learn.fine_tune(2)","fastgo_check":{"texts":["epoch","error_rate"],"absent":["Restored learner"]}},
+		"outputs":[{"output_type":"display_data","data":{"text/html":"<table><tr><th>epoch</th><th>error_rate</th></tr></table>"}}]}`
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	var r report
+	checkCells(&r, notebook{Cells: []cell{c}})
+	if len(r.Problems) != 0 || r.Texts != 2 || r.BookCells != 1 {
+		t.Errorf("good cell: problems %q, %d texts, %d book cells", r.Problems, r.Texts, r.BookCells)
+	}
+	c.Outputs = append(c.Outputs, output{OutputType: "stream", Name: "stdout", Text: `Restored learner "first" (weights …)`})
+	r = report{}
+	checkCells(&r, notebook{Cells: []cell{c}})
+	if !strings.Contains(strings.Join(r.Problems, "\n"), `shows "Restored learner", which it must not`) {
+		t.Errorf("a cell showing an absent text passed: %q", r.Problems)
+	}
+}
