@@ -266,13 +266,18 @@ func BackendChoice() Choice {
 	return backendChoice
 }
 
-// announce prints the backend line. In a GoNB notebook every cell is a new
-// process, so the line would open every cell's output: there it is printed
-// by the first cell of a kernel session only (and again if it changes),
-// remembered by a file in GoNB's per-session $GONB_TMP_DIR.
-func announce(w io.Writer, line string) {
+// announce prints the backend line once per notebook session.
+func announce(w io.Writer, line string) { SayOncePerSession(w, "backend_line", line) }
+
+// SayOncePerSession writes line to w — in a GoNB notebook, where every
+// cell is a new process, only once per kernel session (and again if the
+// line changes), remembered under key by a file in GoNB's per-session
+// $GONB_TMP_DIR. Notes that matter once — which backend runs, that a
+// model starts from random weights — use it so that they do not open every
+// cell's output. Outside a notebook it always writes.
+func SayOncePerSession(w io.Writer, key, line string) {
 	if dir := os.Getenv("GONB_TMP_DIR"); dir != "" && display.InNotebook() {
-		marker := filepath.Join(dir, "fastgo_backend_line")
+		marker := filepath.Join(dir, "fastgo_"+key)
 		if prev, err := os.ReadFile(marker); err == nil && string(prev) == line {
 			return
 		}

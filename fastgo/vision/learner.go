@@ -162,19 +162,21 @@ func isBatchNormVariable(path string) bool {
 	return false
 }
 
-// saidRandom remembers the architectures whose random start was announced.
+// saidRandom remembers the architectures announced by this process.
 var saidRandom sync.Map
 
-// sayRandomWeights says once per process and architecture that a learner
-// starts from random weights, and what that costs.
+// sayRandomWeights says once (per notebook session, or per process) and
+// architecture that a learner starts from random weights, and what that
+// costs.
 func sayRandomWeights(arch Arch) {
 	if _, said := saidRandom.LoadOrStore(arch.Name, true); said {
 		return
 	}
-	fmt.Printf("vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
-		"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
-		"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",
-		arch.Name, arch.File(), ModelsDir())
+	fastgo.SayOncePerSession(os.Stdout, "random_weights_"+arch.Name, fmt.Sprintf(
+		"vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
+			"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
+			"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",
+		arch.Name, arch.File(), ModelsDir()))
 }
 
 // WeightsCached reports whether arch's pretrained weight file is already in
