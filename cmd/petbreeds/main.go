@@ -121,7 +121,7 @@ func run(data string, dataOnly, pretrained bool) error {
 				return err
 			}
 			label, err := labeller(files.At(0))
-			fmt.Printf("%s -> %q\n", files.At(0).Name(), label)
+			fmt.Println(fastgo.PyList([]string{label}))
 			return err
 		}},
 		{"pets1.summary(path/'images')  # no Resize: collating fails, with its diagnosis", func() error {
@@ -209,7 +209,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			}
 			return learn.FineTune(scale.Epochs(2)) // the book: learn.fine_tune(2)
 		}},
-		{"x,y = dls.one_batch(); preds,_ = learn.get_preds(dl=[(x,y)])", func() error {
+		{"x,y = dls.one_batch(); preds,_ = learn.get_preds(dl=[(x,y)]); preds[0]; len(preds[0]),preds[0].sum()", func() error {
 			b, err := dls.OneBatch()
 			if err != nil {
 				return err
@@ -219,11 +219,9 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			if err != nil {
 				return err
 			}
-			sum := float32(0)
-			for _, p := range preds.Row(0) {
-				sum += p
-			}
-			fmt.Printf("preds[0] has %d probabilities summing to %.4f\n", len(preds.Row(0)), sum)
+			row := preds.Tensor().Row(0)
+			fmt.Println(row)                              // preds[0]
+			fmt.Printf("(%d, %v)\n", row.Len(), row.Sum()) // len(preds[0]), preds[0].sum()
 			return nil
 		}},
 		{"acts.softmax / nll_loss / cross_entropy", func() error {
