@@ -220,7 +220,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 				return err
 			}
 			row := preds.Tensor().Row(0)
-			fmt.Println(row)                              // preds[0]
+			fmt.Println(row)                               // preds[0]
 			fmt.Printf("(%d, %v)\n", row.Len(), row.Sum()) // len(preds[0]), preds[0].sum()
 			return nil
 		}},
