@@ -38,7 +38,7 @@ func Moms(start, middle, end float64) FitOption {
 	return func(o *fitOptions) { o.moms = &[3]float64{start, middle, end} }
 }
 
-// WithWD sets the weight decay of this fit (default: Learner.Opt.WD).
+// WithWD sets the weight decay of this fit (default: the learner's, see WD).
 func WithWD(wd float64) FitOption { return func(o *fitOptions) { o.wd = ptrTo(wd) } }
 
 // BaseLR sets FineTune's base learning rate (2e-3).
@@ -97,7 +97,7 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 	for i := range moms {
 		moms[i] = mom
 	}
-	return l.runAndPersist(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
+	return l.runAndPersist(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
 		hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
@@ -127,7 +127,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 		lrScheds[i] = CombinedCos(pct, m/div, m, m/divFinal)
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
-	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.Opt.WD), validate: true, show: !l.Quiet, table: true,
+	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -191,7 +191,7 @@ func (l *Learner) currentMom() float64 {
 	if n := len(l.Recorder.Moms); n > 0 {
 		return l.Recorder.Moms[n-1]
 	}
-	return l.Opt.Mom
+	return l.Opt.DefaultMom()
 }
 
 func (l *Learner) runAndPersist(spec fitSpec) error {

@@ -29,8 +29,8 @@ type Learner struct {
 	Loss Loss
 	// Metrics are computed on the validation set after each epoch.
 	Metrics []Metric
-	// Opt holds the optimizer's hyper-parameters (fastai's Adam defaults).
-	Opt AdamConfig
+	// Opt is the optimizer (fastai's opt_func; Adam by default, see OptFunc).
+	Opt Optimizer
 	// LR is the default learning rate of fits given 0 (fastai's 1e-3).
 	LR float64
 	// Moms is the default one-cycle momentum schedule (0.95, 0.85, 0.95).
@@ -61,6 +61,7 @@ type Learner struct {
 	computeDType dtypes.DType
 	persistKey   string
 	resume       bool // restore the state saved under persistKey (Resume)
+	wd           *float64 // the learner's weight decay (WD); nil: Opt's
 	// initStore fills a fresh store (pretrained weights), see InitStore.
 	initStore  func(*model.Store) error
 	lastLRFind *LRFindResult
@@ -121,9 +122,31 @@ func WithBackend(b compute.Backend) Option {
 	return func(l *Learner) error { l.backend = b; return nil }
 }
 
-// WD sets the default weight decay (fastai's wd=; Adam's 0.01 otherwise).
+// WD sets the learner's weight decay (fastai's wd=; otherwise the
+// optimizer's default: Adam's 0.01, SGD's 0).
 func WD(wd float64) Option {
-	return func(l *Learner) error { l.Opt.WD = wd; return nil }
+	return func(l *Learner) error { l.wd = &wd; return nil }
+}
+
+// OptFunc chooses the optimizer (fastai's opt_func): Adam (the default,
+// DefaultAdam()) or SGD, with their fastai defaults, e.g.
+// learner.OptFunc(learner.SGD{Mom: 0.9}).
+func OptFunc(opt Optimizer) Option {
+	return func(l *Learner) error {
+		if opt == nil {
+			return errors.New("learner.OptFunc: nil optimizer: use learner.DefaultAdam() or learner.SGD{}")
+		}
+		l.Opt = opt
+		return nil
+	}
+}
+
+// weightDecay is the learner's weight decay (WD), else the optimizer's.
+func (l *Learner) weightDecay() float64 {
+	if l.wd != nil {
+		return *l.wd
+	}
+	return l.Opt.DefaultWD()
 }
 
 // Seed sets the seed of the weight initialisation and of the device
@@ -442,7 +465,7 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 	grads := graph.Gradient(loss, nodes...)
 	for i, v := range vars {
 		info := l.params[v.Path()]
-		l.Opt.update(l.store, v, grads[i], hyperFor(lrs, info.group), hyperFor(moms, info.group),
+		l.Opt.Update(l.store, v, grads[i], hyperFor(lrs, info.group), hyperFor(moms, info.group),
 			hyperFor(wds, info.group), !info.noWD)
 	}
 	return []*graph.Node{loss}

@@ -127,7 +127,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	mom := l.currentMom()
 	best := math.Inf(1)
 	diverged := -1 // the iteration whose smoothed loss was not finite
-	spec := fitSpec{nEpoch: nEpoch, wd: l.Opt.WD, show: !l.Quiet,
+	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet,
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
 			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
 			lrs, moms := make([]float64, groups), make([]float64, groups)

@@ -10,9 +10,27 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// AdamConfig holds fastai's Adam hyper-parameters that are not scheduled
-// (the learning rate and mom, Adam's β1, are fed to the graph every step).
-type AdamConfig struct {
+// Optimizer is fastai's opt_func: how each parameter is updated from its
+// gradient inside the training graph. [Adam] (the default) and [SGD] are
+// fastai's. The per-group learning rate and momentum are graph inputs fed
+// every step (schedules never recompile); the weight decay is decoupled
+// (fastai's decouple_wd=True) and, as fastai does, not applied to
+// batch-norm parameters and biases (doWD false).
+type Optimizer interface {
+	// Name is fastai's name for it ("Adam", "SGD").
+	Name() string
+	// DefaultMom is the momentum a plain Fit uses (no schedule).
+	DefaultMom() float64
+	// DefaultWD is the weight decay when the learner sets none.
+	DefaultWD() float64
+	// Update builds v's update from its gradient grad with the scalar
+	// nodes lr, mom and wd; its state lives in store under /_opt/<path>/.
+	Update(store *model.Store, v *model.Variable, grad, lr, mom, wd *graph.Node, doWD bool)
+}
+
+// Adam is fastai's Adam: the hyper-parameters that are not scheduled (the
+// learning rate and mom, Adam's β1, are fed to the graph every step).
+type Adam struct {
 	// Mom is β1 when no schedule drives it (Fit): 0.9.
 	Mom float64
 	// SqrMom is β2: 0.99.
@@ -25,11 +43,20 @@ type AdamConfig struct {
 
 // DefaultAdam returns fastai's Adam defaults: mom 0.9, sqr_mom 0.99,
 // eps 1e-5, wd 0.01 (decoupled).
-func DefaultAdam() AdamConfig {
-	return AdamConfig{Mom: 0.9, SqrMom: 0.99, Eps: 1e-5, WD: 0.01}
+func DefaultAdam() Adam {
+	return Adam{Mom: 0.9, SqrMom: 0.99, Eps: 1e-5, WD: 0.01}
 }
 
-// update builds fastai's Adam step for one variable as element-wise graph
+// Name is "Adam".
+func (Adam) Name() string { return "Adam" }
+
+// DefaultMom is Mom.
+func (c Adam) DefaultMom() float64 { return c.Mom }
+
+// DefaultWD is WD.
+func (c Adam) DefaultWD() float64 { return c.WD }
+
+// Update builds fastai's Adam step for one variable as element-wise graph
 // operations (XLA fuses them into one pass; the pure-Go backend runs them
 // one by one — a fused host-side loop measured slower there, see
 // bench/README.md):
@@ -39,10 +66,7 @@ func DefaultAdam() AdamConfig {
 //	s_avg ← sqr_mom·s_avg + (1−sqr_mom)·g²
 //	step ← step + 1
 //	p ← p − lr/(1−mom^step) · g_avg / (√(s_avg/(1−sqr_mom^step)) + eps)
-//
-// lr, mom and wd are scalar graph nodes (fed each step, so schedules do not
-// recompile). The state lives in store variables under /_opt/<path>/.
-func (c AdamConfig) update(store *model.Store, v *model.Variable, grad, lr, mom, wd *graph.Node, doWD bool) {
+func (c Adam) Update(store *model.Store, v *model.Variable, grad, lr, mom, wd *graph.Node, doWD bool) {
 	g := grad.Graph()
 	p := v.NodeValue(g)
 	dtype := p.DType()
@@ -65,6 +89,44 @@ func (c AdamConfig) update(store *model.Store, v *model.Variable, grad, lr, mom,
 	gAvgVar.SetNodeValue(gAvg)
 	sAvgVar.SetNodeValue(sAvg)
 	stepVar.SetNodeValue(step)
+}
+
+// SGD is fastai's SGD: plain gradient descent, with momentum when the
+// momentum fed is not 0 (fastai's average_grad without dampening:
+// g_avg ← mom·g_avg + g; then p ← p − lr·g_avg) and decoupled weight decay.
+// fastai's defaults are mom 0 and wd 0; fit_one_cycle drives the momentum
+// between 0.95 and 0.85 as for Adam.
+type SGD struct {
+	// Mom is the momentum of a plain Fit (fastai: 0).
+	Mom float64
+	// WD is the decoupled weight decay (fastai: 0).
+	WD float64
+}
+
+// Name is "SGD".
+func (SGD) Name() string { return "SGD" }
+
+// DefaultMom is Mom.
+func (c SGD) DefaultMom() float64 { return c.Mom }
+
+// DefaultWD is WD.
+func (c SGD) DefaultWD() float64 { return c.WD }
+
+// Update builds the SGD step: p ← p·(1 − lr·wd) (if doWD), g_avg ←
+// mom·g_avg + g, p ← p − lr·g_avg. With mom 0 it is p − lr·g.
+func (c SGD) Update(store *model.Store, v *model.Variable, grad, lr, mom, wd *graph.Node, doWD bool) {
+	g := grad.Graph()
+	p := v.NodeValue(g)
+	dtype := p.DType()
+	grad = graph.ConvertDType(grad, dtype)
+	lr, mom, wd = graph.ConvertDType(lr, dtype), graph.ConvertDType(mom, dtype), graph.ConvertDType(wd, dtype)
+	gAvgVar := store.VariableWithShape(optScope+v.Path()+"/grad_avg", v.Shape(), graph.Zeros).SetTrainable(false)
+	if doWD {
+		p = graph.Mul(p, graph.OneMinus(graph.Mul(lr, wd)))
+	}
+	gAvg := graph.Add(graph.Mul(mom, gAvgVar.NodeValue(g)), grad)
+	v.SetNodeValue(graph.Sub(p, graph.Mul(lr, gAvg)))
+	gAvgVar.SetNodeValue(gAvg)
 }
 
 // optStateVars returns (creating them, zero-initialised) a variable's Adam

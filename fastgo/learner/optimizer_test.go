@@ -47,7 +47,7 @@ func TestAdamStepMatchesHandComputation(t *testing.T) {
 			c := graph.Const(g, []float32{float32(grad[0]), float32(grad[1]), float32(grad[2])})
 			loss := graph.ReduceAllSum(graph.Mul(v.NodeValue(g), c))
 			gr := graph.Gradient(loss, v.NodeValue(g))[0]
-			opt.update(store, v, gr, lrN, momN, wdN, doWD)
+			opt.Update(store, v, gr, lrN, momN, wdN, doWD)
 			return []*graph.Node{loss}
 		})
 		if err != nil {
@@ -69,6 +69,56 @@ func TestAdamStepMatchesHandComputation(t *testing.T) {
 		step := tensors.ToScalar[float32](store.GetVariable(optScope + "/bn/weight/step").MustValue())
 		if step != steps {
 			t.Errorf("step counter = %v, want %d", step, steps)
+		}
+	}
+}
+
+// TestSGDStepMatchesHandComputation: fastai's SGD (average_grad without
+// dampening, decoupled weight decay) against its formula in float64, with
+// and without momentum.
+func TestSGDStepMatchesHandComputation(t *testing.T) {
+	p0 := []float32{0.5, -1.5, 2}
+	grad := []float64{0.3, -0.02, 1.1}
+	const lr, wd = 0.1, 0.1
+	for _, tc := range []struct {
+		mom  float64
+		doWD bool
+	}{{0.9, true}, {0.9, false}, {0, true}} {
+		opt := SGD{Mom: tc.mom, WD: wd}
+		store := model.NewStore()
+		v, err := store.CreateVariable("/layer/weight", tensors.FromFlatDataAndDimensions(append([]float32(nil), p0...), 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := NewExec(testBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+			g := in[0].Graph()
+			c := graph.Const(g, []float32{float32(grad[0]), float32(grad[1]), float32(grad[2])})
+			loss := graph.ReduceAllSum(graph.Mul(v.NodeValue(g), c))
+			opt.Update(store, v, graph.Gradient(loss, v.NodeValue(g))[0], in[0], in[1], in[2], tc.doWD)
+			return []*graph.Node{loss}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []float64{0.5, -1.5, 2}
+		avg := make([]float64, 3)
+		for range 3 {
+			if _, err := e.Exec(float32(lr), float32(tc.mom), float32(wd)); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if tc.doWD {
+					want[i] *= 1 - lr*wd
+				}
+				avg[i] = tc.mom*avg[i] + grad[i]
+				want[i] -= lr * avg[i]
+			}
+		}
+		got := copyF32(v.MustValue())
+		for i := range want {
+			if math.Abs(float64(got[i])-want[i]) > 1e-6 {
+				t.Errorf("mom %v, doWD %v: p[%d] = %.8f, want %.8f", tc.mom, tc.doWD, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -40,7 +40,7 @@ func TestParityAdam(t *testing.T) {
 			gIn, lr, mom, wdN := in[0], in[1], in[2], in[3]
 			g := gIn.Graph()
 			loss := graph.ReduceAllSum(graph.Mul(v.NodeValue(g), gIn)) // its gradient is gIn
-			opt.update(store, v, graph.Gradient(loss, v.NodeValue(g))[0], lr, mom, wdN, doWD)
+			opt.Update(store, v, graph.Gradient(loss, v.NodeValue(g))[0], lr, mom, wdN, doWD)
 			return []*graph.Node{loss}
 		})
 		if err != nil {
