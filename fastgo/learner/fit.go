@@ -3,7 +3,6 @@ package learner
 import (
 	"errors"
 	"fmt"
-	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"math"
 	"time"
 )
@@ -18,6 +17,7 @@ type fitOptions struct {
 	wd                      *float64
 	baseLR, lrMult          *float64
 	freezeEpochs            *int
+	cbs                     []Callback
 }
 
 func ptrTo[T any](v T) *T { return &v }
@@ -79,9 +79,11 @@ type fitSpec struct {
 	show     bool
 	// table shows the epoch table (off for LRFind).
 	table bool
-	// stop is called after each batch with its index in the fit; true ends
-	// the fit (LRFind).
-	stop func(iter int) bool
+	// cbs are the fit's own callbacks (WithCallbacks, LRFind's).
+	cbs []Callback
+	// persist names the state saved after the fit ("" for none: LRFind
+	// saves once its result is known).
+	persist string
 }
 
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
@@ -97,8 +99,8 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 	for i := range moms {
 		moms[i] = mom
 	}
-	return l.runAndPersist(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
+	return l.run(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
+		cbs: o.cbs, persist: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
 // FitOneCycle trains for nEpoch epochs with the one-cycle policy, fastai's
@@ -112,7 +114,7 @@ func (l *Learner) FitOneCycle(nEpoch int, lrMax LR, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	return l.runAndPersist(spec)
+	return l.run(spec)
 }
 
 func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, error) {
@@ -128,6 +130,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
 	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
+		cbs: o.cbs, persist: "fit",
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -148,7 +151,17 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
 	base := optOr(o.baseLR, 2e-3)
-	shared := fitOptions{moms: o.moms, wd: o.wd, divFinal: o.divFinal}
+	// Every argument is checked before any training (or saving) happens.
+	if epochs < 1 {
+		return fmt.Errorf("FineTune(%d): give at least 1 epoch", epochs)
+	}
+	if fe := optOr(o.freezeEpochs, 1); fe < 1 {
+		return fmt.Errorf("FineTune: FreezeEpochs(%d): give at least 1 frozen epoch", fe)
+	}
+	if !(base > 0) || math.IsInf(base, 0) {
+		return fmt.Errorf("FineTune: BaseLR(%g): the learning rate must be a positive number", base)
+	}
+	shared := fitOptions{moms: o.moms, wd: o.wd, divFinal: o.divFinal, cbs: o.cbs}
 	l.freezeTo(-1)
 	first := shared
 	first.pctStart = ptrTo(0.99)
@@ -156,7 +169,7 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	if err := l.runAndPersist(spec); err != nil {
+	if err := l.run(spec); err != nil {
 		return err
 	}
 	base /= 2
@@ -168,7 +181,7 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	return l.runAndPersist(spec)
+	return l.run(spec)
 }
 
 // groupLRs expands a learning rate for the model's groups (0 or nil: l.LR).
@@ -194,14 +207,10 @@ func (l *Learner) currentMom() float64 {
 	return l.Opt.DefaultMom()
 }
 
-func (l *Learner) runAndPersist(spec fitSpec) error {
-	if err := l.run(spec); err != nil {
-		return err
-	}
-	return l.persist("fit")
-}
-
-// run is the training loop shared by every fit and LRFind.
+// run is the training loop shared by every fit and LRFind: fastai's
+// _do_fit, events and all. What the loop shows and keeps — the recorder,
+// the progress bars and table, the note on a diverging loss, notebook
+// persistence — are callbacks like the user's (callbacks_builtin.go).
 func (l *Learner) run(spec fitSpec) error {
 	if spec.nEpoch < 1 {
 		return fmt.Errorf("fit for %d epochs: give at least 1", spec.nEpoch)
@@ -213,117 +222,155 @@ func (l *Learner) run(spec fitSpec) error {
 	if nb < 1 {
 		return errors.New("fit: the training set yields no batches: it holds fewer items than one batch, and a training loader drops the last partial batch (drop_last); lower the batch size (fastgo.WithBatchSize) or add data")
 	}
-	names := make([]string, len(l.Metrics))
-	for i, m := range l.Metrics {
-		names[i] = m.Name
+	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1}
+	cbs := l.fitCallbacks(spec)
+	l.hooks = cbs
+	defer func() { l.hooks = nil }()
+	defer cleanUp(cbs)
+	err := fire(cbs, beforeFit, f)
+	if err == nil {
+		err = l.doEpochs(spec, cbs, f)
 	}
-	rec := l.Recorder
-	rec.reset(names)
-	var columns []string
-	if spec.table {
-		columns = rec.Columns()
+	if errors.Is(err, ErrCancelFit) {
+		err = nil
 	}
-	view := l.newFitView(spec.nEpoch, columns, spec.show)
-	defer view.done()
-	total := float64(spec.nEpoch * nb)
-	iter := 0
-	sawNonFinite := false // said once per fit
+	if err != nil {
+		return err
+	}
+	if err := fire(cbs, afterFit, f); err != nil && !errors.Is(err, ErrCancelFit) {
+		return err
+	}
+	return nil
+}
+
+// doEpochs runs the epochs: training pass, validation pass, AfterEpoch.
+func (l *Learner) doEpochs(spec fitSpec, cbs []Callback, f *FitState) error {
+	total := float64(spec.nEpoch * f.NIter)
 	for epoch := range spec.nEpoch {
+		f.Epoch, f.Row = epoch, nil
 		start := time.Now()
-		bar := view.child(nb)
-		i := 0
-		stopped := false
-		for b, err := range l.Data.Train.Epoch(l.epochs()) {
-			if err != nil {
-				bar.done()
-				return fmt.Errorf("epoch %d, training batch %d: %w", epoch, i, err)
-			}
-			lrs, moms := spec.hyper(iter, float64(iter)/total)
-			loss, err := l.trainStep(b, lrs, moms, spec.wd)
-			if err != nil {
-				bar.done()
-				return fmt.Errorf("epoch %d, training batch %d: %w", epoch, i, err)
-			}
-			if !finite(loss) && !sawNonFinite && spec.table {
-				sawNonFinite = true
-				l.logf("train_loss is %v from epoch %d, batch %d (lr %.2e) on: the training diverged. The usual cause is a learning rate too high for the model (LRFind shows where the loss blows up); NaN or huge values in the inputs do it too.",
-					loss, epoch, i, lrs[len(lrs)-1])
-			}
-			smooth := rec.addBatch(loss, lrs[len(lrs)-1], moms[len(moms)-1])
-			i++
-			iter++
-			bar.update(i, tensor.FormatFloat(smooth, 4))
-			if spec.stop != nil && spec.stop(iter-1) {
-				stopped = true
-				break
+		err := fire(cbs, beforeEpoch, f)
+		if err == nil {
+			err = l.trainPass(spec, cbs, f, total)
+			if errors.Is(err, ErrCancelTrain) {
+				err = nil
 			}
 		}
-		bar.done()
-		l.trainedEpochs++
-		rec.Iters = append(rec.Iters, iter)
-		row := EpochRow{Epoch: epoch, TrainLoss: rec.SmoothLoss(), ValidLoss: math.NaN(), Metrics: make([]float64, len(l.Metrics))}
+		row := EpochRow{Epoch: epoch, TrainLoss: f.SmoothLoss, ValidLoss: math.NaN(), Metrics: make([]float64, len(l.Metrics))}
 		for j := range row.Metrics {
 			row.Metrics[j] = math.NaN()
 		}
-		if spec.validate && l.Data.Valid != nil {
-			vl, ms, n, err := l.validate(view, tensor.FormatFloat(rec.SmoothLoss(), 4))
-			if err != nil {
-				return fmt.Errorf("epoch %d, validation: %w", epoch, err)
-			}
-			if n > 0 { // an empty validation set computes nothing: None, not 0
-				row.ValidLoss, row.Metrics, row.Validated = vl, ms, true
+		f.Row = &row
+		if err == nil && spec.validate && l.Data.Valid != nil {
+			err = l.validatePass(cbs, f)
+			if errors.Is(err, ErrCancelValidate) {
+				err = nil
 			}
 		}
+		if err != nil && !errors.Is(err, ErrCancelEpoch) {
+			return err
+		}
 		row.Time = time.Since(start)
-		rec.Rows = append(rec.Rows, row)
-		rec.Finished = time.Now()
-		view.row(epoch+1, row.Cells())
-		if stopped {
-			break
+		if err := fire(cbs, afterEpoch, f); err != nil && !errors.Is(err, ErrCancelEpoch) {
+			return err
 		}
 	}
 	return nil
 }
 
-// epochs is the data epoch counter (shuffles differ across fits).
-func (l *Learner) epochs() int { return l.trainedEpochs }
+// trainPass is one epoch's training batches.
+func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total float64) error {
+	f.Training, f.Batch = true, 0
+	if err := fire(cbs, beforeTrain, f); err != nil {
+		return err
+	}
+	for b, err := range l.Data.Train.Epoch(l.epochs()) {
+		if err != nil {
+			return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+		}
+		lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
+		f.LRs, f.Moms = scaled(lrs, f.LRFactor), moms
+		err := fire(cbs, beforeBatch, f)
+		if err == nil {
+			var loss float64
+			if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+			}
+			f.Loss = loss
+		}
+		if err != nil && !errors.Is(err, ErrCancelBatch) {
+			return err
+		}
+		f.Iter++
+		if err := fire(cbs, afterBatch, f); err != nil {
+			return err
+		}
+		f.Batch++
+	}
+	l.trainedEpochs++
+	return fire(cbs, afterTrain, f)
+}
 
-// validate runs the validation set: mean per-item loss and the
-// batch-size-weighted metrics. Its bar shows comment (the smoothed training
-// loss, as fastai's does).
-func (l *Learner) validate(view *fitView, comment string) (loss float64, metrics []float64, n int, err error) {
-	bar := view.child(l.Data.Valid.Len())
-	defer bar.done()
+// validatePass is one epoch's validation: the mean per-item loss and the
+// batch-size-weighted metrics, into f.Row.
+func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
+	f.Training, f.Batch = false, 0
+	if err := fire(cbs, beforeValidate, f); err != nil {
+		return err
+	}
 	var lossSum float64
 	sums := make([]float64, len(l.Metrics))
-	i := 0
+	n := 0
 	for b, err := range l.Data.Valid.Epoch(0) {
 		if err != nil {
-			return 0, nil, 0, err
+			return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
 		}
-		probs, losses, err := l.evalBatch(b)
-		if err != nil {
-			return 0, nil, 0, err
+		err := fire(cbs, beforeBatch, f)
+		if err == nil {
+			probs, losses, err := l.evalBatch(b)
+			if err != nil {
+				return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
+			}
+			for _, v := range losses {
+				lossSum += float64(v)
+			}
+			nc := len(probs) / max(len(b.Y), 1)
+			for j, m := range l.Metrics {
+				sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
+			}
+			n += len(b.Y)
 		}
-		for _, v := range losses {
-			lossSum += float64(v)
+		if err != nil && !errors.Is(err, ErrCancelBatch) {
+			return err
 		}
-		nc := len(probs) / max(len(b.Y), 1)
-		for j, m := range l.Metrics {
-			sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
+		if err := fire(cbs, afterBatch, f); err != nil {
+			return err
 		}
-		n += len(b.Y)
-		i++
-		bar.update(i, comment)
+		f.Batch++
 	}
-	if n == 0 {
-		return math.NaN(), nil, 0, nil
+	if n > 0 { // an empty validation set computes nothing: None, not 0
+		for j := range sums {
+			sums[j] /= float64(n)
+		}
+		f.Row.ValidLoss, f.Row.Metrics, f.Row.Validated = lossSum/float64(n), sums, true
 	}
-	for j := range sums {
-		sums[j] /= float64(n)
-	}
-	return lossSum / float64(n), sums, n, nil
+	return fire(cbs, afterValidate, f)
 }
+
+// scaled is lrs times factor (a copy; the schedule's slice is its own).
+func scaled(lrs []float64, factor float64) []float64 {
+	if factor == 1 {
+		return lrs
+	}
+	out := make([]float64, len(lrs))
+	for i, v := range lrs {
+		out[i] = v * factor
+	}
+	return out
+}
+
+// epochs is the data epoch counter (shuffles differ across fits).
+func (l *Learner) epochs() int { return l.trainedEpochs }
 
 // finite says whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -31,6 +31,8 @@ type Learner struct {
 	Metrics []Metric
 	// Opt is the optimizer (fastai's opt_func; Adam by default, see OptFunc).
 	Opt Optimizer
+	// Cbs are the callbacks of every fit (see Callbacks).
+	Cbs []Callback
 	// LR is the default learning rate of fits given 0 (fastai's 1e-3).
 	LR float64
 	// Moms is the default one-cycle momentum schedule (0.95, 0.85, 0.95).
@@ -62,6 +64,9 @@ type Learner struct {
 	persistKey   string
 	resume       bool // restore the state saved under persistKey (Resume)
 	wd           *float64 // the learner's weight decay (WD); nil: Opt's
+	// hooks are the current fit's graph-level hooks (LossTransformer,
+	// GradientTransformer callbacks).
+	hooks []Callback
 	// initStore fills a fresh store (pretrained weights), see InitStore.
 	initStore  func(*model.Store) error
 	lastLRFind *LRFindResult
@@ -88,6 +93,7 @@ type execKey struct {
 	frozenIdx int
 	layout    string // which device transforms get a params input
 	dtype     dtypes.DType
+	hooks     string // the graph-level hooks of the training step (hooksSignature)
 }
 
 // Option configures New.
@@ -394,9 +400,10 @@ func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
 // getExec returns the compiled-graph executor of a mode for the current
 // frozen state and transform layout.
 func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
-	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType}
+	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType, hooks: hooksSignature(l.hooks)}
 	if mode == modeEval {
 		key.frozenIdx = 0 // the frozen state does not change evaluation: one graph serves all
+		key.hooks = ""    // nor do the training step's hooks
 	}
 	if e, ok := l.execs[key]; ok {
 		return e, nil
@@ -449,6 +456,11 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
+	for _, h := range l.hooks {
+		if t, ok := h.(LossTransformer); ok {
+			loss = t.TransformLoss(loss)
+		}
+	}
 	l.classify(key.frozenIdx)
 	g := loss.Graph()
 	var vars []*model.Variable
@@ -463,6 +475,11 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 		panic(fmt.Errorf("model %q has no trainable variables in use (all frozen?)", l.Model.Name))
 	}
 	grads := graph.Gradient(loss, nodes...)
+	for _, h := range l.hooks {
+		if t, ok := h.(GradientTransformer); ok {
+			grads = t.TransformGradients(nodes, grads)
+		}
+	}
 	for i, v := range vars {
 		info := l.params[v.Path()]
 		l.Opt.Update(l.store, v, grads[i], hyperFor(lrs, info.group), hyperFor(moms, info.group),

@@ -119,15 +119,10 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	if err := l.ensureWeights(); err != nil {
 		return nil, fmt.Errorf("LRFind: %w", err)
 	}
-	snap, err := l.snapshot()
-	if err != nil {
-		return nil, fmt.Errorf("LRFind: saving the weights first: %w", err)
-	}
 	groups := l.Model.numGroups()
 	mom := l.currentMom()
-	best := math.Inf(1)
-	diverged := -1 // the iteration whose smoothed loss was not finite
-	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet,
+	finder := &lrFinder{numIt: o.numIt, stopDiv: o.stopDiv, best: math.Inf(1), diverged: -1}
+	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet, cbs: []Callback{finder},
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
 			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
 			lrs, moms := make([]float64, groups), make([]float64, groups)
@@ -135,25 +130,14 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 				lrs[i], moms[i] = lr, mom
 			}
 			return lrs, moms
-		},
-		stop: func(iter int) bool {
-			s := l.Recorder.SmoothLoss()
-			if math.IsNaN(s) || math.IsInf(s, 0) {
-				// fastai's LRFinder stops at a NaN loss too; without this,
-				// min(best, NaN) made best NaN and s > 4·best never held.
-				diverged = iter
-				return true
-			}
-			best = min(best, s)
-			return (o.stopDiv && s > 4*best) || iter+1 >= o.numIt
 		}}
 	runErr := l.run(spec)
-	if diverged >= 0 && runErr == nil {
-		l.logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
-			l.Recorder.Losses[diverged], diverged, l.Recorder.LRs[diverged])
+	if finder.restoreErr != nil {
+		return nil, fmt.Errorf("LRFind: restoring the weights: %w", finder.restoreErr)
 	}
-	if err := l.restore(snap); err != nil {
-		return nil, fmt.Errorf("LRFind: restoring the weights: %w", err)
+	if finder.diverged >= 0 && runErr == nil {
+		l.logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
+			l.Recorder.Losses[finder.diverged], finder.diverged, l.Recorder.LRs[finder.diverged])
 	}
 	if runErr != nil {
 		return nil, fmt.Errorf("LRFind: %w", runErr)
@@ -174,6 +158,52 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		l.showLRFind(r)
 	}
 	return r, l.persist("lrfind")
+}
+
+// lrFinder is fastai's LRFinder callback: it saves the learner's state
+// before the mini-training, stops it after numIt batches or when the loss
+// diverges, and puts the state back however the fit ends.
+type lrFinder struct {
+	numIt      int
+	stopDiv    bool
+	best       float64
+	diverged   int // the iteration whose smoothed loss was not finite, or -1
+	learn      *Learner
+	snap       *snapshot
+	restoreErr error
+}
+
+func (r *lrFinder) BeforeFit(f *FitState) error {
+	snap, err := f.Learner.snapshot()
+	if err != nil {
+		return fmt.Errorf("saving the weights first: %w", err)
+	}
+	r.learn, r.snap = f.Learner, snap
+	return nil
+}
+
+func (r *lrFinder) AfterBatch(f *FitState) error {
+	if !f.Training {
+		return nil
+	}
+	iter, s := f.Iter-1, f.SmoothLoss
+	if math.IsNaN(s) || math.IsInf(s, 0) {
+		// fastai's LRFinder stops at a NaN loss too; without this,
+		// min(best, NaN) made best NaN and s > 4·best never held.
+		r.diverged = iter
+		return ErrCancelFit
+	}
+	r.best = min(r.best, s)
+	if (r.stopDiv && s > 4*r.best) || iter+1 >= r.numIt {
+		return ErrCancelFit
+	}
+	return nil
+}
+
+func (r *lrFinder) cleanUp() {
+	if r.snap != nil {
+		r.restoreErr = r.learn.restore(r.snap)
+	}
 }
 
 // LastLRFind returns the last LRFind result (restored across notebook

@@ -1,0 +1,269 @@
+package learner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// A Callback is any value the training loop calls at the events it has a
+// method for — fastai's Callback, in Go's idiom: one small interface per
+// event ([BeforeFitter], [AfterBatcher], …), checked with a type
+// assertion, so a callback implements only what it needs. Every method
+// gets the [FitState] of the fit in progress (the learner, the epoch, the
+// iteration, the last loss, the epoch's row with its metrics) and returns
+// an error: nil to go on, one of the Cancel errors to stop part of the fit
+// cleanly (fastai's CancelFitException family), anything else to abort the
+// fit with that error.
+//
+// Callbacks are given per learner ([Callbacks]) or per fit ([WithCallbacks],
+// fastai's cbs=); the loop calls its own ones first (the recorder, the
+// progress display, notebook persistence), then the learner's, then the
+// fit's, in order.
+//
+//	type printLoss struct{}
+//
+//	func (printLoss) AfterEpoch(f *learner.FitState) error {
+//		fmt.Printf("epoch %d: valid loss %.4f\n", f.Epoch, f.Row.ValidLoss)
+//		return nil
+//	}
+//
+//	err := learn.Fit(3, 1e-3, learner.WithCallbacks(printLoss{}))
+//
+// Events inside the training step — fastai's after_pred, after_loss,
+// before_step, after_backward — run inside the compiled graph here, so
+// there is no per-batch Go call for them. What they are used for is
+// offered as graph-level hooks: a [LossTransformer] rewrites the loss
+// before the gradients are taken (label smoothing, a penalty), a
+// [GradientTransformer] rewrites the gradients before the optimizer step
+// ([GradientClip]). A fit whose hooks differ compiles its own graph.
+type Callback any
+
+// The events, in the order fastai fires them:
+//
+//	BeforeFit
+//	  for each epoch: BeforeEpoch
+//	    BeforeTrain, then per training batch BeforeBatch, AfterBatch, then AfterTrain
+//	    BeforeValidate, then per validation batch BeforeBatch, AfterBatch, then AfterValidate
+//	  AfterEpoch
+//	AfterFit
+//
+// FitState.Training tells training batches from validation ones.
+type (
+	// BeforeFitter is called once before the first epoch.
+	BeforeFitter interface{ BeforeFit(f *FitState) error }
+	// AfterFitter is called once at the end, also after a cancelled fit
+	// (not after one that failed).
+	AfterFitter interface{ AfterFit(f *FitState) error }
+	// BeforeEpocher is called at the start of every epoch.
+	BeforeEpocher interface{ BeforeEpoch(f *FitState) error }
+	// AfterEpocher is called at the end of every epoch, when f.Row holds
+	// its losses and metrics.
+	AfterEpocher interface{ AfterEpoch(f *FitState) error }
+	// BeforeTrainer is called before the training pass of an epoch.
+	BeforeTrainer interface{ BeforeTrain(f *FitState) error }
+	// AfterTrainer is called after the training pass of an epoch.
+	AfterTrainer interface{ AfterTrain(f *FitState) error }
+	// BeforeValidater is called before the validation pass of an epoch.
+	BeforeValidater interface{ BeforeValidate(f *FitState) error }
+	// AfterValidater is called after the validation pass, when f.Row holds
+	// the validation loss and metrics.
+	AfterValidater interface{ AfterValidate(f *FitState) error }
+	// BeforeBatcher is called before each batch (training or validation).
+	BeforeBatcher interface{ BeforeBatch(f *FitState) error }
+	// AfterBatcher is called after each batch; after a training batch
+	// f.Loss is its loss and f.SmoothLoss the recorder's smoothed loss.
+	AfterBatcher interface{ AfterBatch(f *FitState) error }
+)
+
+// Graph-level hooks: callbacks that change the compiled training step.
+type (
+	// LossTransformer rewrites the training loss (a scalar float32 node)
+	// before the gradients are taken.
+	LossTransformer interface {
+		TransformLoss(loss *graph.Node) *graph.Node
+	}
+	// GradientTransformer rewrites the gradients of the trainable
+	// parameters (in the same order as params) before the optimizer step.
+	GradientTransformer interface {
+		TransformGradients(params, grads []*graph.Node) []*graph.Node
+	}
+)
+
+// Errors a callback returns to stop part of a fit cleanly (fastai's
+// CancelBatchException and its family). Returned wrapped or not.
+var (
+	// ErrCancelBatch skips the rest of the batch: from BeforeBatch, the
+	// training step itself (AfterBatch still runs).
+	ErrCancelBatch = errors.New("learner: batch cancelled by a callback")
+	// ErrCancelTrain ends the epoch's training pass; validation runs.
+	ErrCancelTrain = errors.New("learner: training pass cancelled by a callback")
+	// ErrCancelValidate ends the epoch's validation pass.
+	ErrCancelValidate = errors.New("learner: validation cancelled by a callback")
+	// ErrCancelEpoch ends the epoch (AfterEpoch still runs).
+	ErrCancelEpoch = errors.New("learner: epoch cancelled by a callback")
+	// ErrCancelFit ends the fit; AfterFit still runs and the fit returns
+	// no error.
+	ErrCancelFit = errors.New("learner: fit cancelled by a callback")
+)
+
+// FitState is what callbacks see of the fit in progress (fastai's
+// attributes of the Learner during fit: epoch, n_epoch, iter, loss, …).
+type FitState struct {
+	Learner *Learner
+	// NEpoch is the number of epochs asked for; Epoch the current one
+	// (from 0).
+	NEpoch, Epoch int
+	// Iter counts the training batches done in this fit; NIter is the
+	// number of training batches per epoch.
+	Iter, NIter int
+	// Batch is the index of the current batch in its pass.
+	Batch int
+	// Training is true during the training pass, false while validating.
+	Training bool
+	// Loss is the last training batch's loss; SmoothLoss the recorder's
+	// smoothed training loss.
+	Loss, SmoothLoss float64
+	// LRs and Moms are the current batch's learning rates and momentums,
+	// one per parameter group (after LRFactor).
+	LRs, Moms []float64
+	// LRFactor multiplies every scheduled learning rate from the next
+	// batch on; 1 at the start of a fit (ReduceLROnPlateau lowers it).
+	LRFactor float64
+	// Row is the current epoch's row of the table: its training loss once
+	// the training pass is done, its validation loss and metrics after
+	// AfterValidate (Validated says whether they were computed).
+	Row *EpochRow
+}
+
+// Monitor returns the value named name in the current epoch's row:
+// "train_loss", "valid_loss" or a metric's name ("error_rate") — what
+// fastai's tracker callbacks call monitor. ok is false when the epoch has
+// no such value yet (validation skipped, unknown name).
+func (f *FitState) Monitor(name string) (value float64, ok bool) {
+	if f.Row == nil {
+		return 0, false
+	}
+	switch name {
+	case "train_loss":
+		return f.Row.TrainLoss, true
+	case "valid_loss":
+		return f.Row.ValidLoss, f.Row.Validated
+	}
+	for i, m := range f.Learner.Metrics {
+		if m.Name == name && i < len(f.Row.Metrics) {
+			return f.Row.Metrics[i], f.Row.Validated
+		}
+	}
+	return 0, false
+}
+
+// event is one of the loop's events.
+type event int
+
+const (
+	beforeFit event = iota
+	beforeEpoch
+	beforeTrain
+	beforeBatch
+	afterBatch
+	afterTrain
+	beforeValidate
+	afterValidate
+	afterEpoch
+	afterFit
+)
+
+// call runs cb's method for ev, if it has one.
+func call(cb Callback, ev event, f *FitState) error {
+	switch ev {
+	case beforeFit:
+		if c, ok := cb.(BeforeFitter); ok {
+			return c.BeforeFit(f)
+		}
+	case beforeEpoch:
+		if c, ok := cb.(BeforeEpocher); ok {
+			return c.BeforeEpoch(f)
+		}
+	case beforeTrain:
+		if c, ok := cb.(BeforeTrainer); ok {
+			return c.BeforeTrain(f)
+		}
+	case beforeBatch:
+		if c, ok := cb.(BeforeBatcher); ok {
+			return c.BeforeBatch(f)
+		}
+	case afterBatch:
+		if c, ok := cb.(AfterBatcher); ok {
+			return c.AfterBatch(f)
+		}
+	case afterTrain:
+		if c, ok := cb.(AfterTrainer); ok {
+			return c.AfterTrain(f)
+		}
+	case beforeValidate:
+		if c, ok := cb.(BeforeValidater); ok {
+			return c.BeforeValidate(f)
+		}
+	case afterValidate:
+		if c, ok := cb.(AfterValidater); ok {
+			return c.AfterValidate(f)
+		}
+	case afterEpoch:
+		if c, ok := cb.(AfterEpocher); ok {
+			return c.AfterEpoch(f)
+		}
+	case afterFit:
+		if c, ok := cb.(AfterFitter); ok {
+			return c.AfterFit(f)
+		}
+	}
+	return nil
+}
+
+// fire calls every callback's method for ev in order; the first error
+// stops the round and is returned.
+func fire(cbs []Callback, ev event, f *FitState) error {
+	for _, cb := range cbs {
+		if err := call(cb, ev, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Callbacks adds callbacks to every fit of the learner (fastai's
+// Learner(cbs=...)).
+func Callbacks(cbs ...Callback) Option {
+	return func(l *Learner) error {
+		for i, cb := range cbs {
+			if cb == nil {
+				return fmt.Errorf("learner.Callbacks: callback %d is nil", i)
+			}
+		}
+		l.Cbs = append(l.Cbs, cbs...)
+		return nil
+	}
+}
+
+// WithCallbacks adds callbacks to this fit only (fastai's
+// fit(..., cbs=...)).
+func WithCallbacks(cbs ...Callback) FitOption {
+	return func(o *fitOptions) { o.cbs = append(o.cbs, cbs...) }
+}
+
+// hooksSignature names the graph-level hooks among cbs, in order, for the
+// compiled-graph cache key ("" when none).
+func hooksSignature(cbs []Callback) string {
+	var parts []string
+	for _, cb := range cbs {
+		_, lt := cb.(LossTransformer)
+		_, gt := cb.(GradientTransformer)
+		if lt || gt {
+			parts = append(parts, fmt.Sprintf("%T%+v", cb, cb))
+		}
+	}
+	return strings.Join(parts, "|")
+}

@@ -1,0 +1,155 @@
+package learner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
+)
+
+// The loop's own callbacks: what every fit records, shows and saves.
+
+// cleaner is a callback with something to release when the fit ends,
+// whether it finished, was cancelled or failed (progress bars, files).
+type cleaner interface{ cleanUp() }
+
+// cleanUp releases what the callbacks hold.
+func cleanUp(cbs []Callback) {
+	for _, cb := range cbs {
+		if c, ok := cb.(cleaner); ok {
+			c.cleanUp()
+		}
+	}
+}
+
+// fitCallbacks are the callbacks of one fit, in calling order: the
+// recorder, the progress display, the divergence note, the learner's
+// callbacks, the fit's own, and notebook persistence last (after, say,
+// SaveModelCallback has loaded the best weights).
+func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
+	cbs := []Callback{&recorderCallback{}, &progressCallback{show: spec.show, table: spec.table}}
+	if spec.table {
+		cbs = append(cbs, &divergenceNote{})
+	}
+	cbs = append(cbs, l.Cbs...)
+	cbs = append(cbs, spec.cbs...)
+	if spec.persist != "" {
+		cbs = append(cbs, persistCallback{what: spec.persist})
+	}
+	return cbs
+}
+
+// recorderCallback is fastai's Recorder callback: it keeps the fit's
+// history in Learner.Recorder.
+type recorderCallback struct{}
+
+func (recorderCallback) BeforeFit(f *FitState) error {
+	names := make([]string, len(f.Learner.Metrics))
+	for i, m := range f.Learner.Metrics {
+		names[i] = m.Name
+	}
+	f.Learner.Recorder.reset(names)
+	return nil
+}
+
+func (recorderCallback) AfterBatch(f *FitState) error {
+	if f.Training {
+		f.SmoothLoss = f.Learner.Recorder.addBatch(f.Loss, f.LRs[len(f.LRs)-1], f.Moms[len(f.Moms)-1])
+	}
+	return nil
+}
+
+func (recorderCallback) AfterTrain(f *FitState) error {
+	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, f.Iter)
+	return nil
+}
+
+func (recorderCallback) AfterEpoch(f *FitState) error {
+	rec := f.Learner.Recorder
+	rec.Rows = append(rec.Rows, *f.Row)
+	rec.Finished = time.Now()
+	return nil
+}
+
+// progressCallback is fastai's ProgressCallback: the outer bar over
+// epochs, the table, and one inner bar per training and validation pass.
+type progressCallback struct {
+	show, table bool
+	view        *fitView
+	bar         bar // the current pass's bar
+}
+
+func (p *progressCallback) BeforeFit(f *FitState) error {
+	var columns []string
+	if p.table {
+		columns = f.Learner.Recorder.Columns()
+	}
+	p.view = f.Learner.newFitView(f.NEpoch, columns, p.show)
+	return nil
+}
+
+func (p *progressCallback) BeforeTrain(f *FitState) error {
+	p.bar = p.view.child(f.NIter)
+	return nil
+}
+
+func (p *progressCallback) BeforeValidate(f *FitState) error {
+	p.bar = p.view.child(f.Learner.Data.Valid.Len())
+	return nil
+}
+
+// AfterBatch moves the pass's bar; its comment is the smoothed training
+// loss, in training and validation alike (as fastai's).
+func (p *progressCallback) AfterBatch(f *FitState) error {
+	p.bar.update(f.Batch+1, tensor.FormatFloat(f.SmoothLoss, 4))
+	return nil
+}
+
+func (p *progressCallback) AfterTrain(*FitState) error {
+	p.bar.done()
+	p.bar = bar{}
+	return nil
+}
+
+func (p *progressCallback) AfterValidate(*FitState) error {
+	p.bar.done()
+	p.bar = bar{}
+	return nil
+}
+
+func (p *progressCallback) AfterEpoch(f *FitState) error {
+	p.view.row(f.Epoch+1, f.Row.Cells())
+	return nil
+}
+
+func (p *progressCallback) cleanUp() {
+	p.bar.done()
+	if p.view != nil {
+		p.view.done()
+	}
+}
+
+// divergenceNote says once per fit, in the table's output, from which
+// batch the training loss stopped being a number, and what usually causes
+// it.
+type divergenceNote struct{ said bool }
+
+func (d *divergenceNote) AfterBatch(f *FitState) error {
+	if f.Training && !d.said && !finite(f.Loss) {
+		d.said = true
+		f.Learner.logf("train_loss is %v from epoch %d, batch %d (lr %.2e) on: the training diverged. The usual cause is a learning rate too high for the model (LRFind shows where the loss blows up); NaN or huge values in the inputs do it too.",
+			f.Loss, f.Epoch, f.Batch, f.LRs[len(f.LRs)-1])
+	}
+	return nil
+}
+
+// persistCallback saves a persisted learner's state after the fit
+// (notebook cells; see Persist).
+type persistCallback struct{ what string }
+
+func (p persistCallback) AfterFit(f *FitState) error {
+	if err := f.Learner.persist(p.what); err != nil {
+		return fmt.Errorf("%w", err)
+	}
+	return nil
+}
