@@ -62,7 +62,7 @@ type Learner struct {
 	// computeDType is float32, or bfloat16 after ToFP16.
 	computeDType dtypes.DType
 	persistKey   string
-	resume       bool // restore the state saved under persistKey (Resume)
+	resume       bool     // restore the state saved under persistKey (Resume)
 	wd           *float64 // the learner's weight decay (WD); nil: Opt's
 	// hooks are the current fit's graph-level hooks (LossTransformer,
 	// GradientTransformer callbacks).
