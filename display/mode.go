@@ -95,11 +95,17 @@ func updateHTML(id, html, text string) {
 
 // displayPNG shows an encoded PNG inline, with alt as plain-text alternative.
 func displayPNG(png []byte, alt string) {
+	front.send(pngBundle(png, alt), "")
+}
+
+// pngBundle is the MIME bundle of an encoded PNG with alt as its
+// plain-text alternative.
+func pngBundle(png []byte, alt string) map[protocol.MIMEType]any {
 	data := map[protocol.MIMEType]any{protocol.MIMEImagePNG: png}
 	if alt != "" {
 		data[protocol.MIMETextPlain] = alt
 	}
-	front.send(data, "")
+	return data
 }
 
 // terminal serialises text output and keeps track of a progress bar's

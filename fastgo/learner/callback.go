@@ -123,6 +123,10 @@ type FitState struct {
 	Batch int
 	// Training is true during the training pass, false while validating.
 	Training bool
+	// LRFind is true in the fits LRFind runs (fastai's
+	// hasattr(learn, 'lr_finder')): the trackers, the CSV logger and the
+	// live graph sit those out.
+	LRFind bool
 	// Loss is the last training batch's loss; SmoothLoss the recorder's
 	// smoothed training loss.
 	Loss, SmoothLoss float64
@@ -132,9 +136,9 @@ type FitState struct {
 	// LRFactor multiplies every scheduled learning rate from the next
 	// batch on; 1 at the start of a fit (ReduceLROnPlateau lowers it).
 	LRFactor float64
-	// Row is the current epoch's row of the table: its training loss once
-	// the training pass is done, its validation loss and metrics after
-	// AfterValidate (Validated says whether they were computed).
+	// Row is the current epoch's row of the table, NaN until known: its
+	// training loss from AfterTrain on, its validation loss and metrics
+	// from AfterValidate on (Validated says whether they were computed).
 	Row *EpochRow
 }
 
@@ -239,8 +243,8 @@ func fire(cbs []Callback, ev event, f *FitState) error {
 func Callbacks(cbs ...Callback) Option {
 	return func(l *Learner) error {
 		for i, cb := range cbs {
-			if cb == nil {
-				return fmt.Errorf("learner.Callbacks: callback %d is nil", i)
+			if err := checkCallback(i, cb); err != nil {
+				return fmt.Errorf("learner.Callbacks: %w", err)
 			}
 		}
 		l.Cbs = append(l.Cbs, cbs...)

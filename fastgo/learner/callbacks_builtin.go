@@ -59,7 +59,10 @@ func (recorderCallback) AfterBatch(f *FitState) error {
 	return nil
 }
 
+// AfterTrain records the epoch's training loss: the smoothed loss at its
+// end (fastai's Recorder logs smooth_loss, not an epoch mean).
 func (recorderCallback) AfterTrain(f *FitState) error {
+	f.Row.TrainLoss = f.SmoothLoss
 	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, f.Iter)
 	return nil
 }

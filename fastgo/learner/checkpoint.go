@@ -132,11 +132,24 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 // Load reads a checkpoint written by Save (or Export: weights only) into
 // the learner: weights, optimizer state, frozen state and recorder.
 func (l *Learner) Load(path string) error {
-	_, err := l.readCheckpoint(path)
+	_, err := l.readCheckpoint(path, loadAll)
 	return err
 }
 
-func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
+// loadScope says how much of a checkpoint readCheckpoint puts back.
+type loadScope int
+
+const (
+	// loadAll: weights, optimizer state, frozen state, counters, recorder.
+	loadAll loadScope = iota
+	// loadWeights: the variables only (weights, and the optimizer state
+	// when the file has it), as fastai's learn.load; the recorder, the
+	// frozen state and the counters stay as they are (SaveModelCallback
+	// loading the best epoch at the end of a fit).
+	loadWeights
+)
+
+func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -202,7 +215,7 @@ func (l *Learner) readCheckpoint(path string) (*checkpointHeader, error) {
 			v.SetTrainable(false)
 		}
 	}
-	if h.WithOpt {
+	if h.WithOpt && scope == loadAll {
 		l.frozenIdx = min(max(h.FrozenIdx, 0), l.Model.numGroups())
 		l.iter, l.trainedEpochs = h.Iter, h.Epochs
 		r := h.Recorder.R

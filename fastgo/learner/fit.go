@@ -81,6 +81,8 @@ type fitSpec struct {
 	table bool
 	// cbs are the fit's own callbacks (WithCallbacks, LRFind's).
 	cbs []Callback
+	// lrFind marks LRFind's fit.
+	lrFind bool
 	// persist names the state saved after the fit ("" for none: LRFind
 	// saves once its result is known).
 	persist string
@@ -222,7 +224,17 @@ func (l *Learner) run(spec fitSpec) error {
 	if nb < 1 {
 		return errors.New("fit: the training set yields no batches: it holds fewer items than one batch, and a training loader drops the last partial batch (drop_last); lower the batch size (fastgo.WithBatchSize) or add data")
 	}
-	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1}
+	for i, cb := range l.Cbs {
+		if err := checkCallback(i, cb); err != nil {
+			return fmt.Errorf("Learner.Cbs: %w", err)
+		}
+	}
+	for i, cb := range spec.cbs {
+		if err := checkCallback(i, cb); err != nil {
+			return fmt.Errorf("WithCallbacks: %w", err)
+		}
+	}
+	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1, LRFind: spec.lrFind}
 	cbs := l.fitCallbacks(spec)
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
@@ -247,114 +259,124 @@ func (l *Learner) run(spec fitSpec) error {
 func (l *Learner) doEpochs(spec fitSpec, cbs []Callback, f *FitState) error {
 	total := float64(spec.nEpoch * f.NIter)
 	for epoch := range spec.nEpoch {
-		f.Epoch, f.Row = epoch, nil
+		f.Epoch = epoch
 		start := time.Now()
-		err := fire(cbs, beforeEpoch, f)
-		if err == nil {
-			err = l.trainPass(spec, cbs, f, total)
-			if errors.Is(err, ErrCancelTrain) {
-				err = nil
-			}
-		}
-		row := EpochRow{Epoch: epoch, TrainLoss: f.SmoothLoss, ValidLoss: math.NaN(), Metrics: make([]float64, len(l.Metrics))}
+		row := EpochRow{Epoch: epoch, TrainLoss: math.NaN(), ValidLoss: math.NaN(), Metrics: make([]float64, len(l.Metrics))}
 		for j := range row.Metrics {
 			row.Metrics[j] = math.NaN()
 		}
 		f.Row = &row
-		if err == nil && spec.validate && l.Data.Valid != nil {
-			err = l.validatePass(cbs, f)
-			if errors.Is(err, ErrCancelValidate) {
-				err = nil
+		err := withEvents(cbs, f, beforeEpoch, afterEpoch, ErrCancelEpoch, func() error {
+			defer func() { row.Time = time.Since(start) }()
+			if err := l.trainPass(spec, cbs, f, total); err != nil {
+				return err
 			}
-		}
-		if err != nil && !errors.Is(err, ErrCancelEpoch) {
-			return err
-		}
-		row.Time = time.Since(start)
-		if err := fire(cbs, afterEpoch, f); err != nil && !errors.Is(err, ErrCancelEpoch) {
+			if spec.validate && l.Data.Valid != nil {
+				if err := l.validatePass(cbs, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// withEvents runs body between the before and after events, as fastai's
+// _with_events: a cancel error from the before event or the body ends the
+// part early and the after event still runs; any other error returns at
+// once.
+func withEvents(cbs []Callback, f *FitState, before, after event, cancel error, body func() error) error {
+	err := fire(cbs, before, f)
+	if err == nil {
+		err = body()
+	}
+	if err != nil && !errors.Is(err, cancel) {
+		return err
+	}
+	return fire(cbs, after, f)
+}
+
 // trainPass is one epoch's training batches.
 func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total float64) error {
 	f.Training, f.Batch = true, 0
-	if err := fire(cbs, beforeTrain, f); err != nil {
-		return err
-	}
-	for b, err := range l.Data.Train.Epoch(l.epochs()) {
-		if err != nil {
-			return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
-		}
-		lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
-		f.LRs, f.Moms = scaled(lrs, f.LRFactor), moms
-		err := fire(cbs, beforeBatch, f)
-		if err == nil {
-			var loss float64
-			if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+	defer func() { l.trainedEpochs++ }() // the next epoch shuffles anew
+	return withEvents(cbs, f, beforeTrain, afterTrain, ErrCancelTrain, func() error {
+		for b, err := range l.Data.Train.Epoch(l.epochs()) {
+			if err != nil {
 				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 			}
-			f.Loss = loss
+			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
+			f.LRs, f.Moms = scaled(lrs, f.LRFactor), moms
+			// As withEvents, but the batch counts as done (f.Iter, the
+			// schedule's position) even when cancelled, as fastai's
+			// train_iter.
+			err := fire(cbs, beforeBatch, f)
+			if err == nil {
+				var loss float64
+				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+				}
+				f.Loss = loss
+			}
+			if err != nil && !errors.Is(err, ErrCancelBatch) {
+				return err
+			}
+			f.Iter++
+			if err := fire(cbs, afterBatch, f); err != nil {
+				return err
+			}
+			f.Batch++
 		}
-		if err != nil && !errors.Is(err, ErrCancelBatch) {
-			return err
-		}
-		f.Iter++
-		if err := fire(cbs, afterBatch, f); err != nil {
-			return err
-		}
-		f.Batch++
-	}
-	l.trainedEpochs++
-	return fire(cbs, afterTrain, f)
+		return nil
+	})
 }
 
 // validatePass is one epoch's validation: the mean per-item loss and the
-// batch-size-weighted metrics, into f.Row.
+// batch-size-weighted metrics, into f.Row. A validation cancelled part
+// way leaves them unset (Validated false) rather than computed from a
+// part of the set.
 func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 	f.Training, f.Batch = false, 0
-	if err := fire(cbs, beforeValidate, f); err != nil {
-		return err
-	}
-	var lossSum float64
-	sums := make([]float64, len(l.Metrics))
-	n := 0
-	for b, err := range l.Data.Valid.Epoch(0) {
-		if err != nil {
-			return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
-		}
-		err := fire(cbs, beforeBatch, f)
-		if err == nil {
-			probs, losses, err := l.evalBatch(b)
+	return withEvents(cbs, f, beforeValidate, afterValidate, ErrCancelValidate, func() error {
+		var lossSum float64
+		sums := make([]float64, len(l.Metrics))
+		n := 0
+		for b, err := range l.Data.Valid.Epoch(0) {
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
 			}
-			for _, v := range losses {
-				lossSum += float64(v)
+			err := withEvents(cbs, f, beforeBatch, afterBatch, ErrCancelBatch, func() error {
+				probs, losses, err := l.evalBatch(b)
+				if err != nil {
+					return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
+				}
+				for _, v := range losses {
+					lossSum += float64(v)
+				}
+				nc := len(probs) / max(len(b.Y), 1)
+				for j, m := range l.Metrics {
+					sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
+				}
+				n += len(b.Y)
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			nc := len(probs) / max(len(b.Y), 1)
-			for j, m := range l.Metrics {
-				sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
+			f.Batch++
+		}
+		if n > 0 { // an empty validation set computes nothing: None, not 0
+			for j := range sums {
+				sums[j] /= float64(n)
 			}
-			n += len(b.Y)
+			f.Row.ValidLoss, f.Row.Metrics, f.Row.Validated = lossSum/float64(n), sums, true
 		}
-		if err != nil && !errors.Is(err, ErrCancelBatch) {
-			return err
-		}
-		if err := fire(cbs, afterBatch, f); err != nil {
-			return err
-		}
-		f.Batch++
-	}
-	if n > 0 { // an empty validation set computes nothing: None, not 0
-		for j := range sums {
-			sums[j] /= float64(n)
-		}
-		f.Row.ValidLoss, f.Row.Metrics, f.Row.Validated = lossSum/float64(n), sums, true
-	}
-	return fire(cbs, afterValidate, f)
+		return nil
+	})
 }
 
 // scaled is lrs times factor (a copy; the schedule's slice is its own).

@@ -591,6 +591,12 @@ func f32Tensor(v []float64) *tensors.Tensor {
 // NumClasses is the number of model outputs (len(Data.Vocab)).
 func (l *Learner) NumClasses() int { return len(l.Data.Vocab) }
 
+// printf prints one line to the learner's output, Quiet or not: what a
+// callback the user added says (fastai prints these with progress off).
+func (l *Learner) printf(format string, args ...any) {
+	fmt.Fprintf(l.out, format+"\n", args...)
+}
+
 // logf prints one line to the learner's output unless Quiet.
 func (l *Learner) logf(format string, args ...any) {
 	if l.Quiet {

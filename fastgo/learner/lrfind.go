@@ -122,7 +122,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	groups := l.Model.numGroups()
 	mom := l.currentMom()
 	finder := &lrFinder{numIt: o.numIt, stopDiv: o.stopDiv, best: math.Inf(1), diverged: -1}
-	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet, cbs: []Callback{finder},
+	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet, cbs: []Callback{finder}, lrFind: true,
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
 			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
 			lrs, moms := make([]float64, groups), make([]float64, groups)

@@ -149,7 +149,7 @@ func (l *Learner) restorePersisted() error {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("learner.Resume(%q): nothing was saved under this name yet (no %s): run the cell that creates and trains this learner with learner.Persist(%q) first", l.key(), p, l.key())
 	}
-	h, err := l.readCheckpoint(p)
+	h, err := l.readCheckpoint(p, loadAll)
 	if err != nil {
 		return fmt.Errorf("%w; learn.Reset() or deleting %s starts over", err, p)
 	}

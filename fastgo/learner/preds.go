@@ -141,7 +141,7 @@ func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts 
 	if err != nil {
 		return nil, err
 	}
-	h, err := l.readCheckpoint(path)
+	h, err := l.readCheckpoint(path, loadAll)
 	if err != nil {
 		return nil, err
 	}

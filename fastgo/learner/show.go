@@ -115,7 +115,8 @@ func lossAt(r *LRFindResult, lr float64) (float64, bool) {
 // PlotLoss shows the last fit's smoothed training loss per batch and the
 // validation loss at the end of each epoch (fastai's plot_loss).
 func (r *Recorder) PlotLoss() error {
-	p, err := r.lossPlot()
+	// As fastai's plot_loss(skip_start=5): the first batches are noise.
+	p, err := r.lossPlot(5)
 	if err != nil {
 		return err
 	}
@@ -123,13 +124,12 @@ func (r *Recorder) PlotLoss() error {
 	return err
 }
 
-// lossPlot builds the PlotLoss figure.
-func (r *Recorder) lossPlot() (*plot.Plot, error) {
+// lossPlot draws the smoothed training loss per batch from batch
+// skipStart on and the validation loss at the end of each epoch.
+func (r *Recorder) lossPlot(skipStart int) (*plot.Plot, error) {
 	if len(r.Losses) == 0 {
 		return nil, fmt.Errorf("PlotLoss: nothing recorded yet: fit first")
 	}
-	// As fastai's plot_loss(skip_start=5): the first batches are noise.
-	const skipStart = 5
 	start := min(skipStart, len(r.Losses)-1)
 	xs := make([]float64, len(r.Losses)-start)
 	for i := range xs {

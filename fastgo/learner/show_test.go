@@ -64,13 +64,13 @@ func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestPlotLossAndLRFindPlot(t *testing.T) {
 	l := newTiny(t)
-	if _, err := l.Recorder.lossPlot(); err == nil {
+	if _, err := l.Recorder.lossPlot(5); err == nil {
 		t.Errorf("PlotLoss before any fit gave no error")
 	}
 	if err := l.Fit(1, 1e-2); err != nil {
 		t.Fatal(err)
 	}
-	p, err := l.Recorder.lossPlot()
+	p, err := l.Recorder.lossPlot(5)
 	if err != nil {
 		t.Fatal(err)
 	}

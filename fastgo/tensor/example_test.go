@@ -2,6 +2,7 @@ package tensor_test
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 )
@@ -165,4 +166,24 @@ func ExampleCrossEntropyLoss() {
 	// tensor(1.8044)
 	// tensor([[11, 12, 13],
 	//         [21, 22, 23]])
+}
+
+// FormatRepr prints a float as Python's print(x) does (the values below
+// were printed by python3).
+func ExampleFormatRepr() {
+	for _, v := range []float64{0, 100000, 0.27313947677612305, 1e-05, 0.0001, 1.5e16, 123456789, math.Copysign(0, -1), math.NaN(), math.Inf(-1), 1.0 / 3} {
+		fmt.Println(tensor.FormatRepr(v))
+	}
+	// Output:
+	// 0.0
+	// 100000.0
+	// 0.27313947677612305
+	// 1e-05
+	// 0.0001
+	// 1.5e+16
+	// 123456789.0
+	// -0.0
+	// nan
+	// -inf
+	// 0.3333333333333333
 }

@@ -288,3 +288,22 @@ func pyTuple(shape []int) string {
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
+
+// FormatRepr is Python's repr of a float (what print(x) shows for a
+// Python float): the shortest digits that read back as v, "0.0" and
+// "100000.0" with their ".0", exponent form below 1e-4 and from 1e16 on
+// ("1e-05", "1.5e+16"), "nan", "inf" and "-inf". fastai's callbacks print
+// their values so ("with valid_loss value: 0.2783").
+func FormatRepr(v float64) string {
+	if s, ok := pyNonFinite(v); ok {
+		return s
+	}
+	if a := math.Abs(v); a != 0 && (a < 1e-4 || a >= 1e16) {
+		return strconv.FormatFloat(v, 'e', -1, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.ContainsRune(s, '.') {
+		s += ".0"
+	}
+	return s
+}
