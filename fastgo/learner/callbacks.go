@@ -45,6 +45,7 @@ type tracker struct {
 	minDelta float64
 	best     float64
 	newBest  bool
+	wait     int  // epochs since the last new best
 	run      bool // false in LRFind's fits
 }
 
@@ -73,7 +74,7 @@ func (t *tracker) reset(who, monitor string, comp Comp, minDelta float64, f *Fit
 			comp = Less
 		}
 	}
-	t.monitor, t.comp, t.less, t.minDelta = monitor, comp, comp(0, 1), math.Abs(minDelta)
+	t.monitor, t.comp, t.less, t.minDelta, t.wait = monitor, comp, comp(0, 1), math.Abs(minDelta), 0
 	t.best = math.Inf(1)
 	if !t.less {
 		t.best = math.Inf(-1)
@@ -98,6 +99,19 @@ func (t *tracker) update(f *FitState) {
 	if t.comp(shifted, t.best) {
 		t.best, t.newBest = v, true
 	}
+}
+
+// plateaued updates the best value with the epoch's and says whether
+// patience epochs have now passed without a new best (EarlyStopping and
+// ReduceLROnPlateau; patience 0 acts as 1).
+func (t *tracker) plateaued(f *FitState, patience int) bool {
+	t.update(f)
+	if t.newBest {
+		t.wait = 0
+		return false
+	}
+	t.wait++
+	return t.wait >= patience
 }
 
 // SaveModelCallback is fastai's SaveModelCallback: after every epoch
@@ -212,27 +226,16 @@ type EarlyStoppingCallback struct {
 	Patience int
 
 	tracker
-	wait int
 }
 
 // BeforeFit resets the best value and the wait.
 func (e *EarlyStoppingCallback) BeforeFit(f *FitState) error {
-	e.wait = 0
 	return e.reset("EarlyStoppingCallback", e.Monitor, e.Comp, e.MinDelta, f)
 }
 
 // AfterEpoch stops the fit once Patience epochs passed without a new best.
 func (e *EarlyStoppingCallback) AfterEpoch(f *FitState) error {
-	if !e.run {
-		return nil
-	}
-	e.update(f)
-	if e.newBest {
-		e.wait = 0
-		return nil
-	}
-	e.wait++
-	if e.wait >= e.Patience {
+	if e.run && e.plateaued(f, e.Patience) {
 		f.Learner.printf("No improvement since epoch %d: early stopping", f.Epoch-e.wait)
 		return ErrCancelFit
 	}
@@ -261,13 +264,12 @@ type ReduceLROnPlateau struct {
 	MinLR float64
 
 	tracker
-	wait  int
 	scale float64 // product of the reductions so far
 }
 
 // BeforeFit resets the best value, the wait and the reduction.
 func (r *ReduceLROnPlateau) BeforeFit(f *FitState) error {
-	r.wait, r.scale = 0, 1
+	r.scale = 1
 	if r.Factor != 0 && !(r.Factor > 1) {
 		return fmt.Errorf("ReduceLROnPlateau: Factor %g: the rates are divided by it, give a number above 1 (fastai's default is 10)", r.Factor)
 	}
@@ -296,16 +298,7 @@ func (r *ReduceLROnPlateau) reduced(lr float64) float64 {
 // AfterEpoch reduces the rates once Patience epochs passed without a new
 // best.
 func (r *ReduceLROnPlateau) AfterEpoch(f *FitState) error {
-	if !r.run {
-		return nil
-	}
-	r.update(f)
-	if r.newBest {
-		r.wait = 0
-		return nil
-	}
-	r.wait++
-	if r.wait < r.Patience {
+	if !r.run || !r.plateaued(f, r.Patience) {
 		return nil
 	}
 	r.wait = 0
