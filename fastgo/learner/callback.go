@@ -3,6 +3,7 @@ package learner
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -20,8 +21,10 @@ import (
 //
 // Callbacks are given per learner ([Callbacks]) or per fit ([WithCallbacks],
 // fastai's cbs=); the loop calls its own ones first (the recorder, the
-// progress display, notebook persistence), then the learner's, then the
-// fit's, in order.
+// progress display), then the learner's, then the fit's, in order, and
+// notebook persistence last. A cancel error does not hide the event from
+// the callbacks after the one that returned it; any other error is
+// returned by the fit naming the callback, the event and the epoch.
 //
 //	type printLoss struct{}
 //
@@ -127,19 +130,24 @@ type FitState struct {
 	// hasattr(learn, 'lr_finder')): the trackers, the CSV logger and the
 	// live graph sit those out.
 	LRFind bool
-	// Loss is the last training batch's loss; SmoothLoss the recorder's
-	// smoothed training loss.
+	// Loss is the last training step's loss; SmoothLoss the recorder's
+	// smoothed training loss (NaN before the fit's first step).
 	Loss, SmoothLoss float64
 	// LRs and Moms are the current batch's learning rates and momentums,
 	// one per parameter group (after LRFactor).
 	LRs, Moms []float64
 	// LRFactor multiplies every scheduled learning rate from the next
-	// batch on; 1 at the start of a fit (ReduceLROnPlateau lowers it).
+	// batch on; 1 at the start of a fit. (LRs and Moms are the batch's own
+	// copies: a BeforeBatch may change them for that batch only.)
 	LRFactor float64
 	// Row is the current epoch's row of the table, NaN until known: its
 	// training loss from AfterTrain on, its validation loss and metrics
 	// from AfterValidate on (Validated says whether they were computed).
 	Row *EpochRow
+
+	// stepped says whether the current training batch ran its step (not
+	// cancelled): only those are recorded.
+	stepped bool
 }
 
 // Monitor returns the value named name in the current epoch's row:
@@ -227,15 +235,74 @@ func call(cb Callback, ev event, f *FitState) error {
 	return nil
 }
 
-// fire calls every callback's method for ev in order; the first error
-// stops the round and is returned.
+// fire calls every callback's method for ev in order. A cancel error
+// does not hide the event from the callbacks after the one that returned
+// it (a CSVLogger after an EarlyStoppingCallback still logs the last
+// epoch); the widest cancel is returned once all have run. Any other error
+// stops the round at once and is returned naming the callback and event.
 func fire(cbs []Callback, ev event, f *FitState) error {
+	var cancel error
 	for _, cb := range cbs {
-		if err := call(cb, ev, f); err != nil {
-			return err
+		err := call(cb, ev, f)
+		switch {
+		case err == nil:
+		case cancelScope(err) > 0:
+			if cancelScope(err) > cancelScope(cancel) {
+				cancel = err
+			}
+		default:
+			return describeErr(cb, ev, f, err)
 		}
 	}
-	return nil
+	return cancel
+}
+
+// cancelScope ranks the cancel errors by how much they stop (0: not a
+// cancel).
+func cancelScope(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrCancelFit):
+		return 4
+	case errors.Is(err, ErrCancelEpoch):
+		return 3
+	case errors.Is(err, ErrCancelTrain), errors.Is(err, ErrCancelValidate):
+		return 2
+	case errors.Is(err, ErrCancelBatch):
+		return 1
+	}
+	return 0
+}
+
+// eventNames are the methods' names, for error messages.
+var eventNames = [...]string{"BeforeFit", "BeforeEpoch", "BeforeTrain", "BeforeBatch", "AfterBatch",
+	"AfterTrain", "BeforeValidate", "AfterValidate", "AfterEpoch", "AfterFit"}
+
+// describeErr prefixes a callback's error with the callback's type, the
+// event and where the fit was ("*main.myCallback.AfterEpoch, epoch 2:
+// …"); the loop's own callbacks say enough themselves.
+func describeErr(cb Callback, ev event, f *FitState, err error) error {
+	if loopCallback(cb) {
+		return err
+	}
+	where := ""
+	switch ev {
+	case beforeFit, afterFit:
+	case beforeBatch, afterBatch:
+		where = fmt.Sprintf(", epoch %d, batch %d", f.Epoch, f.Batch)
+	default:
+		where = fmt.Sprintf(", epoch %d", f.Epoch)
+	}
+	return fmt.Errorf("callback %T.%s%s: %w", cb, eventNames[ev], where, err)
+}
+
+// loopCallback says whether cb is one of the loop's own callbacks
+// (recorder, progress, persistence, LRFind's), which say enough
+// themselves.
+func loopCallback(cb Callback) bool {
+	_, ok := cb.(interface{ loopCallback() })
+	return ok
 }
 
 // Callbacks adds callbacks to every fit of the learner (fastai's
@@ -259,15 +326,37 @@ func WithCallbacks(cbs ...Callback) FitOption {
 }
 
 // hooksSignature names the graph-level hooks among cbs, in order, for the
-// compiled-graph cache key ("" when none).
+// compiled-graph cache key ("" when none): each hook's type and exported
+// fields (its configuration, baked into the graph), not its unexported
+// state, so a hook that counts batches does not recompile at every one,
+// and GradientClip{1} and &GradientClip{1} share a graph.
 func hooksSignature(cbs []Callback) string {
 	var parts []string
 	for _, cb := range cbs {
 		_, lt := cb.(LossTransformer)
 		_, gt := cb.(GradientTransformer)
 		if lt || gt {
-			parts = append(parts, fmt.Sprintf("%T%+v", cb, cb))
+			parts = append(parts, hookConfig(cb))
 		}
 	}
 	return strings.Join(parts, "|")
+}
+
+// hookConfig is a hook's type and the values of its exported fields.
+func hookConfig(cb Callback) string {
+	v := reflect.ValueOf(cb)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return fmt.Sprintf("%s(%v)", v.Type(), v)
+	}
+	var b strings.Builder
+	b.WriteString(v.Type().String())
+	for i := range v.NumField() {
+		if fld := v.Type().Field(i); fld.IsExported() {
+			fmt.Fprintf(&b, " %s=%v", fld.Name, v.Field(i))
+		}
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -370,8 +371,8 @@ func TestTrackerCompAndMinDelta(t *testing.T) {
 	var tr tracker
 	l := newTiny(t)
 	f := &FitState{Learner: l}
-	if err := tr.reset("t", "error_rate", nil, 0.1, f); err != nil || !tr.less {
-		t.Fatalf("error_rate: reset = %v, less = %v; want lower is better", err, tr.less)
+	if tr.reset("error_rate", nil, 0.1, false, f); !tr.less {
+		t.Fatalf("error_rate: want lower is better")
 	}
 	for _, tc := range []struct {
 		v    float64
@@ -383,14 +384,64 @@ func TestTrackerCompAndMinDelta(t *testing.T) {
 			t.Errorf("value %v after best %v: new best %v, want %v", tc.v, tr.best, tr.newBest, tc.best)
 		}
 	}
-	if err := tr.reset("t", "train_loss", Greater, 0, f); err != nil || tr.less || tr.best != math.Inf(-1) {
+	// Kept across fits: the best stays; otherwise it starts over.
+	if tr.reset("error_rate", nil, 0.1, true, f); tr.best != 0.39 {
+		t.Errorf("KeepAcrossFits: best %v after reset, want 0.39", tr.best)
+	}
+	if tr.reset("train_loss", Greater, 0, false, f); tr.less || tr.best != math.Inf(-1) {
 		t.Errorf("Greater: less %v, best %v", tr.less, tr.best)
 	}
-	err := tr.reset("EarlyStoppingCallback", "accuracy", nil, 0, f)
-	if err == nil || !strings.Contains(err.Error(), `Monitor "accuracy" is not a value this learner records: use one of train_loss, valid_loss, error_rate`) {
-		t.Errorf("unknown monitor: %v", err)
+}
+
+// Settings that cannot work are refused before the fit — in FineTune
+// before it freezes or clears anything.
+func TestCallbackSettingsAreCheckedFirst(t *testing.T) {
+	noValid := tinyData(4)
+	noValid.Valid = nil
+	for _, tc := range []struct {
+		cb   Callback
+		data *Data
+		want string
+	}{
+		{&SaveModelCallback{Monitor: "accuracy"}, nil, `*learner.SaveModelCallback: Monitor "accuracy" is not a value this learner records: use one of train_loss, valid_loss, error_rate`},
+		{&EarlyStoppingCallback{}, &noValid, `Monitor "valid_loss" is computed on the validation set and this learner has none`},
+		{&ReduceLROnPlateau{Monitor: "error_rate"}, &noValid, `Monitor "error_rate" is computed on the validation set`},
+		{&ReduceLROnPlateau{Factor: math.Inf(1)}, nil, "Factor +Inf: the rates are divided by it, give a finite number above 1"},
+		{&ReduceLROnPlateau{Factor: 0.5}, nil, "Factor 0.5"},
+		{&ReduceLROnPlateau{MinLR: -1}, nil, "MinLR -1"},
+		{&EarlyStoppingCallback{Patience: -2}, nil, "Patience -2"},
+		{GradientClip{MaxNorm: -1}, nil, "MaxNorm -1"},
+		{&GradientClip{MaxNorm: math.NaN()}, nil, "MaxNorm NaN"},
+		{(*SaveModelCallback)(nil), nil, "callback 0 is a nil *learner.SaveModelCallback: give &learner.SaveModelCallback{...}"},
+		{halfPointer{}, nil, "has methods on *learner.halfPointer: pass a pointer"},
+	} {
+		l := newTiny(t)
+		if tc.data != nil {
+			var err error
+			if l, err = New(*tc.data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate), NoPersist()); err != nil {
+				t.Fatal(err)
+			}
+			l.Quiet = true
+		}
+		if err := l.Fit(1, 1e-3); err != nil {
+			t.Fatal(err)
+		}
+		rows, frozen := len(l.Recorder.Rows), l.FrozenTo()
+		err := l.FineTune(1, WithCallbacks(tc.cb))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FineTune with %T%+v = %v, want an error containing %q", tc.cb, tc.cb, err, tc.want)
+		}
+		if len(l.Recorder.Rows) != rows || l.FrozenTo() != frozen {
+			t.Errorf("%T: the refused FineTune changed the learner (rows %d → %d, frozen %d → %d)", tc.cb, rows, len(l.Recorder.Rows), frozen, l.FrozenTo())
+		}
 	}
 }
+
+// halfPointer has one event method on its value and one on its pointer.
+type halfPointer struct{}
+
+func (halfPointer) BeforeFit(*FitState) error { return nil }
+func (*halfPointer) AfterFit(*FitState) error { return nil }
 
 // blowUpAt multiplies the learning rate by a huge factor from epoch n:
 // the validation loss then gets worse.
@@ -661,5 +712,224 @@ func TestGradientClipScalesToMaxNorm(t *testing.T) {
 	}
 	if big := step(GradientClip{MaxNorm: 10 * plain}); math.Abs(big-plain) > 1e-4*plain {
 		t.Errorf("a MaxNorm above the norm changed the step: %v, want %v", big, plain)
+	}
+}
+
+// trainGraphs counts the compiled training graphs.
+func trainGraphs(l *Learner) int {
+	n := 0
+	for k := range l.execs {
+		if k.mode == modeTrain {
+			n++
+		}
+	}
+	return n
+}
+
+// A hook's state is not part of the graph: one graph per configuration.
+func TestHooksCompileOncePerConfiguration(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3, WithCallbacks(&countingHook{})); err != nil {
+		t.Fatal(err)
+	}
+	if n := trainGraphs(l); n != 1 {
+		t.Errorf("%d training graphs for a hook that counts batches, want 1", n)
+	}
+	if err := l.Fit(1, 1e-3, WithCallbacks(GradientClip{MaxNorm: 1})); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Fit(1, 1e-3, WithCallbacks(&GradientClip{MaxNorm: 1})); err != nil {
+		t.Fatal(err)
+	}
+	if n := trainGraphs(l); n != 2 {
+		t.Errorf("%d training graphs after GradientClip{1} and &GradientClip{1}, want 2 (one more)", n)
+	}
+	if err := l.Fit(1, 1e-3, WithCallbacks(GradientClip{MaxNorm: 2})); err != nil {
+		t.Fatal(err)
+	}
+	if n := trainGraphs(l); n != 3 {
+		t.Errorf("%d training graphs after GradientClip{2}, want 3: its MaxNorm is baked into the graph", n)
+	}
+}
+
+type countingHook struct{ n int }
+
+func (c *countingHook) TransformLoss(x *graph.Node) *graph.Node { return x }
+func (c *countingHook) AfterBatch(*FitState) error              { c.n++; return nil }
+
+// A cancel does not hide the event from the callbacks after the one that
+// cancels: the CSV file has the epoch that stopped the fit.
+func TestCancelStillReachesLaterCallbacks(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "h.csv")
+	l := newTiny(t, Output(io.Discard))
+	err := l.Fit(6, 1e-3, WithCallbacks(noTrainingAfter(1), &EarlyStoppingCallback{}, &CSVLogger{Fname: name}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(name)
+	if rows, lines := len(l.Recorder.Rows), strings.Count(string(data), "\n")-1; rows != 2 || lines != rows {
+		t.Errorf("%d epochs ran, %d in the CSV file (want 2 and 2):\n%s", rows, lines, data)
+	}
+}
+
+// What a callback changes in f.LRs or f.Moms is for that batch only.
+func TestBatchHypersAreTheBatchsOwn(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-2, WithCallbacks(halveLR{})); err != nil {
+		t.Fatal(err)
+	}
+	for i, lr := range l.Recorder.LRs {
+		if lr != 5e-3 {
+			t.Fatalf("batch %d: lr %v, want 5e-3 every batch", i, lr)
+		}
+	}
+	if m := l.currentMom(); m != 0.5 {
+		t.Errorf("momentum after the fit %v, want the last batch's 0.5", m)
+	}
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	// fastai keeps the last hyper-parameters set: a later Fit starts from
+	// the momentum the optimizer last had, but each batch's change was
+	// not compounded.
+	if lrs := l.Recorder.LRs; lrs[0] != 1e-2 {
+		t.Errorf("next fit's lr %v, want 1e-2", lrs[0])
+	}
+}
+
+type halveLR struct{}
+
+func (halveLR) BeforeBatch(f *FitState) error {
+	if f.Training {
+		f.LRs[len(f.LRs)-1] *= 0.5
+		f.Moms[len(f.Moms)-1] = 0.5
+	}
+	return nil
+}
+
+// A callback's own error comes back naming the callback, event and epoch.
+func TestCallbackErrorsSayWhere(t *testing.T) {
+	l := newTiny(t)
+	err := l.FineTune(2, WithCallbacks(failAt{epoch: 1}))
+	want := "FineTune, unfrozen stage: callback learner.failAt.AfterEpoch, epoch 1: disk full"
+	if err == nil || err.Error() != want {
+		t.Errorf("FineTune = %v, want %q", err, want)
+	}
+}
+
+type failAt struct{ epoch int }
+
+func (c failAt) AfterEpoch(f *FitState) error {
+	if f.Epoch == c.epoch {
+		return errors.New("disk full")
+	}
+	return nil
+}
+
+// Cancelled batches record nothing (no 0 losses); an LRFind whose batches
+// are all cancelled is an error and keeps the previous result.
+func TestCancelledBatchesAreNotRecorded(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3, WithCallbacks(skipFirst(3))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.Recorder.Losses); n != 13 {
+		t.Errorf("%d losses recorded, want 13 (16 batches, 3 cancelled)", n)
+	}
+	for i, v := range l.Recorder.Losses {
+		if !(v > 0) {
+			t.Errorf("loss %d is %v", i, v)
+		}
+	}
+	prev, err := l.LRFind()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Cbs = []Callback{skipTraining{}}
+	if _, err := l.LRFind(); err == nil || !strings.Contains(err.Error(), "no training step ran") {
+		t.Errorf("LRFind with every batch cancelled = %v", err)
+	}
+	if l.LastLRFind() != prev {
+		t.Error("the failed LRFind replaced the last result")
+	}
+	if err := l.Fit(1, 1e-3); !strings.Contains(fmt.Sprint(l.Recorder.Rows[0].TrainLoss), "NaN") || err != nil {
+		t.Errorf("a fit without a training step: train_loss %v (want NaN, shown as nan), err %v", l.Recorder.Rows[0].TrainLoss, err)
+	}
+}
+
+// skipFirst cancels the first n training batches of a fit.
+type skipFirst int
+
+func (n skipFirst) BeforeBatch(f *FitState) error {
+	if f.Training && f.Iter < int(n) {
+		return ErrCancelBatch
+	}
+	return nil
+}
+
+func TestSaveModelEveryEpochWithAtEnd(t *testing.T) {
+	dir := t.TempDir()
+	if err := newTiny(t).Fit(2, 1e-2, WithCallbacks(&SaveModelCallback{Dir: dir, EveryEpoch: 1, AtEnd: true})); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "model.learner model_0.learner model_1.learner" {
+		t.Errorf("files %q, want every epoch's and the end's", got)
+	}
+}
+
+func TestCSVAppendToAFileWithoutFinalNewline(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "h.csv")
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3, WithCallbacks(&CSVLogger{Fname: name})); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(name)
+	os.WriteFile(name, bytes.TrimSuffix(data, []byte("\n")), 0o644)
+	if err := l.Fit(1, 1e-3, WithCallbacks(&CSVLogger{Fname: name, Append: true})); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(name)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Errorf("file after appending: %v, %v", recs, err)
+	}
+}
+
+// Optimizer settings: Adam's zero fields are fastai's defaults; values
+// that cannot train are refused.
+func TestOptimizerSettings(t *testing.T) {
+	l := newTiny(t, OptFunc(Adam{WD: 0.1}))
+	if err := l.FitOneCycle(2, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Recorder.Rows[1]; !(r.ValidLoss < 0.5) {
+		t.Errorf("Adam{WD: 0.1}: valid loss %v, want it trained (< 0.5)", r.ValidLoss)
+	}
+	if got := (Adam{WD: 0.1}).withDefaults(); got != (Adam{Mom: 0.9, SqrMom: 0.99, Eps: 1e-5, WD: 0.1}) {
+		t.Errorf("Adam{WD: 0.1} means %+v", got)
+	}
+	for _, tc := range []struct {
+		opt  Option
+		want string
+	}{
+		{OptFunc(Adam{SqrMom: 1}), "learner.OptFunc(Adam): SqrMom 1: give a value in [0, 1)"},
+		{OptFunc(Adam{Eps: -1}), "Eps -1"},
+		{OptFunc(SGD{Mom: math.NaN()}), "learner.OptFunc(SGD): Mom NaN"},
+		{OptFunc(SGD{WD: -1}), "WD -1"},
+		{WD(math.NaN()), "learner.WD(NaN): give a weight decay ≥ 0"},
+		{WD(-0.1), "learner.WD(-0.1)"},
+	} {
+		if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), NoPersist(), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New = %v, want an error containing %q", err, tc.want)
+		}
+	}
+	if err := newTiny(t).Fit(1, 1e-3, WithWD(math.Inf(1))); err == nil || !strings.Contains(err.Error(), "weight decay +Inf") {
+		t.Errorf("WithWD(+Inf): %v", err)
 	}
 }

@@ -47,27 +47,44 @@ type tracker struct {
 	newBest  bool
 	wait     int  // epochs since the last new best
 	run      bool // false in LRFind's fits
+	started  bool // best holds a value from an earlier fit
 }
 
-// reset starts tracking for a new fit (fastai's reset_on_fit): monitor
-// defaults to valid_loss, comp to Less for names holding "loss" or
-// "error" and Greater otherwise. It fails when the learner records no
-// value of that name.
-func (t *tracker) reset(who, monitor string, comp Comp, minDelta float64, f *FitState) error {
-	t.run = !f.LRFind
-	if !t.run {
-		return nil
-	}
+// monitorName is monitor, or fastai's default valid_loss.
+func monitorName(monitor string) string {
 	if monitor == "" {
-		monitor = "valid_loss"
+		return "valid_loss"
 	}
+	return monitor
+}
+
+// checkMonitor fails when l records no value named monitor, or when the
+// value needs a validation set l does not have.
+func checkMonitor(monitor string, l *Learner) error {
+	monitor = monitorName(monitor)
 	names := []string{"train_loss", "valid_loss"}
-	for _, m := range f.Learner.Metrics {
+	for _, m := range l.Metrics {
 		names = append(names, m.Name)
 	}
 	if !slices.Contains(names, monitor) {
-		return fmt.Errorf("%s: Monitor %q is not a value this learner records: use one of %s", who, monitor, strings.Join(names, ", "))
+		return fmt.Errorf("Monitor %q is not a value this learner records: use one of %s", monitor, strings.Join(names, ", "))
 	}
+	if monitor != "train_loss" && (l.Data.Valid == nil || l.Data.Valid.Len() == 0) {
+		return fmt.Errorf("Monitor %q is computed on the validation set and this learner has none: give it validation data, or monitor train_loss", monitor)
+	}
+	return nil
+}
+
+// reset starts tracking for a new fit (fastai's reset_on_fit; with keep,
+// fastai's reset_on_fit=False, the best value of earlier fits stays):
+// monitor defaults to valid_loss, comp to Less for names holding "loss"
+// or "error" and Greater otherwise.
+func (t *tracker) reset(monitor string, comp Comp, minDelta float64, keep bool, f *FitState) {
+	t.run = !f.LRFind
+	if !t.run || (keep && t.started) {
+		return
+	}
+	monitor = monitorName(monitor)
 	if comp == nil {
 		comp = Greater
 		if strings.Contains(monitor, "loss") || strings.Contains(monitor, "error") {
@@ -79,7 +96,7 @@ func (t *tracker) reset(who, monitor string, comp Comp, minDelta float64, f *Fit
 	if !t.less {
 		t.best = math.Inf(-1)
 	}
-	return nil
+	t.started = true
 }
 
 // update compares the epoch's value with the best so far: it is a new
@@ -123,9 +140,10 @@ func (t *tracker) plateaued(f *FitState, patience int) bool {
 // and the table keep every epoch.
 //
 // With EveryEpoch n > 0 it instead saves Dir/Fname_E.learner every n
-// epochs (E the epoch) and loads nothing; with AtEnd it saves once after
-// the fit and loads nothing. Errors: the monitor is not a recorded value,
-// the file cannot be written.
+// epochs (E the epoch) and loads nothing; with AtEnd it also saves
+// Dir/Fname.learner after the fit and loads nothing (fastai's every_epoch
+// and at_end). Errors: the monitor is not a recorded value (or needs a
+// validation set the learner lacks), the file cannot be written.
 type SaveModelCallback struct {
 	// Monitor names the value followed: "valid_loss" (default),
 	// "train_loss" or a metric's name.
@@ -142,11 +160,14 @@ type SaveModelCallback struct {
 	EveryEpoch int
 	// WithOpt saves the optimizer state too (fastai's with_opt).
 	WithOpt bool
-	// AtEnd saves after the fit instead of the best epoch.
+	// AtEnd saves after the fit and loads nothing back.
 	AtEnd bool
+	// KeepAcrossFits keeps the best value from one fit to the next
+	// (fastai's reset_on_fit=False), e.g. across FineTune's two stages.
+	KeepAcrossFits bool
 
 	tracker
-	saved bool // the best model of this fit is on disk
+	saved bool // a best model is on disk
 }
 
 func (s *SaveModelCallback) path(name string) string {
@@ -161,21 +182,28 @@ func (s *SaveModelCallback) path(name string) string {
 }
 
 func (s *SaveModelCallback) save(l *Learner, name string) error {
-	if err := l.writeCheckpoint(s.path(name), s.WithOpt, "SaveModelCallback"); err != nil {
-		return fmt.Errorf("SaveModelCallback: %w", err)
+	return l.writeCheckpoint(s.path(name), s.WithOpt, "SaveModelCallback")
+}
+
+func (s *SaveModelCallback) validate(l *Learner) error {
+	if s.EveryEpoch < 0 {
+		return fmt.Errorf("EveryEpoch %d: give a number of epochs, or 0 to save the best", s.EveryEpoch)
 	}
-	return nil
+	return checkMonitor(s.Monitor, l)
 }
 
 // BeforeFit resets the best value.
 func (s *SaveModelCallback) BeforeFit(f *FitState) error {
-	s.saved = false
-	return s.reset("SaveModelCallback", s.Monitor, s.Comp, s.MinDelta, f)
+	if !s.KeepAcrossFits {
+		s.saved = false
+	}
+	s.reset(s.Monitor, s.Comp, s.MinDelta, s.KeepAcrossFits, f)
+	return nil
 }
 
 // AfterEpoch saves a new best (or every EveryEpoch epochs).
 func (s *SaveModelCallback) AfterEpoch(f *FitState) error {
-	if !s.run || s.AtEnd {
+	if !s.run {
 		return nil
 	}
 	if s.EveryEpoch > 0 {
@@ -203,9 +231,9 @@ func (s *SaveModelCallback) AfterFit(f *FitState) error {
 		return nil
 	case s.AtEnd:
 		return s.save(f.Learner, "")
-	case s.saved:
+	case s.saved && s.EveryEpoch == 0:
 		if _, err := f.Learner.readCheckpoint(s.path(""), loadWeights); err != nil {
-			return fmt.Errorf("SaveModelCallback: loading the best model back: %w", err)
+			return fmt.Errorf("loading the best model back: %w", err)
 		}
 	}
 	return nil
@@ -215,7 +243,8 @@ func (s *SaveModelCallback) AfterFit(f *FitState) error {
 // when Monitor has not improved (by more than MinDelta) for Patience
 // epochs, printing "No improvement since epoch N: early stopping". The
 // fit returns no error; the epochs done stay in the recorder. Errors: the
-// monitor is not a recorded value.
+// monitor is not a recorded value (or needs a validation set the learner
+// lacks).
 type EarlyStoppingCallback struct {
 	// Monitor, Comp and MinDelta are as SaveModelCallback's.
 	Monitor  string
@@ -224,13 +253,23 @@ type EarlyStoppingCallback struct {
 	// Patience is the number of epochs without improvement tolerated (1;
 	// 0 acts as 1).
 	Patience int
+	// KeepAcrossFits is as SaveModelCallback's.
+	KeepAcrossFits bool
 
 	tracker
 }
 
+func (e *EarlyStoppingCallback) validate(l *Learner) error {
+	if e.Patience < 0 {
+		return fmt.Errorf("Patience %d: give a number of epochs (fastai's default is 1)", e.Patience)
+	}
+	return checkMonitor(e.Monitor, l)
+}
+
 // BeforeFit resets the best value and the wait.
 func (e *EarlyStoppingCallback) BeforeFit(f *FitState) error {
-	return e.reset("EarlyStoppingCallback", e.Monitor, e.Comp, e.MinDelta, f)
+	e.reset(e.Monitor, e.Comp, e.MinDelta, e.KeepAcrossFits, f)
+	return nil
 }
 
 // AfterEpoch stops the fit once Patience epochs passed without a new best.
@@ -250,7 +289,8 @@ func (e *EarlyStoppingCallback) AfterEpoch(f *FitState) error {
 // which a scheduled fit (FitOneCycle) overwrites at the next batch, so
 // there the reduction is lost; here the reduction multiplies whatever the
 // fit schedules, for the rest of the fit (with Fit's constant rate the two
-// agree). Errors: the monitor is not a recorded value.
+// agree). Errors: Factor not above 1, MinLR negative, the monitor is not
+// a recorded value (or needs a validation set the learner lacks).
 type ReduceLROnPlateau struct {
 	// Monitor, Comp and MinDelta are as SaveModelCallback's.
 	Monitor  string
@@ -262,18 +302,32 @@ type ReduceLROnPlateau struct {
 	Factor float64
 	// MinLR is the floor of a reduced rate (0).
 	MinLR float64
+	// KeepAcrossFits is as SaveModelCallback's (the reductions are
+	// per fit either way).
+	KeepAcrossFits bool
 
 	tracker
 	scale float64 // product of the reductions so far
 }
 
+func (r *ReduceLROnPlateau) validate(l *Learner) error {
+	if r.Factor != 0 && (!(r.Factor > 1) || math.IsInf(r.Factor, 1)) {
+		return fmt.Errorf("Factor %g: the rates are divided by it, give a finite number above 1 (fastai's default is 10)", r.Factor)
+	}
+	if !(r.MinLR >= 0) || math.IsInf(r.MinLR, 1) {
+		return fmt.Errorf("MinLR %g: give a learning rate ≥ 0", r.MinLR)
+	}
+	if r.Patience < 0 {
+		return fmt.Errorf("Patience %d: give a number of epochs (fastai's default is 1)", r.Patience)
+	}
+	return checkMonitor(r.Monitor, l)
+}
+
 // BeforeFit resets the best value, the wait and the reduction.
 func (r *ReduceLROnPlateau) BeforeFit(f *FitState) error {
 	r.scale = 1
-	if r.Factor != 0 && !(r.Factor > 1) {
-		return fmt.Errorf("ReduceLROnPlateau: Factor %g: the rates are divided by it, give a number above 1 (fastai's default is 10)", r.Factor)
-	}
-	return r.reset("ReduceLROnPlateau", r.Monitor, r.Comp, r.MinDelta, f)
+	r.reset(r.Monitor, r.Comp, r.MinDelta, r.KeepAcrossFits, f)
+	return nil
 }
 
 // BeforeBatch applies the reductions to the training batch's rates.
@@ -325,7 +379,8 @@ func (r *ReduceLROnPlateau) AfterEpoch(f *FitState) error {
 // time), flushed after every epoch so an interrupted fit keeps its rows.
 // With Append the rows of every fit go to the same file, under one header
 // (fastai writes the header again at each fit); without it each fit
-// starts the file over. Errors: the file cannot be written, or Append
+// starts the file over — FineTune runs two fits, so give Append to keep
+// its frozen epoch. Errors: the file cannot be written, or Append
 // finds a file whose header is not this learner's columns.
 type CSVLogger struct {
 	Fname  string
@@ -355,12 +410,12 @@ func (c *CSVLogger) BeforeFit(f *FitState) error {
 	}
 	if dir := filepath.Dir(name); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("CSVLogger: %w", err)
+			return err
 		}
 	}
 	file, err := os.OpenFile(name, flags, 0o644)
 	if err != nil {
-		return fmt.Errorf("CSVLogger: %w", err)
+		return err
 	}
 	first, err := csv.NewReader(file).Read()
 	switch {
@@ -368,14 +423,18 @@ func (c *CSVLogger) BeforeFit(f *FitState) error {
 		first = nil
 	case err != nil:
 		file.Close()
-		return fmt.Errorf("CSVLogger: %s is not a CSV file (%v): give another Fname or leave Append off", name, err)
+		return fmt.Errorf("%s is not a CSV file (%v): give another Fname or leave Append off", name, err)
 	case !slices.Equal(first, header):
 		file.Close()
-		return fmt.Errorf("CSVLogger: %s has the columns %s, this learner's are %s: give another Fname or leave Append off", name, strings.Join(first, ","), strings.Join(header, ","))
+		return fmt.Errorf("%s has the columns %s, this learner's are %s: give another Fname or leave Append off", name, strings.Join(first, ","), strings.Join(header, ","))
 	}
-	if _, err := file.Seek(0, io.SeekEnd); err != nil {
+	end, err := file.Seek(0, io.SeekEnd)
+	if err == nil && end > 0 {
+		err = endLine(file, end)
+	}
+	if err != nil {
 		file.Close()
-		return fmt.Errorf("CSVLogger: %w", err)
+		return err
 	}
 	c.file, c.w = file, csv.NewWriter(file)
 	if first == nil {
@@ -384,11 +443,25 @@ func (c *CSVLogger) BeforeFit(f *FitState) error {
 	return nil
 }
 
+// endLine adds a newline to a file of size bytes that does not end with
+// one (a file edited by hand), so the next row starts a line.
+func endLine(file *os.File, size int64) error {
+	last := make([]byte, 1)
+	if _, err := file.ReadAt(last, size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err := file.Write([]byte("\n"))
+	return err
+}
+
 func (c *CSVLogger) write(record []string) error {
 	c.w.Write(record)
 	c.w.Flush()
 	if err := c.w.Error(); err != nil {
-		return fmt.Errorf("CSVLogger: %s: %w", c.name(), err)
+		return fmt.Errorf("%s: %w", c.name(), err)
 	}
 	return nil
 }
@@ -434,7 +507,7 @@ func (s *ShowGraphCallback) AfterEpoch(f *FitState) error {
 	}
 	p, err := f.Learner.Recorder.lossPlot(0)
 	if err != nil {
-		return fmt.Errorf("ShowGraphCallback: %w", err)
+		return err
 	}
 	// fastai's x_bounds: the batches of the whole fit.
 	p.X.Min, p.X.Max = 0, float64(f.NEpoch*f.NIter)
@@ -452,10 +525,8 @@ func (s *ShowGraphCallback) AfterEpoch(f *FitState) error {
 	if top > 0 {
 		p.Y.Min, p.Y.Max = 0, top
 	}
-	if _, err := s.live.Update(p); err != nil {
-		return fmt.Errorf("ShowGraphCallback: %w", err)
-	}
-	return nil
+	_, err = s.live.Update(p)
+	return err
 }
 
 // TerminateOnNaNCallback is fastai's TerminateOnNaNCallback: it ends the
@@ -477,10 +548,17 @@ func (TerminateOnNaNCallback) AfterBatch(f *FitState) error {
 // nn.utils.clip_grad_norm_ with norm_type 2): before each optimizer step
 // the gradients of all trainable parameters, seen as one vector, are
 // scaled by min(1, MaxNorm/(‖g‖₂ + 1e-6)). MaxNorm 0 means fastai's
-// default, 1. It runs inside the compiled training step (a
-// GradientTransformer).
+// default, 1; a negative, NaN or infinite MaxNorm is an error. It runs
+// inside the compiled training step (a GradientTransformer).
 type GradientClip struct {
 	MaxNorm float64
+}
+
+func (c GradientClip) validate(*Learner) error {
+	if !(c.MaxNorm >= 0) || math.IsInf(c.MaxNorm, 1) {
+		return fmt.Errorf("MaxNorm %g: give the largest gradient norm allowed, a number > 0 (0 means fastai's 1)", c.MaxNorm)
+	}
+	return nil
 }
 
 // TransformGradients implements GradientTransformer.
@@ -506,30 +584,69 @@ func (c GradientClip) TransformGradients(params, grads []*graph.Node) []*graph.N
 	return out
 }
 
-// checkCallback reports a callback the loop would never call: nil, one
-// whose event methods are on its pointer type but given as a value (a
-// SaveModelCallback{} instead of &SaveModelCallback{}), or one with no
-// event method at all.
+// checkCallback reports a callback the loop would never call, or not
+// fully: nil or a nil pointer, one whose event methods are (some or all)
+// on its pointer type but given as a value (a SaveModelCallback{} instead
+// of &SaveModelCallback{}), or one with no event method at all.
 func checkCallback(i int, cb Callback) error {
 	if cb == nil {
 		return fmt.Errorf("callback %d is nil", i)
 	}
-	if hasEvent(cb) {
-		return nil
+	v := reflect.ValueOf(cb)
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("callback %d is a nil %T: give &%s{...}", i, cb, v.Type().Elem())
 	}
-	t := reflect.TypeOf(cb)
-	if t.Kind() != reflect.Pointer && hasEvent(reflect.New(t).Interface()) {
-		return fmt.Errorf("callback %d (%T) has its methods on *%T: pass a pointer, &%T{...}", i, cb, cb, cb)
+	n := events(cb)
+	if t := v.Type(); t.Kind() != reflect.Pointer && events(reflect.New(t).Interface()) > n {
+		return fmt.Errorf("callback %d (%T) has methods on *%T: pass a pointer, &%T{...}", i, cb, cb, cb)
 	}
-	return fmt.Errorf("callback %d (%T) has none of the callback methods (BeforeFit, AfterEpoch, AfterBatch, …, TransformLoss, TransformGradients): the loop would never call it", i, cb)
+	if n == 0 {
+		return fmt.Errorf("callback %d (%T) has none of the callback methods (BeforeFit, AfterEpoch, AfterBatch, …, TransformLoss, TransformGradients): the loop would never call it", i, cb)
+	}
+	return nil
 }
 
-// hasEvent says whether cb has at least one method the loop calls.
-func hasEvent(cb any) bool {
-	switch cb.(type) {
-	case BeforeFitter, AfterFitter, BeforeEpocher, AfterEpocher, BeforeTrainer, AfterTrainer,
-		BeforeValidater, AfterValidater, BeforeBatcher, AfterBatcher, LossTransformer, GradientTransformer:
-		return true
+// events counts the methods of cb the loop calls.
+func events(cb any) int {
+	n := 0
+	for _, has := range []bool{
+		is[BeforeFitter](cb), is[AfterFitter](cb), is[BeforeEpocher](cb), is[AfterEpocher](cb),
+		is[BeforeTrainer](cb), is[AfterTrainer](cb), is[BeforeValidater](cb), is[AfterValidater](cb),
+		is[BeforeBatcher](cb), is[AfterBatcher](cb), is[LossTransformer](cb), is[GradientTransformer](cb),
+	} {
+		if has {
+			n++
+		}
 	}
-	return false
+	return n
+}
+
+func is[I any](v any) bool {
+	_, ok := v.(I)
+	return ok
+}
+
+// validator is a callback whose settings can be checked against the
+// learner before any training (FineTune checks them before it freezes).
+type validator interface{ validate(l *Learner) error }
+
+// checkCallbacks checks the callbacks of a fit: each can be called, and
+// its settings suit the learner.
+func (l *Learner) checkCallbacks(fitCbs []Callback, lrFind bool) error {
+	for _, set := range []struct {
+		name string
+		cbs  []Callback
+	}{{"Learner.Cbs", l.Cbs}, {"WithCallbacks", fitCbs}} {
+		for i, cb := range set.cbs {
+			if err := checkCallback(i, cb); err != nil {
+				return fmt.Errorf("%s: %w", set.name, err)
+			}
+			if v, ok := cb.(validator); ok && !lrFind {
+				if err := v.validate(l); err != nil {
+					return fmt.Errorf("%T: %w", cb, err)
+				}
+			}
+		}
+	}
+	return nil
 }

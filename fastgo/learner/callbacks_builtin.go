@@ -43,6 +43,14 @@ func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
 // history in Learner.Recorder.
 type recorderCallback struct{}
 
+// The loop's own callbacks are marked, so their errors are not prefixed
+// as a user's callback's are (describeErr).
+func (recorderCallback) loopCallback()  {}
+func (*progressCallback) loopCallback() {}
+func (*divergenceNote) loopCallback()   {}
+func (persistCallback) loopCallback()   {}
+func (*lrFinder) loopCallback()         {}
+
 func (recorderCallback) BeforeFit(f *FitState) error {
 	names := make([]string, len(f.Learner.Metrics))
 	for i, m := range f.Learner.Metrics {
@@ -53,7 +61,7 @@ func (recorderCallback) BeforeFit(f *FitState) error {
 }
 
 func (recorderCallback) AfterBatch(f *FitState) error {
-	if f.Training {
+	if f.Training && f.stepped {
 		f.SmoothLoss = f.Learner.Recorder.addBatch(f.Loss, f.LRs[len(f.LRs)-1], f.Moms[len(f.Moms)-1])
 	}
 	return nil
@@ -63,7 +71,7 @@ func (recorderCallback) AfterBatch(f *FitState) error {
 // end (fastai's Recorder logs smooth_loss, not an epoch mean).
 func (recorderCallback) AfterTrain(f *FitState) error {
 	f.Row.TrainLoss = f.SmoothLoss
-	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, f.Iter)
+	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, len(f.Learner.Recorder.Losses))
 	return nil
 }
 

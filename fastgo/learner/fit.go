@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -153,7 +154,8 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
 	base := optOr(o.baseLR, 2e-3)
-	// Every argument is checked before any training (or saving) happens.
+	// Every argument, the callbacks' settings included, is checked before
+	// any training, freezing or saving happens.
 	if epochs < 1 {
 		return fmt.Errorf("FineTune(%d): give at least 1 epoch", epochs)
 	}
@@ -162,6 +164,12 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	}
 	if !(base > 0) || math.IsInf(base, 0) {
 		return fmt.Errorf("FineTune: BaseLR(%g): the learning rate must be a positive number", base)
+	}
+	if err := l.checkCallbacks(o.cbs, false); err != nil {
+		return fmt.Errorf("FineTune: %w", err)
+	}
+	if wd := optOr(o.wd, l.weightDecay()); !(wd >= 0) || math.IsInf(wd, 1) {
+		return fmt.Errorf("FineTune: weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", wd)
 	}
 	shared := fitOptions{moms: o.moms, wd: o.wd, divFinal: o.divFinal, cbs: o.cbs}
 	l.freezeTo(-1)
@@ -172,7 +180,7 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 		return err
 	}
 	if err := l.run(spec); err != nil {
-		return err
+		return fmt.Errorf("FineTune, frozen stage: %w", err)
 	}
 	base /= 2
 	l.freezeTo(0)
@@ -183,7 +191,10 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	return l.run(spec)
+	if err := l.run(spec); err != nil {
+		return fmt.Errorf("FineTune, unfrozen stage: %w", err)
+	}
+	return nil
 }
 
 // groupLRs expands a learning rate for the model's groups (0 or nil: l.LR).
@@ -224,17 +235,13 @@ func (l *Learner) run(spec fitSpec) error {
 	if nb < 1 {
 		return errors.New("fit: the training set yields no batches: it holds fewer items than one batch, and a training loader drops the last partial batch (drop_last); lower the batch size (fastgo.WithBatchSize) or add data")
 	}
-	for i, cb := range l.Cbs {
-		if err := checkCallback(i, cb); err != nil {
-			return fmt.Errorf("Learner.Cbs: %w", err)
-		}
+	if err := l.checkCallbacks(spec.cbs, spec.lrFind); err != nil {
+		return err
 	}
-	for i, cb := range spec.cbs {
-		if err := checkCallback(i, cb); err != nil {
-			return fmt.Errorf("WithCallbacks: %w", err)
-		}
+	if !(spec.wd >= 0) || math.IsInf(spec.wd, 1) {
+		return fmt.Errorf("weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", spec.wd)
 	}
-	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1, LRFind: spec.lrFind}
+	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1, LRFind: spec.lrFind, SmoothLoss: math.NaN(), Loss: math.NaN()}
 	cbs := l.fitCallbacks(spec)
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
@@ -310,7 +317,8 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 			}
 			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
-			f.LRs, f.Moms = scaled(lrs, f.LRFactor), moms
+			f.LRs, f.Moms = scaled(lrs, f.LRFactor), slices.Clone(moms)
+			f.stepped = false
 			// As withEvents, but the batch counts as done (f.Iter, the
 			// schedule's position) even when cancelled, as fastai's
 			// train_iter.
@@ -320,7 +328,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
 					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 				}
-				f.Loss = loss
+				f.Loss, f.stepped = loss, true
 			}
 			if err != nil && !errors.Is(err, ErrCancelBatch) {
 				return err
@@ -379,11 +387,9 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 	})
 }
 
-// scaled is lrs times factor (a copy; the schedule's slice is its own).
+// scaled is lrs times factor, a copy: the batch's own, which callbacks may
+// change without changing the schedule.
 func scaled(lrs []float64, factor float64) []float64 {
-	if factor == 1 {
-		return lrs
-	}
 	out := make([]float64, len(lrs))
 	for i, v := range lrs {
 		out[i] = v * factor

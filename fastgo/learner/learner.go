@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -39,7 +40,9 @@ type Learner struct {
 	Moms [3]float64
 	// Recorder holds the history of the last fit.
 	Recorder *Recorder
-	// Quiet turns off the progress bars, tables and plots (tests, batch jobs).
+	// Quiet turns off the progress bars, tables and plots (tests, batch
+	// jobs); what callbacks the user added print (fastai's "Better model
+	// found…") still shows, as in fastai.
 	Quiet bool
 
 	backend compute.Backend
@@ -131,7 +134,13 @@ func WithBackend(b compute.Backend) Option {
 // WD sets the learner's weight decay (fastai's wd=; otherwise the
 // optimizer's default: Adam's 0.01, SGD's 0).
 func WD(wd float64) Option {
-	return func(l *Learner) error { l.wd = &wd; return nil }
+	return func(l *Learner) error {
+		if !(wd >= 0) || math.IsInf(wd, 1) {
+			return fmt.Errorf("learner.WD(%g): give a weight decay ≥ 0 (fastai's Adam uses 0.01; 0 turns it off)", wd)
+		}
+		l.wd = &wd
+		return nil
+	}
 }
 
 // OptFunc chooses the optimizer (fastai's opt_func): Adam (the default,
@@ -141,6 +150,11 @@ func OptFunc(opt Optimizer) Option {
 	return func(l *Learner) error {
 		if opt == nil {
 			return errors.New("learner.OptFunc: nil optimizer: use learner.DefaultAdam() or learner.SGD{}")
+		}
+		if c, ok := opt.(interface{ check() error }); ok {
+			if err := c.check(); err != nil {
+				return fmt.Errorf("learner.OptFunc(%s): %w", opt.Name(), err)
+			}
 		}
 		l.Opt = opt
 		return nil
@@ -161,7 +175,10 @@ func Seed(seed uint64) Option {
 	return func(l *Learner) error { l.seed = seed; return nil }
 }
 
-// Output sets where the learner's one-line messages go (default stdout).
+// Output sets where the learner's one-line messages go (default stdout):
+// notes, warnings and what callbacks say. The progress bars, the epoch
+// table and the figures go through package display (display.SetOutput
+// in a terminal).
 func Output(w io.Writer) Option {
 	return func(l *Learner) error { l.out = w; return nil }
 }

@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -142,6 +143,9 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	if runErr != nil {
 		return nil, fmt.Errorf("LRFind: %w", runErr)
 	}
+	if len(l.Recorder.Losses) == 0 {
+		return nil, errors.New("LRFind: no training step ran (a callback cancelled them): nothing to suggest from")
+	}
 	r := &LRFindResult{LRs: append([]float64(nil), l.Recorder.LRs...), Losses: append([]float64(nil), l.Recorder.Losses...),
 		NumIt: o.numIt, Shown: o.show, When: time.Now()}
 	lrs, losses := TrimForSuggestions(r.LRs, r.Losses, o.numIt)
@@ -183,14 +187,14 @@ func (r *lrFinder) BeforeFit(f *FitState) error {
 }
 
 func (r *lrFinder) AfterBatch(f *FitState) error {
-	if !f.Training {
+	if !f.Training || !f.stepped {
 		return nil
 	}
-	iter, s := f.Iter-1, f.SmoothLoss
+	iter, s := f.Iter-1, f.SmoothLoss // iter: the schedule's position
 	if math.IsNaN(s) || math.IsInf(s, 0) {
 		// fastai's LRFinder stops at a NaN loss too; without this,
 		// min(best, NaN) made best NaN and s > 4·best never held.
-		r.diverged = iter
+		r.diverged = len(f.Learner.Recorder.Losses) - 1
 		return ErrCancelFit
 	}
 	r.best = min(r.best, s)

@@ -1,6 +1,8 @@
 package learner
 
 import (
+	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -29,7 +31,10 @@ type Optimizer interface {
 }
 
 // Adam is fastai's Adam: the hyper-parameters that are not scheduled (the
-// learning rate and mom, Adam's β1, are fed to the graph every step).
+// learning rate and mom, Adam's β1, are fed to the graph every step). A
+// zero field means fastai's default, as fastai's Adam(wd=0.1) keeps the
+// others: Adam{WD: 0.1} is DefaultAdam with wd 0.1. (No weight decay:
+// the learner's WD(0) option.)
 type Adam struct {
 	// Mom is β1 when no schedule drives it (Fit): 0.9.
 	Mom float64
@@ -47,14 +52,54 @@ func DefaultAdam() Adam {
 	return Adam{Mom: 0.9, SqrMom: 0.99, Eps: 1e-5, WD: 0.01}
 }
 
+// withDefaults fills the zero fields with fastai's defaults.
+func (c Adam) withDefaults() Adam {
+	d := DefaultAdam()
+	for _, f := range []struct{ v, def *float64 }{{&c.Mom, &d.Mom}, {&c.SqrMom, &d.SqrMom}, {&c.Eps, &d.Eps}, {&c.WD, &d.WD}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	return c
+}
+
+// check refuses hyper-parameters that make the training NaN or undo it.
+func (c Adam) check() error {
+	c = c.withDefaults()
+	if err := checkMom("Mom", c.Mom); err != nil {
+		return err
+	}
+	if err := checkMom("SqrMom", c.SqrMom); err != nil {
+		return err
+	}
+	if !(c.Eps > 0) || math.IsInf(c.Eps, 1) {
+		return fmt.Errorf("Eps %g: give a small positive number (fastai: 1e-5)", c.Eps)
+	}
+	return checkWD(c.WD)
+}
+
+func checkMom(name string, v float64) error {
+	if !(v >= 0 && v < 1) {
+		return fmt.Errorf("%s %g: give a value in [0, 1)", name, v)
+	}
+	return nil
+}
+
+func checkWD(wd float64) error {
+	if !(wd >= 0) || math.IsInf(wd, 1) {
+		return fmt.Errorf("WD %g: give a weight decay ≥ 0", wd)
+	}
+	return nil
+}
+
 // Name is "Adam".
 func (Adam) Name() string { return "Adam" }
 
 // DefaultMom is Mom.
-func (c Adam) DefaultMom() float64 { return c.Mom }
+func (c Adam) DefaultMom() float64 { return c.withDefaults().Mom }
 
 // DefaultWD is WD.
-func (c Adam) DefaultWD() float64 { return c.WD }
+func (c Adam) DefaultWD() float64 { return c.withDefaults().WD }
 
 // Update builds fastai's Adam step for one variable as element-wise graph
 // operations (XLA fuses them into one pass; the pure-Go backend runs them
@@ -67,6 +112,7 @@ func (c Adam) DefaultWD() float64 { return c.WD }
 //	step ← step + 1
 //	p ← p − lr/(1−mom^step) · g_avg / (√(s_avg/(1−sqr_mom^step)) + eps)
 func (c Adam) Update(store *model.Store, v *model.Variable, grad, lr, mom, wd *graph.Node, doWD bool) {
+	c = c.withDefaults()
 	g := grad.Graph()
 	p := v.NodeValue(g)
 	dtype := p.DType()
@@ -101,6 +147,13 @@ type SGD struct {
 	Mom float64
 	// WD is the decoupled weight decay (fastai: 0).
 	WD float64
+}
+
+func (c SGD) check() error {
+	if err := checkMom("Mom", c.Mom); err != nil {
+		return err
+	}
+	return checkWD(c.WD)
 }
 
 // Name is "SGD".
