@@ -406,10 +406,10 @@ func TestCallbackSettingsAreCheckedFirst(t *testing.T) {
 		{&SaveModelCallback{Monitor: "accuracy"}, nil, `*learner.SaveModelCallback: Monitor "accuracy" is not a value this learner records: use one of train_loss, valid_loss, error_rate`},
 		{&EarlyStoppingCallback{}, &noValid, `Monitor "valid_loss" is computed on the validation set and this learner has none`},
 		{&ReduceLROnPlateau{Monitor: "error_rate"}, &noValid, `Monitor "error_rate" is computed on the validation set`},
-		{&ReduceLROnPlateau{Factor: math.Inf(1)}, nil, "Factor +Inf: the rates are divided by it, give a finite number above 1"},
-		{&ReduceLROnPlateau{Factor: 0.5}, nil, "Factor 0.5"},
+		{&ReduceLROnPlateau{Factor: math.Inf(1)}, nil, "the rates are divided by Factor, +Inf here: give a finite number above 1"},
+		{&ReduceLROnPlateau{Factor: 0.5}, nil, "Factor, 0.5 here"},
 		{&ReduceLROnPlateau{MinLR: -1}, nil, "MinLR -1"},
-		{&EarlyStoppingCallback{Patience: -2}, nil, "Patience -2"},
+		{&EarlyStoppingCallback{Patience: -2}, nil, "the Patience, -2 here"},
 		{GradientClip{MaxNorm: -1}, nil, "MaxNorm -1"},
 		{&GradientClip{MaxNorm: math.NaN()}, nil, "MaxNorm NaN"},
 		{(*SaveModelCallback)(nil), nil, "callback 0 is a nil *learner.SaveModelCallback: give &learner.SaveModelCallback{...}"},
@@ -919,7 +919,7 @@ func TestOptimizerSettings(t *testing.T) {
 		want string
 	}{
 		{OptFunc(Adam{SqrMom: 1}), "learner.OptFunc(Adam): SqrMom 1: give a value in [0, 1)"},
-		{OptFunc(Adam{Eps: -1}), "Eps -1"},
+		{OptFunc(Adam{Eps: -1}), "the Eps added to the denominator, -1 here"},
 		{OptFunc(SGD{Mom: math.NaN()}), "learner.OptFunc(SGD): Mom NaN"},
 		{OptFunc(SGD{WD: -1}), "WD -1"},
 		{WD(math.NaN()), "learner.WD(NaN): give a weight decay ≥ 0"},

@@ -261,7 +261,7 @@ type EarlyStoppingCallback struct {
 
 func (e *EarlyStoppingCallback) validate(l *Learner) error {
 	if e.Patience < 0 {
-		return fmt.Errorf("Patience %d: give a number of epochs (fastai's default is 1)", e.Patience)
+		return fmt.Errorf("the Patience, %d here, is a number of epochs: give 1 or more (fastai's default is 1)", e.Patience)
 	}
 	return checkMonitor(e.Monitor, l)
 }
@@ -312,13 +312,13 @@ type ReduceLROnPlateau struct {
 
 func (r *ReduceLROnPlateau) validate(l *Learner) error {
 	if r.Factor != 0 && (!(r.Factor > 1) || math.IsInf(r.Factor, 1)) {
-		return fmt.Errorf("Factor %g: the rates are divided by it, give a finite number above 1 (fastai's default is 10)", r.Factor)
+		return fmt.Errorf("the rates are divided by Factor, %g here: give a finite number above 1 (fastai's default is 10)", r.Factor)
 	}
 	if !(r.MinLR >= 0) || math.IsInf(r.MinLR, 1) {
 		return fmt.Errorf("MinLR %g: give a learning rate ≥ 0", r.MinLR)
 	}
 	if r.Patience < 0 {
-		return fmt.Errorf("Patience %d: give a number of epochs (fastai's default is 1)", r.Patience)
+		return fmt.Errorf("the Patience, %d here, is a number of epochs: give 1 or more (fastai's default is 1)", r.Patience)
 	}
 	return checkMonitor(r.Monitor, l)
 }

@@ -73,7 +73,7 @@ func (c Adam) check() error {
 		return err
 	}
 	if !(c.Eps > 0) || math.IsInf(c.Eps, 1) {
-		return fmt.Errorf("Eps %g: give a small positive number (fastai: 1e-5)", c.Eps)
+		return fmt.Errorf("the Eps added to the denominator, %g here, must be a small positive number (fastai: 1e-5)", c.Eps)
 	}
 	return checkWD(c.WD)
 }
