@@ -512,12 +512,7 @@ func TestSaveModelCallbackEveryEpochAndAtEnd(t *testing.T) {
 	if err := l.Fit(3, 1e-2, WithCallbacks(&SaveModelCallback{Dir: dir, EveryEpoch: 2}, &SaveModelCallback{Dir: dir, Fname: "last", AtEnd: true, WithOpt: true})); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if got := strings.Join(names, " "); got != "last.learner model_0.learner model_2.learner" {
+	if got := fileNames(t, dir); got != "last.learner model_0.learner model_2.learner" {
 		t.Errorf("files %q", got)
 	}
 	// AtEnd saved the final state: loading it changes nothing.
@@ -872,12 +867,7 @@ func TestSaveModelEveryEpochWithAtEnd(t *testing.T) {
 	if err := newTiny(t).Fit(2, 1e-2, WithCallbacks(&SaveModelCallback{Dir: dir, EveryEpoch: 1, AtEnd: true})); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if got := strings.Join(names, " "); got != "model.learner model_0.learner model_1.learner" {
+	if got := fileNames(t, dir); got != "model.learner model_0.learner model_1.learner" {
 		t.Errorf("files %q, want every epoch's and the end's", got)
 	}
 }
@@ -932,4 +922,18 @@ func TestOptimizerSettings(t *testing.T) {
 	if err := newTiny(t).Fit(1, 1e-3, WithWD(math.Inf(1))); err == nil || !strings.Contains(err.Error(), "weight decay +Inf") {
 		t.Errorf("WithWD(+Inf): %v", err)
 	}
+}
+
+// fileNames lists dir's files, space-separated, sorted.
+func fileNames(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return strings.Join(names, " ")
 }
