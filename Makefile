@@ -24,6 +24,8 @@ test: lint unit parity notebooks fresh-clone
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@big=$$(git ls-files -z | xargs -0 du -k 2>/dev/null | awk '$$1 > 1024 {print $$2}'); \
+	  if [ -n "$$big" ]; then echo "tracked files over 1 MiB (build outputs? add them to .gitignore):"; echo "$$big"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 
