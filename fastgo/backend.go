@@ -146,7 +146,7 @@ func (e env) candidates() ([]Choice, error) {
 			c := Choice{Config: "xla:" + p.Path, Backend: "xla", Device: "cuda", Plugin: &p, Env: e.baseEnv(),
 				Reason: fmt.Sprintf("PJRT CUDA plugin (%s) and %s", p.Source, gpus[0].Name)}
 			if p.NvidiaDir != "" {
-				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+p.NvidiaDir)
+				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(p.NvidiaDir))
 			}
 			cands = append(cands, c)
 		}
@@ -211,7 +211,7 @@ func (e env) fromEnv(v string) (Choice, error) {
 		if p.IsCUDA() {
 			c.Device = "cuda"
 			if p.NvidiaDir = nvidiaDirFor(plugin); p.NvidiaDir != "" {
-				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+p.NvidiaDir)
+				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(p.NvidiaDir))
 			}
 		}
 	}

@@ -221,6 +221,25 @@ func nvidiaDirFor(plugin string) string {
 	return ""
 }
 
+// cudaDataDir is the folder XLA's --xla_gpu_cuda_data_dir should name for
+// the CUDA libraries in nvidiaDir: the one holding bin/ptxas (and
+// nvvm/libdevice), which XLA needs to compile kernels — nvidia/cuda_nvcc
+// for the CUDA 12 wheels, nvidia/cu13 for the CUDA 13 ones — or nvidiaDir
+// itself when no ptxas is found below it.
+func cudaDataDir(nvidiaDir string) string {
+	for _, pattern := range []string{"bin/ptxas", "*/bin/ptxas", "*/*/bin/ptxas"} {
+		matches, _ := filepath.Glob(filepath.Join(nvidiaDir, pattern))
+		slices.Sort(matches)
+		slices.Reverse(matches) // cu13 before cuda_nvcc, a newer CUDA first
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && !fi.IsDir() {
+				return filepath.Dir(filepath.Dir(m))
+			}
+		}
+	}
+	return nvidiaDir
+}
+
 func (e env) findGPUs() []GPU {
 	var gpus []GPU
 	infos, _ := filepath.Glob(e.sys("/proc/driver/nvidia/gpus/*/information"))

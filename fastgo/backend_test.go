@@ -131,6 +131,23 @@ func TestChooseBackendCUDAFromJaxPackage(t *testing.T) {
 	}
 }
 
+// XLA_FLAGS names the folder with ptxas, in both wheel layouts.
+func TestcudaDataDirFindsPtxas(t *testing.T) {
+	for _, layout := range []string{"cuda_nvcc", "cu13"} {
+		m := newFakeMachine(t)
+		m.gpu("NVIDIA H200")
+		site := "usr/local/lib/python3.12/dist-packages"
+		m.file(site + "/jax_plugins/xla_cuda13/xla_cuda_plugin.so")
+		nvidia := m.dir(site + "/nvidia")
+		m.file(site + "/nvidia/cublas/lib/libcublas.so.13")
+		m.file(site + "/nvidia/" + layout + "/bin/ptxas")
+		c := choose(t, m.env("go", "xla"))
+		if got, want := c.Env["XLA_FLAGS"], "--xla_gpu_cuda_data_dir="+filepath.Join(nvidia, layout); got != want {
+			t.Errorf("%s: XLA_FLAGS=%q, want %q", layout, got, want)
+		}
+	}
+}
+
 func configs(cs []Choice) []string {
 	var out []string
 	for _, c := range cs {
