@@ -132,7 +132,7 @@ func TestChooseBackendCUDAFromJaxPackage(t *testing.T) {
 }
 
 // XLA_FLAGS names the folder with ptxas, in both wheel layouts.
-func TestcudaDataDirFindsPtxas(t *testing.T) {
+func TestCUDADataDirFindsPtxas(t *testing.T) {
 	for _, layout := range []string{"cuda_nvcc", "cu13"} {
 		m := newFakeMachine(t)
 		m.gpu("NVIDIA H200")
