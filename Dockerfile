@@ -13,20 +13,25 @@
 # download when mounted at data/oxford-iiit-pet in that folder:
 #   -v /path/to/oxford-iiit-pet:/home/fastgo/fastgo-data/data/oxford-iiit-pet:ro
 #
-# The PJRT CUDA plugin comes from PyPI, from the same wheels JAX uses:
-# jax-cuda12-pjrt (the plugin, site-packages/jax_plugins/xla_cuda12/xla_cuda_plugin.so)
-# and jax-cuda12-plugin[with_cuda] (CUDA's libraries as nvidia-* wheels,
-# site-packages/nvidia, including ptxas). fastgo finds the plugin there by
-# itself and points XLA_FLAGS=--xla_gpu_cuda_data_dir at that nvidia folder
+# The PJRT CUDA plugin comes from PyPI, from the same wheels JAX uses, for
+# CUDA 13 — the combination of the machine fastgo's GPU check is prepared
+# for (scripts/gpu-device-run.sh: CUDA 13, driver 580, jax 0.11.2):
+# jax-cuda13-pjrt (the plugin, site-packages/jax_plugins/xla_cuda13/
+# xla_cuda_plugin.so) and jax-cuda13-plugin[with_cuda] (CUDA's libraries as
+# nvidia-* wheels, site-packages/nvidia, with ptxas and libdevice in
+# nvidia/cu13). The wheels bring CUDA itself; the host needs only an NVIDIA
+# driver that supports CUDA 13 (580 or newer) and the NVIDIA Container
+# Toolkit. fastgo finds the plugin by itself and points
+# XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas
 # (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice). The
 # image build needs internet (Go's download site, the Go module proxy,
 # Ubuntu's archive, PyPI); the container does not.
-FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+FROM nvidia/cuda:13.0.0-runtime-ubuntu24.04
 
 ARG GO_VERSION=1.27.3
-# The JAX release whose PJRT plugin is installed; go-xla loads any plugin
-# with a compatible PJRT C API version.
-ARG JAX_VERSION=0.8.1
+# The JAX release whose PJRT plugin is installed (the device machine's);
+# go-xla loads any plugin with a compatible PJRT C API version.
+ARG JAX_VERSION=0.11.2
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ENV DEBIAN_FRONTEND=noninteractive
@@ -50,7 +55,7 @@ ENV PATH=/usr/local/go/bin:$PATH \
 # fastgo searches (/opt/venv/lib/python3*/site-packages).
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir \
-      "jax-cuda12-pjrt==${JAX_VERSION}" "jax-cuda12-plugin[with_cuda]==${JAX_VERSION}"
+      "jax-cuda13-pjrt==${JAX_VERSION}" "jax-cuda13-plugin[with_cuda]==${JAX_VERSION}"
 
 RUN useradd --create-home --shell /bin/bash fastgo
 # FASTGO_HOME holds downloaded datasets and weights: a folder of its own, so

@@ -8,7 +8,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -70,6 +70,11 @@ bench-epoch:
 
 gpu-check:
 	bash scripts/gpu-check.sh
+
+## gpu-bundle: the binaries (-tags xla) and pets images the lent GPU machine
+## needs, in build/gpu-bundle; prints the device call (scripts/gpu-device-run.sh).
+gpu-bundle:
+	bash scripts/gpu-bundle.sh
 
 docker-lint:
 	$(GO) test -count=1 -run TestDockerfile ./kernel/...

@@ -136,7 +136,7 @@ func (e env) candidates() ([]Choice, error) {
 	}
 	switch {
 	case len(cuda) == 0 && len(gpus) > 0:
-		skipped = append(skipped, fmt.Sprintf("%s present but no PJRT CUDA plugin found (pip install jax-cuda12-pjrt, or set PJRT_PLUGIN_LIBRARY_PATH)", gpus[0].Name))
+		skipped = append(skipped, fmt.Sprintf("%s present but no PJRT CUDA plugin found (pip install jax-cuda13-pjrt 'jax-cuda13-plugin[with_cuda]', or jax-cuda12-pjrt for a driver older than 580; or set PJRT_PLUGIN_LIBRARY_PATH)", gpus[0].Name))
 	case len(cuda) > 0 && len(gpus) == 0:
 		skipped = append(skipped, "PJRT CUDA plugin "+cuda[0].Path+" found but no NVIDIA GPU is visible (/proc/driver/nvidia/gpus, nvidia-smi)")
 	case len(cuda) > 0 && !xla:

@@ -198,7 +198,7 @@ func backendChecks(info backendInfo) []check {
 		plugins.Detail = "none found (PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla, /usr/local/lib/go-xla, jax_plugins in Python site-packages)"
 		if len(info.GPUs) > 0 {
 			plugins.Optional = false
-			plugins.Fix = "pip install jax-cuda12-pjrt (or jax-cuda13-pjrt) to use the GPU, then go run ./kernel install"
+			plugins.Fix = "pip install jax-cuda13-pjrt 'jax-cuda13-plugin[with_cuda]' (CUDA 13, driver 580 or newer; jax-cuda12-pjrt for older drivers) to use the GPU, then go run ./kernel install"
 		} else {
 			plugins.Fix = "none needed: the pure-Go backend runs everywhere"
 		}

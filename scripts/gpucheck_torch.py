@@ -5,6 +5,10 @@ torch + torchvision on the GPU, printed as JSON lines
   python3 scripts/gpucheck_torch.py --arch resnet34 --size 224 --bs 64 --steps 10 \
       --presize 460 --data ../shared/data/oxford-iiit-pet-sample
 
+Training runs channels_last, in float32 and with autocast bfloat16; each
+line carries peak_mib, the most GPU memory PyTorch's allocator reserved
+during that part.
+
 The model is torchvision's ResNet body with fastai's head (concat pooling,
 BatchNorm, Dropout, Linear 512, Linear n), trained with AdamW (fastai's Adam
 with decoupled weight decay 0.01, betas 0.9/0.99, eps 1e-5), uint8 batches
@@ -50,9 +54,9 @@ def cnn(arch, n_classes):
 
 
 def to_float(xb_u8):
-    """uint8 NCHW on the GPU -> normalised float."""
+    """uint8 NCHW on the GPU -> normalised float, channels_last."""
     x = xb_u8.float().div_(255)
-    return (x - MEAN.to(x.device)) / STD.to(x.device)
+    return ((x - MEAN.to(x.device)) / STD.to(x.device)).contiguous(memory_format=torch.channels_last)
 
 
 def train_step_fn(model, opt, dtype):
@@ -70,7 +74,9 @@ def train_step_fn(model, opt, dtype):
 
 
 def bench_train(args, dtype, dev):
-    model = cnn(args.arch, 37).to(dev).train()
+    # channels_last: the layout cuDNN's fastest convolutions want (PyTorch's
+    # advice for mixed precision on recent GPUs).
+    model = cnn(args.arch, 37).to(dev).to(memory_format=torch.channels_last).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
     step = train_step_fn(model, opt, dtype)
     g = torch.Generator().manual_seed(0)
@@ -220,12 +226,22 @@ def main():
     torch.backends.cudnn.benchmark = True
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, {torch.cuda.get_device_name(0)}",
           file=sys.stderr)
+    def peak():
+        """Peak GPU memory since the last call, MiB (what PyTorch's allocator held)."""
+        mib = round(torch.cuda.max_memory_reserved() / 2**20)
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        return mib
+
+    peak()
     for dtype in ("float32", "bfloat16"):
-        emit(part="train", dtype=dtype, img_per_s=round(bench_train(args, dtype, dev), 1))
-    emit(part="aug", dtype="float32", img_per_s=round(bench_aug(args, dev), 1))
+        ips = round(bench_train(args, dtype, dev), 1)
+        emit(arch=args.arch, part="train", dtype=dtype, img_per_s=ips, peak_mib=peak())
+    emit(arch=args.arch, part="aug", dtype="float32", img_per_s=round(bench_aug(args, dev), 1), peak_mib=peak())
     if not args.skip_finetune:
         secs, err = fine_tune(args, dev)
-        emit(part="finetune", dtype="float32", seconds=round(secs, 1), note=f"random weights, error_rate {err:.3f}")
+        emit(arch=args.arch, part="finetune", dtype="float32", seconds=round(secs, 1), peak_mib=peak(),
+             note=f"random weights, error_rate {err:.3f}")
 
 
 if __name__ == "__main__":

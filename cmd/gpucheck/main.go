@@ -22,10 +22,12 @@ import (
 
 // result is one measurement; scripts/gpucheck_torch.py prints the same JSON.
 type result struct {
+	Arch    string  `json:"arch,omitempty"`
 	Part    string  `json:"part"` // "train", "aug" or "finetune"
 	DType   string  `json:"dtype,omitempty"`
 	ImgPerS float64 `json:"img_per_s,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
+	PeakMiB float64 `json:"peak_mib,omitempty"` // peak GPU memory (PyTorch's lines)
 	Note    string  `json:"note,omitempty"`
 }
 
@@ -40,6 +42,7 @@ type config struct {
 	torch      string
 	allowCPU   bool
 	skipFinetn bool
+	jsonOut    string
 }
 
 func main() {
@@ -53,6 +56,7 @@ func main() {
 	flag.StringVar(&c.torch, "torch", "", "python with torch and torchvision, to compare with PyTorch")
 	flag.BoolVar(&c.allowCPU, "allow-cpu", false, "measure even without a GPU backend")
 	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
+	flag.StringVar(&c.jsonOut, "json", "", "also write fastgo's results to this file, one JSON object per line (as scripts/gpucheck_torch.py prints them)")
 	flag.Parse()
 	arch, err := vision.ArchByName(*archName)
 	if err != nil {
@@ -100,6 +104,29 @@ func main() {
 		}
 	}
 	printTable(os.Stdout, ours, theirs)
+	if c.jsonOut != "" {
+		if err := writeJSON(c.jsonOut, c.arch.Name, ours); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// writeJSON writes results as JSON lines, each with the architecture.
+func writeJSON(path, arch string, results []result) error {
+	var b strings.Builder
+	for _, r := range results {
+		r.Arch = arch
+		line, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("-json: %w", err)
+	}
+	return nil
 }
 
 func fail(err error) {
