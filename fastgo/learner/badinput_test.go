@@ -110,3 +110,29 @@ func TestBatchOfOneIsRefused(t *testing.T) {
 		t.Errorf("Fit on batches of one: err = %v, want PyTorch's batch-norm error", err)
 	}
 }
+
+// A class index outside the vocabulary is an error naming it, in every
+// entry point (it gave a silent loss of -0 before).
+func TestLabelOutsideVocabulary(t *testing.T) {
+	l := newTiny(t)
+	b := firstOf(l.Data.Valid)
+	b.Y = append([]int(nil), b.Y...)
+	b.Y[1] = 99
+	want := "label 99 at batch position 1 is not a class index: the vocabulary has 4 classes, [0, 4)"
+	if _, err := l.GetPreds(SliceSource{b}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("GetPreds = %v, want %q", err, want)
+	}
+	bad := Data{Train: SliceSource{b, b}, Valid: SliceSource{b}, Vocab: l.Data.Vocab}
+	lb, err := New(bad, tinyModel(4), WithBackend(testBackend()), NoPersist())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb.Quiet = true
+	if err := lb.Fit(1, 1e-3); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Fit = %v, want %q", err, want)
+	}
+	b.Y[1] = -1
+	if _, err := l.GetPreds(SliceSource{b}); err == nil || !strings.Contains(err.Error(), "label -1") {
+		t.Errorf("GetPreds with -1 = %v", err)
+	}
+}

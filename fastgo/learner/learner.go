@@ -392,7 +392,7 @@ func (l *Learner) classify(frozenIdx int) {
 
 // toBatchTensors converts a CPU batch into fresh input tensors (a training
 // step takes ownership of them).
-func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
+func toBatchTensors(b Batch, nClasses int) (*tensors.Tensor, *tensors.Tensor, error) {
 	if len(b.X.Shape) != 4 {
 		return nil, nil, fmt.Errorf("batch images have shape %v: want [B,H,W,C] uint8", b.X.Shape)
 	}
@@ -409,6 +409,11 @@ func toBatchTensors(b Batch) (*tensors.Tensor, *tensors.Tensor, error) {
 	x := tensors.FromFlatDataAndDimensions(b.X.Data, b.X.Shape...) // copies
 	y := make([]int32, len(b.Y))
 	for i, v := range b.Y {
+		// The loss's gather would read another row (or nothing) and give a
+		// silent wrong number; PyTorch's cross_entropy refuses it too.
+		if nClasses > 0 && (v < 0 || v >= nClasses) {
+			return nil, nil, fmt.Errorf("label %d at batch position %d is not a class index: the vocabulary has %d classes, [0, %d)", v, i, nClasses, nClasses)
+		}
 		y[i] = int32(v)
 	}
 	return x, tensors.FromFlatDataAndDimensions(y, len(y)), nil
@@ -525,7 +530,7 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 
 // trainStep runs one optimisation step and returns the batch loss.
 func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
-	x, y, err := toBatchTensors(b)
+	x, y, err := toBatchTensors(b, l.NumClasses())
 	if err != nil {
 		return 0, err
 	}
@@ -555,7 +560,7 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 
 // evalBatch returns the activations (row-major [B,C]) and per-item losses.
 func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
-	x, y, err := toBatchTensors(b)
+	x, y, err := toBatchTensors(b, l.NumClasses())
 	if err != nil {
 		return nil, nil, err
 	}
