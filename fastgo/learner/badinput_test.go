@@ -136,3 +136,45 @@ func TestLabelOutsideVocabulary(t *testing.T) {
 		t.Errorf("GetPreds with -1 = %v", err)
 	}
 }
+
+// Every argument of Fit, FitOneCycle, FineTune and LRFind is checked before
+// any training (or saving) happens (#21: FineTune(-1) trained 8 s first).
+func TestBadFitArgumentsBeforeAnyTraining(t *testing.T) {
+	l := newTiny(t)
+	cases := map[string]struct {
+		run  func() error
+		want string
+	}{
+		"Fit(0)":              {func() error { return l.Fit(0, 1e-3) }, "give at least 1"},
+		"Fit lr NaN":          {func() error { return l.Fit(1, math.NaN()) }, "learning rate NaN"},
+		"Fit lr -1":           {func() error { return l.Fit(1, -1.0) }, "learning rate -1"},
+		"Fit lr +Inf":         {func() error { return l.Fit(1, math.Inf(1)) }, "learning rate +Inf"},
+		"Fit Slice hi<lo":     {func() error { return l.Fit(1, Slice(1e-2, 1e-4)) }, "Slice(0.0001, 0.01)"},
+		"Fit Slice NaN":       {func() error { return l.Fit(1, Slice(math.NaN(), 1e-4)) }, "NaN"},
+		"FitOneCycle(-2)":     {func() error { return l.FitOneCycle(-2, 1e-3) }, "give at least 1"},
+		"FitOneCycle lr NaN":  {func() error { return l.FitOneCycle(1, math.NaN()) }, "learning rate NaN"},
+		"PctStart(2)":         {func() error { return l.FitOneCycle(1, 1e-3, PctStart(2)) }, "PctStart(2)"},
+		"Div(0)":              {func() error { return l.FitOneCycle(1, 1e-3, Div(0)) }, "Div(0)"},
+		"DivFinal(-1)":        {func() error { return l.FitOneCycle(1, 1e-3, DivFinal(-1)) }, "DivFinal(-1)"},
+		"Moms(NaN…)":          {func() error { return l.FitOneCycle(1, 1e-3, Moms(math.NaN(), 0.85, 0.95)) }, "Moms(NaN"},
+		"FineTune(-1)":        {func() error { return l.FineTune(-1) }, "FineTune(-1)"},
+		"FineTune BaseLR NaN": {func() error { return l.FineTune(1, BaseLR(math.NaN())) }, "BaseLR(NaN)"},
+		"FineTune LRMult(0)":  {func() error { return l.FineTune(1, LRMult(0)) }, "LRMult(0)"},
+		"FineTune PctStart":   {func() error { return l.FineTune(1, PctStart(math.NaN())) }, "PctStart(NaN)"},
+		"FineTune FreezeEp":   {func() error { return l.FineTune(1, FreezeEpochs(0)) }, "FreezeEpochs(0)"},
+		"LRFind NumIt(5)":     {func() error { _, err := l.LRFind(NumIt(5)); return err }, "NumIt(5)"},
+		"LRFind start>end":    {func() error { _, err := l.LRFind(StartLR(1), EndLR(1e-3)); return err }, "need 0 < start < end"},
+		"LRFind start NaN":    {func() error { _, err := l.LRFind(StartLR(math.NaN())); return err }, "need 0 < start < end"},
+	}
+	for name, tc := range cases {
+		l.Recorder.Losses = []float64{12345} // a marker: any training replaces it
+		frozen := l.FrozenTo()
+		err := tc.run()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s = %v, want an error containing %q", name, err, tc.want)
+		}
+		if len(l.Recorder.Losses) != 1 || l.Recorder.Losses[0] != 12345 || l.FrozenTo() != frozen {
+			t.Errorf("%s trained or froze before refusing", name)
+		}
+	}
+}

@@ -919,7 +919,7 @@ func TestOptimizerSettings(t *testing.T) {
 			t.Errorf("New = %v, want an error containing %q", err, tc.want)
 		}
 	}
-	if err := newTiny(t).Fit(1, 1e-3, WithWD(math.Inf(1))); err == nil || !strings.Contains(err.Error(), "weight decay +Inf") {
+	if err := newTiny(t).Fit(1, 1e-3, WithWD(math.Inf(1))); err == nil || !strings.Contains(err.Error(), "WithWD(+Inf): give a weight decay") {
 		t.Errorf("WithWD(+Inf): %v", err)
 	}
 }

@@ -60,6 +60,38 @@ func collect(opts []FitOption) fitOptions {
 	return o
 }
 
+// check refuses option values that would train on NaN rates or a broken
+// schedule, before any training (fastai would train with them).
+func (o fitOptions) check() error {
+	positive := func(name string, p *float64) error {
+		if p != nil && (!(*p > 0) || math.IsInf(*p, 1)) {
+			return fmt.Errorf("%s(%g): give a finite number > 0", name, *p)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		positive("Div", o.div), positive("DivFinal", o.divFinal), positive("BaseLR", o.baseLR), positive("LRMult", o.lrMult),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if o.pctStart != nil && !(*o.pctStart >= 0 && *o.pctStart <= 1) {
+		return fmt.Errorf("PctStart(%g): give the warm-up's fraction of the fit, in [0, 1]", *o.pctStart)
+	}
+	if o.moms != nil {
+		for _, m := range o.moms {
+			if !(m >= 0 && m < 1) {
+				return fmt.Errorf("Moms(%g, %g, %g): each momentum must be in [0, 1)", o.moms[0], o.moms[1], o.moms[2])
+			}
+		}
+	}
+	if o.wd != nil && (!(*o.wd >= 0) || math.IsInf(*o.wd, 1)) {
+		return fmt.Errorf("WithWD(%g): give a weight decay ≥ 0", *o.wd)
+	}
+	return nil
+}
+
 func optOr[T any](p *T, def T) T {
 	if p == nil {
 		return def
@@ -93,9 +125,12 @@ type fitSpec struct {
 // Slice; 0 means Learner.LR), fastai's fit.
 func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 	o := collect(opts)
+	if err := o.check(); err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
 	lrs, err := l.groupLRs(lr)
 	if err != nil {
-		return err
+		return fmt.Errorf("Fit: %w", err)
 	}
 	mom := l.currentMom()
 	moms := make([]float64, len(lrs))
@@ -113,9 +148,13 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 // done)/(nEpoch·batches per epoch). lrMax is a number or a Slice (0 means
 // Learner.LR).
 func (l *Learner) FitOneCycle(nEpoch int, lrMax LR, opts ...FitOption) error {
-	spec, err := l.oneCycleSpec(nEpoch, lrMax, collect(opts))
+	o := collect(opts)
+	if err := o.check(); err != nil {
+		return fmt.Errorf("FitOneCycle: %w", err)
+	}
+	spec, err := l.oneCycleSpec(nEpoch, lrMax, o)
 	if err != nil {
-		return err
+		return fmt.Errorf("FitOneCycle: %w", err)
 	}
 	return l.run(spec)
 }
@@ -153,6 +192,9 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	o := collect(opts)
+	if err := o.check(); err != nil {
+		return fmt.Errorf("FineTune: %w", err)
+	}
 	base := optOr(o.baseLR, 2e-3)
 	// Every argument, the callbacks' settings included, is checked before
 	// any training, freezing or saving happens.

@@ -83,9 +83,12 @@ func GroupLRs(lr LR, nGroups int) ([]float64, error) {
 				out[i] = v.Stop / 10
 			}
 			out[nGroups-1] = v.Stop
-			return out, nil
+			break
 		}
-		return evenMults(v.Start, v.Stop, nGroups), nil
+		if v.Start > v.Stop {
+			return nil, fmt.Errorf("learner.Slice(%g, %g): the first (lowest) group's rate comes first: Slice(%g, %g)", v.Start, v.Stop, v.Stop, v.Start)
+		}
+		out = evenMults(v.Start, v.Stop, nGroups)
 	case []float64:
 		if len(v) != nGroups {
 			return nil, fmt.Errorf("%d learning rates given for %d parameter groups: give one per group, a number or a learner.Slice", len(v), nGroups)
@@ -93,6 +96,11 @@ func GroupLRs(lr LR, nGroups int) ([]float64, error) {
 		copy(out, v)
 	default:
 		return nil, fmt.Errorf("learning rate %v (%T): use a number or learner.Slice(lo, hi)", lr, lr)
+	}
+	for _, v := range out {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return nil, fmt.Errorf("learning rate %g: give a finite number ≥ 0 (LRFind suggests one)", v)
+		}
 	}
 	return out, nil
 }
