@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -93,7 +94,11 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	removeStaleTemps(path)
+	// An interrupt (a notebook's stop button) waits for the save to end,
+	// then takes effect: the file is the old state or the new, never lost.
+	defer deferInterrupts()()
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
@@ -117,6 +122,9 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	if err = w.Flush(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
+	if midSave != nil {
+		midSave()
+	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
@@ -127,6 +135,45 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	return nil
+}
+
+// midSave, when set (tests), runs while a save's temporary file is
+// written and not yet renamed.
+var midSave func()
+
+// tempPrefix is the prefix of path's temporary files while it is written.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
+
+// staleTemps lists the temporary files an interrupted or crashed save of
+// path left behind.
+func staleTemps(path string) []string {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
+	return matches
+}
+
+// removeStaleTemps deletes them (one process writes a given path at a time).
+func removeStaleTemps(path string) {
+	for _, m := range staleTemps(path) {
+		os.Remove(m)
+	}
+}
+
+// deferInterrupts holds back SIGINT (and SIGTERM) until the returned
+// function is called; one that arrived meanwhile is then delivered again,
+// to whatever handles it (by default: the program ends as it would have).
+func deferInterrupts() (release func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, interruptSignals...)
+	return func() {
+		signal.Stop(ch)
+		select {
+		case sig := <-ch:
+			if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+				time.Sleep(200 * time.Millisecond) // let it take effect before going on
+			}
+		default:
+		}
+	}
 }
 
 // Load reads a checkpoint written by Save (or Export: weights only) into

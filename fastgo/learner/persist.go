@@ -149,9 +149,16 @@ func (l *Learner) restorePersisted() error {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("learner.Resume(%q): nothing was saved under this name yet (no %s): run the cell that creates and trains this learner with learner.Persist(%q) first", l.key(), p, l.key())
 	}
+	cut := len(staleTemps(p)) > 0
 	h, err := l.readCheckpoint(p, loadAll)
 	if err != nil {
 		return fmt.Errorf("%w; learn.Reset() or deleting %s starts over", err, p)
+	}
+	if cut {
+		// A save was killed part way (a stop button only waits for it):
+		// what it was writing is lost, the state before it is restored.
+		removeStaleTemps(p)
+		fmt.Fprintf(l.out, "Note: a later save of learner %q was cut short (the process was killed while saving): its fit is not in what is restored below\n", l.key())
 	}
 	what := fmt.Sprintf("%d epochs", len(l.Recorder.Rows))
 	if h.Note == "lrfind" {
