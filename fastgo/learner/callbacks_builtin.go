@@ -2,6 +2,8 @@ package learner
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo/tensor"
@@ -36,7 +38,77 @@ func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
 	if spec.persist != "" {
 		cbs = append(cbs, persistCallback{what: spec.persist})
 	}
-	return cbs
+	// Last, so that it speaks after the bars have ended.
+	return append(cbs, newInterruptWatch())
+}
+
+// errInterrupted ends a fit on SIGINT (the notebook's stop button, Ctrl-C)
+// as a cancelled fit: AfterFit still runs, so what was trained is kept
+// and, for a persisted learner, saved.
+var errInterrupted = fmt.Errorf("interrupted: %w", ErrCancelFit)
+
+// interruptWatch turns an interrupt during a fit into a stop at the next
+// batch; when the fit has ended (bars done, state saved) it says where it
+// stopped and what was kept, then delivers the interrupt again, to end
+// the program as it would have (or to the program's own handler).
+type interruptWatch struct {
+	ch         chan os.Signal
+	stoppedAt  string
+	learn      *Learner
+	persisting bool
+	lrFind     bool
+}
+
+func newInterruptWatch() *interruptWatch {
+	w := &interruptWatch{ch: make(chan os.Signal, 1)}
+	signal.Notify(w.ch, interruptSignals...)
+	return w
+}
+
+func (*interruptWatch) loopCallback() {}
+
+func (w *interruptWatch) BeforeFit(f *FitState) error {
+	w.learn, w.lrFind, w.persisting = f.Learner, f.LRFind, f.Learner.persistPath() != ""
+	return nil
+}
+
+func (w *interruptWatch) BeforeBatch(f *FitState) error {
+	select {
+	case sig := <-w.ch:
+		w.ch <- sig // kept for cleanUp to deliver again
+		w.stoppedAt = fmt.Sprintf("epoch %d, training batch %d of %d", f.Epoch, f.Batch, f.NIter)
+		if !f.Training {
+			w.stoppedAt = fmt.Sprintf("epoch %d, validation batch %d", f.Epoch, f.Batch)
+		}
+		return errInterrupted
+	default:
+		return nil
+	}
+}
+
+func (w *interruptWatch) cleanUp() {
+	signal.Stop(w.ch)
+	select {
+	case sig := <-w.ch:
+		if w.learn != nil {
+			kept := "the weights trained up to there are kept"
+			switch {
+			case w.lrFind:
+				kept = "LRFind restored the weights it started from"
+			case w.persisting:
+				kept += fmt.Sprintf(" and saved (learner.Resume(%q) restores them)", w.learn.key())
+			}
+			where := w.stoppedAt
+			if where == "" {
+				where = "the end of the fit"
+			}
+			fmt.Fprintf(w.learn.out, "Interrupted at %s: %s.\n", where, kept)
+		}
+		if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+			time.Sleep(200 * time.Millisecond) // let it take effect
+		}
+	default:
+	}
 }
 
 // recorderCallback is fastai's Recorder callback: it keeps the fit's

@@ -109,3 +109,76 @@ func TestStaleTempsAreCleaned(t *testing.T) {
 	}
 	_ = out
 }
+
+// fitHelperEnv makes the test binary act as TestFitHelper's child.
+const fitHelperEnv = "FASTGO_TEST_FIT_HELPER"
+
+// TestFitHelper is not a test: run by TestInterruptDuringFit as a child,
+// it trains a persisted learner and says when batch 5 is done.
+func TestFitHelper(t *testing.T) {
+	dir := os.Getenv(fitHelperEnv)
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	t.Setenv(EnvCacheDir, dir)
+	l := newTiny(t, Persist("interrupted"))
+	l.Quiet = false
+	if err := l.Fit(50, 1e-3, WithCallbacks(announceBatch(5))); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("SURVIVED\n")
+}
+
+type announceBatch int
+
+func (n announceBatch) AfterBatch(f *FitState) error {
+	if f.Training && f.Iter == int(n) {
+		os.Stdout.WriteString("TRAINING\n")
+		time.Sleep(time.Second) // the parent interrupts now
+	}
+	return nil
+}
+
+// The stop button during a fit: the fit stops at the next batch, its bars
+// end, it says where it stopped and what was kept, the state is saved for
+// Resume, and the program ends as interrupted (#20.6, #21.3).
+func TestInterruptDuringFit(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT to send")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFitHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fitHelperEnv+"="+dir, "FASTGO_DISPLAY=terminal", "FASTGO_PROGRESS=final")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var rest bytes.Buffer
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if sc.Text() == "TRAINING" {
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	for sc.Scan() {
+		rest.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	out := rest.String()
+	if err == nil || strings.Contains(out, "SURVIVED") {
+		t.Fatalf("child ended with %v, output:\n%s\nwant it interrupted", err, out)
+	}
+	want := `Interrupted at epoch 0, training batch 5 of 16: the weights trained up to there are kept and saved (learner.Resume("interrupted") restores them).`
+	if !strings.Contains(out, want) || strings.Count(out, "Interrupted at") != 1 {
+		t.Errorf("output:\n%s\nwant once %q", out, want)
+	}
+	t.Setenv(EnvCacheDir, dir)
+	r, msg := captured(t, Resume("interrupted"))
+	if !strings.Contains(msg.String(), `Restored learner "interrupted"`) || !r.hasWeights() {
+		t.Errorf("Resume after the interrupt: %q", msg.String())
+	}
+}
