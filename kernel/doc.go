@@ -18,10 +18,13 @@
 // cell, and edits to the library are seen by the next cell. Its environment
 // puts the bin folder and Go on PATH, sets GOTOOLCHAIN=go1.27.3 (cells
 // build with the library's Go; an older go command fetches it),
-// GOEXPERIMENT=simd (the pure-Go backend's SIMD kernels), GOMLX_NO_AUTO_INSTALL and GOFLAGS=-ldflags=-w
-// (cells link faster without DWARF); with -xla (default: when a PJRT plugin
-// is found and cgo works) GOFLAGS also gets -tags=xla so notebooks can run
-// on XLA/CUDA (see fastgo.ChooseBackend).
+// GOEXPERIMENT=simd (the pure-Go backend's SIMD kernels) and
+// GOMLX_NO_AUTO_INSTALL; a small sh launcher appends -ldflags=-w (cells link
+// faster without DWARF) to the GOFLAGS Jupyter was started with, rather
+// than replacing them; with -xla (default: when a PJRT plugin is found and
+// cgo works) it appends -tags=xla too, so notebooks can run on XLA/CUDA
+// (see fastgo.ChooseBackend). `doctor` shows the flags cells are built
+// with.
 //
 // The kernel command imports nothing of the library, so it works even while
 // the library does not build; doctor asks a small helper program

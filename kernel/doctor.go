@@ -138,12 +138,14 @@ func doctor(s system, repo, binDir string) []check {
 }
 
 func checkSpec(spec kernelSpec, specPath, repo string) check {
-	c := check{Name: "kernelspec", OK: true, Detail: fmt.Sprintf("%q at %s", spec.DisplayName, specPath)}
+	// The user's GOFLAGS as this shell has it: a Jupyter started from here
+	// passes it on, and the kernel appends its own.
+	c := check{Name: "kernelspec", OK: true, Detail: fmt.Sprintf("%q at %s; cells are built with GOFLAGS=%q", spec.DisplayName, specPath, spec.goflags(os.Getenv("GOFLAGS")))}
 	var problems []string
-	if len(spec.Argv) == 0 {
+	if g := spec.gonb(); g == "" {
 		problems = append(problems, "no argv")
-	} else if _, err := os.Stat(spec.Argv[0]); err != nil {
-		problems = append(problems, "its gonb "+spec.Argv[0]+" is missing")
+	} else if _, err := os.Stat(g); err != nil {
+		problems = append(problems, "its gonb "+g+" is missing")
 	}
 	if w := spec.goWork(); w == "" {
 		problems = append(problems, "no --go_work (fastgo imports would not resolve)")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func TestKernelSpecJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatalf("kernel.json is not JSON: %v\n%s", err, data)
 	}
-	wantArgv := []any{"/home/u/.fastgo/bin/gonb", "--kernel", "{connection_file}", "--go_work=/src/fastgo"}
+	wantArgv := []any{"/bin/sh", "-c", launcher, "/home/u/.fastgo/bin/gonb", "--kernel", "{connection_file}", "--go_work=/src/fastgo"}
 	if fmt.Sprint(got["argv"]) != fmt.Sprint(wantArgv) {
 		t.Errorf("argv=%v, want %v", got["argv"], wantArgv)
 	}
@@ -47,8 +48,8 @@ func TestKernelSpecJSON(t *testing.T) {
 	if env["GOEXPERIMENT"] != "simd" || env["GOMLX_NO_AUTO_INSTALL"] != "1" {
 		t.Errorf("env=%v, want GOEXPERIMENT=simd and GOMLX_NO_AUTO_INSTALL=1", env)
 	}
-	if env["GOFLAGS"] != "-ldflags=-w" {
-		t.Errorf("GOFLAGS=%v, want -ldflags=-w (no xla tag)", env["GOFLAGS"])
+	if env[envOurGoflags] != "-ldflags=-w" || env["GOFLAGS"] != nil {
+		t.Errorf("%s=%v, GOFLAGS=%v: want -ldflags=-w (no xla tag) and the user's GOFLAGS left alone", envOurGoflags, env[envOurGoflags], env["GOFLAGS"])
 	}
 
 	back, err := readKernelSpec(dir)
@@ -58,8 +59,8 @@ func TestKernelSpecJSON(t *testing.T) {
 	if back.goWork() != "/src/fastgo" {
 		t.Errorf("goWork()=%q", back.goWork())
 	}
-	if xla := makeKernelSpec(specOptions{Gonb: "g", BinDir: "b", Repo: "r", XLA: true}); xla.Env["GOFLAGS"] != "-tags=xla -ldflags=-w" {
-		t.Errorf("XLA kernelspec GOFLAGS=%q, want -tags=xla -ldflags=-w", xla.Env["GOFLAGS"])
+	if xla := makeKernelSpec(specOptions{Gonb: "g", BinDir: "b", Repo: "r", XLA: true}); xla.Env[envOurGoflags] != "-tags=xla -ldflags=-w" {
+		t.Errorf("XLA kernelspec %s=%q, want -tags=xla -ldflags=-w", envOurGoflags, xla.Env[envOurGoflags])
 	}
 	list := back.envList("/usr/bin")
 	if !slices.Contains(list, "PATH=/home/u/.fastgo/bin:/usr/local/go/bin:/usr/bin") {
@@ -301,7 +302,7 @@ func TestInstallWritesSpecAndSkipsPresentTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.goWork() != f.repo || spec.Argv[0] != filepath.Join(f.bin, "gonb") {
+	if spec.goWork() != f.repo || spec.gonb() != filepath.Join(f.bin, "gonb") {
 		t.Errorf("kernelspec argv %q, want gonb from %s with --go_work=%s", spec.Argv, f.bin, f.repo)
 	}
 }
@@ -393,12 +394,48 @@ func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if spec.Env["GOFLAGS"] != tc.goflags {
-				t.Errorf("GOFLAGS=%q, want %q\n%s", spec.Env["GOFLAGS"], tc.goflags, out.String())
+			if spec.Env[envOurGoflags] != tc.goflags {
+				t.Errorf("%s=%q, want %q\n%s", envOurGoflags, spec.Env[envOurGoflags], tc.goflags, out.String())
 			}
 			if tc.xlaBuild != nil && !strings.Contains(out.String(), "missing go.sum entry") {
 				t.Errorf("install does not say why XLA stays off:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// The kernel appends its flags to the user's GOFLAGS instead of replacing
+// them (#21: GOFLAGS=-tags=xla was lost). The real launcher, run by sh,
+// with a fake gonb that prints what it got.
+func TestKernelLauncherKeepsUserGoflags(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	fake := filepath.Join(t.TempDir(), "gonb")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"GOFLAGS=$GOFLAGS args=$*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := makeKernelSpec(specOptions{Gonb: fake, BinDir: "/b", Repo: "/r", XLA: false})
+	for user, want := range map[string]string{
+		"":                   "GOFLAGS=-ldflags=-w args=--kernel conn.json --go_work=/r",
+		"-tags=xla":          "GOFLAGS=-tags=xla -ldflags=-w args=--kernel conn.json --go_work=/r",
+		"-tags=xla -mod=mod": "GOFLAGS=-tags=xla -mod=mod -ldflags=-w args=--kernel conn.json --go_work=/r",
+	} {
+		argv := slices.Clone(spec.Argv)
+		for i, a := range argv {
+			argv[i] = strings.ReplaceAll(a, "{connection_file}", "conn.json")
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", envOurGoflags + "=" + spec.Env[envOurGoflags]}
+		if user != "" {
+			cmd.Env = append(cmd.Env, "GOFLAGS="+user)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("user GOFLAGS %q: got %q (%v), want %q", user, out, err, want)
+		}
+		if got := "GOFLAGS=" + spec.goflags(user); !strings.HasPrefix(want, got+" ") {
+			t.Errorf("goflags(%q) = %q, want the launcher's %q", user, got, want)
+		}
 	}
 }

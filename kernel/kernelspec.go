@@ -62,15 +62,47 @@ func makeKernelSpec(o specOptions) kernelSpec {
 		"GOEXPERIMENT":          "simd",
 		"GOTOOLCHAIN":           goToolchain,
 		"GOMLX_NO_AUTO_INSTALL": "1",
-		"GOFLAGS":               goflags,
+		// Not GOFLAGS itself: that would replace the user's (a Jupyter
+		// started with GOFLAGS=-tags=xla); the launcher appends these.
+		envOurGoflags: goflags,
 	}
 	return kernelSpec{
-		Argv:          []string{o.Gonb, "--kernel", "{connection_file}", "--go_work=" + o.Repo},
+		Argv:          append([]string{"/bin/sh", "-c", launcher, o.Gonb}, "--kernel", "{connection_file}", "--go_work="+o.Repo),
 		DisplayName:   "Go (fastgo)",
 		Language:      "go",
 		InterruptMode: "message",
 		Env:           env,
 	}
+}
+
+// envOurGoflags holds the kernel's build flags, appended to the user's
+// GOFLAGS by the launcher.
+const envOurGoflags = "FASTGO_GOFLAGS"
+
+// launcher starts GoNB ($0, then its arguments) with GOFLAGS = the user's
+// flags followed by fastgo's (a kernelspec's env can only replace a
+// variable: Jupyter leaves an unset ${GOFLAGS} as those very characters).
+const launcher = `export GOFLAGS="${GOFLAGS:+$GOFLAGS }$` + envOurGoflags + `"; exec "$0" "$@"`
+
+// gonb is the GoNB binary the kernelspec starts.
+func (k kernelSpec) gonb() string {
+	if len(k.Argv) > 3 && k.Argv[0] == "/bin/sh" && k.Argv[2] == launcher {
+		return k.Argv[3]
+	}
+	if len(k.Argv) > 0 {
+		return k.Argv[0]
+	}
+	return ""
+}
+
+// goflags is what a cell is built with: the user's GOFLAGS (user) then the
+// kernel's.
+func (k kernelSpec) goflags(user string) string {
+	ours := k.Env[envOurGoflags]
+	if ours == "" {
+		ours = k.Env["GOFLAGS"] // a kernelspec written before the launcher
+	}
+	return strings.TrimSpace(user + " " + ours)
 }
 
 // kernelSpecPath is where the fastgo kernelspec lives in a Jupyter data folder.
@@ -123,5 +155,5 @@ func (k kernelSpec) envList(path string) []string {
 	for key, v := range k.Env {
 		out = append(out, key+"="+strings.ReplaceAll(v, "${PATH}", path))
 	}
-	return out
+	return append(out, "GOFLAGS="+k.goflags(os.Getenv("GOFLAGS")))
 }
