@@ -192,7 +192,13 @@ func checkCells(r *report, nb notebook) {
 		checkCellTexts(r, where, c)
 		for _, o := range c.Outputs {
 			if o.OutputType == "error" {
-				r.problem("%s failed: %s: %s", where, o.Ename, firstLine(o.Evalue+" "+strings.Join(o.Traceback, " ")))
+				msg := firstLine(o.Evalue + " " + strings.Join(o.Traceback, " "))
+				// GoNB sends the compiler's message only as HTML, beside an
+				// error that says just `failed to run "go build"`.
+				if lines := compilerLines(c); len(lines) > 0 {
+					msg += "\n      " + strings.Join(lines, "\n      ")
+				}
+				r.problem("%s failed: %s: %s", where, o.Ename, msg)
 				continue
 			}
 			all := []string{string(o.Text)}
@@ -207,6 +213,33 @@ func checkCells(r *report, nb notebook) {
 			}
 		}
 	}
+}
+
+// reCompilerLine matches a Go compiler or vet message: file.go:line:col: …
+var reCompilerLine = regexp.MustCompile(`\S+\.go:\d+(:\d+)?: \S.*`)
+
+// compilerLines are the compiler messages among a cell's outputs (HTML
+// included), at most 5.
+func compilerLines(c cell) []string {
+	var lines []string
+	for _, o := range c.Outputs {
+		texts := []string{string(o.Text)}
+		for mime, v := range o.Data {
+			if mime == "text/html" {
+				texts = append(texts, html.UnescapeString(reTag.ReplaceAllString(reHidden.ReplaceAllString(string(v), " "), "\n")))
+			} else if strings.HasPrefix(mime, "text/") {
+				texts = append(texts, string(v))
+			}
+		}
+		for _, t := range texts {
+			for _, m := range reCompilerLine.FindAllString(t, -1) {
+				if m = strings.TrimSpace(m); !slices.Contains(lines, m) && len(lines) < 5 {
+					lines = append(lines, m)
+				}
+			}
+		}
+	}
+	return lines
 }
 
 // checkCellTexts checks a cell's own outputs against its metadata's

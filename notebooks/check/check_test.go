@@ -249,3 +249,22 @@ func TestCellChecks(t *testing.T) {
 		t.Errorf("a cell showing an absent text passed: %q", r.Problems)
 	}
 }
+
+// A cell that does not compile: the report carries the compiler's message,
+// which GoNB sends only as HTML (#21: headless runs saw only
+// `failed to run "go build": exit status 1`).
+func TestCompileErrorShowsTheCompilerMessage(t *testing.T) {
+	var c cell
+	js := `{"cell_type":"code","execution_count":1,"source":"fmt.Println(path.Join(\"images\"))","metadata":{},
+		"outputs":[{"output_type":"display_data","data":{"text/html":"<div><pre>./main.go:12:14: cannot use path.Join(&#34;images&#34;) (value of type string) as fastgo.Path value in argument to f</pre></div>"}},
+		{"output_type":"error","ename":"ERROR","evalue":"failed to run \"go build\": exit status 1","traceback":["failed to run \"go build\": exit status 1"]}]}`
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	var r report
+	checkCells(&r, notebook{Cells: []cell{c}})
+	want := `./main.go:12:14: cannot use path.Join("images") (value of type string) as fastgo.Path value in argument to f`
+	if got := strings.Join(r.Problems, "\n"); !strings.Contains(got, want) || !strings.Contains(got, "failed to run") {
+		t.Errorf("problems:\n%s\nwant the compiler's message %q", got, want)
+	}
+}
