@@ -13,7 +13,7 @@
 #   summary.md   fastgo against PyTorch on the same GPU, with the ratios
 #   gpu.tsv      the lines for bench/results/gpu.tsv
 #
-# Parts, each under its own time limit (the whole stays under 9 minutes):
+# Parts, each under its own time limit (the whole stays under 8 minutes):
 # ResNet34 then ResNet50 training steps at 224 px, batch 64, float32 and
 # bfloat16, the augmentation graph 460→224 and (ResNet34) FineTune(1) over
 # the carried images end to end (cmd/gpucheck); the same in PyTorch
@@ -31,10 +31,23 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BUNDLE=${1:-build/gpu-bundle}
-OUT=${OUT:-$(mktemp -d)}
 PY=${PY:-python3}
 GPU_PROC_DIR=${GPU_PROC_DIR:-/proc/driver/nvidia/gpus}
-mkdir -p "$OUT"
+# The device tool brings back at most 8 files from $OUT: everything is
+# written to a work folder and, on exit (a part's time limit included),
+# $OUT gets summary.md, gpu.tsv, env.txt, nvidia-smi.txt and all of it as
+# gpu-results.tgz.
+FINAL=${OUT:-$(mktemp -d)}
+mkdir -p "$FINAL"
+OUT=$(mktemp -d)
+finish() {
+	for f in summary.md gpu.tsv env.txt nvidia-smi.txt; do
+		[ -f "$OUT/$f" ] && cp "$OUT/$f" "$FINAL/"
+	done
+	tar czf "$FINAL/gpu-results.tgz" -C "$OUT" . 2>/dev/null
+	rm -rf "$OUT"
+}
+trap finish EXIT
 ENVTXT=$OUT/env.txt
 : > "$ENVTXT"
 say() { echo "gpu-run: $*" | tee -a "$ENVTXT"; }
@@ -72,6 +85,16 @@ if [ -n "$nvidia" ]; then
 	ptxas=$(find "$nvidia" -maxdepth 3 -path '*/bin/ptxas' -type f 2>/dev/null | sort -r | head -n 1)
 	[ -n "$ptxas" ] && data_dir=$(dirname "$(dirname "$ptxas")")
 	mapfile -t libdirs < <(find "$nvidia" -maxdepth 3 -type d -name lib 2>/dev/null | sort)
+fi
+if [ -z "$ptxas" ] && [ -n "$plugin" ]; then
+	# The image's own CUDA toolkit, when the wheels bring no ptxas.
+	for cand in "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" "$(command -v ptxas 2>/dev/null)"; do
+		if [ -n "$cand" ] && [ -x "$cand" ]; then
+			ptxas=$cand
+			data_dir=$(dirname "$(dirname "$ptxas")")
+			break
+		fi
+	done
 fi
 
 say "python package folders: ${sites[*]:-(none: no $PY and no SITE_PACKAGES)}"
@@ -134,22 +157,31 @@ peak_during() {
 	shift 2
 	nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/$name.mem" 2>/dev/null &
 	local sampler=$!
+	local start=$SECONDS
 	timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
 	local rc=$?
+	echo "gpu-run: $name took $((SECONDS - start)) s (limit $limit s)" | tee -a "$ENVTXT"
 	kill "$sampler" 2>/dev/null
 	wait "$sampler" 2>/dev/null
 	sort -n "$OUT/$name.mem" | tail -n 1 > "$OUT/$name.peak_mib"
 	[ "$rc" = 124 ] && echo "gpu-run: $name stopped after $limit s" >> "$OUT/$name.log"
-	echo "gpu-run: $name: exit $rc, $(tail -n 1 "$OUT/$name.log")"
+	echo "gpu-run: $name: exit $rc"
+	# What the reply shows of each part: its results, or how it ended.
+	if [ "$rc" = 0 ]; then
+		grep -E '^(backend|fastgo |gpu-check|\{)' "$OUT/$name.log" | cut -c1-300 | head -n 20
+		tail -n 4 "$OUT/$name.log" | cut -c1-300
+	else
+		grep -v '^goroutine\|^\s' "$OUT/$name.log" | cut -c1-300 | tail -n 25
+	fi
 	return 0
 }
 
 : > "$OUT/gpu.jsonl"
-peak_during fastgo-resnet34 170 "${goenv[@]}" "$work/gpucheck" -arch resnet34 -data "$pets" -json "$OUT/fastgo-resnet34.jsonl"
-peak_during torch-resnet34 90 "$PY" scripts/gpucheck_torch.py --arch resnet34 --data "$pets"
-peak_during fastgo-resnet50 110 "${goenv[@]}" "$work/gpucheck" -arch resnet50 -skip-finetune -data "$pets" -json "$OUT/fastgo-resnet50.jsonl"
-peak_during torch-resnet50 60 "$PY" scripts/gpucheck_torch.py --arch resnet50 --skip-finetune --data "$pets"
-peak_during petbreeds 90 "${goenv[@]}" "$work/petbreeds" -data "$pets"
+peak_during fastgo-resnet34 150 "${goenv[@]}" "$work/gpucheck" -arch resnet34 -data "$pets" -json "$OUT/fastgo-resnet34.jsonl"
+peak_during torch-resnet34 60 "$PY" scripts/gpucheck_torch.py --arch resnet34 --data "$pets"
+peak_during fastgo-resnet50 100 "${goenv[@]}" "$work/gpucheck" -arch resnet50 -skip-finetune -data "$pets" -json "$OUT/fastgo-resnet50.jsonl"
+peak_during torch-resnet50 45 "$PY" scripts/gpucheck_torch.py --arch resnet50 --skip-finetune --data "$pets"
+peak_during petbreeds 75 "${goenv[@]}" "$work/petbreeds" -data "$pets"
 
 # 5. The summary: fastgo against PyTorch, part by part.
 "$PY" - "$OUT" <<'EOF'

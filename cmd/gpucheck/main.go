@@ -84,16 +84,27 @@ func main() {
 		fail(fmt.Errorf("%s could not be created (see above) and fastgo fell back to %s: fix the plugin, then run again", choice.Config, used.Config))
 	}
 
+	// Each part is measured on its own: one that fails (or panics inside
+	// GoMLX) is reported and the next runs; the JSON file is rewritten after
+	// every part, so a run stopped by a time limit keeps what it measured.
 	var ours []result
-	for _, dtype := range []string{"float32", "bfloat16"} {
-		r, err := trainSteps(c, dtype)
+	measure := func(part, dtype string, f func() (result, error)) {
+		start := time.Now()
+		r, err := safely(part, dtype, f)
 		report(&ours, r, err)
+		fmt.Printf("gpu-check: %s %s took %.1f s in all (compilation included)\n", part, dtype, time.Since(start).Seconds())
+		if c.jsonOut != "" {
+			if err := writeJSON(c.jsonOut, c.arch.Name, ours); err != nil {
+				fail(err)
+			}
+		}
 	}
-	r, err := augment(c)
-	report(&ours, r, err)
+	for _, dtype := range []string{"float32", "bfloat16"} {
+		measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
+	}
+	measure("aug", "float32", func() (result, error) { return augment(c) })
 	if !c.skipFinetn {
-		r, err := fineTune(c)
-		report(&ours, r, err)
+		measure("finetune", "float32", func() (result, error) { return fineTune(c) })
 	}
 
 	var theirs []result
@@ -104,11 +115,18 @@ func main() {
 		}
 	}
 	printTable(os.Stdout, ours, theirs)
-	if c.jsonOut != "" {
-		if err := writeJSON(c.jsonOut, c.arch.Name, ours); err != nil {
-			fail(err)
+}
+
+// safely runs one part, turning a panic (GoMLX reports backend failures
+// that way) into that part's error.
+func safely(part, dtype string, f func() (result, error)) (r result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{Part: part, DType: dtype}
+			err = fmt.Errorf("panic: %v", p)
 		}
-	}
+	}()
+	return f()
 }
 
 // writeJSON writes results as JSON lines, each with the architecture.
