@@ -146,7 +146,7 @@ func (e env) candidates() ([]Choice, error) {
 			c := Choice{Config: "xla:" + p.Path, Backend: "xla", Device: "cuda", Plugin: &p, Env: e.baseEnv(),
 				Reason: fmt.Sprintf("PJRT CUDA plugin (%s) and %s", p.Source, gpus[0].Name)}
 			if p.NvidiaDir != "" {
-				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(p.NvidiaDir))
+				e.setCUDAEnv(c.Env, p.NvidiaDir)
 			}
 			cands = append(cands, c)
 		}
@@ -211,11 +211,35 @@ func (e env) fromEnv(v string) (Choice, error) {
 		if p.IsCUDA() {
 			c.Device = "cuda"
 			if p.NvidiaDir = nvidiaDirFor(plugin); p.NvidiaDir != "" {
-				c.Env["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(p.NvidiaDir))
+				e.setCUDAEnv(c.Env, p.NvidiaDir)
 			}
 		}
 	}
 	return c, nil
+}
+
+// setCUDAEnv sets what a CUDA plugin with its libraries in nvidiaDir
+// needs: XLA_FLAGS' --xla_gpu_cuda_data_dir (the folder with ptxas), and
+// GOPJRT_CUDA_CHECKS=0 — go-xla v0.4.13 looks for nvidia/ one folder up
+// from the plugin only, not two as in jax's layout
+// (site-packages/jax_plugins/xla_cuda13/), and warns with a screenful when
+// fastgo has already found it (bench/upstream/ has the fix). A value the
+// user set is kept.
+func (e env) setCUDAEnv(m map[string]string, nvidiaDir string) {
+	m["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(nvidiaDir, e.cudaToolkits()...))
+	if _, set := e.lookup("GOPJRT_CUDA_CHECKS"); !set {
+		m["GOPJRT_CUDA_CHECKS"] = "0"
+	}
+}
+
+// cudaToolkits are the system CUDA toolkit folders, for a ptxas the
+// Python wheels did not bring: $CUDA_HOME, then /usr/local/cuda.
+func (e env) cudaToolkits() []string {
+	var dirs []string
+	if h := e.getenv("CUDA_HOME"); h != "" {
+		dirs = append(dirs, h)
+	}
+	return append(dirs, e.sys("/usr/local/cuda"))
 }
 
 // mergeXLAFlags adds flag to XLA_FLAGS unless the user already set that flag.

@@ -224,20 +224,32 @@ func nvidiaDirFor(plugin string) string {
 // cudaDataDir is the folder XLA's --xla_gpu_cuda_data_dir should name for
 // the CUDA libraries in nvidiaDir: the one holding bin/ptxas (and
 // nvvm/libdevice), which XLA needs to compile kernels — nvidia/cuda_nvcc
-// for the CUDA 12 wheels, nvidia/cu13 for the CUDA 13 ones — or nvidiaDir
-// itself when no ptxas is found below it.
-func cudaDataDir(nvidiaDir string) string {
+// for the CUDA 12 wheels, nvidia/cu13 for the CUDA 13 ones — else the
+// first of toolkits (system CUDA folders) with a bin/ptxas, else nvidiaDir
+// itself. The lent H200's image has CUDA 13 wheels without ptxas and the
+// toolkit in /usr/local/cuda.
+func cudaDataDir(nvidiaDir string, toolkits ...string) string {
 	for _, pattern := range []string{"bin/ptxas", "*/bin/ptxas", "*/*/bin/ptxas"} {
 		matches, _ := filepath.Glob(filepath.Join(nvidiaDir, pattern))
 		slices.Sort(matches)
 		slices.Reverse(matches) // cu13 before cuda_nvcc, a newer CUDA first
 		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && !fi.IsDir() {
+			if isFile(m) {
 				return filepath.Dir(filepath.Dir(m))
 			}
 		}
 	}
+	for _, dir := range toolkits {
+		if isFile(filepath.Join(dir, "bin", "ptxas")) {
+			return dir
+		}
+	}
 	return nvidiaDir
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
 }
 
 func (e env) findGPUs() []GPU {

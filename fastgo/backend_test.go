@@ -148,6 +148,31 @@ func TestCUDADataDirFindsPtxas(t *testing.T) {
 	}
 }
 
+// The lent H200's image: CUDA 13 wheels without ptxas, the toolkit in
+// /usr/local/cuda. XLA_FLAGS names the toolkit, and go-xla's check (which
+// misses jax's nvidia/ two folders up and prints a screenful) is turned
+// off, unless the user set it.
+func TestCUDADataDirFallsBackToSystemToolkit(t *testing.T) {
+	m := newFakeMachine(t)
+	m.gpu("NVIDIA H200")
+	site := "opt/torch/.venv/lib/python3.12/site-packages"
+	m.file(site + "/jax_plugins/xla_cuda13/xla_cuda_plugin.so")
+	m.file(site + "/nvidia/cu13/lib/libcublas.so.13")
+	m.file("usr/local/cuda/bin/ptxas")
+	m.vars["PYTHONPATH"] = filepath.Join(m.root, site)
+	c := choose(t, m.env("go", "xla"))
+	if got, want := c.Env["XLA_FLAGS"], "--xla_gpu_cuda_data_dir="+filepath.Join(m.root, "usr/local/cuda"); got != want {
+		t.Errorf("XLA_FLAGS=%q, want %q", got, want)
+	}
+	if c.Env["GOPJRT_CUDA_CHECKS"] != "0" {
+		t.Errorf("GOPJRT_CUDA_CHECKS=%q, want 0 (fastgo found nvidia/ itself)", c.Env["GOPJRT_CUDA_CHECKS"])
+	}
+	m.vars["GOPJRT_CUDA_CHECKS"] = "1"
+	if c := choose(t, m.env("go", "xla")); c.Env["GOPJRT_CUDA_CHECKS"] != "" {
+		t.Errorf("GOPJRT_CUDA_CHECKS=%q set over the user's 1", c.Env["GOPJRT_CUDA_CHECKS"])
+	}
+}
+
 func configs(cs []Choice) []string {
 	var out []string
 	for _, c := range cs {

@@ -67,6 +67,6 @@ fi
 cat <<EOF
 
 The device call (one run, then give_back unless a rerun follows at once):
-  run(command: "bash scripts/gpu-device-run.sh $OUTDIR", carry: ["$OUTDIR"], timeout_s: 540)
-Its results come back under \$OUT: summary.md, gpu.tsv (for bench/results/gpu.tsv), env.txt, *.log.
+  run(command: "bash scripts/gpu-device-run.sh $OUTDIR", carry: ["$OUTDIR"], timeout_s: 480)
+Its results come back under \$OUT: summary.md, gpu.tsv (for bench/results/gpu.tsv), env.txt, nvidia-smi.txt and gpu-results.tgz (every log).
 EOF

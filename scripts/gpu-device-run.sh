@@ -181,7 +181,9 @@ peak_during fastgo-resnet34 150 "${goenv[@]}" "$work/gpucheck" -arch resnet34 -d
 peak_during torch-resnet34 60 "$PY" scripts/gpucheck_torch.py --arch resnet34 --data "$pets"
 peak_during fastgo-resnet50 100 "${goenv[@]}" "$work/gpucheck" -arch resnet50 -skip-finetune -data "$pets" -json "$OUT/fastgo-resnet50.jsonl"
 peak_during torch-resnet50 45 "$PY" scripts/gpucheck_torch.py --arch resnet50 --skip-finetune --data "$pets"
-peak_during petbreeds 75 "${goenv[@]}" "$work/petbreeds" -data "$pets"
+# The chapter runs with fastgo's own CUDA set-up (no XLA_FLAGS from here),
+# as a user's program would.
+peak_during petbreeds 90 env -u XLA_FLAGS "${goenv[@]}" "$work/petbreeds" -data "$pets"
 
 # 5. The summary: fastgo against PyTorch, part by part.
 "$PY" - "$OUT" <<'EOF'
@@ -213,6 +215,10 @@ for arch in ("resnet34", "resnet50"):
     theirs = {(r["part"], r.get("dtype")): r for r in lines(f"torch-{arch}.log")}
     for r in ours:
         t = theirs.get((r["part"], r.get("dtype")), {})
+        for d in (r, t):
+            for k in ("img_per_s", "seconds"):
+                if d.get(k):
+                    d[k] = round(d[k], 1)
         if r.get("img_per_s") and t.get("img_per_s"):
             val, tval, ratio = f'{r["img_per_s"]} img/s', f'{t["img_per_s"]} img/s', f'{r["img_per_s"] / t["img_per_s"]:.2f}x'
         elif r.get("seconds") and t.get("seconds"):
@@ -221,7 +227,7 @@ for arch in ("resnet34", "resnet50"):
             val = f'{r.get("img_per_s") or r.get("seconds") or "—"}'
             tval, ratio = str(t.get("img_per_s") or t.get("seconds") or "—"), "—"
         fpeak = peak(f"fastgo-{arch}")
-        rows.append(f'| {arch} | {r["part"]} | {r.get("dtype","")} | {val} | {tval} | {ratio} | {t.get("peak_mib","—")} | {r.get("note","")} |')
+        rows.append(f'| {arch} | {r["part"]} | {r.get("dtype","")} | {val} | {tval} | {ratio} | {t.get("peak_mib","—")} | {"; ".join(n for n in (r.get("note",""), t.get("note","")) if n)} |')
         tsv.append("\t".join(map(str, [date, arch, r["part"], r.get("dtype", ""), r.get("img_per_s", ""), r.get("seconds", ""),
                                        t.get("img_per_s", ""), t.get("seconds", ""), ratio, fpeak or "", t.get("peak_mib", "")])))
 with open(os.path.join(out, "summary.md"), "w") as f:

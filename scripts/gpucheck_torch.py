@@ -137,6 +137,22 @@ def bench_aug(args, dev):
     return args.bs * args.steps / (time.perf_counter() - start)
 
 
+def bench_h2d(args, dev):
+    """A presized uint8 batch copied to the GPU: pinned (as the pipelines do) and pageable."""
+    xb = torch.randint(0, 256, (args.bs, 3, args.presize, args.presize), dtype=torch.uint8)
+    res = {}
+    for name, src in (("pinned", xb.pin_memory()), ("pageable", xb)):
+        src.to(dev)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            src.to(dev, non_blocking=(name == "pinned"))
+        torch.cuda.synchronize()
+        secs = time.perf_counter() - start
+        res[name] = (args.bs * args.steps / secs, args.steps * xb.numel() / secs / 1e9)
+    return res
+
+
 class Pets(torch.utils.data.Dataset):
     """The pets folder, labelled by name, with fastai's Resize(presize) crop."""
 
@@ -237,6 +253,9 @@ def main():
     for dtype in ("float32", "bfloat16"):
         ips = round(bench_train(args, dtype, dev), 1)
         emit(arch=args.arch, part="train", dtype=dtype, img_per_s=ips, peak_mib=peak())
+    h2d = bench_h2d(args, dev)
+    emit(arch=args.arch, part="h2d", dtype="uint8", img_per_s=round(h2d["pinned"][0], 1), peak_mib=peak(),
+         note=f'pinned {h2d["pinned"][1]:.1f} GB/s, pageable {h2d["pageable"][1]:.1f} GB/s')
     emit(arch=args.arch, part="aug", dtype="float32", img_per_s=round(bench_aug(args, dev), 1), peak_mib=peak())
     if not args.skip_finetune:
         secs, err = fine_tune(args, dev)
