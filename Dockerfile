@@ -14,15 +14,17 @@
 #   -v /path/to/oxford-iiit-pet:/home/fastgo/fastgo-data/data/oxford-iiit-pet:ro
 #
 # The PJRT CUDA plugin comes from PyPI, from the same wheels JAX uses, for
-# CUDA 13 — the combination of the machine fastgo's GPU check is prepared
-# for (scripts/gpu-device-run.sh: CUDA 13, driver 580, jax 0.11.2):
+# CUDA 13 — the combination fastgo's GPU check ran on (a lent H200,
+# 2026-11-30: CUDA 13.0, driver 580.159.04, jax-cuda13-pjrt 0.11.2; README
+# "On one NVIDIA H200"):
 # jax-cuda13-pjrt (the plugin, site-packages/jax_plugins/xla_cuda13/
 # xla_cuda_plugin.so) and jax-cuda13-plugin[with_cuda] (CUDA's libraries as
 # nvidia-* wheels, site-packages/nvidia, with ptxas and libdevice in
 # nvidia/cu13). The wheels bring CUDA itself; the host needs only an NVIDIA
 # driver that supports CUDA 13 (580 or newer) and the NVIDIA Container
 # Toolkit. fastgo finds the plugin by itself and points
-# XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas
+# XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas (the wheels',
+# else $CUDA_HOME or /usr/local/cuda, as on that H200's image)
 # (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice). The
 # image build needs internet (Go's download site, the Go module proxy,
 # Ubuntu's archive, PyPI); the container does not.
