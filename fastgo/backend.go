@@ -266,7 +266,7 @@ func backendLogWriter() io.Writer {
 	case backendLog != nil:
 		return backendLog
 	case display.InNotebook():
-		return os.Stdout
+		return display.NotebookStdout()
 	}
 	return os.Stderr
 }

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/fastgo-ml/fastgo/display"
 )
 
 // summaryBatchSize is fastai's summary(bs=4).
@@ -17,7 +18,7 @@ const summaryBatchSize = 4
 // it prints fastai's diagnosis with the shapes and returns the
 // *CollateError.
 func (db *DataBlock) Summary(source Path, opts ...LoaderOption) error {
-	return db.SummaryTo(os.Stdout, source, opts...)
+	return db.SummaryTo(display.NotebookStdout(), source, opts...)
 }
 
 // SummaryTo is Summary writing to w.

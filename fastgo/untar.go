@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/display"
 )
 
 // DatasetURLs lists the image datasets fastai downloads (fastai's URLs),
@@ -243,7 +245,7 @@ func WithHTTPClient(client *http.Client) UntarOption {
 // returned as it is, without looking inside: delete it (or use WithForce)
 // to get a fresh copy.
 func UntarData(source string, opts ...UntarOption) (Path, error) {
-	cfg := untarConfig{progress: os.Stdout, client: downloadClient}
+	cfg := untarConfig{progress: display.NotebookStdout(), client: downloadClient}
 	for _, o := range opts {
 		o(&cfg)
 	}

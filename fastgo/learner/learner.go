@@ -6,9 +6,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 
+	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -206,7 +206,7 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		params:       map[string]paramInfo{},
 		execs:        map[execKey]*model.Exec{},
 		computeDType: dtypes.Float32,
-		out:          os.Stdout,
+		out:          display.NotebookStdout(),
 	}
 	for _, o := range opts {
 		if err := o(l); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/gomlx/gomlx/core/graph"
@@ -172,7 +173,7 @@ func sayRandomWeights(arch Arch) {
 	if _, said := saidRandom.LoadOrStore(arch.Name, true); said {
 		return
 	}
-	fastgo.SayOncePerSession(os.Stdout, "random_weights_"+arch.Name, fmt.Sprintf(
+	fastgo.SayOncePerSession(display.NotebookStdout(), "random_weights_"+arch.Name, fmt.Sprintf(
 		"vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
 			"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
 			"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",

@@ -211,6 +211,10 @@ func checkCells(r *report, nb notebook) {
 					break
 				}
 			}
+			// A character cut in two where GoNB split the cell's output.
+			if n := strings.Count(string(o.Text), "\uFFFD"); n > 0 {
+				r.problem("%s shows %d U+FFFD (a character cut in two, e.g. %q)", where, n, excerpt(string(o.Text), strings.Index(string(o.Text), "\uFFFD")))
+			}
 		}
 	}
 }

@@ -149,6 +149,9 @@ func TestBadNotebooksFail(t *testing.T) {
 		"panic in html": {func(f *fixture) {
 			f.outputs[1] = append(f.outputs[1], map[string]any{"output_type": "display_data", "data": map[string]any{"text/html": "<pre>goroutine 1 [running]:</pre>"}})
 		}, "printed a failure"},
+		"cut character": {func(f *fixture) {
+			f.outputs[1] = append(f.outputs[1], stream("stdout", "Ragdoll_\uFFFD\uFFFD Bengal\n"))
+		}, "shows 2 U+FFFD"},
 		"did not run":    {func(f *fixture) { f.ran = false }, "did not run"},
 		"blank image":    {func(f *fixture) { f.pageBody = imgTag(pngOf(t, 64, 48, false)) + "(#3) [Path('a')] epoch train_loss" }, "is blank"},
 		"no image":       {func(f *fixture) { f.pageBody = "(#3) [Path('a')] epoch train_loss" }, "want at least 1"},
