@@ -304,7 +304,7 @@ func announceDownload(w io.Writer, url, archive string, size int64) {
 	}
 	how := "size unknown"
 	if size > 0 {
-		how = formatBytes(size)
+		how = FormatBytes(size)
 	}
 	_, _ = fmt.Fprintf(w, "Downloading %s (%s) to %s\n", url, how, archive)
 }
@@ -556,7 +556,7 @@ func newProgress(w io.Writer, label string, total int64) func(done int64, finish
 		}
 		last = now
 		elapsed := now.Sub(start)
-		line := fmt.Sprintf("\r%s: %s", label, formatBytes(done))
+		line := fmt.Sprintf("\r%s: %s", label, FormatBytes(done))
 		if total > 0 {
 			pct := float64(done) / float64(total)
 			const width = 30
@@ -566,7 +566,7 @@ func newProgress(w io.Writer, label string, total int64) func(done int64, finish
 				remaining = formatDuration(time.Duration(float64(elapsed) * (1/pct - 1)))
 			}
 			line = fmt.Sprintf("\r%s |%s| %.2f%% [%s/%s %s<%s]", label, bar, 100*pct,
-				formatBytes(done), formatBytes(total), formatDuration(elapsed), remaining)
+				FormatBytes(done), FormatBytes(total), formatDuration(elapsed), remaining)
 		}
 		if finished {
 			line += "\n"
@@ -575,7 +575,9 @@ func newProgress(w io.Writer, label string, total int64) func(done int64, finish
 	}
 }
 
-func formatBytes(n int64) string {
+// FormatBytes writes n bytes as fastprogress and fastai's download bar
+// do: "512B", "3.4K", "774.1M", "1.25G" (powers of 1024).
+func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))

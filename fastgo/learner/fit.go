@@ -288,6 +288,8 @@ func (l *Learner) run(spec fitSpec) error {
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
 	defer cleanUp(cbs)
+	// Removed before cleanUp, which may end the process on an interrupt.
+	defer l.markFitRunning()()
 	err := fire(cbs, beforeFit, f)
 	if err == nil {
 		err = l.doEpochs(spec, cbs, f)

@@ -56,6 +56,12 @@ type Learner struct {
 	// params classifies the model's variables, learnt from the first graph built.
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
+	// memEstimate is the last training step's memory estimate; memErr the
+	// refusal of a step whose graph was being built; fitNote the path of
+	// the running fit's note in a notebook (see markFitRunning).
+	memEstimate MemoryEstimate
+	memErr      error
+	fitNote     string
 	// iter counts training batches over the learner's life (seeds the
 	// device transforms' random parameters).
 	iter uint64
@@ -478,6 +484,11 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
+	// Before any step runs: refuse a batch that cannot fit in memory.
+	if err := l.checkMemory(l.estimateMemory(loss.Graph().Nodes(), x.Shape().Dimensions[0])); err != nil {
+		l.memErr = err
+		panic(err)
+	}
 	for _, h := range l.hooks {
 		if t, ok := h.(LossTransformer); ok {
 			loss = t.TransformLoss(loss)
@@ -552,6 +563,14 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 		}
 	}
 	out, err := callExec(e, args)
+	if l.memErr != nil {
+		err, l.memErr = l.memErr, nil // not GoMLX's wrapping of it
+		for k, v := range l.execs {
+			if v == e {
+				delete(l.execs, k) // built again, and checked again, next time
+			}
+		}
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -2,10 +2,11 @@ package learner
 
 import (
 	"fmt"
-	"github.com/fastgo-ml/fastgo/display"
-	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"math"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 )
 
 // SmoothBeta is the smoothing of the recorded training loss (fastai's
