@@ -35,6 +35,9 @@ type checkpointHeader struct {
 	Recorder  recorderState
 	LRFind    *LRFindResult
 	Note      string
+	// Inputs says how images were prepared (written by Export); nil when a
+	// transform cannot be described (see TransformSpec).
+	Inputs *InputSpec
 }
 
 // varMeta describes one saved variable; its bytes follow the header as a
@@ -66,10 +69,32 @@ func (l *Learner) Export(path string) error {
 	return l.writeCheckpoint(path, false, "export")
 }
 
+// inputSpec describes the learner's item and validation transforms, or
+// is nil when one of them does not implement [Specifier].
+func (l *Learner) inputSpec() *InputSpec {
+	in := &InputSpec{}
+	for _, t := range l.Data.ItemTfms {
+		s, ok := t.(Specifier)
+		if !ok {
+			return nil
+		}
+		in.ItemTfms = append(in.ItemTfms, s.Spec())
+	}
+	for _, t := range l.Data.BatchTfms {
+		s, ok := t.(Specifier)
+		if !ok {
+			return nil
+		}
+		in.BatchTfms = append(in.BatchTfms, s.Spec())
+	}
+	return in
+}
+
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
 	h := checkpointHeader{
 		Version: checkpointVersion, Model: l.Model.Name, Saved: time.Now(), Vocab: l.Data.Vocab,
 		WithOpt: withOpt, FrozenIdx: l.frozenIdx, Iter: l.iter, Epochs: l.trainedEpochs, Note: note,
+		Inputs: l.inputSpec(),
 	}
 	if withOpt {
 		h.Recorder = recorderState{R: *l.Recorder, SmoothVal: l.Recorder.smoothVal, SmoothCount: l.Recorder.smoothCount}

@@ -33,6 +33,11 @@ type Data struct {
 	// conversion; those that are not a [DeviceTransform] are skipped with
 	// a warning at construction.
 	BatchTfms []fastgo.BatchTransform
+	// ItemTfms are the CPU transforms each item went through before
+	// collation (the validation loader's, e.g. vision.Resize(460)). The
+	// learner does not run them; Export records them so that a program
+	// serving the model prepares images the same way.
+	ItemTfms []fastgo.ItemTransform
 }
 
 // SliceSource is a BatchSource over fixed batches (the same every epoch),
@@ -61,6 +66,7 @@ func FromDataLoaders(dls *fastgo.DataLoaders) Data {
 	}
 	if dls.Valid != nil {
 		d.Valid = loaderSource{dls.Valid}
+		d.ItemTfms = dls.Valid.ItemTfms
 	}
 	if dls.Vocab != nil {
 		d.Vocab = []string(dls.Vocab.Items())

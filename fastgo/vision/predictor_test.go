@@ -1,0 +1,129 @@
+package vision
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+)
+
+// An exported CNN learner, loaded by LoadPredictor from the file alone,
+// gives the validation set the probabilities GetPreds gave it: the file
+// carries the architecture, the classes and how images were prepared.
+func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
+	valid := map[string]bool{"Abyssinian_1.jpg": true} // the one breed with two images
+	pets := fastgo.DataBlock{
+		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems:  fastgo.GetImageFiles,
+		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return valid[p.Name()] }),
+		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
+		ItemTfms:  []fastgo.ItemTransform{Resize(40, WithMethod(Squish))},
+		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75)), MustNormalize(ImagenetStats())},
+	}
+	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := CNNLearner(dls, ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := l.GetPreds(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pets.learner")
+	if err := l.Export(path); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := LoadPredictor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Arch.Name != "resnet18" || strings.Join(p.Vocab, ",") != strings.Join(dls.Vocab.Items(), ",") {
+		t.Errorf("arch %s, vocab %v: want resnet18 and %v", p.Arch.Name, p.Vocab, dls.Vocab.Items())
+	}
+	var files []string
+	for _, item := range dls.Valid.Dataset.Items {
+		files = append(files, string(item))
+	}
+	got, err := p.PredictFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := want.NumClasses
+	for i, pred := range got {
+		for j, v := range pred.Probs {
+			if w := want.Probs[i*c+j]; math.Abs(float64(v-w)) > 1e-5 {
+				t.Fatalf("image %d class %d: %g, GetPreds gave %g", i, j, v, w)
+			}
+		}
+		// In a batch with other images, the same probabilities.
+		batch, err := p.PredictFiles(append(files, "../../testdata/images/pug_166.jpg", "../../testdata/images/Sphynx_247.jpg")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range batch[i].Probs {
+			if math.Abs(float64(v-pred.Probs[j])) > 1e-5 {
+				t.Fatalf("image %d in a batch of %d: class %d %g, alone %g", i, len(batch), j, v, pred.Probs[j])
+			}
+		}
+		top := p.TopK(pred, 2)
+		if len(top) != 2 || top[0].Class != pred.Class || top[0].Prob < top[1].Prob {
+			t.Errorf("TopK(2) = %v for a prediction of %q", top, pred.Class)
+		}
+	}
+}
+
+func TestLoadPredictorErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	notModel := filepath.Join(dir, "cat.jpg")
+	if err := os.WriteFile(notModel, []byte("\xff\xd8\xff\xe0 not a learner"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ path, want string }{
+		"missing":     {filepath.Join(dir, "nope.learner"), "nope.learner"},
+		"not a model": {notModel, "not a fastgo learner file"},
+	} {
+		if _, err := LoadPredictor(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestTransformSpecsRoundTrip(t *testing.T) {
+	r := Resize(460, WithMethod(Pad), WithPadMode(Zeros))
+	back, err := ItemTransformFromSpec(r.Spec())
+	if err != nil || *back.(*ResizeTransform) != *r {
+		t.Errorf("Resize: %v %v, want %v", back, err, r)
+	}
+	a := MustAugTransforms(224, MinScale(0.75), Mult(0.5), DoFlip(false))
+	b, err := BatchTransformFromSpec(a.Spec())
+	want := a.cfg
+	want.mult = 1 // the values are stored with Mult applied
+	if err != nil || b.(*Augment).cfg != want {
+		t.Errorf("AugTransforms: %+v %v, want %+v", b, err, a.cfg)
+	}
+	n := MustNormalize(ImagenetStats())
+	nb, err := BatchTransformFromSpec(n.Spec())
+	if err != nil || nb.(*Normalization).Spec().Params["std"][2] != n.Spec().Params["std"][2] {
+		t.Errorf("Normalize: %+v %v", nb, err)
+	}
+	for _, bad := range []learner.TransformSpec{
+		{Name: "Resize", Params: map[string][]float64{"size": {-3}}},
+		{Name: "Resize", Params: map[string][]float64{"size": {2.5}}},
+		{Name: "Rotate"},
+	} {
+		if _, err := ItemTransformFromSpec(bad); err == nil {
+			t.Errorf("spec %+v accepted", bad)
+		}
+	}
+	if _, err := BatchTransformFromSpec(learner.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": {0.5}, "std": {0}}}); err == nil {
+		t.Error("Normalize with std 0 accepted")
+	}
+}
