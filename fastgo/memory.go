@@ -14,6 +14,8 @@ import (
 type Memory struct {
 	Bytes int64
 	Where string
+	// GPU says the figure is a GPU's memory, not the machine's RAM.
+	GPU bool
 }
 
 // AvailableMemory says how much memory the backend's device offers this
@@ -26,7 +28,7 @@ func AvailableMemory() (m Memory, ok bool) {
 	if BackendChoice().Device == "cuda" {
 		if gpus := (env{}).findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
 			b := int64(gpus[0].MemoryMiB) << 20
-			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, FormatBytes(b))}, true
+			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, FormatBytes(b)), GPU: true}, true
 		}
 		return Memory{}, false
 	}
