@@ -150,7 +150,7 @@ func nodeBytes(nodes []*graph.Node) int64 {
 		if node.Type() == graph.NodeTypeParameter || !sh.Ok() || sh.DType == 0 {
 			continue
 		}
-		n += int64(sh.Memory())
+		n += max(sh.ByteSize(), 0) // a dynamic shape says -1
 	}
 	return n
 }
