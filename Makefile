@@ -80,4 +80,4 @@ docker-lint:
 	$(GO) test -count=1 -run TestDockerfile ./kernel/...
 
 clean:
-	rm -rf build fastgo_output
+	rm -rf build fastgo_output notebooks/.fastgo_cache

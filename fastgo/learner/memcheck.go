@@ -125,20 +125,13 @@ func (l *Learner) checkMemory(est MemoryEstimate) error {
 	case total > have.Bytes && !have.GPU:
 		return &MemoryError{Estimate: est, Have: have}
 	case total > have.Bytes: // on a GPU
-		l.note(fmt.Sprintf("fit: training at batch size %d may need about %s, more than %s: if XLA runs out of memory, batch size %d should fit.",
+		l.printf("%s", fmt.Sprintf("fit: training at batch size %d may need about %s, more than %s: if XLA runs out of memory, batch size %d should fit.",
 			est.BatchSize, fastgo.FormatBytes(total), have.Where, est.Fits(have.Bytes)))
 	case float64(total) > memWarnShare*float64(have.Bytes):
-		l.note(fmt.Sprintf("fit: training at batch size %d needs about %s of %s: close to the limit; batch size %d leaves a margin.",
+		l.printf("%s", fmt.Sprintf("fit: training at batch size %d needs about %s of %s: close to the limit; batch size %d leaves a margin.",
 			est.BatchSize, fastgo.FormatBytes(total), have.Where, est.Fits(int64(memWarnShare*float64(have.Bytes)))))
 	}
 	return nil
-}
-
-// note prints a line to the learner's output.
-func (l *Learner) note(line string) {
-	if l.out != nil {
-		fmt.Fprintln(l.out, line)
-	}
 }
 
 // nodeBytes is the memory of the outputs of nodes, parameters (inputs and

@@ -8,10 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo"
 )
 
 // Every GoNB cell runs as a new process, so a learner's training would be
@@ -127,7 +130,136 @@ func (l *Learner) persist(what string) error {
 	if err := l.writeCheckpoint(p, true, what); err != nil {
 		return fmt.Errorf("%w (the training itself finished; call Reset or NoPersist to stop saving)", err)
 	}
+	evicted := boundCache(filepath.Dir(p), p, cacheLimit())
+	st := CacheStats()
+	size := int64(0)
+	if fi, err := os.Stat(p); err == nil {
+		size = fi.Size()
+	}
+	plural := "s"
+	if st.Learners == 1 {
+		plural = ""
+	}
+	l.logf("Saved learner %q (%s) in %s: the cache holds %d learner%s, %s; learner.ClearCache() (or make clean) empties it.",
+		l.key(), fastgo.FormatBytes(size), st.Dir, st.Learners, plural, fastgo.FormatBytes(st.Bytes))
+	for _, e := range evicted {
+		l.printf("Removed the oldest saved learner %s (%s) to keep the cache under %s (%s).",
+			strings.TrimSuffix(filepath.Base(e.path), ".learner"), fastgo.FormatBytes(e.size), fastgo.FormatBytes(cacheLimit()), EnvCacheMax)
+	}
 	return nil
+}
+
+// EnvCacheMax names the variable that bounds the learner cache, e.g. "2G"
+// or "500M" (default 2 GiB; "0" means no bound).
+const EnvCacheMax = "FASTGO_CACHE_MAX"
+
+const defaultCacheMax = 2 << 30
+
+// cacheLimit is $FASTGO_CACHE_MAX in bytes (K, M, G suffixes, powers of
+// 1024), or the default when unset or unreadable.
+func cacheLimit() int64 {
+	v := strings.ToUpper(strings.TrimSpace(os.Getenv(EnvCacheMax)))
+	if v == "" {
+		return defaultCacheMax
+	}
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30} {
+		if strings.HasSuffix(strings.TrimSuffix(v, "B"), suffix) {
+			mult, v = m, strings.TrimSuffix(strings.TrimSuffix(v, "B"), suffix)
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 {
+		return defaultCacheMax
+	}
+	return int64(n * float64(mult))
+}
+
+type cachedFile struct {
+	path string
+	size int64
+	mod  time.Time
+}
+
+// cachedLearners lists the saved learners in dir.
+func cachedLearners(dir string) []cachedFile {
+	entries, _ := os.ReadDir(dir)
+	var out []cachedFile
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".learner") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			out = append(out, cachedFile{filepath.Join(dir, e.Name()), fi.Size(), fi.ModTime()})
+		}
+	}
+	return out
+}
+
+// boundCache removes the least recently saved learners (never keep, the
+// one just saved) until the cache is within limit; it returns what it
+// removed. A limit of 0 means no bound.
+func boundCache(dir, keep string, limit int64) []cachedFile {
+	if limit <= 0 {
+		return nil
+	}
+	files := cachedLearners(dir)
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	slices.SortFunc(files, func(a, b cachedFile) int { return a.mod.Compare(b.mod) })
+	var removed []cachedFile
+	for _, f := range files {
+		if total <= limit {
+			break
+		}
+		if f.path == keep || os.Remove(f.path) != nil {
+			continue
+		}
+		total -= f.size
+		removed = append(removed, f)
+	}
+	return removed
+}
+
+// CacheInfo is what the learner cache holds.
+type CacheInfo struct {
+	// Dir is the folder (CacheDir).
+	Dir string
+	// Learners is how many saved learners it holds, Bytes their size.
+	Learners int
+	Bytes    int64
+}
+
+// CacheStats says where the saved learners are and how much they take.
+func CacheStats() CacheInfo {
+	dir := CacheDir()
+	info := CacheInfo{Dir: dir}
+	for _, f := range cachedLearners(dir) {
+		info.Learners++
+		info.Bytes += f.size
+	}
+	return info
+}
+
+// ClearCache deletes every saved learner (and temporaries of killed
+// saves) from CacheDir and says what it freed: the notebook's way to start
+// every learner over (make clean does the same for the notebooks' cache).
+// Errors name the file that could not be removed.
+func ClearCache() (CacheInfo, error) {
+	before := CacheStats()
+	entries, _ := os.ReadDir(before.Dir)
+	for _, e := range entries {
+		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".learner") || strings.Contains(e.Name(), ".learner.tmp")) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(before.Dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return before, fmt.Errorf("learner.ClearCache: %w", err)
+		}
+	}
+	return before, nil
 }
 
 // persistIfTrained saves the state like persist, but only once the
