@@ -80,7 +80,10 @@ func Heatmap(spec HeatmapSpec) (*plot.Plot, error) {
 	// canvas to keep them legible.
 	n := max(nr, nc)
 	fontSize := vg.Length(11)
-	if n > 12 {
+	switch {
+	case n > 24: // fastai's 37 pet breeds: small enough for the notebook's column
+		fontSize = 6.5
+	case n > 12:
 		fontSize = 8
 	}
 	h.style = text.Style{Font: p.X.Tick.Label.Font, XAlign: draw.XCenter, YAlign: draw.YCenter, Handler: p.TextHandler}
@@ -163,8 +166,9 @@ func (h *heatmap) Plot(c draw.Canvas, p *plot.Plot) {
 }
 
 // plotSize is the canvas for p: 8×5 in, or for a heatmap one giving square
-// cells of at least 0.3 in (0.45 in up to 12 classes) plus room for the
-// labels, at least 6.25 in (600 px) wide.
+// cells of at least 0.2 in over 24 classes (0.3 in up to 24, 0.45 in up to
+// 12) plus room for the labels, at least 6.25 in (600 px) wide: 37 pet
+// breeds fit the notebook's column with labels still readable.
 func plotSize(p *plot.Plot) (w, h vg.Length) {
 	xt, okx := p.X.Tick.Marker.(labelTicks)
 	yt, oky := p.Y.Tick.Marker.(labelTicks)
@@ -172,7 +176,10 @@ func plotSize(p *plot.Plot) (w, h vg.Length) {
 		return plotWidth, plotHeight
 	}
 	cell := 0.45 * vg.Inch
-	if max(len(xt), len(yt)) > 12 {
+	switch n := max(len(xt), len(yt)); {
+	case n > 24:
+		cell = 0.2 * vg.Inch
+	case n > 12:
 		cell = 0.3 * vg.Inch
 	}
 	// Room for the longest label (≈0.6 em per character) plus axis label,

@@ -37,7 +37,7 @@ func (lp *LivePlot) Update(p *plot.Plot) (string, error) {
 		return "", fmt.Errorf("display.LivePlot %q: %w", lp.name, err)
 	}
 	if lp.id != "" {
-		front.send(pngBundle(data, lp.name), lp.id)
+		front.send(pngBundle(data, lp.name), pngMetadata(data), lp.id)
 		return "", nil
 	}
 	path, err := writeFile(lp.name, ".png", data)

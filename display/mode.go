@@ -1,7 +1,9 @@
 package display
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,15 +56,15 @@ func OutputDir() string {
 type frontend interface {
 	// send publishes a MIME bundle; a non-empty displayID creates the output
 	// block with that id the first time and replaces its content afterwards.
-	send(data map[protocol.MIMEType]any, displayID string)
+	send(data map[protocol.MIMEType]any, metadata map[string]any, displayID string)
 	// uniqueID returns a new id for send's displayID.
 	uniqueID() string
 }
 
 type gonbFrontend struct{}
 
-func (gonbFrontend) send(data map[protocol.MIMEType]any, displayID string) {
-	gonbui.SendData(&protocol.DisplayData{Data: data, DisplayID: displayID})
+func (gonbFrontend) send(data map[protocol.MIMEType]any, metadata map[string]any, displayID string) {
+	gonbui.SendData(&protocol.DisplayData{Data: data, Metadata: metadata, DisplayID: displayID})
 	// Wait until GoNB has taken the data: without this, output still in the
 	// pipe when the cell's program exits is lost (seen with plot PNGs).
 	gonbui.Sync()
@@ -80,7 +82,7 @@ func displayHTML(html, text string) {
 	if text != "" {
 		data[protocol.MIMETextPlain] = text
 	}
-	front.send(data, "")
+	front.send(data, nil, "")
 }
 
 // updateHTML replaces the content of the output block id (creating it the
@@ -90,12 +92,12 @@ func updateHTML(id, html, text string) {
 	if text != "" {
 		data[protocol.MIMETextPlain] = text
 	}
-	front.send(data, id)
+	front.send(data, nil, id)
 }
 
 // displayPNG shows an encoded PNG inline, with alt as plain-text alternative.
 func displayPNG(png []byte, alt string) {
-	front.send(pngBundle(png, alt), "")
+	front.send(pngBundle(png, alt), pngMetadata(png), "")
 }
 
 // pngBundle is the MIME bundle of an encoded PNG with alt as its
@@ -247,4 +249,30 @@ func fileName(name string) string {
 		return "image"
 	}
 	return s
+}
+
+// Figures are shown at most this many CSS pixels wide and high in a
+// notebook (the classic notebook's column is about 1000 px; a taller
+// output collapses into a small scroll box until clicked). The PNG keeps
+// its full resolution: zooming the page or opening the image shows it.
+var maxFigure = struct{ w, h int }{900, 900}
+
+// SetFigureSize sets the largest size, in CSS pixels, at which a figure
+// is shown in a notebook (default 900×900; the aspect ratio is kept);
+// 0, 0 shows figures at their natural size. Terminal mode writes the full
+// PNG either way.
+func SetFigureSize(maxWidth, maxHeight int) {
+	maxFigure.w, maxFigure.h = max(maxWidth, 0), max(maxHeight, 0)
+}
+
+// pngMetadata is the display metadata that shows a PNG within maxFigure
+// (Jupyter's per-MIME image width and height), or nil when it fits.
+func pngMetadata(data []byte) map[string]any {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil || maxFigure.w <= 0 || maxFigure.h <= 0 || (cfg.Width <= maxFigure.w && cfg.Height <= maxFigure.h) {
+		return nil
+	}
+	scale := min(float64(maxFigure.w)/float64(cfg.Width), float64(maxFigure.h)/float64(cfg.Height))
+	return map[string]any{string(protocol.MIMEImagePNG): map[string]any{
+		"width": int(float64(cfg.Width) * scale), "height": int(float64(cfg.Height) * scale)}}
 }

@@ -24,13 +24,15 @@ type sent struct {
 type recorder struct {
 	mu   sync.Mutex
 	msgs []sent
+	meta []map[string]any
 	ids  int
 }
 
-func (r *recorder) send(data map[protocol.MIMEType]any, id string) {
+func (r *recorder) send(data map[protocol.MIMEType]any, metadata map[string]any, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, sent{data, id})
+	r.meta = append(r.meta, metadata)
 }
 
 func (r *recorder) uniqueID() string {

@@ -117,8 +117,8 @@ func TestHeatmap37(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := testutil.ReadPNG(t, smallPath).Bounds().Size()
-	if big.Dx() < 1000 || big.Dx() <= sp.X || big.Dy() <= sp.Y {
-		t.Errorf("37-class heatmap is %v, 3-class %v; want the canvas to grow with classes (≥1000 px)", big.Size(), sp)
+	if big.Dx() > 1000 || big.Dx() <= sp.X || big.Dy() <= sp.Y {
+		t.Errorf("37-class heatmap is %v, 3-class %v; want the canvas to grow with classes, within the notebook's column (≤ 1000 px)", big.Size(), sp)
 	}
 	if sp.X < 600 {
 		t.Errorf("small heatmap %d px wide, want ≥ 600", sp.X)

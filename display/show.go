@@ -28,7 +28,7 @@ func ShowText(s string) {
 // prints it as is in a terminal.
 func ShowMarkdown(md string) {
 	if InNotebook() {
-		front.send(map[protocol.MIMEType]any{protocol.MIMETextMarkdown: md, protocol.MIMETextPlain: md}, "")
+		front.send(map[protocol.MIMEType]any{protocol.MIMETextMarkdown: md, protocol.MIMETextPlain: md}, nil, "")
 		return
 	}
 	term.println(md)
