@@ -1,0 +1,78 @@
+// Command fastgo classifies images with a model written by learner.Export
+// from a vision.CNNLearner (fastai's load_learner + predict), on the
+// command line or as an HTTP server. The file carries the architecture,
+// the classes and how images were prepared, so nothing else is needed.
+//
+//	go install github.com/fastgo-ml/fastgo/cmd/fastgo@latest
+//
+// It is one static pure-Go binary (CGO_ENABLED=0 works) on fastgo's pure-Go
+// backend; built with -tags xla it uses XLA on a GPU or CPU when a PJRT
+// plugin is found (fastgo.Backend chooses and prints the choice on stderr).
+//
+// # predict
+//
+//	fastgo predict MODEL IMAGE... [-k 3] [-json]
+//
+// prints the k most probable classes of each image, one line per image:
+//
+//	pug_166.jpg: pug 0.912, chihuahua 0.041, great_pyrenees 0.020
+//
+// or with -json one object per line:
+//
+//	{"file":"pug_166.jpg","predictions":[{"class":"pug","prob":0.912},…]}
+//
+// A file that cannot be read or decoded is named on stderr; the others are
+// still classified, and the exit status is then 1.
+//
+// # serve
+//
+//	fastgo serve MODEL [-addr 127.0.0.1:8080] [-max-batch 16] [-max-wait 5ms]
+//	                   [-max-body 20MiB] [-max-pixels 50000000] [-k 5]
+//
+// compiles the model (a warm-up pass per batch size, logged on stderr),
+// then prints on stdout, once it listens:
+//
+//	fastgo: serving pets.learner (resnet34, 37 classes) on http://127.0.0.1:8080
+//
+// -addr 127.0.0.1:0 picks a free port (read it from that line). The
+// endpoints:
+//
+//	# the image as the body (any content type), or multipart with a file
+//	# field "image" (else the first file); ?k= overrides -k
+//	curl --data-binary @pug.jpg http://127.0.0.1:8080/predict
+//	curl -F image=@pug.jpg 'http://127.0.0.1:8080/predict?k=3'
+//	→ {"predictions":[{"class":"pug","prob":0.91},…],"model":"resnet34","batch":3,"ms":12.3}
+//
+//	curl http://127.0.0.1:8080/model    # {"arch":…,"classes":[…],"num_classes":37,"inputs":{…}}
+//	curl http://127.0.0.1:8080/healthz  # ok
+//	open http://127.0.0.1:8080/         # a page: drop an image, see the top classes
+//
+// batch is how many requests shared the forward pass. Errors are JSON
+// {"error":"…"} that say what is wrong: 400 for a body that is not a
+// decodable image (empty, truncated, an unknown format, a header claiming
+// more than -max-pixels) or a bad ?k=, 413 for a body over -max-body, 405
+// for a wrong method (with an Allow header), 404 for an unknown path, 500
+// when the model itself fails and 503 while stopping.
+//
+// # Under load
+//
+// Requests read and decode their images in parallel (at most
+// 2×GOMAXPROCS at a time, so a burst queues instead of holding every
+// decoded photo in memory). One dispatcher goroutine gathers the prepared
+// images until -max-batch are waiting or -max-wait has passed since the
+// first, runs one forward pass and answers each request. Batches are
+// padded to 1, 2, 4, … or -max-batch images, so the model has a few graphs,
+// all compiled at start.
+//
+// # Safety defaults
+//
+// It listens on loopback unless -addr says otherwise. Request headers must
+// arrive within 10 s, the whole request within 60 s, and an answer is
+// written within 2 min; idle connections close after 2 min. Bodies over
+// -max-body (20 MiB) are refused unread where Content-Length says so.
+// Images over -max-pixels (50 megapixels, 150 MB decoded) are refused from
+// their header, before any pixel is decoded. A panic while serving a
+// request fails that request (500, logged with its stack), never the
+// server. SIGINT or SIGTERM stops accepting connections, finishes the
+// requests in flight (up to 1 min), prints "fastgo: stopped" and exits 0.
+package main

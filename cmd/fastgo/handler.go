@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+)
+
+//go:embed index.html
+var indexHTML []byte
+
+// server answers the HTTP endpoints for one model.
+type server struct {
+	// model prepares images (Prepare) and names classes (TopK, Vocab, Arch,
+	// Inputs); the batcher runs its forward passes.
+	model   *vision.Predictor
+	batcher *batcher
+	// prepare bounds how many requests read and decode at once: a decoded
+	// photo takes width×height×3 bytes, so a burst must queue here.
+	prepare chan struct{}
+	maxBody int64
+	k       int // default number of classes answered
+	logf    func(format string, args ...any)
+}
+
+// predictResponse is POST /predict's answer.
+type predictResponse struct {
+	Predictions []vision.ClassProb `json:"predictions"`
+	Model       string             `json:"model"`
+	Batch       int                `json:"batch"` // requests that shared the forward pass
+	MS          float64            `json:"ms"`    // time in the server, milliseconds
+}
+
+// modelResponse is GET /model's answer.
+type modelResponse struct {
+	Arch       string            `json:"arch"`
+	Classes    []string          `json:"classes"`
+	NumClasses int               `json:"num_classes"`
+	Inputs     learner.InputSpec `json:"inputs"`
+}
+
+// routes is the server's handler: every answer but / and /healthz is JSON,
+// errors included, and a panic fails only its own request.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/predict", s.handlePredict)
+	mux.HandleFunc("/model", s.handleModel)
+	mux.HandleFunc("/healthz", s.handleHealth)
+	mux.HandleFunc("/", s.handleIndex)
+	return s.recoverPanics(mux)
+}
+
+func (s *server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http's way to drop a connection on purpose
+			}
+			s.logf("fastgo: panic serving %s %s: %v\n%s", r.Method, r.URL.Path, v, debug.Stack())
+			writeError(w, http.StatusInternalServerError, "internal error while serving this request (the server logged it)")
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q: the endpoints are POST /predict, GET /model, GET /healthz and GET /", r.URL.Path))
+		return
+	}
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+	_, _ = w.Write(indexHTML)
+}
+
+func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+func (s *server) handleModel(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	writeJSON(w, http.StatusOK, modelResponse{
+		Arch:       s.model.Arch.Name,
+		Classes:    s.model.Vocab,
+		NumClasses: len(s.model.Vocab),
+		Inputs:     s.model.Inputs,
+	})
+}
+
+func (s *server) handlePredict(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
+	k := s.k
+	if q := r.URL.Query().Get("k"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("query k=%q: want a positive whole number of classes", q))
+			return
+		}
+		k = n
+	}
+	img, status, err := s.readImage(w, r)
+	if err != nil {
+		if status != 0 {
+			writeError(w, status, err.Error())
+		}
+		return
+	}
+	a := s.batcher.classify(r.Context(), img)
+	switch {
+	case errors.Is(a.err, context.Canceled) || errors.Is(a.err, context.DeadlineExceeded):
+		return // the client has gone
+	case errors.Is(a.err, errStopped):
+		writeError(w, http.StatusServiceUnavailable, a.err.Error())
+		return
+	case a.err != nil:
+		writeError(w, http.StatusInternalServerError, "the model failed: "+a.err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, predictResponse{
+		Predictions: roundProbs(s.model.TopK(a.pred, k)),
+		Model:       s.model.Arch.Name,
+		Batch:       a.batch,
+		MS:          math.Round(float64(time.Since(start).Microseconds())/100) / 10,
+	})
+}
+
+// readImage reads the request's image and prepares it, holding a prepare
+// slot meanwhile. On error, status is the HTTP status to answer with (0:
+// the client has gone, answer nothing).
+func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.Image, status int, err error) {
+	select {
+	case s.prepare <- struct{}{}:
+	case <-r.Context().Done():
+		return img, 0, r.Context().Err()
+	}
+	defer func() { <-s.prepare }()
+
+	if r.ContentLength > s.maxBody {
+		return img, http.StatusRequestEntityTooLarge, fmt.Errorf("the body (%d bytes) is over the server's limit of %s (-max-body)", r.ContentLength, byteSize(s.maxBody))
+	}
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	data, name, err := readBody(body, r.Header.Get("Content-Type"))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return img, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is over the server's limit of %s (-max-body)", byteSize(tooBig.Limit))
+		}
+		return img, http.StatusBadRequest, err
+	}
+	if len(data) == 0 {
+		return img, http.StatusBadRequest, fmt.Errorf("%s is empty: POST the image's bytes, or multipart/form-data with a file field named \"image\"", name)
+	}
+	img, err = s.model.Prepare(data, name)
+	if err != nil {
+		return img, http.StatusBadRequest, imageError(name, err)
+	}
+	return img, 0, nil
+}
+
+// readBody is the image in a request body: the body itself, or in
+// multipart/form-data the file field named "image", else the first file.
+// name is what errors call the image.
+func readBody(body io.Reader, contentType string) (data []byte, name string, err error) {
+	media, params, _ := mime.ParseMediaType(contentType)
+	if media != "multipart/form-data" {
+		data, err = io.ReadAll(body)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the body: %w", err)
+		}
+		return data, "the request body", nil
+	}
+	if params["boundary"] == "" {
+		return nil, "", errors.New("multipart/form-data without a boundary in its Content-Type")
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	found := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed multipart body: %w", err)
+		}
+		isImage := part.FormName() == "image"
+		if !isImage && (found || part.FileName() == "") {
+			continue // NextPart skips what is left of it
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed multipart body: %w", err)
+		}
+		data, name, found = b, partName(part), true
+		if isImage {
+			break
+		}
+	}
+	if !found {
+		return nil, "", errors.New("the multipart body has no file: send the image in a file field named \"image\"")
+	}
+	return data, name, nil
+}
+
+// partName names a multipart file in errors.
+func partName(p *multipart.Part) string {
+	if f := p.FileName(); f != "" {
+		return strconv.Quote(f)
+	}
+	return "field " + strconv.Quote(p.FormName())
+}
+
+// imageError says why data is not an image, in the server's words (the
+// decoder's advice is about files and vision.MaxPixels).
+func imageError(name string, err error) error {
+	var de *vision.DecodeError
+	if !errors.As(err, &de) {
+		return fmt.Errorf("%s could not be prepared: %w", name, err)
+	}
+	what := de.Problem
+	if de.Err != nil {
+		what += ": " + de.Err.Error()
+	}
+	what = strings.ReplaceAll(what, "raise vision.MaxPixels", "start the server with a larger -max-pixels")
+	return fmt.Errorf("%s is not a decodable image: %s", name, what)
+}
+
+// allow answers 405 with an Allow header unless r uses one of methods.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	list := strings.Join(methods, ", ")
+	w.Header().Set("Allow", list)
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s: use %s", r.Method, r.URL.Path, list))
+	return false
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding the answer failed"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// roundProbs writes each probability as its shortest float32 decimal
+// (0.912, not 0.9120000004768372): the model computes in float32.
+func roundProbs(top []vision.ClassProb) []vision.ClassProb {
+	for i := range top {
+		top[i].Prob, _ = strconv.ParseFloat(strconv.FormatFloat(top[i].Prob, 'g', -1, 32), 64)
+	}
+	return top
+}

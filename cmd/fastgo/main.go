@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `fastgo classifies images with a model exported by learner.Export.
+
+Usage:
+  fastgo predict MODEL IMAGE... [-k 3] [-json]
+  fastgo serve MODEL [-addr 127.0.0.1:8080] [-max-batch 16] [-max-wait 5ms] [-max-body 20MiB] [-k 5]
+
+Run "fastgo predict -h" or "fastgo serve -h" for every flag.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command with its arguments; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "predict":
+		return predictCmd(args[1:], stdout, stderr)
+	case "serve":
+		return serveCmd(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "fastgo: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// parseArgs parses fs's flags wherever they are among args (Go's flag
+// package stops at the first argument that is not one) and returns the
+// other arguments. When !ok the command ends with exit status (0 after
+// -h, 2 after a bad flag; the flag package has said why).
+func parseArgs(fs *flag.FlagSet, args []string) (rest []string, ok bool, status int) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, false, 0
+			}
+			return nil, false, 2
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, true, 0
+		}
+		rest, args = append(rest, args[0]), args[1:]
+	}
+}

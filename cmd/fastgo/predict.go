@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+)
+
+// predictBatch is how many images predict classifies per forward pass.
+const predictBatch = 16
+
+// fileResult is one line of predict -json.
+type fileResult struct {
+	File        string             `json:"file"`
+	Predictions []vision.ClassProb `json:"predictions"`
+}
+
+func predictCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fastgo predict", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	k := fs.Int("k", 3, "how many classes to show per image, most probable first")
+	asJSON := fs.Bool("json", false, "write one JSON object per image: {\"file\":…,\"predictions\":[{\"class\":…,\"prob\":…}]}")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: fastgo predict MODEL IMAGE... [-k 3] [-json]\n\nThe most probable classes of each image, by a model written by learner.Export.")
+		fs.PrintDefaults()
+	}
+	pos, ok, status := parseArgs(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) < 2 {
+		fs.Usage()
+		return 2
+	}
+	if *k < 1 {
+		fmt.Fprintf(stderr, "fastgo predict: -k %d: want at least 1\n", *k)
+		return 2
+	}
+	// Library notes (backend, warnings) go to stderr: stdout is the answer.
+	p, err := vision.LoadPredictor(pos[0], learner.Output(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "fastgo: %v\n", err)
+		return 1
+	}
+	files := pos[1:]
+	failed := false
+	for len(files) > 0 {
+		n := min(len(files), predictBatch)
+		var names []string
+		var images []vision.Image
+		for _, f := range files[:n] {
+			img, err := prepareFile(p, f)
+			if err != nil {
+				fmt.Fprintf(stderr, "fastgo: %v\n", err)
+				failed = true
+				continue
+			}
+			names, images = append(names, f), append(images, img)
+		}
+		files = files[n:]
+		if len(images) == 0 {
+			continue
+		}
+		preds, err := p.Predict(images)
+		if err != nil {
+			fmt.Fprintf(stderr, "fastgo: %s: %v\n", strings.Join(names, ", "), err)
+			failed = true
+			continue
+		}
+		for i, pred := range preds {
+			top := roundProbs(p.TopK(pred, *k))
+			if *asJSON {
+				b, _ := json.Marshal(fileResult{File: names[i], Predictions: top})
+				fmt.Fprintf(stdout, "%s\n", b)
+				continue
+			}
+			parts := make([]string, len(top))
+			for j, c := range top {
+				parts[j] = fmt.Sprintf("%s %.3f", c.Class, c.Prob)
+			}
+			fmt.Fprintf(stdout, "%s: %s\n", names[i], strings.Join(parts, ", "))
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// prepareFile reads and prepares one image file; errors name it.
+func prepareFile(p *vision.Predictor, path string) (vision.Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return vision.Image{}, err
+	}
+	return p.Prepare(data, path)
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+)
+
+// The HTTP server's timeouts: a client must send its headers within
+// readHeaderTimeout and the whole request within readTimeout; an answer
+// (queueing for the model included) must be written within writeTimeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 2 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	// shutdownTimeout bounds how long SIGINT/SIGTERM waits for requests in flight.
+	shutdownTimeout = time.Minute
+)
+
+// serveConfig is serve's flags.
+type serveConfig struct {
+	addr      string
+	maxBatch  int
+	maxWait   time.Duration
+	maxBody   byteSize
+	maxPixels int
+	k         int
+}
+
+func serveCmd(args []string, stdout, stderr io.Writer) int {
+	c := serveConfig{maxBody: 20 << 20}
+	fs := flag.NewFlagSet("fastgo serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one; \":8080\" listens on every interface)")
+	fs.IntVar(&c.maxBatch, "max-batch", 16, "most requests that share one forward pass")
+	fs.DurationVar(&c.maxWait, "max-wait", 5*time.Millisecond, "longest a request waits for others to share its forward pass")
+	fs.Var(&c.maxBody, "max-body", "largest request body, in bytes or with a unit (20MiB, 512KiB); larger ones get 413")
+	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes; each pixel takes 3 bytes while it is prepared")
+	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
+		fs.PrintDefaults()
+	}
+	pos, ok, status := parseArgs(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	if c.maxBatch < 1 || c.k < 1 || c.maxBody < 1 || c.maxWait < 0 || c.maxPixels < 0 {
+		fmt.Fprintln(stderr, "fastgo serve: -max-batch, -k and -max-body must be positive, -max-wait and -max-pixels not negative")
+		return 2
+	}
+	if err := serve(pos[0], c, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "fastgo: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve loads the model, compiles it, serves until SIGINT or SIGTERM and
+// then finishes the requests in flight.
+func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
+	logger := log.New(stderr, "", log.LstdFlags)
+	vision.MaxPixels = c.maxPixels
+	p, err := vision.LoadPredictor(modelPath, learner.Output(stderr))
+	if err != nil {
+		return err
+	}
+	b := newBatcher(p.Predict, c.maxBatch, c.maxWait, logger.Printf)
+	defer b.close()
+
+	// Warm-up: compile the graph of every batch size the batcher runs, so
+	// that the first requests are not the slow ones.
+	start := time.Now()
+	fmt.Fprintf(stderr, "fastgo: warming up %s (one forward pass per batch size %v)\n", p.Arch.Name, b.sizes)
+	img, err := p.Prepare(grayPNG(), "the warm-up image")
+	if err != nil {
+		return err
+	}
+	if err := b.warm(img); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "fastgo: warm in %.1fs\n", time.Since(start).Seconds())
+
+	s := &server{
+		model:   p,
+		batcher: b,
+		prepare: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		maxBody: int64(c.maxBody),
+		k:       c.k,
+		logf:    logger.Printf,
+	}
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(stderr, "fastgo: http: ", log.LstdFlags),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "fastgo: serving %s (%s, %d classes) on http://%s\n", modelPath, p.Arch.Name, len(p.Vocab), ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal ends the process at once
+	fmt.Fprintln(stderr, "fastgo: shutting down: finishing the requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "fastgo: stopped")
+	return nil
+}
+
+// grayPNG is a small mid-gray image for the warm-up pass.
+func grayPNG() []byte {
+	m := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range m.Pix {
+		m.Pix[i] = 128
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, m)
+	return buf.Bytes()
+}
+
