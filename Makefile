@@ -8,7 +8,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -54,7 +54,7 @@ demo:
 fuzz:
 	bash scripts/fuzz.sh
 
-bench: bench-data bench-aug bench-train bench-epoch
+bench: bench-data bench-aug bench-train bench-epoch bench-serve
 
 bench-data:
 	bash bench/data/run.sh
@@ -67,6 +67,11 @@ bench-train:
 
 bench-epoch:
 	bash bench/epoch/run.sh
+
+## bench-serve: `fastgo serve` against a minimal PyTorch HTTP server on the
+## same model and images: requests/s, p50/p99 latency, peak memory.
+bench-serve:
+	bash bench/serve/run.sh
 
 gpu-check:
 	bash scripts/gpu-check.sh
