@@ -34,53 +34,14 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 . scripts/goenv.sh
 
-jupyter=${JUPYTER:-/usr/bin/jupyter}
+. scripts/notebook-env.sh
+
 kernel=${FASTGO_KERNEL:-fastgo}
 timeout=${NOTEBOOK_TIMEOUT:-1800}
 out=build/notebooks
-mkdir -p "$out"
-# Learners persisted by the notebooks (learner.Persist) start fresh on each
-# run: an earlier run's weights would otherwise be restored and trained on.
-export FASTGO_CACHE_DIR="$root/$out/cache"
-rm -rf "$FASTGO_CACHE_DIR"
-
-# The test kernel's kernelspec lives here, not in the user's Jupyter folder.
-export JUPYTER_DATA_DIR="$root/$out/jupyter"
-export FASTGO_DATA="$root/$out/data"
-rm -rf "$FASTGO_DATA"
-mkdir -p "$FASTGO_DATA"
-pets="$FASTGO_DATA/oxford-iiit-pet"
-sample="$(cd "$root/.." && pwd)/shared/data/oxford-iiit-pet-sample"
-if [ -n "${NOTEBOOK_DATA:-}" ]; then
-	ln -s "$(cd "$NOTEBOOK_DATA" && pwd)" "$pets"
-	what="NOTEBOOK_DATA=$NOTEBOOK_DATA"
-elif [ -d "$sample/images" ]; then
-	ln -s "$sample" "$pets"
-	what="the Oxford-IIIT Pet sample beside the checkout ($sample)"
-else
-	mkdir -p "$pets"
-	cp -R testdata/images "$pets/images"
-	export FASTGO_BS=${FASTGO_BS:-4}
-	what="the bundled testdata/images (no ../shared/data beside the checkout), batch size $FASTGO_BS"
-fi
-images=$(find "$pets/images/" -mindepth 1 -maxdepth 1 | wc -l)
-echo "==> notebook data: $images images, $what, as $pets (FASTGO_DATA)"
-
-if [ "${FASTGO_SKIP_INSTALL:-}" != 1 ]; then
-	echo "==> go run ./kernel install"
-	go run ./kernel install >"$out/install.log" 2>&1 ||
-		{ echo "run-notebooks: go run ./kernel install failed:" >&2; tail -n 20 "$out/install.log" >&2; exit 1; }
-fi
-if [ ! -x "$jupyter" ]; then
-	echo "run-notebooks: $jupyter is missing: run 'make install' (installs Debian's Jupyter and the fastgo kernel)" >&2
-	exit 1
-fi
-# (not `jupyter ... | grep -q`: with pipefail, grep's early exit can fail the pipe)
-specs=$("$jupyter" kernelspec list 2>/dev/null || true)
-if ! grep -q "^ *$kernel " <<<"$specs"; then
-	echo "run-notebooks: the Jupyter kernel '$kernel' is not installed: run 'make install'" >&2
-	exit 1
-fi
+# The cache, kernelspec and data folders under build/notebooks, the kernel
+# installed, Jupyter checked; sets $images and $jupyter.
+notebook_env "$out" run-notebooks
 
 if [ $# -gt 0 ]; then
 	notebooks=("$@")
@@ -126,18 +87,7 @@ if [ ${#executed[@]} -eq 0 ]; then
 fi
 
 # The browser check: Debian's Chromium, headless, one screenshot per page.
-chromium=${CHROMIUM:-$(command -v chromium || true)}
-if [ -z "$chromium" ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "==> installing Debian's chromium (headless browser check)"
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core) >"$out/apt-chromium.log" 2>&1 ||
-			{ echo "run-notebooks: apt-get install chromium failed, see $out/apt-chromium.log" >&2; exit 1; }
-		chromium=$(command -v chromium)
-	else
-		echo "run-notebooks: chromium is missing: apt-get install -y chromium (as root), or set CHROMIUM" >&2
-		exit 1
-	fi
-fi
+notebook_chromium "$out" run-notebooks
 for nb in "${executed[@]}"; do
 	base=${nb%.ipynb}
 	profile=$(mktemp -d)
