@@ -157,4 +157,3 @@ func grayPNG() []byte {
 	_ = png.Encode(&buf, m)
 	return buf.Bytes()
 }
-

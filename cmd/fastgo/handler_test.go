@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"mime/multipart"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+)
+
+// fakeServer is the real request path (reading, multipart, decoding, the
+// item transforms, the batcher, the answers) over a fake model that gives
+// every image the same probabilities. log collects what the server logged.
+func fakeServer(t testing.TB, maxBody int64, predict predictFunc) (s *server, log *strings.Builder) {
+	vocab := []string{"Abyssinian", "Bengal", "pug"}
+	if predict == nil {
+		predict = func(images []vision.Image) ([]learner.Prediction, error) {
+			out := make([]learner.Prediction, len(images))
+			for i := range out {
+				out[i] = learner.Prediction{Class: "pug", Index: 2, Probs: []float32{0.2, 0.1, 0.7}}
+			}
+			return out, nil
+		}
+	}
+	log = &strings.Builder{}
+	var mu sync.Mutex
+	logf := func(f string, args ...any) { mu.Lock(); fmt.Fprintf(log, f, args...); mu.Unlock() }
+	b := newBatcher(predict, 4, time.Millisecond, logf)
+	t.Cleanup(b.close)
+	old := vision.MaxPixels
+	vision.MaxPixels = 4 << 20 // as serve's -max-pixels sets it
+	t.Cleanup(func() { vision.MaxPixels = old })
+	return &server{
+		model: &vision.Predictor{
+			Arch:     vision.ResNet18,
+			Vocab:    vocab,
+			ItemTfms: []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
+		},
+		batcher: b,
+		prepare: make(chan struct{}, 2),
+		maxBody: maxBody,
+		k:       2,
+		logf:    logf,
+	}, log
+}
+
+// multipartBody is data as a multipart/form-data file field.
+func multipartBody(t testing.TB, field, file string, data []byte) (body []byte, contentType string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.WriteField("note", "a field before the file"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := mw.CreateFormFile(field, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// hugePNG is a PNG whose header claims w×h pixels, with no pixel data.
+func hugePNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := append([]byte(typ), data...)
+		b.Write(c)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0)) // 8-bit RGB
+	chunk("IEND", nil)
+	return b.Bytes()
+}
+
+func readImage(t testing.TB, name string) []byte {
+	data, err := os.ReadFile(filepath.Join(images, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func TestHandlerAnswers(t *testing.T) {
+	s, log := fakeServer(t, 64<<10, nil)
+	h := s.routes()
+	pug := readImage(t, "pug_166.jpg")
+	mp, mpType := multipartBody(t, "image", "pug.jpg", pug)
+	other, otherType := multipartBody(t, "photo", "pug.jpg", pug)
+	noFile, noFileType := multipartBody(t, "image", "", nil)
+	noFile = bytes.Replace(noFile, []byte(`; filename=""`), nil, 1)
+
+	for _, tc := range []struct {
+		name, method, path, ctype string
+		body                      []byte
+		status                    int
+		want                      string // in the body
+	}{
+		{"raw", "POST", "/predict", "image/jpeg", pug, 200, `"predictions":[{"class":"pug","prob":0.7},{"class":"Abyssinian","prob":0.2}],"model":"resnet18","batch":1`},
+		{"raw, any content type", "POST", "/predict?k=1", "text/plain", pug, 200, `"predictions":[{"class":"pug","prob":0.7}],`},
+		{"k over the classes", "POST", "/predict?k=99", "", pug, 200, `{"class":"Bengal","prob":0.1}]`},
+		{"multipart image field", "POST", "/predict", mpType, mp, 200, `"class":"pug"`},
+		{"multipart first file", "POST", "/predict", otherType, other, 200, `"class":"pug"`},
+		{"multipart no file", "POST", "/predict", noFileType, noFile, 400, `field \"image\" is empty`},
+		{"multipart no boundary", "POST", "/predict", "multipart/form-data", mp, 400, "boundary"},
+		{"empty", "POST", "/predict", "image/jpeg", nil, 400, "the request body is empty"},
+		{"not an image", "POST", "/predict", "", []byte("hello, world"), 400, "not a decodable image: not a JPEG, PNG"},
+		{"truncated", "POST", "/predict", "", pug[:len(pug)/2], 400, "truncated JPEG"},
+		{"huge header", "POST", "/predict", "image/png", hugePNG(100000, 100000), 400, "100000x100000"},
+		{"over max-body", "POST", "/predict", "", bytes.Repeat(pug, 11), 413, "over the server's limit of 64KiB"},
+		{"bad k", "POST", "/predict?k=zero", "", pug, 400, "k="},
+		{"GET /predict", "GET", "/predict", "", nil, 405, "use POST"},
+		{"POST /model", "POST", "/model", "", nil, 405, "use GET"},
+		{"unknown path", "GET", "/nope", "", nil, 404, "no such path"},
+		{"model", "GET", "/model", "", nil, 200, `"arch":"resnet18","classes":["Abyssinian","Bengal","pug"],"num_classes":3,"inputs":{`},
+		{"healthz", "GET", "/healthz", "", nil, 200, "ok"},
+		{"page", "GET", "/", "", nil, 200, `id="file"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, tc.path, bytes.NewReader(tc.body))
+			if tc.ctype != "" {
+				r.Header.Set("Content-Type", tc.ctype)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			body := w.Body.String()
+			if w.Code != tc.status || !strings.Contains(body, tc.want) {
+				t.Errorf("%d %s\nwant %d and %s", w.Code, body, tc.status, tc.want)
+			}
+			if w.Code >= 400 {
+				var e errorBody
+				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+					t.Errorf("error answer %q is not JSON {\"error\":…}", body)
+				}
+			}
+			if w.Code == 405 && w.Header().Get("Allow") == "" {
+				t.Error("405 without an Allow header")
+			}
+		})
+	}
+	// A body over the limit without Content-Length (chunked).
+	r := httptest.NewRequest("POST", "/predict", io.MultiReader(bytes.NewReader(bytes.Repeat(pug, 11))))
+	r.ContentLength = -1
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 413 {
+		t.Errorf("chunked body over the limit: %d %s", w.Code, w.Body)
+	}
+	if log.Len() != 0 {
+		t.Errorf("the server logged: %s", log)
+	}
+}
+
+// A panic in the model fails the requests of its batch with a 500 and is
+// logged; the server goes on.
+func TestHandlerSurvivesPanics(t *testing.T) {
+	boom := true
+	s, log := fakeServer(t, 1<<20, func(images []vision.Image) ([]learner.Prediction, error) {
+		if boom {
+			panic("boom")
+		}
+		return []learner.Prediction{{Probs: []float32{1, 0, 0}}}, nil
+	})
+	h := s.routes()
+	post := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/predict", bytes.NewReader(readImage(t, "pug_166.jpg"))))
+		return w
+	}
+	if w := post(); w.Code != 500 || !strings.Contains(w.Body.String(), "panic: boom") {
+		t.Errorf("panicking model: %d %s", w.Code, w.Body)
+	}
+	if !strings.Contains(log.String(), "goroutine") {
+		t.Errorf("no stack logged: %q", log)
+	}
+	boom = false
+	if w := post(); w.Code != 200 {
+		t.Errorf("after the panic: %d %s", w.Code, w.Body)
+	}
+}
+
+// FuzzPredictRequest sends random bodies and content types through the
+// request path (fake model): never a panic, never a 5xx.
+func FuzzPredictRequest(f *testing.F) {
+	pug := readImage(f, "pug_166.jpg")
+	mp, mpType := multipartBody(f, "image", "pug.jpg", pug)
+	small, smallType := multipartBody(f, "file", "x.png", hugePNG(3, 2))
+	f.Add(pug, "image/jpeg")
+	f.Add(pug[:len(pug)/3], "")
+	f.Add(mp, mpType)
+	f.Add(small, smallType)
+	f.Add(hugePNG(100000, 100000), "image/png")
+	f.Add(hugePNG(2, 2), "multipart/form-data; boundary=x")
+	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nGIF89a\r\n--x--\r\n"), "multipart/form-data; boundary=x")
+	f.Add([]byte{}, "text/plain")
+	s, log := fakeServer(f, 256<<10, nil)
+	h := s.routes()
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		r := httptest.NewRequest("POST", "/predict", bytes.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 || strings.Contains(log.String(), "panic") {
+			t.Fatalf("%d %s\nlog: %s", w.Code, w.Body, log)
+		}
+		if w.Code != 200 {
+			var e errorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("%d %q: not a JSON error", w.Code, w.Body)
+			}
+		}
+	})
+}
