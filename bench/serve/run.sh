@@ -8,9 +8,10 @@
 # random initial weights trained for a few batches on the pets sample (so
 # that the batch-norm statistics are real), exported for fastgo, and the same
 # weights written for PyTorch. Each server then gets a few check images one
-# at a time (both must give the same top class and probabilities within
-# 1e-3: the proof that they serve the same model), a warm-up, and a bounded
-# run of REQUESTS over CONCURRENCY workers (bench/serve/load). Prints
+# at a time, as lossless PNGs and as the JPEGs (on the PNGs both must give
+# the same top class and probabilities within 1e-3: the proof that they
+# serve the same model), a warm-up, and a bounded run of REQUESTS over
+# CONCURRENCY workers (bench/serve/load). Prints
 # requests/s, p50 and p99 latency, errors and the server's peak memory for
 # both, the ratios, the fastgo binary's size, and appends one dated line to
 # bench/results/serve.tsv.
@@ -100,7 +101,8 @@ go_json=$(serve fastgo "$FASTGO_BIN" serve "$OUT/model.learner" -addr 127.0.0.1:
 torch_json=$(serve pytorch $PY bench/serve/torch_serve.py "$OUT")
 steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
 
-echo "same model? the check images, one request each (fastgo | PyTorch top class and probability):"
+echo "same model? check images, one request each, as lossless PNGs of their pixels (the verdict: both servers see the same pixels)"
+echo "and as the original JPEGs (their difference is the decoders': image/jpeg's IDCT in the CGO_ENABLED=0 build, libjpeg-turbo in Pillow):"
 check=same
 ./build/bench-serve-load -compare "$OUT/check-fastgo.json,$OUT/check-pytorch.json" || check=DIFFERENT
 

@@ -9,11 +9,14 @@
 // server ran in one forward pass); peak_mib is the server's VmHWM (peak
 // resident memory, /proc/PID/status) read after the run, when -pid is given.
 //
-// With -check-out, it first sends a few images one at a time and writes the
+// With -check-out, it first sends a few images one at a time, each twice —
+// as a lossless PNG of its pixels and as the original JPEG — and writes the
 // server's answers to that file; -compare A,B then compares two such files
-// (fastgo's and PyTorch's): same top class, and the largest difference of
-// the probabilities both list. That check is the proof that both servers
-// serve the same model.
+// (fastgo's and PyTorch's). On the PNGs both servers see the same pixels, so
+// the same top class and probabilities within -tol are the proof that they
+// serve the same model; the JPEGs' difference is shown as well, and is the
+// JPEG decoders' (image/jpeg's IDCT in a CGO_ENABLED=0 build against
+// Pillow's libjpeg-turbo), not the model's.
 //
 //	load -url http://127.0.0.1:8080 -images DIR -requests 200 -concurrency 8 -pid 1234 -check-out fastgo.json
 //	load -compare fastgo.json,torch.json
@@ -25,6 +28,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	_ "image/jpeg"
+	"image/png"
 	"io"
 	"math"
 	"net/http"
@@ -76,13 +82,14 @@ type answer struct {
 	MS          float64      `json:"ms"`
 }
 
-// checkAnswer is one check image's answer, as -check-out writes it.
+// checkAnswer is one check image's answers, as -check-out writes them.
 type checkAnswer struct {
-	File        string       `json:"file"`
-	Predictions []prediction `json:"predictions"`
+	File string       `json:"file"`
+	PNG  []prediction `json:"png"`
+	JPEG []prediction `json:"jpeg"`
 }
 
-type image struct {
+type sample struct {
 	name string
 	data []byte
 }
@@ -139,7 +146,7 @@ func run(url, dir string, requests, concurrency, warmup, pid, checkN int, checkO
 }
 
 // readImages reads the folder's .jpg files in name order.
-func readImages(dir string) ([]image, error) {
+func readImages(dir string) ([]sample, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
 	if err != nil {
 		return nil, err
@@ -148,13 +155,13 @@ func readImages(dir string) ([]image, error) {
 		return nil, fmt.Errorf("no .jpg files in %s", dir)
 	}
 	slices.Sort(names)
-	imgs := make([]image, len(names))
+	imgs := make([]sample, len(names))
 	for i, n := range names {
 		data, err := os.ReadFile(n)
 		if err != nil {
 			return nil, err
 		}
-		imgs[i] = image{filepath.Base(n), data}
+		imgs[i] = sample{filepath.Base(n), data}
 	}
 	return imgs, nil
 }
@@ -182,7 +189,7 @@ func (r *result) meanBatch() float64 {
 
 // load sends n requests over concurrency workers, image i%len(imgs) for
 // request i.
-func load(client *http.Client, url string, imgs []image, n, concurrency int) *result {
+func load(client *http.Client, url string, imgs []sample, n, concurrency int) *result {
 	r := &result{}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -240,16 +247,27 @@ func post(client *http.Client, url string, body []byte) (answer, error) {
 }
 
 // check sends n images spread over the folder (different breeds), one at a
-// time, and writes the answers to file.
-func check(client *http.Client, url string, imgs []image, n int, file string) error {
+// time, as PNG and as JPEG, and writes the answers to file.
+func check(client *http.Client, url string, imgs []sample, n int, file string) error {
 	var out []checkAnswer
 	for k := range min(n, len(imgs)) {
 		img := imgs[k*len(imgs)/n]
-		a, err := post(client, url, img.data)
+		png, err := toPNG(img.data)
 		if err != nil {
 			return fmt.Errorf("check image %s: %w", img.name, err)
 		}
-		out = append(out, checkAnswer{img.name, a.Predictions})
+		c := checkAnswer{File: img.name}
+		for _, x := range []struct {
+			data []byte
+			dst  *[]prediction
+		}{{png, &c.PNG}, {img.data, &c.JPEG}} {
+			a, err := post(client, url, x.data)
+			if err != nil {
+				return fmt.Errorf("check image %s: %w", img.name, err)
+			}
+			*x.dst = a.Predictions
+		}
+		out = append(out, c)
 	}
 	data, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
@@ -259,9 +277,10 @@ func check(client *http.Client, url string, imgs []image, n int, file string) er
 }
 
 // compareChecks prints, for each check image, both servers' top class and
-// probability and the largest difference of the probabilities both list;
-// it fails when a difference exceeds tol, or the top classes differ by more
-// than a tie within tol.
+// probability on the PNG and the largest difference of the probabilities
+// both list, on the PNG and on the JPEG. It fails when a PNG difference
+// exceeds tol, or the PNG's top classes differ by more than a tie within
+// tol.
 func compareChecks(files string, tol float64) error {
 	a, b, ok := strings.Cut(files, ",")
 	if !ok {
@@ -278,36 +297,61 @@ func compareChecks(files string, tol float64) error {
 	if len(ca) != len(cb) || len(ca) == 0 {
 		return fmt.Errorf("%s has %d answers, %s %d", a, len(ca), b, len(cb))
 	}
+	top := func(p []prediction) string { return p[0].Class + " " + strconv.FormatFloat(p[0].Prob, 'f', 4, 64) }
+	fmt.Printf("  %-30s %-26s %-26s %13s %13s\n", "image (as PNG)", "fastgo", "PyTorch", "max|Δp| PNG", "max|Δp| JPEG")
 	bad := 0
 	for i := range ca {
 		if ca[i].File != cb[i].File {
 			return fmt.Errorf("answer %d is for %s in %s, %s in %s", i, ca[i].File, a, cb[i].File, b)
 		}
-		pa, pb := ca[i].Predictions[0], cb[i].Predictions[0]
-		diff, shared := 0.0, 0
-		for _, p := range ca[i].Predictions {
-			for _, q := range cb[i].Predictions {
-				if p.Class == q.Class {
-					diff, shared = math.Max(diff, math.Abs(p.Prob-q.Prob)), shared+1
-				}
-			}
-		}
+		pa, pb := ca[i].PNG, cb[i].PNG
+		diff, shared := maxDiff(pa, pb)
 		verdict := "same"
 		switch {
 		case diff > tol || shared == 0:
 			verdict, bad = "DIFFERENT", bad+1
-		case pa.Class != pb.Class && math.Abs(pa.Prob-pb.Prob) <= tol:
+		case pa[0].Class != pb[0].Class && math.Abs(pa[0].Prob-pb[0].Prob) <= tol:
 			verdict = "same (a tie within the tolerance)"
-		case pa.Class != pb.Class:
+		case pa[0].Class != pb[0].Class:
 			verdict, bad = "DIFFERENT", bad+1
 		}
-		fmt.Printf("  %-34s %-28s %-28s max |Δp| %.1e over %d classes  %s\n", ca[i].File,
-			pa.Class+" "+strconv.FormatFloat(pa.Prob, 'f', 4, 64), pb.Class+" "+strconv.FormatFloat(pb.Prob, 'f', 4, 64), diff, shared, verdict)
+		jdiff, _ := maxDiff(ca[i].JPEG, cb[i].JPEG)
+		jtop := ""
+		if ca[i].JPEG[0].Class != cb[i].JPEG[0].Class {
+			jtop = " (top classes differ)"
+		}
+		fmt.Printf("  %-30s %-26s %-26s %13.1e %13.1e  %s%s\n", ca[i].File, top(pa), top(pb), diff, jdiff, verdict, jtop)
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d of %d check images differ (top class, or probabilities beyond %.0e): the servers do not serve the same model", bad, len(ca), tol)
+		return fmt.Errorf("%d of %d check images differ as PNG (probabilities beyond %.0e, or another top class): the servers do not serve the same model", bad, len(ca), tol)
 	}
 	return nil
+}
+
+// maxDiff is the largest difference of the probabilities of the classes
+// both answers list, and how many they share.
+func maxDiff(a, b []prediction) (diff float64, shared int) {
+	for _, p := range a {
+		for _, q := range b {
+			if p.Class == q.Class {
+				diff, shared = math.Max(diff, math.Abs(p.Prob-q.Prob)), shared+1
+			}
+		}
+	}
+	return diff, shared
+}
+
+// toPNG re-encodes a JPEG's pixels (as image/jpeg decodes them) losslessly.
+func toPNG(data []byte) ([]byte, error) {
+	m, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func readCheck(file string) ([]checkAnswer, error) {
@@ -320,7 +364,7 @@ func readCheck(file string) ([]checkAnswer, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	for _, x := range c {
-		if len(x.Predictions) == 0 {
+		if len(x.PNG) == 0 || len(x.JPEG) == 0 {
 			return nil, fmt.Errorf("%s: no predictions for %s", file, x.File)
 		}
 	}
