@@ -8,7 +8,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit parity notebooks fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks serve-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -17,9 +17,10 @@ install:
 	$(GO) run ./kernel install
 
 ## test: what CI runs (.ci/run): lint, unit tests, the parity suite against
-## PyTorch, the notebooks run headless, and the notebooks again in a copy of
-## the checkout without ../shared.
-test: lint unit parity notebooks fresh-clone
+## PyTorch, the notebooks run headless, the fastgo command with its page in
+## a browser, and the notebooks again in a copy of the checkout without
+## ../shared.
+test: lint unit parity notebooks serve-check fresh-clone
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -40,6 +41,12 @@ parity:
 ## notebooks: execute every notebook with the fastgo kernel and check it in headless Chromium.
 notebooks:
 	bash scripts/run-notebooks.sh
+
+## serve-check: `fastgo predict` and `fastgo serve` end to end on a tiny model
+## (the CGO_ENABLED=0 binary), the served page driven in headless Chromium
+## (installed with apt-get when missing and root); screenshot in build/serve/.
+serve-check:
+	bash scripts/serve-check.sh
 
 ## fresh-clone: what a clone from GitHub (no ../shared) gets: the notebooks on
 ## the bundled images and the demo's offline fallback, in a temporary copy.
