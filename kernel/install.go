@@ -94,6 +94,11 @@ func install(s system, o installOptions) error {
 	spec := makeKernelSpec(specOptions{
 		Gonb: filepath.Join(o.BinDir, "gonb"), BinDir: o.BinDir, GoBin: filepath.Dir(goPath), Repo: o.Repo, XLA: xla,
 	})
+	// There is one "Go (fastgo)" kernel per Jupyter data folder: installing
+	// from another checkout moves it, and every notebook using it follows.
+	if old, err := readKernelSpec(s.jupyterDataDir()); err == nil && old.goWork() != "" && old.goWork() != spec.goWork() {
+		step("the %q kernel used the checkout %s; it now uses %s (run make install there to move it back)", kernelName, old.goWork(), spec.goWork())
+	}
 	p, err := writeKernelSpec(s.jupyterDataDir(), spec)
 	if err != nil {
 		return err

@@ -305,6 +305,16 @@ func TestInstallWritesSpecAndSkipsPresentTools(t *testing.T) {
 	if spec.goWork() != f.repo || spec.gonb() != filepath.Join(f.bin, "gonb") {
 		t.Errorf("kernelspec argv %q, want gonb from %s with --go_work=%s", spec.Argv, f.bin, f.repo)
 	}
+	// Installing from another checkout moves the one kernel: say so (a
+	// user trial found its notebooks silently re-pointed).
+	other := filepath.Join(f.home, "other-clone")
+	out.Reset()
+	if err := install(f.system(&out), installOptions{Repo: other, BinDir: f.bin, SkipWarm: true, XLA: "off"}); err != nil {
+		t.Fatalf("install from another checkout: %v\n%s", err, out.String())
+	}
+	if want := "used the checkout " + f.repo + "; it now uses " + other; !strings.Contains(out.String(), want) {
+		t.Errorf("install output:\n%s\nwant it to say %q", out.String(), want)
+	}
 }
 
 func TestInstallJupyterNeedsRoot(t *testing.T) {

@@ -22,6 +22,10 @@
 # everything is there; FASTGO_SKIP_INSTALL=1 skips it; log in OUT/install.log)
 # and fails when Jupyter or the kernel FASTGO_KERNEL (default fastgo) is
 # missing.
+# Sourced by scripts that already source it; again here so that this file
+# is right on its own (kernel's TestGoEnvEverywhere checks every script).
+. scripts/goenv.sh
+
 notebook_env() {
 	local out=$1 name=$2 root pets sample what specs
 	root=$(pwd)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo/tensor"
@@ -50,9 +51,18 @@ var errInterrupted = fmt.Errorf("interrupted: %w", ErrCancelFit)
 // interruptWatch turns an interrupt during a fit into a stop at the next
 // batch; when the fit has ended (bars done, state saved) it says where it
 // stopped and what was kept, then delivers the interrupt again, to end
-// the program as it would have (or to the program's own handler).
+// the program as it would have (or to the program's own handler). GoNB
+// kills a cell 5 s after the stop button, so a batch longer than that
+// cannot finish: the moment the interrupt arrives, the fit's note (see
+// markFitRunning) records it, and the next cell reports a stop rather than
+// a lack of memory.
 type interruptWatch struct {
-	ch         chan os.Signal
+	ch   chan os.Signal
+	done chan struct{}
+
+	mu         sync.Mutex
+	got        os.Signal
+	notePath   string
 	stoppedAt  string
 	learn      *Learner
 	persisting bool
@@ -60,54 +70,79 @@ type interruptWatch struct {
 }
 
 func newInterruptWatch() *interruptWatch {
-	w := &interruptWatch{ch: make(chan os.Signal, 1)}
+	w := &interruptWatch{ch: make(chan os.Signal, 1), done: make(chan struct{})}
 	signal.Notify(w.ch, interruptSignals...)
+	go w.listen()
 	return w
+}
+
+// listen waits for the first interrupt of the fit.
+func (w *interruptWatch) listen() {
+	select {
+	case sig := <-w.ch:
+		w.mu.Lock()
+		w.got = sig
+		note, l := w.notePath, w.learn
+		w.mu.Unlock()
+		markInterrupted(note)
+		if l != nil {
+			l.printf("Stopping: the fit ends after the current batch.")
+		}
+	case <-w.done:
+	}
+}
+
+// requested is the interrupt received, or nil.
+func (w *interruptWatch) requested() os.Signal {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got
 }
 
 func (*interruptWatch) loopCallback() {}
 
 func (w *interruptWatch) BeforeFit(f *FitState) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.learn, w.lrFind, w.persisting = f.Learner, f.LRFind, f.Learner.persistPath() != ""
+	w.notePath = f.Learner.fitNote
 	return nil
 }
 
 func (w *interruptWatch) BeforeBatch(f *FitState) error {
-	select {
-	case sig := <-w.ch:
-		w.ch <- sig // kept for cleanUp to deliver again
-		w.stoppedAt = fmt.Sprintf("epoch %d, training batch %d of %d", f.Epoch, f.Batch, f.NIter)
-		if !f.Training {
-			w.stoppedAt = fmt.Sprintf("epoch %d, validation batch %d", f.Epoch, f.Batch)
-		}
-		return errInterrupted
-	default:
+	if w.requested() == nil {
 		return nil
 	}
+	w.stoppedAt = fmt.Sprintf("epoch %d, training batch %d of %d", f.Epoch, f.Batch, f.NIter)
+	if !f.Training {
+		w.stoppedAt = fmt.Sprintf("epoch %d, validation batch %d", f.Epoch, f.Batch)
+	}
+	return errInterrupted
 }
 
 func (w *interruptWatch) cleanUp() {
 	signal.Stop(w.ch)
-	select {
-	case sig := <-w.ch:
-		if w.learn != nil {
-			kept := "the weights trained up to there are kept"
-			switch {
-			case w.lrFind:
-				kept = "LRFind restored the weights it started from"
-			case w.persisting:
-				kept += fmt.Sprintf(" and saved (learner.Resume(%q) restores them)", w.learn.key())
-			}
-			where := w.stoppedAt
-			if where == "" {
-				where = "the end of the fit"
-			}
-			fmt.Fprintf(w.learn.out, "Interrupted at %s: %s.\n", where, kept)
+	close(w.done)
+	sig := w.requested()
+	if sig == nil {
+		return
+	}
+	if w.learn != nil {
+		kept := "the weights trained up to there are kept"
+		switch {
+		case w.lrFind:
+			kept = "LRFind restored the weights it started from"
+		case w.persisting:
+			kept += fmt.Sprintf(" and saved (learner.Resume(%q) restores them)", w.learn.key())
 		}
-		if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
-			time.Sleep(200 * time.Millisecond) // let it take effect
+		where := w.stoppedAt
+		if where == "" {
+			where = "the end of the fit"
 		}
-	default:
+		fmt.Fprintf(w.learn.out, "Interrupted at %s: %s.\n", where, kept)
+	}
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		time.Sleep(200 * time.Millisecond) // let it take effect
 	}
 }
 

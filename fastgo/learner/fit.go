@@ -370,6 +370,9 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 			if err == nil {
 				var loss float64
 				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+					if _, refused := err.(*MemoryError); refused {
+						return err // about the fit, not this batch
+					}
 					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 				}
 				f.Loss, f.stepped = loss, true

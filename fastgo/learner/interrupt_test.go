@@ -182,3 +182,74 @@ func TestInterruptDuringFit(t *testing.T) {
 		t.Errorf("Resume after the interrupt: %q", msg.String())
 	}
 }
+
+// longBatchHelperEnv makes the test binary act as TestLongBatchHelper's child.
+const longBatchHelperEnv = "FASTGO_TEST_LONG_BATCH_HELPER"
+
+// TestLongBatchHelper is not a test: a fit in a notebook whose batch 5
+// takes far longer than GoNB's 5 s between the stop button and its kill.
+func TestLongBatchHelper(t *testing.T) {
+	dir := os.Getenv(longBatchHelperEnv)
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	t.Setenv("GONB_TMP_DIR", dir)
+	l := newTiny(t, Output(os.Stdout))
+	if err := l.Fit(5, 1e-3, WithCallbacks(slowBatch(5))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type slowBatch int
+
+func (n slowBatch) AfterBatch(f *FitState) error {
+	if f.Training && f.Iter == int(n) {
+		os.Stdout.WriteString("TRAINING\n")
+		time.Sleep(30 * time.Second) // a long batch: the parent kills it
+	}
+	return nil
+}
+
+// A stop during a batch longer than GoNB's 5 s grace ended in a SIGKILL,
+// which the next cell then reported as a lack of memory (found by a user
+// trial with ResNet34 at 224 px on a CPU). The stop is noted at once, the
+// cell says it will stop, and the next cell reports a stop.
+func TestStopDuringALongBatchIsNotReportedAsMemory(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT to send")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLongBatchHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), longBatchHelperEnv+"="+dir, "FASTGO_DISPLAY=terminal", "FASTGO_PROGRESS=final")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	said := false
+	for sc.Scan() {
+		switch {
+		case sc.Text() == "TRAINING":
+			cmd.Process.Signal(syscall.SIGINT)
+		case strings.HasPrefix(sc.Text(), "Stopping:"):
+			said = true
+			cmd.Process.Kill() // what GoNB does 5 s after the stop button
+		}
+		if said {
+			break
+		}
+	}
+	cmd.Wait()
+	if !said {
+		t.Fatal("the cell did not say it was stopping")
+	}
+	var out bytes.Buffer
+	reportKilledFit(&out, filepath.Join(dir, killedFitFileName))
+	if !strings.Contains(out.String(), "was stopped in the middle of a batch") || strings.Contains(out.String(), "memory") {
+		t.Errorf("the next cell says %q, want a stop, not a lack of memory", out.String())
+	}
+}

@@ -182,7 +182,27 @@ func (l *Learner) writeFitNote() {
 	}
 	est := l.memEstimate
 	body := fmt.Sprintf("%d\n%d\n%d\n", os.Getpid(), est.BatchSize, est.Total())
+	if old, err := os.ReadFile(l.fitNote); err == nil && strings.Contains(string(old), "interrupted") {
+		body += "interrupted\n" // a stop that came during compilation
+	}
 	_ = os.WriteFile(l.fitNote, []byte(body), 0o644)
+}
+
+// markInterrupted adds "interrupted" to a running fit's note, so that a
+// kill during the batch that follows reads as a stop.
+func markInterrupted(path string) {
+	if path == "" {
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		return // the fit has ended
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	_, _ = f.WriteString("interrupted\n")
+	_ = f.Close()
 }
 
 func init() {
@@ -213,6 +233,11 @@ func reportKilledFit(w io.Writer, path string) {
 	_ = os.Remove(path)
 	bs, _ := strconv.Atoi(fields[1])
 	total, _ := strconv.ParseInt(fields[2], 10, 64)
+	if len(fields) > 3 && fields[3] == "interrupted" {
+		fmt.Fprintf(w, "fastgo: an earlier cell's fit was stopped in the middle of a batch that did not end within GoNB's 5 s grace, and GoNB killed it: "+
+			"nothing after its last save was kept (learner.Resume restores that save, if any). With batches this long, stop between fits, or use smaller batches or images.\n")
+		return
+	}
 	what := "a fit"
 	if bs > 0 {
 		what = fmt.Sprintf("a fit at batch size %d (estimated %s)", bs, fastgo.FormatBytes(total))

@@ -43,6 +43,9 @@ func TestFitRefusesABatchMemoryCannotHold(t *testing.T) {
 	if !errors.As(err, &me) {
 		t.Fatalf("Fit = %v, want a *MemoryError", err)
 	}
+	if !strings.HasPrefix(err.Error(), "fit: training at batch size 16") {
+		t.Errorf("error %q: want it to start with what the fit needs, not a batch position", err)
+	}
 	for _, want := range []string{"batch size 16 needs about", "RAM: test", "batch size 5 fits", "fastgo.WithBatchSize(5)", "Nothing was trained", envMemoryCheck + "=off"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)

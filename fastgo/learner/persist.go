@@ -293,6 +293,9 @@ func (l *Learner) restorePersisted() error {
 		fmt.Fprintf(l.out, "Note: a later save of learner %q was cut short (the process was killed while saving): its fit is not in what is restored below\n", l.key())
 	}
 	what := fmt.Sprintf("%d epochs", len(l.Recorder.Rows))
+	if len(l.Recorder.Rows) == 1 {
+		what = "1 epoch"
+	}
 	if h.Note == "lrfind" {
 		what = "LRFind"
 	}

@@ -230,7 +230,10 @@ func compilerLines(c cell) []string {
 		texts := []string{string(o.Text)}
 		for mime, v := range o.Data {
 			if mime == "text/html" {
-				texts = append(texts, html.UnescapeString(reTag.ReplaceAllString(reHidden.ReplaceAllString(string(v), " "), "\n")))
+				// Block elements end lines; inline ones (GoNB wraps the
+				// location in spans) join their text with what follows.
+				h := reBlockTag.ReplaceAllString(reHidden.ReplaceAllString(string(v), " "), "\n")
+				texts = append(texts, html.UnescapeString(reTag.ReplaceAllString(h, "")))
 			} else if strings.HasPrefix(mime, "text/") {
 				texts = append(texts, string(v))
 			}
@@ -280,7 +283,9 @@ var (
 	rePNG    = regexp.MustCompile(`<img\b[^>]*\ssrc="data:image/png;base64,([A-Za-z0-9+/=\s]+)"`)
 	reHidden = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)>`)
 	reTag    = regexp.MustCompile(`(?s)<[^>]*>`)
-	reSpace  = regexp.MustCompile(`\s+`)
+	// reBlockTag matches the tags of elements that start a new line.
+	reBlockTag = regexp.MustCompile(`(?i)</?(div|pre|p|br|li|tr|h[1-6])\b[^>]*>`)
+	reSpace    = regexp.MustCompile(`\s+`)
 )
 
 func checkPage(r *report, page string, want expectations) {

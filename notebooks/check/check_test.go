@@ -255,11 +255,12 @@ func TestCellChecks(t *testing.T) {
 
 // A cell that does not compile: the report carries the compiler's message,
 // which GoNB sends only as HTML (#21: headless runs saw only
-// `failed to run "go build": exit status 1`).
+// `failed to run "go build": exit status 1`). The markup is GoNB v0.11.5's
+// own (location and message in separate inline elements).
 func TestCompileErrorShowsTheCompilerMessage(t *testing.T) {
 	var c cell
 	js := `{"cell_type":"code","execution_count":1,"source":"fmt.Println(path.Join(\"images\"))","metadata":{},
-		"outputs":[{"output_type":"display_data","data":{"text/html":"<div><pre>./main.go:12:14: cannot use path.Join(&#34;images&#34;) (value of type string) as fastgo.Path value in argument to f</pre></div>"}},
+		"outputs":[{"output_type":"display_data","data":{"text/html":"<style>.gonb-err-location {border-width: 1px;}</style>\n<div class=\"jp-RenderedText\" data-mime-type=\"application/vnd.jupyter.stderr\">\n<div style=\"white-space: pre-wrap;\"> # gonb_b2441e13</div>\n<div style=\"white-space: pre-wrap;\"><span class=\"gonb-err-hover-area\"><span class=\"gonb-cell-line-info\">Cell[2]: Line 2</span> <span class=\"gonb-err-location\">./main.go:12:14: </span></span>cannot use path.Join(&#34;images&#34;) (value of type string) as fastgo.Path value in argument to f<div class=\"gonb-err-context\">\nfunc main() {\n<div class=\"gonb-err-line\">fmt.Println(path.Join(&#34;images&#34;))\n</div>\n</div></div>\n</div>"}},
 		{"output_type":"error","ename":"ERROR","evalue":"failed to run \"go build\": exit status 1","traceback":["failed to run \"go build\": exit status 1"]}]}`
 	if err := json.Unmarshal([]byte(js), &c); err != nil {
 		t.Fatal(err)
