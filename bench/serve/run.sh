@@ -108,7 +108,7 @@ check=same
 
 echo
 echo "$REQUESTS requests over $CONCURRENCY connections after $WARMUP warm-up requests; fastgo batches requests (-max-batch 16 -max-wait 5ms),"
-echo "the PyTorch peer (http.server.ThreadingHTTPServer, torch $($PY -c 'import torch; print(torch.__version__)'), $(nproc) threads) runs one forward pass per request (no batching)."
+echo "the PyTorch peer (http.server.ThreadingHTTPServer, torch $($PY -c 'import torch; print(torch.__version__)')) runs one forward pass per request (no batching), one at a time on $(nproc) threads."
 printf '%-8s %8s %9s %9s %7s %11s %10s\n' server req/s p50_ms p99_ms errors mean_batch peak_MiB
 for row in "fastgo:$go_json" "PyTorch:$torch_json"; do
   j=${row#*:}

@@ -13,8 +13,10 @@ keys, in eval mode under torch.inference_mode. Each request is prepared as
 fastai's validation pipeline does — PIL decode (EXIF orientation applied, as
 fastgo's decoder does), Resize(presize): the largest centred square resized
 with Pillow's BILINEAR, then the batch transform's validation resize to
-SIZE (bilinear, align_corners), /255, ImageNet normalisation — and runs in
-its own forward pass: no batching, as a minimal server would. Prints
+SIZE (bilinear, align_corners), /255, ImageNet normalisation — in its
+connection's thread, then runs in its own forward pass, one pass at a time
+on all cores (torch.set_num_threads(cores)): no batching, as a minimal
+server would. Prints
 "torch: serving MODELDIR (resnet18, 37 classes) on http://127.0.0.1:PORT"
 once listening.
 
@@ -24,6 +26,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,6 +36,9 @@ import torchvision
 from PIL import Image, ImageOps
 
 TOPK = 5
+# One forward pass at a time, each on every core: concurrent ones would
+# oversubscribe the cores (each asks OpenMP for all of them).
+FORWARD = threading.Lock()
 
 
 class AdaptiveConcatPool2d(torch.nn.Module):
@@ -106,7 +112,7 @@ class Predictor:
 
     def predict(self, data):
         x = self.prepare(data)
-        with torch.inference_mode():
+        with FORWARD, torch.inference_mode():
             probs = torch.softmax(self.model(x), dim=1)[0]
         top = torch.topk(probs, min(TOPK, len(self.vocab)))
         return [{"class": self.vocab[i], "prob": float(p)} for p, i in zip(top.values.tolist(), top.indices.tolist())]
