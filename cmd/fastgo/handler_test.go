@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"image"
+	"image/jpeg"
 	"io"
 	"mime/multipart"
 	"net/http/httptest"
@@ -24,7 +26,7 @@ import (
 // fakeServer is the real request path (reading, multipart, decoding, the
 // item transforms, the batcher, the answers) over a fake model that gives
 // every image the same probabilities. log collects what the server logged.
-func fakeServer(t testing.TB, maxBody int64, predict predictFunc) (s *server, log *strings.Builder) {
+func fakeServer(t testing.TB, maxBody int64, maxBatch int, predict predictFunc) (s *server, log *strings.Builder) {
 	vocab := []string{"Abyssinian", "Bengal", "pug"}
 	if predict == nil {
 		predict = func(images []vision.Image) ([]learner.Prediction, error) {
@@ -38,7 +40,7 @@ func fakeServer(t testing.TB, maxBody int64, predict predictFunc) (s *server, lo
 	log = &strings.Builder{}
 	var mu sync.Mutex
 	logf := func(f string, args ...any) { mu.Lock(); fmt.Fprintf(log, f, args...); mu.Unlock() }
-	b := newBatcher(predict, 4, time.Millisecond, logf)
+	b := newBatcher(predict, maxBatch, time.Millisecond, logf)
 	t.Cleanup(b.close)
 	old := vision.MaxPixels
 	vision.MaxPixels = 4 << 20 // as serve's -max-pixels sets it
@@ -103,7 +105,7 @@ type errorBody struct {
 }
 
 func TestHandlerAnswers(t *testing.T) {
-	s, log := fakeServer(t, 64<<10, nil)
+	s, log := fakeServer(t, 64<<10, 4, nil)
 	h := s.routes()
 	pug := readImage(t, "pug_166.jpg")
 	mp, mpType := multipartBody(t, "image", "pug.jpg", pug)
@@ -176,7 +178,7 @@ func TestHandlerAnswers(t *testing.T) {
 // logged; the server goes on.
 func TestHandlerSurvivesPanics(t *testing.T) {
 	boom := true
-	s, log := fakeServer(t, 1<<20, func(images []vision.Image) ([]learner.Prediction, error) {
+	s, log := fakeServer(t, 1<<20, 4, func(images []vision.Image) ([]learner.Prediction, error) {
 		if boom {
 			panic("boom")
 		}
@@ -201,20 +203,25 @@ func TestHandlerSurvivesPanics(t *testing.T) {
 }
 
 // FuzzPredictRequest sends random bodies and content types through the
-// request path (fake model): never a panic, never a 5xx.
+// request path (fake model): never a panic, never a 5xx. The seeds are
+// small, so that the fuzzer's minimizing stays quick.
 func FuzzPredictRequest(f *testing.F) {
-	pug := readImage(f, "pug_166.jpg")
-	mp, mpType := multipartBody(f, "image", "pug.jpg", pug)
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewRGBA(image.Rect(0, 0, 24, 16)), nil); err != nil {
+		f.Fatal(err)
+	}
+	tiny := jpg.Bytes()
+	mp, mpType := multipartBody(f, "image", "tiny.jpg", tiny)
 	small, smallType := multipartBody(f, "file", "x.png", hugePNG(3, 2))
-	f.Add(pug, "image/jpeg")
-	f.Add(pug[:len(pug)/3], "")
+	f.Add(tiny, "image/jpeg")
+	f.Add(tiny[:len(tiny)/2], "")
 	f.Add(mp, mpType)
 	f.Add(small, smallType)
 	f.Add(hugePNG(100000, 100000), "image/png")
 	f.Add(hugePNG(2, 2), "multipart/form-data; boundary=x")
 	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nGIF89a\r\n--x--\r\n"), "multipart/form-data; boundary=x")
 	f.Add([]byte{}, "text/plain")
-	s, log := fakeServer(f, 256<<10, nil)
+	s, log := fakeServer(f, 256<<10, 1, nil) // batches of 1: no waiting for company
 	h := s.routes()
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
 		r := httptest.NewRequest("POST", "/predict", bytes.NewReader(body))
