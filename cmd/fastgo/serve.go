@@ -51,7 +51,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one; \":8080\" listens on every interface)")
 	fs.IntVar(&c.maxBatch, "max-batch", 16, "most requests that share one forward pass")
 	fs.DurationVar(&c.maxWait, "max-wait", 5*time.Millisecond, "longest a request waits for others to share its forward pass")
-	fs.Var(&c.maxBody, "max-body", "largest request body, in bytes or with a unit (20MiB, 512KiB); larger ones get 413")
+	fs.Var(&c.maxBody, "max-body", "largest request body: a `size` in bytes or with a unit (20MiB, 512KiB); larger ones get 413")
 	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes; each pixel takes 3 bytes while it is prepared")
 	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
 	fs.Usage = func() {
