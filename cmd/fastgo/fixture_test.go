@@ -89,9 +89,13 @@ func testModel(t testing.TB) string {
 }
 
 // testBinary is the fastgo command built as users get it: pure Go, one
-// static binary (CGO_ENABLED=0).
+// static binary (CGO_ENABLED=0). $FASTGO_TEST_BINARY names another build
+// to test instead (-race, -tags xla).
 func testBinary(t testing.TB) string {
 	t.Helper()
+	if b := os.Getenv("FASTGO_TEST_BINARY"); b != "" {
+		return b
+	}
 	dir := sharedDir(t)
 	shared.binOnce.Do(func() {
 		shared.bin = filepath.Join(dir, "fastgo")
