@@ -96,10 +96,13 @@ serve() {
   stop
 }
 
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+load0=$(loadavg)
 ticks0=$(cpu_ticks)
 go_json=$(serve fastgo "$FASTGO_BIN" serve "$OUT/model.learner" -addr 127.0.0.1:0 -max-batch 16 -max-wait 5ms)
 torch_json=$(serve pytorch $PY bench/serve/torch_serve.py "$OUT")
 steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
+load1=$(loadavg)
 
 echo "same model? check images, one request each, as lossless PNGs of their pixels (the verdict: both servers see the same pixels)"
 echo "and as the original JPEGs (their difference is the decoders': image/jpeg's IDCT in the CGO_ENABLED=0 build, libjpeg-turbo in Pillow):"
@@ -120,17 +123,18 @@ rps=$(ratio "$(field "$go_json" req_per_s)" "$(field "$torch_json" req_per_s)")
 p50=$(ratio "$(field "$torch_json" p50_ms)" "$(field "$go_json" p50_ms)")
 p99=$(ratio "$(field "$torch_json" p99_ms)" "$(field "$go_json" p99_ms)")
 mem=$(ratio "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)")
-echo "ratios: req/s fastgo/PyTorch ${rps}; latency PyTorch/fastgo p50 ${p50}, p99 ${p99} (above 1: fastgo faster); peak memory fastgo/PyTorch ${mem}; steal ${steal}%"
+echo "ratios: req/s fastgo/PyTorch ${rps}; latency PyTorch/fastgo p50 ${p50}, p99 ${p99} (above 1: fastgo faster); peak memory fastgo/PyTorch ${mem}"
+echo "machine: steal ${steal}%, load average ${load0} before, ${load1} after (other processes on these $(nproc) cores slow both sides unevenly: only quiet runs compare)"
 
 host="$(nproc) cores, $(uname -m)"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tcheck\n' > "$RESULTS"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tloadavg\tcheck\n' > "$RESULTS"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
   "$(date -u +%F)" "$commit" "$host" "$ARCH" "$SIZE" "$PRESIZE" "$REQUESTS" "$CONCURRENCY" \
   "$(field "$go_json" req_per_s)" "$(field "$torch_json" req_per_s)" "$rps" \
   "$(field "$go_json" p50_ms)" "$(field "$torch_json" p50_ms)" "$p50" \
   "$(field "$go_json" p99_ms)" "$(field "$torch_json" p99_ms)" "$p99" \
   "$(field "$go_json" errors)" "$(field "$torch_json" errors)" "$(field "$go_json" mean_batch)" \
-  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$check" >> "$RESULTS"
+  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$load0" "$check" >> "$RESULTS"
 echo "appended to $RESULTS"
 [ "$check" = same ] || { echo "bench-serve: the two servers disagree on the check images (see above)" >&2; exit 1; }
