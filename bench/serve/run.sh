@@ -16,6 +16,10 @@
 # both, the ratios, the fastgo binary's size, and appends one dated line to
 # bench/results/serve.tsv.
 #
+# The peer runs TorchScript frozen by torch.jit.optimize_for_inference:
+# Debian's eager PyTorch takes ~20x longer on a batch of one. TORCH_EAGER=1
+# serves the eager module instead.
+#
 #   ARCH=resnet34 SIZE=224 REQUESTS=100 CONCURRENCY=4 bash bench/serve/run.sh
 #
 # PRESIZE defaults to SIZE·1.25; IMAGES to the pets sample, else the
@@ -100,7 +104,7 @@ loadavg() { cut -d' ' -f1 /proc/loadavg; }
 load0=$(loadavg)
 ticks0=$(cpu_ticks)
 go_json=$(serve fastgo "$FASTGO_BIN" serve "$OUT/model.learner" -addr 127.0.0.1:0 -max-batch 16 -max-wait 5ms)
-torch_json=$(serve pytorch $PY bench/serve/torch_serve.py "$OUT")
+torch_json=$(serve pytorch $PY bench/serve/torch_serve.py "$OUT" ${TORCH_EAGER:+--eager})
 steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
 load1=$(loadavg)
 
@@ -111,7 +115,9 @@ check=same
 
 echo
 echo "$REQUESTS requests over $CONCURRENCY connections after $WARMUP warm-up requests; fastgo batches requests (-max-batch 16 -max-wait 5ms),"
-echo "the PyTorch peer (http.server.ThreadingHTTPServer, torch $($PY -c 'import torch; print(torch.__version__)')) runs one forward pass per request (no batching), one at a time on $(nproc) threads."
+torch_how=$(sed -n 's/.* classes, \(.*\)) on http.*/\1/p' "$OUT/pytorch.log")
+echo "the PyTorch peer (http.server.ThreadingHTTPServer, torch $($PY -c 'import torch; print(torch.__version__)'), $torch_how) runs one forward"
+echo "pass per request (no batching), one at a time on $(nproc) threads."
 printf '%-8s %8s %9s %9s %7s %11s %10s\n' server req/s p50_ms p99_ms errors mean_batch peak_MiB
 for row in "fastgo:$go_json" "PyTorch:$torch_json"; do
   j=${row#*:}
@@ -128,13 +134,13 @@ echo "machine: steal ${steal}%, load average ${load0} before, ${load1} after (ot
 
 host="$(nproc) cores, $(uname -m)"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tloadavg\tcheck\n' > "$RESULTS"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tloadavg\ttorch_mode\tcheck\n' > "$RESULTS"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
   "$(date -u +%F)" "$commit" "$host" "$ARCH" "$SIZE" "$PRESIZE" "$REQUESTS" "$CONCURRENCY" \
   "$(field "$go_json" req_per_s)" "$(field "$torch_json" req_per_s)" "$rps" \
   "$(field "$go_json" p50_ms)" "$(field "$torch_json" p50_ms)" "$p50" \
   "$(field "$go_json" p99_ms)" "$(field "$torch_json" p99_ms)" "$p99" \
   "$(field "$go_json" errors)" "$(field "$torch_json" errors)" "$(field "$go_json" mean_batch)" \
-  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$load0" "$check" >> "$RESULTS"
+  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$load0" "$torch_how" "$check" >> "$RESULTS"
 echo "appended to $RESULTS"
 [ "$check" = same ] || { echo "bench-serve: the two servers disagree on the check images (see above)" >&2; exit 1; }
