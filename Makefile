@@ -8,7 +8,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all install test lint unit parity notebooks serve-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -18,9 +18,9 @@ install:
 
 ## test: what CI runs (.ci/run): lint, unit tests, the parity suite against
 ## PyTorch, the notebooks run headless, the fastgo command with its page in
-## a browser, and the notebooks again in a copy of the checkout without
-## ../shared.
-test: lint unit parity notebooks serve-check fresh-clone
+## a browser, the notebooks in the live Jupyter UI, and the notebooks again
+## in a copy of the checkout without ../shared.
+test: lint unit parity notebooks serve-check ui-check fresh-clone
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -41,6 +41,12 @@ parity:
 ## notebooks: execute every notebook with the fastgo kernel and check it in headless Chromium.
 notebooks:
 	bash scripts/run-notebooks.sh
+
+## ui-check: the chapter's notebooks in the live classic Jupyter UI, driven
+## through headless Chromium (Run All, progress bars, Tab completion,
+## fastgo.Doc); screenshots in build/notebooks/ui_*.png.
+ui-check:
+	bash scripts/ui-check.sh
 
 ## serve-check: `fastgo predict` and `fastgo serve` end to end on a tiny model
 ## (the CGO_ENABLED=0 binary), the served page driven in headless Chromium

@@ -3,7 +3,9 @@
 # a copy of this working tree in a temporary folder with no ../shared beside
 # it, where
 #   - the notebook harness (scripts/run-notebooks.sh) runs both notebooks
-#     on the bundled testdata/images and checks them, and
+#     on the bundled testdata/images and checks them,
+#   - the UI check (scripts/ui-check.sh) runs them again in the live
+#     Jupyter UI (FRESH_UI_NOTEBOOKS names others, e.g. only 01_data), and
 #   - the demo's data cells (`go run ./cmd/petbreeds -data-only`), offline,
 #     fall back to the bundled images and say so.
 # The copy's kernelspec goes to its own build folder (run-notebooks.sh), so
@@ -55,6 +57,10 @@ fi
 
 echo "==> notebooks"
 (cd "$clone" && bash scripts/run-notebooks.sh) || status=1
+
+echo "==> notebooks in the live Jupyter UI"
+(cd "$clone" && bash scripts/ui-check.sh ${FRESH_UI_NOTEBOOKS:-notebooks/01_data.ipynb notebooks/05_pet_breeds.ipynb}) || status=1
+cp "$clone/build/ui/server.log" "$out/ui-server.log" 2>/dev/null || true
 cp -R "$clone/build/notebooks" "$out/notebooks" 2>/dev/null || true
 rm -rf "$out/notebooks/cache" "$out/notebooks/data" "$out/notebooks/jupyter"
 exit $status
