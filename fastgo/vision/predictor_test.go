@@ -127,3 +127,22 @@ func TestTransformSpecsRoundTrip(t *testing.T) {
 		t.Error("Normalize with std 0 accepted")
 	}
 }
+
+// A model file is user input: whatever specs its header holds, building
+// the transforms gives a transform or an error, never a panic.
+func FuzzTransformFromSpec(f *testing.F) {
+	f.Add("Resize", 460.0, 0.0, 0.0)
+	f.Add("AugTransforms", 224.0, 0.75, 1.0)
+	f.Add("Normalize", 0.5, 0.0, -1.0)
+	f.Fuzz(func(t *testing.T, name string, a, b, c float64) {
+		s := learner.TransformSpec{Name: name, Params: map[string][]float64{
+			"size": {a}, "method": {b}, "pad_mode": {c}, "min_scale": {b}, "max_rotate": {c}, "do_flip": {c},
+			"mean": {a, b, c}, "std": {c, b, a}}}
+		if tf, err := ItemTransformFromSpec(s); err == nil && tf == nil {
+			t.Errorf("%+v: no transform and no error", s)
+		}
+		if tf, err := BatchTransformFromSpec(s); err == nil && tf == nil {
+			t.Errorf("%+v: no transform and no error", s)
+		}
+	})
+}

@@ -97,8 +97,8 @@ func BatchTransformFromSpec(s learner.TransformSpec) (fastgo.BatchTransform, err
 // intParam reads a whole-number parameter ≥ lo.
 func intParam(s learner.TransformSpec, key string, lo int) (int, error) {
 	v := s.Params[key]
-	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<20 {
-		return 0, fmt.Errorf("vision: %s spec: %s is %v, want one whole number ≥ %d", s.Name, key, v, lo)
+	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<14 { // 16384 px: a larger side is a broken file, not a model
+		return 0, fmt.Errorf("vision: %s spec: %s is %v, want one whole number from %d to 16384", s.Name, key, v, lo)
 	}
 	return int(v[0]), nil
 }
