@@ -143,6 +143,7 @@ func (s *server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, a.err.Error())
 		return
 	case a.err != nil:
+		s.logf("fastgo: %s %s: the model failed: %v", r.Method, r.URL.Path, a.err)
 		writeError(w, http.StatusInternalServerError, "the model failed: "+a.err.Error())
 		return
 	}

@@ -125,7 +125,11 @@ func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "fastgo: serving %s (%s, %d classes) on http://%s\n", modelPath, p.Arch.Name, len(p.Vocab), ln.Addr())
+	url, everywhere := serveURL(ln.Addr())
+	if everywhere {
+		fmt.Fprintf(stderr, "fastgo: warning: listening on every network interface (-addr %s): anyone who can reach this machine can use the model; the default is 127.0.0.1\n", c.addr)
+	}
+	fmt.Fprintf(stdout, "fastgo: serving %s (%s, %d classes) on %s\n", modelPath, p.Arch.Name, len(p.Vocab), url)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -156,4 +160,18 @@ func grayPNG() []byte {
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, m)
 	return buf.Bytes()
+}
+
+// serveURL is the URL to print for the listener's address: a wildcard
+// host (0.0.0.0, ::) is shown as 127.0.0.1, which a browser can open, and
+// everywhere says the server answers on every interface.
+func serveURL(addr net.Addr) (url string, everywhere bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String(), false
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d", tcp.Port), true
+	}
+	return "http://" + tcp.String(), false
 }

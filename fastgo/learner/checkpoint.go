@@ -153,6 +153,11 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
+	// CreateTemp makes the file private (0600); a saved or exported
+	// learner is a document like any other (a server may run as another user).
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
@@ -232,7 +237,7 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
-		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
+		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h checkpointHeader

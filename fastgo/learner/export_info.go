@@ -62,7 +62,7 @@ func ReadExport(path string) (ExportInfo, error) {
 		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
-		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
+		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
 	}
 	var h checkpointHeader
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {

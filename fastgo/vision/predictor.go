@@ -3,6 +3,7 @@ package vision
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -101,7 +102,8 @@ func (p *Predictor) Prepare(data []byte, name string) (Image, error) {
 }
 
 // Predict classifies prepared images in one batch; all must have the same
-// size (the item transforms make it so).
+// size (the item transforms make it so). An output that is not a finite
+// probability (NaN from corrupted weights) is an error, not an answer.
 func (p *Predictor) Predict(images []Image) ([]learner.Prediction, error) {
 	if len(images) == 0 {
 		return nil, errors.New("vision.Predictor.Predict: no images")
@@ -116,7 +118,18 @@ func (p *Predictor) Predict(images []Image) ([]learner.Prediction, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.Learner.Predict(x)
+	preds, err := p.Learner.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	for i, pred := range preds {
+		for _, v := range pred.Probs {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("vision.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
+			}
+		}
+	}
+	return preds, nil
 }
 
 // PredictFiles reads, prepares and classifies image files in one batch.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // An exported CNN learner, loaded by LoadPredictor from the file alone,
@@ -145,4 +146,57 @@ func FuzzTransformFromSpec(f *testing.F) {
 			t.Errorf("%+v: no transform and no error", s)
 		}
 	})
+}
+
+// A model file whose weights were corrupted gave "Abyssinian NaN" and exit
+// status 0 (a user trial): a non-finite output is an error.
+func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
+	pets := fastgo.DataBlock{
+		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems:  fastgo.GetImageFiles,
+		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "Abyssinian_1.jpg" }),
+		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
+		ItemTfms:  []fastgo.ItemTransform{Resize(32, WithMethod(Squish))},
+		BatchTfms: []fastgo.BatchTransform{MustNormalize(ImagenetStats())},
+	}
+	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := CNNLearner(dls, ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.GetPreds(nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pets.learner")
+	if err := l.Export(path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("exported file mode %v, want 0644 (readable by a server running as another user)", fi.Mode().Perm())
+	}
+	p, err := LoadPredictor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Corrupt the head's last bias as 0xff bytes in a file would: NaN.
+	for v := range p.Learner.Store().IterVariables() {
+		if strings.HasSuffix(v.Path(), "bias") && strings.Contains(v.Path(), "head") {
+			val, err := v.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			nan := make([]float32, val.Shape().Size())
+			for i := range nan {
+				nan[i] = float32(math.NaN())
+			}
+			v.MustSetValue(tensors.FromFlatDataAndDimensions(nan, val.Shape().Dimensions...))
+		}
+	}
+	_, err = p.PredictFiles("../../testdata/images/pug_166.jpg")
+	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), "export the learner again") {
+		t.Errorf("NaN weights: %v, want an error naming the broken output", err)
+	}
 }
