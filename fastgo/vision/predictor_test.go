@@ -192,7 +192,9 @@ func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
 			for i := range nan {
 				nan[i] = float32(math.NaN())
 			}
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(nan, val.Shape().Dimensions...))
+			if err := v.SetValue(tensors.FromFlatDataAndDimensions(nan, val.Shape().Dimensions...)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	_, err = p.PredictFiles("../../testdata/images/pug_166.jpg")
