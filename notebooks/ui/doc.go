@@ -31,7 +31,8 @@
 // It prints Run All's time per notebook, the time of a trivial cell
 // (fmt.Println(1)) after it, and of the first Tab completion, and writes
 // PNG screenshots to -shots (build/notebooks): ui_NAME.png per notebook,
-// ui_completion.png, ui_tooltip.png and ui_doc.png. Everything it started
+// ui_completion.png, ui_tooltip.png and ui_doc.png. Each copy is saved at
+// the end with what the page showed (WORK/nb/NAME.ipynb). Everything it started
 // (server, kernels, browser) is stopped when it ends, on a failure or on
 // SIGINT/SIGTERM too; `ui -cleanup -work WORK` kills what a killed run left
 // behind.

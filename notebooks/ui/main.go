@@ -224,6 +224,12 @@ func checkNotebook(browser context.Context, srv *server, name string, probe bool
 			return problems, report, err
 		}
 	}
+	// The copy keeps what the page showed, for reading.
+	if err := t.save(); err != nil {
+		fmt.Fprintf(os.Stderr, "ui-check: save %s: %v\n", name, err)
+	} else {
+		report = append(report, fmt.Sprintf("%s: saved as shown: %s", name, filepath.Join(*work, "nb", name+".ipynb")))
+	}
 	return problems, report, nil
 }
 

@@ -368,6 +368,12 @@ func (t *tab) screenshot() ([]byte, error) {
 	return r.Data, err
 }
 
+// save saves the notebook (File > Save), as the UI shows it now.
+func (t *tab) save() error {
+	_, err := chromedp.Run(t.ctx, chromedp.Evaluate[bool](`Jupyter.notebook.save_notebook().then(() => true)`, chromedp.EvalAwaitPromise))
+	return err
+}
+
 // close forgets unsaved changes (no "leave page?" prompt) and closes the tab.
 func (t *tab) close(cancel context.CancelFunc) {
 	t.eval(`window.onbeforeunload = null`)
