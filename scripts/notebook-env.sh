@@ -14,7 +14,8 @@
 #                     739-image sample from ../shared/data when it is beside
 #                     the checkout (CI), else the 9 bundled images of
 #                     testdata/images (a clone from GitHub) with FASTGO_BS=4
-#                     so that 8 training images make whole batches, or
+#                     so that 8 training images make whole batches (also
+#                     when NOTEBOOK_BUNDLED=1), or
 #                     NOTEBOOK_DATA (a pets folder with images/) when set;
 # sets `images` (how many images) and `jupyter` (JUPYTER, default
 # /usr/bin/jupyter: the python3 first on PATH may be one without Jupyter),
@@ -41,14 +42,14 @@ notebook_env() {
 	if [ -n "${NOTEBOOK_DATA:-}" ]; then
 		ln -s "$(cd "$NOTEBOOK_DATA" && pwd)" "$pets"
 		what="NOTEBOOK_DATA=$NOTEBOOK_DATA"
-	elif [ -d "$sample/images" ]; then
+	elif [ -d "$sample/images" ] && [ "${NOTEBOOK_BUNDLED:-}" != 1 ]; then
 		ln -s "$sample" "$pets"
 		what="the Oxford-IIIT Pet sample beside the checkout ($sample)"
 	else
 		mkdir -p "$pets"
 		cp -R testdata/images "$pets/images"
 		export FASTGO_BS=${FASTGO_BS:-4}
-		what="the bundled testdata/images (no ../shared/data beside the checkout), batch size $FASTGO_BS"
+		what="the bundled testdata/images (NOTEBOOK_BUNDLED=1, or no ../shared/data beside the checkout), batch size $FASTGO_BS"
 	fi
 	images=$(find "$pets/images/" -mindepth 1 -maxdepth 1 | wc -l)
 	echo "==> notebook data: $images images, $what, as $pets (FASTGO_DATA)"
