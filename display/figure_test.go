@@ -2,8 +2,10 @@ package display
 
 import (
 	"bytes"
+	"encoding/gob"
 	"image"
 	"image/png"
+	"io"
 	"strings"
 	"testing"
 
@@ -66,9 +68,14 @@ func TestFiguresFitTheNotebookColumn(t *testing.T) {
 	if len(rec.meta) != 3 {
 		t.Fatalf("%d messages", len(rec.meta))
 	}
-	m, _ := rec.meta[0][string(protocol.MIMEImagePNG)].(map[string]any)
+	m := rec.meta[0]
 	if w, h := m["width"], m["height"]; w != 878 || h != 900 {
 		t.Errorf("1349×1382 shown at %v×%v, want 878×900 (aspect kept)", w, h)
+	}
+	// GoNB carries display data over gob: a value it cannot encode loses
+	// the image (a nested map did, in the chapter notebook).
+	if err := gob.NewEncoder(io.Discard).Encode(&protocol.DisplayData{Data: rec.msgs[0].data, Metadata: m}); err != nil {
+		t.Errorf("the display data cannot go through GoNB's pipe: %v", err)
 	}
 	if rec.meta[1] != nil || rec.meta[2] != nil {
 		t.Errorf("metadata %v for a small image and %v with SetFigureSize(0, 0), want none", rec.meta[1], rec.meta[2])

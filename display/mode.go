@@ -273,6 +273,8 @@ func pngMetadata(data []byte) map[string]any {
 		return nil
 	}
 	scale := min(float64(maxFigure.w)/float64(cfg.Width), float64(maxFigure.h)/float64(cfg.Height))
-	return map[string]any{string(protocol.MIMEImagePNG): map[string]any{
-		"width": int(float64(cfg.Width) * scale), "height": int(float64(cfg.Height) * scale)}}
+	// Top-level keys, which the classic notebook falls back to: GoNB sends
+	// metadata through gob, which cannot encode a nested map[string]any
+	// (the whole display is then lost).
+	return map[string]any{"width": int(float64(cfg.Width) * scale), "height": int(float64(cfg.Height) * scale)}
 }
