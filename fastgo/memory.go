@@ -42,7 +42,8 @@ func availableRAM(root string) (Memory, bool) {
 	if !ok {
 		return Memory{}, false
 	}
-	own, _ := kib(readKeyValues(root+"proc/self/status", ":")["VmRSS"])
+	status := readKeyValues(root+"proc/self/status", ":")
+	own, _ := kib(status["VmRSS"])
 	total, _ := kib(info["MemTotal"])
 	m := Memory{Bytes: avail + own, Where: fmt.Sprintf("RAM: %s available of %s", FormatBytes(avail+own), FormatBytes(total))}
 	for _, cg := range [][2]string{
@@ -64,7 +65,7 @@ func availableRAM(root string) (Memory, bool) {
 	// left of it, and Go's heap takes about twice the address space of
 	// what it holds (measured: VmPeak 1.8 × VmHWM training a ResNet50).
 	if limit, ok := addressSpaceLimit(); ok {
-		size, _ := kib(readKeyValues(root+"proc/self/status", ":")["VmSize"])
+		size, _ := kib(status["VmSize"])
 		if left := (limit-size)/2 + own; left < m.Bytes {
 			m = Memory{Bytes: max(left, 0), Where: fmt.Sprintf("%s usable under a virtual-memory limit of %s (ulimit -v; Go reserves about twice what it uses)", FormatBytes(max(left, 0)), FormatBytes(limit))}
 		}
