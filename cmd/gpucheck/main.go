@@ -318,13 +318,9 @@ func fineTune(c config) (result, error) {
 		return r, fmt.Errorf("pets sample not found (%v): pass -data", err)
 	}
 	start := time.Now()
-	pets := &fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.RandomSplitter(0.2, 42),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{vision.Resize(c.presize)},
-		BatchTfms: []fastgo.BatchTransform{vision.MustAugTransforms(c.size, vision.MinScale(0.75)), vision.MustNormalize(vision.ImagenetStats())},
+	pets, err := vision.PetsDataBlock(c.presize, c.size)
+	if err != nil {
+		return r, err
 	}
 	dls, err := pets.DataLoaders(fastgo.Path(images), fastgo.WithBatchSize(c.bs))
 	if err != nil {

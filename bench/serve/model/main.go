@@ -57,17 +57,9 @@ func run(images fastgo.Path, archName string, size, presize, steps int, lr float
 	if err != nil {
 		return err
 	}
-	aug, err := vision.AugTransforms(size, vision.MinScale(0.75))
+	pets, err := vision.PetsDataBlock(presize, size)
 	if err != nil {
 		return err
-	}
-	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.RandomSplitter(0.2, 42),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{vision.Resize(presize)},
-		BatchTfms: []fastgo.BatchTransform{aug, vision.MustNormalize(vision.ImagenetStats())},
 	}
 	files, err := fastgo.GetImageFiles(images)
 	if err != nil {
