@@ -4,8 +4,11 @@
 //	go run ./kernel install   # tools, Jupyter, the "Go (fastgo)" kernelspec, a warm build cache
 //	go run ./kernel doctor    # what is present, what is missing, and the fix for each
 //
-// install builds GoNB v0.11.5 and goimports v0.52.0 from the pinned tools
-// module (tools/go.mod) and gopls v0.23.0 by exact version into a bin folder
+// install builds GoNB v0.11.5 and the kernel's goimports (tools/goimports:
+// golang.org/x/tools v0.52.0's, plus a rule that names the cell to run when a
+// cell uses a notebook variable the kernel has not declared, as after a
+// restart) from the pinned tools module (tools/go.mod) and gopls v0.23.0 by
+// exact version into a bin folder
 // (-bin, default $GOBIN or ~/.fastgo/bin); installs Debian's Jupyter with
 // apt-get when /usr/bin/jupyter is missing (-skip-jupyter to leave it);
 // writes the kernelspec "fastgo" into the Jupyter data folder

@@ -79,10 +79,13 @@ func doctor(s system, repo, binDir string) []check {
 			add(check{Name: t.Name, Detail: err.Error(), Fix: install})
 			continue
 		}
-		v := s.toolVersion(p, t.Module)
+		v := s.toolVersion(p, t)
 		c := check{Name: t.Name, OK: true, Detail: v + " (" + p + ")"}
 		if v != t.Version {
 			c.OK, c.Detail = false, fmt.Sprintf("%s is %q, want %s", p, v, t.Version)
+			if v == "" {
+				c.Detail = fmt.Sprintf("%s is not %s built with %s (go version -m %s)", p, t.Pkg, t.Module, p)
+			}
 			c.Fix = install + " (rebuilds it)"
 		}
 		add(c)

@@ -15,18 +15,25 @@ type tool struct {
 	Module  string // module whose version `go version -m` reports
 	Version string
 	// Pkg is what `go install` builds: from the tools module when FromTools,
-	// else Pkg@Version on its own.
+	// else Pkg@Version on its own. A binary whose main package is not Pkg
+	// (`go version -m`'s path line) is another program of that name.
 	Pkg       string
 	FromTools bool
+	// Ours is a program of the tools module itself: rebuilt on every
+	// install (seconds from the build cache), since its version is the
+	// checkout's.
+	Ours bool
 }
 
 // tools are the kernel's programs. GoNB and goimports come from the tools
 // module (tools/go.mod pins them: `go install github.com/janpfeifer/gonb@v0.11.5`
-// fails behind the module proxy); gopls v0.23.0 needs the x/tools version of
-// its own go.mod, so it is installed by exact version.
+// fails behind the module proxy); goimports is tools/goimports, upstream's
+// goimports plus the rule that names the cell to run for a notebook variable
+// used after a restart; gopls v0.23.0 needs the x/tools version of its own
+// go.mod, so it is installed by exact version.
 var tools = []tool{
 	{Name: "gonb", Module: "github.com/janpfeifer/gonb", Version: "v0.11.5", Pkg: "github.com/janpfeifer/gonb", FromTools: true},
-	{Name: "goimports", Module: "golang.org/x/tools", Version: "v0.52.0", Pkg: "golang.org/x/tools/cmd/goimports", FromTools: true},
+	{Name: "goimports", Module: "golang.org/x/tools", Version: "v0.52.0", Pkg: "github.com/fastgo-ml/fastgo/tools/goimports", FromTools: true, Ours: true},
 	{Name: "gopls", Module: "golang.org/x/tools/gopls", Version: "v0.23.0", Pkg: "golang.org/x/tools/gopls"},
 }
 
@@ -60,7 +67,7 @@ func install(s system, o installOptions) error {
 
 	for _, t := range tools {
 		bin := filepath.Join(o.BinDir, t.Name)
-		if v := s.toolVersion(bin, t.Module); v == t.Version {
+		if v := s.toolVersion(bin, t); v == t.Version && !t.Ours {
 			step("%s %s already in %s", t.Name, v, o.BinDir)
 			continue
 		}

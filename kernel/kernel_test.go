@@ -100,17 +100,24 @@ func newFake(t *testing.T) *fake {
 }
 
 // tool puts a binary built from mod@version into the bin folder.
-func (f *fake) tool(name, mod, version string) {
-	p := filepath.Join(f.bin, name)
+// tool puts a fake of t in the bin folder, built (as `go version -m`
+// says) with t.Module at version.
+func (f *fake) tool(t tool, version string) {
+	p := filepath.Join(f.bin, t.Name)
 	if err := os.WriteFile(p, []byte("#!/bin/true\n"), 0o755); err != nil {
 		f.t.Fatal(err)
 	}
-	f.versions[p] = fmt.Sprintf("%s: go1.26.8\n\tpath\t%s\n\tmod\t%s\t%s\th1:x=\n", p, mod, mod, version)
+	f.versions[p] = fmt.Sprintf("%s: go1.26.8\n\tpath\t%s\n\tmod\t%s\t%s\th1:x=\n", p, t.Pkg, t.Module, version)
+}
+
+func toolNamed(name string) tool {
+	i := slices.IndexFunc(tools, func(t tool) bool { return t.Name == name })
+	return tools[i]
 }
 
 func (f *fake) allTools() {
 	for _, t := range tools {
-		f.tool(t.Name, t.Module, t.Version)
+		f.tool(t, t.Version)
 	}
 }
 
@@ -166,7 +173,7 @@ func (f *fake) system(out *bytes.Buffer) system {
 			case strings.HasPrefix(cmd, "go install "):
 				for _, t := range tools {
 					if strings.Contains(cmd, t.Pkg) {
-						f.tool(t.Name, t.Module, t.Version)
+						f.tool(t, t.Version)
 					}
 				}
 				return "", nil
@@ -235,7 +242,10 @@ func TestDoctorReadyMachine(t *testing.T) {
 func TestDoctorFindsProblems(t *testing.T) {
 	f := newFake(t)
 	f.allTools()
-	f.tool("gonb", "github.com/janpfeifer/gonb", "v0.11.1") // panics pass silently in v0.11.1
+	f.tool(toolNamed("gonb"), "v0.11.1") // panics pass silently in v0.11.1
+	upstream := toolNamed("goimports")
+	upstream.Pkg = "golang.org/x/tools/cmd/goimports" // without the notebook rule
+	f.tool(upstream, "v0.52.0")
 	f.jupyter()
 	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
 	other := makeKernelSpec(specOptions{Gonb: "/nowhere/gonb", BinDir: f.bin, Repo: "/elsewhere/fastgo"})
@@ -250,6 +260,9 @@ func TestDoctorFindsProblems(t *testing.T) {
 
 	if c := find(checks, "gonb"); c.OK || !strings.Contains(c.Detail, `"v0.11.1", want v0.11.5`) {
 		t.Errorf("gonb: %+v", c)
+	}
+	if c := find(checks, "goimports"); c.OK || !strings.Contains(c.Detail, "is not github.com/fastgo-ml/fastgo/tools/goimports built with golang.org/x/tools") {
+		t.Errorf("goimports (upstream's): %+v", c)
 	}
 	spec := find(checks, "kernelspec")
 	for _, want := range []string{"/nowhere/gonb is missing", "uses the checkout /elsewhere/fastgo", "GOEXPERIMENT is not simd", `GOTOOLCHAIN is "", not ` + goToolchain} {
@@ -280,7 +293,7 @@ func TestDoctorLibraryDoesNotBuild(t *testing.T) {
 
 func TestInstallWritesSpecAndSkipsPresentTools(t *testing.T) {
 	f := newFake(t)
-	f.tool("gopls", "golang.org/x/tools/gopls", "v0.23.0")
+	f.tool(toolNamed("gopls"), "v0.23.0")
 	f.jupyter()
 	f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
 	var out bytes.Buffer
@@ -294,7 +307,7 @@ func TestInstallWritesSpecAndSkipsPresentTools(t *testing.T) {
 			installs = append(installs, c)
 		}
 	}
-	want := []string{"go install github.com/janpfeifer/gonb", "go install golang.org/x/tools/cmd/goimports"}
+	want := []string{"go install github.com/janpfeifer/gonb", "go install github.com/fastgo-ml/fastgo/tools/goimports"}
 	if !slices.Equal(installs, want) {
 		t.Errorf("installs %q, want %q (gopls already at v0.23.0)", installs, want)
 	}

@@ -111,20 +111,28 @@ func modulePath(gomod []byte) string {
 	return ""
 }
 
-// toolVersion is the version of module mod that built binary bin, read with
-// `go version -m`; "" when bin is missing or was not built from mod.
-func (s system) toolVersion(bin, mod string) string {
+// toolVersion is the version of t.Module that built binary bin, read with
+// `go version -m`; "" when bin is missing, is not t.Pkg's program or was
+// not built with t.Module.
+func (s system) toolVersion(bin string, t tool) string {
 	out, err := s.run("", nil, "go", "version", "-m", bin)
 	if err != nil {
 		return ""
 	}
+	version, pkg := "", ""
 	for line := range strings.SplitSeq(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 3 && (f[0] == "mod" || f[0] == "dep") && f[1] == mod {
-			return f[2]
+		if len(f) >= 2 && f[0] == "path" {
+			pkg = f[1]
+		}
+		if len(f) >= 3 && (f[0] == "mod" || f[0] == "dep") && f[1] == t.Module {
+			version = f[2]
 		}
 	}
-	return ""
+	if pkg != t.Pkg {
+		return ""
+	}
+	return version
 }
 
 // findTool looks for a tool in the bin folder first, then on PATH.

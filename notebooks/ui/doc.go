@@ -26,12 +26,18 @@
 // (GoNB v0.11.5 answers with text/markdown only, which the classic notebook
 // does not show: bench/upstream/gonb-v0.11.5-inspect-text-plain.patch); a
 // cell running fastgo.Doc("fastgo.GetImageFiles") must show the function's
-// documentation.
+// documentation. Then it restarts the kernel (Kernel > Restart): `fastgo.`
+// and Tab in the new kernel must list GetImageFiles again, and the
+// notebook's Summary cell run alone must fail with the kernel's message that
+// names the cell declaring path ("01_data.ipynb, code cell 1: var path = …",
+// tools/goimports), not a type error about Go's package path.
 //
 // It prints Run All's time per notebook, the time of a trivial cell
-// (fmt.Println(1)) after it, and of the first Tab completion, and writes
-// PNG screenshots to -shots (build/notebooks): ui_NAME.png per notebook,
-// ui_completion.png, ui_tooltip.png and ui_doc.png. Each copy is saved at
+// (fmt.Println(1)) after it, of the Tab completion after Run All and of the
+// first one in the restarted kernel, and writes PNG screenshots to -shots
+// (build/notebooks): ui_NAME.png per notebook, ui_completion.png,
+// ui_tooltip.png, ui_doc.png, ui_completion_restart.png and
+// ui_restart_error.png. Each copy is saved at
 // the end with what the page showed (WORK/nb/NAME.ipynb). Everything it started
 // (server, kernels, browser) is stopped when it ends, on a failure or on
 // SIGINT/SIGTERM too; `ui -cleanup -work WORK` kills what a killed run left

@@ -223,6 +223,12 @@ func checkNotebook(browser context.Context, srv *server, name string, probe bool
 		if err != nil {
 			return problems, report, err
 		}
+		p, r, err = restartProbes(t, name, cells)
+		problems = append(problems, p...)
+		report = append(report, r...)
+		if err != nil {
+			return problems, report, err
+		}
 	}
 	// The copy keeps what the page showed, for reading.
 	if err := t.save(); err != nil {
@@ -235,55 +241,11 @@ func checkNotebook(browser context.Context, srv *server, name string, probe bool
 
 // probes tries Tab completion, Shift+Tab and fastgo.Doc in new cells.
 func probes(t *tab) (problems, report []string, err error) {
-	// Tab after `fastgo.` lists the package's names.
-	i, err := t.newCell()
-	if err == nil {
-		err = t.typeText("%%\nfastgo.")
-	}
+	var i int
+	problems, report, err = completion(t, "Tab completion after Run All", "ui_completion.png")
 	if err != nil {
-		return nil, nil, err
-	}
-	// GoNB gives gopls 8 s per request: on a loaded machine the first
-	// request can time out and show nothing, and a person presses Tab
-	// again. So: Tab, up to 20 s for the list, again, for 3 minutes.
-	listJS := `(() => { const c = document.getElementById('complete');
-	return !!c && c.offsetParent !== null && c.querySelectorAll('option').length > 0; })()`
-	start, presses := time.Now(), 0
-	var d time.Duration
-	for {
-		if err := t.press("Tab", "Tab", 9, 0); err != nil {
-			return nil, nil, err
-		}
-		presses++
-		_, err = t.waitVisible(listJS, min(20*time.Second, 3*time.Minute-time.Since(start)))
-		d = time.Since(start)
-		if !errors.Is(err, errTimeout) || d >= 3*time.Minute {
-			break
-		}
-		if text, _ := t.cellText(i); text != "%%\nfastgo." {
-			break // something was inserted: no list will come
-		}
-	}
-	var options []string
-	if err == nil {
-		options, err = chromedp.Run(t.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#complete option'), o => o.textContent)`))
-	}
-	switch {
-	case errors.Is(err, errTimeout):
-		text, _ := t.cellText(i)
-		problems = append(problems, fmt.Sprintf("Tab after `fastgo.` (%d presses) showed no completion list within %.0f s (cell text now %q)", presses, d.Seconds(), text))
-	case err != nil:
 		return problems, report, err
-	default:
-		report = append(report, fmt.Sprintf("first Tab completion: %.2f s (%d Tab presses), %d options", d.Seconds(), presses, len(options)))
-		if !slices.ContainsFunc(options, func(o string) bool { return o == "GetImageFiles" || strings.HasSuffix(o, ".GetImageFiles") }) {
-			problems = append(problems, fmt.Sprintf("Tab after `fastgo.` lists %d names but not GetImageFiles: %s", len(options), truncate(strings.Join(options, " "), 300)))
-		}
 	}
-	if f := t.shot("the completion list", "ui_completion.png", false); f != "" {
-		report = append(report, "screenshot: "+f)
-	}
-	t.press("Escape", "Escape", 27, 0)
 
 	// Shift+Tab over fastgo.GetImageFiles: the tooltip.
 	const over = "%%\nfastgo.GetImageFiles"
@@ -353,6 +315,61 @@ func probes(t *tab) (problems, report []string, err error) {
 	if f := t.shot("fastgo.Doc's cell", "ui_doc.png", false); f != "" {
 		report = append(report, "screenshot: "+f)
 	}
+	return problems, report, nil
+}
+
+// completion types `fastgo.` into a new cell and presses Tab until the
+// completion list shows GetImageFiles; what names the report line, shot the
+// screenshot's file.
+func completion(t *tab, what, shot string) (problems, report []string, err error) {
+	i, err := t.newCell()
+	if err == nil {
+		err = t.typeText("%%\nfastgo.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	// GoNB gives gopls 8 s per request: on a loaded machine the first
+	// request can time out and show nothing, and a person presses Tab
+	// again. So: Tab, up to 20 s for the list, again, for 3 minutes.
+	listJS := `(() => { const c = document.getElementById('complete');
+	return !!c && c.offsetParent !== null && c.querySelectorAll('option').length > 0; })()`
+	start, presses := time.Now(), 0
+	var d time.Duration
+	for {
+		if err := t.press("Tab", "Tab", 9, 0); err != nil {
+			return nil, nil, err
+		}
+		presses++
+		_, err = t.waitVisible(listJS, min(20*time.Second, 3*time.Minute-time.Since(start)))
+		d = time.Since(start)
+		if !errors.Is(err, errTimeout) || d >= 3*time.Minute {
+			break
+		}
+		if text, _ := t.cellText(i); text != "%%\nfastgo." {
+			break // something was inserted: no list will come
+		}
+	}
+	var options []string
+	if err == nil {
+		options, err = chromedp.Run(t.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#complete option'), o => o.textContent)`))
+	}
+	switch {
+	case errors.Is(err, errTimeout):
+		text, _ := t.cellText(i)
+		problems = append(problems, fmt.Sprintf("%s: Tab after `fastgo.` (%d presses) showed no completion list within %.0f s (cell text now %q)", what, presses, d.Seconds(), text))
+	case err != nil:
+		return problems, report, err
+	default:
+		report = append(report, fmt.Sprintf("%s: %.2f s (%d Tab presses), %d options", what, d.Seconds(), presses, len(options)))
+		if !slices.ContainsFunc(options, func(o string) bool { return o == "GetImageFiles" || strings.HasSuffix(o, ".GetImageFiles") }) {
+			problems = append(problems, fmt.Sprintf("Tab after `fastgo.` lists %d names but not GetImageFiles: %s", len(options), truncate(strings.Join(options, " "), 300)))
+		}
+	}
+	if f := t.shot("the completion list", shot, false); f != "" {
+		report = append(report, "screenshot: "+f)
+	}
+	t.press("Escape", "Escape", 27, 0)
 	return problems, report, nil
 }
 

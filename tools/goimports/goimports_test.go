@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/imports"
+)
+
+// writeNotebook writes a notebook with the given code cells (a markdown cell
+// first, as in the chapter) into dir.
+func writeNotebook(t testing.TB, dir, name string, cells ...string) {
+	t.Helper()
+	type cell struct {
+		CellType string   `json:"cell_type"`
+		Source   []string `json:"source"`
+	}
+	nb := struct {
+		Cells []cell `json:"cells"`
+	}{Cells: []cell{{CellType: "markdown", Source: []string{"# Title\n"}}}}
+	for _, c := range cells {
+		nb.Cells = append(nb.Cells, cell{CellType: "code", Source: strings.SplitAfter(c, "\n")})
+	}
+	data, err := json.Marshal(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chapterNotebook is the start of 01_data.ipynb: the cell that declares path,
+// then the one that uses it (the Summary cell of the issue).
+func chapterNotebook(t testing.TB, dir string) {
+	writeNotebook(t, dir, "01_data.ipynb",
+		"import \"github.com/fastgo-ml/fastgo/fastgo\"\n\nvar path = fastgo.MustUntarData(fastgo.URLs.Pets)",
+		"%%\nfmt.Println(path.Join(\"images\"))",
+	)
+}
+
+// summaryCell is main.go as GoNB writes it for the Summary cell alone after
+// a restart: nothing memorized, no imports yet.
+const summaryCell = `package main
+
+func main() {
+	fmt.Println(path.Join("images"))
+}
+`
+
+func TestRefusesPackageForNotebookVariable(t *testing.T) {
+	dir := t.TempDir()
+	chapterNotebook(t, dir)
+	_, err := process(filepath.Join(t.TempDir(), "main.go"), []byte(summaryCell), dir)
+	var u undeclaredError
+	if !errors.As(err, &u) {
+		t.Fatalf("process: %v, want the cell that declares path", err)
+	}
+	want := []string{
+		"main.go:4:14: path is not declared in this kernel session: run the cell that declares it first:",
+		"01_data.ipynb, code cell 1: var path = fastgo.MustUntarData(fastgo.URLs.Pets)",
+		"Cell > Run All Above",
+		`If you meant the package path (path), import it in this cell: import "path"`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%s", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "fmt") {
+		t.Errorf("fmt is a package no notebook declares, yet the error names it:\n%s", err)
+	}
+}
+
+func TestUndeclaredNotebookVariable(t *testing.T) {
+	dir := t.TempDir()
+	writeNotebook(t, dir, "05_pet_breeds.ipynb",
+		"var path = fastgo.Path(\"x\")",
+		"!echo hi\n%env A=b\nvar dls, err = pets.Dataloaders(path)",
+		"%%\ndls.ShowBatch()",
+	)
+	src := "package main\n\nfunc main() {\n\tdls.ShowBatch()\n}\n"
+	_, err := process(filepath.Join(t.TempDir(), "main.go"), []byte(src), dir)
+	if err == nil || !strings.Contains(err.Error(), "05_pet_breeds.ipynb, code cell 2: var dls, err = pets.Dataloaders(path)") {
+		t.Fatalf("process: %v, want code cell 2 named", err)
+	}
+	if strings.Contains(err.Error(), "If you meant") {
+		t.Errorf("no package was imported for dls, yet the error suggests one:\n%s", err)
+	}
+}
+
+func TestAsUpstreamWhenNoNotebookDeclaresTheName(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "main.go")
+	upstream, err := imports.Process(file, []byte(summaryCell), options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(upstream), `"path"`) {
+		t.Fatalf("upstream goimports did not import path (the issue's case):\n%s", upstream)
+	}
+	other := t.TempDir()
+	writeNotebook(t, other, "other.ipynb", "var dls = 1")
+	for name, dir := range map[string]string{"no GONB_DIR": "", "no notebook": t.TempDir(), "other names": other} {
+		got, err := process(file, []byte(summaryCell), dir)
+		if err != nil || string(got) != string(upstream) {
+			t.Errorf("%s: got %q, %v; want upstream's %q", name, got, err, upstream)
+		}
+	}
+}
+
+func TestDeclaredNamesAreLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	chapterNotebook(t, dir)
+	cases := map[string]struct{ src, sibling string }{
+		"explicit import": {src: "package main\n\nimport \"path\"\n\nfunc main() { println(path.Join(\"a\")) }\n"},
+		"memorized var":   {src: "package main\n\nvar path = \"x\"\n\nfunc main() { println(path) }\n"},
+		"local var":       {src: "package main\n\nfunc main() { path := \"x\"; println(path) }\n"},
+		"struct key":      {src: "package main\n\ntype T struct{ path string }\n\nfunc main() { println(T{path: \"x\"}.path) }\n"},
+		"sibling file":    {src: "package main\n\nfunc main() { println(path) }\n", sibling: "package main\n\nvar path = \"x\"\n"},
+	}
+	for name, c := range cases {
+		code := t.TempDir()
+		if c.sibling != "" {
+			if err := os.WriteFile(filepath.Join(code, "other.go"), []byte(c.sibling), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := process(filepath.Join(code, "main.go"), []byte(c.src), dir); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestCellDeclarations(t *testing.T) {
+	cell := strings.Join([]string{
+		"!go get \\",
+		"  example.com/x",
+		"%env var shadow = 1",
+		"import \"fmt\"",
+		"",
+		"var (",
+		"\ta, b = 1, 2",
+		")",
+		"const c = 3",
+		"type T struct{}",
+		"func (T) Method() {}",
+		"func helper() {}",
+		"func main() {}",
+		"var _ = fmt.Sprint()",
+		"%%",
+		"var local = 1",
+	}, "\n")
+	got := cellDeclarations(cell)
+	want := map[string]string{"a": "a, b = 1, 2", "b": "a, b = 1, 2", "c": "const c = 3", "T": "type T struct{}", "helper": "func helper() {}"}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for name, line := range want {
+		if got[name] != line {
+			t.Errorf("%s: got line %q, want %q", name, got[name], line)
+		}
+	}
+	// A syntax error keeps what parsed before it.
+	if got := cellDeclarations("var ok = 1\nvar broken = \n}"); got["ok"] == "" {
+		t.Errorf("partial cell: got %v, want ok declared", got)
+	}
+}
+
+func TestWriteLeavesARefusedFileAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	chapterNotebook(t, dir)
+	file := filepath.Join(t.TempDir(), "main.go")
+	if err := os.WriteFile(file, []byte(summaryCell), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := processFile(file, true, dir); err == nil {
+		t.Fatal("processFile: no error for the Summary cell alone")
+	}
+	if got, _ := os.ReadFile(file); string(got) != summaryCell {
+		t.Errorf("the refused file changed:\n%s", got)
+	}
+	if err := processFile(file, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(file); !strings.Contains(string(got), `"fmt"`) {
+		t.Errorf("-w did not write the imports:\n%s", got)
+	}
+}
+
+// FuzzProcess: any cell source and any notebook cell give goimports'
+// result or an error, never a panic; a refusal names a cell.
+func FuzzProcess(f *testing.F) {
+	f.Add(summaryCell, "var path = 1")
+	f.Add("package main\nfunc main() { dls.X() }\n", "%%\nvar dls = 2")
+	f.Add("package main\nfunc main() { x := T{a: b}; _ = x }\n", "var b, a = 1, 2\n!ls \\")
+	f.Fuzz(func(t *testing.T, src, cell string) {
+		dir := t.TempDir()
+		writeNotebook(t, dir, "nb.ipynb", cell)
+		_, err := process(filepath.Join(t.TempDir(), "main.go"), []byte(src), dir)
+		var u undeclaredError
+		if errors.As(err, &u) && !strings.Contains(err.Error(), "nb.ipynb, code cell 1: ") {
+			t.Errorf("a refusal that names no cell:\n%s", err)
+		}
+	})
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/tools/imports"
+)
+
+func main() {
+	write := flag.Bool("w", false, "write the result to the file instead of standard output")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: goimports [-w] file.go...\n\ngoimports as golang.org/x/tools/cmd/goimports, plus the fastgo kernel's rule: a cell that uses a name only a notebook cell in $GONB_DIR declares is refused with the cell to run.")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	failed := false
+	for _, file := range flag.Args() {
+		if err := processFile(file, *write, os.Getenv("GONB_DIR")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// processFile runs goimports on file and either writes the result back
+// (write) or prints it; notebookDir is the folder whose notebooks declare
+// the kernel's names ("" for none).
+func processFile(file string, write bool, notebookDir string) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	out, err := process(file, src, notebookDir)
+	if err != nil {
+		return err
+	}
+	if !write {
+		_, err = os.Stdout.Write(out)
+		return err
+	}
+	if bytes.Equal(src, out) {
+		return nil
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, out, fi.Mode().Perm())
+}
+
+// options are cmd/goimports' defaults.
+var options = &imports.Options{Comments: true, TabIndent: true, TabWidth: 8}
+
+// process is goimports on one file's source, refusing a source that uses a
+// name only a notebook in notebookDir declares (see undeclaredError).
+func process(file string, src []byte, notebookDir string) ([]byte, error) {
+	out, err := imports.Process(file, src, options)
+	if err != nil {
+		return nil, err
+	}
+	if notebookDir == "" {
+		return out, nil
+	}
+	uses, err := undeclaredUses(file, src)
+	if err != nil || len(uses) == 0 {
+		// A file that does not parse got its error from imports.Process.
+		return out, nil
+	}
+	decls := notebookDeclarations(notebookDir)
+	added := addedImports(src, out)
+	var missing []missingName
+	for _, u := range uses {
+		if d, ok := decls[u.Name]; ok {
+			missing = append(missing, missingName{use: u, Decls: d, Import: added[u.Name]})
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	return nil, undeclaredError{File: filepath.Base(file), Missing: missing}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// use is the first place a file uses a name.
+type use struct {
+	Name      string
+	Line, Col int
+}
+
+// undeclaredUses are the names file uses that nothing it can see declares
+// (not the file, the other Go files of its folder, its imports nor Go's
+// universe), each at its first use, in source order. These are the names
+// goimports would resolve to a package, and what a compiler would call
+// undefined.
+func undeclaredUses(file string, src []byte) ([]use, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, src, 0)
+	if err != nil {
+		return nil, err
+	}
+	declared := siblingDeclarations(file)
+	for _, imp := range f.Imports {
+		declared[importName(imp)] = true
+	}
+	keys := compositeKeys(f)
+	var uses []use
+	seen := map[string]bool{}
+	for _, id := range f.Unresolved {
+		if seen[id.Name] || declared[id.Name] || keys[id] || types.Universe.Lookup(id.Name) != nil {
+			continue
+		}
+		seen[id.Name] = true
+		p := fset.Position(id.Pos())
+		uses = append(uses, use{Name: id.Name, Line: p.Line, Col: p.Column})
+	}
+	return uses, nil
+}
+
+// compositeKeys are the identifiers used as keys in composite literals:
+// struct fields (`T{Name: x}`), which the parser cannot resolve.
+func compositeKeys(f *ast.File) map[*ast.Ident]bool {
+	keys := map[*ast.Ident]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.CompositeLit); ok {
+			for _, e := range lit.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					if id, ok := kv.Key.(*ast.Ident); ok {
+						keys[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return keys
+}
+
+// siblingDeclarations are the top-level names the other Go files of file's
+// folder declare (GoNB may write more than main.go).
+func siblingDeclarations(file string) map[string]bool {
+	declared := map[string]bool{}
+	others, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "*.go"))
+	for _, other := range others {
+		if filepath.Base(other) == filepath.Base(file) {
+			continue
+		}
+		src, err := os.ReadFile(other)
+		if err != nil {
+			continue
+		}
+		f, _ := parser.ParseFile(token.NewFileSet(), other, src, parser.SkipObjectResolution)
+		if f == nil {
+			continue
+		}
+		for _, name := range topLevelNames(f) {
+			declared[name] = true
+		}
+	}
+	return declared
+}
+
+// topLevelNames are the package-level names f declares: functions (not
+// methods), variables, constants and types.
+func topLevelNames(f *ast.File) []string {
+	var names []string
+	for _, d := range f.Decls {
+		for _, id := range declaredIdents(d) {
+			names = append(names, id.Name)
+		}
+	}
+	return names
+}
+
+// importName is the name an import declares: its explicit name, else the
+// name goimports assumes from the path (the last element, without a
+// version suffix, a "go-" prefix or anything after a '.' or '-').
+func importName(imp *ast.ImportSpec) string {
+	if imp.Name != nil {
+		return imp.Name.Name
+	}
+	p, err := strconv.Unquote(imp.Path.Value)
+	if err != nil {
+		return ""
+	}
+	return assumedName(p)
+}
+
+func assumedName(importPath string) string {
+	parts := strings.Split(importPath, "/")
+	name := parts[len(parts)-1]
+	if len(parts) > 1 && isMajorVersion(name) {
+		name = parts[len(parts)-2]
+	}
+	name = strings.TrimPrefix(name, "go-")
+	if i := strings.IndexAny(name, ".-"); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+// isMajorVersion reports whether s is a module major-version suffix: v2, v3, ...
+func isMajorVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' {
+		return false
+	}
+	n, err := strconv.Atoi(s[1:])
+	return err == nil && n >= 2
+}
+
+// addedImports maps the name of each import out has and src had not to its
+// path: what goimports added.
+func addedImports(src, out []byte) map[string]string {
+	before := importPaths(src)
+	added := map[string]string{}
+	f, _ := parser.ParseFile(token.NewFileSet(), "", out, parser.ImportsOnly)
+	if f == nil {
+		return added
+	}
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		if !before[p] {
+			added[importName(imp)] = p
+		}
+	}
+	return added
+}
+
+func importPaths(src []byte) map[string]bool {
+	paths := map[string]bool{}
+	f, _ := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+	if f == nil {
+		return paths
+	}
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		paths[p] = true
+	}
+	return paths
+}
