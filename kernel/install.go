@@ -71,7 +71,11 @@ func install(s system, o installOptions) error {
 			step("%s %s already in %s", t.Name, v, o.BinDir)
 			continue
 		}
-		step("building %s %s into %s", t.Name, t.Version, o.BinDir)
+		if t.Ours {
+			step("building %s (%s, with %s %s) into %s", t.Name, t.Pkg, t.Module, t.Version, o.BinDir)
+		} else {
+			step("building %s %s into %s", t.Name, t.Version, o.BinDir)
+		}
 		env := append([]string{"GOBIN=" + o.BinDir}, buildEnv...)
 		if t.FromTools {
 			_, err = s.run(filepath.Join(o.Repo, "tools"), env, "go", "install", t.Pkg)
