@@ -74,7 +74,7 @@ func doctor(s system, repo, binDir string) []check {
 	}
 
 	for _, t := range tools {
-		p, err := s.findTool(binDir, t.Name)
+		p, err := s.findTool(t.dir(binDir), t.Name)
 		if err != nil {
 			add(check{Name: t.Name, Detail: err.Error(), Fix: install})
 			continue

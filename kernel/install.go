@@ -23,7 +23,19 @@ type tool struct {
 	// install (seconds from the build cache), since its version is the
 	// checkout's.
 	Ours bool
+	// Sub is a folder under the bin folder the tool goes to (kernelOnlyDir
+	// for a program only the kernel may find first on its PATH).
+	Sub string
 }
+
+// kernelOnlyDir holds the programs that replace a standard one for the
+// kernel only: the kernelspec's PATH lists it first, and a goimports in the
+// bin folder (which may be the user's $GOBIN, read by their editor) is
+// never overwritten.
+const kernelOnlyDir = "fastgo-kernel"
+
+// dir is the folder t is installed in under binDir.
+func (t tool) dir(binDir string) string { return filepath.Join(binDir, t.Sub) }
 
 // tools are the kernel's programs. GoNB and goimports come from the tools
 // module (tools/go.mod pins them: `go install github.com/janpfeifer/gonb@v0.11.5`
@@ -33,7 +45,7 @@ type tool struct {
 // go.mod, so it is installed by exact version.
 var tools = []tool{
 	{Name: "gonb", Module: "github.com/janpfeifer/gonb", Version: "v0.11.5", Pkg: "github.com/janpfeifer/gonb", FromTools: true},
-	{Name: "goimports", Module: "golang.org/x/tools", Version: "v0.52.0", Pkg: "github.com/fastgo-ml/fastgo/tools/goimports", FromTools: true, Ours: true},
+	{Name: "goimports", Module: "golang.org/x/tools", Version: "v0.52.0", Pkg: "github.com/fastgo-ml/fastgo/tools/goimports", FromTools: true, Ours: true, Sub: kernelOnlyDir},
 	{Name: "gopls", Module: "golang.org/x/tools/gopls", Version: "v0.23.0", Pkg: "golang.org/x/tools/gopls"},
 }
 
@@ -66,17 +78,18 @@ func install(s system, o installOptions) error {
 	}
 
 	for _, t := range tools {
-		bin := filepath.Join(o.BinDir, t.Name)
+		dir := t.dir(o.BinDir)
+		bin := filepath.Join(dir, t.Name)
 		if v := s.toolVersion(bin, t); v == t.Version && !t.Ours {
-			step("%s %s already in %s", t.Name, v, o.BinDir)
+			step("%s %s already in %s", t.Name, v, dir)
 			continue
 		}
 		if t.Ours {
-			step("building %s (%s, with %s %s) into %s", t.Name, t.Pkg, t.Module, t.Version, o.BinDir)
+			step("building %s (%s, with %s %s) into %s", t.Name, t.Pkg, t.Module, t.Version, dir)
 		} else {
-			step("building %s %s into %s", t.Name, t.Version, o.BinDir)
+			step("building %s %s into %s", t.Name, t.Version, dir)
 		}
-		env := append([]string{"GOBIN=" + o.BinDir}, buildEnv...)
+		env := append([]string{"GOBIN=" + dir}, buildEnv...)
 		if t.FromTools {
 			_, err = s.run(filepath.Join(o.Repo, "tools"), env, "go", "install", t.Pkg)
 		} else {

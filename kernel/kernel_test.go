@@ -42,7 +42,7 @@ func TestKernelSpecJSON(t *testing.T) {
 		t.Errorf("display_name=%v language=%v", got["display_name"], got["language"])
 	}
 	env := got["env"].(map[string]any)
-	if env["PATH"] != "/home/u/.fastgo/bin:/usr/local/go/bin:${PATH}" {
+	if env["PATH"] != "/home/u/.fastgo/bin/fastgo-kernel:/home/u/.fastgo/bin:/usr/local/go/bin:${PATH}" {
 		t.Errorf("PATH=%v, want the tools, then Go, then Jupyter's PATH", env["PATH"])
 	}
 	if env["GOEXPERIMENT"] != "simd" || env["GOMLX_NO_AUTO_INSTALL"] != "1" {
@@ -63,7 +63,7 @@ func TestKernelSpecJSON(t *testing.T) {
 		t.Errorf("XLA kernelspec %s=%q, want -tags=xla -ldflags=-w", envOurGoflags, xla.Env[envOurGoflags])
 	}
 	list := back.envList("/usr/bin")
-	if !slices.Contains(list, "PATH=/home/u/.fastgo/bin:/usr/local/go/bin:/usr/bin") {
+	if !slices.Contains(list, "PATH=/home/u/.fastgo/bin/fastgo-kernel:/home/u/.fastgo/bin:/usr/local/go/bin:/usr/bin") {
 		t.Errorf("envList did not expand ${PATH}: %v", list)
 	}
 }
@@ -103,7 +103,10 @@ func newFake(t *testing.T) *fake {
 // tool puts a fake of t in the bin folder, built (as `go version -m`
 // says) with t.Module at version.
 func (f *fake) tool(t tool, version string) {
-	p := filepath.Join(f.bin, t.Name)
+	p := filepath.Join(t.dir(f.bin), t.Name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
 	if err := os.WriteFile(p, []byte("#!/bin/true\n"), 0o755); err != nil {
 		f.t.Fatal(err)
 	}

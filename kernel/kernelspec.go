@@ -45,7 +45,8 @@ type specOptions struct {
 // makeKernelSpec builds the fastgo kernelspec: GoNB started with a go.work
 // that uses this checkout, and the variables every fastgo build sets.
 func makeKernelSpec(o specOptions) kernelSpec {
-	path := o.BinDir
+	// The kernel's own goimports first, then gonb and gopls.
+	path := filepath.Join(o.BinDir, kernelOnlyDir) + string(os.PathListSeparator) + o.BinDir
 	if o.GoBin != "" && o.GoBin != o.BinDir {
 		path += string(os.PathListSeparator) + o.GoBin
 	}

@@ -15,10 +15,16 @@
 //	main.go:12:14: path is not declared in this kernel session: run the cell that declares it first:
 //	    05_pet_breeds.ipynb, code cell 1: var path = fastgo.MustUntarData(fastgo.URLs.Pets)
 //	    (Cell > Run All Above runs every cell above this one.)
-//	    If you meant the package path (path), import it in this cell: import "path"
+//	    If you meant the package "path", import it in this cell: import "path"
 //
-// Everything else is goimports as upstream: `kernel install` builds this
-// program into the kernel's bin folder under the name goimports.
+// Everything else is goimports as upstream (options included; only the -w
+// flag and file arguments). `kernel install` builds it into a folder of its
+// own, BIN/fastgo-kernel, that only the kernelspec's PATH lists first, so a
+// goimports the user's editor runs from $GOBIN is never replaced.
+//
+// GoNB runs goimports for Tab and Shift+Tab too, so in a cell that uses such
+// a name those show nothing until its cell runs (as the cell could not
+// compile).
 //
 // Usage:
 //

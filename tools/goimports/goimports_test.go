@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/tools/imports"
 )
@@ -64,7 +67,7 @@ func TestRefusesPackageForNotebookVariable(t *testing.T) {
 		"main.go:4:14: path is not declared in this kernel session: run the cell that declares it first:",
 		"01_data.ipynb, code cell 1: var path = fastgo.MustUntarData(fastgo.URLs.Pets)",
 		"Cell > Run All Above",
-		`If you meant the package path (path), import it in this cell: import "path"`,
+		`If you meant the package "path", import it in this cell: import "path"`,
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -121,6 +124,10 @@ func TestDeclaredNamesAreLeftAlone(t *testing.T) {
 		"local var":       {src: "package main\n\nfunc main() { path := \"x\"; println(path) }\n"},
 		"struct key":      {src: "package main\n\ntype T struct{ path string }\n\nfunc main() { println(T{path: \"x\"}.path) }\n"},
 		"sibling file":    {src: "package main\n\nfunc main() { println(path) }\n", sibling: "package main\n\nvar path = \"x\"\n"},
+		// Package names the path does not tell (found by the new-user trial).
+		"package name unlike its path": {src: "package main\n\nimport \"github.com/ajstarks/svgo\"\n\nfunc main() { path.New(nil) }\n"},
+		"dot import":                   {src: "package main\n\nimport . \"math\"\n\nfunc main() { println(path(2)) }\n"},
+		"file without package clause":  {src: "func main() { x := 1; _ = x }\n"},
 	}
 	for name, c := range cases {
 		code := t.TempDir()
@@ -132,6 +139,61 @@ func TestDeclaredNamesAreLeftAlone(t *testing.T) {
 		if _, err := process(filepath.Join(code, "main.go"), []byte(c.src), dir); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// The trial's misses and false refusals, each as found.
+func TestNotebookEdgeCases(t *testing.T) {
+	dir := t.TempDir()
+	writeNotebook(t, dir, "a.ipynb",
+		"var path = 1\nvar scale = 2",
+		"%main\nvar local = 1",
+		"//gonb:%%\nvar local2 = 1",
+		"var long = \""+strings.Repeat("x", 5000)+"\"",
+	)
+	// A Python notebook's `type(dls2)` is not a Go declaration.
+	py := `{"metadata": {"kernelspec": {"language": "python"}}, "cells": [{"cell_type": "code", "source": "type(dls2)"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "py.ipynb"), []byte(py), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(body string) error {
+		src := "package main\n\nfunc main() {\n" + body + "\n}\n"
+		_, err := process(filepath.Join(t.TempDir(), "main.go"), []byte(src), dir)
+		return err
+	}
+	for _, body := range []string{"println(local)", "println(local2)", "println(dls2)"} {
+		if err := run(body); err != nil {
+			t.Errorf("%s: refused, but no Go cell declares it at top level: %v", body, err)
+		}
+	}
+	for _, body := range []string{"m := map[string]int{path: 1}; _ = m", "a := [...]string{scale: \"x\"}; _ = a"} {
+		if err := run(body); err == nil || !strings.Contains(err.Error(), "a.ipynb, code cell 1") {
+			t.Errorf("%s: %v, want the cell named (a map key or array index is an expression)", body, err)
+		}
+	}
+	err := run("println(long)")
+	if err == nil || len(err.Error()) > 600 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("a 5000-character declaring line should be cut: %d bytes: %.200v", len(fmt.Sprint(err)), err)
+	}
+}
+
+func TestFIFONotebookDoesNotBlock(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "f.ipynb"), 0o644); err != nil {
+		t.Skip("no FIFO here:", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := process(filepath.Join(t.TempDir(), "main.go"), []byte(summaryCell), dir)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("process: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("goimports blocked on a FIFO named *.ipynb")
 	}
 }
 
@@ -151,11 +213,15 @@ func TestCellDeclarations(t *testing.T) {
 		"func helper() {}",
 		"func main() {}",
 		"var _ = fmt.Sprint()",
+		"var indented = func() bool {",
+		"\t!false", // not a shell line: only column 0 is
+		"\treturn true",
+		"}()",
 		"%%",
 		"var local = 1",
 	}, "\n")
 	got := cellDeclarations(cell)
-	want := map[string]string{"a": "a, b = 1, 2", "b": "a, b = 1, 2", "c": "const c = 3", "T": "type T struct{}", "helper": "func helper() {}"}
+	want := map[string]string{"indented": "var indented = func() bool {", "a": "a, b = 1, 2", "b": "a, b = 1, 2", "c": "const c = 3", "T": "type T struct{}", "helper": "func helper() {}"}
 	if len(got) != len(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

@@ -59,8 +59,9 @@ func processFile(file string, write bool, notebookDir string) error {
 	return os.WriteFile(file, out, fi.Mode().Perm())
 }
 
-// options are cmd/goimports' defaults.
-var options = &imports.Options{Comments: true, TabIndent: true, TabWidth: 8}
+// options are cmd/goimports' defaults (Fragment: a file without a package
+// clause is accepted, as upstream does).
+var options = &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, Fragment: true}
 
 // process is goimports on one file's source, refusing a source that uses a
 // name only a notebook in notebookDir declares (see undeclaredError).
@@ -79,8 +80,15 @@ func process(file string, src []byte, notebookDir string) ([]byte, error) {
 	}
 	decls := notebookDeclarations(notebookDir)
 	added := addedImports(src, out)
+	// A dot import, or an import whose package name is not its path's
+	// (github.com/ajstarks/svgo is package svg), may declare any name: then
+	// only a name goimports had to import a package for is surely missing.
+	unsure := hasUnsureImports(src)
 	var missing []missingName
 	for _, u := range uses {
+		if unsure && added[u.Name] == "" {
+			continue
+		}
 		if d, ok := decls[u.Name]; ok {
 			missing = append(missing, missingName{use: u, Decls: d, Import: added[u.Name]})
 		}

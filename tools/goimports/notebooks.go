@@ -34,7 +34,8 @@ func notebookDeclarations(dir string) map[string][]declaration {
 	decls := map[string][]declaration{}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.ipynb"))
 	for _, file := range files {
-		if fi, err := os.Stat(file); err != nil || fi.Size() > maxNotebookBytes {
+		// Only regular files: a FIFO would block every cell.
+		if fi, err := os.Stat(file); err != nil || !fi.Mode().IsRegular() || fi.Size() > maxNotebookBytes {
 			continue
 		}
 		data, err := os.ReadFile(file)
@@ -46,9 +47,17 @@ func notebookDeclarations(dir string) map[string][]declaration {
 				CellType string          `json:"cell_type"`
 				Source   json.RawMessage `json:"source"`
 			} `json:"cells"`
+			Metadata struct {
+				Kernelspec struct {
+					Language string `json:"language"`
+				} `json:"kernelspec"`
+			} `json:"metadata"`
 		}
 		if json.Unmarshal(data, &nb) != nil {
 			continue
+		}
+		if lang := nb.Metadata.Kernelspec.Language; lang != "" && lang != "go" {
+			continue // a Python notebook beside the Go ones
 		}
 		code := 0
 		for _, c := range nb.Cells {
@@ -79,18 +88,19 @@ func cellSource(raw json.RawMessage) string {
 
 // cellDeclarations maps each top-level name a GoNB cell declares to its
 // declaring line. GoNB cells are Go declarations, except lines that start
-// with % or ! (special commands, continued by a trailing \) and everything
-// after a %% line (the body of main, whose names are local).
+// with % or ! in the first column (special commands, continued by a
+// trailing \) and everything after a %%, %main or //gonb:%% line (the body
+// of main, whose names are local).
 func cellDeclarations(src string) map[string]string {
 	lines := strings.Split(src, "\n")
 	kept := make([]string, 0, len(lines))
 	continued := false
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "%%") {
+		if isMainStart(t) {
 			break
 		}
-		special := continued || strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!")
+		special := continued || strings.HasPrefix(l, "%") || strings.HasPrefix(l, "!")
 		continued = special && strings.HasSuffix(t, `\`)
 		if special {
 			l = "" // keep the line numbers
@@ -112,12 +122,35 @@ func cellDeclarations(src string) map[string]string {
 			if _, ok := names[id.Name]; !ok {
 				line := fset.Position(id.Pos()).Line - 2 // the package clause is line 1
 				if line >= 0 && line < len(lines) {
-					names[id.Name] = strings.TrimSpace(lines[line])
+					names[id.Name] = shorten(strings.TrimSpace(lines[line]), maxLineRunes)
 				}
 			}
 		}
 	}
 	return names
+}
+
+// isMainStart reports whether a cell line (trimmed) starts the body of
+// main: GoNB's %%, %main and //gonb:%%, with or without arguments.
+func isMainStart(t string) bool {
+	for _, m := range []string{"%%", "%main", "//gonb:%%"} {
+		if t == m || strings.HasPrefix(t, m+" ") || (m == "%%" && strings.HasPrefix(t, m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxLineRunes bounds a declaring line in the message.
+const maxLineRunes = 100
+
+// shorten cuts s to at most n runes, marking the cut with "…".
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // declaredIdents are the names one top-level declaration declares.
@@ -175,7 +208,7 @@ func (e undeclaredError) Error() string {
 		}
 		b.WriteString("    (After a kernel restart nothing is declared: Cell > Run All Above runs every cell above this one.)")
 		if m.Import != "" {
-			fmt.Fprintf(&b, "\n    If you meant the package %s (%s), import it in this cell: import %q", m.Name, m.Import, m.Import)
+			fmt.Fprintf(&b, "\n    If you meant the package %q, import it in this cell: import %q", m.Import, m.Import)
 		}
 	}
 	return b.String()

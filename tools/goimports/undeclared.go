@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,11 +33,12 @@ func undeclaredUses(file string, src []byte) ([]use, error) {
 	for _, imp := range f.Imports {
 		declared[importName(imp)] = true
 	}
-	keys := compositeKeys(f)
+	unresolved := append(slices.Clone(f.Unresolved), expressionKeys(f)...)
+	slices.SortStableFunc(unresolved, func(a, b *ast.Ident) int { return int(a.Pos() - b.Pos()) })
 	var uses []use
 	seen := map[string]bool{}
-	for _, id := range f.Unresolved {
-		if seen[id.Name] || declared[id.Name] || keys[id] || types.Universe.Lookup(id.Name) != nil {
+	for _, id := range unresolved {
+		if seen[id.Name] || declared[id.Name] || types.Universe.Lookup(id.Name) != nil {
 			continue
 		}
 		seen[id.Name] = true
@@ -46,23 +48,30 @@ func undeclaredUses(file string, src []byte) ([]use, error) {
 	return uses, nil
 }
 
-// compositeKeys are the identifiers used as keys in composite literals:
-// struct fields (`T{Name: x}`), which the parser cannot resolve.
-func compositeKeys(f *ast.File) map[*ast.Ident]bool {
-	keys := map[*ast.Ident]bool{}
+// expressionKeys are the unresolved identifiers used as keys of map,
+// slice and array literals (`map[string]int{path: 1}`). The parser leaves
+// every composite-literal key out of Unresolved, since it may be a struct
+// field; these are expressions, and go with the other uses.
+func expressionKeys(f *ast.File) []*ast.Ident {
+	var ids []*ast.Ident
 	ast.Inspect(f, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.CompositeLit); ok {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		switch lit.Type.(type) {
+		case *ast.MapType, *ast.ArrayType:
 			for _, e := range lit.Elts {
 				if kv, ok := e.(*ast.KeyValueExpr); ok {
-					if id, ok := kv.Key.(*ast.Ident); ok {
-						keys[id] = true
+					if id, ok := kv.Key.(*ast.Ident); ok && id.Obj == nil {
+						ids = append(ids, id)
 					}
 				}
 			}
 		}
 		return true
 	})
-	return keys
+	return ids
 }
 
 // siblingDeclarations are the top-level names the other Go files of file's
@@ -135,6 +144,35 @@ func isMajorVersion(s string) bool {
 	}
 	n, err := strconv.Atoi(s[1:])
 	return err == nil && n >= 2
+}
+
+// hasUnsureImports reports whether src has a dot import, or an unnamed
+// import whose package name may differ from the name its path suggests:
+// a last element that is not a plain lower-case word, or ends in "go"
+// (svgo is package svg).
+func hasUnsureImports(src []byte) bool {
+	f, _ := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+	if f == nil {
+		return false
+	}
+	for _, imp := range f.Imports {
+		if imp.Name != nil {
+			if imp.Name.Name == "." {
+				return true
+			}
+			continue
+		}
+		p, _ := strconv.Unquote(imp.Path.Value)
+		parts := strings.Split(p, "/")
+		last := parts[len(parts)-1]
+		if len(parts) > 1 && isMajorVersion(last) {
+			last = parts[len(parts)-2]
+		}
+		if strings.HasSuffix(last, "go") && last != "go" || strings.IndexFunc(last, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9') }) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // addedImports maps the name of each import out has and src had not to its
