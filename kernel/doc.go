@@ -7,8 +7,9 @@
 // install builds GoNB v0.11.5 and the kernel's goimports (tools/goimports:
 // golang.org/x/tools v0.52.0's, plus a rule that names the cell to run when a
 // cell uses a notebook variable the kernel has not declared, as after a
-// restart) from the pinned tools module (tools/go.mod) and gopls v0.23.0 by
-// exact version into a bin folder
+// restart; into BIN/fastgo-kernel, which only the kernelspec's PATH lists
+// first) from the pinned tools module (tools/go.mod) and gopls v0.23.0 by
+// exact version into a bin folder BIN
 // (-bin, default $GOBIN or ~/.fastgo/bin); installs Debian's Jupyter with
 // apt-get when /usr/bin/jupyter is missing (-skip-jupyter to leave it);
 // writes the kernelspec "fastgo" into the Jupyter data folder
