@@ -177,6 +177,38 @@ func TestNotebookEdgeCases(t *testing.T) {
 	}
 }
 
+// In a module, the go command knows each import's package name: a name one
+// declares is left alone, and a name none declares is refused although the
+// file imports packages.
+func TestImportedPackageNamesFromTheGoCommand(t *testing.T) {
+	nbDir := t.TempDir()
+	writeNotebook(t, nbDir, "a.ipynb", "var svg = 1\nvar dls = 2")
+	mod := t.TempDir()
+	files := map[string]string{
+		"go.mod":       "module example.com/m\n\ngo 1.26\n",
+		"svgo/svgo.go": "package svg\n\nfunc New() int { return 1 }\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(mod, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(mod, "main.go")
+	src := func(body string) []byte {
+		return []byte("package main\n\nimport \"example.com/m/svgo\"\n\nfunc main() {\n\t" + body + "\n}\n")
+	}
+	if _, err := process(file, src("println(svg.New())"), nbDir); err != nil {
+		t.Errorf("svg comes from example.com/m/svgo, yet: %v", err)
+	}
+	if _, err := process(file, src("println(svg.New(), dls)"), nbDir); err == nil || !strings.Contains(err.Error(), "dls is not declared") || strings.Contains(err.Error(), "svg is") {
+		t.Errorf("process: %v, want dls (only) refused", err)
+	}
+}
+
 func TestFIFONotebookDoesNotBlock(t *testing.T) {
 	dir := t.TempDir()
 	if err := syscall.Mkfifo(filepath.Join(dir, "f.ipynb"), 0o644); err != nil {

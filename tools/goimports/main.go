@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/tools/imports"
 )
@@ -80,18 +81,21 @@ func process(file string, src []byte, notebookDir string) ([]byte, error) {
 	}
 	decls := notebookDeclarations(notebookDir)
 	added := addedImports(src, out)
-	// A dot import, or an import whose package name is not its path's
-	// (github.com/ajstarks/svgo is package svg), may declare any name: then
-	// only a name goimports had to import a package for is surely missing.
-	unsure := hasUnsureImports(src)
 	var missing []missingName
 	for _, u := range uses {
-		if unsure && added[u.Name] == "" {
-			continue
-		}
 		if d, ok := decls[u.Name]; ok {
 			missing = append(missing, missingName{use: u, Decls: d, Import: added[u.Name]})
 		}
+	}
+	// A name goimports imported nothing for may still come from an import
+	// whose package name is not its path's (github.com/ajstarks/svgo is
+	// package svg) or from a dot import: ask the go command, and refuse
+	// only what is surely missing.
+	if slices.ContainsFunc(missing, func(m missingName) bool { return m.Import == "" }) {
+		names, complete := importedNames(filepath.Dir(file), src)
+		missing = slices.DeleteFunc(missing, func(m missingName) bool {
+			return m.Import == "" && (!complete || names[m.Name])
+		})
 	}
 	if len(missing) == 0 {
 		return out, nil

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"go/types"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -146,33 +147,46 @@ func isMajorVersion(s string) bool {
 	return err == nil && n >= 2
 }
 
-// hasUnsureImports reports whether src has a dot import, or an unnamed
-// import whose package name may differ from the name its path suggests:
-// a last element that is not a plain lower-case word, or ends in "go"
-// (svgo is package svg).
-func hasUnsureImports(src []byte) bool {
+// importedNames are the package names src's imports declare, as the go
+// command finds them from dir (the module the file builds in); complete is
+// false when some import's names cannot be known (a dot import, a package
+// the go command cannot find). Called only before a refusal: it takes a
+// go list (a fraction of a second).
+func importedNames(dir string, src []byte) (names map[string]bool, complete bool) {
+	names = map[string]bool{}
 	f, _ := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
 	if f == nil {
-		return false
+		return names, false
 	}
+	var paths []string
 	for _, imp := range f.Imports {
-		if imp.Name != nil {
-			if imp.Name.Name == "." {
-				return true
-			}
-			continue
-		}
-		p, _ := strconv.Unquote(imp.Path.Value)
-		parts := strings.Split(p, "/")
-		last := parts[len(parts)-1]
-		if len(parts) > 1 && isMajorVersion(last) {
-			last = parts[len(parts)-2]
-		}
-		if strings.HasSuffix(last, "go") && last != "go" || strings.IndexFunc(last, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9') }) >= 0 {
-			return true
+		switch {
+		case imp.Name != nil && imp.Name.Name == ".":
+			return names, false
+		case imp.Name != nil:
+			names[imp.Name.Name] = true
+		default:
+			p, _ := strconv.Unquote(imp.Path.Value)
+			paths = append(paths, p)
 		}
 	}
-	return false
+	if len(paths) == 0 {
+		return names, true
+	}
+	cmd := exec.Command("go", append([]string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Name}}"}, paths...)...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return names, false
+	}
+	found := 0
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		if _, name, ok := strings.Cut(line, "\t"); ok && name != "" {
+			names[name] = true
+			found++
+		}
+	}
+	return names, found == len(paths)
 }
 
 // addedImports maps the name of each import out has and src had not to its
