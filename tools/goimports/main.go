@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,13 +76,19 @@ func process(file string, src []byte, notebookDir string) ([]byte, error) {
 	if notebookDir == "" {
 		return out, nil
 	}
-	uses, err := undeclaredUses(file, src)
-	if err != nil || len(uses) == 0 {
-		// A file that does not parse got its error from imports.Process.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, src, 0)
+	if err != nil {
+		// A fragment without a package clause, as upstream accepts it:
+		// no GoNB cell.
+		return out, nil
+	}
+	uses := undeclaredUses(fset, f, file)
+	if len(uses) == 0 {
 		return out, nil
 	}
 	decls := notebookDeclarations(notebookDir)
-	added := addedImports(src, out)
+	added := addedImports(f.Imports, out)
 	var missing []missingName
 	for _, u := range uses {
 		if d, ok := decls[u.Name]; ok {
@@ -92,7 +100,7 @@ func process(file string, src []byte, notebookDir string) ([]byte, error) {
 	// package svg) or from a dot import: ask the go command, and refuse
 	// only what is surely missing.
 	if slices.ContainsFunc(missing, func(m missingName) bool { return m.Import == "" }) {
-		names, complete := importedNames(filepath.Dir(file), src)
+		names, complete := importedNames(filepath.Dir(file), f.Imports)
 		missing = slices.DeleteFunc(missing, func(m missingName) bool {
 			return m.Import == "" && (!complete || names[m.Name])
 		})

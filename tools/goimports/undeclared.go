@@ -19,17 +19,12 @@ type use struct {
 	Line, Col int
 }
 
-// undeclaredUses are the names file uses that nothing it can see declares
-// (not the file, the other Go files of its folder, its imports nor Go's
-// universe), each at its first use, in source order. These are the names
-// goimports would resolve to a package, and what a compiler would call
-// undefined.
-func undeclaredUses(file string, src []byte) ([]use, error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, src, 0)
-	if err != nil {
-		return nil, err
-	}
+// undeclaredUses are the names f (parsed from file with object resolution)
+// uses that nothing it can see declares (not the file, the other Go files of
+// its folder, its imports nor Go's universe), each at its first use, in
+// source order. These are the names goimports would resolve to a package,
+// and what a compiler would call undefined.
+func undeclaredUses(fset *token.FileSet, f *ast.File, file string) []use {
 	declared := siblingDeclarations(file)
 	for _, imp := range f.Imports {
 		declared[importName(imp)] = true
@@ -46,7 +41,7 @@ func undeclaredUses(file string, src []byte) ([]use, error) {
 		p := fset.Position(id.Pos())
 		uses = append(uses, use{Name: id.Name, Line: p.Line, Col: p.Column})
 	}
-	return uses, nil
+	return uses
 }
 
 // expressionKeys are the unresolved identifiers used as keys of map,
@@ -147,19 +142,15 @@ func isMajorVersion(s string) bool {
 	return err == nil && n >= 2
 }
 
-// importedNames are the package names src's imports declare, as the go
+// importedNames are the package names a file's imports declare, as the go
 // command finds them from dir (the module the file builds in); complete is
 // false when some import's names cannot be known (a dot import, a package
 // the go command cannot find). Called only before a refusal: it takes a
 // go list (a fraction of a second).
-func importedNames(dir string, src []byte) (names map[string]bool, complete bool) {
+func importedNames(dir string, imports []*ast.ImportSpec) (names map[string]bool, complete bool) {
 	names = map[string]bool{}
-	f, _ := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
-	if f == nil {
-		return names, false
-	}
 	var paths []string
-	for _, imp := range f.Imports {
+	for _, imp := range imports {
 		switch {
 		case imp.Name != nil && imp.Name.Name == ".":
 			return names, false
@@ -189,10 +180,14 @@ func importedNames(dir string, src []byte) (names map[string]bool, complete bool
 	return names, found == len(paths)
 }
 
-// addedImports maps the name of each import out has and src had not to its
-// path: what goimports added.
-func addedImports(src, out []byte) map[string]string {
-	before := importPaths(src)
+// addedImports maps the name of each import out has and the file's imports
+// (before) had not to its path: what goimports added.
+func addedImports(before []*ast.ImportSpec, out []byte) map[string]string {
+	had := map[string]bool{}
+	for _, imp := range before {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		had[p] = true
+	}
 	added := map[string]string{}
 	f, _ := parser.ParseFile(token.NewFileSet(), "", out, parser.ImportsOnly)
 	if f == nil {
@@ -200,22 +195,9 @@ func addedImports(src, out []byte) map[string]string {
 	}
 	for _, imp := range f.Imports {
 		p, _ := strconv.Unquote(imp.Path.Value)
-		if !before[p] {
+		if !had[p] {
 			added[importName(imp)] = p
 		}
 	}
 	return added
-}
-
-func importPaths(src []byte) map[string]bool {
-	paths := map[string]bool{}
-	f, _ := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
-	if f == nil {
-		return paths
-	}
-	for _, imp := range f.Imports {
-		p, _ := strconv.Unquote(imp.Path.Value)
-		paths[p] = true
-	}
-	return paths
 }
