@@ -12,11 +12,13 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// An exported CNN learner, loaded by LoadPredictor from the file alone,
-// gives the validation set the probabilities GetPreds gave it: the file
-// carries the architecture, the classes and how images were prepared.
-func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
-	valid := map[string]bool{"Abyssinian_1.jpg": true} // the one breed with two images
+// exportTinyPets trains nothing: it builds a random-weight ResNet18 learner
+// on the bundled images (Abyssinian_1.jpg, of the one breed with two
+// images, for validation), takes its validation predictions and exports it.
+// It returns the loaders, those predictions and the exported file.
+func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) {
+	t.Helper()
+	valid := map[string]bool{"Abyssinian_1.jpg": true}
 	pets := fastgo.DataBlock{
 		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
 		GetItems:  fastgo.GetImageFiles,
@@ -33,7 +35,7 @@ func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := l.GetPreds(nil)
+	preds, err := l.GetPreds(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,14 @@ func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
 	if err := l.Export(path); err != nil {
 		t.Fatal(err)
 	}
+	return dls, preds, path
+}
 
+// An exported CNN learner, loaded by LoadPredictor from the file alone,
+// gives the validation set the probabilities GetPreds gave it: the file
+// carries the architecture, the classes and how images were prepared.
+func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
+	dls, want, path := exportTinyPets(t)
 	p, err := LoadPredictor(path)
 	if err != nil {
 		t.Fatal(err)
@@ -151,29 +160,7 @@ func FuzzTransformFromSpec(f *testing.F) {
 // A model file whose weights were corrupted gave "Abyssinian NaN" and exit
 // status 0 (a user trial): a non-finite output is an error.
 func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
-	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "Abyssinian_1.jpg" }),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{Resize(32, WithMethod(Squish))},
-		BatchTfms: []fastgo.BatchTransform{MustNormalize(ImagenetStats())},
-	}
-	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := CNNLearner(dls, ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.GetPreds(nil); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "pets.learner")
-	if err := l.Export(path); err != nil {
-		t.Fatal(err)
-	}
+	_, _, path := exportTinyPets(t)
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("exported file mode %v, want 0644 (readable by a server running as another user)", fi.Mode().Perm())
 	}
