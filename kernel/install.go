@@ -80,8 +80,8 @@ func install(s system, o installOptions) error {
 	for _, t := range tools {
 		dir := t.dir(o.BinDir)
 		bin := filepath.Join(dir, t.Name)
-		if v := s.toolVersion(bin, t); v == t.Version && !t.Ours {
-			step("%s %s already in %s", t.Name, v, dir)
+		if !t.Ours && s.toolVersion(bin, t) == t.Version {
+			step("%s %s already in %s", t.Name, t.Version, dir)
 			continue
 		}
 		if t.Ours {

@@ -99,7 +99,6 @@ func newFake(t *testing.T) *fake {
 	return f
 }
 
-// tool puts a binary built from mod@version into the bin folder.
 // tool puts a fake of t in the bin folder, built (as `go version -m`
 // says) with t.Module at version.
 func (f *fake) tool(t tool, version string) {

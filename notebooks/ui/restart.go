@@ -9,9 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// declaresNotDeclared is what the kernel's goimports says when a cell uses a
+// notDeclaredMessage is what the kernel's goimports says when a cell uses a
 // notebook variable no cell in this kernel session declared (tools/goimports).
-const declaresNotDeclared = "is not declared in this kernel session"
+const notDeclaredMessage = "is not declared in this kernel session"
 
 // restartProbes restarts the kernel as a person does (Kernel > Restart, then
 // the dialog's Restart button), then tries in the new kernel: Tab after
@@ -40,7 +40,7 @@ func restartProbes(t *tab, name string, cells []finalCell) (problems, report []s
 	nb.get_cell(%d).element[0].scrollIntoView({block: 'center'}); })()`, summary, summary)); err != nil {
 		return problems, report, err
 	}
-	out, d, err := t.runCell(summary, declaresNotDeclared, 3*time.Minute)
+	out, d, err := t.runCell(summary, notDeclaredMessage, 3*time.Minute)
 	// The cell to run: the notebook's first code cell, `var path = …`.
 	want := name + ".ipynb, code cell 1: var path = "
 	switch {
