@@ -11,7 +11,7 @@ PKGS        := ./...
 # separate so its dependencies stay out of the library's go.mod.
 TOOLS_PKGS  := ./goimports
 
-.PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve bench-simd-check gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -85,6 +85,11 @@ bench-train:
 
 bench-epoch:
 	bash bench/epoch/run.sh
+
+## bench-simd-check: checks with perf and oneDNN's log that SIMD=avx512/avx2
+## really switches the kernels both sides of the benchmarks run.
+bench-simd-check:
+	bash bench/simd-check.sh
 
 ## bench-serve: `fastgo serve` against a minimal PyTorch HTTP server on the
 ## same model and images: requests/s, p50/p99 latency, peak memory.

@@ -2,7 +2,10 @@
 // fastai's Adam update, through learner.Fit — for one ResNet configuration,
 // and prints one JSON line like the PyTorch peer (torch_step.py):
 //
-//	{"arch":"resnet18","size":64,"img_per_s":12.3,"peak_rss_mib":810.5,"step_s":1.3}
+//	{"arch":"resnet18","size":64,"img_per_s":12.3,"peak_rss_mib":810.5,"step_s":1.3,"simd":"AVX-512"}
+//
+// "simd" is the vector instruction set the backend's kernels use in this
+// process (internal/simdlevel).
 //
 // bench/train/run.sh runs it beside PyTorch for every configuration.
 package main
@@ -20,6 +23,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
 func main() {
@@ -101,5 +105,6 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 		"img_per_s":    float64(steps*bs) / elapsed,
 		"step_s":       elapsed / float64(steps),
 		"peak_rss_mib": float64(ru.Maxrss) / 1024,
+		"simd":         simdlevel.Level(),
 	})
 }
