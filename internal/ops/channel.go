@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -22,6 +23,15 @@ import (
 // and d(channelBroadcast)/dv = channelSum(vgrad), installed in gradients.go.
 
 // channelSum returns Σₙ x[n, c] for x [N, C], as [C].
+//
+// On the pure-Go backend the N values of a channel are summed in two
+// levels: x seen as [N/b, b·C] (a free reshape) is summed over its N/b rows
+// (b·C partial sums, each of every b-th value), then the b partial sums of
+// each channel are added, with b the divisor of N nearest below √N. A
+// float32 sum's rounding error grows with the number of values added one
+// after another: N/b + b ≈ 2√N here instead of N (TestChannelSumAccuracy:
+// 2.4 ε instead of 72 ε on N = 200704, 16 images at 112×112). Both levels
+// are matrix products with ones, so the gradient is still channelBroadcast.
 func channelSum(l Lowering, x *graph.Node) *graph.Node {
 	if x.Rank() != 2 {
 		panic(fmt.Sprintf("ops.channelSum: want x [N, C], got %s", x.Shape()))
@@ -29,8 +39,32 @@ func channelSum(l Lowering, x *graph.Node) *graph.Node {
 	if l.resolve(x) == Native {
 		return graph.ReduceSum(x, 0)
 	}
+	n, c := x.Shape().Dim(0), x.Shape().Dim(1)
+	if b := sumBlock(n); b > 1 {
+		partial := sumRows(graph.Reshape(x, n/b, b*c))
+		return sumRows(graph.Reshape(partial, b, c))
+	}
+	return sumRows(x)
+}
+
+// sumRows is ones[N]·x for x [N, M]: M sums of N values.
+func sumRows(x *graph.Node) *graph.Node {
 	ones := graph.Ones(x.Graph(), shapes.Make(x.DType(), x.Shape().Dim(0)))
 	return mark(graph.DotGeneral(ones, []int{0}, nil, x, []int{0}, nil), channelSumAliasPrefix)
+}
+
+// sumBlock returns the largest divisor of n that is at most √n (1 for
+// n < 64, where one level is as accurate: there is nothing to gain).
+func sumBlock(n int) int {
+	if n < 64 {
+		return 1
+	}
+	for b := int(math.Sqrt(float64(n))); b > 1; b-- {
+		if n%b == 0 {
+			return b
+		}
+	}
+	return 1
 }
 
 // channelBroadcast returns v [C] repeated on n rows, as [n, C].
