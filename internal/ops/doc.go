@@ -15,9 +15,8 @@
 // and concatenated on the channel axis, and one matrix product with the
 // kernel seen as [out, kh·kw·in] does the rest. Max pooling is a separable
 // running maximum of strided slices. Batch normalisation's per-channel sums
-// and broadcasts are products with a vector of ones (channel.go), which the
-// backend runs on its parallel matrix kernel rather than its one-thread
-// ReduceSum and broadcasting iterators. On any
+// are ReduceSums in two levels of about √N values each (channel.go), to
+// keep float32's rounding error at PyTorch's level. On any
 // other backend (XLA) the native ConvGeneral, ReduceWindow, ReduceSum and
 // broadcasts are used.
 //

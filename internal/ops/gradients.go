@@ -27,7 +27,7 @@ import (
 //     instead of 9 full-size pads and 8 adds).
 //   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
 //   - ReLU: v·sign(y).
-//   - channelSum and channelBroadcast: each other (see channel.go).
+//   - channelBroadcast: channelSum's two-level sum (see channel.go).
 
 // Alias prefixes of the marked nodes.
 const (
@@ -38,8 +38,7 @@ const (
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
 
-	channelSumAliasPrefix       = "/fastgo.ops.channel-sum/"       // ones·x of channelSum
-	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // ones·v of channelBroadcast
+	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // BroadcastInDim of channelBroadcast
 )
 
 var aliasCounter atomic.Uint64
@@ -59,6 +58,7 @@ var (
 	defaultMaxVJP         = graph.VJPRegistration[graph.NodeTypeMax]
 	defaultSliceVJP       = graph.VJPRegistration[graph.NodeTypeSlice]
 	defaultPadVJP         = graph.VJPRegistration[graph.NodeTypePad]
+	defaultBroadcastVJP   = graph.VJPRegistration[graph.NodeTypeBroadcastInDim]
 )
 
 func init() {
@@ -66,10 +66,6 @@ func init() {
 		switch {
 		case marked(node, linearAliasPrefix):
 			return linearVJP(node, v[0])
-		case marked(node, channelSumAliasPrefix): // ones [N] · x [N,C]
-			return []*graph.Node{nil, channelBroadcast(Slices, v[0], node.Inputs()[1].Shape().Dim(0))}
-		case marked(node, channelBroadcastAliasPrefix): // ones [N,1] · v [1,C]
-			return []*graph.Node{nil, graph.Reshape(channelSum(Slices, v[0]), 1, v[0].Shape().Dim(1))}
 		}
 		return defaultDotGeneralVJP(node, v, outShape)
 	}
@@ -100,6 +96,12 @@ func init() {
 			return defaultPadVJP(node, v, outShape)
 		}
 		panic(fmt.Sprintf("graph has node %s of type Pad, for which no gradient is defined", node))
+	}
+	graph.VJPRegistration[graph.NodeTypeBroadcastInDim] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+		if marked(node, channelBroadcastAliasPrefix) { // [1,C] → [N,C]
+			return []*graph.Node{graph.Reshape(channelSum(Slices, v[0]), 1, v[0].Shape().Dim(1))}
+		}
+		return defaultBroadcastVJP(node, v, outShape)
 	}
 	graph.VJPRegistration[graph.NodeTypeMax] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, reluAliasPrefix) {
