@@ -131,8 +131,14 @@ func window(xp *graph.Node, i, j, ho, wo, stride int) *graph.Node {
 // 128 px: Slice was 18 % of a training step). Its gradient, where one is
 // needed, is provided by the caller (im2col's col2im, padVJP's input).
 func cropSpatial(x *graph.Node, top, h, left, w int) *graph.Node {
+	return cropSpatialFill(x, graph.ScalarZero(x.Graph(), x.DType()), top, h, left, w)
+}
+
+// cropSpatialFill is cropSpatial with the Pad's (unused) padding value
+// given: a scalar node the crop then depends on.
+func cropSpatialFill(x, fill *graph.Node, top, h, left, w int) *graph.Node {
 	hp, wp := x.Shape().Dim(1), x.Shape().Dim(2)
-	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{},
+	return graph.Pad(x, fill, graph.PadAxis{},
 		graph.PadAxis{Start: -top, End: -(hp - top - h)},
 		graph.PadAxis{Start: -left, End: -(wp - left - w)}, graph.PadAxis{})
 }
