@@ -11,11 +11,11 @@ import (
 // core of batch normalisation and of its gradient.
 //
 // On the pure-Go backend a per-channel sum is the backend's ReduceSum in two
-// levels (see channelSum) and a broadcast is BroadcastInDim, whose gradient
-// is that two-level sum (gradients.go; GoMLX's own would be a one-level
-// ReduceSum). With github.com/gomlx/compute v0.1.14 these run faster than
-// the products with a vector of ones used before (on the v0.1.6 backend,
-// ReduceSum and broadcasting were one-thread index iterators):
+// levels (see channelSum), and a per-channel add, subtract or multiply is
+// the binary operation with v as [1, C], which the backend broadcasts
+// itself (channelApply). With github.com/gomlx/compute v0.1.14 these run
+// faster than the products with a vector of ones used before (on the v0.1.6
+// backend, ReduceSum and broadcasting were one-thread index iterators):
 // BenchmarkChannelSumShapes, [200704, 64] (16 images at 112×112), minimum
 // CPU time of 5: sum 2.1 ms (ReduceSum, one level) against 11.4 ms (two
 // matrix products); a per-channel multiply of a fresh activation 15.7
@@ -60,17 +60,68 @@ func sumBlock(n int) int {
 	return 1
 }
 
-// channelBroadcast returns v [C] repeated on n rows, as [n, C]. On the
-// pure-Go backend it is marked so that its gradient is channelSum's
-// two-level sum.
-func channelBroadcast(l Lowering, v *graph.Node, n int) *graph.Node {
-	if v.Rank() != 1 || n < 1 {
-		panic(fmt.Sprintf("ops.channelBroadcast: want v [C] and n ≥ 1, got v %s, n %d", v.Shape(), n))
+// channelOp is a per-channel operation of channelAdd, channelSub, channelMul.
+type channelOp int
+
+const (
+	opAdd channelOp = iota
+	opSub
+	opMul
+)
+
+// channelAdd returns x + v on every row (x [N, C], v [C]).
+func channelAdd(l Lowering, x, v *graph.Node) *graph.Node { return channelApply(l, opAdd, x, v) }
+
+// channelSub returns x − v on every row (x [N, C], v [C]).
+func channelSub(l Lowering, x, v *graph.Node) *graph.Node { return channelApply(l, opSub, x, v) }
+
+// channelMul returns x · v on every row (x [N, C], v [C]).
+func channelMul(l Lowering, x, v *graph.Node) *graph.Node { return channelApply(l, opMul, x, v) }
+
+// channelApply applies op between the rows of x [N, C] and v [C]. On the
+// pure-Go backend v enters as [1, C] and the backend broadcasts it inside
+// the operation: no [N, C] copy of v is written, and none is kept for the
+// backward pass (a Mul's gradient needs both operands: with an explicit
+// broadcast, batch norm kept two activations per layer instead of one).
+// The node is marked so that v's gradient is channelSum's two-level sum
+// (gradients.go; GoMLX's own is a one-level ReduceSum). Elsewhere (XLA)
+// v is broadcast explicitly, which XLA fuses.
+func channelApply(l Lowering, op channelOp, x, v *graph.Node) *graph.Node {
+	if x.Rank() != 2 || v.Rank() != 1 || x.Shape().Dim(1) != v.Shape().Dim(0) {
+		panic(fmt.Sprintf("ops.channelApply: want x [N, C] and v [C], got x %s, v %s", x.Shape(), v.Shape()))
 	}
-	c := v.Shape().Dim(0)
-	y := graph.BroadcastToDims(graph.Reshape(v, 1, c), n, c)
-	if l.resolve(v) == Native {
+	n, c := x.Shape().Dim(0), x.Shape().Dim(1)
+	row := graph.Reshape(v, 1, c)
+	native := l.resolve(x) == Native
+	if native {
+		row = graph.BroadcastToDims(row, n, c)
+	}
+	var y *graph.Node
+	switch op {
+	case opAdd:
+		y = graph.Add(x, row)
+	case opSub:
+		y = graph.Sub(x, row)
+	default:
+		y = graph.Mul(x, row)
+	}
+	if native {
 		return y
 	}
-	return mark(y, channelBroadcastAliasPrefix)
+	return mark(y, channelOpAliasPrefix)
+}
+
+// channelOpVJP returns the gradients of a marked channelApply node
+// y = x ⊙ row (row [1, C]) for the output gradient g [N, C].
+func channelOpVJP(node, g *graph.Node) []*graph.Node {
+	x, row := node.Inputs()[0], node.Inputs()[1]
+	c := row.Shape().Dim(1)
+	switch node.Type() {
+	case graph.NodeTypeAdd:
+		return []*graph.Node{g, graph.Reshape(channelSum(Slices, g), 1, c)}
+	case graph.NodeTypeSub:
+		return []*graph.Node{g, graph.Reshape(graph.Neg(channelSum(Slices, g)), 1, c)}
+	default: // Mul
+		return []*graph.Node{graph.Mul(g, row), graph.Reshape(channelSum(Slices, graph.Mul(g, x)), 1, c)}
+	}
 }

@@ -27,7 +27,8 @@ import (
 //     instead of 9 full-size pads and 8 adds).
 //   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
 //   - ReLU: v·sign(y).
-//   - channelBroadcast: channelSum's two-level sum (see channel.go).
+//   - channelAdd/Sub/Mul: v's gradient is channelSum's two-level sum (see
+//     channel.go).
 
 // Alias prefixes of the marked nodes.
 const (
@@ -38,7 +39,7 @@ const (
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
 
-	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // BroadcastInDim of channelBroadcast
+	channelOpAliasPrefix = "/fastgo.ops.channel-op/" // x ⊙ v[1,C] of channelApply
 )
 
 var aliasCounter atomic.Uint64
@@ -58,7 +59,6 @@ var (
 	defaultMaxVJP         = graph.VJPRegistration[graph.NodeTypeMax]
 	defaultSliceVJP       = graph.VJPRegistration[graph.NodeTypeSlice]
 	defaultPadVJP         = graph.VJPRegistration[graph.NodeTypePad]
-	defaultBroadcastVJP   = graph.VJPRegistration[graph.NodeTypeBroadcastInDim]
 )
 
 func init() {
@@ -97,11 +97,14 @@ func init() {
 		}
 		panic(fmt.Sprintf("graph has node %s of type Pad, for which no gradient is defined", node))
 	}
-	graph.VJPRegistration[graph.NodeTypeBroadcastInDim] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
-		if marked(node, channelBroadcastAliasPrefix) { // [1,C] → [N,C]
-			return []*graph.Node{graph.Reshape(channelSum(Slices, v[0]), 1, v[0].Shape().Dim(1))}
+	for _, t := range []graph.NodeType{graph.NodeTypeAdd, graph.NodeTypeSub, graph.NodeTypeMul} {
+		defaultVJP := graph.VJPRegistration[t]
+		graph.VJPRegistration[t] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+			if marked(node, channelOpAliasPrefix) {
+				return channelOpVJP(node, v[0])
+			}
+			return defaultVJP(node, v, outShape)
 		}
-		return defaultBroadcastVJP(node, v, outShape)
 	}
 	graph.VJPRegistration[graph.NodeTypeMax] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, reluAliasPrefix) {
