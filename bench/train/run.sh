@@ -22,7 +22,9 @@
 # BASELINE=path/to/an/older/bench-train binary runs that build too, in the
 # same alternation, and prints its images/s and this build's speed-up over
 # it (e.g. before and after a dependency upgrade); the results file keeps
-# only this build's figures.
+# only this build's figures. BASELINE is split into words, so it may set
+# an environment: BASELINE="env GOMLX_BACKEND=go:parallelism=-1,ops_sequential,creation_order build/bench-train"
+# compares the backend's sequential executor with its default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/goenv.sh
@@ -73,7 +75,8 @@ for level in $SIMD; do
     go_json=$(env "${genv[@]}" ./build/bench-train -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
     gsimd=$(field "$go_json" simd); gsimds[$level]=$gsimd
     if [ -n "${BASELINE:-}" ]; then
-      b_runs+=("$(field "$(env "${genv[@]}" "$BASELINE" -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)" img_per_s)")
+      read -r -a base_cmd <<<"$BASELINE"
+      b_runs+=("$(field "$(env "${genv[@]}" "${base_cmd[@]}" -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)" img_per_s)")
     fi
     torch_json=$(env "${tenv[@]}" /usr/bin/python3 bench/train/torch_step.py "$arch@$size" "$BS")
     g_runs+=("$(field "$go_json" img_per_s)"); t_runs+=("$(field "$torch_json" img_per_s)")
