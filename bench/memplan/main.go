@@ -124,7 +124,7 @@ func plan(g *graph.Graph, outs []*graph.Node, top int) {
 	var peakSet map[*graph.Node]int64
 	for i, n := range nodes {
 		if n.Type() != graph.NodeTypeReshape && !isParam(n) && n.NumOutputs() == 1 {
-			b := int64(n.Shape().Memory())
+			b := int64(n.Shape().ByteSize())
 			live[n] = b
 			cur += b
 		}
