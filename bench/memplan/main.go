@@ -128,6 +128,9 @@ func plan(g *graph.Graph, outs []*graph.Node, top int) {
 			live[n] = b
 			cur += b
 		}
+		if os.Getenv("MEMPLAN_TRACE") != "" && i%250 == 0 {
+			fmt.Printf("node %d (%s): %.0f MiB live\n", i, n.Type(), float64(cur)/(1<<20))
+		}
 		if cur > peak {
 			peak, peakAt = cur, i
 			peakSet = make(map[*graph.Node]int64, len(live))

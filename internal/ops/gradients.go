@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,12 @@ const (
 )
 
 var aliasCounter atomic.Uint64
+
+// keepPatches, from FASTGO_CONV_KEEP_PATCHES=1 (read once), makes
+// stride-1 convolutions keep their patch matrix for the weight gradient
+// instead of cropping the windows again (im2colWeightGrad): more memory,
+// one copy less. For A/B benchmarks only (bench/README.md).
+var keepPatches = os.Getenv("FASTGO_CONV_KEEP_PATCHES") == "1"
 
 // mark gives node a unique alias with the prefix (and suffix, if any); the
 // gradient hooks recognise their nodes by it.
@@ -141,7 +148,7 @@ func linearVJP(node, v *graph.Node) []*graph.Node {
 // other x (a stride-2 convolution keeps its patches: its windows are
 // Slices, which copy element by element).
 func im2colWeightGrad(patches, vt *graph.Node) *graph.Node {
-	if !marked(patches, im2colAliasPrefix) {
+	if keepPatches || !marked(patches, im2colAliasPrefix) {
 		return nil
 	}
 	geo, ok := parseGeometry(patches.GetAlias())
