@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -17,6 +18,10 @@ const (
 	// Slices uses im2col for convolutions and strided slices for pooling
 	// (fast on the pure-Go backend, whose native versions are scalar loops).
 	Slices
+	// Winograd computes a 3×3, stride-1, padding-1 convolution by
+	// F(2×2, 3×3) (conv3x3Winograd), and any other by im2col. Auto picks it
+	// on the pure-Go backend where it measured faster (see useWinograd).
+	Winograd
 )
 
 // GoBackendName is how the pure-Go backend identifies itself (its String();
@@ -45,11 +50,45 @@ func Conv2D(x, w *graph.Node, stride, padding int) *graph.Node {
 // Conv2DWith is [Conv2D] with an explicit lowering (tests and benchmarks).
 func Conv2DWith(l Lowering, x, w *graph.Node, stride, padding int) *graph.Node {
 	checkConvShapes(x, w, stride, padding)
-	if l.resolve(x) == Native {
+	if l == Auto && useWinograd(x, w, stride, padding) {
+		l = Winograd
+	}
+	switch l.resolve(x) {
+	case Native:
 		return convNative(x, w, stride, padding)
+	case Winograd:
+		if winogradFits(x, w, stride, padding) {
+			return conv3x3Winograd(x, w)
+		}
 	}
 	return convIm2Col(x, w, stride, padding)
 }
+
+// useWinograd is Auto's choice of algorithm on the pure-Go backend, per
+// shape, from BenchmarkConvTrainAlgorithms (forward and both gradients,
+// batch 16, minimum CPU time of 3, on both SIMD levels): F(2×2, 3×3) for
+// 3×3 stride-1 padding-1 convolutions whose sides are even and at least 8
+// — 1.46× faster than im2col at 56×56×64 (AVX-512; AVX2 1.60×), 1.26×
+// (1.34×) at 28×28×128, 1.44× (1.41×) at 14×14×256, 1.21×/1.10×/1.14× at
+// 32/16/8 px —, im2col below (4×4×512: 0.74×, 2×2: 0.39×; the transforms'
+// fixed costs dominate) and for odd sides (7×7 would be padded to 8×8).
+// FASTGO_CONV=im2col turns it off (A/B benchmarks).
+func useWinograd(x, w *graph.Node, stride, padding int) bool {
+	if forceIm2Col || x.Graph().Backend().String() != GoBackendName || !winogradFits(x, w, stride, padding) {
+		return false
+	}
+	h, wd := x.Shape().Dim(1), x.Shape().Dim(2)
+	return h%2 == 0 && wd%2 == 0 && h >= 8 && wd >= 8
+}
+
+// winogradFits says whether conv3x3Winograd computes this convolution.
+func winogradFits(x, w *graph.Node, stride, padding int) bool {
+	return w.Shape().Dim(1) == 3 && w.Shape().Dim(2) == 3 && stride == 1 && padding == 1
+}
+
+// forceIm2Col, from FASTGO_CONV=im2col (read once), makes Auto use im2col
+// for every convolution on the pure-Go backend: for A/B benchmarks.
+var forceIm2Col = os.Getenv("FASTGO_CONV") == "im2col"
 
 func checkConvShapes(x, w *graph.Node, stride, padding int) {
 	if x.Rank() != 4 || w.Rank() != 4 {

@@ -39,6 +39,8 @@ const (
 	col2imAliasPrefix   = "/fastgo.ops.col2im/"    // the window slice at kernel offset (0,0), receives the input gradient
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
+	shiftAliasPrefix    = "/fastgo.ops.shift/"     // a Pad or crop without interior padding; alias ends with its starts
+	concatAliasPrefix   = "/fastgo.ops.concat/"    // a concatenation whose gradient is crops; alias ends with its axis
 
 	channelOpAliasPrefix = "/fastgo.ops.channel-op/" // x ⊙ v[1,C] of channelApply
 )
@@ -80,6 +82,9 @@ func init() {
 		if marked(node, im2colAliasPrefix) && marked(v[0], linearDxAliasPrefix) {
 			return im2colVJP(node, v[0])
 		}
+		if marked(node, concatAliasPrefix) {
+			return concatenateVJP(node, v[0])
+		}
 		return defaultConcatenateVJP(node, v, outShape)
 	}
 	graph.VJPRegistration[graph.NodeTypeSlice] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
@@ -93,6 +98,9 @@ func init() {
 	graph.VJPRegistration[graph.NodeTypePad] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, padAliasPrefix) {
 			return padVJP(node, v[0])
+		}
+		if marked(node, shiftAliasPrefix) {
+			return shiftVJP(node, v[0])
 		}
 		if marked(node, col2imAliasPrefix) { // the (0,0) window as a crop (cropSpatial)
 			if dxp := takeCol2Im(node); dxp != nil {

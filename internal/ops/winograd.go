@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -15,9 +16,11 @@ import (
 // 16·T·C·Cout multiply-adds instead of im2col's 36·T·C·Cout (2.25× fewer).
 //
 // The transforms are additions of crops of x seen as [B, H/2, 2, W/2, 2, C]
-// (the backend copies crops by contiguous runs). Forward only: an
-// experiment measured by BenchmarkConvForwardAlgorithms; Conv2D does not
-// use it (see the package documentation for why).
+// (the backend copies crops by contiguous runs); the gradients are GoMLX's
+// automatic ones through them, with this package's gradients for the
+// crops and pads (shift), the interleaving of the output blocks
+// (concatenate) and the products (Linear), so that no element-by-element
+// Slice runs on an activation.
 func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	if x.Rank() != 4 || w.Rank() != 4 || w.Shape().Dim(1) != 3 || w.Shape().Dim(2) != 3 || x.Shape().Dim(3) != w.Shape().Dim(3) {
 		panic(fmt.Sprintf("ops.conv3x3Winograd: want x NHWC and w [Cout,3,3,C], got x %s, w %s", x.Shape(), w.Shape()))
@@ -26,8 +29,7 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	cout := w.Shape().Dim(0)
 	he, we := h+h%2, wd+wd%2 // even sizes: an odd side gets one more zero row or column
 	th, tw := he/2, we/2
-	zero := graph.ScalarZero(x.Graph(), x.DType())
-	xp := graph.Pad(x, zero, graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1 + he - h},
+	xp := shift(x, graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1 + he - h},
 		graph.PadAxis{Start: 1, End: 1 + we - wd}, graph.PadAxis{}) // [B, he+2, we+2, C]
 
 	// pick returns the elements 2t+r (t < n) of axis `axis` of t, whose
@@ -39,7 +41,7 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 		cfg[axis] = graph.PadAxis{Start: -(r / 2), End: -(n + 1 - r/2 - n)}
 		cfg[axis+1] = graph.PadAxis{Start: -(r % 2), End: -(1 - r%2)}
 		out := append(append(append([]int{}, dims[:axis]...), n), dims[axis+1:]...)
-		return graph.Reshape(graph.Pad(graph.Reshape(t, split...), zero, cfg...), out...)
+		return graph.Reshape(shift(graph.Reshape(t, split...), cfg...), out...)
 	}
 	// bt applies Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] to four rows.
 	bt := func(d [4]*graph.Node) [4]*graph.Node {
@@ -81,7 +83,7 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	for i := range 4 {
 		uij := gt(wk[i])
 		for j := range 4 {
-			m[i][j] = graph.DotGeneral(v[i][j], []int{1}, nil, uij[j], []int{1}, nil)
+			m[i][j] = Linear(v[i][j], uij[j])
 		}
 	}
 
@@ -98,11 +100,73 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	for r := range 2 {
 		y := at(s[r])
 		pair := []*graph.Node{graph.Reshape(y[0], b, th, 1, tw, 1, cout), graph.Reshape(y[1], b, th, 1, tw, 1, cout)}
-		planes = append(planes, graph.Concatenate(pair, 4))
+		planes = append(planes, concatenate(pair, 4))
 	}
-	out := graph.Reshape(graph.Concatenate(planes, 2), b, he, we, cout)
+	out := graph.Reshape(concatenate(planes, 2), b, he, we, cout)
 	if he != h || we != wd {
 		out = cropSpatial(out, 0, h, 0, wd)
 	}
 	return out
+}
+
+// shift pads (positive) or crops (negative) x per axis with zeros, no
+// interior padding. Its gradient is the opposite shift of the output
+// gradient (gradients.go), where GoMLX's Pad gradient handles no crops.
+func shift(x *graph.Node, cfg ...graph.PadAxis) *graph.Node {
+	starts := make([]string, x.Rank())
+	for i := range starts {
+		if i < len(cfg) {
+			starts[i] = fmt.Sprint(cfg[i].Start)
+		} else {
+			starts[i] = "0"
+		}
+	}
+	return mark(graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...), shiftAliasPrefix, "/starts"+strings.Join(starts, ","))
+}
+
+// shiftVJP returns the gradient of a shift node: v shifted back.
+func shiftVJP(node, v *graph.Node) []*graph.Node {
+	x := node.Inputs()[0]
+	a := node.GetAlias()
+	starts := strings.Split(strings.TrimPrefix(a[strings.LastIndexByte(a, '/')+1:], "starts"), ",")
+	if len(starts) != x.Rank() {
+		panic(fmt.Sprintf("ops: shift %q does not name its %d starts", a, x.Rank()))
+	}
+	cfg := make([]graph.PadAxis, x.Rank())
+	for i := range cfg {
+		var start int
+		if _, err := fmt.Sscan(starts[i], &start); err != nil {
+			panic(fmt.Sprintf("ops: shift %q: %v", a, err))
+		}
+		d := node.Shape().Dim(i) - x.Shape().Dim(i)
+		cfg[i] = graph.PadAxis{Start: -start, End: -(d - start)}
+	}
+	return []*graph.Node{graph.Pad(v, graph.ScalarZero(v.Graph(), v.DType()), cfg...), nil}
+}
+
+// concatenate is graph.Concatenate whose gradient takes each input's part
+// of the output gradient by a crop (runs of memory) rather than a Slice
+// (element by element).
+func concatenate(parts []*graph.Node, axis int) *graph.Node {
+	return mark(graph.Concatenate(parts, axis), concatAliasPrefix, fmt.Sprintf("/axis%d", axis))
+}
+
+// concatenateVJP returns each part's crop of the output gradient v.
+func concatenateVJP(node, v *graph.Node) []*graph.Node {
+	var axis int
+	a := node.GetAlias()
+	if _, err := fmt.Sscanf(a[strings.LastIndexByte(a, '/')+1:], "axis%d", &axis); err != nil {
+		panic(fmt.Sprintf("ops: concatenation %q has no axis in its alias", a))
+	}
+	parts := node.Inputs()
+	grads := make([]*graph.Node, len(parts))
+	offset, total := 0, node.Shape().Dim(axis)
+	for i, p := range parts {
+		n := p.Shape().Dim(axis)
+		cfg := make([]graph.PadAxis, v.Rank())
+		cfg[axis] = graph.PadAxis{Start: -offset, End: -(total - offset - n)}
+		grads[i] = graph.Pad(v, graph.ScalarZero(v.Graph(), v.DType()), cfg...)
+		offset += n
+	}
+	return grads
 }

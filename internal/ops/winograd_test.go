@@ -47,3 +47,46 @@ func BenchmarkConvForwardAlgorithms(b *testing.B) {
 		}
 	}
 }
+
+// TestWinogradGradients: the gradients through F(2×2, 3×3) (this
+// package's for crops, pads, the interleaving and the products, GoMLX's
+// for the rest) equal im2col's.
+func TestWinogradGradients(t *testing.T) {
+	for _, hw := range [][2]int{{6, 8}, {4, 4}} {
+		t.Run(fmt.Sprint(hw), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(6, uint64(hw[0])))
+			x := testutil.RandNormal(rng, 2, hw[0], hw[1], 3)
+			w := testutil.RandNormal(rng, 4, 3, 3, 3)
+			r := testutil.RandNormal(rng, 2, hw[0], hw[1], 4)
+			y1, dx1, dw1 := lossAndGrads(t, conv3x3Winograd, x, w, r)
+			y2, dx2, dw2 := lossAndGrads(t, func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }, x, w, r)
+			assertClose(t, "y", flat(y1), flat(y2), 1e-5)
+			assertClose(t, "dx", flat(dx1), flat(dx2), 1e-5)
+			assertClose(t, "dw", flat(dw1), flat(dw2), 1e-5)
+		})
+	}
+}
+
+// BenchmarkConvTrainAlgorithms compares forward and backward (gradients of
+// x and w) of ResNet's 3×3 stride-1 convolutions, batch 16, at the sizes
+// of its stages at 224, 128 and 64 px, by im2col and by Winograd F(2×2, 3×3).
+func BenchmarkConvTrainAlgorithms(b *testing.B) {
+	for _, c := range []struct{ hw, ch int }{{56, 64}, {28, 128}, {14, 256}, {32, 64}, {16, 128}, {8, 256}, {4, 512}, {2, 512}} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		x := testutil.RandNormal(rng, 16, c.hw, c.hw, c.ch)
+		w := testutil.RandNormal(rng, c.ch, 3, 3, c.ch)
+		for _, alg := range []string{"im2col", "winograd"} {
+			b.Run(fmt.Sprintf("%dpx_%d_%s", c.hw, c.ch, alg), func(b *testing.B) {
+				f := func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }
+				if alg == "winograd" {
+					f = conv3x3Winograd
+				}
+				exec := graph.MustNewExec(testBackend(), func(x, w *graph.Node) []*graph.Node {
+					y := f(x, w)
+					return graph.Gradient(graph.ReduceAllSum(graph.Mul(y, y)), x, w)
+				})
+				benchCPU(b, func() { exec.MustCall(x, w) })
+			})
+		}
+	}
+}
