@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -394,5 +395,30 @@ func TestAnnounceOncePerNotebookSession(t *testing.T) {
 	announce(&out, "fastgo: backend go\n")
 	if got, want := out.String(), "fastgo: backend go\nfastgo: backend go\n"; got != want {
 		t.Errorf("terminal: printed %q, want every line %q", got, want)
+	}
+}
+
+// TestPureGoBackendSetsGOGC: on the pure-Go backend fastgo sets the
+// collector's target to GoGCPercent, unless the user set GOGC.
+func TestPureGoBackendSetsGOGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, c := range []struct {
+		gogc string
+		want int
+	}{{"", GoGCPercent}, {"100", 100}} {
+		debug.SetGCPercent(100)
+		m := newFakeMachine(t)
+		if c.gogc != "" {
+			m.vars["GOGC"] = c.gogc
+		}
+		var log bytes.Buffer
+		b, choice := createBackend(m.env("go"), &log)
+		b.Finalize()
+		if choice.Backend != "go" {
+			t.Fatalf("backend %q, want go", choice.Config)
+		}
+		if got := debug.SetGCPercent(100); got != c.want {
+			t.Errorf("GOGC=%q: the collector's target is %d, want %d", c.gogc, got, c.want)
+		}
 	}
 }
