@@ -5,13 +5,11 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -50,27 +48,14 @@ func TestParityManyInputs(t *testing.T) {
 	gradRows := p.Int(t, "seeds_x", "grad_rows")
 
 	store := torchvisionResNet(t, ResNet18, filepath.Join(p.Dir, "resnet18_train.pth"))
-	var vars []*model.Variable
-	for _, name := range names {
-		v := store.GetVariable("/" + strings.TrimPrefix(varPathOf(name), "/"))
-		if v == nil {
-			t.Fatalf("no variable for torch parameter %s", name)
-		}
-		vars = append(vars, v)
-	}
+	vars := torchParams(t, store, names)
 	exec, err := learner.NewExec(modelTestBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
-		g := in[0].Graph()
 		acts, logits := resnetActivations(scope, ResNet18, in[0])
 		for i, a := range acts {
 			acts[i] = graph.Slice(a, graph.AxisRange(), graph.AxisRange(), graph.AxisRange(), graph.AxisRange(0, keep))
 		}
-		onehot := graph.OneHot(in[1], logits.Shape().Dim(1), dtypes.Float32)
-		loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits, -1)), -1)))
-		nodes := make([]*graph.Node, len(vars))
-		for i, v := range vars {
-			nodes[i] = v.NodeValue(g)
-		}
-		return append(append(acts, logits, loss), graph.Gradient(loss, nodes...)...)
+		loss := crossEntropy(logits, in[1])
+		return append(append(acts, logits, loss), gradients(loss, vars)...)
 	})
 	if err != nil {
 		t.Fatal(err)

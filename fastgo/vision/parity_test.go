@@ -91,24 +91,10 @@ func TestParityResNetTrain(t *testing.T) {
 		labels[i] = int32(v)
 	}
 	names := readLines(t, filepath.Join(p.Dir, "train_params.txt"))
-	var vars []*model.Variable
-	for _, name := range names {
-		v := store.GetVariable("/" + strings.TrimPrefix(varPathOf(name), "/"))
-		if v == nil {
-			t.Fatalf("no variable for torch parameter %s", name)
-		}
-		vars = append(vars, v)
-	}
+	vars := torchParams(t, store, names)
 	exec, err := learner.NewExec(modelTestBackend(), store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
-		g := in[0].Graph()
-		logits := resnetLogits(scope, arch, in[0], true)
-		onehot := graph.OneHot(in[1], logits.Shape().Dim(1), dtypes.Float32)
-		loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits, -1)), -1)))
-		nodes := make([]*graph.Node, len(vars))
-		for i, v := range vars {
-			nodes[i] = v.NodeValue(g)
-		}
-		return append([]*graph.Node{loss}, graph.Gradient(loss, nodes...)...)
+		loss := crossEntropy(resnetLogits(scope, arch, in[0], true), in[1])
+		return append([]*graph.Node{loss}, gradients(loss, vars)...)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +153,34 @@ func TestParityResNetTrain(t *testing.T) {
 		t.Errorf("compared %d running statistics, want resnet18's 40", count)
 	}
 	p.Compare(t, fmt.Sprintf("resnet18 batch-norm running statistics after one training batch (%d tensors)", count), worstGo, worstTorch)
+}
+
+// torchParams returns the variables holding torchvision's parameters names.
+func torchParams(t *testing.T, store *model.Store, names []string) []*model.Variable {
+	t.Helper()
+	vars := make([]*model.Variable, len(names))
+	for i, name := range names {
+		if vars[i] = store.GetVariable("/" + strings.TrimPrefix(varPathOf(name), "/")); vars[i] == nil {
+			t.Fatalf("no variable for torch parameter %s", name)
+		}
+	}
+	return vars
+}
+
+// crossEntropy is torch's F.cross_entropy of logits [B, classes] and int
+// labels [B] (mean over the batch).
+func crossEntropy(logits, labels *graph.Node) *graph.Node {
+	onehot := graph.OneHot(labels, logits.Shape().Dim(1), dtypes.Float32)
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, graph.LogSoftmax(logits, -1)), -1)))
+}
+
+// gradients returns the gradient of loss for each variable.
+func gradients(loss *graph.Node, vars []*model.Variable) []*graph.Node {
+	nodes := make([]*graph.Node, len(vars))
+	for i, v := range vars {
+		nodes[i] = v.NodeValue(loss.Graph())
+	}
+	return graph.Gradient(loss, nodes...)
 }
 
 // varPathOf maps a torchvision parameter name to the variable holding it.
