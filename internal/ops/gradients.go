@@ -42,15 +42,20 @@ const (
 	shiftAliasPrefix    = "/fastgo.ops.shift/"     // a Pad or crop without interior padding; alias ends with its starts
 	concatAliasPrefix   = "/fastgo.ops.concat/"    // a concatenation whose gradient is crops; alias ends with its axis
 
+	winogradPadAliasPrefix = "/fastgo.ops.winograd-pad/" // the padded input of conv3x3Winograd
+	winogradVAliasPrefix   = "/fastgo.ops.winograd-v/"   // an input matrix V_ij; alias ends with 4i+j
+
 	channelOpAliasPrefix = "/fastgo.ops.channel-op/" // x ⊙ v[1,C] of channelApply
 )
 
 var aliasCounter atomic.Uint64
 
 // keepPatches, from FASTGO_CONV_KEEP_PATCHES=1 (read once), makes
-// stride-1 convolutions keep their patch matrix for the weight gradient
-// instead of cropping the windows again (im2colWeightGrad): more memory,
-// one copy less. For A/B benchmarks only (bench/README.md).
+// stride-1 convolutions keep what their forward product read for the
+// weight gradient — im2col's patch matrix, Winograd's 16 input matrices —
+// instead of computing it again in the backward pass (im2colWeightGrad,
+// winogradWeightGrad): more memory, less work. For A/B benchmarks only
+// (bench/README.md).
 var keepPatches = os.Getenv("FASTGO_CONV_KEEP_PATCHES") == "1"
 
 // mark gives node a unique alias with the prefix (and suffix, if any); the
@@ -102,6 +107,10 @@ func init() {
 		if marked(node, shiftAliasPrefix) {
 			return shiftVJP(node, v[0])
 		}
+		if marked(node, winogradPadAliasPrefix) { // [B,H,W,C] padded by 1 (and 1 more at odd sides) before, after
+			x := node.Inputs()[0]
+			return []*graph.Node{cropSpatial(v[0], 1, x.Shape().Dim(1), 1, x.Shape().Dim(2)), nil}
+		}
 		if marked(node, col2imAliasPrefix) { // the (0,0) window as a crop (cropSpatial)
 			if dxp := takeCol2Im(node); dxp != nil {
 				return []*graph.Node{dxp, nil}
@@ -137,6 +146,9 @@ func linearVJP(node, v *graph.Node) []*graph.Node {
 	x, w := node.Inputs()[0], node.Inputs()[1]
 	dx := mark(graph.DotGeneral(v, []int{1}, nil, w, []int{0}, nil), linearDxAliasPrefix) // [N,M]·[M,K]
 	vt := graph.Transpose(v, 0, 1)
+	if dw := winogradWeightGrad(x, vt); dw != nil {
+		return []*graph.Node{dx, dw}
+	}
 	if dw := im2colWeightGrad(x, vt); dw != nil {
 		return []*graph.Node{dx, dw}
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -29,37 +30,13 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	cout := w.Shape().Dim(0)
 	he, we := h+h%2, wd+wd%2 // even sizes: an odd side gets one more zero row or column
 	th, tw := he/2, we/2
-	xp := shift(x, graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1 + he - h},
-		graph.PadAxis{Start: 1, End: 1 + we - wd}, graph.PadAxis{}) // [B, he+2, we+2, C]
-
-	// pick returns the elements 2t+r (t < n) of axis `axis` of t, whose
-	// size there is 2(n+1), by a crop of t seen with that axis as [n+1, 2].
-	pick := func(t *graph.Node, axis, r, n int) *graph.Node {
-		dims := t.Shape().Dimensions
-		split := append(append(append([]int{}, dims[:axis]...), n+1, 2), dims[axis+1:]...)
-		cfg := make([]graph.PadAxis, len(split))
-		cfg[axis] = graph.PadAxis{Start: -(r / 2), End: -(n + 1 - r/2 - n)}
-		cfg[axis+1] = graph.PadAxis{Start: -(r % 2), End: -(1 - r%2)}
-		out := append(append(append([]int{}, dims[:axis]...), n), dims[axis+1:]...)
-		return graph.Reshape(shift(graph.Reshape(t, split...), cfg...), out...)
-	}
-	// bt applies Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] to four rows.
-	bt := func(d [4]*graph.Node) [4]*graph.Node {
-		return [4]*graph.Node{graph.Sub(d[0], d[2]), graph.Add(d[1], d[2]), graph.Sub(d[2], d[1]), graph.Sub(d[1], d[3])}
-	}
-	var rows [4]*graph.Node
-	for r := range 4 {
-		rows[r] = pick(xp, 1, r, th) // [B, th, we+2, C]
-	}
-	u := bt(rows)
-	var v [4][4]*graph.Node // v[i][j]: [T, C]
+	xp := mark(graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1 + he - h},
+		graph.PadAxis{Start: 1, End: 1 + we - wd}, graph.PadAxis{}), winogradPadAliasPrefix) // [B, he+2, we+2, C]
+	v := winogradInput(xp, graph.ScalarZero(x.Graph(), x.DType()))
 	for i := range 4 {
-		var cols [4]*graph.Node
 		for j := range 4 {
-			cols[j] = pick(u[i], 2, j, tw) // [B, th, tw, C]
-		}
-		for j, vij := range bt(cols) {
-			v[i][j] = graph.Reshape(vij, b*th*tw, c)
+			// Marked: the weight gradient computes them again (winogradWeightGrad).
+			v[i][j] = mark(v[i][j], winogradVAliasPrefix, fmt.Sprintf("/%d", 4*i+j))
 		}
 	}
 
@@ -109,10 +86,100 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	return out
 }
 
+// winogradInput returns Bᵀ·d·B for every 4×4 block d of xp [B, 2th+2,
+// 2tw+2, C] taken every 2 rows and columns, as 16 matrices [T, C] (T =
+// B·th·tw). Its crops pad with fill, which is zero but may be a node the
+// transform must wait for (winogradWeightGrad).
+func winogradInput(xp, fill *graph.Node) [4][4]*graph.Node {
+	b, c := xp.Shape().Dim(0), xp.Shape().Dim(3)
+	th, tw := (xp.Shape().Dim(1)-2)/2, (xp.Shape().Dim(2)-2)/2
+	// pick returns the elements 2t+r (t < n) of axis `axis` of t, whose
+	// size there is 2(n+1), by a crop of t seen with that axis as [n+1, 2].
+	pick := func(t *graph.Node, axis, r, n int) *graph.Node {
+		dims := t.Shape().Dimensions
+		split := append(append(append([]int{}, dims[:axis]...), n+1, 2), dims[axis+1:]...)
+		cfg := make([]graph.PadAxis, len(split))
+		cfg[axis] = graph.PadAxis{Start: -(r / 2), End: -(n + 1 - r/2 - n)}
+		cfg[axis+1] = graph.PadAxis{Start: -(r % 2), End: -(1 - r%2)}
+		out := append(append(append([]int{}, dims[:axis]...), n), dims[axis+1:]...)
+		return graph.Reshape(shiftFill(graph.Reshape(t, split...), fill, cfg...), out...)
+	}
+	// bt applies Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] to four rows.
+	bt := func(d [4]*graph.Node) [4]*graph.Node {
+		return [4]*graph.Node{graph.Sub(d[0], d[2]), graph.Add(d[1], d[2]), graph.Sub(d[2], d[1]), graph.Sub(d[1], d[3])}
+	}
+	var rows [4]*graph.Node
+	for r := range 4 {
+		rows[r] = pick(xp, 1, r, th) // [B, th, we+2, C]
+	}
+	u := bt(rows)
+	var v [4][4]*graph.Node
+	for i := range 4 {
+		var cols [4]*graph.Node
+		for j := range 4 {
+			cols[j] = pick(u[i], 2, j, tw) // [B, th, tw, C]
+		}
+		for j, vij := range bt(cols) {
+			v[i][j] = graph.Reshape(vij, b*th*tw, c)
+		}
+	}
+	return v
+}
+
+// winogradRecomputed hands the input transform computed again for the
+// weight gradient to the 16 products' gradients, which GoMLX visits one
+// after another; an entry lives only during one Gradient call.
+var winogradRecomputed sync.Map // *graph.Node (the padded input) → *winogradEntry
+
+type winogradEntry struct {
+	v    [4][4]*graph.Node
+	left int // products whose gradient has not taken its matrix yet
+}
+
+// winogradWeightGrad returns vᵀ·V for a marked Winograd input matrix V
+// without keeping V from the forward pass: the first of the 16 products'
+// gradients computes the input transform again from the padded input,
+// after the output gradient exists (the crops' fill is 0·v), and the 16
+// take their matrix from it. The forward pass then keeps the padded input
+// (about 1×) instead of the 16 matrices (4× the input). It returns nil for
+// any other x.
+func winogradWeightGrad(x, vt *graph.Node) *graph.Node {
+	if keepPatches || !marked(x, winogradVAliasPrefix) {
+		return nil
+	}
+	a := x.GetAlias()
+	var idx int
+	if _, err := fmt.Sscanf(a[strings.LastIndexByte(a, '/')+1:], "%d", &idx); err != nil || idx < 0 || idx > 15 {
+		return nil
+	}
+	xp := x
+	for !marked(xp, winogradPadAliasPrefix) {
+		if len(xp.Inputs()) == 0 {
+			return nil
+		}
+		xp = xp.Inputs()[0]
+	}
+	e, loaded := winogradRecomputed.LoadOrStore(xp, &winogradEntry{left: 16})
+	entry := e.(*winogradEntry)
+	if !loaded {
+		fill := graph.MulScalar(graph.Reshape(graph.Slice(graph.Reshape(vt, -1), graph.AxisRange(0, 1))), 0)
+		entry.v = winogradInput(xp, fill)
+	}
+	if entry.left--; entry.left == 0 {
+		winogradRecomputed.Delete(xp)
+	}
+	return graph.DotGeneral(vt, []int{1}, nil, entry.v[idx/4][idx%4], []int{0}, nil) // [M,T]·[T,C]
+}
+
 // shift pads (positive) or crops (negative) x per axis with zeros, no
 // interior padding. Its gradient is the opposite shift of the output
 // gradient (gradients.go), where GoMLX's Pad gradient handles no crops.
 func shift(x *graph.Node, cfg ...graph.PadAxis) *graph.Node {
+	return shiftFill(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
+}
+
+// shiftFill is shift with the padding value given (a scalar node).
+func shiftFill(x, fill *graph.Node, cfg ...graph.PadAxis) *graph.Node {
 	starts := make([]string, x.Rank())
 	for i := range starts {
 		if i < len(cfg) {
@@ -121,7 +188,7 @@ func shift(x *graph.Node, cfg ...graph.PadAxis) *graph.Node {
 			starts[i] = "0"
 		}
 	}
-	return mark(graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...), shiftAliasPrefix, "/starts"+strings.Join(starts, ","))
+	return mark(graph.Pad(x, fill, cfg...), shiftAliasPrefix, "/starts"+strings.Join(starts, ","))
 }
 
 // shiftVJP returns the gradient of a shift node: v shifted back.

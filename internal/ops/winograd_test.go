@@ -90,3 +90,38 @@ func BenchmarkConvTrainAlgorithms(b *testing.B) {
 		}
 	}
 }
+
+// TestWinogradBackwardDoesNotReadV: the weight gradient computes the input
+// transform again (winogradWeightGrad), so each of the 16 input matrices
+// is read by its forward product only and is freed before the backward
+// pass; and the recomputation's hand-over is emptied after the Gradient.
+func TestWinogradBackwardDoesNotReadV(t *testing.T) {
+	if keepPatches {
+		t.Skip("FASTGO_CONV_KEEP_PATCHES=1 keeps the input matrices")
+	}
+	g := graph.NewGraph(testBackend(), "winograd")
+	x := graph.Parameter(g, "x", shapesOf(2, 8, 8, 4))
+	w := graph.Parameter(g, "w", shapesOf(5, 3, 3, 4))
+	y := conv3x3Winograd(x, w)
+	graph.Gradient(graph.ReduceAllSum(graph.Mul(y, y)), x, w)
+	readers := map[*graph.Node]int{}
+	for _, n := range g.Nodes() {
+		for _, in := range n.Inputs() {
+			if marked(in, winogradVAliasPrefix) {
+				readers[in]++
+			}
+		}
+	}
+	if len(readers) != 16 {
+		t.Fatalf("%d marked input matrices read, want 16", len(readers))
+	}
+	for n, r := range readers {
+		if r != 1 {
+			t.Errorf("%s has %d readers, want 1 (the forward product)", n.GetAlias(), r)
+		}
+	}
+	winogradRecomputed.Range(func(k, _ any) bool {
+		t.Errorf("hand-over entry left for %v", k)
+		return true
+	})
+}
