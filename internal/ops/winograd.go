@@ -19,7 +19,7 @@ import (
 // The transforms are additions of crops of x seen as [B, H/2, 2, W/2, 2, C]
 // (the backend copies crops by contiguous runs); the gradients are GoMLX's
 // automatic ones through them, with this package's gradients for the
-// crops and pads (shift), the interleaving of the output blocks
+// crops and pads (shiftFill), the interleaving of the output blocks
 // (concatenate) and the products (Linear), so that no element-by-element
 // Slice runs on an activation.
 func conv3x3Winograd(x, w *graph.Node) *graph.Node {
@@ -171,14 +171,10 @@ func winogradWeightGrad(x, vt *graph.Node) *graph.Node {
 	return graph.DotGeneral(vt, []int{1}, nil, entry.v[idx/4][idx%4], []int{0}, nil) // [M,T]·[T,C]
 }
 
-// shift pads (positive) or crops (negative) x per axis with zeros, no
-// interior padding. Its gradient is the opposite shift of the output
-// gradient (gradients.go), where GoMLX's Pad gradient handles no crops.
-func shift(x *graph.Node, cfg ...graph.PadAxis) *graph.Node {
-	return shiftFill(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
-}
-
-// shiftFill is shift with the padding value given (a scalar node).
+// shiftFill pads (positive) or crops (negative) x per axis with the scalar
+// fill (a crop writes none of it, but waits for it), no interior padding.
+// Its gradient is the opposite shift of the output gradient (shiftVJP),
+// where GoMLX's Pad gradient handles no crops.
 func shiftFill(x, fill *graph.Node, cfg ...graph.PadAxis) *graph.Node {
 	starts := make([]string, x.Rank())
 	for i := range starts {
