@@ -56,9 +56,10 @@ ENV DEBIAN_FRONTEND=noninteractive
 # the processes a stopped kernel leaves), curl and unzip (Go's download;
 # curl also for the health check), Python's venv only for the plugin.
 # Jupyter itself comes from `make install` below (the distribution's).
-RUN venv=(); if [ "$CUDA_PLUGIN" = 1 ]; then venv=(python3-venv); fi \
+# (POSIX sh: podman's default OCI format ignores SHELL.)
+RUN venv=; if [ "$CUDA_PLUGIN" = 1 ]; then venv=python3-venv; fi \
  && apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl unzip make gcc libc6-dev tini "${venv[@]}" \
+ && apt-get install -y --no-install-recommends ca-certificates curl unzip make gcc libc6-dev tini $venv \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
@@ -85,34 +86,41 @@ ENV HOME=/home/fastgo \
     FASTGO_HOME=/home/fastgo/fastgo-data \
     FASTGO_CACHE_DIR=/home/fastgo/fastgo-data/learners
 WORKDIR /home/fastgo/fastgo
-COPY --chown=fastgo:fastgo . .
 
-# The same target as on any machine: GoNB, goimports and gopls at their
-# pinned versions, Jupyter (apt, as root here), the kernelspec in the user's
-# Jupyter folder, a warm Go build cache. HOME is the user's, so everything
-# lands in /home/fastgo; ownership is handed over in the same layer.
-# Trimmed: the tools (and Jupyter) come first, built with a build cache and
-# a module cache of their own that are thrown away (gopls alone brings
-# ~300 MB of both); make install then finds them, and fills the caches a
-# notebook uses: the warm build's (a cell only links) and every module a
-# cell needs, -tags xla included (go mod download: the whole go.mod),
-# without the download zips (builds read the extracted files). apt's
-# archives and lists go.
+# The kernel's tools and Jupyter, from the kernel installer alone (so that a
+# change of fastgo's code rebuilds neither): GoNB, goimports and gopls at
+# their pinned versions, built with a build cache and a module cache of
+# their own that are thrown away (gopls alone brings ~300 MB of both), and
+# the distribution's Jupyter (apt, as root).
+COPY --chown=fastgo:fastgo go.mod go.sum Makefile ./
+COPY --chown=fastgo:fastgo kernel/ kernel/
+COPY --chown=fastgo:fastgo tools/ tools/
 RUN GOCACHE=/tmp/tools-cache GOMODCACHE=/tmp/tools-mod go run ./kernel install -skip-warm -xla=off \
  && rm -rf /tmp/tools-cache /tmp/tools-mod \
- && make install \
- && go mod download \
- && find "$(go env GOMODCACHE)/cache/download" -name '*.zip' -delete \
  && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /tmp/* \
- && mkdir -p "$FASTGO_HOME/data" "$FASTGO_HOME/models" "$FASTGO_CACHE_DIR" /home/fastgo/notebooks \
- && cp notebooks/*.ipynb /home/fastgo/notebooks/ \
+ && rm -rf /var/lib/apt/lists/* \
  && chown -R fastgo:fastgo /home/fastgo
+
+# The rest as the user (no chown: it would copy every file into a new layer).
+# Every module a cell needs, -tags xla included (go mod download: the whole
+# go.mod), without the download zips (builds read the extracted files).
+USER fastgo
+RUN go mod download \
+ && find "$(go env GOMODCACHE)/cache/download" -name '*.zip' -delete
+COPY --chown=fastgo:fastgo . .
+
+# The same target as on any machine: it finds the tools and Jupyter, writes
+# the kernelspec in the user's Jupyter folder and warms the build cache (a
+# cell only links).
+RUN make install \
+ && find "$(go env GOMODCACHE)/cache/download" -name '*.zip' -delete \
+ && rm -rf /tmp/* \
+ && mkdir -p "$FASTGO_HOME/data" "$FASTGO_HOME/models" "$FASTGO_CACHE_DIR" /home/fastgo/notebooks \
+ && cp notebooks/*.ipynb /home/fastgo/notebooks/
 
 COPY docker/jupyter_notebook_config.json /etc/jupyter/jupyter_notebook_config.json
 COPY docker/entrypoint.sh /usr/local/bin/fastgo-entrypoint
 
-USER fastgo
 WORKDIR /home/fastgo/notebooks
 EXPOSE 8888
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

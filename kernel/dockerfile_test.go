@@ -282,24 +282,41 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("final USER is %s, want a non-root user", u)
 	}
 
-	// The same make target as everywhere else, with trimmed caches.
+	// The same make target as everywhere else, with trimmed caches: the
+	// tools' caches thrown away in their own RUN, every module a -tags xla
+	// cell needs (go mod download) without the zips, apt's archives gone.
 	if install.Args == "" {
 		t.Fatal("no RUN make install: the image must install the kernel the way users and CI do")
 	}
 	if mk, err := os.ReadFile(repoFile(t, "Makefile")); err == nil && !regexp.MustCompile(`(?m)^install:`).Match(mk) {
 		t.Error("Dockerfile runs make install but the Makefile has no install target")
 	}
-	for _, want := range []string{
-		"GOCACHE=/tmp/tools-cache",  // the tools' build cache, thrown away
-		"GOMODCACHE=/tmp/tools-mod", // and their module cache
-		"rm -rf /tmp/tools-cache /tmp/tools-mod",
-		"go mod download",       // every module a -tags xla cell needs
-		"-name '*.zip' -delete", // the module cache without its zips
-		"apt-get clean",
-	} {
-		if !strings.Contains(install.Args, want) {
-			t.Errorf("line %d: the make install RUN lacks %q", install.Line, want)
+	var tools, modules bool
+	for _, r := range d.all("RUN") {
+		if strings.Contains(r.Args, "GOCACHE=/tmp/tools-cache GOMODCACHE=/tmp/tools-mod") {
+			tools = true
+			if !strings.Contains(r.Args, "rm -rf /tmp/tools-cache /tmp/tools-mod") {
+				t.Errorf("line %d: the tools' caches must go in the RUN that fills them", r.Line)
+			}
 		}
+		if strings.Contains(r.Args, "go mod download") {
+			modules = true
+		}
+		if (strings.Contains(r.Args, "go mod download") || strings.Contains(r.Args, "make install")) && !strings.Contains(r.Args, "-name '*.zip' -delete") {
+			t.Errorf("line %d: downloads modules but keeps their zips (find ... -name '*.zip' -delete in the same RUN)", r.Line)
+		}
+		if strings.Contains(r.Args, "kernel install") && (!strings.Contains(r.Args, "apt-get clean") || !strings.Contains(r.Args, "rm -rf /var/lib/apt/lists")) {
+			t.Errorf("line %d: the kernel installer's apt-get (Jupyter) must be cleaned in the same RUN", r.Line)
+		}
+		if strings.Contains(r.Args, "chown -R") && !strings.Contains(r.Args, "kernel install") {
+			t.Errorf("line %d: chown -R in a RUN of its own copies every file into a new layer", r.Line)
+		}
+	}
+	if !tools {
+		t.Error("the kernel's tools are not built with throw-away caches (GOCACHE=/tmp/tools-cache GOMODCACHE=/tmp/tools-mod go run ./kernel install ...)")
+	}
+	if !modules {
+		t.Error("no RUN go mod download: a -tags xla cell would need modules the image lacks")
 	}
 
 	// Volumes: FASTGO_HOME holds the data, the weights and the learners;
