@@ -107,8 +107,8 @@ docker-lint:
 
 ## docker-check: builds the notebook image's CPU variant and the serving
 ## image with Debian's docker.io and an mmdebstrap base (no registry), and
-## runs the README's Docker commands against them (~8 min on 2 cores); skips,
-## saying why, where no container engine can run.
+## runs the README's Docker commands against them; skips, saying why, where
+## no container engine can run (its timings: scripts/docker-check.sh).
 docker-check:
 	bash scripts/docker-check.sh
 
