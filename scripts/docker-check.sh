@@ -113,7 +113,7 @@ policy_before=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3 }')
 chains_before=$( (iptables -S; iptables -t nat -S) 2>/dev/null | awk '$1 == "-N" { print $2 }' | sort -u | tr '\n' ' ')
 sentinels=()
 # dockerd's cgroups (cgroup v1, cgroupfs): removed at the end when it made them.
-cgroups_before=$(ls -d /sys/fs/cgroup/*/docker 2>/dev/null | tr '\n' ' ')
+cgroups_before=$( (ls -d /sys/fs/cgroup/*/docker 2>/dev/null || true) | tr '\n' ' ')
 
 docker() { "$DOCKER_BIN" "$@"; }
 
