@@ -57,17 +57,13 @@ func healthcheckCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // healthURL is the /healthz URL of a server listening on addr (serve's
-// -addr): a wildcard host is asked on the loopback address of its family.
+// -addr), reached as serve's own banner says (serveURL: a wildcard host is
+// asked on 127.0.0.1).
 func healthURL(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
+	tcp, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("-addr %q: want host:port, as given to serve -addr: %v", addr, err)
 	}
-	switch ip := net.ParseIP(host); {
-	case host == "" || (ip != nil && ip.To4() != nil && ip.IsUnspecified()):
-		host = "127.0.0.1"
-	case ip != nil && ip.IsUnspecified():
-		host = "::1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/healthz", nil
+	url, _ := serveURL(tcp)
+	return url + "/healthz", nil
 }

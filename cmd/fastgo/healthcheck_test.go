@@ -62,9 +62,9 @@ func TestHealthURL(t *testing.T) {
 		"127.0.0.1:8080": "http://127.0.0.1:8080/healthz",
 		":8080":          "http://127.0.0.1:8080/healthz",
 		"0.0.0.0:8080":   "http://127.0.0.1:8080/healthz",
-		"[::]:8080":      "http://[::1]:8080/healthz",
+		"[::]:8080":      "http://127.0.0.1:8080/healthz", // serve listens dual-stack there
 		"10.1.2.3:80":    "http://10.1.2.3:80/healthz",
-		"localhost:9000": "http://localhost:9000/healthz",
+		"[::1]:9000":     "http://[::1]:9000/healthz",
 	} {
 		if got, err := healthURL(addr); err != nil || got != want {
 			t.Errorf("healthURL(%q) = %q, %v; want %q", addr, got, err, want)
