@@ -98,11 +98,9 @@ fi
 DOCKER_BIN=/usr/bin/docker
 [ -x "$DOCKER_BIN" ] || DOCKER_BIN=$(command -v docker)
 
-# The daemon's state: sockets under /run (short paths), images under /var/tmp.
-run_dir=$(mktemp -d /run/fastgo-docker-check.XXXXXX)
-data_dir=$(mktemp -d /var/tmp/fastgo-docker-check.XXXXXX)
-work=$(mktemp -d /var/tmp/fastgo-docker-check-work.XXXXXX)
-export DOCKER_HOST=unix://$run_dir/docker.sock
+run_dir=
+data_dir=
+work=
 bridge=fgcheck0
 dockerd_pid=
 serve_build_pid=
@@ -166,23 +164,33 @@ cleanup() {
 		kill -9 "$dockerd_pid" 2>/dev/null
 	fi
 	# Mounts the daemon may have left (overlay layers, netns), deepest first.
-	for m in $(awk -v a="$data_dir" -v b="$run_dir" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r); do
+	# (only below our own folders: an empty name would match every mount)
+	for m in $(awk -v a="${data_dir:-/nonexistent}/" -v b="${run_dir:-/nonexistent}/" \
+		'a != "/" && b != "/" && (index($2 "/", a) == 1 || index($2 "/", b) == 1) { print $2 }' /proc/mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
 	done
-	rm -rf "$data_dir" "$run_dir" "$work"
+	for d in "$data_dir" "$run_dir" "$work"; do [ -n "$d" ] && rm -rf "$d"; done
 	if [ -n "$dockerd_pid" ] && [ -z "$cgroups_before" ]; then
 		for m in /sys/fs/cgroup/*/docker; do [ -d "$m" ] && rmdir "$m" 2>/dev/null; done
 	fi
 	[ -n "$bridge_made" ] && ip link delete "$bridge" 2>/dev/null
-	iptables_cleanup
-	sysctl -qw net.ipv4.ip_forward="$forward_before" >/dev/null
-	[ -n "$policy_before" ] && iptables -P FORWARD "$policy_before"
+	if [ -n "$dockerd_pid" ]; then
+		iptables_cleanup
+		sysctl -qw net.ipv4.ip_forward="$forward_before" >/dev/null
+		[ -n "$policy_before" ] && iptables -P FORWARD "$policy_before"
+	fi
 	[ -n "$dockerd_pid" ] && echo "==> stopped dockerd ($dockerd_pid), removed its images, volumes, bridge $bridge and iptables rules"
 	echo "==> docker-check: $( [ $status = 0 ] && echo ok || echo FAILED) in $(($(date +%s) - t_start)) s"
 	exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The daemon's state: sockets under /run (short paths), images under /var/tmp.
+run_dir=$(mktemp -d /run/fastgo-docker-check.XXXXXX)
+data_dir=$(mktemp -d /var/tmp/fastgo-docker-check.XXXXXX)
+work=$(mktemp -d /var/tmp/fastgo-docker-check-work.XXXXXX)
+export DOCKER_HOST=unix://$run_dir/docker.sock
 
 # 1. The daemon: a bridge of its own on a free private subnet.
 for n in 231 232 233 234 235; do
