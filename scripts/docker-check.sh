@@ -41,11 +41,14 @@
 #     daemon's whole data folder), dockerd by pid, its bridge and iptables
 #     rules, ip_forward as it was.
 #
-# Timings (2 cores shared with other builds, load average 8-16, 2026-12-06):
-# whole check 18-28 min; base image 24-81 s; CPU image 356-890 s; its
-# notebooks 252-302 s (05_pet_breeds 230-249 s; 63 s on an idle machine of
-# this kind, issue #28); serving image 321 s. On an idle 2-core machine the
-# steps scale to roughly 7 min in all (see the closing note of issue #28).
+# Timings on 2 cores shared with other engineers' builds (2026-12-06; load
+# average 3-16): the whole check 12-18 min (726 s at load 7-9 falling to 3);
+# base image 24-81 s; CPU image 356-890 s (497 s in the 726 s run, the
+# serving image's 286 s beside it); the notebooks 124-302 s (05_pet_breeds
+# 105-249 s; 63 s on an idle machine of this kind, issue #28). The
+# containers' CPU time, which other load barely changes, was 503 CPU-s:
+# an idle 2-core machine needs about 4-5 min for it, plus the base image
+# and the downloads.
 #
 # Variables: FASTGO_SKIP_DOCKER=1 (skip), DOCKER_CHECK_KEEP=1 (leave the
 # daemon and images running for a look; it prints how to stop them).
