@@ -49,7 +49,7 @@ notebooks:
 
 ## ui-check: the chapter's notebooks in the live classic Jupyter UI, driven
 ## through headless Chromium (Run All, progress bars, Tab completion,
-## fastgo.Doc); screenshots in build/notebooks/ui_*.png.
+## display.Doc); screenshots in build/notebooks/ui_*.png.
 ui-check:
 	bash scripts/ui-check.sh
 

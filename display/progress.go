@@ -217,6 +217,20 @@ func FormatDuration(seconds float64) string {
 	return fmt.Sprintf("%02d:%02d", m, s)
 }
 
+// FormatBytes writes n bytes as fastprogress and fastai's download bar
+// do: "512B", "3.4K", "774.1M", "1.25G" (powers of 1024).
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
 // MasterBar is fastai's training display: an outer bar over epochs, a
 // results table that grows by one row per epoch, and an inner bar per
 // training/validation pass. In a notebook all three are one output updated in

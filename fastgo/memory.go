@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/fastgo-ml/fastgo/display"
 )
 
 // Memory is what a program can use for its data: Bytes in all (what it
@@ -28,7 +30,7 @@ func AvailableMemory() (m Memory, ok bool) {
 	if BackendChoice().Device == "cuda" {
 		if gpus := (env{}).findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
 			b := int64(gpus[0].MemoryMiB) << 20
-			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, FormatBytes(b)), GPU: true}, true
+			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, display.FormatBytes(b)), GPU: true}, true
 		}
 		return Memory{}, false
 	}
@@ -45,7 +47,7 @@ func availableRAM(root string) (Memory, bool) {
 	status := readKeyValues(root+"proc/self/status", ":")
 	own, _ := kib(status["VmRSS"])
 	total, _ := kib(info["MemTotal"])
-	m := Memory{Bytes: avail + own, Where: fmt.Sprintf("RAM: %s available of %s", FormatBytes(avail+own), FormatBytes(total))}
+	m := Memory{Bytes: avail + own, Where: fmt.Sprintf("RAM: %s available of %s", display.FormatBytes(avail+own), display.FormatBytes(total))}
 	for _, cg := range [][2]string{
 		{"sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory.current"},
 		{"sys/fs/cgroup/memory/memory.limit_in_bytes", "sys/fs/cgroup/memory/memory.usage_in_bytes"},
@@ -57,7 +59,7 @@ func availableRAM(root string) (Memory, bool) {
 			continue
 		}
 		if left := limit - used + own; left < m.Bytes {
-			m = Memory{Bytes: max(left, 0), Where: fmt.Sprintf("RAM: %s available of %s (cgroup limit)", FormatBytes(max(left, 0)), FormatBytes(limit))}
+			m = Memory{Bytes: max(left, 0), Where: fmt.Sprintf("RAM: %s available of %s (cgroup limit)", display.FormatBytes(max(left, 0)), display.FormatBytes(limit))}
 		}
 		break
 	}
@@ -67,7 +69,7 @@ func availableRAM(root string) (Memory, bool) {
 	if limit, ok := addressSpaceLimit(); ok {
 		size, _ := kib(status["VmSize"])
 		if left := (limit-size)/2 + own; left < m.Bytes {
-			m = Memory{Bytes: max(left, 0), Where: fmt.Sprintf("%s usable under a virtual-memory limit of %s (ulimit -v; Go reserves about twice what it uses)", FormatBytes(max(left, 0)), FormatBytes(limit))}
+			m = Memory{Bytes: max(left, 0), Where: fmt.Sprintf("%s usable under a virtual-memory limit of %s (ulimit -v; Go reserves about twice what it uses)", display.FormatBytes(max(left, 0)), display.FormatBytes(limit))}
 		}
 	}
 	return m, true

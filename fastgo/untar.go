@@ -304,7 +304,7 @@ func announceDownload(w io.Writer, url, archive string, size int64) {
 	}
 	how := "size unknown"
 	if size > 0 {
-		how = FormatBytes(size)
+		how = display.FormatBytes(size)
 	}
 	_, _ = fmt.Fprintf(w, "Downloading %s (%s) to %s\n", url, how, archive)
 }
@@ -556,45 +556,21 @@ func newProgress(w io.Writer, label string, total int64) func(done int64, finish
 		}
 		last = now
 		elapsed := now.Sub(start)
-		line := fmt.Sprintf("\r%s: %s", label, FormatBytes(done))
+		line := fmt.Sprintf("\r%s: %s", label, display.FormatBytes(done))
 		if total > 0 {
 			pct := float64(done) / float64(total)
 			const width = 30
 			bar := strings.Repeat("█", int(pct*width)) + strings.Repeat("-", width-int(pct*width))
 			remaining := "?"
 			if done > 0 {
-				remaining = formatDuration(time.Duration(float64(elapsed) * (1/pct - 1)))
+				remaining = display.FormatDuration(elapsed.Seconds() * (1/pct - 1))
 			}
 			line = fmt.Sprintf("\r%s |%s| %.2f%% [%s/%s %s<%s]", label, bar, 100*pct,
-				FormatBytes(done), FormatBytes(total), formatDuration(elapsed), remaining)
+				display.FormatBytes(done), display.FormatBytes(total), display.FormatDuration(elapsed.Seconds()), remaining)
 		}
 		if finished {
 			line += "\n"
 		}
 		_, _ = io.WriteString(w, line)
 	}
-}
-
-// FormatBytes writes n bytes as fastprogress and fastai's download bar
-// do: "512B", "3.4K", "774.1M", "1.25G" (powers of 1024).
-func FormatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%dB", n)
-}
-
-// formatDuration is fastprogress's format_time: mm:ss, or h:mm:ss from an hour.
-func formatDuration(d time.Duration) string {
-	s := int(d.Seconds())
-	h, m := s/3600, s/60%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, s%60)
-	}
-	return fmt.Sprintf("%02d:%02d", m, s%60)
 }

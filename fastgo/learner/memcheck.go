@@ -73,7 +73,7 @@ type MemoryError struct {
 func (e *MemoryError) Error() string {
 	est := e.Estimate
 	s := fmt.Sprintf("fit: training at batch size %d needs about %s (weights, gradients and optimizer state %s, activations %s per image), more than this machine has (%s)",
-		est.BatchSize, fastgo.FormatBytes(est.Total()), fastgo.FormatBytes(est.Fixed), fastgo.FormatBytes(est.PerImage), e.Have.Where)
+		est.BatchSize, display.FormatBytes(est.Total()), display.FormatBytes(est.Fixed), display.FormatBytes(est.PerImage), e.Have.Where)
 	if n := est.Fits(e.Have.Bytes); n > 0 {
 		s += fmt.Sprintf("; batch size %d fits: pass fastgo.WithBatchSize(%d) to DataLoaders, or lower the image size", n, n)
 	} else {
@@ -126,10 +126,10 @@ func (l *Learner) checkMemory(est MemoryEstimate) error {
 		return &MemoryError{Estimate: est, Have: have}
 	case total > have.Bytes: // on a GPU
 		l.printf("%s", fmt.Sprintf("fit: training at batch size %d may need about %s, more than %s: if XLA runs out of memory, batch size %d should fit.",
-			est.BatchSize, fastgo.FormatBytes(total), have.Where, est.Fits(have.Bytes)))
+			est.BatchSize, display.FormatBytes(total), have.Where, est.Fits(have.Bytes)))
 	case float64(total) > memWarnShare*float64(have.Bytes):
 		l.printf("%s", fmt.Sprintf("fit: training at batch size %d needs about %s of %s: close to the limit; batch size %d leaves a margin.",
-			est.BatchSize, fastgo.FormatBytes(total), have.Where, est.Fits(int64(memWarnShare*float64(have.Bytes)))))
+			est.BatchSize, display.FormatBytes(total), have.Where, est.Fits(int64(memWarnShare*float64(have.Bytes)))))
 	}
 	return nil
 }
@@ -240,7 +240,7 @@ func reportKilledFit(w io.Writer, path string) {
 	}
 	what := "a fit"
 	if bs > 0 {
-		what = fmt.Sprintf("a fit at batch size %d (estimated %s)", bs, fastgo.FormatBytes(total))
+		what = fmt.Sprintf("a fit at batch size %d (estimated %s)", bs, display.FormatBytes(total))
 	}
 	fmt.Fprintf(w, "fastgo: an earlier cell's process ended in the middle of %s without finishing or being interrupted: it was killed "+
 		"(\"signal: killed\") or crashed, most likely for lack of memory. Lower the batch size (fastgo.WithBatchSize), the image size, "+

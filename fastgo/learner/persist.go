@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/display"
-	"github.com/fastgo-ml/fastgo/fastgo"
 )
 
 // Every GoNB cell runs as a new process, so a learner's training would be
@@ -141,10 +140,10 @@ func (l *Learner) persist(what string) error {
 		plural = ""
 	}
 	l.logf("Saved learner %q (%s) in %s: the cache holds %d learner%s, %s; learner.ClearCache() (or make clean) empties it.",
-		l.key(), fastgo.FormatBytes(size), st.Dir, st.Learners, plural, fastgo.FormatBytes(st.Bytes))
+		l.key(), display.FormatBytes(size), st.Dir, st.Learners, plural, display.FormatBytes(st.Bytes))
 	for _, e := range evicted {
 		l.printf("Removed the oldest saved learner %s (%s) to keep the cache under %s (%s).",
-			strings.TrimSuffix(filepath.Base(e.path), ".learner"), fastgo.FormatBytes(e.size), fastgo.FormatBytes(cacheLimit()), EnvCacheMax)
+			strings.TrimSuffix(filepath.Base(e.path), ".learner"), display.FormatBytes(e.size), display.FormatBytes(cacheLimit()), EnvCacheMax)
 	}
 	return nil
 }

@@ -173,7 +173,7 @@ func sayRandomWeights(arch Arch) {
 	if _, said := saidRandom.LoadOrStore(arch.Name, true); said {
 		return
 	}
-	fastgo.SayOncePerSession(display.NotebookStdout(), "random_weights_"+arch.Name, fmt.Sprintf(
+	display.SayOncePerSession(display.NotebookStdout(), "random_weights_"+arch.Name, fmt.Sprintf(
 		"vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
 			"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
 			"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",

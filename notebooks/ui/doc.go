@@ -25,7 +25,7 @@
 // printed and checked only when it is not empty or FASTGO_UI_STRICT_TOOLTIP=1
 // (GoNB v0.11.5 answers with text/markdown only, which the classic notebook
 // does not show: bench/upstream/gonb-v0.11.5-inspect-text-plain.patch); a
-// cell running fastgo.Doc("fastgo.GetImageFiles") must show the function's
+// cell running display.Doc("fastgo.GetImageFiles") must show the function's
 // documentation. Then it restarts the kernel (Kernel > Restart): `fastgo.`
 // and Tab in the new kernel must list GetImageFiles again, and the
 // notebook's Summary cell run alone must fail with the kernel's message that

@@ -30,7 +30,7 @@ var (
 	shots    = flag.String("shots", "build/notebooks", "folder for the screenshots")
 	jupyter  = flag.String("jupyter", "/usr/bin/jupyter", "the jupyter command (Debian's, with the classic notebook)")
 	chromium = flag.String("chromium", "/usr/bin/chromium", "the Chromium binary")
-	probe    = flag.String("probe", "", "the notebook (base name) where completion, tooltip and fastgo.Doc are tried (default: the first)")
+	probe    = flag.String("probe", "", "the notebook (base name) where completion, tooltip and display.Doc are tried (default: the first)")
 	timeout  = flag.Duration("timeout", 45*time.Minute, "the longest a notebook's Run All may take")
 	cleanup  = flag.Bool("cleanup", false, "only kill what a killed run left behind under -work (server, kernels), then exit")
 )
@@ -153,7 +153,7 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 }
 
 // checkNotebook runs one notebook in a tab of its own, then, when probe is
-// set, the completion, tooltip and fastgo.Doc checks. It returns problems
+// set, the completion, tooltip and display.Doc checks. It returns problems
 // and report lines.
 func checkNotebook(browser context.Context, srv *server, name string, probe bool) (problems, report []string, err error) {
 	ctx, cancel := chromedp.NewContext(browser)
@@ -239,7 +239,7 @@ func checkNotebook(browser context.Context, srv *server, name string, probe bool
 	return problems, report, nil
 }
 
-// probes tries Tab completion, Shift+Tab and fastgo.Doc in new cells.
+// probes tries Tab completion, Shift+Tab and display.Doc in new cells.
 func probes(t *tab) (problems, report []string, err error) {
 	var i int
 	problems, report, err = completion(t, "Tab completion after Run All", "ui_completion.png")
@@ -292,8 +292,8 @@ func probes(t *tab) (problems, report []string, err error) {
 	}
 	t.press("Escape", "Escape", 27, 0)
 
-	// fastgo.Doc in a cell shows what the tooltip would.
-	const doc = "%%\nfastgo.Doc(\"fastgo.GetImageFiles\")"
+	// display.Doc in a cell shows what the tooltip would.
+	const doc = "%%\ndisplay.Doc(\"fastgo.GetImageFiles\")"
 	if i, err = t.newCell(); err == nil {
 		err = t.typeText(doc)
 	}
@@ -306,13 +306,13 @@ func probes(t *tab) (problems, report []string, err error) {
 	out, d, err := t.runCell(i, "func GetImageFiles(", 3*time.Minute)
 	switch {
 	case err != nil:
-		problems = append(problems, "fastgo.Doc(\"fastgo.GetImageFiles\"): "+err.Error())
+		problems = append(problems, "display.Doc(\"fastgo.GetImageFiles\"): "+err.Error())
 	case !isGetImageFilesDoc(out):
-		problems = append(problems, "fastgo.Doc(\"fastgo.GetImageFiles\") shows no documentation: "+excerpt(out, 6))
+		problems = append(problems, "display.Doc(\"fastgo.GetImageFiles\") shows no documentation: "+excerpt(out, 6))
 	default:
-		report = append(report, fmt.Sprintf("fastgo.Doc(\"fastgo.GetImageFiles\"): %.2f s, %s", d.Seconds(), excerpt(out, 2)))
+		report = append(report, fmt.Sprintf("display.Doc(\"fastgo.GetImageFiles\"): %.2f s, %s", d.Seconds(), excerpt(out, 2)))
 	}
-	if f := t.shot("fastgo.Doc's cell", "ui_doc.png", false); f != "" {
+	if f := t.shot("display.Doc's cell", "ui_doc.png", false); f != "" {
 		report = append(report, "screenshot: "+f)
 	}
 	return problems, report, nil

@@ -1,11 +1,9 @@
-package fastgo
+package display
 
 import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/fastgo-ml/fastgo/display"
 )
 
 // Shift+Tab in the classic notebook showed an empty tooltip (#20.2): Doc
@@ -14,13 +12,13 @@ func TestDocShowsTheDocumentation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go doc")
 	}
-	t.Setenv(display.EnvDisplay, "terminal")
+	t.Setenv(EnvDisplay, "terminal")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	display.SetOutput(w)
-	defer display.SetOutput(nil)
+	SetOutput(w)
+	defer SetOutput(nil)
 	if err := Doc("fastgo.GetImageFiles"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package fastgo
+package display
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-
-	"github.com/fastgo-ml/fastgo/display"
 )
 
 // docPackages are the short names Doc accepts for fastgo's packages.
@@ -54,8 +52,8 @@ func Doc(name string, flags ...string) error {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return fmt.Errorf("fastgo.Doc(%q): go doc %s: %s", name, target, msg)
+		return fmt.Errorf("display.Doc(%q): go doc %s: %s", name, target, msg)
 	}
-	display.ShowText(strings.TrimRight(string(out), "\n"))
+	ShowText(strings.TrimRight(string(out), "\n"))
 	return nil
 }
