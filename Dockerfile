@@ -25,7 +25,7 @@
 # Toolkit. fastgo finds the plugin by itself and points
 # XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas (the wheels',
 # else $CUDA_HOME or /usr/local/cuda, as on that H200's image)
-# (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice). The
+# (backend.Choose; `go run ./kernel doctor` shows the choice). The
 # image build needs internet (Go's download site, the Go module proxy,
 # Ubuntu's archive, PyPI); the container does not.
 FROM nvidia/cuda:13.0.0-runtime-ubuntu24.04

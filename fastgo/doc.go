@@ -20,10 +20,6 @@
 //	dls, err := pets.DataLoaders(path.Join("images"))
 //	for b, err := range dls.Train.Batches(epoch) { ... } // b.X: uint8 [64,460,460,3]
 //
-// [Backend] chooses the GoMLX backend once per process — GOMLX_BACKEND, else
-// XLA on a CUDA or CPU PJRT plugin (builds with -tags xla), else the pure-Go
-// backend — and prints the choice; [ChooseBackend] says why.
-//
 // Images themselves (decoding, Resize, augmentation on the device) live in
 // package fastgo/vision; training in fastgo/learner.
 //

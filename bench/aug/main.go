@@ -14,7 +14,7 @@ import (
 	"os"
 
 	"github.com/fastgo-ml/fastgo/display"
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 )
 
@@ -42,7 +42,7 @@ func run(imagePath, out string, n int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	variants, err := vision.CompareAugmentations(fastgo.Backend(), img, 460, aug, n, seed)
+	variants, err := vision.CompareAugmentations(backend.Default(), img, 460, aug, n, seed)
 	if err != nil {
 		return err
 	}

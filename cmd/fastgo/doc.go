@@ -7,7 +7,7 @@
 //
 // It is one static pure-Go binary (CGO_ENABLED=0 works) on fastgo's pure-Go
 // backend; built with -tags xla it uses XLA on a GPU or CPU when a PJRT
-// plugin is found (fastgo.Backend chooses and prints the choice on stderr).
+// plugin is found (backend.Default chooses and prints the choice on stderr).
 //
 // # predict
 //

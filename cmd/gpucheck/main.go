@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -68,7 +69,7 @@ func main() {
 		c.data = defaultData()
 	}
 
-	choice, err := fastgo.ChooseBackend()
+	choice, err := backend.Choose()
 	if err != nil {
 		fail(err)
 	}
@@ -80,8 +81,8 @@ func main() {
 		}
 		return
 	}
-	fastgo.Backend() // create it now, and print it, before timing anything
-	if used := fastgo.BackendChoice(); used.Device != choice.Device && !c.allowCPU {
+	backend.Default() // create it now, and print it, before timing anything
+	if used := backend.DefaultChoice(); used.Device != choice.Device && !c.allowCPU {
 		fail(fmt.Errorf("%s could not be created (see above) and fastgo fell back to %s: fix the plugin, then run again", choice.Config, used.Config))
 	}
 
@@ -248,7 +249,7 @@ func trainSteps(c config, dtype string) (result, error) {
 func hostToDevice(c config) (result, error) {
 	r := result{Part: "h2d", DType: "uint8"}
 	batch := randomBatches(1, c.bs, c.presize, 4)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	run := func(n int) error {
 		for range n {
 			t := tensors.FromFlatDataAndDimensions(batch.Data, batch.Shape...)
@@ -281,7 +282,7 @@ func augment(c config) (result, error) {
 	}
 	tfms := []learner.DeviceTransform{aug, vision.MustNormalize(vision.ImagenetStats())}
 	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	// run applies the transforms n times; reading the last output back waits
 	// for the device (it runs the batches in order), so the time is real.
 	run := func(n int) error {

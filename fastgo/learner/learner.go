@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -190,9 +191,9 @@ func Output(w io.Writer) Option {
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:
-// fastgo.Backend, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
+// backend.Default, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
 // when a plugin is found, else the pure-Go backend), printed once.
-var DefaultBackend = func() (compute.Backend, error) { return fastgo.Backend(), nil }
+var DefaultBackend = func() (compute.Backend, error) { return backend.Default(), nil }
 
 // New creates a Learner. Nothing is built or initialised until the first
 // fit or prediction, so it is cheap to call in every notebook cell.

@@ -11,7 +11,7 @@ import (
 	"syscall"
 
 	"github.com/fastgo-ml/fastgo/display"
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/gomlx/gomlx/core/graph"
 )
 
@@ -67,7 +67,7 @@ func (e MemoryEstimate) Fits(bytes int64) int {
 // the machine offers, before any step runs.
 type MemoryError struct {
 	Estimate MemoryEstimate
-	Have     fastgo.Memory
+	Have     backend.Memory
 }
 
 func (e *MemoryError) Error() string {
@@ -82,8 +82,8 @@ func (e *MemoryError) Error() string {
 	return s + ". Nothing was trained. " + envMemoryCheck + "=off skips this check."
 }
 
-// availableMemory is fastgo.AvailableMemory; tests replace it.
-var availableMemory = fastgo.AvailableMemory
+// availableMemory is backend.AvailableMemory; tests replace it.
+var availableMemory = backend.AvailableMemory
 
 // estimateMemory estimates the training step being built: forward holds
 // the forward pass's nodes, batch its batch size.

@@ -12,15 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
 
 // ResNet50 at batch 96 under a 4 GB limit ended in 2,297 lines of
 // goroutine stacks (#21.4). A fit whose estimated peak is above what the
 // machine has is refused before any step, naming the batch size that fits.
 func TestFitRefusesABatchMemoryCannotHold(t *testing.T) {
-	defer func(f func() (fastgo.Memory, bool)) { availableMemory = f }(availableMemory)
-	availableMemory = func() (fastgo.Memory, bool) { return fastgo.Memory{Bytes: 1 << 50, Where: "plenty"}, true }
+	defer func(f func() (backend.Memory, bool)) { availableMemory = f }(availableMemory)
+	availableMemory = func() (backend.Memory, bool) { return backend.Memory{Bytes: 1 << 50, Where: "plenty"}, true }
 	l := newTiny(t)
 	if err := l.Fit(1, 1e-3); err != nil {
 		t.Fatal(err)
@@ -35,8 +35,8 @@ func TestFitRefusesABatchMemoryCannotHold(t *testing.T) {
 	// Room for 5 images and a half: a fresh graph is built for the new
 	// learner's first step, and refused.
 	l2 := newTiny(t)
-	availableMemory = func() (fastgo.Memory, bool) {
-		return fastgo.Memory{Bytes: est.Fixed + 5*est.PerImage + est.PerImage/2, Where: "RAM: test"}, true
+	availableMemory = func() (backend.Memory, bool) {
+		return backend.Memory{Bytes: est.Fixed + 5*est.PerImage + est.PerImage/2, Where: "RAM: test"}, true
 	}
 	err := l2.Fit(1, 1e-3)
 	var me *MemoryError
@@ -63,8 +63,8 @@ func TestFitRefusesABatchMemoryCannotHold(t *testing.T) {
 	var out bytes.Buffer
 	l3 := newTiny(t, Output(&out))
 	l3.Quiet = false
-	availableMemory = func() (fastgo.Memory, bool) {
-		return fastgo.Memory{Bytes: est.Fixed + 5*est.PerImage, Where: "a test GPU", GPU: true}, true
+	availableMemory = func() (backend.Memory, bool) {
+		return backend.Memory{Bytes: est.Fixed + 5*est.PerImage, Where: "a test GPU", GPU: true}, true
 	}
 	if err := l3.Fit(1, 1e-3); err != nil {
 		t.Errorf("on a GPU: %v, want a warning only", err)

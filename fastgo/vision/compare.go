@@ -6,6 +6,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/gomlx/compute"
 )
@@ -65,9 +66,9 @@ func CompareAugmentations(backend compute.Backend, img Image, presize int, aug *
 }
 
 // ShowAugmentationComparison shows CompareAugmentations' result as a grid,
-// one row per variant (on the process's backend, fastgo.Backend()).
+// one row per variant (on the process's backend, backend.Default()).
 func ShowAugmentationComparison(img Image, presize int, aug *Augment, n int, seed uint64) (string, error) {
-	variants, err := CompareAugmentations(fastgo.Backend(), img, presize, aug, n, seed)
+	variants, err := CompareAugmentations(backend.Default(), img, presize, aug, n, seed)
 	if err != nil {
 		return "", err
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/compute"
@@ -19,7 +19,7 @@ import (
 
 // modelTestBackend is the pure-Go backend for this package's model tests.
 var modelTestBackend = sync.OnceValue(func() compute.Backend {
-	b, err := compute.NewWithConfig(fastgo.GoConfig)
+	b, err := compute.NewWithConfig(backend.GoConfig)
 	if err != nil {
 		panic(err)
 	}

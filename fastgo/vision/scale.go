@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
 
 // Scale is how big a run of the chapter is: the architecture, the item and
@@ -32,7 +32,7 @@ type Scale struct {
 // FASTGO_EPOCHS (the cap) and FASTGO_LRFIND_IT.
 func ChapterScale() (Scale, error) {
 	s := Scale{Arch: ResNet34, Presize: 460, Size: 224, BatchSize: 64, LRFindIt: 100}
-	if fastgo.BackendChoice().Backend == "go" {
+	if backend.DefaultChoice().Backend == "go" {
 		s = Scale{Arch: ResNet18, Presize: 96, Size: 64, BatchSize: 32, MaxEpochs: 2, LRFindIt: 60}
 	}
 	if v := os.Getenv("FASTGO_ARCH"); v != "" {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 )
 
@@ -101,7 +102,7 @@ func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, [
 		return nil, nil, err
 	}
 	tfms, norm := deviceTransforms(dls.BatchTfms)
-	out, err := ApplyBatchTransforms(fastgo.Backend(), tfms, batch.X, cfg.split, cfg.seed)
+	out, err := ApplyBatchTransforms(backend.Default(), tfms, batch.X, cfg.split, cfg.seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vision.ShowBatch: %w", err)
 	}

@@ -1,4 +1,4 @@
-package fastgo
+package backend
 
 import (
 	"os"

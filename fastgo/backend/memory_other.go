@@ -1,5 +1,5 @@
 //go:build !unix
 
-package fastgo
+package backend
 
 func addressSpaceLimit() (int64, bool) { return 0, false }

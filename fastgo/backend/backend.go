@@ -1,4 +1,4 @@
-package fastgo
+package backend
 
 import (
 	"errors"
@@ -53,7 +53,7 @@ type Choice struct {
 	Skipped []string
 }
 
-// String is the one-line description Backend prints.
+// String is the one-line description Default prints.
 func (c Choice) String() string {
 	s := c.Config + " — " + c.Reason
 	if len(c.Skipped) > 0 {
@@ -67,7 +67,7 @@ func (c Choice) String() string {
 // at build time — plugins are loaded when the backend is created).
 func XLACompiled() bool { return slices.Contains(compute.List(), "xla") }
 
-// ChooseBackend decides which backend Backend will create, without creating
+// Choose decides which backend Default will create, without creating
 // it:
 //
 //  1. GOMLX_BACKEND when set ("go", "xla:cuda", "xla:/abs/plugin.so", ...):
@@ -79,7 +79,7 @@ func XLACompiled() bool { return slices.Contains(compute.List(), "xla") }
 //
 // Choices 2 and 3 need a binary built with `-tags xla`; without it they are
 // listed in Choice.Skipped with the reason.
-func ChooseBackend() (Choice, error) {
+func Choose() (Choice, error) {
 	cands, err := hostEnv().candidates()
 	if err != nil {
 		return Choice{}, err
@@ -255,7 +255,7 @@ var (
 	backendOnce   sync.Once
 	backendValue  compute.Backend
 	backendChoice Choice
-	// backendLog is where Backend prints its one line; nil means stdout in
+	// backendLog is where Default prints its one line; nil means stdout in
 	// a notebook (where stderr looks like an error) and stderr elsewhere
 	// (so that programs' and Example tests' stdout stays theirs).
 	backendLog io.Writer
@@ -271,22 +271,22 @@ func backendLogWriter() io.Writer {
 	return os.Stderr
 }
 
-// Backend returns the process's backend, created once on first use and
+// Default returns the process's backend, created once on first use and
 // printed once (backend, device, memory or threads, and why). When
 // GOMLX_BACKEND is invalid or a plugin fails to load, the error and the
 // fallback taken are printed and the next candidate is used (at the end, the
 // pure-Go backend); it never switches silently.
-func Backend() compute.Backend {
+func Default() compute.Backend {
 	backendOnce.Do(func() {
 		backendValue, backendChoice = createBackend(hostEnv(), backendLogWriter())
 	})
 	return backendValue
 }
 
-// BackendChoice is the choice Backend made (after any fallback); it creates
-// the backend first if needed.
-func BackendChoice() Choice {
-	Backend()
+// DefaultChoice is the choice Default made (after any fallback); it
+// creates the backend first if needed.
+func DefaultChoice() Choice {
+	Default()
 	return backendChoice
 }
 
@@ -321,7 +321,7 @@ func createBackend(e env, log io.Writer) (compute.Backend, Choice) {
 
 // newBackend creates a backend, turning a panic of the backend's constructor
 // into an error. The pure-Go backend prints its parallelism to stdout; that
-// line is dropped (Backend prints its own) so program output stays clean.
+// line is dropped (Default prints its own) so program output stays clean.
 func newBackend(config string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fastgo
+package backend
 
 import "syscall"
 

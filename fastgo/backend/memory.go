@@ -1,4 +1,4 @@
-package fastgo
+package backend
 
 import (
 	"bufio"
@@ -27,7 +27,7 @@ type Memory struct {
 // holds. ok is false
 // where the system does not say (not Linux): then nothing can be checked.
 func AvailableMemory() (m Memory, ok bool) {
-	if BackendChoice().Device == "cuda" {
+	if DefaultChoice().Device == "cuda" {
 		if gpus := (env{}).findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
 			b := int64(gpus[0].MemoryMiB) << 20
 			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, display.FormatBytes(b)), GPU: true}, true

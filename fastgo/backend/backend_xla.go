@@ -1,6 +1,6 @@
 //go:build xla
 
-package fastgo
+package backend
 
 // Built with `-tags xla`: links go-xla's PJRT backend ("xla"), so a PJRT
 // plugin found by FindPlugins can be used. This needs cgo (a C compiler) but
