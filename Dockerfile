@@ -6,7 +6,7 @@
 #   docker run --gpus all -p 8888:8888 -v fastgo-data:/home/fastgo/fastgo-data fastgo
 #
 # then open the URL with the token that `docker logs` prints. The notebooks
-# start with fastgo.UntarData(fastgo.URLs.Pets), which downloads Oxford-IIIT
+# start with external.UntarData(external.URLs.Pets), which downloads Oxford-IIIT
 # Pet (774 MB) once into $FASTGO_HOME = /home/fastgo/fastgo-data: the named
 # volume fastgo-data keeps it (and pretrained weights, in models/) from one
 # container to the next. A copy you already have is used instead of a

@@ -3,12 +3,11 @@
 //
 // It holds what the first cells of fastbook's "pet breeds" chapter use:
 // [L], a collection that displays like fastcore's (`(#7394) [Path('images/x.jpg'),...]`),
-// [Path] with a display base path, [UntarData] with the [URLs] registry,
-// item getters ([GetImageFiles]), labellers ([RegexLabeller], [UsingName],
+// [Path] with a display base path, item getters ([GetImageFiles]), labellers ([RegexLabeller], [UsingName],
 // [ParentLabel]), splitters ([RandomSplitter], ...), the [DataBlock] that turns
 // a source folder into [DataLoaders] of uint8 batches, and [DataBlock.Summary].
 //
-//	path, err := fastgo.UntarData(fastgo.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
+//	path, err := external.UntarData(external.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
 //	fastgo.SetBasePath(path)
 //	pets := fastgo.DataBlock{
 //		Blocks:   fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/external"
 	"github.com/fastgo-ml/fastgo/fastgo/interp"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/tensor"
@@ -62,9 +63,9 @@ const (
 // else sample when that folder exists; else UntarData(petsURL) (download
 // and cache); and when that fails (offline), the bundled folder, with a
 // line saying why and what the bundled images are good for.
-func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.UntarOption) (fastgo.Path, error) {
+func chooseData(flagValue, sample, petsURL, bundled string, opts ...external.UntarOption) (fastgo.Path, error) {
 	if flagValue != "" {
-		path, err := fastgo.UntarData(flagValue, opts...)
+		path, err := external.UntarData(flagValue, opts...)
 		if err != nil {
 			return "", err
 		}
@@ -77,14 +78,14 @@ func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.Untar
 		fmt.Printf("data: the Oxford-IIIT Pet sample in %s\n", sample)
 		return fastgo.Path(sample), nil
 	}
-	path, err := fastgo.UntarData(petsURL, opts...)
+	path, err := external.UntarData(petsURL, opts...)
 	if err == nil {
 		fmt.Printf("data: Oxford-IIIT Pet in %s\n", string(path))
 		return path, nil
 	}
 	fmt.Printf("data: could not get Oxford-IIIT Pet: %v\n", err)
 	fmt.Printf("data: using the 9 bundled images in %s: they show the workflow, not a model (error rates on 1 validation image mean nothing); -data DIR uses your own copy\n", bundled)
-	return fastgo.UntarData(bundled, opts...)
+	return external.UntarData(bundled, opts...)
 }
 
 func run(data string, dataOnly, pretrained bool) error {
@@ -102,7 +103,7 @@ func run(data string, dataOnly, pretrained bool) error {
 		f    func() error
 	}{
 		{"path = untar_data(URLs.PETS); path.ls()", func() error {
-			if path, err = chooseData(data, sharedSample, fastgo.URLs.Pets, bundledData); err != nil {
+			if path, err = chooseData(data, sharedSample, external.URLs.Pets, bundledData); err != nil {
 				return err
 			}
 			fastgo.SetBasePath(path)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/fastgo-ml/fastgo/fastgo"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fastgo-ml/fastgo/fastgo/external"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -66,7 +66,7 @@ func (r LoadReport) String() string {
 
 // ModelsDir is where pretrained weights are cached:
 // $FASTGO_HOME/models, by default ~/.fastgo/models.
-func ModelsDir() string { return string(fastgo.Home().Join("models")) }
+func ModelsDir() string { return string(external.Home().Join("models")) }
 
 // LoadPretrained imports arch's ImageNet weights into the body's variables
 // in scope (the scope given to [Arch.Body]), creating the variables or
@@ -103,7 +103,7 @@ func FetchWeights(arch Arch, opts PretrainedOptions) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("pretrained %s weights: cannot create the cache folder: %w", arch.Name, err)
 	}
-	err := fastgo.Download(arch.URL, dst, fastgo.DownloadOptions{Client: opts.Client, Progress: opts.Progress, Verify: verifyHashInName(arch.URL, dst)})
+	err := external.Download(arch.URL, dst, external.DownloadOptions{Client: opts.Client, Progress: opts.Progress, Verify: verifyHashInName(arch.URL, dst)})
 	if err != nil {
 		return "", fmt.Errorf("pretrained %s weights: %s not found and the download failed: %w; %s", arch.Name, dst, err, byHand)
 	}

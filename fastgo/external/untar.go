@@ -1,4 +1,4 @@
-package fastgo
+package external
 
 import (
 	"crypto/md5"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo"
 )
 
 // DatasetURLs lists the image datasets fastai downloads (fastai's URLs),
@@ -155,14 +156,14 @@ var knownChecks = map[string]archiveCheck{
 // when unset (fastai's FASTAI_HOME, ~/.fastai). UntarData keeps archives in
 // Home()/archive and extracted datasets in [DataDir]; pretrained weights
 // live in Home()/models.
-func Home() Path {
+func Home() fastgo.Path {
 	if h := os.Getenv("FASTGO_HOME"); h != "" {
-		return Path(h)
+		return fastgo.Path(h)
 	}
 	if u, err := os.UserHomeDir(); err == nil {
-		return Path(filepath.Join(u, ".fastgo"))
+		return fastgo.Path(filepath.Join(u, ".fastgo"))
 	}
-	return Path(".fastgo")
+	return fastgo.Path(".fastgo")
 }
 
 // DataDir is the folder UntarData extracts datasets into and looks for them
@@ -171,9 +172,9 @@ func Home() Path {
 // DataDir()/oxford-iiit-pet for URLs.Pets) is used without a download: that
 // is how an offline machine, a Docker volume or a test harness provides the
 // data to code that calls UntarData(URLs.Pets).
-func DataDir() Path {
+func DataDir() fastgo.Path {
 	if d := os.Getenv("FASTGO_DATA"); d != "" {
-		return Path(d)
+		return fastgo.Path(d)
 	}
 	return Home().Join("data")
 }
@@ -189,7 +190,7 @@ type untarConfig struct {
 }
 
 // WithDest extracts into dir instead of DataDir().
-func WithDest(dir Path) UntarOption { return func(c *untarConfig) { c.dest = string(dir) } }
+func WithDest(dir fastgo.Path) UntarOption { return func(c *untarConfig) { c.dest = string(dir) } }
 
 // WithForce downloads and extracts again even when the data is there.
 func WithForce() UntarOption { return func(c *untarConfig) { c.force = true } }
@@ -244,7 +245,7 @@ func WithHTTPClient(client *http.Client) UntarOption {
 // an unsafe entry (named). A folder that already exists under DataDir is
 // returned as it is, without looking inside: delete it (or use WithForce)
 // to get a fresh copy.
-func UntarData(source string, opts ...UntarOption) (Path, error) {
+func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
 	cfg := untarConfig{progress: display.NotebookStdout(), client: downloadClient}
 	for _, o := range opts {
 		o(&cfg)
@@ -262,7 +263,7 @@ func UntarData(source string, opts ...UntarOption) (Path, error) {
 	fname := path.Base(u.Path)
 	name, final, done, err := extracted(source, fname, cfg)
 	if done || err != nil {
-		return Path(final), err
+		return fastgo.Path(final), err
 	}
 	archive := filepath.Join(string(Home().Join("archive")), fname)
 	if cfg.force {
@@ -310,7 +311,7 @@ func announceDownload(w io.Writer, url, archive string, size int64) {
 }
 
 // MustUntarData is UntarData for notebook cells: it panics with its error.
-func MustUntarData(source string, opts ...UntarOption) Path {
+func MustUntarData(source string, opts ...UntarOption) fastgo.Path {
 	p, err := UntarData(source, opts...)
 	if err != nil {
 		panic(err)
@@ -318,17 +319,17 @@ func MustUntarData(source string, opts ...UntarOption) Path {
 	return p
 }
 
-func untarLocal(source string, cfg untarConfig) (Path, error) {
+func untarLocal(source string, cfg untarConfig) (fastgo.Path, error) {
 	st, err := os.Stat(source)
 	if err != nil {
 		return "", fmt.Errorf("UntarData: %q is neither an http(s) URL nor an existing file or folder: %w", source, err)
 	}
 	if st.IsDir() {
-		return Path(filepath.Clean(source)), nil
+		return fastgo.Path(filepath.Clean(source)), nil
 	}
 	name, final, done, err := extracted(source, filepath.Base(source), cfg)
 	if done || err != nil {
-		return Path(final), err
+		return fastgo.Path(final), err
 	}
 	dir, err := extractArchive(source, cfg.dest, name)
 	if errors.Is(err, errDamaged) {
@@ -447,11 +448,18 @@ func Download(url, dst string, opts DownloadOptions) (err error) {
 	default:
 		return fmt.Errorf("downloading %s failed: HTTP %s; check the URL", url, resp.Status)
 	}
-	report := newProgress(opts.Progress, path.Base(dst), total)
-	pw := &progressWriter{w: f, done: offset, report: report}
-	report(offset, false)
+	bar := newProgress(opts.Progress, path.Base(dst), total)
+	pw := &progressWriter{w: f, done: offset, bar: bar}
+	start := time.Now()
+	if bar != nil {
+		bar.Update(int(offset), "")
+	}
 	_, err = io.Copy(pw, resp.Body)
-	report(pw.done, true)
+	if bar != nil {
+		bar.Done()
+	} else if total < 0 && opts.Progress != nil && opts.Progress != io.Discard {
+		_, _ = fmt.Fprintf(opts.Progress, "%s: %s in %s\n", path.Base(dst), display.FormatBytes(pw.done), display.FormatDuration(time.Since(start).Seconds()))
+	}
 	if err != nil {
 		return fmt.Errorf("the download of %s stopped after %d bytes: %w; run again to resume it from %s", url, pw.done, err, part)
 	}
@@ -526,51 +534,30 @@ func verifyArchive(archive string, c archiveCheck) error {
 	return nil
 }
 
-// progressWriter counts the bytes written through it and reports them.
+// progressWriter counts the bytes written through it and moves the bar.
 type progressWriter struct {
-	w      io.Writer
-	done   int64
-	report func(done int64, finished bool)
+	w    io.Writer
+	done int64
+	bar  *display.ProgressBar // nil: no progress shown
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.done += int64(n)
-	p.report(p.done, false)
+	if p.bar != nil {
+		p.bar.Update(int(p.done), "")
+	}
 	return n, err
 }
 
-// newProgress returns the download progress reporter: one terminal line
-// rewritten with "\r" at most every 100 ms. It is the one place to change
-// when progress is shown another way (e.g. by package display).
-func newProgress(w io.Writer, label string, total int64) func(done int64, finished bool) {
-	if w == nil || w == io.Discard {
-		return func(int64, bool) {}
+// newProgress starts the download's bar on w: display's progress bar over
+// the file's bytes, fastprogress' format as fastai's download shows it
+// (`pets.tgz |████----| 45.31% [367836160/811706944 00:12<00:15]`). It is
+// nil when w is nil or io.Discard, or when the size is unknown (the server
+// sent none): then Download says what it fetched once it is done.
+func newProgress(w io.Writer, label string, total int64) *display.ProgressBar {
+	if w == nil || w == io.Discard || total <= 0 {
+		return nil
 	}
-	start := time.Now()
-	var last time.Time
-	return func(done int64, finished bool) {
-		now := time.Now()
-		if !finished && now.Sub(last) < 100*time.Millisecond {
-			return
-		}
-		last = now
-		elapsed := now.Sub(start)
-		line := fmt.Sprintf("\r%s: %s", label, display.FormatBytes(done))
-		if total > 0 {
-			pct := float64(done) / float64(total)
-			const width = 30
-			bar := strings.Repeat("█", int(pct*width)) + strings.Repeat("-", width-int(pct*width))
-			remaining := "?"
-			if done > 0 {
-				remaining = display.FormatDuration(elapsed.Seconds() * (1/pct - 1))
-			}
-			line = fmt.Sprintf("\r%s |%s| %.2f%% [%s/%s %s<%s]", label, bar, 100*pct,
-				display.FormatBytes(done), display.FormatBytes(total), display.FormatDuration(elapsed.Seconds()), remaining)
-		}
-		if finished {
-			line += "\n"
-		}
-		_, _ = io.WriteString(w, line)
-	}
+	return display.NewProgressBarTo(w, int(total), label)
 }

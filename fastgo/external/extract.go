@@ -1,4 +1,4 @@
-package fastgo
+package external
 
 import (
 	"archive/tar"
@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
 )
 
 // extractArchive extracts the tar or gzipped tar at archive into
@@ -21,7 +23,7 @@ import (
 // (oxford-iiit-pet.tgz holds oxford-iiit-pet/), that folder becomes
 // dataDir/name, as fastai's rename_extracted does. An existing
 // dataDir/name is replaced.
-func extractArchive(archive, dataDir, name string) (Path, error) {
+func extractArchive(archive, dataDir, name string) (fastgo.Path, error) {
 	f, err := os.Open(archive)
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)
@@ -49,7 +51,7 @@ func extractArchive(archive, dataDir, name string) (Path, error) {
 	if err := os.Rename(src, final); err != nil {
 		return "", fmt.Errorf("extract %s: %w", archive, err)
 	}
-	return Path(final), nil
+	return fastgo.Path(final), nil
 }
 
 // untar extracts a tar stream, gzipped or not, into the folder root, which

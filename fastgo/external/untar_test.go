@@ -1,4 +1,4 @@
-package fastgo
+package external
 
 import (
 	"archive/tar"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
@@ -139,7 +140,7 @@ func TestUntarDataFromDataDir(t *testing.T) {
 	t.Setenv("FASTGO_HOME", t.TempDir())
 	data := t.TempDir()
 	t.Setenv("FASTGO_DATA", data)
-	if DataDir() != Path(data) {
+	if DataDir() != fastgo.Path(data) {
 		t.Fatalf("DataDir() = %s, want $FASTGO_DATA %s", DataDir(), data)
 	}
 	pets := filepath.Join(data, "oxford-iiit-pet")
@@ -256,7 +257,7 @@ func TestUntarDataLocal(t *testing.T) {
 	archive := filepath.Join(dir, "my-pets.tar.gz")
 	os.WriteFile(archive, petsTgz(t), 0o644)
 	dest := filepath.Join(dir, "out")
-	got, err := UntarData(archive, WithDest(Path(dest)))
+	got, err := UntarData(archive, WithDest(fastgo.Path(dest)))
 	if err != nil || string(got) != filepath.Join(dest, "my-pets") {
 		t.Fatalf("local archive: %s, %v", got, err)
 	}
@@ -431,7 +432,7 @@ func TestUntarCorruptArchive(t *testing.T) {
 			archive := filepath.Join(dir, "pets.tgz")
 			os.WriteFile(archive, data, 0o644)
 			dest := filepath.Join(dir, "out")
-			_, err := UntarData(archive, WithDest(Path(dest)))
+			_, err := UntarData(archive, WithDest(fastgo.Path(dest)))
 			if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "download it again") {
 				t.Errorf("local archive: err = %v, want a damaged-archive error saying to download it again", err)
 			}
