@@ -67,10 +67,29 @@ type ItemTransform interface {
 
 // BatchTransform runs on the device, inside the GoMLX graph (fastai's
 // batch_tfms). fastgo only carries them from the DataBlock to the learner;
-// the concrete ones (vision.AugTransforms, vision.Normalize) also implement
-// learner.DeviceTransform.
+// the concrete ones (augment.AugTransforms, augment.Normalize) also implement
+// device.Transform.
 type BatchTransform interface {
 	Name() string
+}
+
+// TransformSpec describes a transform by name and numeric parameters, so
+// that a program loading an exported model can build the same transform
+// without the training code (vision.ItemTransformFromSpec,
+// augment.BatchTransformFromSpec). fastai pickles the transforms
+// themselves in learn.export; a name and numbers is the part of that a Go
+// program can rebuild.
+type TransformSpec struct {
+	// Name is the constructor's name, e.g. "Resize", "AugTransforms", "Normalize".
+	Name string
+	// Params holds its settings, e.g. "size": [460], "mean": [0.485 0.456 0.406].
+	Params map[string][]float64
+}
+
+// Specifier is implemented by transforms that can describe themselves, so
+// that learner.Export can record them.
+type Specifier interface {
+	Spec() TransformSpec
 }
 
 // ByteTensor is a dense uint8 tensor in row-major order: the only thing the

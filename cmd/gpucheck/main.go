@@ -17,6 +17,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -244,7 +245,7 @@ func trainSteps(c config, dtype string) (result, error) {
 
 // hostToDevice times what each augmentation batch starts with: a presized
 // uint8 batch [B,presize,presize,3] made a tensor and copied to the device
-// (as vision.ApplyBatchTransforms does), so the aug figure can be split
+// (as device.ApplyBatchTransforms does), so the aug figure can be split
 // into transfer and transform.
 func hostToDevice(c config) (result, error) {
 	r := result{Part: "h2d", DType: "uint8"}
@@ -280,7 +281,7 @@ func augment(c config) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	tfms := []learner.DeviceTransform{aug, vision.MustNormalize(vision.ImagenetStats())}
+	tfms := []device.Transform{aug, vision.MustNormalize(vision.ImagenetStats())}
 	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
 	be := backend.Default()
 	// run applies the transforms n times; reading the last output back waits
@@ -288,7 +289,7 @@ func augment(c config) (result, error) {
 	run := func(n int) error {
 		var last error
 		for i := range n {
-			out, err := vision.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
+			out, err := device.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
 			if err != nil {
 				return err
 			}

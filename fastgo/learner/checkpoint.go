@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -36,7 +37,7 @@ type checkpointHeader struct {
 	LRFind    *LRFindResult
 	Note      string
 	// Inputs says how images were prepared (written by Export); nil when a
-	// transform cannot be described (see TransformSpec).
+	// transform cannot be described (see fastgo.TransformSpec).
 	Inputs *InputSpec
 }
 
@@ -70,18 +71,18 @@ func (l *Learner) Export(path string) error {
 }
 
 // inputSpec describes the learner's item and validation transforms, or
-// is nil when one of them does not implement [Specifier].
+// is nil when one of them does not implement [fastgo.Specifier].
 func (l *Learner) inputSpec() *InputSpec {
 	in := &InputSpec{}
 	for _, t := range l.Data.ItemTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}
 		in.ItemTfms = append(in.ItemTfms, s.Spec())
 	}
 	for _, t := range l.Data.BatchTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}

@@ -10,7 +10,7 @@
 //
 // Everything float happens in one GoMLX graph per (batch shape, split,
 // frozen state): uint8 images → float32/255 → the device transforms
-// ([DeviceTransform]) → model → loss → gradients → the optimizer update.
+// ([device.Transform]) → model → loss → gradients → the optimizer update.
 // Learning rates and momentums are graph inputs, so schedules never
 // recompile.
 //

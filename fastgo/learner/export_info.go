@@ -6,32 +6,15 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
 )
-
-// TransformSpec describes a transform by name and numeric parameters, so
-// that a program loading an exported model can build the same transform
-// without the training code (vision.ItemTransformFromSpec,
-// vision.BatchTransformFromSpec). fastai pickles the transforms
-// themselves in learn.export; a name and numbers is the part of that a Go
-// program can rebuild.
-type TransformSpec struct {
-	// Name is the constructor's name, e.g. "Resize", "AugTransforms", "Normalize".
-	Name string
-	// Params holds its settings, e.g. "size": [460], "mean": [0.485 0.456 0.406].
-	Params map[string][]float64
-}
-
-// Specifier is implemented by transforms that can describe themselves for
-// Export.
-type Specifier interface {
-	Spec() TransformSpec
-}
 
 // InputSpec is how an exported model's inputs were prepared: the item
 // transforms each image went through on the CPU, then the batch
 // transforms run in the graph (in validation mode when predicting).
 type InputSpec struct {
-	ItemTfms, BatchTfms []TransformSpec
+	ItemTfms, BatchTfms []fastgo.TransformSpec
 }
 
 // ExportInfo is what an exported file says about its model, read without

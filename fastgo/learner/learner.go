@@ -11,6 +11,7 @@ import (
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -48,7 +49,7 @@ type Learner struct {
 
 	backend compute.Backend
 	store   *model.Store
-	tfms    []DeviceTransform
+	tfms    []device.Transform
 	seed    uint64
 
 	initialFrozen int
@@ -221,9 +222,9 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		}
 	}
 	for _, t := range data.BatchTfms {
-		dt, ok := t.(DeviceTransform)
+		dt, ok := t.(device.Transform)
 		if !ok {
-			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no learner.DeviceTransform); skipped\n", t.Name())
+			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no device.Transform); skipped\n", t.Name())
 			continue
 		}
 		l.tfms = append(l.tfms, dt)

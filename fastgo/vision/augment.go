@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -58,13 +58,13 @@ import (
 // MinScale < 1 the centre square of the input (its largest square)
 // resized to the output size, otherwise the whole input resized.
 //
-// Augment implements [learner.DeviceTransform]; input is float32
+// Augment implements [device.Transform]; input is float32
 // [B,H,W,C] in [0,1] (NHWC), output float32 [B,size,size,C].
 type Augment struct {
 	cfg augConfig
 }
 
-var _ learner.DeviceTransform = (*Augment)(nil)
+var _ device.Transform = (*Augment)(nil)
 
 type augConfig struct {
 	size                 int
@@ -335,7 +335,7 @@ const (
 // flip/rotate/zoom/warp sampled at the input size, then the crop sampled
 // to the output size (two interpolations). Same draws and geometry as a;
 // for comparisons and tests.
-func (a *Augment) TwoPass() learner.DeviceTransform {
+func (a *Augment) TwoPass() device.Transform {
 	return &augmentVariant{a, twoPass, "TwoPass"}
 }
 
@@ -345,7 +345,7 @@ func (a *Augment) TwoPass() learner.DeviceTransform {
 // (bilinear, reflection padding) by the same sampler. It consumes the same
 // random draws as a (same seed, same geometry) and applies the same
 // lighting; validation is identical to a's.
-func (a *Augment) Sequential() learner.DeviceTransform {
+func (a *Augment) Sequential() device.Transform {
 	return &augmentVariant{a, stepByStep, "Sequential"}
 }
 

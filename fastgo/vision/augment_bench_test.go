@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 )
 
 // BenchmarkAug measures the chapter's batch pipeline (aug_transforms with
@@ -25,15 +25,15 @@ func BenchmarkAug(b *testing.B) {
 			for i := range batch.Data {
 				batch.Data[i] = uint8(rng.IntN(256))
 			}
-			tfms := []learner.DeviceTransform{MustAugTransforms(224, MinScale(0.75)), MustNormalize(ImagenetStats())}
+			tfms := []device.Transform{MustAugTransforms(224, MinScale(0.75)), MustNormalize(ImagenetStats())}
 			be := augBackendT(b)
-			if _, err := ApplyBatchTransforms(be, tfms, batch, tc.split, 0); err != nil { // compile
+			if _, err := device.ApplyBatchTransforms(be, tfms, batch, tc.split, 0); err != nil { // compile
 				b.Fatal(err)
 			}
 			cpu0 := cpuSeconds()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				out, err := ApplyBatchTransforms(be, tfms, batch, tc.split, uint64(i))
+				out, err := device.ApplyBatchTransforms(be, tfms, batch, tc.split, uint64(i))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 )
 
 // The chapter's batch transforms, as fastai's Pipeline prints them.
@@ -22,7 +22,7 @@ func ExampleAugTransforms() {
 
 // Validation batches are the centre square resized to the output size: a
 // 2×4 image gives its middle 2×2 pixels.
-func ExampleApplyBatchTransforms() {
+func ExampleAugTransforms_valid() {
 	backend, err := augBackend() // in a program: compute.NewWithConfig("go:parallelism=-1")
 	if err != nil {
 		panic(err)
@@ -31,8 +31,8 @@ func ExampleApplyBatchTransforms() {
 	for i := range batch.Data {
 		batch.Data[i] = uint8(10 * (i / 3)) // pixel k is grey 10k
 	}
-	tfms := []learner.DeviceTransform{MustAugTransforms(2, MinScale(0.75))}
-	out, err := ApplyBatchTransforms(backend, tfms, batch, fastgo.Valid, 42)
+	tfms := []device.Transform{MustAugTransforms(2, MinScale(0.75))}
+	out, err := device.ApplyBatchTransforms(backend, tfms, batch, fastgo.Valid, 42)
 	if err != nil {
 		panic(err)
 	}

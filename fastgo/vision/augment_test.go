@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
@@ -285,7 +285,7 @@ func TestWarpHomography(t *testing.T) {
 }
 
 // applyAug runs a.Apply on img with the given params.
-func applyAug(t testing.TB, tf learner.DeviceTransform, img floatImage, params *tensors.Tensor, split fastgo.Split) []float64 {
+func applyAug(t testing.TB, tf device.Transform, img floatImage, params *tensors.Tensor, split fastgo.Split) []float64 {
 	t.Helper()
 	if params == nil {
 		return augRun(t, func(in []*graph.Node) *graph.Node { return tf.Apply(in[0], nil, split) }, img.tensor())
@@ -469,10 +469,10 @@ func TestApplyBatchTransformsSeeds(t *testing.T) {
 	for i := range batch.Data {
 		batch.Data[i] = uint8(rng.IntN(256))
 	}
-	tfms := []learner.DeviceTransform{MustAugTransforms(12, MinScale(0.75)), MustNormalize(ImagenetStats())}
+	tfms := []device.Transform{MustAugTransforms(12, MinScale(0.75)), MustNormalize(ImagenetStats())}
 	be := augBackendT(t)
 	get := func(split fastgo.Split, seed uint64) []float64 {
-		out, err := ApplyBatchTransforms(be, tfms, batch, split, seed)
+		out, err := device.ApplyBatchTransforms(be, tfms, batch, split, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestApplyBatchTransformsSeeds(t *testing.T) {
 	if d := augMaxDiff(v1, v2); d != 0 {
 		t.Errorf("valid batches depend on the seed (differ by %g)", d)
 	}
-	if _, err := ApplyBatchTransforms(be, tfms, fastgo.ByteTensor{Shape: []int{1, 2, 2, 3}, Data: make([]uint8, 5)}, fastgo.Train, 1); err == nil {
+	if _, err := device.ApplyBatchTransforms(be, tfms, fastgo.ByteTensor{Shape: []int{1, 2, 2, 3}, Data: make([]uint8, 5)}, fastgo.Train, 1); err == nil {
 		t.Error("a batch with too few bytes was accepted")
 	}
 }

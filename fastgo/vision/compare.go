@@ -7,7 +7,7 @@ import (
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute"
 )
 
@@ -40,18 +40,18 @@ func CompareAugmentations(backend compute.Backend, img Image, presize int, aug *
 	var out []AugmentationVariant
 	for _, variant := range []struct {
 		name string
-		tfm  learner.DeviceTransform
+		tfm  device.Transform
 	}{
 		{"one sampling (fastgo)", aug},
 		{"two samplings (fastai)", aug.TwoPass()},
 		{"one sampling per step", aug.Sequential()},
 	} {
-		tfms := []learner.DeviceTransform{variant.tfm}
-		if _, err := ApplyBatchTransforms(backend, tfms, batch, fastgo.Train, seed); err != nil { // compiles
+		tfms := []device.Transform{variant.tfm}
+		if _, err := device.ApplyBatchTransforms(backend, tfms, batch, fastgo.Train, seed); err != nil { // compiles
 			return nil, err
 		}
 		start := time.Now()
-		res, err := ApplyBatchTransforms(backend, tfms, batch, fastgo.Train, seed)
+		res, err := device.ApplyBatchTransforms(backend, tfms, batch, fastgo.Train, seed)
 		if err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@
 // applied to the whole batch in one GoMLX graph that samples every image
 // once (see [Augment] and [CompareAugmentations]). [Normalize] with
 // [ImagenetStats] follows. Both run inside the learner's training graph;
-// [ApplyBatchTransforms] runs them alone, as [ShowBatch] does.
+// [device.ApplyBatchTransforms] runs them alone, as [ShowBatch] does.
 //
 // # Models and learners
 //

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -31,7 +31,7 @@ type Normalization struct {
 	mean, std []float32
 }
 
-var _ learner.DeviceTransform = (*Normalization)(nil)
+var _ device.Transform = (*Normalization)(nil)
 
 // Normalize returns the transform (x-mean)/std for images with
 // len(mean) channels. mean and std must have the same length and std no

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -17,7 +17,7 @@ func TestNormalizeAndDecodeRoundTrip(t *testing.T) {
 		batch.Data[i] = uint8(i * 37 % 256)
 	}
 	norm := MustNormalize(ImagenetStats())
-	out, err := ApplyBatchTransforms(augBackendT(t), []learner.DeviceTransform{norm}, batch, fastgo.Valid, 0)
+	out, err := device.ApplyBatchTransforms(augBackendT(t), []device.Transform{norm}, batch, fastgo.Valid, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func TestTransformSpecsRoundTrip(t *testing.T) {
 	if err != nil || nb.(*Normalization).Spec().Params["std"][2] != n.Spec().Params["std"][2] {
 		t.Errorf("Normalize: %+v %v", nb, err)
 	}
-	for _, bad := range []learner.TransformSpec{
+	for _, bad := range []fastgo.TransformSpec{
 		{Name: "Resize", Params: map[string][]float64{"size": {-3}}},
 		{Name: "Resize", Params: map[string][]float64{"size": {2.5}}},
 		{Name: "Rotate"},
@@ -133,7 +133,7 @@ func TestTransformSpecsRoundTrip(t *testing.T) {
 			t.Errorf("spec %+v accepted", bad)
 		}
 	}
-	if _, err := BatchTransformFromSpec(learner.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": {0.5}, "std": {0}}}); err == nil {
+	if _, err := BatchTransformFromSpec(fastgo.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": {0.5}, "std": {0}}}); err == nil {
 		t.Error("Normalize with std 0 accepted")
 	}
 }
@@ -145,7 +145,7 @@ func FuzzTransformFromSpec(f *testing.F) {
 	f.Add("AugTransforms", 224.0, 0.75, 1.0)
 	f.Add("Normalize", 0.5, 0.0, -1.0)
 	f.Fuzz(func(t *testing.T, name string, a, b, c float64) {
-		s := learner.TransformSpec{Name: name, Params: map[string][]float64{
+		s := fastgo.TransformSpec{Name: name, Params: map[string][]float64{
 			"size": {a}, "method": {b}, "pad_mode": {c}, "min_scale": {b}, "max_rotate": {c}, "do_flip": {c},
 			"mean": {a, b, c}, "std": {c, b, a}}}
 		if tf, err := ItemTransformFromSpec(s); err == nil && tf == nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 )
 
 // ShowOption changes what ShowBatch shows.
@@ -102,7 +102,7 @@ func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, [
 		return nil, nil, err
 	}
 	tfms, norm := deviceTransforms(dls.BatchTfms)
-	out, err := ApplyBatchTransforms(backend.Default(), tfms, batch.X, cfg.split, cfg.seed)
+	out, err := device.ApplyBatchTransforms(backend.Default(), tfms, batch.X, cfg.split, cfg.seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vision.ShowBatch: %w", err)
 	}
@@ -164,11 +164,11 @@ func firstBatch(dl *fastgo.DataLoader, n int, unique bool) (fastgo.Batch, error)
 
 // deviceTransforms keeps the batch transforms that run on the device and
 // returns the last normalisation among them, which decoding inverts.
-func deviceTransforms(tfms []fastgo.BatchTransform) ([]learner.DeviceTransform, *Normalization) {
-	var out []learner.DeviceTransform
+func deviceTransforms(tfms []fastgo.BatchTransform) ([]device.Transform, *Normalization) {
+	var out []device.Transform
 	var norm *Normalization
 	for _, t := range tfms {
-		if dt, ok := t.(learner.DeviceTransform); ok {
+		if dt, ok := t.(device.Transform); ok {
 			out = append(out, dt)
 		}
 		if nt, ok := t.(*Normalization); ok {

@@ -5,25 +5,24 @@ import (
 	"math"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
 )
 
 // Spec describes the transform for learner.Export (see
 // [ItemTransformFromSpec]).
-func (r *ResizeTransform) Spec() learner.TransformSpec {
-	return learner.TransformSpec{Name: "Resize", Params: map[string][]float64{
+func (r *ResizeTransform) Spec() fastgo.TransformSpec {
+	return fastgo.TransformSpec{Name: "Resize", Params: map[string][]float64{
 		"size": {float64(r.Size)}, "method": {float64(r.Method)}, "pad_mode": {float64(r.PadMode)}}}
 }
 
 // Spec describes the transform for learner.Export (see
 // [BatchTransformFromSpec]); Mult is already applied to the values.
-func (a *Augment) Spec() learner.TransformSpec {
+func (a *Augment) Spec() fastgo.TransformSpec {
 	c := a.cfg
 	b := 0.0
 	if c.doFlip {
 		b = 1
 	}
-	return learner.TransformSpec{Name: "AugTransforms", Params: map[string][]float64{
+	return fastgo.TransformSpec{Name: "AugTransforms", Params: map[string][]float64{
 		"size": {float64(c.size)}, "do_flip": {b}, "max_rotate": {c.maxRotate}, "min_zoom": {c.minZoom},
 		"max_zoom": {c.maxZoom}, "max_lighting": {c.maxLighting}, "max_warp": {c.maxWarp},
 		"p_affine": {c.pAffine}, "p_lighting": {c.pLighting}, "min_scale": {c.minScale}}}
@@ -31,7 +30,7 @@ func (a *Augment) Spec() learner.TransformSpec {
 
 // Spec describes the transform for learner.Export (see
 // [BatchTransformFromSpec]).
-func (n *Normalization) Spec() learner.TransformSpec {
+func (n *Normalization) Spec() fastgo.TransformSpec {
 	f64 := func(v []float32) []float64 {
 		out := make([]float64, len(v))
 		for i, x := range v {
@@ -39,13 +38,13 @@ func (n *Normalization) Spec() learner.TransformSpec {
 		}
 		return out
 	}
-	return learner.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": f64(n.mean), "std": f64(n.std)}}
+	return fastgo.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": f64(n.mean), "std": f64(n.std)}}
 }
 
 // ItemTransformFromSpec builds the item transform a spec describes
 // (written by Export from vision.Resize). Errors name the spec and what is
 // wrong with it.
-func ItemTransformFromSpec(s learner.TransformSpec) (fastgo.ItemTransform, error) {
+func ItemTransformFromSpec(s fastgo.TransformSpec) (fastgo.ItemTransform, error) {
 	switch s.Name {
 	case "Resize":
 		size, err := intParam(s, "size", 1)
@@ -67,7 +66,7 @@ func ItemTransformFromSpec(s learner.TransformSpec) (fastgo.ItemTransform, error
 
 // BatchTransformFromSpec builds the batch transform a spec describes
 // (written by Export from vision.AugTransforms or vision.Normalize).
-func BatchTransformFromSpec(s learner.TransformSpec) (fastgo.BatchTransform, error) {
+func BatchTransformFromSpec(s fastgo.TransformSpec) (fastgo.BatchTransform, error) {
 	switch s.Name {
 	case "AugTransforms":
 		size, err := intParam(s, "size", 0)
@@ -95,7 +94,7 @@ func BatchTransformFromSpec(s learner.TransformSpec) (fastgo.BatchTransform, err
 }
 
 // intParam reads a whole-number parameter ≥ lo.
-func intParam(s learner.TransformSpec, key string, lo int) (int, error) {
+func intParam(s fastgo.TransformSpec, key string, lo int) (int, error) {
 	v := s.Params[key]
 	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<14 { // 16384 px: a larger side is a broken file, not a model
 		return 0, fmt.Errorf("vision: %s spec: %s is %v, want one whole number from %d to 16384", s.Name, key, v, lo)

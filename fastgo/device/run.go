@@ -1,4 +1,4 @@
-package vision
+package device
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -23,29 +22,29 @@ import (
 //
 // Graphs are compiled once per backend, transform chain, split and batch
 // shape, and reused.
-func ApplyBatchTransforms(backend compute.Backend, tfms []learner.DeviceTransform, batch fastgo.ByteTensor, split fastgo.Split, seed uint64) (*tensors.Tensor, error) {
+func ApplyBatchTransforms(backend compute.Backend, tfms []Transform, batch fastgo.ByteTensor, split fastgo.Split, seed uint64) (*tensors.Tensor, error) {
 	if backend == nil {
-		return nil, fmt.Errorf("vision.ApplyBatchTransforms: backend is nil; create one, e.g. compute.NewWithConfig(\"go:parallelism=-1\")")
+		return nil, fmt.Errorf("device.ApplyBatchTransforms: backend is nil; create one, e.g. compute.NewWithConfig(\"go:parallelism=-1\")")
 	}
 	if len(batch.Shape) != 4 {
-		return nil, fmt.Errorf("vision.ApplyBatchTransforms: batch shape %v is not [B,H,W,C]", batch.Shape)
+		return nil, fmt.Errorf("device.ApplyBatchTransforms: batch shape %v is not [B,H,W,C]", batch.Shape)
 	}
 	size := 1
 	for _, d := range batch.Shape {
 		if d <= 0 {
-			return nil, fmt.Errorf("vision.ApplyBatchTransforms: batch shape %v has an empty axis", batch.Shape)
+			return nil, fmt.Errorf("device.ApplyBatchTransforms: batch shape %v has an empty axis", batch.Shape)
 		}
 		size *= d
 	}
 	if size != len(batch.Data) {
-		return nil, fmt.Errorf("vision.ApplyBatchTransforms: batch shape %v needs %d bytes, data has %d", batch.Shape, size, len(batch.Data))
+		return nil, fmt.Errorf("device.ApplyBatchTransforms: batch shape %v needs %d bytes, data has %d", batch.Shape, size, len(batch.Data))
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	args := []any{tensors.FromFlatDataAndDimensions(batch.Data, batch.Shape...)}
 	hasParams := make([]bool, len(tfms))
 	for i, t := range tfms {
 		if t == nil {
-			return nil, fmt.Errorf("vision.ApplyBatchTransforms: transform %d is nil", i)
+			return nil, fmt.Errorf("device.ApplyBatchTransforms: transform %d is nil", i)
 		}
 		if p := t.Params(batch.Shape[0], split, rng); p != nil {
 			args = append(args, p)
@@ -58,7 +57,7 @@ func ApplyBatchTransforms(backend compute.Backend, tfms []learner.DeviceTransfor
 	}
 	out, err := exec.Call1(args...)
 	if err != nil {
-		return nil, fmt.Errorf("vision.ApplyBatchTransforms: %w", err)
+		return nil, fmt.Errorf("device.ApplyBatchTransforms: %w", err)
 	}
 	return out, nil
 }
@@ -79,7 +78,7 @@ var (
 	execCache = map[execKey]*graph.Exec{}
 )
 
-func batchExec(backend compute.Backend, tfms []learner.DeviceTransform, hasParams []bool, split fastgo.Split) (*graph.Exec, error) {
+func batchExec(backend compute.Backend, tfms []Transform, hasParams []bool, split fastgo.Split) (*graph.Exec, error) {
 	var chain strings.Builder
 	for i, t := range tfms {
 		fmt.Fprintf(&chain, "%T@%p/%v;", t, t, hasParams[i])
@@ -94,7 +93,7 @@ func batchExec(backend compute.Backend, tfms []learner.DeviceTransform, hasParam
 		clear(execCache) // not Finalize: a caller may still be running one
 
 	}
-	tfms = append([]learner.DeviceTransform(nil), tfms...)
+	tfms = append([]Transform(nil), tfms...)
 	hasParams = append([]bool(nil), hasParams...)
 	e, err := graph.NewExec(backend, func(inputs []*graph.Node) *graph.Node {
 		x := graph.DivScalar(graph.ConvertDType(inputs[0], dtypes.Float32), 255)
@@ -110,7 +109,7 @@ func batchExec(backend compute.Backend, tfms []learner.DeviceTransform, hasParam
 		return x
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vision.ApplyBatchTransforms: %w", err)
+		return nil, fmt.Errorf("device.ApplyBatchTransforms: %w", err)
 	}
 	execCache[key] = e
 	return e, nil

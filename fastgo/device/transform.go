@@ -1,4 +1,4 @@
-package learner
+package device
 
 import (
 	"math/rand/v2"
@@ -8,14 +8,15 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// DeviceTransform is a batch transform that runs inside the training graph.
+// Transform is a batch transform that runs on the device, inside the
+// compiled graph: the learner's training graph, or ApplyBatchTransforms'.
 //
 // The learner feeds each batch as uint8 [B,H,W,3], converts it to float32 in
 // [0,1] (fastai's IntToFloatTensor), then applies the DataLoaders' device
 // transforms in order. Randomness is drawn on the CPU by Params (seeded, so
 // a seed gives the same batch on every backend) and enters the graph as an
 // ordinary input.
-type DeviceTransform interface {
+type Transform interface {
 	fastgo.BatchTransform
 	// Params draws this batch's random parameters (nil when the transform
 	// has none for this split).
