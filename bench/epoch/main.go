@@ -20,6 +20,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 func main() {
@@ -35,7 +36,7 @@ func main() {
 }
 
 func run(images fastgo.Path, archName string, size, presize int) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}

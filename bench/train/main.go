@@ -20,6 +20,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 func main() {
@@ -55,7 +56,7 @@ func randomBatches(n, bs, size, classes int) learner.SliceSource {
 
 // run measures the steps; profileTo, unless "", receives their CPU profile.
 func run(archName string, size, bs, steps int, profileTo string) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}

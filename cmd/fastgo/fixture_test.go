@@ -12,6 +12,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // images is the repository's bundled sample: 9 pets, 8 breeds.
@@ -70,7 +71,7 @@ func testModel(t testing.TB) string {
 			shared.modelErr = err
 			return
 		}
-		l, err := vision.CNNLearner(dls, vision.ResNet18, vision.Pretrained(false),
+		l, err := vision.CNNLearner(dls, models.ResNet18, vision.Pretrained(false),
 			vision.LearnerOptions(learner.NoPersist(), learner.Output(io.Discard)))
 		if err != nil {
 			shared.modelErr = err

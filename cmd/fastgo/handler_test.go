@@ -21,6 +21,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // fakeServer is the real request path (reading, multipart, decoding, the
@@ -47,7 +48,7 @@ func fakeServer(t testing.TB, maxBody int64, maxBatch int, predict predictFunc) 
 	t.Cleanup(func() { vision.MaxPixels = old })
 	return &server{
 		model: &vision.Predictor{
-			Arch:     vision.ResNet18,
+			Arch:     models.ResNet18,
 			Vocab:    vocab,
 			ItemTfms: []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
 		},

@@ -20,6 +20,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -37,7 +38,7 @@ type result struct {
 func (r result) key() string { return r.Part + "/" + r.DType }
 
 type config struct {
-	arch       vision.Arch
+	arch       models.Arch
 	size, bs   int
 	steps      int
 	presize    int
@@ -61,7 +62,7 @@ func main() {
 	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
 	flag.StringVar(&c.jsonOut, "json", "", "also write fastgo's results to this file, one JSON object per line (as scripts/gpucheck_torch.py prints them)")
 	flag.Parse()
-	arch, err := vision.ArchByName(*archName)
+	arch, err := models.ArchByName(*archName)
 	if err != nil {
 		fail(err)
 	}
@@ -332,7 +333,7 @@ func fineTune(c config) (result, error) {
 	// include it); random weights otherwise — the time does not depend on them.
 	r.Note = "pretrained"
 	l, err := vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate),
-		vision.WeightsFrom(vision.PretrainedOptions{Offline: true}))
+		vision.WeightsFrom(models.PretrainedOptions{Offline: true}))
 	if err != nil {
 		r.Note = "random weights"
 		l, err = vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate), vision.Pretrained(false))

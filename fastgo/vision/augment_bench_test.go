@@ -2,11 +2,11 @@ package vision
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
 // BenchmarkAug measures the chapter's batch pipeline (aug_transforms with
@@ -30,7 +30,7 @@ func BenchmarkAug(b *testing.B) {
 			if _, err := device.ApplyBatchTransforms(be, tfms, batch, tc.split, 0); err != nil { // compile
 				b.Fatal(err)
 			}
-			cpu0 := cpuSeconds()
+			cpu0 := testutil.CPUSeconds()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				out, err := device.ApplyBatchTransforms(be, tfms, batch, tc.split, uint64(i))
@@ -42,16 +42,7 @@ func BenchmarkAug(b *testing.B) {
 			b.ReportMetric(float64(bs*b.N)/b.Elapsed().Seconds(), "images/s")
 			// The CPU is shared: images per CPU-second of this process is
 			// the load-independent figure.
-			b.ReportMetric(float64(bs*b.N)/(cpuSeconds()-cpu0), "images/cpu-s")
+			b.ReportMetric(float64(bs*b.N)/(testutil.CPUSeconds()-cpu0), "images/cpu-s")
 		})
 	}
-}
-
-// cpuSeconds is the user+system CPU time of this process so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

@@ -3,29 +3,19 @@ package vision
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"sync"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// augBackend is the pure-Go backend shared by this file's tests, created
-// quietly (the backend prints its parallelism setting on stdout, which
-// would end up in Example outputs).
-var augBackend = sync.OnceValues(func() (compute.Backend, error) {
-	stdout := os.Stdout
-	if devnull, err := os.Open(os.DevNull); err == nil {
-		os.Stdout = devnull
-		defer func() { os.Stdout = stdout; devnull.Close() }()
-	}
-	return compute.NewWithConfig("go:parallelism=-1")
-})
+// augBackend is the pure-Go backend the tests share.
+func augBackend() (compute.Backend, error) { return testutil.Backend(), nil }
 
 func augBackendT(t testing.TB) compute.Backend {
 	t.Helper()

@@ -1,6 +1,10 @@
 package vision
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+)
 
 // The three variants use the same draws: same sizes, and the step-by-step
 // one is blurrier (lower mean gradient) than the single sampling.
@@ -10,7 +14,7 @@ func TestCompareAugmentations(t *testing.T) {
 		t.Fatal(err)
 	}
 	aug := MustAugTransforms(64, MinScale(0.75), PAffine(1))
-	variants, err := CompareAugmentations(modelTestBackend(), img, 128, aug, 2, 7)
+	variants, err := CompareAugmentations(testutil.Backend(), img, 128, aug, 2, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +32,7 @@ func TestCompareAugmentations(t *testing.T) {
 	if cells := ComparisonCells(variants); len(cells) != 6 || cells[0].Title == "" || cells[1].Title != "" {
 		t.Errorf("ComparisonCells: %d cells, titles %q %q; want 6, the first of each row titled", len(cells), cells[0].Title, cells[1].Title)
 	}
-	if _, err := CompareAugmentations(modelTestBackend(), img, 128, aug, 0, 7); err == nil {
+	if _, err := CompareAugmentations(testutil.Backend(), img, 128, aug, 0, 7); err == nil {
 		t.Error("n = 0: want an error")
 	}
 }

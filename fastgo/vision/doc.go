@@ -47,14 +47,14 @@
 //
 // # Models and learners
 //
-// [ResNet18], [ResNet34] and [ResNet50] are torchvision's architectures,
+// [models.ResNet18], [models.ResNet34] and [models.ResNet50] are torchvision's architectures,
 // with variables named after torchvision's state-dict keys so that
-// [LoadPretrained] imports its ImageNet weights (.pth files, cached in
-// [ModelsDir]). [CNNLearner] is fastai's cnn_learner: the body cut before
-// pooling, fastai's [Head], three parameter groups, frozen body and ImageNet
+// [models.LoadPretrained] imports its ImageNet weights (.pth files, cached in
+// [models.ModelsDir]). [CNNLearner] is fastai's cnn_learner: the body cut before
+// pooling, fastai's [models.Head], three parameter groups, frozen body and ImageNet
 // normalisation when pretrained.
 //
-//	learn := vision.MustCNNLearner(dls, vision.ResNet34, vision.Metrics(learner.ErrorRate))
+//	learn := vision.MustCNNLearner(dls, models.ResNet34, vision.Metrics(learner.ErrorRate))
 //	learner.Must(learn.FineTune(2))
 //
 // # Errors

@@ -2,14 +2,13 @@ package vision
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -20,7 +19,7 @@ type CNNOption func(*cnnConfig)
 type cnnConfig struct {
 	pretrained bool
 	ifCached   bool
-	weights    PretrainedOptions
+	weights    models.PretrainedOptions
 	metrics    []learner.Metric
 	opts       []learner.Option
 }
@@ -42,7 +41,7 @@ func PretrainedIfCached() CNNOption {
 
 // WeightsFrom sets where pretrained weights are cached and how they are
 // downloaded (see PretrainedOptions); it implies Pretrained(true).
-func WeightsFrom(opts PretrainedOptions) CNNOption {
+func WeightsFrom(opts models.PretrainedOptions) CNNOption {
 	return func(c *cnnConfig) { c.pretrained, c.weights = true, opts }
 }
 
@@ -59,8 +58,8 @@ func LearnerOptions(opts ...learner.Option) CNNOption {
 
 // CNNLearner is fastai's cnn_learner (vision_learner): arch's body cut
 // before its pooling layer (fastai's cut=-2), fastai's head on top (see
-// [Head]) with one output per class of dls, three parameter groups (stem to
-// layer2, layer3 and layer4, head; see [Arch.ParamGroup]) and
+// [models.Head]) with one output per class of dls, three parameter groups (stem to
+// layer2, layer3 and layer4, head; see [models.Arch.ParamGroup]) and
 // cross-entropy loss.
 //
 // PretrainedIfCached (as notebooks use) loads the weights when the file
@@ -68,18 +67,18 @@ func LearnerOptions(opts ...learner.Option) CNNOption {
 // so once per process: the error rate then stays far from the book's.
 //
 // Pretrained (the default) loads torchvision's ImageNet weights into the
-// body (see [LoadPretrained]), freezes the body except its batch-norm
+// body (see [models.LoadPretrained]), freezes the body except its batch-norm
 // layers, and appends Normalize(ImageNet statistics) to dls's batch
 // transforms when none is there — as fastai does; a missing weight file is
 // an error that says where to put it, never a silent random start. With
 // Pretrained(false) nothing is loaded, frozen or normalised.
-func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner.Learner, error) {
+func CNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) (*learner.Learner, error) {
 	cfg := cnnConfig{pretrained: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.ifCached {
-		cfg.pretrained = WeightsCached(arch)
+		cfg.pretrained = models.WeightsCached(arch)
 		if !cfg.pretrained {
 			sayRandomWeights(arch)
 		}
@@ -92,7 +91,7 @@ func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner
 	if cfg.pretrained {
 		addImagenetNormalization(dls)
 		lopts = append(lopts, learner.StartFrozen(), learner.InitStore(func(s *model.Store) error {
-			report, err := LoadPretrained(s.RootScope().In(BodyScope), arch, cfg.weights)
+			report, err := models.LoadPretrained(s.RootScope().In(models.BodyScope), arch, cfg.weights)
 			if err == nil {
 				fmt.Println(report)
 			}
@@ -108,23 +107,23 @@ func CNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) (*learner
 
 // CNNModel is the network CNNLearner trains, for nClasses classes: arch's
 // body (scope "body") and fastai's head (scope "head"), with the parameter
-// groups of [Arch.ParamGroup] and the batch-norm variables kept trainable
+// groups of [models.Arch.ParamGroup] and the batch-norm variables kept trainable
 // when frozen.
-func CNNModel(arch Arch, nClasses int) learner.Model {
+func CNNModel(arch models.Arch, nClasses int) learner.Model {
 	return learner.Model{
 		Name: arch.Name,
 		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
-			features := arch.Body(scope.In(BodyScope), x, train)
-			return Head(scope.In(HeadScope), features, nClasses, train)
+			features := arch.Body(scope.In(models.BodyScope), x, train)
+			return models.Head(scope.In(models.HeadScope), features, nClasses, train)
 		},
-		NumGroups:  NumParamGroups,
+		NumGroups:  models.NumParamGroups,
 		Group:      arch.ParamGroup,
 		ForceTrain: isBatchNormVariable,
 	}
 }
 
 // MustCNNLearner is CNNLearner for notebook cells: it panics on error.
-func MustCNNLearner(dls *fastgo.DataLoaders, arch Arch, opts ...CNNOption) *learner.Learner {
+func MustCNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) *learner.Learner {
 	l, err := CNNLearner(dls, arch, opts...)
 	if err != nil {
 		panic(err)
@@ -156,7 +155,7 @@ func isBatchNormVariable(path string) bool {
 			return true
 		case p == "downsample" && i+1 < len(parts) && parts[i+1] == "1":
 			return true
-		case i == 1 && parts[0] == HeadScope && (p == "2" || p == "6"):
+		case i == 1 && parts[0] == models.HeadScope && (p == "2" || p == "6"):
 			return true
 		}
 	}
@@ -169,7 +168,7 @@ var saidRandom sync.Map
 // sayRandomWeights says once (per notebook session, or per process) and
 // architecture that a learner starts from random weights, and what that
 // costs.
-func sayRandomWeights(arch Arch) {
+func sayRandomWeights(arch models.Arch) {
 	if _, said := saidRandom.LoadOrStore(arch.Name, true); said {
 		return
 	}
@@ -177,13 +176,5 @@ func sayRandomWeights(arch Arch) {
 		"vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
 			"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
 			"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",
-		arch.Name, arch.File(), ModelsDir()))
-}
-
-// WeightsCached reports whether arch's pretrained weight file is already in
-// ModelsDir(), so that a notebook can use Pretrained(WeightsCached(arch))
-// on a machine without internet access.
-func WeightsCached(arch Arch) bool {
-	_, err := os.Stat(filepath.Join(ModelsDir(), arch.File()))
-	return err == nil
+		arch.Name, arch.File(), models.ModelsDir()))
 }

@@ -10,13 +10,19 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // tinyCheckpointArch is tinyArch whose weight file is
 // testdata/weights/tiny_resnet.pth (never downloaded: tests run offline).
-func tinyCheckpointArch() Arch {
+// tinyArch is ResNet18 at a quarter of its width: a CNN learner that
+// trains in seconds.
+var tinyArch = models.ResNet18.Scaled(4)
+
+func tinyCheckpointArch() models.Arch {
 	a := tinyArch
 	a.URL = "http://127.0.0.1:9/tiny_resnet.pth"
 	return a
@@ -43,8 +49,8 @@ func petLoaders(t *testing.T, opts ...fastgo.LoaderOption) *fastgo.DataLoaders {
 
 func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := CNNLearner(dls, tinyCheckpointArch(), WeightsFrom(PretrainedOptions{Dir: "../../testdata/weights", Offline: true}),
-		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	learn, err := CNNLearner(dls, tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: "../../testdata/weights", Offline: true}),
+		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,18 +59,18 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	if n := len(dls.BatchTfms); n != 2 || !strings.HasPrefix(dls.BatchTfms[1].Name(), "Normalize") {
 		t.Fatalf("batch transforms after CNNLearner: %d, last %q; want augmentation then Normalize", n, dls.BatchTfms[n-1].Name())
 	}
-	if learn.FrozenTo() != NumParamGroups-1 {
-		t.Errorf("pretrained learner frozen to %d, want %d (body frozen)", learn.FrozenTo(), NumParamGroups-1)
+	if learn.FrozenTo() != models.NumParamGroups-1 {
+		t.Errorf("pretrained learner frozen to %d, want %d (body frozen)", learn.FrozenTo(), models.NumParamGroups-1)
 	}
 	// The loaded stem equals the checkpoint's.
-	sd, _, err := ReadStateDict("../../testdata/weights/tiny_resnet.pth")
+	sd, _, err := models.ReadStateDict("../../testdata/weights/tiny_resnet.pth")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := learn.GetPreds(nil); err != nil {
 		t.Fatal(err)
 	}
-	v := learn.Store().GetVariable("/" + BodyScope + "/bn1/running_var")
+	v := learn.Store().GetVariable("/" + models.BodyScope + "/bn1/running_var")
 	if v == nil {
 		t.Fatal("no /body/bn1/running_var after building the model")
 	}
@@ -89,8 +95,8 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 
 func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 	dir := t.TempDir()
-	_, err := CNNLearner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(PretrainedOptions{Dir: dir, Offline: true}),
-		LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	_, err := CNNLearner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: dir, Offline: true}),
+		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("CNNLearner without the weight file: err = %v, want one naming %s", err, dir)
 	}
@@ -98,7 +104,7 @@ func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 
 func TestCNNLearnerFromScratchNeitherFreezesNorNormalizes(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := CNNLearner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+	learn, err := CNNLearner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,16 +133,16 @@ func TestIsBatchNormVariable(t *testing.T) {
 
 func TestWeightsCached(t *testing.T) {
 	t.Setenv("FASTGO_HOME", t.TempDir())
-	if WeightsCached(ResNet34) {
+	if models.WeightsCached(models.ResNet34) {
 		t.Fatal("WeightsCached in an empty FASTGO_HOME: want false")
 	}
-	if err := os.MkdirAll(ModelsDir(), 0o755); err != nil {
+	if err := os.MkdirAll(models.ModelsDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(ModelsDir(), ResNet34.File()), []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(models.ModelsDir(), models.ResNet34.File()), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if !WeightsCached(ResNet34) || WeightsCached(ResNet18) {
+	if !models.WeightsCached(models.ResNet34) || models.WeightsCached(models.ResNet18) {
 		t.Error("WeightsCached: want true for the file present, false for the other")
 	}
 }
@@ -146,7 +152,7 @@ func TestWeightsCached(t *testing.T) {
 // meet a bfloat16 batch).
 func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
 	learn, err := CNNLearner(petLoaders(t), tinyArch, Pretrained(false),
-		LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist()))
+		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +204,7 @@ func TestPretrainedIfCachedSaysRandomOnce(t *testing.T) {
 	dls := petLoaders(t)
 	out := captureStdout(t, func() {
 		for range 2 {
-			if _, err := CNNLearner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(modelTestBackend()), learner.NoPersist())); err != nil {
+			if _, err := CNNLearner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist())); err != nil {
 				t.Fatal(err)
 			}
 		}

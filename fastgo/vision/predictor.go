@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // Predictor classifies image files or bytes with a model exported by
@@ -21,7 +22,7 @@ type Predictor struct {
 	// Learner runs the model (GetPreds, Predict, ShowResults…).
 	Learner *learner.Learner
 	// Arch is the architecture named in the file.
-	Arch Arch
+	Arch models.Arch
 	// Vocab is the class names in output order.
 	Vocab []string
 	// ItemTfms are the item transforms each image goes through.
@@ -44,7 +45,7 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	arch, err := ArchByName(info.Model)
+	arch, err := models.ArchByName(info.Model)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: model %q: %w", path, info.Model, err)
 	}

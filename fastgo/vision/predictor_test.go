@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -31,7 +32,7 @@ func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := CNNLearner(dls, ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	l, err := CNNLearner(dls, models.ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

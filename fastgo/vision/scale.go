@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // Scale is how big a run of the chapter is: the architecture, the item and
@@ -16,7 +16,7 @@ import (
 // pure-Go backend gets a small default scale instead; environment
 // variables override both.
 type Scale struct {
-	Arch      Arch
+	Arch      models.Arch
 	Presize   int // Resize item transform (the chapter: 460)
 	Size      int // AugTransforms output (the chapter: 224)
 	BatchSize int // the chapter: 64
@@ -31,12 +31,12 @@ type Scale struct {
 // (resnet18|resnet34|resnet50), FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS,
 // FASTGO_EPOCHS (the cap) and FASTGO_LRFIND_IT.
 func ChapterScale() (Scale, error) {
-	s := Scale{Arch: ResNet34, Presize: 460, Size: 224, BatchSize: 64, LRFindIt: 100}
+	s := Scale{Arch: models.ResNet34, Presize: 460, Size: 224, BatchSize: 64, LRFindIt: 100}
 	if backend.DefaultChoice().Backend == "go" {
-		s = Scale{Arch: ResNet18, Presize: 96, Size: 64, BatchSize: 32, MaxEpochs: 2, LRFindIt: 60}
+		s = Scale{Arch: models.ResNet18, Presize: 96, Size: 64, BatchSize: 32, MaxEpochs: 2, LRFindIt: 60}
 	}
 	if v := os.Getenv("FASTGO_ARCH"); v != "" {
-		a, err := ArchByName(v)
+		a, err := models.ArchByName(v)
 		if err != nil {
 			return s, fmt.Errorf("FASTGO_ARCH: %w", err)
 		}
@@ -89,15 +89,4 @@ func (s Scale) String() string {
 	}
 	return fmt.Sprintf("%s, Resize(%d) then %d px, batch size %d, %s, LRFind over %d iterations",
 		s.Arch.Name, s.Presize, s.Size, s.BatchSize, epochs, s.LRFindIt)
-}
-
-// ArchByName returns the architecture named like torchvision's function
-// (resnet18, resnet34, resnet50; case-insensitive).
-func ArchByName(name string) (Arch, error) {
-	for _, a := range []Arch{ResNet18, ResNet34, ResNet50} {
-		if strings.EqualFold(a.Name, name) {
-			return a, nil
-		}
-	}
-	return Arch{}, fmt.Errorf("unknown architecture %q: use resnet18, resnet34 or resnet50", name)
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -53,7 +54,7 @@ func main() {
 
 func run(images fastgo.Path, archName string, size, presize, steps int, lr float64, out string) error {
 	start := time.Now()
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
@@ -192,9 +193,9 @@ func fastaiKey(path string) (string, bool) {
 		return "", false
 	}
 	switch parts[0] {
-	case vision.HeadScope:
+	case models.HeadScope:
 		return "1." + strings.Join(parts[1:], "."), true
-	case vision.BodyScope:
+	case models.BodyScope:
 		i, ok := bodyIndex[parts[1]]
 		if !ok {
 			return "", false

@@ -1,4 +1,4 @@
-package vision
+package models
 
 import (
 	"github.com/gomlx/compute/dtypes"

@@ -1,4 +1,4 @@
-package vision
+package models
 
 import (
 	"fmt"
@@ -83,7 +83,7 @@ func (a Arch) Scaled(w int) Arch {
 // the batch-norm layers use batch statistics and update their running ones.
 func (a Arch) Body(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	if x.Rank() != 4 || x.Shape().Dim(3) != 3 {
-		panic(fmt.Sprintf("vision.%s.Body: want a [B,H,W,3] batch, got %s", a.Name, x.Shape()))
+		panic(fmt.Sprintf("models.%s.Body: want a [B,H,W,3] batch, got %s", a.Name, x.Shape()))
 	}
 	// A fresh visit record: the same scope builds the body in every graph
 	// (training, evaluation) a learner compiles.
@@ -237,4 +237,15 @@ func (a Arch) ParamGroup(p string) int {
 		return 1
 	}
 	return 0
+}
+
+// ArchByName returns the architecture named like torchvision's function
+// (resnet18, resnet34, resnet50; case-insensitive).
+func ArchByName(name string) (Arch, error) {
+	for _, a := range []Arch{ResNet18, ResNet34, ResNet50} {
+		if strings.EqualFold(a.Name, name) {
+			return a, nil
+		}
+	}
+	return Arch{}, fmt.Errorf("unknown architecture %q: use resnet18, resnet34 or resnet50", name)
 }

@@ -1,30 +1,22 @@
-package vision
+package models
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/internal/ops"
-	"github.com/gomlx/compute"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
 // modelTestBackend is the pure-Go backend for this package's model tests.
-var modelTestBackend = sync.OnceValue(func() compute.Backend {
-	b, err := compute.NewWithConfig(backend.GoConfig)
-	if err != nil {
-		panic(err)
-	}
-	return b
-})
+var modelTestBackend = testutil.Backend
 
 // trainStep builds one training step of arch on [B,size,size,3] images
 // with nClasses labels: forward, softmax cross-entropy, backward and a plain
@@ -92,7 +84,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			cpu0 := cpuSeconds()
+			cpu0 := testutil.CPUSeconds()
 			best := time.Duration(math.MaxInt64)
 			for range b.N {
 				x, y := randomBatch(rng, batch, size, 37) // a step owns its inputs
@@ -105,7 +97,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 			// The CPU is shared: also report CPU time, and the rate it implies
 			// on 2 cores of our own (an upper bound of what an idle machine gives).
-			cpu := cpuSeconds() - cpu0
+			cpu := testutil.CPUSeconds() - cpu0
 			b.ReportMetric(1000*cpu/float64(batch*b.N), "cpu-ms/img")
 			b.ReportMetric(2*float64(batch*b.N)/cpu, "img/s@2cpu")
 			b.ReportMetric(float64(batch)/best.Seconds(), "img/s-best-step")

@@ -1,4 +1,4 @@
-package vision
+package models
 
 import (
 	"bytes"
@@ -406,4 +406,12 @@ func assign(scope *model.Scope, spec TensorSpec, t StateTensor) error {
 		v.SetTrainable(false)
 	}
 	return nil
+}
+
+// WeightsCached reports whether arch's pretrained weight file is already in
+// ModelsDir(), so that a notebook can use Pretrained(WeightsCached(arch))
+// on a machine without internet access.
+func WeightsCached(arch Arch) bool {
+	_, err := os.Stat(filepath.Join(ModelsDir(), arch.File()))
+	return err == nil
 }

@@ -1,4 +1,4 @@
-package vision
+package models
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ var tinyArch = ResNet18.Scaled(4)
 
 func tinyCheckpoint(t testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "weights", "tiny_resnet.pth")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "weights", "tiny_resnet.pth")
 }
 
 func TestReadStateDictTiny(t *testing.T) {
@@ -271,7 +271,7 @@ func ExampleLoadWeightsFile() {
 	// torchvision's file, downloaded once to ModelsDir().
 	arch := ResNet18.Scaled(4)
 	store := model.NewStore()
-	report, err := LoadWeightsFile(store.RootScope().In(BodyScope), arch, "../../testdata/weights/tiny_resnet.pth")
+	report, err := LoadWeightsFile(store.RootScope().In(BodyScope), arch, "../../../testdata/weights/tiny_resnet.pth")
 	if err != nil {
 		fmt.Println(err)
 		return

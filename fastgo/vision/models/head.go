@@ -1,4 +1,4 @@
-package vision
+package models
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ import (
 // Store.SetRNGStateFromSeed for repeatable runs) and is off when !train.
 func Head(scope *model.Scope, features *graph.Node, nClasses int, train bool) *graph.Node {
 	if features.Rank() != 4 || nClasses < 1 {
-		panic(fmt.Sprintf("vision.Head: want features [B,h,w,nf] and nClasses ≥ 1, got %s and %d", features.Shape(), nClasses))
+		panic(fmt.Sprintf("models.Head: want features [B,h,w,nf] and nClasses ≥ 1, got %s and %d", features.Shape(), nClasses))
 	}
 	scope = scope.ResetVisited() // the same scope builds the head in every graph
 	x := AdaptiveConcatPool(features)
@@ -59,7 +59,7 @@ func Dropout(scope *model.Scope, x *graph.Node, p float64, train bool) *graph.No
 		return x
 	}
 	if p < 0 || p >= 1 {
-		panic(fmt.Sprintf("vision.Dropout: probability must be in [0,1), got %g", p))
+		panic(fmt.Sprintf("models.Dropout: probability must be in [0,1), got %g", p))
 	}
 	u := scope.RandomUniform(x.Graph(), x.Shape())
 	keep := graph.ConvertDType(graph.GreaterOrEqual(u, graph.Scalar(x.Graph(), x.DType(), p)), x.DType())
