@@ -78,7 +78,7 @@ bench-data:
 	bash bench/data/run.sh
 
 bench-aug:
-	$(GO) test -run '^$$' -bench BenchmarkAug -benchtime 3x ./fastgo/vision
+	$(GO) test -run '^$$' -bench BenchmarkAug -benchtime 3x ./fastgo/vision/augment
 
 bench-train:
 	bash bench/train/run.sh

@@ -12,18 +12,25 @@ import (
 
 // docPackages are the short names Doc accepts for fastgo's packages.
 var docPackages = map[string]string{
-	"fastgo":  "github.com/fastgo-ml/fastgo/fastgo",
-	"vision":  "github.com/fastgo-ml/fastgo/fastgo/vision",
-	"learner": "github.com/fastgo-ml/fastgo/fastgo/learner",
-	"interp":  "github.com/fastgo-ml/fastgo/fastgo/interp",
-	"tensor":  "github.com/fastgo-ml/fastgo/fastgo/tensor",
-	"display": "github.com/fastgo-ml/fastgo/display",
+	"fastgo":   "github.com/fastgo-ml/fastgo/fastgo",
+	"external": "github.com/fastgo-ml/fastgo/fastgo/external",
+	"backend":  "github.com/fastgo-ml/fastgo/fastgo/backend",
+	"device":   "github.com/fastgo-ml/fastgo/fastgo/device",
+	"vision":   "github.com/fastgo-ml/fastgo/fastgo/vision",
+	"augment":  "github.com/fastgo-ml/fastgo/fastgo/vision/augment",
+	"models":   "github.com/fastgo-ml/fastgo/fastgo/vision/models",
+	"cnn":      "github.com/fastgo-ml/fastgo/fastgo/vision/cnn",
+	"learner":  "github.com/fastgo-ml/fastgo/fastgo/learner",
+	"interp":   "github.com/fastgo-ml/fastgo/fastgo/interp",
+	"tensor":   "github.com/fastgo-ml/fastgo/fastgo/tensor",
+	"fastbook": "github.com/fastgo-ml/fastgo/fastgo/fastbook",
+	"display":  "github.com/fastgo-ml/fastgo/display",
 }
 
 // Doc shows the documentation of name as `go doc` prints it — fastai's
 // `doc(learn.fine_tune)` and Jupyter's `?`; in a notebook it is what
 // Shift+Tab would show, and works where the classic notebook's tooltip
-// stays empty. name is "vision.CNNLearner", "learner.Learner.FineTune",
+// stays empty. name is "cnn.Learner", "learner.Learner.FineTune",
 // "fastgo.GetImageFiles" (fastgo's packages by their last element) or
 // anything `go doc` takes ("strings.Fields"); flags go to go doc ("-src"
 // for fastai's `??`, "-all"). It needs the go command, which a notebook

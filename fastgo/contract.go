@@ -2,6 +2,7 @@ package fastgo
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -84,6 +85,18 @@ type TransformSpec struct {
 	Name string
 	// Params holds its settings, e.g. "size": [460], "mean": [0.485 0.456 0.406].
 	Params map[string][]float64
+}
+
+// Int reads the spec's parameter key as one whole number from lo to 16384
+// (a larger side is a broken file, not a model): a spec comes from a
+// model file, which is user input. Errors name the transform, the key and
+// the value.
+func (s TransformSpec) Int(key string, lo int) (int, error) {
+	v := s.Params[key]
+	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<14 {
+		return 0, fmt.Errorf("%s spec: %s is %v, want one whole number from %d to 16384", s.Name, key, v, lo)
+	}
+	return int(v[0]), nil
 }
 
 // Specifier is implemented by transforms that can describe themselves, so

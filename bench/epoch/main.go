@@ -18,8 +18,9 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
@@ -40,7 +41,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 	if err != nil {
 		return err
 	}
-	pets, err := vision.PetsDataBlock(presize, size)
+	pets, err := fastbook.PetsDataBlock(presize, size)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 	if err != nil {
 		return err
 	}
-	learn, err := vision.CNNLearner(dls, arch, vision.Pretrained(false), vision.LearnerOptions(learner.NoPersist()))
+	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), cnn.LearnerOptions(learner.NoPersist()))
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Command fastgo classifies images with a model written by learner.Export
-// from a vision.CNNLearner (fastai's load_learner + predict), on the
+// from a cnn.Learner (fastai's load_learner + predict), on the
 // command line or as an HTTP server. The file carries the architecture,
 // the classes and how images were prepared, so nothing else is needed.
 //

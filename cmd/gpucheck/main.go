@@ -18,8 +18,10 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -107,7 +109,7 @@ func main() {
 		measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
 	}
 	measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
-	measure("aug", "float32", func() (result, error) { return augment(c) })
+	measure("aug", "float32", func() (result, error) { return augmentBatches(c) })
 	if !c.skipFinetn {
 		measure("finetune", "float32", func() (result, error) { return fineTune(c) })
 	}
@@ -225,8 +227,8 @@ func randomBatches(n, bs, size int, seed uint64) learner.SliceSource {
 func trainSteps(c config, dtype string) (result, error) {
 	r := result{Part: "train", DType: dtype}
 	data := learner.Data{Train: randomBatches(c.steps, c.bs, c.size, 1), Valid: randomBatches(1, c.bs, c.size, 2), Vocab: vocab37(),
-		BatchTfms: []fastgo.BatchTransform{vision.MustNormalize(vision.ImagenetStats())}}
-	l, err := learner.New(data, vision.CNNModel(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
+		BatchTfms: []fastgo.BatchTransform{augment.MustNormalize(augment.ImagenetStats())}}
+	l, err := learner.New(data, cnn.Model(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
 	if err != nil {
 		return r, err
 	}
@@ -275,14 +277,14 @@ func hostToDevice(c config) (result, error) {
 	return r, nil
 }
 
-// augment times the chapter's batch transforms on presized uint8 batches.
-func augment(c config) (result, error) {
+// augmentBatches times the chapter's batch transforms on presized uint8 batches.
+func augmentBatches(c config) (result, error) {
 	r := result{Part: "aug", DType: "float32"}
-	aug, err := vision.AugTransforms(c.size, vision.MinScale(0.75))
+	aug, err := augment.AugTransforms(c.size, augment.MinScale(0.75))
 	if err != nil {
 		return r, err
 	}
-	tfms := []device.Transform{aug, vision.MustNormalize(vision.ImagenetStats())}
+	tfms := []device.Transform{aug, augment.MustNormalize(augment.ImagenetStats())}
 	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
 	be := backend.Default()
 	// run applies the transforms n times; reading the last output back waits
@@ -321,7 +323,7 @@ func fineTune(c config) (result, error) {
 		return r, fmt.Errorf("pets sample not found (%v): pass -data", err)
 	}
 	start := time.Now()
-	pets, err := vision.PetsDataBlock(c.presize, c.size)
+	pets, err := fastbook.PetsDataBlock(c.presize, c.size)
 	if err != nil {
 		return r, err
 	}
@@ -332,11 +334,11 @@ func fineTune(c config) (result, error) {
 	// ImageNet weights when they are cached (no download: the time would
 	// include it); random weights otherwise — the time does not depend on them.
 	r.Note = "pretrained"
-	l, err := vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate),
-		vision.WeightsFrom(models.PretrainedOptions{Offline: true}))
+	l, err := cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate),
+		cnn.WeightsFrom(models.PretrainedOptions{Offline: true}))
 	if err != nil {
 		r.Note = "random weights"
-		l, err = vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate), vision.Pretrained(false))
+		l, err = cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate), cnn.Pretrained(false))
 	}
 	if err != nil {
 		return r, err

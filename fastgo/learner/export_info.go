@@ -20,7 +20,7 @@ type InputSpec struct {
 // ExportInfo is what an exported file says about its model, read without
 // loading the weights.
 type ExportInfo struct {
-	// Model is the model's name (for vision.CNNLearner, the architecture: "resnet34").
+	// Model is the model's name (for cnn.Learner, the architecture: "resnet34").
 	Model string
 	// Vocab is the class names, in the model's output order.
 	Vocab []string

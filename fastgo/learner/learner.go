@@ -111,7 +111,7 @@ type execKey struct {
 type Option func(*Learner) error
 
 // InitStore runs init on every fresh store — at New and at Reset — before
-// any graph is built: how vision.CNNLearner loads pretrained weights.
+// any graph is built: how cnn.Learner loads pretrained weights.
 // Variables init creates keep their values when the model is built; state
 // restored from a persisted learner replaces them.
 func InitStore(init func(*model.Store) error) Option {

@@ -61,7 +61,7 @@ func NoPersist() Option {
 }
 
 // StartFrozen creates the learner frozen (all groups but the last, as
-// vision.CNNLearner does for pretrained models) without touching state a
+// cnn.Learner does for pretrained models) without touching state a
 // persisted learner restores.
 func StartFrozen() Option {
 	return func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil }

@@ -96,7 +96,7 @@ func FetchWeights(arch Arch, opts PretrainedOptions) (string, error) {
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
-	byHand := fmt.Sprintf("download %s by hand and save it as %s (or set FASTGO_HOME to a folder whose models/ has it), or train from random weights with vision.Pretrained(false)", arch.URL, dst)
+	byHand := fmt.Sprintf("download %s by hand and save it as %s (or set FASTGO_HOME to a folder whose models/ has it), or train from random weights with cnn.Pretrained(false)", arch.URL, dst)
 	if opts.Offline {
 		return "", fmt.Errorf("pretrained %s weights: %s not found and downloads are off: %s", arch.Name, dst, byHand)
 	}

@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"fmt"
@@ -122,7 +122,7 @@ func MinScale(s float64) AugOption { return func(c *augConfig) { c.minScale = s 
 // MinScale 1. size is the output side in pixels; 0 keeps the input size
 // (fastai's size=None), which needs MinScale 1.
 //
-//	aug, err := vision.AugTransforms(224, vision.MinScale(0.75))
+//	aug, err := augment.AugTransforms(224, augment.MinScale(0.75))
 func AugTransforms(size int, opts ...AugOption) (*Augment, error) {
 	c := augConfig{size: size, mult: 1, doFlip: true, maxRotate: 10, minZoom: 1, maxZoom: 1.1,
 		maxLighting: 0.2, maxWarp: 0.2, pAffine: 0.75, pLighting: 0.75, minScale: 1}
@@ -136,7 +136,7 @@ func AugTransforms(size int, opts ...AugOption) (*Augment, error) {
 	c.maxLighting *= c.mult
 	c.maxWarp *= c.mult
 	if c.maxLighting >= 1 || c.maxWarp >= 1 {
-		return nil, fmt.Errorf("vision.AugTransforms: Mult(%g) makes MaxLighting %g / MaxWarp %g reach 1; use a smaller Mult", c.mult, c.maxLighting, c.maxWarp)
+		return nil, fmt.Errorf("augment.AugTransforms: Mult(%g) makes MaxLighting %g / MaxWarp %g reach 1; use a smaller Mult", c.mult, c.maxLighting, c.maxWarp)
 	}
 	return &Augment{cfg: c}, nil
 }
@@ -153,7 +153,7 @@ func MustAugTransforms(size int, opts ...AugOption) *Augment {
 
 func (c *augConfig) validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("vision.AugTransforms: "+format, args...)
+		return fmt.Errorf("augment.AugTransforms: "+format, args...)
 	}
 	prob := func(name string, p float64) error {
 		if !(p >= 0 && p <= 1) {
@@ -369,7 +369,7 @@ func (s *augmentVariant) Apply(x, params *graph.Node, split fastgo.Split) *graph
 func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode samplingMode) *graph.Node {
 	c := a.cfg
 	if x.Rank() != 4 {
-		exceptions.Panicf("vision.Augment: input must be [B,H,W,C], got shape %s", x.Shape())
+		exceptions.Panicf("augment.Augment: input must be [B,H,W,C], got shape %s", x.Shape())
 	}
 	dims := x.Shape().Dimensions
 	h, w := dims[1], dims[2]
@@ -386,7 +386,7 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 		return resample(x, toPixels(crop, h, w, oh, ow), oh, ow, false)
 	}
 	if params.Rank() != 2 || params.Shape().Dimensions[1] != paramsSize || params.Shape().Dimensions[0] != dims[0] {
-		exceptions.Panicf("vision.Augment: params must be [%d,%d] as Params makes them, got shape %s", dims[0], paramsSize, params.Shape())
+		exceptions.Panicf("augment.Augment: params must be [%d,%d] as Params makes them, got shape %s", dims[0], paramsSize, params.Shape())
 	}
 	m := aspectCorrect(paramMatrix(params, parM, 6), h, w)
 	hom := paramMatrix(params, parH, 8)

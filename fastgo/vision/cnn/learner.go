@@ -1,4 +1,4 @@
-package vision
+package cnn
 
 import (
 	"fmt"
@@ -8,13 +8,14 @@ import (
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// CNNOption changes what CNNLearner builds.
-type CNNOption func(*cnnConfig)
+// Option changes what Learner builds.
+type Option func(*cnnConfig)
 
 type cnnConfig struct {
 	pretrained bool
@@ -26,7 +27,7 @@ type cnnConfig struct {
 
 // Pretrained says whether to start from torchvision's ImageNet weights
 // (the default, as in fastai) or from random weights (Pretrained(false)).
-func Pretrained(on bool) CNNOption {
+func Pretrained(on bool) Option {
 	return func(c *cnnConfig) { c.pretrained, c.ifCached = on, false }
 }
 
@@ -35,28 +36,28 @@ func Pretrained(on bool) CNNOption {
 // weights otherwise — saying so, once per process, with what it does to
 // the error rate. Notebooks use it so that they run on machines without
 // the weights or internet access.
-func PretrainedIfCached() CNNOption {
+func PretrainedIfCached() Option {
 	return func(c *cnnConfig) { c.ifCached = true }
 }
 
 // WeightsFrom sets where pretrained weights are cached and how they are
 // downloaded (see PretrainedOptions); it implies Pretrained(true).
-func WeightsFrom(opts models.PretrainedOptions) CNNOption {
+func WeightsFrom(opts models.PretrainedOptions) Option {
 	return func(c *cnnConfig) { c.pretrained, c.weights = true, opts }
 }
 
 // Metrics sets the validation metrics, e.g. Metrics(learner.ErrorRate).
-func Metrics(ms ...learner.Metric) CNNOption {
+func Metrics(ms ...learner.Metric) Option {
 	return func(c *cnnConfig) { c.metrics = append(c.metrics, ms...) }
 }
 
 // LearnerOptions passes options through to learner.New (seed, backend,
 // persistence, weight decay...).
-func LearnerOptions(opts ...learner.Option) CNNOption {
+func LearnerOptions(opts ...learner.Option) Option {
 	return func(c *cnnConfig) { c.opts = append(c.opts, opts...) }
 }
 
-// CNNLearner is fastai's cnn_learner (vision_learner): arch's body cut
+// Learner is fastai's cnn_learner (vision_learner): arch's body cut
 // before its pooling layer (fastai's cut=-2), fastai's head on top (see
 // [models.Head]) with one output per class of dls, three parameter groups (stem to
 // layer2, layer3 and layer4, head; see [models.Arch.ParamGroup]) and
@@ -72,7 +73,7 @@ func LearnerOptions(opts ...learner.Option) CNNOption {
 // transforms when none is there — as fastai does; a missing weight file is
 // an error that says where to put it, never a silent random start. With
 // Pretrained(false) nothing is loaded, frozen or normalised.
-func CNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) (*learner.Learner, error) {
+func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learner.Learner, error) {
 	cfg := cnnConfig{pretrained: true}
 	for _, o := range opts {
 		o(&cfg)
@@ -84,9 +85,9 @@ func CNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) (*
 		}
 	}
 	if dls == nil || dls.Vocab == nil || dls.Vocab.Len() == 0 {
-		return nil, fmt.Errorf("vision.CNNLearner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
+		return nil, fmt.Errorf("cnn.Learner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
 	}
-	m := CNNModel(arch, dls.Vocab.Len())
+	m := Model(arch, dls.Vocab.Len())
 	lopts := append([]learner.Option{learner.Metrics(cfg.metrics...)}, cfg.opts...)
 	if cfg.pretrained {
 		addImagenetNormalization(dls)
@@ -100,16 +101,16 @@ func CNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) (*
 	}
 	l, err := learner.New(learner.FromDataLoaders(dls), m, lopts...)
 	if err != nil {
-		return nil, fmt.Errorf("vision.CNNLearner(%s): %w", arch.Name, err)
+		return nil, fmt.Errorf("cnn.Learner(%s): %w", arch.Name, err)
 	}
 	return l, nil
 }
 
-// CNNModel is the network CNNLearner trains, for nClasses classes: arch's
+// Model is the network Learner trains, for nClasses classes: arch's
 // body (scope "body") and fastai's head (scope "head"), with the parameter
 // groups of [models.Arch.ParamGroup] and the batch-norm variables kept trainable
 // when frozen.
-func CNNModel(arch models.Arch, nClasses int) learner.Model {
+func Model(arch models.Arch, nClasses int) learner.Model {
 	return learner.Model{
 		Name: arch.Name,
 		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
@@ -122,9 +123,9 @@ func CNNModel(arch models.Arch, nClasses int) learner.Model {
 	}
 }
 
-// MustCNNLearner is CNNLearner for notebook cells: it panics on error.
-func MustCNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption) *learner.Learner {
-	l, err := CNNLearner(dls, arch, opts...)
+// MustLearner is Learner for notebook cells: it panics on error.
+func MustLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) *learner.Learner {
+	l, err := Learner(dls, arch, opts...)
 	if err != nil {
 		panic(err)
 	}
@@ -136,11 +137,11 @@ func MustCNNLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...CNNOption
 // _add_norm, which also edits the DataLoaders, so that ShowBatch decodes).
 func addImagenetNormalization(dls *fastgo.DataLoaders) {
 	for _, t := range dls.BatchTfms {
-		if _, ok := t.(*Normalization); ok {
+		if _, ok := t.(*augment.Normalization); ok {
 			return
 		}
 	}
-	dls.BatchTfms = append(dls.BatchTfms, MustNormalize(ImagenetStats()))
+	dls.BatchTfms = append(dls.BatchTfms, augment.MustNormalize(augment.ImagenetStats()))
 }
 
 // isBatchNormVariable reports the CNN learner's batch-norm variables, which
@@ -173,7 +174,7 @@ func sayRandomWeights(arch models.Arch) {
 		return
 	}
 	display.SayOncePerSession(display.NotebookStdout(), "random_weights_"+arch.Name, fmt.Sprintf(
-		"vision.CNNLearner: %s starts from random weights: torchvision's %s is not in %s. "+
+		"cnn.Learner: %s starts from random weights: torchvision's %s is not in %s. "+
 			"The book fine-tunes ImageNet weights; from random ones the error rate stays far higher (on the 739-image sample, close to chance). "+
 			"Put the file there (it is downloaded where the internet is reachable) for the book's results.\n",
 		arch.Name, arch.File(), models.ModelsDir()))

@@ -1,4 +1,4 @@
-package vision
+package cnn
 
 import (
 	"io"
@@ -10,8 +10,11 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
+	"github.com/fastgo-ml/fastgo/internal/testutil/testpets"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -31,25 +34,13 @@ func tinyCheckpointArch() models.Arch {
 // petLoaders are the bundled pet images at 32 px, with augmentation, in
 // batches of 4 unless opts say otherwise.
 func petLoaders(t *testing.T, opts ...fastgo.LoaderOption) *fastgo.DataLoaders {
-	t.Helper()
-	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return p.Name() == "Abyssinian_1.jpg" }),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{Resize(40)},
-		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))},
-	}
-	dls, err := pets.DataLoaders("../../testdata/images", append([]fastgo.LoaderOption{fastgo.WithBatchSize(4)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dls
+	return testpets.PetLoaders(t, vision.ImageBlock(), []fastgo.ItemTransform{vision.Resize(40)},
+		[]fastgo.BatchTransform{augment.MustAugTransforms(32, augment.MinScale(0.75))}, opts...)
 }
 
 func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := CNNLearner(dls, tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: "../../testdata/weights", Offline: true}),
+	learn, err := Learner(dls, tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: "../../../testdata/weights", Offline: true}),
 		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
@@ -57,13 +48,13 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	learn.Quiet = true
 	// fastai's _add_norm: ImageNet statistics appended once, after the augmentation.
 	if n := len(dls.BatchTfms); n != 2 || !strings.HasPrefix(dls.BatchTfms[1].Name(), "Normalize") {
-		t.Fatalf("batch transforms after CNNLearner: %d, last %q; want augmentation then Normalize", n, dls.BatchTfms[n-1].Name())
+		t.Fatalf("batch transforms after Learner: %d, last %q; want augmentation then Normalize", n, dls.BatchTfms[n-1].Name())
 	}
 	if learn.FrozenTo() != models.NumParamGroups-1 {
 		t.Errorf("pretrained learner frozen to %d, want %d (body frozen)", learn.FrozenTo(), models.NumParamGroups-1)
 	}
 	// The loaded stem equals the checkpoint's.
-	sd, _, err := models.ReadStateDict("../../testdata/weights/tiny_resnet.pth")
+	sd, _, err := models.ReadStateDict("../../../testdata/weights/tiny_resnet.pth")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,16 +86,16 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 
 func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 	dir := t.TempDir()
-	_, err := CNNLearner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: dir, Offline: true}),
+	_, err := Learner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: dir, Offline: true}),
 		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err == nil || !strings.Contains(err.Error(), dir) {
-		t.Fatalf("CNNLearner without the weight file: err = %v, want one naming %s", err, dir)
+		t.Fatalf("Learner without the weight file: err = %v, want one naming %s", err, dir)
 	}
 }
 
 func TestCNNLearnerFromScratchNeitherFreezesNorNormalizes(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := CNNLearner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
+	learn, err := Learner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +142,7 @@ func TestWeightsCached(t *testing.T) {
 // finite loss, and can follow a float32 fit (existing float32 variables
 // meet a bfloat16 batch).
 func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
-	learn, err := CNNLearner(petLoaders(t), tinyArch, Pretrained(false),
+	learn, err := Learner(petLoaders(t), tinyArch, Pretrained(false),
 		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +195,7 @@ func TestPretrainedIfCachedSaysRandomOnce(t *testing.T) {
 	dls := petLoaders(t)
 	out := captureStdout(t, func() {
 		for range 2 {
-			if _, err := CNNLearner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist())); err != nil {
+			if _, err := Learner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist())); err != nil {
 				t.Fatal(err)
 			}
 		}

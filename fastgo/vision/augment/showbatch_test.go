@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"image/png"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/internal/testutil/testpets"
 )
 
 // TestShowBatchSmallTrainingSet: 8 training images with the default batch
@@ -17,7 +19,8 @@ func TestShowBatchSmallTrainingSet(t *testing.T) {
 	out := t.TempDir()
 	t.Setenv(display.EnvDisplay, "terminal")
 	t.Setenv(display.EnvOutputDir, out)
-	dls := petLoaders(t, fastgo.WithBatchSize(fastgo.DefaultBatchSize))
+	dls := testpets.PetLoaders(t, vision.ImageBlock(), []fastgo.ItemTransform{vision.Resize(40)},
+		[]fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))}, fastgo.WithBatchSize(fastgo.DefaultBatchSize))
 	if dls.Train.Len() != 0 || dls.Train.Dataset.Len() != 8 {
 		t.Fatalf("setup: %d training batches of %d items, want 0 of 8", dls.Train.Len(), dls.Train.Dataset.Len())
 	}

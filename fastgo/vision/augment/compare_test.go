@@ -1,15 +1,16 @@
-package vision
+package augment
 
 import (
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
 // The three variants use the same draws: same sizes, and the step-by-step
 // one is blurrier (lower mean gradient) than the single sampling.
 func TestCompareAugmentations(t *testing.T) {
-	img, err := LoadImage("../../testdata/images/Abyssinian_1.jpg")
+	img, err := vision.LoadImage("../../../testdata/images/Abyssinian_1.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestCompareAugmentations(t *testing.T) {
 }
 
 // sharpness is the mean absolute horizontal difference of the green channel.
-func sharpness(m Image) float64 {
+func sharpness(m vision.Image) float64 {
 	var sum float64
 	for y := range m.H {
 		for x := 1; x < m.W; x++ {

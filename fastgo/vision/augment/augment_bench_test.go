@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 )
 
 // ShowOption changes what ShowBatch shows.
@@ -66,11 +67,11 @@ func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
 		}
 	}
 	if dls == nil || dls.Train == nil || dls.Valid == nil {
-		return "", fmt.Errorf("vision.ShowBatch: DataLoaders are empty: build them with DataBlock.DataLoaders")
+		return "", fmt.Errorf("augment.ShowBatch: DataLoaders are empty: build them with DataBlock.DataLoaders")
 	}
 	n := cfg.nrows * cfg.ncols
 	if n < 1 {
-		return "", fmt.Errorf("vision.ShowBatch: grid %d×%d shows nothing", cfg.nrows, cfg.ncols)
+		return "", fmt.Errorf("augment.ShowBatch: grid %d×%d shows nothing", cfg.nrows, cfg.ncols)
 	}
 	images, labels, err := showBatchImages(dls, cfg, n)
 	if err != nil {
@@ -92,7 +93,7 @@ func MustShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) {
 
 // showBatchImages runs the first n samples of the chosen loader through the
 // device transforms and returns them decoded, with their labels.
-func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, []string, error) {
+func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]vision.Image, []string, error) {
 	dl := dls.Train
 	if cfg.split == fastgo.Valid {
 		dl = dls.Valid
@@ -104,11 +105,11 @@ func showBatchImages(dls *fastgo.DataLoaders, cfg showConfig, n int) ([]Image, [
 	tfms, norm := deviceTransforms(dls.BatchTfms)
 	out, err := device.ApplyBatchTransforms(backend.Default(), tfms, batch.X, cfg.split, cfg.seed)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vision.ShowBatch: %w", err)
+		return nil, nil, fmt.Errorf("augment.ShowBatch: %w", err)
 	}
 	images, err := DecodeBatch(out, norm)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vision.ShowBatch: %w", err)
+		return nil, nil, fmt.Errorf("augment.ShowBatch: %w", err)
 	}
 	labels := make([]string, len(batch.Y))
 	for i, y := range batch.Y {
@@ -130,7 +131,7 @@ func firstBatch(dl *fastgo.DataLoader, n int, unique bool) (fastgo.Batch, error)
 	var out fastgo.Batch
 	for b, err := range dl.Batches(0) {
 		if err != nil {
-			return out, fmt.Errorf("vision.ShowBatch: %w", err)
+			return out, fmt.Errorf("augment.ShowBatch: %w", err)
 		}
 		if out.X.Shape == nil {
 			out.X.Shape = slices.Clone(b.X.Shape)
@@ -149,7 +150,7 @@ func firstBatch(dl *fastgo.DataLoader, n int, unique bool) (fastgo.Batch, error)
 		}
 	}
 	if out.X.Shape == nil {
-		return out, fmt.Errorf("vision.ShowBatch: the loader yields no batch (%d items, batch size %d): use a smaller batch size or more data", dl.Dataset.Len(), dl.BatchSize)
+		return out, fmt.Errorf("augment.ShowBatch: the loader yields no batch (%d items, batch size %d): use a smaller batch size or more data", dl.Dataset.Len(), dl.BatchSize)
 	}
 	if unique {
 		per := len(out.X.Data)

@@ -1,4 +1,4 @@
-package vision
+package cnn
 
 import (
 	"math"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -21,18 +23,18 @@ func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) 
 	t.Helper()
 	valid := map[string]bool{"Abyssinian_1.jpg": true}
 	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+		Blocks:    fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
 		GetItems:  fastgo.GetImageFiles,
 		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return valid[p.Name()] }),
 		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{Resize(40, WithMethod(Squish))},
-		BatchTfms: []fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75)), MustNormalize(ImagenetStats())},
+		ItemTfms:  []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
+		BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(32, augment.MinScale(0.75)), augment.MustNormalize(augment.ImagenetStats())},
 	}
-	dls, err := pets.DataLoaders("../../testdata/images", fastgo.WithBatchSize(4))
+	dls, err := pets.DataLoaders("../../../testdata/images", fastgo.WithBatchSize(4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := CNNLearner(dls, models.ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	l, err := Learner(dls, models.ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestPredictorMatchesTheValidationPipeline(t *testing.T) {
 			}
 		}
 		// In a batch with other images, the same probabilities.
-		batch, err := p.PredictFiles(append(files, "../../testdata/images/pug_166.jpg", "../../testdata/images/Sphynx_247.jpg")...)
+		batch, err := p.PredictFiles(append(files, "../../../testdata/images/pug_166.jpg", "../../../testdata/images/Sphynx_247.jpg")...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,57 +109,6 @@ func TestLoadPredictorErrorsNameTheFile(t *testing.T) {
 	}
 }
 
-func TestTransformSpecsRoundTrip(t *testing.T) {
-	r := Resize(460, WithMethod(Pad), WithPadMode(Zeros))
-	back, err := ItemTransformFromSpec(r.Spec())
-	if err != nil || *back.(*ResizeTransform) != *r {
-		t.Errorf("Resize: %v %v, want %v", back, err, r)
-	}
-	a := MustAugTransforms(224, MinScale(0.75), Mult(0.5), DoFlip(false))
-	b, err := BatchTransformFromSpec(a.Spec())
-	want := a.cfg
-	want.mult = 1 // the values are stored with Mult applied
-	if err != nil || b.(*Augment).cfg != want {
-		t.Errorf("AugTransforms: %+v %v, want %+v", b, err, a.cfg)
-	}
-	n := MustNormalize(ImagenetStats())
-	nb, err := BatchTransformFromSpec(n.Spec())
-	if err != nil || nb.(*Normalization).Spec().Params["std"][2] != n.Spec().Params["std"][2] {
-		t.Errorf("Normalize: %+v %v", nb, err)
-	}
-	for _, bad := range []fastgo.TransformSpec{
-		{Name: "Resize", Params: map[string][]float64{"size": {-3}}},
-		{Name: "Resize", Params: map[string][]float64{"size": {2.5}}},
-		{Name: "Rotate"},
-	} {
-		if _, err := ItemTransformFromSpec(bad); err == nil {
-			t.Errorf("spec %+v accepted", bad)
-		}
-	}
-	if _, err := BatchTransformFromSpec(fastgo.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": {0.5}, "std": {0}}}); err == nil {
-		t.Error("Normalize with std 0 accepted")
-	}
-}
-
-// A model file is user input: whatever specs its header holds, building
-// the transforms gives a transform or an error, never a panic.
-func FuzzTransformFromSpec(f *testing.F) {
-	f.Add("Resize", 460.0, 0.0, 0.0)
-	f.Add("AugTransforms", 224.0, 0.75, 1.0)
-	f.Add("Normalize", 0.5, 0.0, -1.0)
-	f.Fuzz(func(t *testing.T, name string, a, b, c float64) {
-		s := fastgo.TransformSpec{Name: name, Params: map[string][]float64{
-			"size": {a}, "method": {b}, "pad_mode": {c}, "min_scale": {b}, "max_rotate": {c}, "do_flip": {c},
-			"mean": {a, b, c}, "std": {c, b, a}}}
-		if tf, err := ItemTransformFromSpec(s); err == nil && tf == nil {
-			t.Errorf("%+v: no transform and no error", s)
-		}
-		if tf, err := BatchTransformFromSpec(s); err == nil && tf == nil {
-			t.Errorf("%+v: no transform and no error", s)
-		}
-	})
-}
-
 // A model file whose weights were corrupted gave "Abyssinian NaN" and exit
 // status 0 (a user trial): a non-finite output is an error.
 func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
@@ -185,7 +136,7 @@ func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
 			}
 		}
 	}
-	_, err = p.PredictFiles("../../testdata/images/pug_166.jpg")
+	_, err = p.PredictFiles("../../../testdata/images/pug_166.jpg")
 	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), "export the learner again") {
 		t.Errorf("NaN weights: %v, want an error naming the broken output", err)
 	}

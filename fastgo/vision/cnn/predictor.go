@@ -1,4 +1,4 @@
-package vision
+package cnn
 
 import (
 	"errors"
@@ -10,11 +10,13 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // Predictor classifies image files or bytes with a model exported by
-// learner.Export from a vision.CNNLearner, preparing each image as the
+// learner.Export from a cnn.Learner, preparing each image as the
 // learner's validation set was (decode, the item transforms, then the
 // batch transforms in validation mode): fastai's load_learner +
 // learn.predict. Its methods may be called from one goroutine at a time.
@@ -34,7 +36,7 @@ type Predictor struct {
 }
 
 // LoadPredictor reads a file written by Export from a learner made by
-// vision.CNNLearner (ResNet18/34/50 with fastai's head) and builds the
+// cnn.Learner (ResNet18/34/50 with fastai's head) and builds the
 // transforms it recorded. opts go to learner.New (e.g.
 // learner.WithBackend). Errors name the file and say what is missing: not
 // a fastgo export, an architecture fastgo does not build, or transforms
@@ -53,11 +55,11 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 		return nil, fmt.Errorf("load %s: the file has no class names: export it from a learner trained on DataLoaders", path)
 	}
 	if info.Inputs == nil {
-		return nil, fmt.Errorf("load %s: the file does not say how images were prepared (a transform that cannot describe itself, or an older fastgo): export it again from a vision.CNNLearner, or use learner.LoadExported", path)
+		return nil, fmt.Errorf("load %s: the file does not say how images were prepared (a transform that cannot describe itself, or an older fastgo): export it again from a cnn.Learner, or use learner.LoadExported", path)
 	}
 	p := &Predictor{Arch: arch, Vocab: info.Vocab, Inputs: *info.Inputs}
 	for _, s := range info.Inputs.ItemTfms {
-		t, err := ItemTransformFromSpec(s)
+		t, err := vision.ItemTransformFromSpec(s)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
@@ -65,13 +67,13 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 	}
 	var batchTfms []fastgo.BatchTransform
 	for _, s := range info.Inputs.BatchTfms {
-		t, err := BatchTransformFromSpec(s)
+		t, err := augment.BatchTransformFromSpec(s)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
 		batchTfms = append(batchTfms, t)
 	}
-	p.Learner, err = learner.LoadExported(path, CNNModel(arch, len(info.Vocab)), batchTfms, opts...)
+	p.Learner, err = learner.LoadExported(path, Model(arch, len(info.Vocab)), batchTfms, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,41 +83,41 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 // Prepare decodes one image (name is used in errors) and applies the item
 // transforms, as the validation loader did. Errors are *DecodeError values
 // for what is not a decodable image.
-func (p *Predictor) Prepare(data []byte, name string) (Image, error) {
-	m, err := Decode(data, name)
+func (p *Predictor) Prepare(data []byte, name string) (vision.Image, error) {
+	m, err := vision.Decode(data, name)
 	if err != nil {
-		return Image{}, err
+		return vision.Image{}, err
 	}
 	var v fastgo.Value = m
 	ctx := fastgo.ItemContext{Split: fastgo.Valid}
 	for _, t := range p.ItemTfms {
 		if v, err = t.Apply(v, ctx); err != nil {
-			return Image{}, fmt.Errorf("%s: %s: %w", name, t.Name(), err)
+			return vision.Image{}, fmt.Errorf("%s: %s: %w", name, t.Name(), err)
 		}
 	}
 	switch x := v.(type) {
-	case Image:
+	case vision.Image:
 		return x, nil
-	case *Image:
+	case *vision.Image:
 		return *x, nil
 	}
-	return Image{}, fmt.Errorf("%s: the item transforms gave a %T, not an image", name, v)
+	return vision.Image{}, fmt.Errorf("%s: the item transforms gave a %T, not an image", name, v)
 }
 
 // Predict classifies prepared images in one batch; all must have the same
 // size (the item transforms make it so). An output that is not a finite
 // probability (NaN from corrupted weights) is an error, not an answer.
-func (p *Predictor) Predict(images []Image) ([]learner.Prediction, error) {
+func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error) {
 	if len(images) == 0 {
-		return nil, errors.New("vision.Predictor.Predict: no images")
+		return nil, errors.New("cnn.Predictor.Predict: no images")
 	}
 	values := make([]fastgo.Value, len(images))
 	for i, m := range images {
 		values[i] = m
 	}
-	x, err := ImageBlock().Collate(values)
+	x, err := vision.ImageBlock().Collate(values)
 	if err != nil {
-		return nil, fmt.Errorf("vision.Predictor.Predict: %w", err)
+		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -126,7 +128,7 @@ func (p *Predictor) Predict(images []Image) ([]learner.Prediction, error) {
 	for i, pred := range preds {
 		for _, v := range pred.Probs {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("vision.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
+				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
 			}
 		}
 	}
@@ -135,7 +137,7 @@ func (p *Predictor) Predict(images []Image) ([]learner.Prediction, error) {
 
 // PredictFiles reads, prepares and classifies image files in one batch.
 func (p *Predictor) PredictFiles(paths ...string) ([]learner.Prediction, error) {
-	images := make([]Image, len(paths))
+	images := make([]vision.Image, len(paths))
 	for i, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {

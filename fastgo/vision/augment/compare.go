@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/compute"
 )
 
@@ -15,7 +16,7 @@ import (
 // the images it made and how long the (already compiled) graph took.
 type AugmentationVariant struct {
 	Name    string
-	Images  []Image
+	Images  []vision.Image
 	Elapsed time.Duration
 }
 
@@ -24,15 +25,15 @@ type AugmentationVariant struct {
 // three ways with the same random draws — fastgo's single sampling, fastai's
 // two samplings (affine at the presize, then the crop) and the traditional
 // one sampling per step (see Augment.TwoPass and Augment.Sequential).
-func CompareAugmentations(backend compute.Backend, img Image, presize int, aug *Augment, n int, seed uint64) ([]AugmentationVariant, error) {
+func CompareAugmentations(backend compute.Backend, img vision.Image, presize int, aug *Augment, n int, seed uint64) ([]AugmentationVariant, error) {
 	if n < 1 || aug == nil {
-		return nil, fmt.Errorf("vision.CompareAugmentations: want an augmentation and n ≥ 1, got n=%d", n)
+		return nil, fmt.Errorf("augment.CompareAugmentations: want an augmentation and n ≥ 1, got n=%d", n)
 	}
-	v, err := Resize(presize).Apply(img, fastgo.ItemContext{Split: fastgo.Valid})
+	v, err := vision.Resize(presize).Apply(img, fastgo.ItemContext{Split: fastgo.Valid})
 	if err != nil {
 		return nil, err
 	}
-	pre := v.(Image)
+	pre := v.(vision.Image)
 	batch := fastgo.ByteTensor{Shape: []int{n, pre.H, pre.W, 3}}
 	for range n {
 		batch.Data = append(batch.Data, pre.Pix...)
@@ -67,7 +68,7 @@ func CompareAugmentations(backend compute.Backend, img Image, presize int, aug *
 
 // ShowAugmentationComparison shows CompareAugmentations' result as a grid,
 // one row per variant (on the process's backend, backend.Default()).
-func ShowAugmentationComparison(img Image, presize int, aug *Augment, n int, seed uint64) (string, error) {
+func ShowAugmentationComparison(img vision.Image, presize int, aug *Augment, n int, seed uint64) (string, error) {
 	variants, err := CompareAugmentations(backend.Default(), img, presize, aug, n, seed)
 	if err != nil {
 		return "", err

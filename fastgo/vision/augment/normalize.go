@@ -1,4 +1,4 @@
-package vision
+package augment
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -19,7 +20,7 @@ import (
 // deviation (RGB) that pretrained torchvision models expect, fastai's
 // imagenet_stats. Pass both straight to [Normalize]:
 //
-//	norm, err := vision.Normalize(vision.ImagenetStats())
+//	norm, err := augment.Normalize(augment.ImagenetStats())
 func ImagenetStats() (mean, std []float32) {
 	return []float32{0.485, 0.456, 0.406}, []float32{0.229, 0.224, 0.225}
 }
@@ -38,12 +39,12 @@ var _ device.Transform = (*Normalization)(nil)
 // zero (or non-finite) entry.
 func Normalize(mean, std []float32) (*Normalization, error) {
 	if len(mean) == 0 || len(mean) != len(std) {
-		return nil, fmt.Errorf("vision.Normalize: mean has %d values and std %d; give one of each per channel", len(mean), len(std))
+		return nil, fmt.Errorf("augment.Normalize: mean has %d values and std %d; give one of each per channel", len(mean), len(std))
 	}
 	for i := range mean {
 		m, s := float64(mean[i]), float64(std[i])
 		if math.IsNaN(m) || math.IsInf(m, 0) || s == 0 || math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("vision.Normalize: channel %d has mean %g, std %g; std must be finite and non-zero, mean finite", i, m, s)
+			return nil, fmt.Errorf("augment.Normalize: channel %d has mean %g, std %g; std must be finite and non-zero, mean finite", i, m, s)
 		}
 	}
 	return &Normalization{mean: append([]float32(nil), mean...), std: append([]float32(nil), std...)}, nil
@@ -90,7 +91,7 @@ func (n *Normalization) Apply(x, _ *graph.Node, _ fastgo.Split) *graph.Node {
 // stats are mean and std as constants shaped [1,…,1,C] for x.
 func (n *Normalization) stats(x *graph.Node) (mean, std *graph.Node) {
 	if x.Rank() == 0 || x.Shape().Dimensions[x.Rank()-1] != len(n.mean) {
-		exceptions.Panicf("vision.Normalize: input shape %s must end in %d channels", x.Shape(), len(n.mean))
+		exceptions.Panicf("augment.Normalize: input shape %s must end in %d channels", x.Shape(), len(n.mean))
 	}
 	dims := make([]int, x.Rank())
 	for i := range dims {
@@ -107,23 +108,23 @@ func (n *Normalization) stats(x *graph.Node) (mean, std *graph.Node) {
 // back into images for display: it un-normalises with norm (nil when the
 // batch was not normalised), clamps to [0,1] and rounds to 8 bits, which
 // inverts the uint8→float conversion exactly.
-func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]Image, error) {
+func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]vision.Image, error) {
 	if t == nil {
-		return nil, fmt.Errorf("vision.DecodeBatch: tensor is nil")
+		return nil, fmt.Errorf("augment.DecodeBatch: tensor is nil")
 	}
 	sh := t.Shape()
 	if sh.Rank() != 4 || sh.Dimensions[3] != 3 {
-		return nil, fmt.Errorf("vision.DecodeBatch: tensor shape %s is not an RGB batch [B,H,W,3]", sh)
+		return nil, fmt.Errorf("augment.DecodeBatch: tensor shape %s is not an RGB batch [B,H,W,3]", sh)
 	}
 	if norm != nil && len(norm.mean) != 3 {
-		return nil, fmt.Errorf("vision.DecodeBatch: normalisation has %d channels, images have 3", len(norm.mean))
+		return nil, fmt.Errorf("augment.DecodeBatch: normalisation has %d channels, images have 3", len(norm.mean))
 	}
 	var vals []float64
 	switch sh.DType {
 	case dtypes.Float32:
 		v, err := tensors.CopyFlatData[float32](t)
 		if err != nil {
-			return nil, fmt.Errorf("vision.DecodeBatch: %w", err)
+			return nil, fmt.Errorf("augment.DecodeBatch: %w", err)
 		}
 		vals = make([]float64, len(v))
 		for i, x := range v {
@@ -132,16 +133,16 @@ func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]Image, error) {
 	case dtypes.Float64:
 		v, err := tensors.CopyFlatData[float64](t)
 		if err != nil {
-			return nil, fmt.Errorf("vision.DecodeBatch: %w", err)
+			return nil, fmt.Errorf("augment.DecodeBatch: %w", err)
 		}
 		vals = v
 	default:
-		return nil, fmt.Errorf("vision.DecodeBatch: tensor dtype %s is not float32 or float64", sh.DType)
+		return nil, fmt.Errorf("augment.DecodeBatch: tensor dtype %s is not float32 or float64", sh.DType)
 	}
 	b, h, w := sh.Dimensions[0], sh.Dimensions[1], sh.Dimensions[2]
-	out := make([]Image, b)
+	out := make([]vision.Image, b)
 	for i := range out {
-		img := NewImage(w, h)
+		img := vision.NewImage(w, h)
 		for j := range img.Pix {
 			v := vals[i*h*w*3+j]
 			if norm != nil {
