@@ -606,14 +606,16 @@ func checkCallback(i int, cb Callback) error {
 	return nil
 }
 
-// events counts the methods of cb the loop calls.
+// events counts the methods of cb the loop calls: the events' and the
+// graph-level hooks'.
 func events(cb any) int {
 	n := 0
-	for _, has := range []bool{
-		is[BeforeFitter](cb), is[AfterFitter](cb), is[BeforeEpocher](cb), is[AfterEpocher](cb),
-		is[BeforeTrainer](cb), is[AfterTrainer](cb), is[BeforeValidater](cb), is[AfterValidater](cb),
-		is[BeforeBatcher](cb), is[AfterBatcher](cb), is[LossTransformer](cb), is[GradientTransformer](cb),
-	} {
+	for _, ev := range allEvents {
+		if ev.has(cb) {
+			n++
+		}
+	}
+	for _, has := range []bool{is[LossTransformer](cb), is[GradientTransformer](cb)} {
 		if has {
 			n++
 		}

@@ -340,7 +340,7 @@ func (l *Learner) doEpochs(spec fitSpec, cbs []Callback, f *FitState) error {
 // _with_events: a cancel error from the before event or the body ends the
 // part early and the after event still runs; any other error returns at
 // once.
-func withEvents(cbs []Callback, f *FitState, before, after event, cancel error, body func() error) error {
+func withEvents(cbs []Callback, f *FitState, before, after *event, cancel error, body func() error) error {
 	err := fire(cbs, before, f)
 	if err == nil {
 		err = body()
