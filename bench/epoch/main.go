@@ -20,6 +20,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
@@ -49,7 +50,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 	if err != nil {
 		return err
 	}
-	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), cnn.LearnerOptions(learner.NoPersist()))
+	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), cnn.LearnerOptions(persist.Off()))
 	if err != nil {
 		return err
 	}

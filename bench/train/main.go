@@ -66,7 +66,7 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 		vocab[i] = fmt.Sprintf("class%02d", i)
 	}
 	data := learner.Data{Train: randomBatches(steps, bs, size, classes), Valid: learner.SliceSource{}, Vocab: vocab}
-	learn, err := learner.New(data, cnn.Model(arch, classes), learner.NoPersist())
+	learn, err := learner.New(data, cnn.Model(arch, classes))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
@@ -74,7 +75,7 @@ func testModel(t testing.TB) string {
 			return
 		}
 		l, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
-			cnn.LearnerOptions(learner.NoPersist(), learner.Output(io.Discard)))
+			cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
 		if err != nil {
 			shared.modelErr = err
 			return

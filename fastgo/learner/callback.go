@@ -21,10 +21,12 @@ import (
 //
 // Callbacks are given per learner ([Callbacks]) or per fit ([WithCallbacks],
 // fastai's cbs=); the loop calls its own ones first (the recorder, the
-// progress display), then the learner's, then the fit's, in order, and
-// notebook persistence last. A cancel error does not hide the event from
-// the callbacks after the one that returned it; any other error is
-// returned by the fit naming the callback, the event and the epoch.
+// progress display), then the learner's, then the fit's, in order, and the
+// Keeper's save (notebook persistence) last. A cancel error does not hide
+// the event from the callbacks after the one that returned it; any other
+// error is returned by the fit naming the callback, the event and the
+// epoch. A [Cleaner] is called when the fit ends, however it ends; an
+// [Interruptible] when an interrupt arrives.
 //
 //	type printLoss struct{}
 //
@@ -93,6 +95,43 @@ type (
 	GradientTransformer interface {
 		TransformGradients(params, grads []*graph.Node) []*graph.Node
 	}
+	// StepChecker looks at a training step once its graph is built,
+	// before it first runs (memory.Check estimates its peak memory). An
+	// error refuses the step: the fit ends before any training, returning
+	// the error as it is; the graph is built, and checked, again next time.
+	StepChecker interface {
+		CheckStep(l *Learner, step TrainStep) error
+	}
+)
+
+// TrainStep is what a StepChecker sees of a training step's graph.
+type TrainStep struct {
+	// Forward holds the graph's nodes up to the loss: the forward pass,
+	// whose outputs the backward pass keeps.
+	Forward []*graph.Node
+	// BatchSize is the batch size the step is built for.
+	BatchSize int
+	// Parameters is the number of the model's values (weights, biases,
+	// batch-norm statistics; not the optimizer's state).
+	Parameters int64
+}
+
+// stepRefused is a StepChecker's error on its way out of the step: about
+// the fit, not the batch being trained.
+type stepRefused struct{ error }
+
+func (r stepRefused) Unwrap() error { return r.error }
+
+// What a callback may do besides the events.
+type (
+	// Cleaner is called once the fit has ended, however it ended (finished,
+	// cancelled or failed), in the callbacks' order: the moment to close
+	// files and end progress bars.
+	Cleaner interface{ CleanUp() }
+	// Interruptible is told at once, from the goroutine that received it,
+	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C)
+	// arrived during the fit; the fit itself stops at the next batch.
+	Interruptible interface{ OnInterrupt() }
 )
 
 // Errors a callback returns to stop part of a fit cleanly (fastai's

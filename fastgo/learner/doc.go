@@ -22,8 +22,8 @@
 //
 // The training loop is fastai's: a small loop that calls [Callback]s at
 // fastai's events (before/after fit, epoch, train, validate, batch); the
-// recorder, the progress bars and table, notebook persistence and LRFind
-// are callbacks themselves. Users pass their own per learner
+// recorder, the progress bars and table, the Keeper's save and LRFind are
+// callbacks themselves. Users pass their own per learner
 // ([Callbacks]) or per fit ([WithCallbacks], fastai's cbs=), and fastai's
 // usual ones are here: [SaveModelCallback], [EarlyStoppingCallback],
 // [ReduceLROnPlateau], [CSVLogger], [ShowGraphCallback],
@@ -35,17 +35,13 @@
 //		&learner.SaveModelCallback{},                  // keep the best epoch
 //		&learner.EarlyStoppingCallback{Patience: 3}))  // stop when it stops improving
 //
-// Notebooks: GoNB runs every cell as a new process, so in a notebook a
-// learner saves its state (weights, optimizer, frozen groups, recorder,
-// last LRFind) after each fit, LRFind and Freeze/Unfreeze under [CacheDir]
-// and a later cell asks for it by name with [Resume], which prints one
-// line saying what it restored. As in Python, re-running the cell that
-// creates a learner starts it over ([Persist] saves, never restores);
-// [Learner.Reset] deletes the saved state and [NoPersist] turns saving off.
-// The automatic key is the model name and vocabulary, so a notebook that
-// trains several learners of the same model (the chapter's experiments)
-// gives each its own [Persist] key. Outside notebooks nothing is saved
-// unless [Persist] is given.
+// The package holds the loop and nothing of where it runs: what a
+// notebook needs attaches from outside, as GoMLX attaches progress bars
+// and checkpoints to its train.Loop. Package learner/persist keeps a
+// learner's state across notebook cells (a [Keeper], attached with
+// [KeepWith]); package learner/memory refuses a fit whose training step
+// cannot fit in memory (a [StepChecker] callback). cnn.Learner attaches
+// both; learner.New attaches neither.
 //
 // Errors: methods that can fail on user input or data return an error that
 // names the value or file and says what to do; [MustNew], [Must] and [Must1]

@@ -116,9 +116,9 @@ type fitSpec struct {
 	cbs []Callback
 	// lrFind marks LRFind's fit.
 	lrFind bool
-	// persist names the state saved after the fit ("" for none: LRFind
-	// saves once its result is known).
-	persist string
+	// keep names the state kept after the fit ("" for none: LRFind keeps
+	// it once its result is known).
+	keep string
 }
 
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
@@ -138,7 +138,7 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 		moms[i] = mom
 	}
 	return l.run(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
+		cbs: o.cbs, keep: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
 // FitOneCycle trains for nEpoch epochs with the one-cycle policy, fastai's
@@ -172,7 +172,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
 	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit",
+		cbs: o.cbs, keep: "fit",
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -264,8 +264,8 @@ func (l *Learner) currentMom() float64 {
 
 // run is the training loop shared by every fit and LRFind: fastai's
 // _do_fit, events and all. What the loop shows and keeps — the recorder,
-// the progress bars and table, the note on a diverging loss, notebook
-// persistence — are callbacks like the user's (callbacks_builtin.go).
+// the progress bars and table, the note on a diverging loss, the Keeper's
+// save — are callbacks like the user's (callbacks_builtin.go).
 func (l *Learner) run(spec fitSpec) error {
 	if spec.nEpoch < 1 {
 		return fmt.Errorf("fit for %d epochs: give at least 1", spec.nEpoch)
@@ -288,8 +288,6 @@ func (l *Learner) run(spec fitSpec) error {
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
 	defer cleanUp(cbs)
-	// Removed before cleanUp, which may end the process on an interrupt.
-	defer l.markFitRunning()()
 	err := fire(cbs, beforeFit, f)
 	if err == nil {
 		err = l.doEpochs(spec, cbs, f)
@@ -370,8 +368,8 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 			if err == nil {
 				var loss float64
 				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
-					if _, refused := err.(*MemoryError); refused {
-						return err // about the fit, not this batch
+					if r, refused := err.(stepRefused); refused {
+						return r.error // about the fit, not this batch
 					}
 					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 				}

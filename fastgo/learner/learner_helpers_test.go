@@ -121,7 +121,7 @@ func tinyData(classes int) Data {
 
 func newTiny(t testing.TB, opts ...Option) *Learner {
 	t.Helper()
-	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate), NoPersist()}, opts...)
+	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate)}, opts...)
 	l, err := New(tinyData(4), tinyModel(4), opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -76,7 +77,7 @@ func run(images fastgo.Path, archName string, size, presize, steps int, lr float
 		return err
 	}
 	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false),
-		cnn.LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+		cnn.LearnerOptions(persist.Off(), learner.Output(nil)))
 	if err != nil {
 		return err
 	}

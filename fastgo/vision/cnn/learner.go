@@ -8,6 +8,8 @@ import (
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/memory"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/graph"
@@ -52,16 +54,19 @@ func Metrics(ms ...learner.Metric) Option {
 }
 
 // LearnerOptions passes options through to learner.New (seed, backend,
-// persistence, weight decay...).
+// weight decay, persistence: persist.As, persist.Resume, persist.Off...).
 func LearnerOptions(opts ...learner.Option) Option {
 	return func(c *cnnConfig) { c.opts = append(c.opts, opts...) }
 }
 
 // Learner is fastai's cnn_learner (vision_learner): arch's body cut
 // before its pooling layer (fastai's cut=-2), fastai's head on top (see
-// [models.Head]) with one output per class of dls, three parameter groups (stem to
-// layer2, layer3 and layer4, head; see [models.Arch.ParamGroup]) and
-// cross-entropy loss.
+// [models.Head]) with one output per class of dls, three parameter groups
+// (stem to layer2, layer3 and layer4, head; see [models.Arch.ParamGroup])
+// and cross-entropy loss. It attaches the pre-fit memory check
+// (memory.Check) and, in a notebook, persistence across cells
+// (persist.Auto; persist.As, persist.Resume or persist.Off in
+// LearnerOptions replace it).
 //
 // PretrainedIfCached (as notebooks use) loads the weights when the file
 // is already in ModelsDir and starts from random weights otherwise, saying
@@ -88,7 +93,11 @@ func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learne
 		return nil, fmt.Errorf("cnn.Learner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
 	}
 	m := Model(arch, dls.Vocab.Len())
-	lopts := append([]learner.Option{learner.Metrics(cfg.metrics...)}, cfg.opts...)
+	// The loop's attachments a notebook user expects: the pre-fit memory
+	// check and, in a notebook, persistence across cells (the user's
+	// options come after, and may replace the Keeper: persist.As, Off).
+	lopts := []learner.Option{learner.Metrics(cfg.metrics...), learner.Callbacks(memory.Check()), persist.Auto()}
+	lopts = append(lopts, cfg.opts...)
 	if cfg.pretrained {
 		addImagenetNormalization(dls)
 		lopts = append(lopts, learner.StartFrozen(), learner.InitStore(func(s *model.Store) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
@@ -41,7 +42,7 @@ func petLoaders(t *testing.T, opts ...fastgo.LoaderOption) *fastgo.DataLoaders {
 func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	dls := petLoaders(t)
 	learn, err := Learner(dls, tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: "../../../testdata/weights", Offline: true}),
-		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
+		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Learner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: dir, Offline: true}),
-		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
+		LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Learner without the weight file: err = %v, want one naming %s", err, dir)
 	}
@@ -95,7 +96,7 @@ func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 
 func TestCNNLearnerFromScratchNeitherFreezesNorNormalizes(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := Learner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
+	learn, err := Learner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestWeightsCached(t *testing.T) {
 // meet a bfloat16 batch).
 func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
 	learn, err := Learner(petLoaders(t), tinyArch, Pretrained(false),
-		LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist()))
+		LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestPretrainedIfCachedSaysRandomOnce(t *testing.T) {
 	dls := petLoaders(t)
 	out := captureStdout(t, func() {
 		for range 2 {
-			if _, err := Learner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), learner.NoPersist())); err != nil {
+			if _, err := Learner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off())); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
@@ -34,7 +35,7 @@ func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Learner(dls, models.ResNet18, Pretrained(false), LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	l, err := Learner(dls, models.ResNet18, Pretrained(false), LearnerOptions(persist.Off(), learner.Output(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package learner
+package memory
 
 import (
 	"errors"
@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/gomlx/gomlx/core/graph"
 )
 
@@ -40,8 +42,8 @@ const (
 	killedFitFileName  = "fastgo_fit_running"
 )
 
-// MemoryEstimate is a training step's estimated peak memory.
-type MemoryEstimate struct {
+// Estimate is a training step's estimated peak memory.
+type Estimate struct {
 	BatchSize int
 	// Fixed is what does not grow with the batch: the runtime, the
 	// weights, their gradients and the optimizer's state, in bytes.
@@ -52,25 +54,25 @@ type MemoryEstimate struct {
 }
 
 // Total is the estimated peak in bytes.
-func (e MemoryEstimate) Total() int64 { return e.Fixed + int64(e.BatchSize)*e.PerImage }
+func (e Estimate) Total() int64 { return e.Fixed + int64(e.BatchSize)*e.PerImage }
 
 // Fits is the largest batch size whose estimate stays within bytes (0 when
 // not even one image fits).
-func (e MemoryEstimate) Fits(bytes int64) int {
+func (e Estimate) Fits(bytes int64) int {
 	if e.PerImage <= 0 || bytes <= e.Fixed {
 		return 0
 	}
 	return int((bytes - e.Fixed) / e.PerImage)
 }
 
-// MemoryError is returned by a fit whose estimated peak memory exceeds what
-// the machine offers, before any step runs.
-type MemoryError struct {
-	Estimate MemoryEstimate
+// Error is returned by a fit whose estimated peak memory exceeds what the
+// machine offers, before any step runs.
+type Error struct {
+	Estimate Estimate
 	Have     backend.Memory
 }
 
-func (e *MemoryError) Error() string {
+func (e *Error) Error() string {
 	est := e.Estimate
 	s := fmt.Sprintf("fit: training at batch size %d needs about %s (weights, gradients and optimizer state %s, activations %s per image), more than this machine has (%s)",
 		est.BatchSize, display.FormatBytes(est.Total()), display.FormatBytes(est.Fixed), display.FormatBytes(est.PerImage), e.Have.Where)
@@ -85,19 +87,13 @@ func (e *MemoryError) Error() string {
 // availableMemory is backend.AvailableMemory; tests replace it.
 var availableMemory = backend.AvailableMemory
 
-// estimateMemory estimates the training step being built: forward holds
-// the forward pass's nodes, batch its batch size.
-func (l *Learner) estimateMemory(forward []*graph.Node, batch int) MemoryEstimate {
-	var params int64
-	for v := range l.store.IterVariables() {
-		if isModelVar(v.Path()) {
-			params += int64(v.Shape().Size())
-		}
-	}
-	return MemoryEstimate{
-		BatchSize: batch,
-		Fixed:     memRuntimeBytes + memBytesPerParam*params,
-		PerImage:  int64(forwardShare(l.backend.Name()) * float64(nodeBytes(forward)) / float64(max(batch, 1))),
+// estimate is the peak memory of the training step being built on a
+// backend (its name).
+func estimate(step learner.TrainStep, backend string) Estimate {
+	return Estimate{
+		BatchSize: step.BatchSize,
+		Fixed:     memRuntimeBytes + memBytesPerParam*step.Parameters,
+		PerImage:  int64(forwardShare(backend) * float64(nodeBytes(step.Forward)) / float64(max(step.BatchSize, 1))),
 	}
 }
 
@@ -109,11 +105,37 @@ func forwardShare(backend string) float64 {
 	return memForwardShare
 }
 
-// checkMemory refuses an estimate above what the machine has and warns
-// once near it; both name the batch size that fits.
-func (l *Learner) checkMemory(est MemoryEstimate) error {
-	l.memEstimate = est
-	l.writeFitNote()
+// Check is the callback that refuses, before any step runs, a fit whose
+// training step cannot fit in memory, and warns once near the limit; both
+// name the batch size that fits. In a notebook it also leaves a note in
+// GoNB's session folder while the fit runs, so that the next cell can say
+// why a cell's process was killed (see the package doc). cnn.Learner
+// attaches it; attach it to any learner with learner.Callbacks(memory.Check()).
+func Check() learner.Callback { return &checker{} }
+
+// checker is Check's callback: the running fit's note and latest estimate.
+type checker struct {
+	mu   sync.Mutex
+	note string // the running fit's note ("" outside a notebook or after the fit)
+	est  Estimate
+}
+
+// BeforeFit writes the fit's note (in a notebook).
+func (c *checker) BeforeFit(*learner.FitState) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.note, c.est = fitRunningPath(), Estimate{}
+	c.writeNote()
+	return nil
+}
+
+// CheckStep estimates the step, notes it, and refuses or warns.
+func (c *checker) CheckStep(l *learner.Learner, step learner.TrainStep) error {
+	est := estimate(step, l.Backend().Name())
+	c.mu.Lock()
+	c.est = est
+	c.writeNote()
+	c.mu.Unlock()
 	if strings.EqualFold(os.Getenv(envMemoryCheck), "off") {
 		return nil
 	}
@@ -123,15 +145,34 @@ func (l *Learner) checkMemory(est MemoryEstimate) error {
 	}
 	switch total := est.Total(); {
 	case total > have.Bytes && !have.GPU:
-		return &MemoryError{Estimate: est, Have: have}
+		return &Error{Estimate: est, Have: have}
 	case total > have.Bytes: // on a GPU
-		l.printf("%s", fmt.Sprintf("fit: training at batch size %d may need about %s, more than %s: if XLA runs out of memory, batch size %d should fit.",
+		l.Printf("%s", fmt.Sprintf("fit: training at batch size %d may need about %s, more than %s: if XLA runs out of memory, batch size %d should fit.",
 			est.BatchSize, display.FormatBytes(total), have.Where, est.Fits(have.Bytes)))
 	case float64(total) > memWarnShare*float64(have.Bytes):
-		l.printf("%s", fmt.Sprintf("fit: training at batch size %d needs about %s of %s: close to the limit; batch size %d leaves a margin.",
+		l.Printf("%s", fmt.Sprintf("fit: training at batch size %d needs about %s of %s: close to the limit; batch size %d leaves a margin.",
 			est.BatchSize, display.FormatBytes(total), have.Where, est.Fits(int64(memWarnShare*float64(have.Bytes)))))
 	}
 	return nil
+}
+
+// OnInterrupt adds "interrupted" to the note at once, so that a kill
+// during the batch that follows reads as a stop.
+func (c *checker) OnInterrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	markInterrupted(c.note)
+}
+
+// CleanUp removes the note: the fit ended (before the loop's interrupt
+// handling may end the process).
+func (c *checker) CleanUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.note != "" {
+		_ = os.Remove(c.note)
+		c.note = ""
+	}
 }
 
 // nodeBytes is the memory of the outputs of nodes, parameters (inputs and
@@ -162,30 +203,16 @@ func fitRunningPath() string {
 	return ""
 }
 
-// markFitRunning writes the note; the returned function removes it.
-func (l *Learner) markFitRunning() func() {
-	l.fitNote = fitRunningPath()
-	if l.fitNote == "" {
-		return func() {}
-	}
-	l.writeFitNote()
-	return func() {
-		_ = os.Remove(l.fitNote)
-		l.fitNote = ""
-	}
-}
-
-// writeFitNote (re)writes the note with the latest estimate.
-func (l *Learner) writeFitNote() {
-	if l.fitNote == "" {
+// writeNote (re)writes the note with the latest estimate.
+func (c *checker) writeNote() {
+	if c.note == "" {
 		return
 	}
-	est := l.memEstimate
-	body := fmt.Sprintf("%d\n%d\n%d\n", os.Getpid(), est.BatchSize, est.Total())
-	if old, err := os.ReadFile(l.fitNote); err == nil && strings.Contains(string(old), "interrupted") {
+	body := fmt.Sprintf("%d\n%d\n%d\n", os.Getpid(), c.est.BatchSize, c.est.Total())
+	if old, err := os.ReadFile(c.note); err == nil && strings.Contains(string(old), "interrupted") {
 		body += "interrupted\n" // a stop that came during compilation
 	}
-	_ = os.WriteFile(l.fitNote, []byte(body), 0o644)
+	_ = os.WriteFile(c.note, []byte(body), 0o644)
 }
 
 // markInterrupted adds "interrupted" to a running fit's note, so that a
@@ -235,7 +262,7 @@ func reportKilledFit(w io.Writer, path string) {
 	total, _ := strconv.ParseInt(fields[2], 10, 64)
 	if len(fields) > 3 && fields[3] == "interrupted" {
 		fmt.Fprintf(w, "fastgo: an earlier cell's fit was stopped in the middle of a batch that did not end within GoNB's 5 s grace, and GoNB killed it: "+
-			"nothing after its last save was kept (learner.Resume restores that save, if any). With batches this long, stop between fits, or use smaller batches or images.\n")
+			"nothing after its last save was kept (persist.Resume restores that save, if any). With batches this long, stop between fits, or use smaller batches or images.\n")
 		return
 	}
 	what := "a fit"

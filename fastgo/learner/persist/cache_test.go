@@ -1,4 +1,4 @@
-package learner
+package persist
 
 import (
 	"bytes"
@@ -6,6 +6,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+	"github.com/fastgo-ml/fastgo/internal/testutil/tinylearn"
 )
 
 // One Run All of the chapter left 965 MB of saved learners that nothing
@@ -17,7 +21,7 @@ func TestCacheIsVisibleAndBounded(t *testing.T) {
 	var out bytes.Buffer
 	train := func(key string) {
 		t.Helper()
-		l := newTiny(t, Persist(key), Output(&out))
+		l := tinylearn.New(t, As(key), learner.Output(&out))
 		l.Quiet = false
 		if err := l.Fit(1, 1e-3); err != nil {
 			t.Fatal(err)
@@ -25,7 +29,7 @@ func TestCacheIsVisibleAndBounded(t *testing.T) {
 	}
 	train("a")
 	if !strings.Contains(out.String(), fmt.Sprintf("Saved learner %q", "a")) || !strings.Contains(out.String(), dir) ||
-		!strings.Contains(out.String(), "the cache holds 1 learner,") || !strings.Contains(out.String(), "learner.ClearCache()") {
+		!strings.Contains(out.String(), "the cache holds 1 learner,") || !strings.Contains(out.String(), "persist.ClearCache()") {
 		t.Fatalf("the save does not say where and how much: %q", out.String())
 	}
 	one := CacheStats().Bytes
@@ -39,7 +43,7 @@ func TestCacheIsVisibleAndBounded(t *testing.T) {
 	if st := CacheStats(); st.Learners != 2 || st.Bytes > 2*one+one/2 {
 		t.Errorf("cache %+v, want 2 learners within the bound", st)
 	}
-	if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Resume("a")); err == nil || !strings.Contains(err.Error(), "nothing was saved") {
+	if _, err := learner.New(tinylearn.Data(), tinylearn.Model(), learner.WithBackend(testutil.Backend()), Resume("a")); err == nil || !strings.Contains(err.Error(), "nothing was saved") {
 		t.Errorf("Resume of the removed learner: %v", err)
 	}
 	if err := os.WriteFile(dir+"/.c.learner.tmp123", []byte("x"), 0o644); err != nil {
