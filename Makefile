@@ -25,8 +25,10 @@ install:
 ## in a copy of the checkout without ../shared.
 test: lint unit parity notebooks serve-check ui-check fresh-clone
 
+# gofmt is the toolchain's own (GOTOOLCHAIN's, which parses generic
+# methods), not an older one first on PATH.
 lint:
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go')) || exit 1; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@big=$$(git ls-files -z | xargs -0 du -k 2>/dev/null | awk '$$1 > 1024 {print $$2}'); \
 	  if [ -n "$$big" ]; then echo "tracked files over 1 MiB (build outputs? add them to .gitignore):"; echo "$$big"; exit 1; fi
