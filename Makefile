@@ -7,9 +7,11 @@ export GOEXPERIMENT := simd
 GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
-# The tools module's own program (the kernel's goimports); the module is
-# separate so its dependencies stay out of the library's go.mod.
+# The tools module's own program (the kernel's goimports) and the notebooks'
+# browser driver (notebooks/ui, chromedp): modules of their own, so that
+# their dependencies stay out of the library's go.mod.
 TOOLS_PKGS  := ./goimports
+UI_PKGS     := ./...
 
 .PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
@@ -35,10 +37,12 @@ lint:
 	$(GO) vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 	cd tools && $(GO) vet $(TOOLS_PKGS) && $(STATICCHECK) $(TOOLS_PKGS)
+	cd notebooks/ui && $(GO) vet $(UI_PKGS) && $(STATICCHECK) $(UI_PKGS)
 
 unit:
 	$(GO) test -count=1 -timeout 40m $(PKGS)
 	cd tools && $(GO) test -count=1 $(TOOLS_PKGS)
+	cd notebooks/ui && $(GO) test -count=1 $(UI_PKGS)
 
 ## parity: fastgo against torchvision/PyTorch/Pillow (logits, loss, gradients,
 ## batch-norm statistics, Adam, one-cycle, Resize); prints the table.

@@ -33,6 +33,9 @@ var (
 	probe    = flag.String("probe", "", "the notebook (base name) where completion, tooltip and display.Doc are tried (default: the first)")
 	timeout  = flag.Duration("timeout", 45*time.Minute, "the longest a notebook's Run All may take")
 	cleanup  = flag.Bool("cleanup", false, "only kill what a killed run left behind under -work (server, kernels), then exit")
+	pageURL  = flag.String("page", "", "instead of notebooks: open this URL of `fastgo serve`, upload -upload, print the top class and write -shot (make serve-check)")
+	upload   = flag.String("upload", "", "with -page: the image to upload")
+	shot     = flag.String("shot", "build/serve/page.png", "with -page: where the screenshot goes")
 )
 
 func main() {
@@ -50,6 +53,14 @@ func main() {
 		for _, k := range killLeftovers(*work) {
 			fmt.Println("ui: killed leftover", k)
 		}
+		return
+	}
+	if *pageURL != "" {
+		top, err := servePage(*pageURL, *upload, *shot)
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Println("top-class:", top)
 		return
 	}
 	if flag.NArg() == 0 {
@@ -120,18 +131,11 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 	defer srv.stop()
 	fmt.Println("    ", srv.url, "log:", srv.log)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(*chromium), chromedp.WindowSize(shotWidth, shotHeight), chromedp.DisableGPU)
-	if os.Getuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
+	browser, cancelBrowser, err := startBrowser(ctx, shotWidth, shotHeight)
+	if err != nil {
+		return nil, err
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		return nil, fmt.Errorf("start %s: %w", *chromium, err)
-	}
 
 	var problems []string
 	var report []string
@@ -150,6 +154,24 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 		fmt.Println("    " + r)
 	}
 	return problems, nil
+}
+
+// startBrowser starts headless Chromium (-chromium) with a w×h window;
+// cancel stops it.
+func startBrowser(ctx context.Context, w, h int) (browser context.Context, cancel context.CancelFunc, err error) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(*chromium), chromedp.WindowSize(w, h), chromedp.DisableGPU)
+	if os.Getuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	cancel = func() { cancelBrowser(); cancelAlloc() }
+	if err := chromedp.Do(browser); err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("start %s: %w", *chromium, err)
+	}
+	return browser, cancel, nil
 }
 
 // checkNotebook runs one notebook in a tab of its own, then, when probe is
