@@ -1,9 +1,8 @@
-// Package learner trains image classifiers the way fastai does: a
-// [Learner] built from data ([Data], e.g. [FromDataLoaders]) and a model
-// description ([Model]), an optimizer ([OptFunc]: fastai's [Adam] by
-// default, or [SGD]; decoupled weight decay, none on batch-norm parameters
-// and biases), discriminative learning rates
-// ([Slice]), the one-cycle policy ([Learner.FitOneCycle], [CombinedCos]),
+// Package learner is fastai's training loop: a [Learner] built from data
+// ([Data], e.g. [FromDataLoaders]) and a model description ([Model]), an
+// optimizer ([OptFunc]: fastai's [Adam] by default, or [SGD]; decoupled
+// weight decay, none on batch-norm parameters and biases), discriminative
+// learning rates ([Slice]), the one-cycle policy ([Learner.FitOneCycle], [CombinedCos]),
 // [Learner.FineTune], freezing, the [Recorder] with its epoch table and
 // loss plot, [Learner.GetPreds], [Learner.LRFind], checkpoints and mixed
 // precision.
