@@ -165,12 +165,16 @@ func (recorderCallback) BeforeFit(f *FitState) error {
 	for i, m := range f.Learner.Metrics {
 		names[i] = m.Name
 	}
+	f.Learner.mu.Lock() // a Save in another goroutine copies the recorder
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.reset(names)
 	return nil
 }
 
 func (recorderCallback) AfterBatch(f *FitState) error {
 	if f.Training && f.stepped {
+		f.Learner.mu.Lock()
+		defer f.Learner.mu.Unlock()
 		f.SmoothLoss = f.Learner.Recorder.addBatch(f.Loss, f.LRs[len(f.LRs)-1], f.Moms[len(f.Moms)-1])
 	}
 	return nil
@@ -180,11 +184,15 @@ func (recorderCallback) AfterBatch(f *FitState) error {
 // end (fastai's Recorder logs smooth_loss, not an epoch mean).
 func (recorderCallback) AfterTrain(f *FitState) error {
 	f.Row.TrainLoss = f.SmoothLoss
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, len(f.Learner.Recorder.Losses))
 	return nil
 }
 
 func (recorderCallback) AfterEpoch(f *FitState) error {
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	rec := f.Learner.Recorder
 	rec.Rows = append(rec.Rows, *f.Row)
 	rec.Finished = time.Now()

@@ -107,6 +107,10 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	// Held until the values are written: a training step in another
+	// goroutine would hand their buffers to the next step.
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	h := checkpointHeader{
 		Version: checkpointVersion, Model: l.Model.Name, Saved: time.Now(), Vocab: l.Data.Vocab,
 		WithOpt: withOpt, FrozenIdx: l.frozenIdx, Iter: l.iter, Epochs: l.trainedEpochs, Note: note,
@@ -249,6 +253,8 @@ const (
 )
 
 func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeader, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)

@@ -55,6 +55,8 @@ func (l *Learner) Reset() error {
 			return fmt.Errorf("learner.Reset: %w", err)
 		}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err := l.newStore(); err != nil {
 		return fmt.Errorf("learner.Reset: %w", err)
 	}
@@ -66,6 +68,8 @@ func (l *Learner) Reset() error {
 
 // hasWeights says whether any model variable holds a value yet.
 func (l *Learner) hasWeights() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for v := range l.store.IterVariables() {
 		if v.HasValue() && isModelVar(v.Path()) {
 			return true
