@@ -265,15 +265,21 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
 	}
-	if h.Version != checkpointVersion {
-		return nil, fmt.Errorf("load %s: checkpoint version %d, this fastgo reads version %d: save it again", path, h.Version, checkpointVersion)
+	if err := checkVersion("load", path, h.Version); err != nil {
+		return nil, err
 	}
 	if l.Model.Name != "" && h.Model != "" && h.Model != l.Model.Name {
 		return nil, fmt.Errorf("load %s: saved from model %q, this learner's model is %q", path, h.Model, l.Model.Name)
@@ -329,6 +335,20 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		l.lastLRFind = h.LRFind
 	}
 	return &h, nil
+}
+
+// checkVersion says what to do with a file of another layout version: a
+// newer fastgo wrote it (update fastgo), or an older one (export again).
+func checkVersion(op, path string, version int) error {
+	switch {
+	case version == checkpointVersion:
+		return nil
+	case version > checkpointVersion:
+		return fmt.Errorf("%s %s: written by a newer fastgo (file version %d; this fastgo reads version %d): update fastgo (go get -u github.com/fastgo-ml/fastgo, or install a newer fastgo command)", op, path, version, checkpointVersion)
+	case version < 1:
+		return fmt.Errorf("%s %s: not a fastgo learner file (no file version): export the learner with learner.Export", op, path)
+	}
+	return fmt.Errorf("%s %s: written by an older fastgo (file version %d; this fastgo reads version %d): export the learner again with this fastgo", op, path, version, checkpointVersion)
 }
 
 // shape validates the saved dtype and dimensions: the data must fit in a
@@ -431,14 +451,20 @@ func ReadExport(path string) (ExportInfo, error) {
 		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
 		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
 	}
 	var h checkpointHeader
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
 		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
 	}
-	if h.Version != checkpointVersion {
-		return ExportInfo{}, fmt.Errorf("read %s: file version %d, this fastgo reads version %d: export it again", path, h.Version, checkpointVersion)
+	if err := checkVersion("read", path, h.Version); err != nil {
+		return ExportInfo{}, err
 	}
 	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note}, nil
 }
