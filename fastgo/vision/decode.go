@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -126,9 +127,27 @@ func LoadImage(path string) (Image, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if de := danglingLink(path); de != nil {
+			return Image{}, de
+		}
 		return Image{}, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
 	}
 	return Decode(data, path)
+}
+
+// danglingLink is the error for path when it is a symbolic link to
+// nothing (git-annex, DataLad or DVC content not fetched), else nil.
+func danglingLink(path string) *DecodeError {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	target, _ := os.Readlink(path)
+	return &DecodeError{File: path, Problem: fmt.Sprintf("it is a symbolic link to %s, which does not exist", target),
+		Fix: fastgo.DanglingLinkAdvice + ": fetch the content, or remove the link"}
 }
 
 // MustLoadImage is LoadImage for notebook cells: it panics with LoadImage's
