@@ -78,15 +78,28 @@ func untar(r io.Reader, root string) error {
 		return err
 	}
 	defer rt.Close()
-	tr := tar.NewReader(in)
+	counted := &countingReader{r: in}
+	tr := tar.NewReader(counted)
+	// dataEnd is where the last entry's data, padded to whole blocks,
+	// ends: what follows must be the zero blocks that end an archive (two;
+	// one is accepted, as GNU tar and Python's tarfile do).
+	var dataEnd int64
+	sparse := false
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			// archive/tar also says EOF when the stream simply stops
+			// between two entries: a download or copy cut there.
+			if !sparse && counted.n < dataEnd+tarBlock {
+				return fmt.Errorf("%w: the archive ends early, after %d bytes, without tar's end-of-archive blocks (cut short in a download or copy): the entries after that point are missing", errDamaged, counted.n)
+			}
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("%w (or not a tar archive): %w", errDamaged, err)
 		}
+		dataEnd = counted.n + (hdr.Size+tarBlock-1)/tarBlock*tarBlock
+		sparse = sparse || hdr.Typeflag == tar.TypeGNUSparse || hdr.PAXRecords["GNU.sparse.major"] != "" || hdr.PAXRecords["GNU.sparse.size"] != ""
 		if err := extractEntry(rt, tr, hdr); err != nil {
 			return err
 		}
@@ -99,6 +112,23 @@ func untar(r io.Reader, root string) error {
 		}
 	}
 	return checkLinks(root)
+}
+
+// tarBlock is tar's block size: headers and padded data are whole blocks,
+// and an archive ends with two zero blocks.
+const tarBlock = 512
+
+// countingReader counts the bytes read through it (archive/tar reads
+// exactly what it needs: headers, data and padding).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // damagedOnError marks its reader's errors (a truncated or corrupt stream)

@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -464,5 +465,51 @@ func TestUntarCorruptArchive(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(string(got), "images", "cat_1.jpg")); err != nil || string(b) != body {
 		t.Errorf("intact archive: %d bytes, %v", len(b), err)
+	}
+}
+
+// A plain .tar cut exactly between two entries (no end-of-archive blocks:
+// a download or copy that stopped there) is reported as ending early and
+// nothing is extracted; before, the entries before the cut were extracted
+// without a word. The whole archive, and one with a single end block, as
+// some writers leave, extract.
+func TestUntarArchiveEndingEarly(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	var cuts []int
+	for i, body := range []string{"first", strings.Repeat("second", 200), "third"} {
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("pets/images/cat_%d.jpg", i), Typeflag: tar.TypeReg, Size: int64(len(body)), Mode: 0o644}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+		tw.Flush()
+		cuts = append(cuts, buf.Len())
+	}
+	tw.Close()
+	whole := buf.Bytes()
+	dir := t.TempDir()
+	for i, cut := range cuts[:2] {
+		archive := filepath.Join(dir, fmt.Sprintf("cut%d.tar", i))
+		os.WriteFile(archive, whole[:cut], 0o644)
+		dest := filepath.Join(dir, fmt.Sprintf("out%d", i))
+		_, err := UntarData(archive, WithDest(fastgo.Path(dest)))
+		if err == nil || !strings.Contains(err.Error(), "ends early") || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("archive cut after entry %d: err = %v, want one saying it ends early", i, err)
+		}
+		if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+			t.Errorf("archive cut after entry %d: %d entries extracted", i, len(entries))
+		}
+	}
+	for name, data := range map[string][]byte{"whole": whole, "one end block": whole[:cuts[2]+tarBlock]} {
+		archive := filepath.Join(dir, name+".tar")
+		os.WriteFile(archive, data, 0o644)
+		got, err := UntarData(archive, WithDest(fastgo.Path(filepath.Join(dir, "ok-"+name))))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(string(got), "images", "cat_2.jpg")); err != nil || string(b) != "third" {
+			t.Errorf("%s: the last entry reads %q, %v", name, b, err)
+		}
 	}
 }
