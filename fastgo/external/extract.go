@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 )
 
 // extractArchive extracts the tar or gzipped tar at archive into
@@ -22,8 +23,11 @@ import (
 // is extracted and checked. When the archive holds a single top folder
 // (oxford-iiit-pet.tgz holds oxford-iiit-pet/), that folder becomes
 // dataDir/name, as fastai's rename_extracted does. An existing
-// dataDir/name is replaced.
-func extractArchive(archive, dataDir, name string) (fastgo.Path, error) {
+// dataDir/name, complete as everything renamed into place is, is kept
+// (and the new extraction dropped) unless replace is set (WithForce).
+func extractArchive(archive, dataDir, name string, replace bool) (_ fastgo.Path, err error) {
+	// A full, read-only or unwritable data folder is not a damaged archive.
+	defer func() { err = diskerr.Wrap(err, dataDir, EnvData) }()
 	f, err := os.Open(archive)
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)
@@ -45,8 +49,17 @@ func extractArchive(archive, dataDir, name string) (fastgo.Path, error) {
 		src = filepath.Join(tmp, entries[0].Name())
 	}
 	final := filepath.Join(dataDir, name)
-	if err := os.RemoveAll(final); err != nil {
-		return "", fmt.Errorf("extract %s: replacing %s: %w", archive, final, err)
+	if _, err := os.Stat(final); err == nil {
+		if !replace {
+			return fastgo.Path(final), nil
+		}
+		// Moved aside in one step, then deleted: the folder is never
+		// seen half-removed.
+		old := tmp + ".old"
+		if err := os.Rename(final, old); err != nil {
+			return "", fmt.Errorf("extract %s: replacing %s: %w", archive, final, err)
+		}
+		defer os.RemoveAll(old)
 	}
 	if err := os.Rename(src, final); err != nil {
 		return "", fmt.Errorf("extract %s: %w", archive, err)
