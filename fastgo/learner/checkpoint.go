@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gofrs/flock"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -44,6 +46,8 @@ type checkpointHeader struct {
 	Recorder  recorderState
 	LRFind    *LRFindResult
 	Note      string
+	// SavedBy is what wrote the file (SavedByHere).
+	SavedBy string
 	// Inputs says how images were prepared (written by Export); nil when a
 	// transform cannot be described (see fastgo.TransformSpec).
 	Inputs *InputSpec
@@ -114,7 +118,7 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	h := checkpointHeader{
 		Version: checkpointVersion, Model: l.Model.Name, Saved: time.Now(), Vocab: l.Data.Vocab,
 		WithOpt: withOpt, FrozenIdx: l.frozenIdx, Iter: l.iter, Epochs: l.trainedEpochs, Note: note,
-		Inputs: l.inputSpec(),
+		Inputs: l.inputSpec(), SavedBy: SavedByHere(),
 	}
 	if withOpt {
 		h.Recorder = recorderState{R: *l.Recorder, SmoothVal: l.Recorder.smoothVal, SmoothCount: l.Recorder.smoothCount}
@@ -146,6 +150,12 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
+	}
+	// Locked while written: another process's save of the same path
+	// (a second notebook) tells it from a temporary a killed save left.
+	lock := flock.New(f.Name(), flock.SetFlag(os.O_RDONLY))
+	if _, lerr := lock.TryLock(); lerr == nil {
+		defer lock.Unlock()
 	}
 	defer func() {
 		if err != nil {
@@ -195,10 +205,25 @@ var midSave func()
 func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
 // staleTemps lists the temporary files an interrupted or crashed save of
-// path left behind.
+// path left behind: not those of a save in progress, which holds a lock
+// on its temporary (released by the system when a process dies), nor
+// those made in the last staleAfter (a save locks its temporary just
+// after creating it).
 func staleTemps(path string) []string {
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
-	return matches
+	var stale []string
+	for _, m := range matches {
+		if st, err := os.Stat(m); err != nil || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		l := flock.New(m, flock.SetFlag(os.O_RDONLY))
+		if ok, err := l.TryLock(); err != nil || !ok {
+			continue // being written, or gone meanwhile
+		}
+		_ = l.Unlock()
+		stale = append(stale, m)
+	}
+	return stale
 }
 
 // StaleSaves lists the temporary files that saves of path killed part way
@@ -207,7 +232,10 @@ func staleTemps(path string) []string {
 // next save of path removes them.
 func StaleSaves(path string) []string { return staleTemps(path) }
 
-// removeStaleTemps deletes them (one process writes a given path at a time).
+// staleAfter is how old an unlocked temporary must be to count as stale.
+const staleAfter = 5 * time.Second
+
+// removeStaleTemps deletes them.
 func removeStaleTemps(path string) {
 	for _, m := range staleTemps(path) {
 		os.Remove(m)
@@ -435,6 +463,24 @@ type ExportInfo struct {
 	// Note says what the state followed, when a Keeper saved it
 	// (SaveState): "fit", "lrfind", "freeze"; "export" for Export.
 	Note string
+	// SavedBy is the notebook or program that wrote the file (see
+	// SavedByHere); "" when it could not tell, or for older files.
+	SavedBy string
+}
+
+// SavedByHere is what a learner file written by this process records as
+// its SavedBy: "notebook PATH" in a Jupyter notebook (the server's
+// JPY_SESSION_NAME, the notebook's path), "program NAME" outside one, ""
+// in a notebook whose Jupyter does not say which it is. Persistence uses
+// it to tell a notebook's saved learner from a copy's of the same name.
+func SavedByHere() string {
+	if nb := os.Getenv("JPY_SESSION_NAME"); nb != "" {
+		return "notebook " + nb
+	}
+	if display.InNotebook() {
+		return ""
+	}
+	return "program " + filepath.Base(os.Args[0])
 }
 
 // ReadExport reads the description at the start of a file written by
@@ -466,7 +512,7 @@ func ReadExport(path string) (ExportInfo, error) {
 	if err := checkVersion("read", path, h.Version); err != nil {
 		return ExportInfo{}, err
 	}
-	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note}, nil
+	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note, SavedBy: h.SavedBy}, nil
 }
 
 // LoadExported creates an inference learner from a file written by Export:

@@ -2,10 +2,12 @@ package learner
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 )
@@ -129,3 +131,50 @@ func TestConcurrentUseDuringFit(t *testing.T) {
 type funcCallback struct{ afterBatch func(*FitState) error }
 
 func (c *funcCallback) AfterBatch(f *FitState) error { return c.afterBatch(f) }
+
+// Two notebooks saving a learner under one path at the same moment: each
+// save's temporary file is its own until renamed, and neither deletes the
+// other's (before: a save removed every temporary of the path, and the
+// other save failed on its rename). A save killed part way still leaves a
+// temporary the next save removes.
+func TestConcurrentSavesOfOnePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "first.learner")
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 2 {
+		l := newTiny(t)
+		if err := l.ensureWeights(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for range 25 {
+				if err := l.Save(path); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := newTiny(t).Load(path); err != nil {
+		t.Errorf("the file the saves left does not load: %v", err)
+	}
+	killed := filepath.Join(filepath.Dir(path), tempPrefix(path)+"123")
+	if err := os.WriteFile(killed, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := StaleSaves(path); len(got) != 0 {
+		t.Errorf("StaleSaves = %v just after it was made: it could be a save about to lock it", got)
+	}
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(killed, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if got := StaleSaves(path); len(got) != 1 || got[0] != killed {
+		t.Errorf("StaleSaves = %v, want the killed save's %s", got, killed)
+	}
+}
