@@ -276,3 +276,24 @@ func (d *divergenceNote) AfterBatch(f *FitState) error {
 type keepCallback struct{ what string }
 
 func (k keepCallback) AfterFit(f *FitState) error { return f.Learner.keep(k.what) }
+
+// BeforeFit refuses a fit whose state the Keeper could not keep after it
+// (a read-only or full folder): better than training for an hour and then
+// losing it.
+func (k keepCallback) BeforeFit(f *FitState) error {
+	c, ok := f.Learner.keeper.(KeepChecker)
+	if !ok {
+		return nil
+	}
+	return c.CheckKeep(f.Learner, f.Learner.stateBytes())
+}
+
+// CheckStep checks again once the training graph is built, when the
+// model's size is known: its weights and Adam's two moments in float32.
+func (k keepCallback) CheckStep(l *Learner, step TrainStep) error {
+	c, ok := l.keeper.(KeepChecker)
+	if !ok {
+		return nil
+	}
+	return c.CheckKeep(l, 3*4*step.Parameters)
+}
