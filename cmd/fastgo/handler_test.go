@@ -349,3 +349,22 @@ func TestHandlerCORS(t *testing.T) {
 		t.Errorf("-cors '*': %v", w.Header())
 	}
 }
+
+// fastgo serve takes the web images the default build refused before: a
+// progressive JPEG with restart markers and an animated WebP (its first
+// frame), as Pillow reads them.
+func TestHandlerWebImages(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 4, nil)
+	h := s.routes()
+	for _, name := range []string{"progressive_restart_420.jpg", "anim_offset_alpha.webp"} {
+		data, err := os.ReadFile(filepath.Join("../../fastgo/vision/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/predict", bytes.NewReader(data)))
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `"class":"pug"`) {
+			t.Errorf("%s: %d %s", name, w.Code, w.Body)
+		}
+	}
+}
