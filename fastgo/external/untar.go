@@ -457,7 +457,9 @@ type DownloadOptions struct {
 // .part file already holds with an HTTP Range request (starting over when
 // the server ignores it), and renames it to dst only once complete (and
 // verified): an interrupted download never leaves a partial dst, and the
-// next call continues it. UntarData and pretrained weights use it.
+// next call continues it. UntarData and pretrained weights use it. It
+// holds a lock (dst+".lock") meanwhile: a second process downloading the
+// same dst waits, then finds dst there and returns without fetching it.
 func Download(url, dst string, opts DownloadOptions) (err error) {
 	client := opts.Client
 	if client == nil {
@@ -472,6 +474,16 @@ func Download(url, dst string, opts DownloadOptions) (err error) {
 	defer func() { err = diskerr.Wrap(err, filepath.Dir(dst), env) }()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
+	}
+	// Another process fetching the same file (pretrained weights in two
+	// notebooks) is waited for, and its file used.
+	lock := flock.New(dst + ".lock")
+	if err := lock.Lock(); err != nil {
+		return fmt.Errorf("locking %s: %w", lock.Path(), err)
+	}
+	defer lock.Unlock()
+	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() {
+		return nil
 	}
 	part := dst + ".part"
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)

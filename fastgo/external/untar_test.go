@@ -633,3 +633,40 @@ func TestUntarDataFullOrReadOnlyDisk(t *testing.T) {
 		t.Errorf("a read-only home reported as offline: %v", err)
 	}
 }
+
+// Two processes downloading the same file (pretrained weights in two
+// notebooks): one fetches it, the other waits and uses it; before, both
+// wrote the same .part file.
+func TestDownloadConcurrentCallsFetchOnce(t *testing.T) {
+	data := bytes.Repeat([]byte("weights "), 100000)
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		for i := 0; i < len(data); i += 100000 {
+			w.Write(data[i:min(i+100000, len(data))])
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "resnet34.pth")
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if err := Download(srv.URL+"/resnet34.pth", dst, DownloadOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got, err := os.ReadFile(dst); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the downloaded file has %d bytes (%v), want %d", len(got), err, len(data))
+	}
+	if requests != 1 {
+		t.Errorf("%d requests: want one download shared by the three callers", requests)
+	}
+}
