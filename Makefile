@@ -13,7 +13,7 @@ PKGS        := ./...
 TOOLS_PKGS  := ./goimports
 UI_PKGS     := ./...
 
-.PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
 all: test
 
@@ -43,6 +43,13 @@ unit:
 	$(GO) test -count=1 -timeout 40m $(PKGS)
 	cd tools && $(GO) test -count=1 $(TOOLS_PKGS)
 	cd notebooks/ui && $(GO) test -count=1 $(UI_PKGS)
+	$(MAKE) race
+
+## race: the concurrency tests (TestConcurrent*, TestPredictorConcurrentUse)
+## under the race detector. checkptr is off: compute's AVX-512 matmul
+## kernels trip it ("pointer arithmetic result points to invalid allocation").
+race:
+	$(GO) test -count=1 -race -gcflags=all=-d=checkptr=0 -run 'Concurrent' ./fastgo/learner ./fastgo/vision/cnn
 
 ## parity: fastgo against torchvision/PyTorch/Pillow (logits, loss, gradients,
 ## batch-norm statistics, Adam, one-cycle, Resize); prints the table.

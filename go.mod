@@ -6,12 +6,14 @@ toolchain go1.27.3
 
 require (
 	github.com/dsoprea/go-exif/v3 v3.0.1
+	github.com/gofrs/flock v0.13.0
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/go-xla v0.4.13
 	github.com/gomlx/gomlx v0.28.16
 	github.com/janpfeifer/gonb v0.11.5
 	github.com/nlpodyssey/gopickle v0.2.0
 	golang.org/x/image v0.30.0
+	golang.org/x/sys v0.48.0
 	gonum.org/v1/plot v0.17.0
 )
 

@@ -2,10 +2,13 @@ package fastgo
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/fastgo-ml/fastgo/display"
 )
 
 // ImageExtensions are the lower-cased suffixes GetImageFiles keeps: those
@@ -32,9 +35,22 @@ func GetImageFiles(path Path) (L[Path], error) {
 	return GetFiles(path, ImageExtensions...)
 }
 
+// DanglingLinkAdvice says what symbolic links whose target is missing
+// usually are in a dataset, and how to get their content.
+const DanglingLinkAdvice = "in a dataset these are usually files whose content was never fetched — git-annex or DataLad (git annex get . / datalad get .), DVC (dvc pull) — or a copy that kept the links but not what they point to"
+
+// notes is where GetFiles says what it skipped (tests replace it).
+var notes = display.NotebookStdout
+
 // GetFiles is fastai's get_files with recurse=True: the files under path
 // whose lower-cased suffix is one of extensions (every file when none are
 // given), skipping names that start with ".", sorted by path.
+//
+// Symbolic links whose target is missing (dangling: git-annex, DataLad or
+// DVC content not fetched) are left out, as there is nothing to load, and
+// counted: GetFiles prints one line saying how many, naming one and what
+// they usually mean (vision.VerifyImages lists them all). fastai keeps
+// them, and its training then fails on the first one.
 func GetFiles(path Path, extensions ...string) (L[Path], error) {
 	info, err := os.Stat(string(path))
 	if err != nil {
@@ -48,6 +64,7 @@ func GetFiles(path Path, extensions ...string) (L[Path], error) {
 		keep[strings.ToLower(e)] = true
 	}
 	out := L[Path]{}
+	var dangling []Path
 	// visited holds the real path of every folder walked, so links that
 	// point back up the tree do not loop forever.
 	visited := map[string]bool{}
@@ -75,7 +92,11 @@ func GetFiles(path Path, extensions ...string) (L[Path], error) {
 			if e.Type()&os.ModeSymlink != 0 {
 				st, err := os.Stat(string(p))
 				if err != nil {
-					continue // a dangling link is not a file to load
+					// A dangling link is not a file to load; said below.
+					if len(keep) == 0 || keep[strings.ToLower(filepath.Ext(name))] {
+						dangling = append(dangling, p)
+					}
+					continue
 				}
 				isDir = st.IsDir()
 			}
@@ -95,5 +116,23 @@ func GetFiles(path Path, extensions ...string) (L[Path], error) {
 		return nil, err
 	}
 	slices.Sort(out)
+	if len(dangling) > 0 {
+		sayDangling(notes(), path, dangling, len(out))
+	}
 	return out, nil
+}
+
+// sayDangling writes GetFiles' one line about the dangling links it left
+// out of a listing that kept found files.
+func sayDangling(w io.Writer, root Path, dangling []Path, found int) {
+	slices.Sort(dangling)
+	first := string(dangling[0])
+	if rel, err := filepath.Rel(string(root), first); err == nil {
+		first = rel
+	}
+	if target, err := os.Readlink(string(dangling[0])); err == nil {
+		first += " → " + target
+	}
+	fmt.Fprintf(w, "get files: %d of the %d files under %s are symbolic links to nothing, left out (e.g. %s): %s; vision.VerifyImages lists them.\n",
+		len(dangling), len(dangling)+found, root, first, DanglingLinkAdvice)
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 )
 
 // extractArchive extracts the tar or gzipped tar at archive into
@@ -22,8 +23,11 @@ import (
 // is extracted and checked. When the archive holds a single top folder
 // (oxford-iiit-pet.tgz holds oxford-iiit-pet/), that folder becomes
 // dataDir/name, as fastai's rename_extracted does. An existing
-// dataDir/name is replaced.
-func extractArchive(archive, dataDir, name string) (fastgo.Path, error) {
+// dataDir/name, complete as everything renamed into place is, is kept
+// (and the new extraction dropped) unless replace is set (WithForce).
+func extractArchive(archive, dataDir, name string, replace bool) (_ fastgo.Path, err error) {
+	// A full, read-only or unwritable data folder is not a damaged archive.
+	defer func() { err = diskerr.Wrap(err, dataDir, EnvData) }()
 	f, err := os.Open(archive)
 	if err != nil {
 		return "", fmt.Errorf("extract: %w", err)
@@ -45,8 +49,17 @@ func extractArchive(archive, dataDir, name string) (fastgo.Path, error) {
 		src = filepath.Join(tmp, entries[0].Name())
 	}
 	final := filepath.Join(dataDir, name)
-	if err := os.RemoveAll(final); err != nil {
-		return "", fmt.Errorf("extract %s: replacing %s: %w", archive, final, err)
+	if _, err := os.Stat(final); err == nil {
+		if !replace {
+			return fastgo.Path(final), nil
+		}
+		// Moved aside in one step, then deleted: the folder is never
+		// seen half-removed.
+		old := tmp + ".old"
+		if err := os.Rename(final, old); err != nil {
+			return "", fmt.Errorf("extract %s: replacing %s: %w", archive, final, err)
+		}
+		defer os.RemoveAll(old)
 	}
 	if err := os.Rename(src, final); err != nil {
 		return "", fmt.Errorf("extract %s: %w", archive, err)
@@ -78,15 +91,28 @@ func untar(r io.Reader, root string) error {
 		return err
 	}
 	defer rt.Close()
-	tr := tar.NewReader(in)
+	counted := &countingReader{r: in}
+	tr := tar.NewReader(counted)
+	// dataEnd is where the last entry's data, padded to whole blocks,
+	// ends: what follows must be the zero blocks that end an archive (two;
+	// one is accepted, as GNU tar and Python's tarfile do).
+	var dataEnd int64
+	sparse := false
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			// archive/tar also says EOF when the stream simply stops
+			// between two entries: a download or copy cut there.
+			if !sparse && counted.n < dataEnd+tarBlock {
+				return fmt.Errorf("%w: the archive ends early, after %d bytes, without tar's end-of-archive blocks (cut short in a download or copy): the entries after that point are missing", errDamaged, counted.n)
+			}
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("%w (or not a tar archive): %w", errDamaged, err)
 		}
+		dataEnd = counted.n + (hdr.Size+tarBlock-1)/tarBlock*tarBlock
+		sparse = sparse || hdr.Typeflag == tar.TypeGNUSparse || hdr.PAXRecords["GNU.sparse.major"] != "" || hdr.PAXRecords["GNU.sparse.size"] != ""
 		if err := extractEntry(rt, tr, hdr); err != nil {
 			return err
 		}
@@ -99,6 +125,23 @@ func untar(r io.Reader, root string) error {
 		}
 	}
 	return checkLinks(root)
+}
+
+// tarBlock is tar's block size: headers and padded data are whole blocks,
+// and an archive ends with two zero blocks.
+const tarBlock = 512
+
+// countingReader counts the bytes read through it (archive/tar reads
+// exactly what it needs: headers, data and padding).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // damagedOnError marks its reader's errors (a truncated or corrupt stream)

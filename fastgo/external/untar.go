@@ -18,6 +18,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
+	"github.com/gofrs/flock"
 )
 
 // DatasetURLs lists the image datasets fastai downloads (fastai's URLs),
@@ -152,12 +154,19 @@ var knownChecks = map[string]archiveCheck{
 	URLs.SIIMSmall:        {33276453, "2f88ac350dce1d971ecbb5ec722da75f"},
 }
 
+// EnvHome and EnvData name the variables that move Home and DataDir;
+// errors about a full, read-only or unwritable folder name them.
+const (
+	EnvHome = "FASTGO_HOME"
+	EnvData = "FASTGO_DATA"
+)
+
 // Home is fastgo's folder for downloaded files: $FASTGO_HOME, or ~/.fastgo
 // when unset (fastai's FASTAI_HOME, ~/.fastai). UntarData keeps archives in
 // Home()/archive and extracted datasets in [DataDir]; pretrained weights
 // live in Home()/models.
 func Home() fastgo.Path {
-	if h := os.Getenv("FASTGO_HOME"); h != "" {
+	if h := os.Getenv(EnvHome); h != "" {
 		return fastgo.Path(h)
 	}
 	if u, err := os.UserHomeDir(); err == nil {
@@ -173,7 +182,7 @@ func Home() fastgo.Path {
 // is how an offline machine, a Docker volume or a test harness provides the
 // data to code that calls UntarData(URLs.Pets).
 func DataDir() fastgo.Path {
-	if d := os.Getenv("FASTGO_DATA"); d != "" {
+	if d := os.Getenv(EnvData); d != "" {
 		return fastgo.Path(d)
 	}
 	return Home().Join("data")
@@ -187,6 +196,39 @@ type untarConfig struct {
 	force    bool
 	progress io.Writer
 	client   *http.Client
+	// start is when the call began: a WithForce call that waited for
+	// another process to fetch the same dataset uses that fresh copy.
+	start time.Time
+}
+
+// forced reports whether the folder final is still to be made again for
+// WithForce: it is unless another process made it after this call began.
+func (c untarConfig) forced(final string) bool {
+	st, err := os.Stat(final)
+	return err != nil || st.ModTime().Before(c.start)
+}
+
+// lockTarget takes the inter-process lock on a dataset's folder (a hidden
+// lock file beside it), saying so when another process holds it and
+// waiting for it: two notebooks that call UntarData(URLs.Pets) at once
+// fetch it once. The returned function releases the lock.
+func lockTarget(final string, progress io.Writer) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return nil, diskerr.Wrap(err, filepath.Dir(final), EnvData)
+	}
+	lockFile := filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".lock")
+	l := flock.New(lockFile)
+	ok, err := l.TryLock()
+	if err == nil && !ok {
+		if progress != nil && progress != io.Discard {
+			fmt.Fprintf(progress, "Another process is downloading or extracting %s (it holds %s): waiting for it to finish\n", final, lockFile)
+		}
+		err = l.Lock()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", lockFile, err)
+	}
+	return func() { _ = l.Unlock() }, nil
 }
 
 // WithDest extracts into dir instead of DataDir().
@@ -245,8 +287,17 @@ func WithHTTPClient(client *http.Client) UntarOption {
 // an unsafe entry (named). A folder that already exists under DataDir is
 // returned as it is, without looking inside: delete it (or use WithForce)
 // to get a fresh copy.
+//
+// Several processes (notebooks) may call it at once for the same dataset:
+// the download and extraction hold a lock (the hidden file .NAME.lock
+// beside the folder, released when the process ends however it ends);
+// the others wait, saying so, and return the folder it made. A complete
+// folder is never replaced, except by WithForce. A full, read-only or
+// unwritable folder is said as such, naming FASTGO_HOME (downloads) or
+// FASTGO_DATA (extraction), not taken for being offline or for a damaged
+// archive.
 func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
-	cfg := untarConfig{progress: display.NotebookStdout(), client: downloadClient}
+	cfg := untarConfig{progress: display.NotebookStdout(), client: downloadClient, start: time.Now()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -265,6 +316,16 @@ func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
 	if done || err != nil {
 		return fastgo.Path(final), err
 	}
+	// Another process (a second notebook) may be fetching the same
+	// dataset: wait for it, then use what it made.
+	unlock, err := lockTarget(final, cfg.progress)
+	if err != nil {
+		return "", fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	defer unlock()
+	if _, _, done, _ := extracted(source, fname, cfg); done || cfg.force && !cfg.forced(final) {
+		return fastgo.Path(final), nil
+	}
 	archive := filepath.Join(string(Home().Join("archive")), fname)
 	if cfg.force {
 		_ = os.Remove(archive)
@@ -274,6 +335,9 @@ func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
 	if _, err := os.Stat(archive); err != nil {
 		announceDownload(cfg.progress, source, archive, check.size)
 		if err := Download(source, archive, DownloadOptions{Client: cfg.client, Progress: cfg.progress}); err != nil {
+			if diskerr.Is(err) {
+				return "", fmt.Errorf("UntarData %s: %w", source, err)
+			}
 			return "", fmt.Errorf("UntarData: %w.\nIf this machine is offline, download %s elsewhere and put it at %s, or put the extracted dataset at %s (set FASTGO_DATA to use another folder than %s), then run again",
 				err, source, archive, final, cfg.dest)
 		}
@@ -284,7 +348,10 @@ func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
 			return "", fmt.Errorf("UntarData %s: the downloaded archive is broken: %w; it has been removed, run again to download it anew", source, err)
 		}
 	}
-	dir, err := extractArchive(archive, cfg.dest, name)
+	dir, err := extractArchive(archive, cfg.dest, name, cfg.force)
+	if diskerr.Is(err) {
+		return "", fmt.Errorf("%w; nothing was extracted, and the archive %s is kept: run again once there is room, without downloading it again", err, archive)
+	}
 	if errors.Is(err, errDamaged) {
 		// Nothing was extracted; the download itself is bad.
 		_ = os.Remove(archive)
@@ -331,7 +398,18 @@ func untarLocal(source string, cfg untarConfig) (fastgo.Path, error) {
 	if done || err != nil {
 		return fastgo.Path(final), err
 	}
-	dir, err := extractArchive(source, cfg.dest, name)
+	unlock, err := lockTarget(final, cfg.progress)
+	if err != nil {
+		return "", fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	defer unlock()
+	if _, _, done, _ := extracted(source, filepath.Base(source), cfg); done || cfg.force && !cfg.forced(final) {
+		return fastgo.Path(final), nil
+	}
+	dir, err := extractArchive(source, cfg.dest, name, cfg.force)
+	if diskerr.Is(err) {
+		return "", fmt.Errorf("%w; nothing was extracted", err)
+	}
 	if errors.Is(err, errDamaged) {
 		return "", fmt.Errorf("%w; nothing was extracted: get a good copy of %s (download it again)", err, source)
 	}
@@ -379,14 +457,33 @@ type DownloadOptions struct {
 // .part file already holds with an HTTP Range request (starting over when
 // the server ignores it), and renames it to dst only once complete (and
 // verified): an interrupted download never leaves a partial dst, and the
-// next call continues it. UntarData and pretrained weights use it.
+// next call continues it. UntarData and pretrained weights use it. It
+// holds a lock (dst+".lock") meanwhile: a second process downloading the
+// same dst waits, then finds dst there and returns without fetching it.
 func Download(url, dst string, opts DownloadOptions) (err error) {
 	client := opts.Client
 	if client == nil {
 		client = downloadClient
 	}
+	// A full, read-only or unwritable folder is said as such (not taken
+	// for a network failure), naming FASTGO_HOME when dst is under Home.
+	env := ""
+	if within(filepath.Clean(string(Home())), filepath.Clean(dst)) {
+		env = EnvHome
+	}
+	defer func() { err = diskerr.Wrap(err, filepath.Dir(dst), env) }()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
+	}
+	// Another process fetching the same file (pretrained weights in two
+	// notebooks) is waited for, and its file used.
+	lock := flock.New(dst + ".lock")
+	if err := lock.Lock(); err != nil {
+		return fmt.Errorf("locking %s: %w", lock.Path(), err)
+	}
+	defer lock.Unlock()
+	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() {
+		return nil
 	}
 	part := dst + ".part"
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
@@ -461,6 +558,9 @@ func Download(url, dst string, opts DownloadOptions) (err error) {
 		_, _ = fmt.Fprintf(opts.Progress, "%s: %s in %s\n", path.Base(dst), display.FormatBytes(pw.done), display.FormatDuration(time.Since(start).Seconds()))
 	}
 	if err != nil {
+		if diskerr.Is(err) {
+			return diskerr.Wrap(fmt.Errorf("the download of %s stopped after %d bytes, kept in %s to resume: %w", url, pw.done, part, err), filepath.Dir(dst), env)
+		}
 		return fmt.Errorf("the download of %s stopped after %d bytes: %w; run again to resume it from %s", url, pw.done, err, part)
 	}
 	if total >= 0 && pw.done != total {

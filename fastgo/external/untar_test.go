@@ -7,6 +7,8 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +22,19 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
+
+// dataEntries lists a data folder without UntarData's lock files (kept
+// there on purpose: removing a lock file races with the next locker).
+func dataEntries(dir string) []os.DirEntry {
+	all, _ := os.ReadDir(dir)
+	var out []os.DirEntry
+	for _, e := range all {
+		if !strings.HasSuffix(e.Name(), ".lock") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // entry is one member of a test archive.
 type entry = testutil.TarEntry
@@ -107,7 +122,7 @@ func TestUntarDataDownloadAndCache(t *testing.T) {
 	if got2, err := UntarData(srv.URL + "/pets.tgz"); err != nil || got2 != got {
 		t.Errorf("second call = %s, %v; want %s from the cache", got2, err, got)
 	}
-	entries, _ := os.ReadDir(filepath.Join(home, "data"))
+	entries := dataEntries(filepath.Join(home, "data"))
 	if len(entries) != 1 {
 		t.Errorf("data folder holds %d entries (temporary folders left?)", len(entries))
 	}
@@ -296,7 +311,7 @@ func TestUntarHostileArchives(t *testing.T) {
 			archive := filepath.Join(sandbox, "hostile.tgz")
 			os.WriteFile(archive, makeTgz(t, entries...), 0o644)
 			dataDir := filepath.Join(sandbox, "data")
-			_, err := extractArchive(archive, dataDir, "hostile")
+			_, err := extractArchive(archive, dataDir, "hostile", false)
 			if err == nil || !strings.Contains(err.Error(), "archive entry") {
 				t.Fatalf("err = %v, want an unsafe-entry error", err)
 			}
@@ -436,7 +451,7 @@ func TestUntarCorruptArchive(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "download it again") {
 				t.Errorf("local archive: err = %v, want a damaged-archive error saying to download it again", err)
 			}
-			if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+			if entries := dataEntries(dest); len(entries) != 0 {
 				t.Errorf("a damaged archive left %d entries in %s", len(entries), dest)
 			}
 			// Downloaded: the bad file is removed, the error says to run again.
@@ -464,5 +479,194 @@ func TestUntarCorruptArchive(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(string(got), "images", "cat_1.jpg")); err != nil || string(b) != body {
 		t.Errorf("intact archive: %d bytes, %v", len(b), err)
+	}
+}
+
+// A plain .tar cut exactly between two entries (no end-of-archive blocks:
+// a download or copy that stopped there) is reported as ending early and
+// nothing is extracted; before, the entries before the cut were extracted
+// without a word. The whole archive, and one with a single end block, as
+// some writers leave, extract.
+func TestUntarArchiveEndingEarly(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	var cuts []int
+	for i, body := range []string{"first", strings.Repeat("second", 200), "third"} {
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("pets/images/cat_%d.jpg", i), Typeflag: tar.TypeReg, Size: int64(len(body)), Mode: 0o644}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+		tw.Flush()
+		cuts = append(cuts, buf.Len())
+	}
+	tw.Close()
+	whole := buf.Bytes()
+	dir := t.TempDir()
+	for i, cut := range cuts[:2] {
+		archive := filepath.Join(dir, fmt.Sprintf("cut%d.tar", i))
+		os.WriteFile(archive, whole[:cut], 0o644)
+		dest := filepath.Join(dir, fmt.Sprintf("out%d", i))
+		_, err := UntarData(archive, WithDest(fastgo.Path(dest)))
+		if err == nil || !strings.Contains(err.Error(), "ends early") || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("archive cut after entry %d: err = %v, want one saying it ends early", i, err)
+		}
+		if entries := dataEntries(dest); len(entries) != 0 {
+			t.Errorf("archive cut after entry %d: %d entries extracted", i, len(entries))
+		}
+	}
+	for name, data := range map[string][]byte{"whole": whole, "one end block": whole[:cuts[2]+tarBlock]} {
+		archive := filepath.Join(dir, name+".tar")
+		os.WriteFile(archive, data, 0o644)
+		got, err := UntarData(archive, WithDest(fastgo.Path(filepath.Join(dir, "ok-"+name))))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(string(got), "images", "cat_2.jpg")); err != nil || string(b) != "third" {
+			t.Errorf("%s: the last entry reads %q, %v", name, b, err)
+		}
+	}
+}
+
+// Two notebooks calling UntarData on the same dataset at once: every call
+// returns the same folder, extracted once and never replaced while the
+// others read it (before: a later extraction removed and replaced the
+// folder under the readers, ~3,000 failed reads). The lock is flock(2)'s,
+// which holds between file descriptors as between processes.
+func TestUntarDataConcurrentCallsShareOneExtraction(t *testing.T) {
+	var files []entry
+	files = append(files, entry{Name: "pets/", Typ: tar.TypeDir})
+	for i := range 300 {
+		files = append(files, entry{Name: fmt.Sprintf("pets/images/cat_%03d.jpg", i), Body: strings.Repeat("meow", 500)})
+	}
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "pets.tgz")
+	if err := os.WriteFile(archive, makeTgz(t, files...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := fastgo.Path(filepath.Join(dir, "data"))
+	const callers = 6
+	var wg sync.WaitGroup
+	var readErrs, calls sync.Map
+	done := make(chan struct{})
+	var returned sync.WaitGroup
+	returned.Add(callers)
+	for c := range callers {
+		wg.Go(func() {
+			got, err := UntarData(archive, WithDest(dest), WithProgress(io.Discard))
+			returned.Done()
+			if err != nil {
+				t.Errorf("caller %d: %v", c, err)
+				return
+			}
+			st, _ := os.Stat(string(got))
+			calls.Store(c, st)
+			// Read the dataset until every caller has returned.
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				for i := 0; i < 300; i += 7 {
+					if _, err := os.ReadFile(filepath.Join(string(got), "images", fmt.Sprintf("cat_%03d.jpg", i))); err != nil {
+						readErrs.Store(err.Error(), true)
+					}
+				}
+			}
+		})
+	}
+	returned.Wait()
+	close(done)
+	wg.Wait()
+	readErrs.Range(func(k, _ any) bool { t.Errorf("read failed while another caller extracted: %v", k); return true })
+	var first os.FileInfo
+	calls.Range(func(_, v any) bool {
+		st := v.(os.FileInfo)
+		if first == nil {
+			first = st
+		} else if !os.SameFile(first, st) {
+			t.Errorf("callers got different folders: the dataset was replaced")
+		}
+		return true
+	})
+	if entries := dataEntries(string(dest)); len(entries) != 1 {
+		t.Errorf("the data folder holds %v, want the dataset alone", entries)
+	}
+}
+
+// A full disk or a read-only folder is said as such, naming the variable
+// that moves the folder — not "damaged, download it again" nor
+// "offline". Needs root to mount a small tmpfs (CI is root); else skipped.
+func TestUntarDataFullOrReadOnlyDisk(t *testing.T) {
+	body := strings.Repeat("x", 64<<10)
+	tgz := makeTgz(t, entry{Name: "pets/", Typ: tar.TypeDir}, entry{Name: "pets/a.jpg", Body: body}, entry{Name: "pets/b.jpg", Body: body})
+	archive := filepath.Join(t.TempDir(), "pets.tgz")
+	if err := os.WriteFile(archive, tgz, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := testutil.Tmpfs(t, 96<<10, false)
+	t.Setenv(EnvData, full)
+	_, err := UntarData(archive, WithProgress(io.Discard))
+	for _, want := range []string{"is full", "FASTGO_DATA", "nothing was extracted"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("extracting onto a full disk: %v\nwant it to say %q", err, want)
+		}
+	}
+	if err != nil && (strings.Contains(err.Error(), "damaged") || strings.Contains(err.Error(), "download it")) {
+		t.Errorf("a full disk blamed on the archive: %v", err)
+	}
+	if entries := dataEntries(full); len(entries) != 0 {
+		t.Errorf("a failed extraction left %v", entries)
+	}
+	// A read-only home: the download cannot start, and says why.
+	srv := newArchiveServer(t, tgz)
+	t.Setenv(EnvHome, testutil.Tmpfs(t, 1<<20, true))
+	t.Setenv(EnvData, t.TempDir())
+	_, err = UntarData(srv.URL+"/pets.tgz", WithProgress(io.Discard))
+	for _, want := range []string{"read-only", "FASTGO_HOME"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("downloading into a read-only home: %v\nwant it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "offline") {
+		t.Errorf("a read-only home reported as offline: %v", err)
+	}
+}
+
+// Two processes downloading the same file (pretrained weights in two
+// notebooks): one fetches it, the other waits and uses it; before, both
+// wrote the same .part file.
+func TestDownloadConcurrentCallsFetchOnce(t *testing.T) {
+	data := bytes.Repeat([]byte("weights "), 100000)
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		for i := 0; i < len(data); i += 100000 {
+			w.Write(data[i:min(i+100000, len(data))])
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "resnet34.pth")
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if err := Download(srv.URL+"/resnet34.pth", dst, DownloadOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got, err := os.ReadFile(dst); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the downloaded file has %d bytes (%v), want %d", len(got), err, len(data))
+	}
+	if requests != 1 {
+		t.Errorf("%d requests: want one download shared by the three callers", requests)
 	}
 }

@@ -165,12 +165,16 @@ func (recorderCallback) BeforeFit(f *FitState) error {
 	for i, m := range f.Learner.Metrics {
 		names[i] = m.Name
 	}
+	f.Learner.mu.Lock() // a Save in another goroutine copies the recorder
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.reset(names)
 	return nil
 }
 
 func (recorderCallback) AfterBatch(f *FitState) error {
 	if f.Training && f.stepped {
+		f.Learner.mu.Lock()
+		defer f.Learner.mu.Unlock()
 		f.SmoothLoss = f.Learner.Recorder.addBatch(f.Loss, f.LRs[len(f.LRs)-1], f.Moms[len(f.Moms)-1])
 	}
 	return nil
@@ -180,11 +184,15 @@ func (recorderCallback) AfterBatch(f *FitState) error {
 // end (fastai's Recorder logs smooth_loss, not an epoch mean).
 func (recorderCallback) AfterTrain(f *FitState) error {
 	f.Row.TrainLoss = f.SmoothLoss
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, len(f.Learner.Recorder.Losses))
 	return nil
 }
 
 func (recorderCallback) AfterEpoch(f *FitState) error {
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	rec := f.Learner.Recorder
 	rec.Rows = append(rec.Rows, *f.Row)
 	rec.Finished = time.Now()
@@ -268,3 +276,24 @@ func (d *divergenceNote) AfterBatch(f *FitState) error {
 type keepCallback struct{ what string }
 
 func (k keepCallback) AfterFit(f *FitState) error { return f.Learner.keep(k.what) }
+
+// BeforeFit refuses a fit whose state the Keeper could not keep after it
+// (a read-only or full folder): better than training for an hour and then
+// losing it.
+func (k keepCallback) BeforeFit(f *FitState) error {
+	c, ok := f.Learner.keeper.(KeepChecker)
+	if !ok {
+		return nil
+	}
+	return c.CheckKeep(f.Learner, f.Learner.stateBytes())
+}
+
+// CheckStep checks again once the training graph is built, when the
+// model's size is known: its weights and Adam's two moments in float32.
+func (k keepCallback) CheckStep(l *Learner, step TrainStep) error {
+	c, ok := l.keeper.(KeepChecker)
+	if !ok {
+		return nil
+	}
+	return c.CheckKeep(l, 3*4*step.Parameters)
+}

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gofrs/flock"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -44,6 +46,8 @@ type checkpointHeader struct {
 	Recorder  recorderState
 	LRFind    *LRFindResult
 	Note      string
+	// SavedBy is what wrote the file (SavedByHere).
+	SavedBy string
 	// Inputs says how images were prepared (written by Export); nil when a
 	// transform cannot be described (see fastgo.TransformSpec).
 	Inputs *InputSpec
@@ -107,10 +111,14 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	// Held until the values are written: a training step in another
+	// goroutine would hand their buffers to the next step.
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	h := checkpointHeader{
 		Version: checkpointVersion, Model: l.Model.Name, Saved: time.Now(), Vocab: l.Data.Vocab,
 		WithOpt: withOpt, FrozenIdx: l.frozenIdx, Iter: l.iter, Epochs: l.trainedEpochs, Note: note,
-		Inputs: l.inputSpec(),
+		Inputs: l.inputSpec(), SavedBy: SavedByHere(),
 	}
 	if withOpt {
 		h.Recorder = recorderState{R: *l.Recorder, SmoothVal: l.Recorder.smoothVal, SmoothCount: l.Recorder.smoothCount}
@@ -142,6 +150,12 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
+	}
+	// Locked while written: another process's save of the same path
+	// (a second notebook) tells it from a temporary a killed save left.
+	lock := flock.New(f.Name(), flock.SetFlag(os.O_RDONLY))
+	if _, lerr := lock.TryLock(); lerr == nil {
+		defer lock.Unlock()
 	}
 	defer func() {
 		if err != nil {
@@ -191,10 +205,25 @@ var midSave func()
 func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
 // staleTemps lists the temporary files an interrupted or crashed save of
-// path left behind.
+// path left behind: not those of a save in progress, which holds a lock
+// on its temporary (released by the system when a process dies), nor
+// those made in the last staleAfter (a save locks its temporary just
+// after creating it).
 func staleTemps(path string) []string {
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
-	return matches
+	var stale []string
+	for _, m := range matches {
+		if st, err := os.Stat(m); err != nil || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		l := flock.New(m, flock.SetFlag(os.O_RDONLY))
+		if ok, err := l.TryLock(); err != nil || !ok {
+			continue // being written, or gone meanwhile
+		}
+		_ = l.Unlock()
+		stale = append(stale, m)
+	}
+	return stale
 }
 
 // StaleSaves lists the temporary files that saves of path killed part way
@@ -203,7 +232,10 @@ func staleTemps(path string) []string {
 // next save of path removes them.
 func StaleSaves(path string) []string { return staleTemps(path) }
 
-// removeStaleTemps deletes them (one process writes a given path at a time).
+// staleAfter is how old an unlocked temporary must be to count as stale.
+const staleAfter = 5 * time.Second
+
+// removeStaleTemps deletes them.
 func removeStaleTemps(path string) {
 	for _, m := range staleTemps(path) {
 		os.Remove(m)
@@ -249,6 +281,8 @@ const (
 )
 
 func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeader, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -259,15 +293,21 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
 	}
-	if h.Version != checkpointVersion {
-		return nil, fmt.Errorf("load %s: checkpoint version %d, this fastgo reads version %d: save it again", path, h.Version, checkpointVersion)
+	if err := checkVersion("load", path, h.Version); err != nil {
+		return nil, err
 	}
 	if l.Model.Name != "" && h.Model != "" && h.Model != l.Model.Name {
 		return nil, fmt.Errorf("load %s: saved from model %q, this learner's model is %q", path, h.Model, l.Model.Name)
@@ -323,6 +363,20 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		l.lastLRFind = h.LRFind
 	}
 	return &h, nil
+}
+
+// checkVersion says what to do with a file of another layout version: a
+// newer fastgo wrote it (update fastgo), or an older one (export again).
+func checkVersion(op, path string, version int) error {
+	switch {
+	case version == checkpointVersion:
+		return nil
+	case version > checkpointVersion:
+		return fmt.Errorf("%s %s: written by a newer fastgo (file version %d; this fastgo reads version %d): update fastgo (go get -u github.com/fastgo-ml/fastgo, or install a newer fastgo command)", op, path, version, checkpointVersion)
+	case version < 1:
+		return fmt.Errorf("%s %s: not a fastgo learner file (no file version): export the learner with learner.Export", op, path)
+	}
+	return fmt.Errorf("%s %s: written by an older fastgo (file version %d; this fastgo reads version %d): export the learner again with this fastgo", op, path, version, checkpointVersion)
 }
 
 // shape validates the saved dtype and dimensions: the data must fit in a
@@ -409,6 +463,24 @@ type ExportInfo struct {
 	// Note says what the state followed, when a Keeper saved it
 	// (SaveState): "fit", "lrfind", "freeze"; "export" for Export.
 	Note string
+	// SavedBy is the notebook or program that wrote the file (see
+	// SavedByHere); "" when it could not tell, or for older files.
+	SavedBy string
+}
+
+// SavedByHere is what a learner file written by this process records as
+// its SavedBy: "notebook PATH" in a Jupyter notebook (the server's
+// JPY_SESSION_NAME, the notebook's path), "program NAME" outside one, ""
+// in a notebook whose Jupyter does not say which it is. Persistence uses
+// it to tell a notebook's saved learner from a copy's of the same name.
+func SavedByHere() string {
+	if nb := os.Getenv("JPY_SESSION_NAME"); nb != "" {
+		return "notebook " + nb
+	}
+	if display.InNotebook() {
+		return ""
+	}
+	return "program " + filepath.Base(os.Args[0])
 }
 
 // ReadExport reads the description at the start of a file written by
@@ -425,16 +497,22 @@ func ReadExport(path string) (ExportInfo, error) {
 		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
 		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
 	}
 	var h checkpointHeader
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
 		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
 	}
-	if h.Version != checkpointVersion {
-		return ExportInfo{}, fmt.Errorf("read %s: file version %d, this fastgo reads version %d: export it again", path, h.Version, checkpointVersion)
+	if err := checkVersion("read", path, h.Version); err != nil {
+		return ExportInfo{}, err
 	}
-	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note}, nil
+	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note, SavedBy: h.SavedBy}, nil
 }
 
 // LoadExported creates an inference learner from a file written by Export:

@@ -124,6 +124,11 @@ type fitSpec struct {
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
 // Slice; 0 means Learner.LR), fastai's fit.
 func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
+	done, err := l.startFit("Fit")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("Fit: %w", err)
@@ -148,6 +153,11 @@ func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
 // done)/(nEpoch·batches per epoch). lrMax is a number or a Slice (0 means
 // Learner.LR).
 func (l *Learner) FitOneCycle[R LR](nEpoch int, lrMax R, opts ...FitOption) error {
+	done, err := l.startFit("FitOneCycle")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("FitOneCycle: %w", err)
@@ -188,6 +198,11 @@ func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
+	done, err := l.startFit("FineTune")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("FineTune: %w", err)
@@ -354,7 +369,7 @@ func withEvents(cbs []Callback, f *FitState, before, after *event, cancel error,
 // trainPass is one epoch's training batches.
 func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total float64) error {
 	f.Training, f.Batch = true, 0
-	defer func() { l.trainedEpochs++ }() // the next epoch shuffles anew
+	defer func() { l.mu.Lock(); l.trainedEpochs++; l.mu.Unlock() }() // the next epoch shuffles anew
 	return withEvents(cbs, f, beforeTrain, afterTrain, ErrCancelTrain, func() error {
 		for b, err := range l.Data.Train.Epoch(l.epochs()) {
 			if err != nil {
@@ -445,7 +460,11 @@ func scaled(lrs []float64, factor float64) []float64 {
 }
 
 // epochs is the data epoch counter (shuffles differ across fits).
-func (l *Learner) epochs() int { return l.trainedEpochs }
+func (l *Learner) epochs() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.trainedEpochs
+}
 
 // finite says whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

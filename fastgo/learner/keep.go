@@ -24,6 +24,29 @@ type Keeper interface {
 	Where(l *Learner) string
 }
 
+// KeepChecker is a Keeper that can tell, before a fit trains, that it
+// will not be able to keep the state after it (a read-only, unwritable or
+// full folder): the fit is then refused, with its error, instead of its
+// training being lost at the end.
+type KeepChecker interface {
+	// CheckKeep returns why a state of about bytes (0 while the model's
+	// size is not known) cannot be kept, or nil. It must not call the
+	// learner's methods: it runs while a training graph is built.
+	CheckKeep(l *Learner, bytes int64) error
+}
+
+// stateBytes is the size of the store's values (0 before the first graph
+// is built).
+func (l *Learner) stateBytes() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for v := range l.store.IterVariables() {
+		n += int64(v.Shape().ByteSize())
+	}
+	return n
+}
+
 // KeepWith attaches a Keeper (notebook persistence: persist.As,
 // persist.Resume); nil removes the one attached before. The last KeepWith
 // among New's options wins.
@@ -55,6 +78,8 @@ func (l *Learner) Reset() error {
 			return fmt.Errorf("learner.Reset: %w", err)
 		}
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err := l.newStore(); err != nil {
 		return fmt.Errorf("learner.Reset: %w", err)
 	}
@@ -66,6 +91,8 @@ func (l *Learner) Reset() error {
 
 // hasWeights says whether any model variable holds a value yet.
 func (l *Learner) hasWeights() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for v := range l.store.IterVariables() {
 		if v.HasValue() && isModelVar(v.Path()) {
 			return true

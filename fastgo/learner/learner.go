@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -22,7 +24,14 @@ import (
 // Learner trains a Model on Data: fastai's Learner with its Adam optimizer,
 // one-cycle schedules, Recorder and progress display.
 //
-// Its methods are not safe for concurrent use.
+// Its methods are safe for concurrent use: Predict, PredictFloat and
+// GetPreds from many goroutines at once (a net/http handler), also while
+// another goroutine fits — they then see the weights of the last finished
+// training step. The graph runs one at a time. Fit, FitOneCycle, FineTune
+// and LRFind run one at a time: another one called meanwhile (from any
+// goroutine or callback) returns ErrBusy. The exported fields are settings:
+// set them before training or predicting, and read Recorder between fits
+// (or from a callback).
 type Learner struct {
 	// Data is what the learner trains and validates on.
 	Data Data
@@ -48,6 +57,14 @@ type Learner struct {
 	Quiet bool
 
 	backend compute.Backend
+	// mu guards what a graph run and the learner's state changes touch:
+	// the store's values, the compiled graphs, params, the frozen state,
+	// the compute dtype, the counters and the recorder's history. It is
+	// held for one batch (or one save, load or freeze), never while a
+	// callback runs.
+	mu sync.Mutex
+	// fitting is set while Fit, FitOneCycle, FineTune or LRFind runs.
+	fitting atomic.Bool
 	store   *model.Store
 	tfms    []device.Transform
 	seed    uint64
@@ -284,8 +301,13 @@ func (l *Learner) newStore() error {
 }
 
 // Store is the GoMLX store holding the model's variables and the optimizer
-// state (under /_opt).
-func (l *Learner) Store() *model.Store { return l.store }
+// state (under /_opt). Reset replaces it; a fit changes its values in
+// place: use it when no fit or prediction runs.
+func (l *Learner) Store() *model.Store {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.store
+}
 
 // Backend is the compute backend the learner runs on.
 func (l *Learner) Backend() compute.Backend { return l.backend }
@@ -339,6 +361,8 @@ func (l *Learner) FreezeTo(n int) {
 
 // freezeTo is FreezeTo without saving (FineTune's stages).
 func (l *Learner) freezeTo(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	g := l.Model.numGroups()
 	if n < 0 {
 		n += g
@@ -351,7 +375,11 @@ func (l *Learner) freezeTo(n int) {
 }
 
 // FrozenTo returns the number of frozen parameter groups.
-func (l *Learner) FrozenTo() int { return l.frozenIdx }
+func (l *Learner) FrozenTo() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.frozenIdx
+}
 
 // preprocess turns the batch into the model input: uint8 → float32/255
 // (float32 input is taken as already in [0,1]), then the device transforms
@@ -441,12 +469,13 @@ func toBatchTensors(b Batch, nClasses int) (*tensors.Tensor, *tensors.Tensor, er
 }
 
 // getExec returns the compiled-graph executor of a mode for the current
-// frozen state and transform layout.
+// frozen state and transform layout. The caller holds l.mu.
 func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
-	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType, hooks: hooksSignature(l.hooks)}
-	if mode == modeEval {
-		key.frozenIdx = 0 // the frozen state does not change evaluation: one graph serves all
-		key.hooks = ""    // nor do the training step's hooks
+	key := execKey{mode: mode, layout: layout, dtype: l.computeDType}
+	if mode == modeTrain {
+		// Evaluation depends on neither: one graph serves all (and a
+		// prediction never reads the fit's hooks).
+		key.frozenIdx, key.hooks = l.frozenIdx, hooksSignature(l.hooks)
 	}
 	if e, ok := l.execs[key]; ok {
 		return e, nil
@@ -565,6 +594,8 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 	if err != nil {
 		return 0, err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	params, layout := l.drawParams(len(b.Y), fastgo.Train, l.batchRand(fastgo.Train, l.iter))
 	l.iter++
 	e, err := l.getExec(modeTrain, layout)
@@ -610,6 +641,8 @@ func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
 // [B,H,W,C]) and labels y (int32 [B]).
 func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error) {
 	params, layout := l.drawParams(x.Shape().Dimensions[0], fastgo.Valid, l.batchRand(fastgo.Valid, 0))
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	e, err := l.getExec(modeEval, layout)
 	if err != nil {
 		return nil, nil, err
@@ -665,4 +698,17 @@ func (l *Learner) Logf(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(l.out, format+"\n", args...)
+}
+
+// ErrBusy is returned by Fit, FitOneCycle, FineTune and LRFind while
+// another of them runs on the same learner.
+var ErrBusy = errors.New("the learner is already fitting")
+
+// startFit marks a fit as running, or returns ErrBusy (wrapped, naming
+// what) when one already is; the returned function ends it.
+func (l *Learner) startFit(what string) (done func(), err error) {
+	if !l.fitting.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("%s: %w (a fit, FineTune or LRFind runs in another goroutine or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
+	}
+	return func() { l.fitting.Store(false) }, nil
 }

@@ -98,6 +98,11 @@ const MinLRFindIt = 20
 // the rate (log scale, last 5 points dropped) with the suggestions, which
 // are computed on the points [NumIt/10, len−5).
 func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
+	done, err := l.startFit("LRFind")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	o := lrFindOptions{start: 1e-7, end: 10, numIt: 100, stopDiv: true, show: []string{"valley"}}
 	for _, f := range opts {
 		f(&o)
@@ -157,7 +162,9 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		return v
 	}
 	r.Minimum, r.Steep, r.Valley, r.Slide = pick(SuggestMinimum), pick(SuggestSteep), pick(SuggestValley), pick(SuggestSlide)
+	l.mu.Lock()
 	l.lastLRFind = r
+	l.mu.Unlock()
 	if !l.Quiet {
 		l.showLRFind(r)
 	}
@@ -212,7 +219,11 @@ func (r *lrFinder) CleanUp() {
 
 // LastLRFind returns the last LRFind result (restored across notebook
 // cells for a persisted learner), or nil.
-func (l *Learner) LastLRFind() *LRFindResult { return l.lastLRFind }
+func (l *Learner) LastLRFind() *LRFindResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastLRFind
+}
 
 // snapshot is a copy of every store variable plus the counters.
 type snapshot struct {
@@ -222,6 +233,8 @@ type snapshot struct {
 }
 
 func (l *Learner) snapshot() (*snapshot, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	s := &snapshot{values: map[string]*tensors.Tensor{}, iter: l.iter, trainedEpochs: l.trainedEpochs}
 	for v := range l.store.IterVariables() {
 		if !v.HasValue() {
@@ -243,6 +256,8 @@ func (l *Learner) snapshot() (*snapshot, error) {
 // restore puts a snapshot back: variables created since (the optimizer
 // state of a first fit) are zeroed, as a fresh optimizer would have them.
 func (l *Learner) restore(s *snapshot) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for v := range l.store.IterVariables() {
 		t, ok := s.values[v.Path()]
 		switch {
@@ -263,10 +278,8 @@ func (l *Learner) restore(s *snapshot) error {
 // ensureWeights initialises the model's weights (one forward pass on the
 // first training batch) if no graph has run yet.
 func (l *Learner) ensureWeights() error {
-	for v := range l.store.IterVariables() {
-		if isModelVar(v.Path()) && v.HasValue() {
-			return nil
-		}
+	if l.hasWeights() {
+		return nil
 	}
 	for b, err := range l.Data.Train.Epoch(0) {
 		if err != nil {

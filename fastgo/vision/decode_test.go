@@ -503,6 +503,14 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, encJPEG, gradient(9, 9)))
 	f.Add(cmykJPEG([]color.CMYK{{1, 2, 3, 4}}))
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8L"))
+	// The web images: animated WebP containers, progressive JPEGs with
+	// restart markers (jpeg_split.go re-codes their DC scans), ISO-BMFF.
+	for _, name := range []string{"anim_offset_alpha.webp", "anim.webp", "still.webp", "progressive_restart_420.jpg", "progressive_restart_422.jpg"} {
+		if data, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small pixel limit keeps the fuzzer from allocating gigabytes
 		// for headers that claim huge sizes.
@@ -716,4 +724,88 @@ func FuzzEXIFOrientation(f *testing.F) {
 			t.Fatalf("orientation %d", o)
 		}
 	})
+}
+
+// Web images the default build refused, decoded as Pillow decodes them
+// (scripts/decode-testdata.sh wrote them and Pillow's pixels): a
+// progressive JPEG with restart markers (before: "corrupt JPEG data: …
+// missing 0xff00 sequence") decodes to exactly the pixels of the same
+// coefficients without restart markers, which image/jpeg reads, and so
+// within the pure-Go build's usual 3 levels of Pillow's (its IDCT; exact
+// with -tags libjpeg); an animated WebP (before: "corrupt WebP data")
+// gives its first frame on the canvas, and lossy WebP converts as libwebp
+// does: both exactly Pillow's pixels.
+func TestDecodeWebImagesLikePillow(t *testing.T) {
+	load := func(name string) (Image, []byte) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(data, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ref, err := os.ReadFile(filepath.Join("testdata", name+".pillow.rgb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ref) != len(m.Pix) {
+			t.Fatalf("%s: %dx%d, Pillow's has %d values", name, m.W, m.H, len(ref))
+		}
+		return m, ref
+	}
+	for _, name := range []string{"still.webp", "anim.webp", "anim_lossless.webp", "anim_offset_alpha.webp"} {
+		m, ref := load(name)
+		if !bytes.Equal(m.Pix, ref) {
+			t.Errorf("%s: pixels differ from Pillow's", name)
+		}
+	}
+	for _, sub := range []string{"420", "422"} {
+		restart, ref := load("progressive_restart_" + sub + ".jpg")
+		plain, _ := load("progressive_" + sub + ".jpg")
+		if !bytes.Equal(restart.Pix, plain.Pix) {
+			t.Errorf("%s: with restart markers the pixels differ from the same JPEG's without", sub)
+		}
+		worst := 0
+		for i := range ref {
+			worst = max(worst, int(ref[i])-int(restart.Pix[i]), int(restart.Pix[i])-int(ref[i]))
+		}
+		if limit := map[bool]int{true: 0, false: 3}[libjpegBuild]; worst > limit {
+			t.Errorf("%s: a value %d levels from Pillow's, limit %d", sub, worst, limit)
+		}
+	}
+}
+
+// HEIC and AVIF files (ISO-BMFF) are named by their brand, with what to
+// do, instead of "not a JPEG, PNG…" and their first bytes.
+func TestDecodeNamesISOBMFFBrands(t *testing.T) {
+	box := func(major string, compatible ...string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(16+4*len(compatible)))
+		b = append(b, "ftyp"+major+"\x00\x00\x00\x00"...)
+		for _, c := range compatible {
+			b = append(b, c...)
+		}
+		return append(b, "\x00\x00\x00\x08meta"...)
+	}
+	for _, tc := range []struct {
+		data []byte
+		want []string
+	}{
+		{box("heic", "mif1", "heic"), []string{`brand "heic"`, "HEIC", "convert it to JPEG"}},
+		{box("mif1", "mif1", "heic"), []string{`brand "mif1"`, "HEIC"}},
+		{box("avif", "mif1", "avif"), []string{`brand "avif"`, "AVIF"}},
+		{box("isom", "isom", "mp41"), []string{`brand "isom"`, "video"}},
+	} {
+		_, err := Decode(tc.data, "IMG_0001.HEIC")
+		var de *DecodeError
+		if !errors.As(err, &de) {
+			t.Fatalf("%q: %v, want a *DecodeError", tc.data[8:12], err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v\nwant it to say %q", err, w)
+			}
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 )
 
 // keeper is a learner.Keeper that keeps the learner's state in CacheDir
@@ -104,7 +105,13 @@ func (k *keeper) Keep(l *learner.Learner, what string) error {
 	if p == "" {
 		return nil
 	}
+	if prev, err := learner.ReadExport(p); err == nil && otherSaver(prev.SavedBy) {
+		l.Printf("Note: this replaces learner %q that %s saved under the same name (two notebooks using one name overwrite each other's learner: give each its own with persist.As).", k.name(l), prev.SavedBy)
+	}
 	if err := l.SaveState(p, what); err != nil {
+		if diskerr.Is(err) {
+			return fmt.Errorf("keeping learner %q: %w. The training itself finished and the model is still in memory: learn.Export(path) on another disk keeps it, persist.Off() stops keeping it", k.name(l), diskerr.Wrap(err, filepath.Dir(p), EnvCacheDir))
+		}
 		return fmt.Errorf("%w (the training itself finished; call Reset or persist.Off to stop saving)", err)
 	}
 	evicted := boundCache(filepath.Dir(p), p, cacheLimit())
@@ -162,6 +169,47 @@ func (k *keeper) Restore(l *learner.Learner) error {
 	}
 	l.Printf("Restored learner %q (weights, optimizer state, recorder: last %s) saved %s ago (%s); learn.Reset() starts over",
 		k.key, what, time.Since(info.Saved).Round(time.Second), info.Saved.Format("2006-01-02 15:04:05"))
+	if otherSaver(info.SavedBy) {
+		l.Printf("Note: %s saved this learner, not this %s: if that is not the learner you meant, the two use the same name — give each its own with persist.As (and persist.Resume) in one of them.", info.SavedBy, learner.SavedByHere())
+	}
+	return nil
+}
+
+// otherSaver reports whether a learner file's SavedBy names another
+// notebook or program than this one (both known).
+func otherSaver(savedBy string) bool {
+	here := learner.SavedByHere()
+	return savedBy != "" && here != "" && savedBy != here
+}
+
+// CheckKeep refuses a fit whose state could not be kept after it: a
+// cache folder that cannot be made or written (read-only, no permission),
+// or whose disk has less room than the state takes (bytes, with the one
+// saved now being replaced only once the new one is written). Errors name
+// FASTGO_CACHE_DIR.
+func (k *keeper) CheckKeep(l *learner.Learner, bytes int64) error {
+	p := k.path(l)
+	if p == "" {
+		return nil
+	}
+	dir := filepath.Dir(p)
+	wrap := func(err error) error {
+		return fmt.Errorf("persist: the learner's state could not be kept after this fit in %s: %w; or persist.Off() to train without keeping it", dir, diskerr.Wrap(err, dir, EnvCacheDir))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return wrap(err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return wrap(err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	need := bytes + 16<<10 // the file's header
+	if free, ok := diskerr.Free(dir); ok && bytes > 0 && free < need {
+		return fmt.Errorf("persist: the disk of the learner cache %s has %s free, and keeping this learner's state after the fit takes about %s: free space there, set %s to a folder on a disk with room, or persist.Off() to train without keeping it",
+			dir, display.FormatBytes(free), display.FormatBytes(need), EnvCacheDir)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
@@ -91,6 +92,8 @@ func TestStaleTempsAreCleaned(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("half"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	old := time.Now().Add(-time.Minute) // a save killed a while ago
+	os.Chtimes(stale, old, old)
 	if got := learner.StaleSaves(p); len(got) != 1 || got[0] != stale {
 		t.Fatalf("StaleSaves(%s) = %v, want the temporary %s", p, got, stale)
 	}
@@ -103,6 +106,7 @@ func TestStaleTempsAreCleaned(t *testing.T) {
 		t.Error("the restore left the stale temporary")
 	}
 	os.WriteFile(stale, []byte("half"), 0o644)
+	os.Chtimes(stale, old, old)
 	if err := l.Fit(1, 1e-3); err != nil {
 		t.Fatal(err)
 	}

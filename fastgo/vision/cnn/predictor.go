@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"sync"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
@@ -19,7 +18,9 @@ import (
 // learner.Export from a cnn.Learner, preparing each image as the
 // learner's validation set was (decode, the item transforms, then the
 // batch transforms in validation mode): fastai's load_learner +
-// learn.predict. Its methods may be called from one goroutine at a time.
+// learn.predict. Its methods are safe for concurrent use (a server's
+// handlers): images are prepared in parallel, the model runs one batch at
+// a time (see learner.Learner).
 type Predictor struct {
 	// Learner runs the model (GetPreds, Predict, ShowResults…).
 	Learner *learner.Learner
@@ -31,8 +32,6 @@ type Predictor struct {
 	ItemTfms []fastgo.ItemTransform
 	// Inputs is the file's description of the transforms.
 	Inputs learner.InputSpec
-
-	mu sync.Mutex
 }
 
 // LoadPredictor reads a file written by Export from a learner made by
@@ -119,8 +118,6 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	if err != nil {
 		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	preds, err := p.Learner.Predict(x)
 	if err != nil {
 		return nil, err

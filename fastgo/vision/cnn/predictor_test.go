@@ -1,10 +1,13 @@
 package cnn
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -140,5 +143,42 @@ func TestPredictorRefusesNonFiniteOutputs(t *testing.T) {
 	_, err = p.PredictFiles("../../../testdata/images/pug_166.jpg")
 	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), "export the learner again") {
 		t.Errorf("NaN weights: %v, want an error naming the broken output", err)
+	}
+}
+
+// A Predictor shared by many goroutines (a server's handlers) gives each
+// the answer one goroutine gets (run with -race).
+func TestPredictorConcurrentUse(t *testing.T) {
+	_, _, path := exportTinyPets(t)
+	p, err := LoadPredictor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"../../../testdata/images/pug_166.jpg", "../../../testdata/images/Sphynx_247.jpg"}
+	want, err := p.PredictFiles(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			got, err := p.PredictFiles(files...)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range got {
+				if !slices.Equal(got[i].Probs, want[i].Probs) {
+					errs <- fmt.Errorf("image %d: %v concurrently, %v alone", i, got[i].Probs, want[i].Probs)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

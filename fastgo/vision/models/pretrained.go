@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/external"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -101,9 +102,12 @@ func FetchWeights(arch Arch, opts PretrainedOptions) (string, error) {
 		return "", fmt.Errorf("pretrained %s weights: %s not found and downloads are off: %s", arch.Name, dst, byHand)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("pretrained %s weights: cannot create the cache folder: %w", arch.Name, err)
+		return "", fmt.Errorf("pretrained %s weights: cannot create the cache folder: %w", arch.Name, diskerr.Wrap(err, dir, external.EnvHome))
 	}
 	err := external.Download(arch.URL, dst, external.DownloadOptions{Client: opts.Client, Progress: opts.Progress, Verify: verifyHashInName(arch.URL, dst)})
+	if diskerr.Is(err) { // a full or read-only disk, not a failed download
+		return "", fmt.Errorf("pretrained %s weights: %w", arch.Name, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("pretrained %s weights: %s not found and the download failed: %w; %s", arch.Name, dst, err, byHand)
 	}
