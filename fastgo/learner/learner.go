@@ -711,10 +711,7 @@ func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 }
 
 func f32Tensor(v []float64) *tensors.Tensor {
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
+	f := float32s(v)
 	return tensors.FromFlatDataAndDimensions(f, len(f))
 }
 
