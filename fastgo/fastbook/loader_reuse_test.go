@@ -110,3 +110,36 @@ func TestReusedMemoryAndDecodedCacheChangeNoBatch(t *testing.T) {
 		t.Error("a negative cache size was accepted")
 	}
 }
+
+// BenchmarkLaterEpoch times a later training epoch of the chapter's
+// loader (decode, Resize(460), collate) over ../shared's pets sample,
+// with and without the decoded-image cache filled by a first epoch.
+func BenchmarkLaterEpoch(b *testing.B) {
+	const sample = "../../../shared/data/oxford-iiit-pet-sample/images"
+	for _, cache := range []int64{0, 4 << 30} {
+		b.Run(fmt.Sprintf("decoded-cache=%v", cache > 0), func(b *testing.B) {
+			db, err := PetsDataBlock(460, 224)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dls, err := db.DataLoaders(sample, fastgo.WithDecodedCache(cache))
+			if err != nil {
+				b.Skip(err)
+			}
+			epoch := func(e int) {
+				for batch, err := range dls.Train.Batches(e) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					batch.Release()
+				}
+			}
+			epoch(0)
+			b.ResetTimer()
+			for i := range b.N {
+				epoch(i + 1)
+			}
+			b.ReportMetric(float64(b.N*dls.Train.Len()*dls.Train.BatchSize)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
