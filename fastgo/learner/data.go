@@ -31,7 +31,9 @@ type BatchSource interface {
 	// Len is the number of batches one epoch yields.
 	Len() int
 	// Epoch iterates over the batches of the given epoch (0-based); a
-	// shuffled source derives its order from its seed and the epoch.
+	// shuffled source derives its order from its seed and the epoch. The
+	// learner may iterate it on a goroutine of its own (Pipelining.Prefetch),
+	// one iteration at a time.
 	Epoch(epoch int) iter.Seq2[Batch, error]
 }
 
