@@ -13,7 +13,7 @@ PKGS        := ./...
 TOOLS_PKGS  := ./goimports
 UI_PKGS     := ./...
 
-.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
+.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle gpu-dry-run upstream-check docker-lint fuzz clean
 
 all: test
 
@@ -41,15 +41,19 @@ lint:
 
 unit:
 	$(GO) test -count=1 -timeout 40m $(PKGS)
+	bash bench/upstream/goxla-build.sh check
 	cd tools && $(GO) test -count=1 $(TOOLS_PKGS)
 	cd notebooks/ui && $(GO) test -count=1 $(UI_PKGS)
 	$(MAKE) race
 
-## race: the concurrency tests (TestConcurrent*, TestPredictorConcurrentUse)
-## under the race detector. checkptr is off: compute's AVX-512 matmul
-## kernels trip it ("pointer arithmetic result points to invalid allocation").
+## race: the concurrency tests under the race detector: one learner used
+## from many goroutines (TestConcurrent*, TestPredictorConcurrentUse) and the
+## training loop's own (prefetch, grouped loss reads, reused batch memory).
+## checkptr is off: compute's AVX-512 matmul kernels trip it ("pointer
+## arithmetic result points to invalid allocation"; upstream, not fastgo).
 race:
 	$(GO) test -count=1 -race -gcflags=all=-d=checkptr=0 -run 'Concurrent' ./fastgo/learner ./fastgo/vision/cnn
+	$(GO) test -count=1 -race -gcflags=all=-d=checkptr=0 -run 'Pipelin|Prefetch|SyncEvery|NaNNamed|StoppedFit|DeviceTransforms|Reused|Overlap|Stop|Errors|Source|Consumer' ./fastgo/learner/ ./fastgo/learner/prefetch ./fastgo/fastbook
 
 ## parity: fastgo against torchvision/PyTorch/Pillow (logits, loss, gradients,
 ## batch-norm statistics, Adam, one-cycle, Resize); prints the table.
@@ -107,10 +111,22 @@ bench-serve:
 gpu-check:
 	bash scripts/gpu-check.sh
 
-## gpu-bundle: the binaries (-tags xla) and pets images the lent GPU machine
-## needs, in build/gpu-bundle; prints the device call (scripts/gpu-device-run.sh).
+## gpu-bundle: the binaries (-tags xla,libjpeg; one more against go-xla with
+## bench/upstream's patches) and pets images the lent GPU machine needs, in
+## build/gpu-bundle; prints the device call (scripts/gpu-device-run.sh).
 gpu-bundle:
 	bash scripts/gpu-bundle.sh
+
+## gpu-dry-run: the device run on this machine, every part on the pure-Go
+## backend at toy sizes (no GPU): the bundle, then scripts/gpu-device-run.sh
+## with GPU_RUN_CPU=1; results in build/gpu-dry-run.
+gpu-dry-run: gpu-bundle
+	rm -rf build/gpu-dry-run && mkdir -p build/gpu-dry-run
+	GPU_RUN_CPU=1 GPU_RUN_BUDGET=1200 OUT=$(CURDIR)/build/gpu-dry-run PY=/usr/bin/python3 bash scripts/gpu-device-run.sh build/gpu-bundle
+
+## upstream-check: bench/upstream's go-xla patches apply and compile (cgo).
+upstream-check:
+	bash bench/upstream/goxla-build.sh check
 
 docker-lint:
 	$(GO) test -count=1 -run TestDockerfile ./kernel/...

@@ -29,15 +29,32 @@ import (
 // result is one measurement; scripts/gpucheck_torch.py prints the same JSON.
 type result struct {
 	Arch    string  `json:"arch,omitempty"`
-	Part    string  `json:"part"` // "train", "aug" or "finetune"
+	Part    string  `json:"part"` // "train", "h2d", "aug", "finetune", "compile", "step", "upload", "real460"
 	DType   string  `json:"dtype,omitempty"`
+	BS      int     `json:"bs,omitempty"`
+	Variant string  `json:"variant,omitempty"` // e.g. "overlap-off", "cold", "dma"
 	ImgPerS float64 `json:"img_per_s,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
-	PeakMiB float64 `json:"peak_mib,omitempty"` // peak GPU memory (PyTorch's lines)
-	Note    string  `json:"note,omitempty"`
+	StepMs  float64 `json:"step_ms,omitempty"`
+	GBps    float64 `json:"gb_per_s,omitempty"`
+	// BuildS and CompileS split a first step: the graph built (Go), then
+	// compiled (XLA) and run once.
+	BuildS   float64 `json:"build_s,omitempty"`
+	CompileS float64 `json:"compile_s,omitempty"`
+	PeakMiB  float64 `json:"peak_mib,omitempty"` // peak GPU memory (PyTorch's lines)
+	Note     string  `json:"note,omitempty"`
 }
 
-func (r result) key() string { return r.Part + "/" + r.DType }
+func (r result) key() string {
+	k := r.Part + "/" + r.DType
+	if r.BS > 0 {
+		k += "/" + strconv.Itoa(r.BS)
+	}
+	if r.Variant != "" {
+		k += "/" + r.Variant
+	}
+	return k
+}
 
 type config struct {
 	arch       models.Arch
@@ -49,6 +66,10 @@ type config struct {
 	allowCPU   bool
 	skipFinetn bool
 	jsonOut    string
+	parts      []string
+	bsList     []int
+	dtypes     []string
+	label      string
 }
 
 func main() {
@@ -63,7 +84,20 @@ func main() {
 	flag.BoolVar(&c.allowCPU, "allow-cpu", false, "measure even without a GPU backend")
 	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
 	flag.StringVar(&c.jsonOut, "json", "", "also write fastgo's results to this file, one JSON object per line (as scripts/gpucheck_torch.py prints them)")
+	partsFlag := flag.String("parts", "train,h2d,aug,finetune", "parts to measure, in order: train, h2d, aug, finetune (make gpu-check's), and the device run's compile, step, upload, real460 (see parts.go)")
+	bsFlag := flag.String("bs-list", "32,64,128", "batch sizes of the step part")
+	dtypesFlag := flag.String("dtypes", "float32,bfloat16", "dtypes of the train and step parts")
+	flag.StringVar(&c.label, "label", "", "variant label of the compile and finetune results (e.g. cold, warm)")
 	flag.Parse()
+	c.parts = strings.Split(*partsFlag, ",")
+	c.dtypes = strings.Split(*dtypesFlag, ",")
+	for _, f := range strings.Split(*bsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-bs-list %q: give batch sizes, e.g. 32,64,128", *bsFlag))
+		}
+		c.bsList = append(c.bsList, n)
+	}
 	arch, err := models.ArchByName(*archName)
 	if err != nil {
 		fail(err)
@@ -105,13 +139,38 @@ func main() {
 			}
 		}
 	}
-	for _, dtype := range []string{"float32", "bfloat16"} {
-		measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
-	}
-	measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
-	measure("aug", "float32", func() (result, error) { return augmentBatches(c) })
-	if !c.skipFinetn {
-		measure("finetune", "float32", func() (result, error) { return fineTune(c) })
+	for _, part := range c.parts {
+		switch part {
+		case "train":
+			for _, dtype := range c.dtypes {
+				measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
+			}
+		case "h2d":
+			measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
+		case "aug":
+			measure("aug", "float32", func() (result, error) { return augmentBatches(c) })
+		case "finetune":
+			if !c.skipFinetn {
+				measure("finetune", "float32", func() (result, error) {
+					r, err := fineTune(c)
+					r.Variant = c.label
+					return r, err
+				})
+			}
+		default:
+			run, ok := deviceParts[part]
+			if !ok {
+				fail(fmt.Errorf("-parts: unknown part %q", part))
+			}
+			for _, r := range run(c) {
+				report(&ours, r.result, r.err)
+				if c.jsonOut != "" {
+					if err := writeJSON(c.jsonOut, c.arch.Name, ours); err != nil {
+						fail(err)
+					}
+				}
+			}
+		}
 	}
 
 	var theirs []result
@@ -164,9 +223,34 @@ func report(out *[]result, r result, err error) {
 		r.Note = "failed: " + err.Error()
 		fmt.Fprintf(os.Stderr, "gpu-check: %s %s: %v\n", r.Part, r.DType, err)
 	} else {
-		fmt.Printf("fastgo %-8s %-8s %s\n", r.Part, r.DType, r.value())
+		fmt.Printf("fastgo %-8s %-8s %s\n", r.Part, r.DType, r.describe())
 	}
 	*out = append(*out, r)
+}
+
+// describe is the value and what distinguishes the result from others of
+// its part.
+func (r result) describe() string {
+	var extra []string
+	if r.BS > 0 {
+		extra = append(extra, fmt.Sprintf("bs %d", r.BS))
+	}
+	if r.Variant != "" {
+		extra = append(extra, r.Variant)
+	}
+	if r.StepMs > 0 {
+		extra = append(extra, fmt.Sprintf("%.2f ms/step", r.StepMs))
+	}
+	if r.GBps > 0 {
+		extra = append(extra, fmt.Sprintf("%.2f GB/s", r.GBps))
+	}
+	if r.BuildS > 0 || r.CompileS > 0 {
+		extra = append(extra, fmt.Sprintf("graph built in %.2f s, compiled and first step in %.2f s", r.BuildS, r.CompileS))
+	}
+	if len(extra) == 0 {
+		return r.value()
+	}
+	return r.value() + " (" + strings.Join(extra, ", ") + ")"
 }
 
 func (r result) value() string {

@@ -148,6 +148,7 @@ func (e env) candidates() ([]Choice, error) {
 			if p.NvidiaDir != "" {
 				e.setCUDAEnv(c.Env, p.NvidiaDir)
 			}
+			e.setXLACacheEnv(c.Env, p.Path)
 			cands = append(cands, c)
 		}
 	case len(gpus) == 0:
@@ -213,6 +214,7 @@ func (e env) fromEnv(v string) (Choice, error) {
 			if p.NvidiaDir = nvidiaDirFor(plugin); p.NvidiaDir != "" {
 				e.setCUDAEnv(c.Env, p.NvidiaDir)
 			}
+			e.setXLACacheEnv(c.Env, plugin)
 		}
 	}
 	return c, nil
@@ -226,7 +228,11 @@ func (e env) fromEnv(v string) (Choice, error) {
 // fastgo has already found it (bench/upstream/ has the fix). A value the
 // user set is kept.
 func (e env) setCUDAEnv(m map[string]string, nvidiaDir string) {
-	m["XLA_FLAGS"] = mergeXLAFlags(e.getenv("XLA_FLAGS"), "--xla_gpu_cuda_data_dir="+cudaDataDir(nvidiaDir, e.cudaToolkits()...))
+	flags, ok := m["XLA_FLAGS"]
+	if !ok {
+		flags = e.getenv("XLA_FLAGS")
+	}
+	m["XLA_FLAGS"] = mergeXLAFlags(flags, "--xla_gpu_cuda_data_dir="+cudaDataDir(nvidiaDir, e.cudaToolkits()...))
 	if _, set := e.lookup("GOPJRT_CUDA_CHECKS"); !set {
 		m["GOPJRT_CUDA_CHECKS"] = "0"
 	}
@@ -302,6 +308,11 @@ func createBackend(e env, log io.Writer) (compute.Backend, Choice) {
 	}
 	var errs []error
 	for i, c := range cands {
+		if c.Device == "cuda" {
+			if err := prepareXLACache(c.Env); err != nil {
+				fmt.Fprintf(log, "fastgo: %v\n", err)
+			}
+		}
 		for k, v := range c.Env {
 			_ = os.Setenv(k, v)
 		}

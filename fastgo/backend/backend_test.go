@@ -118,7 +118,7 @@ func TestChooseBackendCUDAFromJaxPackage(t *testing.T) {
 	if c.Plugin == nil || c.Plugin.Source != "jax python package" || c.Plugin.NvidiaDir != nvidia {
 		t.Errorf("Plugin=%+v, want source jax python package with NvidiaDir %s", c.Plugin, nvidia)
 	}
-	if got, want := c.Env["XLA_FLAGS"], "--xla_gpu_cuda_data_dir="+nvidia; got != want {
+	if got, want := withoutCache(c.Env["XLA_FLAGS"]), "--xla_gpu_cuda_data_dir="+nvidia; got != want {
 		t.Errorf("XLA_FLAGS=%q, want %q", got, want)
 	}
 	if !strings.Contains(c.Reason, "NVIDIA H200") {
@@ -142,7 +142,7 @@ func TestCUDADataDirFindsPtxas(t *testing.T) {
 		m.file(site + "/nvidia/cublas/lib/libcublas.so.13")
 		m.file(site + "/nvidia/" + layout + "/bin/ptxas")
 		c := choose(t, m.env("go", "xla"))
-		if got, want := c.Env["XLA_FLAGS"], "--xla_gpu_cuda_data_dir="+filepath.Join(nvidia, layout); got != want {
+		if got, want := withoutCache(c.Env["XLA_FLAGS"]), "--xla_gpu_cuda_data_dir="+filepath.Join(nvidia, layout); got != want {
 			t.Errorf("%s: XLA_FLAGS=%q, want %q", layout, got, want)
 		}
 	}
@@ -161,7 +161,7 @@ func TestCUDADataDirFallsBackToSystemToolkit(t *testing.T) {
 	m.file("usr/local/cuda/bin/ptxas")
 	m.vars["PYTHONPATH"] = filepath.Join(m.root, site)
 	c := choose(t, m.env("go", "xla"))
-	if got, want := c.Env["XLA_FLAGS"], "--xla_gpu_cuda_data_dir="+filepath.Join(m.root, "usr/local/cuda"); got != want {
+	if got, want := withoutCache(c.Env["XLA_FLAGS"]), "--xla_gpu_cuda_data_dir="+filepath.Join(m.root, "usr/local/cuda"); got != want {
 		t.Errorf("XLA_FLAGS=%q, want %q", got, want)
 	}
 	if c.Env["GOPJRT_CUDA_CHECKS"] != "0" {
@@ -187,13 +187,13 @@ func TestChooseBackendKeepsUserXLAFlags(t *testing.T) {
 	m.file("home/.local/lib/go-xla/pjrt_c_api_cuda_plugin.so")
 	m.dir("home/.local/lib/go-xla/nvidia")
 	m.vars["XLA_FLAGS"] = "--xla_gpu_cuda_data_dir=/mine"
-	if c := choose(t, m.env("go", "xla")); c.Env["XLA_FLAGS"] != "--xla_gpu_cuda_data_dir=/mine" {
+	if c := choose(t, m.env("go", "xla")); withoutCache(c.Env["XLA_FLAGS"]) != "--xla_gpu_cuda_data_dir=/mine" {
 		t.Errorf("XLA_FLAGS=%q, want the user's value kept", c.Env["XLA_FLAGS"])
 	}
 	delete(m.vars, "XLA_FLAGS")
 	m.vars["XLA_FLAGS"] = "--xla_dump_to=/tmp/d"
 	c := choose(t, m.env("go", "xla"))
-	if want := "--xla_dump_to=/tmp/d --xla_gpu_cuda_data_dir=" + filepath.Join(m.root, "home/.local/lib/go-xla/nvidia"); c.Env["XLA_FLAGS"] != want {
+	if want := "--xla_dump_to=/tmp/d --xla_gpu_cuda_data_dir=" + filepath.Join(m.root, "home/.local/lib/go-xla/nvidia"); withoutCache(c.Env["XLA_FLAGS"]) != want {
 		t.Errorf("XLA_FLAGS=%q, want %q", c.Env["XLA_FLAGS"], want)
 	}
 }
@@ -269,7 +269,7 @@ func TestChooseBackendFromVariable(t *testing.T) {
 			t.Errorf("GOMLX_BACKEND=%q: Config=%q Device=%q, want %q on %q", tc.value, c.Config, c.Device, tc.config, tc.device)
 		}
 	}
-	if c := choose(t, m.env("go", "xla")); c.Env["XLA_FLAGS"] != "--xla_gpu_cuda_data_dir="+nvidia {
+	if c := choose(t, m.env("go", "xla")); withoutCache(c.Env["XLA_FLAGS"]) != "--xla_gpu_cuda_data_dir="+nvidia {
 		t.Errorf("plugin by path: XLA_FLAGS=%q, want the nvidia folder %s", c.Env["XLA_FLAGS"], nvidia)
 	}
 }

@@ -19,7 +19,10 @@ import (
 type Transform interface {
 	fastgo.BatchTransform
 	// Params draws this batch's random parameters (nil when the transform
-	// has none for this split).
+	// has none for this split) from rng alone. It may be called from
+	// several goroutines at once — the learner draws ahead of the step on
+	// its prefetch goroutine (learner.Pipelining) — and more than once for
+	// a batch, so it must not keep state between calls.
 	Params(batchSize int, split fastgo.Split, rng *rand.Rand) *tensors.Tensor
 	// Apply transforms x (float32 [B,H,W,C]); params is the graph node fed
 	// from Params (nil when Params returned nil).

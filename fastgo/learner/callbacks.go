@@ -330,6 +330,10 @@ func (r *ReduceLROnPlateau) BeforeFit(f *FitState) error {
 	return nil
 }
 
+// ToleratesLag implements LagTolerant: BeforeBatch scales the rates by
+// what the epochs decided, never by a batch's loss.
+func (r *ReduceLROnPlateau) ToleratesLag() {}
+
 // BeforeBatch applies the reductions to the training batch's rates.
 func (r *ReduceLROnPlateau) BeforeBatch(f *FitState) error {
 	if !r.run || !f.Training || r.scale == 1 {
@@ -533,8 +537,13 @@ func (s *ShowGraphCallback) AfterEpoch(f *FitState) error {
 // TerminateOnNaNCallback is fastai's TerminateOnNaNCallback: it ends the
 // fit at the first training batch whose loss is NaN or infinite (the fit
 // returns no error; the weights are already spoilt by then, so reload a
-// saved model or train again with a lower learning rate).
+// saved model or train again with a lower learning rate). It is
+// [LagTolerant]: with losses read every Pipelining.SyncEvery steps it
+// names the same batch, and the fit stops at most SyncEvery−1 steps later.
 type TerminateOnNaNCallback struct{}
+
+// ToleratesLag implements LagTolerant.
+func (TerminateOnNaNCallback) ToleratesLag() {}
 
 // AfterBatch stops the fit on a non-finite training loss.
 func (TerminateOnNaNCallback) AfterBatch(f *FitState) error {

@@ -160,6 +160,15 @@ func (*divergenceNote) loopCallback()   {}
 func (keepCallback) loopCallback()      {}
 func (*lrFinder) loopCallback()         {}
 
+// The loop's callbacks that run at batch events take them late when the
+// losses are read in groups (Pipelining.SyncEvery): they only record and
+// show each batch's own values. LRFind's is not: it stops at the batch
+// whose loss diverged.
+func (recorderCallback) ToleratesLag()  {}
+func (*progressCallback) ToleratesLag() {}
+func (*divergenceNote) ToleratesLag()   {}
+func (*interruptWatch) ToleratesLag()   {} // its BeforeBatch reads the interrupt only
+
 func (recorderCallback) BeforeFit(f *FitState) error {
 	names := make([]string, len(f.Learner.Metrics))
 	for i, m := range f.Learner.Metrics {

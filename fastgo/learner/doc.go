@@ -34,6 +34,11 @@
 //		&learner.SaveModelCallback{},                  // keep the best epoch
 //		&learner.EarlyStoppingCallback{Patience: 3}))  // stop when it stops improving
 //
+// On an accelerator the loop overlaps the host with the device
+// ([Pipelining]: batches made device tensors ahead of their steps on a
+// goroutine of their own, losses read in groups, the last validation
+// batch padded); the results are the same bit for bit as without.
+//
 // The package holds the loop and nothing of where it runs: what a
 // notebook needs attaches from outside, as GoMLX attaches progress bars
 // and checkpoints to its train.Loop. Package learner/persist keeps a

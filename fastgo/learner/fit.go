@@ -6,6 +6,10 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/prefetch"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // FitOption tunes Fit, FitOneCycle and FineTune (fastai's keyword
@@ -366,78 +370,167 @@ func withEvents(cbs []Callback, f *FitState, before, after *event, cancel error,
 	return fire(cbs, after, f)
 }
 
-// trainPass is one epoch's training batches.
+// trainPass is one epoch's training batches. The batches are made
+// device tensors ahead of their steps (Pipelining.Prefetch) and their
+// AfterBatch events run when their losses are read (Pipelining.SyncEvery,
+// pipeline.go); with neither, it is fastai's loop as written.
 func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total float64) error {
 	f.Training, f.Batch = true, 0
 	defer func() { l.mu.Lock(); l.trainedEpochs++; l.mu.Unlock() }() // the next epoch shuffles anew
 	return withEvents(cbs, f, beforeTrain, afterTrain, ErrCancelTrain, func() error {
-		for b, err := range l.Data.Train.Epoch(l.epochs()) {
+		pipe := l.Pipelining()
+		wds, err := l.onDevice(f32Tensor(slices.Repeat([]float64{spec.wd}, l.Model.numGroups())))
+		if err != nil {
+			return err
+		}
+		defer wds.FinalizeAll()
+		events := &batchEvents{cbs: cbs, f: f, every: 1}
+		if lagAllowed(cbs) {
+			events.every = pipe.SyncEvery
+		}
+		defer events.drop()
+		// The prefetcher runs ahead on its own goroutine: it knows the
+		// batch counter and schedule position each batch will have if no
+		// callback cancels a step; the step checks (trainStepOn).
+		counter, iter := l.iter, f.Iter
+		prepare := func(b Batch) (*stepInput, error) {
+			in := l.upload(b, 0)
+			if in.err == nil {
+				err := l.drawOnDevice(in, fastgo.Train, counter)
+				if err == nil {
+					lrs, moms := spec.hyper(iter, float64(iter)/total)
+					err = l.hyperOnDevice(in, iter, lrs, moms)
+				}
+				if err != nil {
+					in.free()
+					in.err = err
+				}
+			}
+			counter, iter = counter+1, iter+1
+			return in, nil
+		}
+		// fail reports what stopped the pass once the batches before it
+		// have had their AfterBatch, as in a loop that read every loss.
+		fail := func(err error) error {
+			if ferr := events.flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		for in, err := range prefetch.Ahead(l.Data.Train.Epoch(l.epochs()), pipe.Prefetch, prepare, (*stepInput).free) {
 			if err != nil {
-				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+				return fail(fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err))
 			}
 			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
 			f.LRs, f.Moms = scaled(lrs, f.LRFactor), slices.Clone(moms)
 			f.stepped = false
+			rec := &batchRecord{epoch: f.Epoch, batch: f.Batch, training: true}
 			// As withEvents, but the batch counts as done (f.Iter, the
 			// schedule's position) even when cancelled, as fastai's
 			// train_iter.
 			err := fire(cbs, beforeBatch, f)
 			if err == nil {
-				var loss float64
-				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+				var loss *tensors.Tensor
+				if loss, err = l.trainStepOn(in, f.LRs, f.Moms, wds); err != nil {
+					in.free()
 					if r, refused := err.(stepRefused); refused {
-						return r.error // about the fit, not this batch
+						return fail(r.error) // about the fit, not this batch
 					}
-					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+					return fail(fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err))
 				}
-				f.Loss, f.stepped = loss, true
+				rec.outs, rec.stepped, f.stepped = []*tensors.Tensor{loss}, true, true
 			}
+			in.free() // the inputs' device memory, now rather than at the next GC
 			if err != nil && !errors.Is(err, ErrCancelBatch) {
-				return err
+				return fail(err)
 			}
 			f.Iter++
-			if err := fire(cbs, afterBatch, f); err != nil {
+			rec.iter, rec.lrs, rec.moms = f.Iter, f.LRs, f.Moms
+			if err := events.add(rec); err != nil {
 				return err
 			}
 			f.Batch++
 		}
-		return nil
+		return events.flush()
 	})
 }
 
 // validatePass is one epoch's validation: the mean per-item loss and the
 // batch-size-weighted metrics, into f.Row. A validation cancelled part
 // way leaves them unset (Validated false) rather than computed from a
-// part of the set.
+// part of the set. Batches are prepared ahead and read in groups as in
+// trainPass; the last, shorter one is padded when Pipelining.PadValid.
 func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 	f.Training, f.Batch = false, 0
 	return withEvents(cbs, f, beforeValidate, afterValidate, ErrCancelValidate, func() error {
 		var lossSum float64
 		sums := make([]float64, len(l.Metrics))
 		n := 0
-		for b, err := range l.Data.Valid.Epoch(0) {
+		pipe := l.Pipelining()
+		events := &batchEvents{cbs: cbs, f: f, every: 1, read: func(r *batchRecord) error {
+			probs, losses, err := readEval(r.outs, r.n)
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
 			}
-			err := withEvents(cbs, f, beforeBatch, afterBatch, ErrCancelBatch, func() error {
-				probs, losses, err := l.evalBatch(b)
-				if err != nil {
-					return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
+			for _, v := range losses {
+				lossSum += float64(v)
+			}
+			nc := len(probs) / max(r.n, 1)
+			for j, m := range l.Metrics {
+				sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+			}
+			n += r.n
+			return nil
+		}}
+		if lagAllowed(cbs) {
+			events.every = pipe.SyncEvery
+		}
+		defer events.drop()
+		padTo := 0 // the first batch's size, when padding
+		prepare := func(b Batch) (*stepInput, error) {
+			if pipe.PadValid && padTo == 0 {
+				padTo = len(b.Y)
+			}
+			in := l.upload(b, padTo)
+			if in.err == nil {
+				if err := l.drawOnDevice(in, fastgo.Valid, 0); err != nil {
+					in.free()
+					in.err = err
 				}
-				for _, v := range losses {
-					lossSum += float64(v)
-				}
-				nc := len(probs) / max(len(b.Y), 1)
-				for j, m := range l.Metrics {
-					sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
-				}
-				n += len(b.Y)
-				return nil
-			})
+			}
+			return in, nil
+		}
+		fail := func(err error) error {
+			if ferr := events.flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		for in, err := range prefetch.Ahead(l.Data.Valid.Epoch(0), pipe.Prefetch, prepare, (*stepInput).free) {
 			if err != nil {
+				return fail(fmt.Errorf("epoch %d, validation: %w", f.Epoch, err))
+			}
+			rec := &batchRecord{epoch: f.Epoch, batch: f.Batch, iter: f.Iter, stepped: f.stepped, lrs: f.LRs, moms: f.Moms}
+			err := fire(cbs, beforeBatch, f)
+			if err == nil {
+				outs, err := l.evalOn(in)
+				if err != nil {
+					in.free()
+					return fail(fmt.Errorf("epoch %d, validation: %w", f.Epoch, err))
+				}
+				rec.outs, rec.n, rec.labels = outs, in.n, in.labels
+			}
+			in.free()
+			if err != nil && !errors.Is(err, ErrCancelBatch) {
+				return fail(err)
+			}
+			if err := events.add(rec); err != nil {
 				return err
 			}
 			f.Batch++
+		}
+		if err := events.flush(); err != nil {
+			return err
 		}
 		if n > 0 { // an empty validation set computes nothing: None, not 0
 			for j := range sums {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,10 @@ type Learner struct {
 	initStore  func(*model.Store) error
 	lastLRFind *LRFindResult
 	out        io.Writer
+	// pipe is the pipelining set by WithPipelining (nil: the backend's
+	// default); padBuf the validation producer's padded batch.
+	pipe   *Pipelining
+	padBuf []byte
 }
 
 // paramInfo is what the optimizer knows about one model variable.
@@ -442,29 +447,11 @@ func (l *Learner) classify(frozenIdx int) {
 // toBatchTensors converts a CPU batch into fresh input tensors (a training
 // step takes ownership of them).
 func toBatchTensors(b Batch, nClasses int) (*tensors.Tensor, *tensors.Tensor, error) {
-	if len(b.X.Shape) != 4 {
-		return nil, nil, fmt.Errorf("batch images have shape %v: want [B,H,W,C] uint8", b.X.Shape)
-	}
-	n := 1
-	for _, d := range b.X.Shape {
-		n *= d
-	}
-	if n != len(b.X.Data) {
-		return nil, nil, fmt.Errorf("batch images have shape %v (%d values) but %d bytes", b.X.Shape, n, len(b.X.Data))
-	}
-	if len(b.Y) != b.X.Shape[0] {
-		return nil, nil, fmt.Errorf("batch has %d images but %d labels", b.X.Shape[0], len(b.Y))
+	y, err := checkBatch(b, nClasses)
+	if err != nil {
+		return nil, nil, err
 	}
 	x := tensors.FromFlatDataAndDimensions(b.X.Data, b.X.Shape...) // copies
-	y := make([]int32, len(b.Y))
-	for i, v := range b.Y {
-		// The loss's gather would read another row (or nothing) and give a
-		// silent wrong number; PyTorch's cross_entropy refuses it too.
-		if nClasses > 0 && (v < 0 || v >= nClasses) {
-			return nil, nil, fmt.Errorf("label %d at batch position %d is not a class index: the vocabulary has %d classes, [0, %d)", v, i, nClasses, nClasses)
-		}
-		y[i] = int32(v)
-	}
 	return x, tensors.FromFlatDataAndDimensions(y, len(y)), nil
 }
 
@@ -588,27 +575,76 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 	return []*graph.Node{act, l.Loss.PerItem(logits, y)}
 }
 
-// trainStep runs one optimisation step and returns the batch loss.
+// trainStep runs one optimisation step on a batch and returns its loss:
+// trainStepOn for one batch, waited for.
 func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
-	x, y, err := toBatchTensors(b, l.NumClasses())
+	in := l.upload(b, 0)
+	defer in.free()
+	if in.err == nil {
+		if err := l.drawOnDevice(in, fastgo.Train, l.iter); err != nil {
+			return 0, err
+		}
+	}
+	wds, err := l.onDevice(f32Tensor(slices.Repeat([]float64{wd}, l.Model.numGroups())))
 	if err != nil {
 		return 0, err
+	}
+	defer wds.FinalizeAll()
+	loss, err := l.trainStepOn(in, lrs, moms, wds)
+	if err != nil {
+		return 0, err
+	}
+	defer loss.FinalizeAll()
+	return float64(tensors.ToScalar[float32](loss)), nil
+}
+
+// trainStepOn runs one optimisation step on prepared inputs, with the
+// batch's learning rates and momentums (after the callbacks) and the
+// weight decays wds (float32 [G]), and returns the loss as the device
+// holds it (float32 scalar), unread: reading it waits for the step.
+// Inputs prepared for another batch counter (a step before was cancelled)
+// get their transform parameters drawn again, and hyper-parameters that
+// differ from the scheduled ones uploaded, so a step is the same however
+// far ahead it was prepared.
+func (l *Learner) trainStepOn(in *stepInput, lrs, moms []float64, wds *tensors.Tensor) (*tensors.Tensor, error) {
+	if in.err != nil {
+		return nil, in.err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	params, layout := l.drawParams(len(b.Y), fastgo.Train, l.batchRand(fastgo.Train, l.iter))
+	if in.counter != l.iter {
+		for _, p := range in.params {
+			if p != nil {
+				p.FinalizeAll()
+			}
+		}
+		if err := l.drawOnDevice(in, fastgo.Train, l.iter); err != nil {
+			return nil, err
+		}
+	}
 	l.iter++
-	e, err := l.getExec(modeTrain, layout)
+	e, err := l.getExec(modeTrain, in.layout)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	g := l.Model.numGroups()
-	wds := make([]float64, g)
-	for i := range wds {
-		wds[i] = wd
+	for _, h := range []struct {
+		want   []float64
+		values *[]float32
+		t      **tensors.Tensor
+	}{{lrs, &in.lrs, &in.lrsT}, {moms, &in.moms, &in.momsT}} {
+		if *h.t != nil && sameF32(h.want, *h.values) {
+			continue
+		}
+		if *h.t != nil {
+			(*h.t).FinalizeAll()
+		}
+		*h.values = float32s(h.want)
+		if *h.t, err = l.onDevice(tensors.FromFlatDataAndDimensions(*h.values, len(*h.values))); err != nil {
+			return nil, err
+		}
 	}
-	args := []any{x, y, f32Tensor(lrs), f32Tensor(moms), f32Tensor(wds)}
-	for _, p := range params {
+	args := []any{in.x, in.y, in.lrsT, in.momsT, wds}
+	for _, p := range in.params {
 		if p != nil {
 			args = append(args, p)
 		}
@@ -623,9 +659,9 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 		}
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return float64(tensors.ToScalar[float32](out[0])), nil
+	return out[0], nil
 }
 
 // evalBatch returns the activations (row-major [B,C]) and per-item losses.
@@ -641,11 +677,31 @@ func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
 // [B,H,W,C]) and labels y (int32 [B]).
 func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error) {
 	params, layout := l.drawParams(x.Shape().Dimensions[0], fastgo.Valid, l.batchRand(fastgo.Valid, 0))
+	out, err := l.runEval(x, y, params, layout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer (&batchRecord{outs: out}).free()
+	return readEval(out, x.Shape().Dimensions[0])
+}
+
+// evalOn runs the evaluation graph on prepared inputs; the outputs stay
+// on the device (readEval reads them).
+func (l *Learner) evalOn(in *stepInput) ([]*tensors.Tensor, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	return l.runEval(in.x, in.y, in.params, in.layout)
+}
+
+// runEval runs the evaluation graph: activations [B,C] and per-item
+// losses [B], on the device.
+func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout string) ([]*tensors.Tensor, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, err := l.getExec(modeEval, layout)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	args := []any{x, y}
 	for _, p := range params {
@@ -653,11 +709,24 @@ func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error
 			args = append(args, p)
 		}
 	}
-	out, err := callExec(e, args)
+	return callExec(e, args)
+}
+
+// readEval reads the evaluation outputs of the first n rows (the others
+// are padding): activations (row-major [n,C]) and per-item losses [n].
+func readEval(out []*tensors.Tensor, n int) ([]float32, []float32, error) {
+	act, err := tensors.CopyFlatData[float32](out[0])
 	if err != nil {
 		return nil, nil, err
 	}
-	return tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), nil
+	losses, err := tensors.CopyFlatData[float32](out[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows := len(losses); n < rows {
+		act, losses = act[:n*(len(act)/rows)], losses[:n]
+	}
+	return act, losses, nil
 }
 
 // callExec runs a compiled graph, turning GoMLX panics into errors.
@@ -675,10 +744,7 @@ func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 }
 
 func f32Tensor(v []float64) *tensors.Tensor {
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
+	f := float32s(v)
 	return tensors.FromFlatDataAndDimensions(f, len(f))
 }
 
