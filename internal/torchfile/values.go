@@ -59,7 +59,9 @@ func (o *Object) Set(key, value any) { o.Items = append(o.Items, DictItem{key, v
 func (o *Object) Append(v any) { o.List = append(o.List, v) }
 
 // Is says whether the object's class is one of names ("module.Name").
-func (o *Object) Is(names ...string) bool { return o != nil && slices.Contains(names, o.Class.String()) }
+func (o *Object) Is(names ...string) bool {
+	return o != nil && slices.Contains(names, o.Class.String())
+}
 
 // Attr returns the attribute name of the object's __dict__ (its BUILD
 // state, a dict or a (dict, slots) pair).
