@@ -342,6 +342,11 @@ def tiny(out, images_dir):
     save(r50, os.path.join(out, "resnet50_pad.pkl"), "legacy")
     reference(refs, "resnet50_pad", r50, "resnet50", 1, images, (40, "pad", "zeros"))
 
+    # Small seeds for the readers' fuzz tests.
+    small = {"w": torch.arange(6.0).view(2, 3).t(), "n": torch.tensor([1, 2]), "lr": np.float64(0.01)}
+    save(small, os.path.join(out, "small_legacy.pth"), "legacy")
+    save(small, os.path.join(out, "small_zip.pth"), "archive")
+
     negatives(out)
     refs.write({"images": [os.path.basename(p) for p in images], "width": {"resnet18": 2, "resnet34": 1}})
     print(f"tiny fastai files in {out}: " + ", ".join(sorted(os.listdir(out))))

@@ -13,6 +13,10 @@ import (
 // within p, so that the unpickler never allocates for a length the file
 // does not hold.
 func checkPickle(p []byte) error {
+	// Integers (LONG4, and the text opcodes' numbers and names) are
+	// decoded in time quadratic in their length; no torch file has one
+	// longer than a few bytes.
+	const maxLongBytes = 1024
 	fixed := map[byte]int{
 		'J': 4, 'K': 1, 'M': 2, 'h': 1, 'j': 4, 'q': 1, 'r': 4, 'G': 8,
 		0x80: 1, 0x82: 1, 0x83: 2, 0x84: 4,
@@ -44,6 +48,9 @@ func checkPickle(p []byte) error {
 			if l > uint64(len(p)-i-n) {
 				return fmt.Errorf("opcode 0x%02x at byte %d claims %d bytes, past the end", op, i-1, l)
 			}
+			if op == 0x8b && l > maxLongBytes {
+				return fmt.Errorf("a %d-byte integer at byte %d", l, i-1)
+			}
 			i += n
 			if op != 0x95 { // a frame's contents are opcodes: walk them
 				i += int(l)
@@ -53,6 +60,9 @@ func checkPickle(p []byte) error {
 				j := bytes.IndexByte(p[i:], '\n')
 				if j < 0 {
 					return fmt.Errorf("unterminated argument at byte %d", i)
+				}
+				if j > maxLongBytes && op != 'S' && op != 'V' {
+					return fmt.Errorf("a %d-byte argument of opcode %q at byte %d", j, op, i-1)
 				}
 				i += j + 1
 			}

@@ -215,7 +215,9 @@ func loadZip(file string) (*File, error) {
 	return &File{Layout: Zip, Folder: folder, Root: root}, nil
 }
 
-// readRecord reads at most limit bytes of a zip record.
+// readRecord reads the first min(limit, size) bytes of a zip record. The
+// buffer grows with what is really read: a header claiming gigabytes
+// costs nothing until they are there.
 func readRecord(f *zip.File, limit uint64) ([]byte, error) {
 	if f.UncompressedSize64 > maxRecord {
 		return nil, fmt.Errorf("record %s is %d bytes, more than fastgo reads", f.Name, f.UncompressedSize64)
@@ -225,12 +227,15 @@ func readRecord(f *zip.File, limit uint64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	n := min(limit, f.UncompressedSize64)
-	b := make([]byte, n)
-	if _, err := io.ReadFull(rc, b); err != nil {
+	n := int64(min(limit, f.UncompressedSize64))
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(io.LimitReader(rc, n)); err != nil {
 		return nil, fmt.Errorf("record %s: %w", f.Name, err)
 	}
-	return b, nil
+	if int64(b.Len()) != n {
+		return nil, fmt.Errorf("record %s: %d bytes, the zip says %d", f.Name, b.Len(), n)
+	}
+	return b.Bytes(), nil
 }
 
 // legacyMagic is torch.serialization's MAGIC_NUMBER, pickled first.

@@ -79,6 +79,9 @@ func (t *Tensor) Float32() ([]float32, error) {
 	default:
 		return nil, fmt.Errorf("a %s tensor, not a floating-point one", s.DType)
 	}
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	out := make([]float32, t.Numel())
 	err := t.each(func(dst, src int) { out[dst] = read(src) })
 	return out, err
@@ -96,25 +99,43 @@ func (t *Tensor) Int64() ([]int64, error) {
 	default:
 		return nil, fmt.Errorf("a %s tensor, not a 64- or 32-bit integer one", s.DType)
 	}
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	out := make([]int64, t.Numel())
 	err := t.each(func(dst, src int) { out[dst] = read(src) })
 	return out, err
 }
 
-// each calls f for every element with its row-major index and its storage
-// index, after checking that the view lies inside the storage.
-func (t *Tensor) each(f func(dst, src int)) error {
+// maxNumel bounds a tensor's element count (8 GiB of float32).
+const maxNumel = 1 << 31
+
+// check says whether the view lies inside its storage and is of a size
+// that can be copied out.
+func (t *Tensor) check() error {
 	n := t.Storage.Len()
 	if len(t.Stride) != len(t.Shape) {
 		return fmt.Errorf("shape %v and strides %v differ in length", t.Shape, t.Stride)
 	}
-	size := t.Numel()
+	size := 1
+	for _, d := range t.Shape {
+		if d < 0 || d > maxNumel || size*d > maxNumel {
+			return fmt.Errorf("shape %v: more than %d elements", t.Shape, maxNumel)
+		}
+		size *= d
+	}
 	if size == 0 {
 		return nil
+	}
+	if t.Offset < 0 || t.Offset >= n {
+		return fmt.Errorf("offset %d outside its storage of %d elements", t.Offset, n)
 	}
 	// The extreme storage positions the view reaches.
 	lo, hi := t.Offset, t.Offset
 	for a, d := range t.Shape {
+		if d > 1 && (t.Stride[a] > n || t.Stride[a] < -n) {
+			return fmt.Errorf("stride %d of shape %v past its storage of %d elements", t.Stride[a], t.Shape, n)
+		}
 		if t.Stride[a] >= 0 {
 			hi += (d - 1) * t.Stride[a]
 		} else {
@@ -125,6 +146,13 @@ func (t *Tensor) each(f func(dst, src int)) error {
 		return fmt.Errorf("shape %v, strides %v and offset %d reach outside its storage of %d elements",
 			t.Shape, t.Stride, t.Offset, n)
 	}
+	return nil
+}
+
+// each calls f for every element with its row-major index and its storage
+// index; check has passed.
+func (t *Tensor) each(f func(dst, src int)) error {
+	size := t.Numel()
 	idx := make([]int, len(t.Shape))
 	for i := range size {
 		off := t.Offset
