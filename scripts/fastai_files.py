@@ -80,9 +80,8 @@ def n_features(arch, width):
     return width * 8 * PLANS[arch][0].expansion
 
 
-def randomize(model, gen, logit_scale=1.0):
-    """Seeded weights with non-trivial batch-norm statistics everywhere, and
-    a last layer scaled so that the softmax is not saturated."""
+def randomize(model, gen):
+    """Seeded weights with non-trivial batch-norm statistics everywhere."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -97,8 +96,6 @@ def randomize(model, gen, logit_scale=1.0):
                 m.running_mean.copy_(0.2 * torch.randn(c, generator=gen))
                 m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
                 m.num_batches_tracked.fill_(100)
-        last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
-        last.weight.mul_(logit_scale)
 
 
 def v1_head(nf, n_out):
@@ -133,7 +130,7 @@ class PlainHead(nn.Module):
 
 
 def vision_learner(arch, width, vocab, item_tfms, batch_tfms, seed, head=None, loss=None, y_tfms=None,
-                   x_create=None, learner_cls=None, cbs=None, logit_scale=1.0):
+                   x_create=None, learner_cls=None, cbs=None):
     """The object Learner.export pickles for vision_learner(dls, arch): the
     model nn.Sequential(body, create_head(...)), dls.new_empty(), and the
     learner's other attributes."""
@@ -142,7 +139,7 @@ def vision_learner(arch, width, vocab, item_tfms, batch_tfms, seed, head=None, l
     nf = n_features(arch, width) if isinstance(arch, str) else width
     head = head if head is not None else fa.create_head(nf, len(vocab))
     model = nn.Sequential(body, head)
-    randomize(model, gen, logit_scale)
+    randomize(model, gen)
     model.eval()
     x_tfms = fa.Pipeline([fa.Transform(x_create or fa.PILImage.create)])
     if y_tfms is None:
@@ -255,25 +252,38 @@ class Refs:
             json.dump(dict(extra, torch=torch.__version__, tensors=self.manifest), f, indent=1, sort_keys=True)
 
 
-def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False):
+def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False, logit_std=1.5):
     """PyTorch's predictions for one model: the images prepared as fastai's
-    validation set, then a plain-torch rebuild in float32 and float64."""
+    validation set, then a plain-torch rebuild in float32 and float64.
+    First the classifier's last Linear is scaled so that the logits on
+    these images have standard deviation logit_std (random weights give
+    saturated probabilities otherwise): call it before saving the model."""
     size, method, pad_mode = item
     pix = np.stack([np.asarray(resize_valid(load_rgb(p), size, method, pad_mode)) for p in images])
     refs.save("prep_" + name, pix, dtype="uint8")
     nf = n_features(arch, width)
     rebuild = nn.Sequential(resnet_body(arch, width), PlainHead(nf, learn.model[1][-1].out_features, bias=v1))
-    rebuild.load_state_dict(learn.model.state_dict())
-    rebuild.eval()
     norm = [n for n in learn.dls.loaders[1].after_batch.fs if isinstance(n, fa.Normalize)][0]
-    for dtype, tag in ((torch.float32, "32"), (torch.float64, "64")):
-        m = rebuild.to(dtype)
+
+    def run(dtype):
+        rebuild.load_state_dict(learn.model.state_dict())
+        m = rebuild.to(dtype).eval()
         x = torch.from_numpy(pix).permute(0, 3, 1, 2).to(dtype) / 255.0
         if gpu is not None:
             x = gpu_valid(x, **gpu)
         x = (x - torch.as_tensor(norm.mean, dtype=dtype)) / torch.as_tensor(norm.std, dtype=dtype)
         with torch.no_grad():
-            logits = m(x)
+            return m(x)
+
+    with torch.no_grad():
+        last = learn.model[1][-1]
+        logits = run(torch.float64)
+        scale = logit_std / logits.std().item()
+        last.weight.mul_(scale)
+        if last.bias is not None:
+            last.bias.mul_(scale)
+    for dtype, tag in ((torch.float32, "32"), (torch.float64, "64")):
+        logits = run(dtype)
         refs.save(f"logits{tag}_{name}", logits)
         refs.save(f"probs{tag}_{name}", torch.softmax(logits, dim=1))
 
@@ -293,11 +303,11 @@ def tiny(out, images_dir):
     images = image_files(images_dir)
 
     # One learner in the three layouts (the named one as exported on a GPU).
-    learn = vision_learner("resnet18", 2, PETS3, [fa.Resize(64)], [imagenet_norm()], seed=1, logit_scale=3)
+    learn = vision_learner("resnet18", 2, PETS3, [fa.Resize(64)], [imagenet_norm()], seed=1)
+    reference(refs, "resnet18", learn, "resnet18", 2, images, (64, "crop", "reflection"))
     save(learn, os.path.join(out, "resnet18_archive.pkl"), "archive")
     save(learn, os.path.join(out, "resnet18_named.pkl"), "named", location="cuda:0")
     save(learn, os.path.join(out, "resnet18_legacy.pkl"), "legacy")
-    reference(refs, "resnet18", learn, "resnet18", 2, images, (64, "crop", "reflection"))
 
     # learn.save of the same model: fastai v2 with the optimizer (numpy
     # hyper-parameters, as after fit_one_cycle), and without it.
@@ -314,7 +324,8 @@ def tiny(out, images_dir):
     # layers have biases; the optimizer state is torch.optim.Adam's with
     # numpy scalars in the param groups.
     v1 = vision_learner("resnet34", 1, ["cat", "dog"], [fa.Resize(48)], [imagenet_norm()], seed=2,
-                        head=v1_head(n_features("resnet34", 1), 2), logit_scale=3)
+                        head=v1_head(n_features("resnet34", 1), 2))
+    reference(refs, "resnet34_v1", v1, "resnet34", 1, images, (48, "crop", "reflection"), v1=True)
     params = list(v1.model.parameters())
     v1_opt = {"state": {i: {"step": 12, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
                         for i, p in enumerate(params)},
@@ -322,25 +333,24 @@ def tiny(out, images_dir):
                                 "weight_decay": np.float64(0.01), "amsgrad": False,
                                 "params": list(range(len(params)))}]}
     save({"model": v1.model.state_dict(), "opt": v1_opt}, os.path.join(out, "resnet34_save_v1.pth"), "legacy")
-    reference(refs, "resnet34_v1", v1, "resnet34", 1, images, (48, "crop", "reflection"), v1=True)
 
     # The chapter's shape: presizing (Resize larger than the model's input)
     # and aug_transforms(size, min_scale=0.75), whose valid path crops the
     # centre square and resizes on the GPU.
     aug = vision_learner("resnet34", 1, PETS3, [fa.Resize(48)],
-                         fa.aug_transforms(size=32, min_scale=0.75) + [imagenet_norm()], seed=3, logit_scale=3)
-    save(aug, os.path.join(out, "resnet34_aug.pkl"), "archive", location="cuda:0")
+                         fa.aug_transforms(size=32, min_scale=0.75) + [imagenet_norm()], seed=3)
     reference(refs, "resnet34_aug", aug, "resnet34", 1, images, (48, "crop", "reflection"),
               gpu=dict(size=32, square_crop=True))
+    save(aug, os.path.join(out, "resnet34_aug.pkl"), "archive", location="cuda:0")
 
     # Bottlenecks; Resize with method pad / zeros; statistics computed from
     # the data (Normalize.setups: TensorImage values).
     mean = fa.TensorImage(torch.tensor([0.47, 0.44, 0.39]).view(1, 3, 1, 1))
     std = fa.TensorImage(torch.tensor([0.27, 0.26, 0.27]).view(1, 3, 1, 1))
     r50 = vision_learner("resnet50", 1, ["cat", "dog"], [fa.Resize(40, method="pad", pad_mode="zeros")],
-                         [fa.Normalize(mean, std)], seed=4, logit_scale=3)
-    save(r50, os.path.join(out, "resnet50_pad.pkl"), "legacy")
+                         [fa.Normalize(mean, std)], seed=4)
     reference(refs, "resnet50_pad", r50, "resnet50", 1, images, (40, "pad", "zeros"))
+    save(r50, os.path.join(out, "resnet50_pad.pkl"), "legacy")
 
     # Small seeds for the readers' fuzz tests.
     small = {"w": torch.arange(6.0).view(2, 3).t(), "n": torch.tensor([1, 2]), "lr": np.float64(0.01)}
@@ -413,13 +423,14 @@ def negatives(out):
 def full(out, images_dir):
     os.makedirs(out, exist_ok=True)
     refs = Refs(out)
-    images = image_files(images_dir)
+    images = image_files(images_dir)[:8]  # 8 images: float64 ResNet50 is slow on two cores
     vocab = ["Abyssinian", "Bengal", "Birman", "Bombay", "beagle", "boxer", "pug"]
     for i, arch in enumerate(("resnet18", "resnet34", "resnet50")):
-        learn = vision_learner(arch, 64, vocab, [fa.Resize(224)], [imagenet_norm()], seed=10 + i, logit_scale=4)
-        save(learn, os.path.join(out, f"{arch}_export.pkl"), "archive")
-        save({"model": learn.model.state_dict(), "opt": None}, os.path.join(out, f"{arch}_save.pth"), "named")
+        learn = vision_learner(arch, 64, vocab, [fa.Resize(224)], [imagenet_norm()], seed=10 + i)
         reference(refs, arch, learn, arch, 64, images, (224, "crop", "reflection"))
+        save(learn, os.path.join(out, f"{arch}_export.pkl"), "archive")
+        if arch == "resnet34":  # the chapter's: learn.save('stage-1') too
+            save({"model": learn.model.state_dict(), "opt": None}, os.path.join(out, f"{arch}_save.pth"), "named")
     refs.write({"images": [os.path.basename(p) for p in images], "images_dir": os.path.abspath(images_dir)})
     print(f"full-size fastai files in {out}")
 

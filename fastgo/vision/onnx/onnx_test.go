@@ -1,0 +1,226 @@
+package onnx_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo/vision/fastai"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/onnx"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// ONNXRuntimeEnv names the node_modules folder holding onnxruntime-node
+// (scripts/deps-onnxruntime.sh prints it; make parity sets it).
+const ONNXRuntimeEnv = "FASTGO_ONNXRUNTIME"
+
+func repoFile(parts ...string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(append([]string{filepath.Dir(file), "..", "..", ".."}, parts...)...)
+}
+
+// classifier describes an imported fastai model for Write.
+func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, vocab []string) onnx.Classifier {
+	c := onnx.Classifier{Name: m.Body.Name, Bottleneck: m.Body.Bottleneck, Layers: m.Body.Layers, Width: m.Body.Width,
+		Hidden: m.Head.Hidden, Classes: m.Head.Classes, HeadBias: m.Head.Bias, Weights: map[string]onnx.Tensor{},
+		InputSize: inputSize, Size: size, Mean: norm.Mean, Std: norm.Std, Vocab: vocab}
+	for k, w := range m.Weights {
+		c.Weights[k] = onnx.Tensor{Shape: w.Shape, Data: w.Data}
+	}
+	return c
+}
+
+// exportClassifier reads a fastai export of testdata/fastai into a Classifier.
+func exportClassifier(t *testing.T, file string) onnx.Classifier {
+	t.Helper()
+	e, err := fastai.ReadExport(repoFile("testdata", "fastai", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputSize := e.ItemTfms[0].(fastai.Resize).Size
+	size := inputSize
+	var norm fastai.Normalize
+	for _, tfm := range e.BatchTfms {
+		switch x := tfm.(type) {
+		case fastai.AugTransforms:
+			size = x.Size
+		case fastai.Normalize:
+			norm = x
+		}
+	}
+	return classifier(e.Model, inputSize, size, norm, e.Vocab)
+}
+
+// runORT runs model on the uint8 NHWC images with ONNX Runtime.
+func runORT(t *testing.T, model string, pixels []uint8, shape []int) map[string][]float64 {
+	t.Helper()
+	modules := os.Getenv(ONNXRuntimeEnv)
+	if modules == "" {
+		t.Skipf("%s is not set: `make parity` installs ONNX Runtime (scripts/deps-onnxruntime.sh) and runs this test", ONNXRuntimeEnv)
+	}
+	images := filepath.Join(t.TempDir(), "images.bin")
+	if err := os.WriteFile(images, pixels, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{repoFile("scripts", "onnx_run.js"), model, images}
+	for _, d := range shape[:3] {
+		args = append(args, strconv.Itoa(d))
+	}
+	cmd := exec.Command("node", args...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("onnxruntime-node on %s: %v: %s", model, err, stderr.String())
+	}
+	var res map[string]struct {
+		Dims []int     `json:"dims"`
+		Data []float64 `json:"data"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string][]float64{}
+	for k, v := range res {
+		values[k] = v.Data
+	}
+	return values
+}
+
+// ONNX Runtime runs the written models, and its outputs equal PyTorch's
+// rebuild of the same fastai models within the parity rule: its distance
+// from PyTorch float64 is at most 2× PyTorch float32's.
+func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
+	report := os.Getenv(testutil.ParityDirEnv) // make parity prints the rows
+	if report == "" {
+		report = t.TempDir()
+	}
+	refs := testutil.OpenParity(t, repoFile("testdata", "fastai", "refs"), report)
+	v1, err := fastai.ReadWeights(repoFile("testdata", "fastai", "resnet34_save_v1.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagenet := fastai.Normalize{Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
+	for name, c := range map[string]onnx.Classifier{
+		"resnet18":     exportClassifier(t, "resnet18_archive.pkl"),
+		"resnet34_aug": exportClassifier(t, "resnet34_aug.pkl"),
+		"resnet50_pad": exportClassifier(t, "resnet50_pad.pkl"),
+		"resnet34_v1":  classifier(v1.Model, 48, 48, imagenet, []string{"cat", "dog"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			model := filepath.Join(t.TempDir(), name+".onnx")
+			if err := onnx.WriteFile(model, c); err != nil {
+				t.Fatal(err)
+			}
+			pixels, shape := refs.U8(t, "prep_"+name)
+			got := runORT(t, model, pixels, shape)
+			for _, out := range []string{"logits", "probs"} {
+				ref64, _ := refs.F64(t, out+"64_"+name)
+				ref32, _ := refs.F64(t, out+"32_"+name)
+				refs.Compare(t, "ONNX Runtime "+out+" of fastai "+name, testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
+			}
+		})
+	}
+}
+
+// The file is a ModelProto with IR version 8, opset 17, the graph's
+// input, outputs and the vocab in its metadata.
+func TestWriteModelProto(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	var buf bytes.Buffer
+	if err := onnx.Write(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	fields := map[protowire.Number][][]byte{}
+	var ir int64
+	b := buf.Bytes()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			t.Fatal(protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch typ {
+		case protowire.VarintType:
+			v, m := protowire.ConsumeVarint(b)
+			if num == 1 {
+				ir = int64(v)
+			}
+			b = b[m:]
+		case protowire.BytesType:
+			v, m := protowire.ConsumeBytes(b)
+			fields[num] = append(fields[num], v)
+			b = b[m:]
+		default:
+			t.Fatalf("field %d of wire type %d", num, typ)
+		}
+	}
+	if ir != onnx.IRVersion || len(fields[7]) != 1 || len(fields[8]) != 1 {
+		t.Fatalf("ir_version %d, %d graphs, %d opsets", ir, len(fields[7]), len(fields[8]))
+	}
+	if !bytes.Contains(fields[8][0], []byte{0x10, onnx.Opset}) {
+		t.Errorf("opset_import %x, want version %d", fields[8][0], onnx.Opset)
+	}
+	meta := bytes.Join(fields[14], nil)
+	if !bytes.Contains(meta, []byte(`["Abyssinian","Bengal","pug"]`)) {
+		t.Errorf("metadata %q has no vocab", meta)
+	}
+	for _, name := range []string{onnx.InputName, onnx.LogitsName, onnx.ProbsName, "0.4.0.conv1.weight", "1.8.weight"} {
+		if !bytes.Contains(fields[7][0], []byte(name)) {
+			t.Errorf("the graph does not name %q", name)
+		}
+	}
+}
+
+func TestWriteRefusesMissingWeights(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	delete(c.Weights, "0.5.1.bn2.running_var")
+	err := onnx.Write(&bytes.Buffer{}, c)
+	if err == nil || !strings.Contains(err.Error(), "0.5.1.bn2.running_var") {
+		t.Errorf("error %v, want one naming the missing weight", err)
+	}
+	c = exportClassifier(t, "resnet18_archive.pkl")
+	c.Vocab = c.Vocab[:2]
+	if err := onnx.Write(&bytes.Buffer{}, c); err == nil {
+		t.Error("a vocab of 2 for 3 classes was written")
+	}
+}
+
+// make parity: torchvision's full-size ResNet18/34/50 with fastai's head,
+// exported by fastai (scripts/fastai_files.py full), written as ONNX and
+// run by ONNX Runtime on the pets images at 224 px.
+func TestParityONNXFullSize(t *testing.T) {
+	dir := testutil.LoadParity(t).Dir
+	refs := testutil.OpenParity(t, filepath.Join(dir, "fastai"), dir)
+	for _, arch := range []string{"resnet18", "resnet34", "resnet50"} {
+		t.Run(arch, func(t *testing.T) {
+			e, err := fastai.ReadExport(filepath.Join(dir, "fastai", arch+"_export.pkl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Model.Body.Name != arch {
+				t.Fatalf("recognised %s", e.Model.Body.Name)
+			}
+			c := classifier(e.Model, 224, 224, e.BatchTfms[1].(fastai.Normalize), e.Vocab)
+			model := filepath.Join(t.TempDir(), arch+".onnx")
+			if err := onnx.WriteFile(model, c); err != nil {
+				t.Fatal(err)
+			}
+			pixels, shape := refs.U8(t, "prep_"+arch)
+			got := runORT(t, model, pixels, shape)
+			for _, out := range []string{"logits", "probs"} {
+				ref64, _ := refs.F64(t, out+"64_"+arch)
+				ref32, _ := refs.F64(t, out+"32_"+arch)
+				refs.Compare(t, "ONNX Runtime "+out+" of fastai "+arch+" (224 px)", testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
+			}
+		})
+	}
+}
