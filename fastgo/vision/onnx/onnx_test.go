@@ -120,14 +120,21 @@ func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
 			if err := onnx.WriteFile(model, c); err != nil {
 				t.Fatal(err)
 			}
-			pixels, shape := refs.U8(t, "prep_"+name)
-			got := runORT(t, model, pixels, shape)
-			for _, out := range []string{"logits", "probs"} {
-				ref64, _ := refs.F64(t, out+"64_"+name)
-				ref32, _ := refs.F64(t, out+"32_"+name)
-				refs.Compare(t, "ONNX Runtime "+out+" of fastai "+name, testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
-			}
+			compareWithPyTorch(t, refs, model, name, "fastai "+name)
 		})
+	}
+}
+
+// compareWithPyTorch runs model on the images PyTorch predicted for
+// (prep_NAME) and compares its logits and probabilities with PyTorch's.
+func compareWithPyTorch(t *testing.T, refs *testutil.Parity, model, name, label string) {
+	t.Helper()
+	pixels, shape := refs.U8(t, "prep_"+name)
+	got := runORT(t, model, pixels, shape)
+	for _, out := range []string{"logits", "probs"} {
+		ref64, _ := refs.F64(t, out+"64_"+name)
+		ref32, _ := refs.F64(t, out+"32_"+name)
+		refs.Compare(t, "ONNX Runtime "+out+" of "+label, testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
 	}
 }
 
@@ -214,13 +221,7 @@ func TestParityONNXFullSize(t *testing.T) {
 			if err := onnx.WriteFile(model, c); err != nil {
 				t.Fatal(err)
 			}
-			pixels, shape := refs.U8(t, "prep_"+arch)
-			got := runORT(t, model, pixels, shape)
-			for _, out := range []string{"logits", "probs"} {
-				ref64, _ := refs.F64(t, out+"64_"+arch)
-				ref32, _ := refs.F64(t, out+"32_"+arch)
-				refs.Compare(t, "ONNX Runtime "+out+" of fastai "+arch+" (224 px)", testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
-			}
+			compareWithPyTorch(t, refs, model, arch, "fastai "+arch+" (224 px)")
 		})
 	}
 }
