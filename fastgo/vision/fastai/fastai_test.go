@@ -250,3 +250,28 @@ func TestNumpyScalarsInV1(t *testing.T) {
 		t.Errorf("lr %v (%s) read as %v, %v; want 0.003", lr, tf.ClassName(lr), v, ok)
 	}
 }
+
+// FuzzReadExport: any file gives an Export or an error, never a panic;
+// ReadWeights likewise.
+func FuzzReadExport(f *testing.F) {
+	for _, name := range []string{"small_zip.pth", "refuse_exec.pkl", "resnet18_legacy.pkl"} {
+		data, err := os.ReadFile(testFile(name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "export.pkl")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := ReadExport(p); err == nil && (e == nil || len(e.Vocab) != e.Model.Head.Classes) {
+			t.Fatalf("export %+v without an error", e)
+		}
+		if w, err := ReadWeights(p); err == nil && w == nil {
+			t.Fatal("no weights and no error")
+		}
+	})
+}
