@@ -6,7 +6,7 @@
 #   docker run --gpus all -p 8888:8888 -v fastgo-data:/home/fastgo/fastgo-data fastgo
 #
 # then open the URL with the token that `docker logs` prints. The notebooks
-# start with fastgo.UntarData(fastgo.URLs.Pets), which downloads Oxford-IIIT
+# start with external.UntarData(external.URLs.Pets), which downloads Oxford-IIIT
 # Pet (774 MB) once into $FASTGO_HOME = /home/fastgo/fastgo-data: the named
 # volume fastgo-data keeps it (and pretrained weights, in models/) from one
 # container to the next. A copy you already have is used instead of a
@@ -25,7 +25,7 @@
 # Toolkit. fastgo finds the plugin by itself and points
 # XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas (the wheels',
 # else $CUDA_HOME or /usr/local/cuda, as on that H200's image)
-# (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice). The
+# (backend.Choose; `go run ./kernel doctor` shows the choice). The
 # image build needs internet (Go's download site, the Go module proxy,
 # Ubuntu's archive, PyPI); the container does not.
 FROM nvidia/cuda:13.0.0-runtime-ubuntu24.04

@@ -7,9 +7,11 @@ export GOEXPERIMENT := simd
 GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
-# The tools module's own program (the kernel's goimports); the module is
-# separate so its dependencies stay out of the library's go.mod.
+# The tools module's own program (the kernel's goimports) and the notebooks'
+# browser driver (notebooks/ui, chromedp): modules of their own, so that
+# their dependencies stay out of the library's go.mod.
 TOOLS_PKGS  := ./goimports
+UI_PKGS     := ./...
 
 .PHONY: all install test lint unit parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle docker-lint fuzz clean
 
@@ -25,18 +27,22 @@ install:
 ## in a copy of the checkout without ../shared.
 test: lint unit parity notebooks serve-check ui-check fresh-clone
 
+# gofmt is the toolchain's own (GOTOOLCHAIN's, which parses generic
+# methods), not an older one first on PATH.
 lint:
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go')) || exit 1; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@big=$$(git ls-files -z | xargs -0 du -k 2>/dev/null | awk '$$1 > 1024 {print $$2}'); \
 	  if [ -n "$$big" ]; then echo "tracked files over 1 MiB (build outputs? add them to .gitignore):"; echo "$$big"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 	cd tools && $(GO) vet $(TOOLS_PKGS) && $(STATICCHECK) $(TOOLS_PKGS)
+	cd notebooks/ui && $(GO) vet $(UI_PKGS) && $(STATICCHECK) $(UI_PKGS)
 
 unit:
 	$(GO) test -count=1 -timeout 40m $(PKGS)
 	cd tools && $(GO) test -count=1 $(TOOLS_PKGS)
+	cd notebooks/ui && $(GO) test -count=1 $(UI_PKGS)
 
 ## parity: fastgo against torchvision/PyTorch/Pillow (logits, loss, gradients,
 ## batch-norm statistics, Adam, one-cycle, Resize); prints the table.
@@ -49,7 +55,7 @@ notebooks:
 
 ## ui-check: the chapter's notebooks in the live classic Jupyter UI, driven
 ## through headless Chromium (Run All, progress bars, Tab completion,
-## fastgo.Doc); screenshots in build/notebooks/ui_*.png.
+## display.Doc); screenshots in build/notebooks/ui_*.png.
 ui-check:
 	bash scripts/ui-check.sh
 
@@ -78,7 +84,7 @@ bench-data:
 	bash bench/data/run.sh
 
 bench-aug:
-	$(GO) test -run '^$$' -bench BenchmarkAug -benchtime 3x ./fastgo/vision
+	$(GO) test -run '^$$' -bench BenchmarkAug -benchtime 3x ./fastgo/vision/augment
 
 bench-train:
 	bash bench/train/run.sh

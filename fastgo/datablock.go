@@ -26,7 +26,7 @@ type Blocks struct {
 //		Splitter:  fastgo.RandomSplitter(0.2, 42),
 //		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
 //		ItemTfms:  []fastgo.ItemTransform{vision.Resize(460)},
-//		BatchTfms: []fastgo.BatchTransform{vision.MustAugTransforms(224, vision.MinScale(0.75))},
+//		BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(224, augment.MinScale(0.75))},
 //	}
 type DataBlock struct {
 	Blocks Blocks

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/external"
 )
 
 func TestRegexLabellerErrors(t *testing.T) {
@@ -251,7 +252,7 @@ func TestPetSampleItems(t *testing.T) {
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("pet sample not found at %s (the repository's ../shared/data): %v", src, err)
 	}
-	path, err := fastgo.UntarData(src)
+	path, err := external.UntarData(src)
 	if err != nil || path != fastgo.Path(src) {
 		t.Fatalf("UntarData(local folder) = %s, %v", path, err)
 	}

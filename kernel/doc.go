@@ -27,7 +27,7 @@
 // faster without DWARF) to the GOFLAGS Jupyter was started with, rather
 // than replacing them; with -xla (default: when a PJRT plugin is found and
 // cgo works) it appends -tags=xla too, so notebooks can run on XLA/CUDA
-// (see fastgo.ChooseBackend). `doctor` shows the flags cells are built
+// (see backend.Choose). `doctor` shows the flags cells are built
 // with.
 //
 // The kernel command imports nothing of the library, so it works even while

@@ -101,7 +101,7 @@ say "python package folders: ${sites[*]:-(none: no $PY and no SITE_PACKAGES)}"
 say "PJRT CUDA plugin: ${plugin:-(none found)}"
 say "CUDA libraries: ${nvidia:-(none)}; ptxas: ${ptxas:-(none)}"
 # fastgo finds the plugin itself among the Python package folders it knows;
-# PYTHONPATH adds this one for the Go programs (fastgo.FindPlugins).
+# PYTHONPATH adds this one for the Go programs (backend.FindPlugins).
 goenv=()
 [ -n "$site" ] && goenv=(env "PYTHONPATH=$site")
 if [ -n "$data_dir" ]; then

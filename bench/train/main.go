@@ -19,7 +19,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 func main() {
@@ -55,7 +56,7 @@ func randomBatches(n, bs, size, classes int) learner.SliceSource {
 
 // run measures the steps; profileTo, unless "", receives their CPU profile.
 func run(archName string, size, bs, steps int, profileTo string) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 		vocab[i] = fmt.Sprintf("class%02d", i)
 	}
 	data := learner.Data{Train: randomBatches(steps, bs, size, classes), Valid: learner.SliceSource{}, Vocab: vocab}
-	learn, err := learner.New(data, vision.CNNModel(arch, classes), learner.NoPersist())
+	learn, err := learner.New(data, cnn.Model(arch, classes))
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Command fastgo classifies images with a model written by learner.Export
-// from a vision.CNNLearner (fastai's load_learner + predict), on the
+// from a cnn.Learner (fastai's load_learner + predict), on the
 // command line or as an HTTP server. The file carries the architecture,
 // the classes and how images were prepared, so nothing else is needed.
 //
@@ -7,7 +7,7 @@
 //
 // It is one static pure-Go binary (CGO_ENABLED=0 works) on fastgo's pure-Go
 // backend; built with -tags xla it uses XLA on a GPU or CPU when a PJRT
-// plugin is found (fastgo.Backend chooses and prints the choice on stderr).
+// plugin is found (backend.Default chooses and prints the choice on stderr).
 //
 // # predict
 //

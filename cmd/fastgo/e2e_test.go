@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -102,13 +102,13 @@ func runFastgo(t *testing.T, args ...string) (stdout, stderr string, status int)
 }
 
 // predictJSON is `fastgo predict -json -k k` for files, by file name.
-func predictJSON(t *testing.T, model string, k int, files ...string) map[string][]vision.ClassProb {
+func predictJSON(t *testing.T, model string, k int, files ...string) map[string][]cnn.ClassProb {
 	t.Helper()
 	out, errOut, status := runFastgo(t, append([]string{"predict", model, "-json", "-k", strconv.Itoa(k)}, files...)...)
 	if status != 0 {
 		t.Fatalf("fastgo predict: status %d\n%s", status, errOut)
 	}
-	got := map[string][]vision.ClassProb{}
+	got := map[string][]cnn.ClassProb{}
 	for line := range strings.Lines(out) {
 		var r fileResult
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
@@ -137,7 +137,7 @@ func post(t *testing.T, url, contentType string, body io.Reader, v any) int {
 }
 
 // sameProbs says whether two answers give every class the same probability.
-func sameProbs(a, b []vision.ClassProb) bool {
+func sameProbs(a, b []cnn.ClassProb) bool {
 	if len(a) != len(b) || a[0].Class != b[0].Class {
 		return false
 	}

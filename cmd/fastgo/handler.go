@@ -18,6 +18,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 //go:embed index.html
@@ -27,7 +28,7 @@ var indexHTML []byte
 type server struct {
 	// model prepares images (Prepare) and names classes (TopK, Vocab, Arch,
 	// Inputs); the batcher runs its forward passes.
-	model   *vision.Predictor
+	model   *cnn.Predictor
 	batcher *batcher
 	// prepare bounds how many requests read and decode at once: a decoded
 	// photo takes width×height×3 bytes, so a burst must queue here.
@@ -39,10 +40,10 @@ type server struct {
 
 // predictResponse is POST /predict's answer.
 type predictResponse struct {
-	Predictions []vision.ClassProb `json:"predictions"`
-	Model       string             `json:"model"`
-	Batch       int                `json:"batch"` // requests that shared the forward pass
-	MS          float64            `json:"ms"`    // time in the server, milliseconds
+	Predictions []cnn.ClassProb `json:"predictions"`
+	Model       string          `json:"model"`
+	Batch       int             `json:"batch"` // requests that shared the forward pass
+	MS          float64         `json:"ms"`    // time in the server, milliseconds
 }
 
 // modelResponse is GET /model's answer.
@@ -288,7 +289,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // roundProbs writes each probability as its shortest float32 decimal
 // (0.912, not 0.9120000004768372): the model computes in float32.
-func roundProbs(top []vision.ClassProb) []vision.ClassProb {
+func roundProbs(top []cnn.ClassProb) []cnn.ClassProb {
 	for i := range top {
 		top[i].Prob, _ = strconv.ParseFloat(strconv.FormatFloat(top[i].Prob, 'g', -1, 32), 64)
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // fakeServer is the real request path (reading, multipart, decoding, the
@@ -46,8 +48,8 @@ func fakeServer(t testing.TB, maxBody int64, maxBatch int, predict predictFunc) 
 	vision.MaxPixels = 4 << 20 // as serve's -max-pixels sets it
 	t.Cleanup(func() { vision.MaxPixels = old })
 	return &server{
-		model: &vision.Predictor{
-			Arch:     vision.ResNet18,
+		model: &cnn.Predictor{
+			Arch:     models.ResNet18,
 			Vocab:    vocab,
 			ItemTfms: []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
 		},

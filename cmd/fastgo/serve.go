@@ -20,6 +20,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 // The HTTP server's timeouts: a client must send its headers within
@@ -82,7 +83,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	logger := log.New(stderr, "", log.LstdFlags)
 	vision.MaxPixels = c.maxPixels
-	p, err := vision.LoadPredictor(modelPath, learner.Output(stderr))
+	p, err := cnn.LoadPredictor(modelPath, learner.Output(stderr))
 	if err != nil {
 		return err
 	}

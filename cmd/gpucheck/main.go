@@ -16,8 +16,13 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -35,7 +40,7 @@ type result struct {
 func (r result) key() string { return r.Part + "/" + r.DType }
 
 type config struct {
-	arch       vision.Arch
+	arch       models.Arch
 	size, bs   int
 	steps      int
 	presize    int
@@ -59,7 +64,7 @@ func main() {
 	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
 	flag.StringVar(&c.jsonOut, "json", "", "also write fastgo's results to this file, one JSON object per line (as scripts/gpucheck_torch.py prints them)")
 	flag.Parse()
-	arch, err := vision.ArchByName(*archName)
+	arch, err := models.ArchByName(*archName)
 	if err != nil {
 		fail(err)
 	}
@@ -68,7 +73,7 @@ func main() {
 		c.data = defaultData()
 	}
 
-	choice, err := fastgo.ChooseBackend()
+	choice, err := backend.Choose()
 	if err != nil {
 		fail(err)
 	}
@@ -80,8 +85,8 @@ func main() {
 		}
 		return
 	}
-	fastgo.Backend() // create it now, and print it, before timing anything
-	if used := fastgo.BackendChoice(); used.Device != choice.Device && !c.allowCPU {
+	backend.Default() // create it now, and print it, before timing anything
+	if used := backend.DefaultChoice(); used.Device != choice.Device && !c.allowCPU {
 		fail(fmt.Errorf("%s could not be created (see above) and fastgo fell back to %s: fix the plugin, then run again", choice.Config, used.Config))
 	}
 
@@ -104,7 +109,7 @@ func main() {
 		measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
 	}
 	measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
-	measure("aug", "float32", func() (result, error) { return augment(c) })
+	measure("aug", "float32", func() (result, error) { return augmentBatches(c) })
 	if !c.skipFinetn {
 		measure("finetune", "float32", func() (result, error) { return fineTune(c) })
 	}
@@ -222,8 +227,8 @@ func randomBatches(n, bs, size int, seed uint64) learner.SliceSource {
 func trainSteps(c config, dtype string) (result, error) {
 	r := result{Part: "train", DType: dtype}
 	data := learner.Data{Train: randomBatches(c.steps, c.bs, c.size, 1), Valid: randomBatches(1, c.bs, c.size, 2), Vocab: vocab37(),
-		BatchTfms: []fastgo.BatchTransform{vision.MustNormalize(vision.ImagenetStats())}}
-	l, err := learner.New(data, vision.CNNModel(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
+		BatchTfms: []fastgo.BatchTransform{augment.MustNormalize(augment.ImagenetStats())}}
+	l, err := learner.New(data, cnn.Model(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
 	if err != nil {
 		return r, err
 	}
@@ -243,12 +248,12 @@ func trainSteps(c config, dtype string) (result, error) {
 
 // hostToDevice times what each augmentation batch starts with: a presized
 // uint8 batch [B,presize,presize,3] made a tensor and copied to the device
-// (as vision.ApplyBatchTransforms does), so the aug figure can be split
+// (as device.ApplyBatchTransforms does), so the aug figure can be split
 // into transfer and transform.
 func hostToDevice(c config) (result, error) {
 	r := result{Part: "h2d", DType: "uint8"}
 	batch := randomBatches(1, c.bs, c.presize, 4)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	run := func(n int) error {
 		for range n {
 			t := tensors.FromFlatDataAndDimensions(batch.Data, batch.Shape...)
@@ -272,22 +277,22 @@ func hostToDevice(c config) (result, error) {
 	return r, nil
 }
 
-// augment times the chapter's batch transforms on presized uint8 batches.
-func augment(c config) (result, error) {
+// augmentBatches times the chapter's batch transforms on presized uint8 batches.
+func augmentBatches(c config) (result, error) {
 	r := result{Part: "aug", DType: "float32"}
-	aug, err := vision.AugTransforms(c.size, vision.MinScale(0.75))
+	aug, err := augment.AugTransforms(c.size, augment.MinScale(0.75))
 	if err != nil {
 		return r, err
 	}
-	tfms := []learner.DeviceTransform{aug, vision.MustNormalize(vision.ImagenetStats())}
+	tfms := []device.Transform{aug, augment.MustNormalize(augment.ImagenetStats())}
 	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	// run applies the transforms n times; reading the last output back waits
 	// for the device (it runs the batches in order), so the time is real.
 	run := func(n int) error {
 		var last error
 		for i := range n {
-			out, err := vision.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
+			out, err := device.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
 			if err != nil {
 				return err
 			}
@@ -318,7 +323,7 @@ func fineTune(c config) (result, error) {
 		return r, fmt.Errorf("pets sample not found (%v): pass -data", err)
 	}
 	start := time.Now()
-	pets, err := vision.PetsDataBlock(c.presize, c.size)
+	pets, err := fastbook.PetsDataBlock(c.presize, c.size)
 	if err != nil {
 		return r, err
 	}
@@ -329,11 +334,11 @@ func fineTune(c config) (result, error) {
 	// ImageNet weights when they are cached (no download: the time would
 	// include it); random weights otherwise — the time does not depend on them.
 	r.Note = "pretrained"
-	l, err := vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate),
-		vision.WeightsFrom(vision.PretrainedOptions{Offline: true}))
+	l, err := cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate),
+		cnn.WeightsFrom(models.PretrainedOptions{Offline: true}))
 	if err != nil {
 		r.Note = "random weights"
-		l, err = vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate), vision.Pretrained(false))
+		l, err = cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate), cnn.Pretrained(false))
 	}
 	if err != nil {
 		return r, err

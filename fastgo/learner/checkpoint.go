@@ -12,10 +12,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
+
+// The learner file: the one format that Save and Export write and Load,
+// ReadExport and LoadExported read — notebook persistence
+// (learner/persist) and cnn.LoadPredictor go through them. A gob-encoded
+// checkpointHeader (what ReadExport returns without the weights), then
+// each variable's bytes as a gob []byte, in the header's Vars order.
+// Writes are atomic: a temporary file beside the target, renamed into
+// place.
 
 // checkpointVersion is bumped when the file layout changes.
 const checkpointVersion = 2
@@ -36,7 +45,7 @@ type checkpointHeader struct {
 	LRFind    *LRFindResult
 	Note      string
 	// Inputs says how images were prepared (written by Export); nil when a
-	// transform cannot be described (see TransformSpec).
+	// transform cannot be described (see fastgo.TransformSpec).
 	Inputs *InputSpec
 }
 
@@ -62,6 +71,13 @@ func (l *Learner) Save(path string) error {
 	return l.writeCheckpoint(path, true, "")
 }
 
+// SaveState is Save with a note the file keeps (ExportInfo.Note): what
+// the state followed ("fit", "lrfind", "freeze"), for a Keeper that says
+// so when it restores.
+func (l *Learner) SaveState(path, note string) error {
+	return l.writeCheckpoint(path, true, note)
+}
+
 // Export writes what inference needs to path: the model weights and the
 // vocabulary, no optimizer state (fastai's learn.export). Read it back
 // with LoadExported.
@@ -70,18 +86,18 @@ func (l *Learner) Export(path string) error {
 }
 
 // inputSpec describes the learner's item and validation transforms, or
-// is nil when one of them does not implement [Specifier].
+// is nil when one of them does not implement [fastgo.Specifier].
 func (l *Learner) inputSpec() *InputSpec {
 	in := &InputSpec{}
 	for _, t := range l.Data.ItemTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}
 		in.ItemTfms = append(in.ItemTfms, s.Spec())
 	}
 	for _, t := range l.Data.BatchTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}
@@ -180,6 +196,12 @@ func staleTemps(path string) []string {
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
 	return matches
 }
+
+// StaleSaves lists the temporary files that saves of path killed part way
+// left behind (an interrupt waits for a save; a kill does not): what such a
+// save was writing is lost, the file at path is the state before it. The
+// next save of path removes them.
+func StaleSaves(path string) []string { return staleTemps(path) }
 
 // removeStaleTemps deletes them (one process writes a given path at a time).
 func removeStaleTemps(path string) {
@@ -363,4 +385,70 @@ func checkGobFraming(f *os.File, size int64) error {
 	}
 	_, err := f.Seek(0, io.SeekStart)
 	return err
+}
+
+// InputSpec is how an exported model's inputs were prepared: the item
+// transforms each image went through on the CPU, then the batch
+// transforms run in the graph (in validation mode when predicting).
+type InputSpec struct {
+	ItemTfms, BatchTfms []fastgo.TransformSpec
+}
+
+// ExportInfo is what an exported file says about its model, read without
+// loading the weights.
+type ExportInfo struct {
+	// Model is the model's name (for cnn.Learner, the architecture: "resnet34").
+	Model string
+	// Vocab is the class names, in the model's output order.
+	Vocab []string
+	// Inputs is how images were prepared; nil when the learner had a
+	// transform that cannot describe itself.
+	Inputs *InputSpec
+	// Saved is when the file was written.
+	Saved time.Time
+	// Note says what the state followed, when a Keeper saved it
+	// (SaveState): "fit", "lrfind", "freeze"; "export" for Export.
+	Note string
+}
+
+// ReadExport reads the description at the start of a file written by
+// Export (or Save). Errors name the file: missing, not a fastgo learner
+// file, or another file version.
+func ReadExport(path string) (ExportInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := checkGobFraming(f, st.Size()); err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
+	}
+	var h checkpointHeader
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
+	}
+	if h.Version != checkpointVersion {
+		return ExportInfo{}, fmt.Errorf("read %s: file version %d, this fastgo reads version %d: export it again", path, h.Version, checkpointVersion)
+	}
+	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note}, nil
+}
+
+// LoadExported creates an inference learner from a file written by Export:
+// the same model description m and the validation batch transforms are
+// needed (the graph code is not stored in the file).
+func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
+	l, err := New(Data{BatchTfms: batchTfms}, m, opts...)
+	if err != nil {
+		return nil, err
+	}
+	h, err := l.readCheckpoint(path, loadAll)
+	if err != nil {
+		return nil, err
+	}
+	l.Data.Vocab = h.Vocab
+	return l, nil
 }

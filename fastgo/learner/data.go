@@ -30,7 +30,7 @@ type Data struct {
 	// Vocab names the classes; len(Vocab) is the number of model outputs.
 	Vocab []string
 	// BatchTfms run inside the graph, in order, after the uint8→float32/255
-	// conversion; those that are not a [DeviceTransform] are skipped with
+	// conversion; those that are not a [device.Transform] are skipped with
 	// a warning at construction.
 	BatchTfms []fastgo.BatchTransform
 	// ItemTfms are the CPU transforms each item went through before

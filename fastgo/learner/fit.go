@@ -116,19 +116,19 @@ type fitSpec struct {
 	cbs []Callback
 	// lrFind marks LRFind's fit.
 	lrFind bool
-	// persist names the state saved after the fit ("" for none: LRFind
-	// saves once its result is known).
-	persist string
+	// keep names the state kept after the fit ("" for none: LRFind keeps
+	// it once its result is known).
+	keep string
 }
 
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
 // Slice; 0 means Learner.LR), fastai's fit.
-func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
+func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("Fit: %w", err)
 	}
-	lrs, err := l.groupLRs(lr)
+	lrs, err := groupLRs(l, lr)
 	if err != nil {
 		return fmt.Errorf("Fit: %w", err)
 	}
@@ -138,7 +138,7 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 		moms[i] = mom
 	}
 	return l.run(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
+		cbs: o.cbs, keep: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
 // FitOneCycle trains for nEpoch epochs with the one-cycle policy, fastai's
@@ -147,23 +147,20 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 // CombinedCos(pct_start, 0.95, 0.85, 0.95), with t = (training batches
 // done)/(nEpoch·batches per epoch). lrMax is a number or a Slice (0 means
 // Learner.LR).
-func (l *Learner) FitOneCycle(nEpoch int, lrMax LR, opts ...FitOption) error {
+func (l *Learner) FitOneCycle[R LR](nEpoch int, lrMax R, opts ...FitOption) error {
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("FitOneCycle: %w", err)
 	}
-	spec, err := l.oneCycleSpec(nEpoch, lrMax, o)
+	maxs, err := groupLRs(l, lrMax)
 	if err != nil {
 		return fmt.Errorf("FitOneCycle: %w", err)
 	}
-	return l.run(spec)
+	return l.run(l.oneCycleSpec(nEpoch, maxs, o))
 }
 
-func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, error) {
-	maxs, err := l.groupLRs(lrMax)
-	if err != nil {
-		return fitSpec{}, err
-	}
+// oneCycleSpec is the one-cycle fit with maxs, one peak rate per group.
+func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec {
 	pct, div, divFinal := optOr(o.pctStart, 0.25), optOr(o.div, 25.0), optOr(o.divFinal, 1e5)
 	moms := optOr(o.moms, l.Moms)
 	lrScheds := make([]func(float64) float64, len(maxs))
@@ -172,7 +169,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
 	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit",
+		cbs: o.cbs, keep: "fit",
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -181,7 +178,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 				lrs[i], ms[i] = s(t), mom
 			}
 			return lrs, ms
-		}}, nil
+		}}
 }
 
 // FineTune is fastai's fine_tune: Freeze and FitOneCycle(FreezeEpochs,
@@ -217,11 +214,11 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	l.freezeTo(-1)
 	first := shared
 	first.pctStart = ptrTo(0.99)
-	spec, err := l.oneCycleSpec(optOr(o.freezeEpochs, 1), Slice(base), first)
+	maxs, err := groupLRs(l, Slice(base))
 	if err != nil {
 		return err
 	}
-	if err := l.run(spec); err != nil {
+	if err := l.run(l.oneCycleSpec(optOr(o.freezeEpochs, 1), maxs, first)); err != nil {
 		return fmt.Errorf("FineTune, frozen stage: %w", err)
 	}
 	base /= 2
@@ -229,28 +226,33 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
 	second.div = ptrTo(optOr(o.div, 5.0))
-	spec, err = l.oneCycleSpec(epochs, Slice(base/optOr(o.lrMult, 100.0), base), second)
-	if err != nil {
+	if maxs, err = groupLRs(l, Slice(base/optOr(o.lrMult, 100.0), base)); err != nil {
 		return err
 	}
-	if err := l.run(spec); err != nil {
+	if err := l.run(l.oneCycleSpec(epochs, maxs, second)); err != nil {
 		return fmt.Errorf("FineTune, unfrozen stage: %w", err)
 	}
 	return nil
 }
 
-// groupLRs expands a learning rate for the model's groups (0 or nil: l.LR).
-func (l *Learner) groupLRs(lr LR) ([]float64, error) {
-	if lr == nil {
-		lr = l.LR
+// groupLRs expands a learning rate for l's groups (0: l.LR).
+func groupLRs[R LR](l *Learner, lr R) ([]float64, error) {
+	n := l.Model.numGroups()
+	switch v := any(lr).(type) {
+	case float64:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
+	case float32:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
+	case int:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
 	}
-	if f, ok := lr.(float64); ok && f == 0 {
-		lr = l.LR
-	}
-	if i, ok := lr.(int); ok && i == 0 {
-		lr = l.LR
-	}
-	return GroupLRs(lr, l.Model.numGroups())
+	return GroupLRs(lr, n)
 }
 
 // currentMom is the momentum the optimizer holds now: Opt.Mom, or the last
@@ -264,8 +266,8 @@ func (l *Learner) currentMom() float64 {
 
 // run is the training loop shared by every fit and LRFind: fastai's
 // _do_fit, events and all. What the loop shows and keeps — the recorder,
-// the progress bars and table, the note on a diverging loss, notebook
-// persistence — are callbacks like the user's (callbacks_builtin.go).
+// the progress bars and table, the note on a diverging loss, the Keeper's
+// save — are callbacks like the user's (callbacks_builtin.go).
 func (l *Learner) run(spec fitSpec) error {
 	if spec.nEpoch < 1 {
 		return fmt.Errorf("fit for %d epochs: give at least 1", spec.nEpoch)
@@ -288,8 +290,6 @@ func (l *Learner) run(spec fitSpec) error {
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
 	defer cleanUp(cbs)
-	// Removed before cleanUp, which may end the process on an interrupt.
-	defer l.markFitRunning()()
 	err := fire(cbs, beforeFit, f)
 	if err == nil {
 		err = l.doEpochs(spec, cbs, f)
@@ -340,7 +340,7 @@ func (l *Learner) doEpochs(spec fitSpec, cbs []Callback, f *FitState) error {
 // _with_events: a cancel error from the before event or the body ends the
 // part early and the after event still runs; any other error returns at
 // once.
-func withEvents(cbs []Callback, f *FitState, before, after event, cancel error, body func() error) error {
+func withEvents(cbs []Callback, f *FitState, before, after *event, cancel error, body func() error) error {
 	err := fire(cbs, before, f)
 	if err == nil {
 		err = body()
@@ -370,8 +370,8 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 			if err == nil {
 				var loss float64
 				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
-					if _, refused := err.(*MemoryError); refused {
-						return err // about the fit, not this batch
+					if r, refused := err.(stepRefused); refused {
+						return r.error // about the fit, not this batch
 					}
 					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 				}

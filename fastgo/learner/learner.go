@@ -10,6 +10,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -47,7 +49,7 @@ type Learner struct {
 
 	backend compute.Backend
 	store   *model.Store
-	tfms    []DeviceTransform
+	tfms    []device.Transform
 	seed    uint64
 
 	initialFrozen int
@@ -56,12 +58,9 @@ type Learner struct {
 	// params classifies the model's variables, learnt from the first graph built.
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
-	// memEstimate is the last training step's memory estimate; memErr the
-	// refusal of a step whose graph was being built; fitNote the path of
-	// the running fit's note in a notebook (see markFitRunning).
-	memEstimate MemoryEstimate
-	memErr      error
-	fitNote     string
+	// stepErr is a StepChecker's refusal of the training step whose graph
+	// was being built.
+	stepErr error
 	// iter counts training batches over the learner's life (seeds the
 	// device transforms' random parameters).
 	iter uint64
@@ -70,8 +69,7 @@ type Learner struct {
 	trainedEpochs int
 	// computeDType is float32, or bfloat16 after ToFP16.
 	computeDType dtypes.DType
-	persistKey   string
-	resume       bool     // restore the state saved under persistKey (Resume)
+	keeper       Keeper   // keeps the state beyond the process (KeepWith); nil: none
 	wd           *float64 // the learner's weight decay (WD); nil: Opt's
 	// hooks are the current fit's graph-level hooks (LossTransformer,
 	// GradientTransformer callbacks).
@@ -109,7 +107,7 @@ type execKey struct {
 type Option func(*Learner) error
 
 // InitStore runs init on every fresh store — at New and at Reset — before
-// any graph is built: how vision.CNNLearner loads pretrained weights.
+// any graph is built: how cnn.Learner loads pretrained weights.
 // Variables init creates keep their values when the model is built; state
 // restored from a persisted learner replaces them.
 func InitStore(init func(*model.Store) error) Option {
@@ -190,9 +188,9 @@ func Output(w io.Writer) Option {
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:
-// fastgo.Backend, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
+// backend.Default, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
 // when a plugin is found, else the pure-Go backend), printed once.
-var DefaultBackend = func() (compute.Backend, error) { return fastgo.Backend(), nil }
+var DefaultBackend = func() (compute.Backend, error) { return backend.Default(), nil }
 
 // New creates a Learner. Nothing is built or initialised until the first
 // fit or prediction, so it is cheap to call in every notebook cell.
@@ -220,9 +218,9 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		}
 	}
 	for _, t := range data.BatchTfms {
-		dt, ok := t.(DeviceTransform)
+		dt, ok := t.(device.Transform)
 		if !ok {
-			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no learner.DeviceTransform); skipped\n", t.Name())
+			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no device.Transform); skipped\n", t.Name())
 			continue
 		}
 		l.tfms = append(l.tfms, dt)
@@ -238,8 +236,10 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		}
 		l.backend = b
 	}
-	if err := l.restorePersisted(); err != nil {
-		return nil, err
+	if l.keeper != nil {
+		if err := l.keeper.Restore(l); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }
@@ -299,6 +299,18 @@ func isModelVar(path string) bool {
 	return !strings.HasPrefix(path, optScope+"/") && path != "/"+model.RNGStateVariableName
 }
 
+// numParameters counts the model's values (its variables' elements, not
+// the optimizer state's).
+func (l *Learner) numParameters() int64 {
+	var n int64
+	for v := range l.store.IterVariables() {
+		if isModelVar(v.Path()) {
+			n += int64(v.Shape().Size())
+		}
+	}
+	return n
+}
+
 // Freeze trains only the last parameter group (and the batch-norm
 // parameters), fastai's freeze(). It resets the optimizer state.
 func (l *Learner) Freeze() { l.FreezeTo(-1) }
@@ -312,12 +324,15 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 // Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
 // whole model (with a warning, as fastai). It resets the optimizer state.
 //
-// A persisted learner (Persist, Resume) that already has weights saves its
-// state, so that a later notebook cell resumes it frozen as it was left —
-// the book's `learn.unfreeze()` is a cell of its own.
+// A learner with a Keeper (notebook persistence) that already has weights
+// has its state kept, so that a later notebook cell resumes it frozen as
+// it was left — the book's `learn.unfreeze()` is a cell of its own.
 func (l *Learner) FreezeTo(n int) {
 	l.freezeTo(n)
-	if err := l.persistIfTrained("freeze"); err != nil {
+	if !l.hasWeights() {
+		return // a fresh learner has nothing worth keeping yet
+	}
+	if err := l.keep("freeze"); err != nil {
 		fmt.Fprintf(l.out, "learner: %v\n", err)
 	}
 }
@@ -484,10 +499,15 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
-	// Before any step runs: refuse a batch that cannot fit in memory.
-	if err := l.checkMemory(l.estimateMemory(loss.Graph().Nodes(), x.Shape().Dimensions[0])); err != nil {
-		l.memErr = err
-		panic(err)
+	// Before any step runs: the step checkers (memory.Check) may refuse it.
+	step := TrainStep{Forward: loss.Graph().Nodes(), BatchSize: x.Shape().Dimensions[0], Parameters: l.numParameters()}
+	for _, h := range l.hooks {
+		if c, ok := h.(StepChecker); ok {
+			if err := c.CheckStep(l, step); err != nil {
+				l.stepErr = err
+				panic(err)
+			}
+		}
 	}
 	for _, h := range l.hooks {
 		if t, ok := h.(LossTransformer); ok {
@@ -563,8 +583,8 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 		}
 	}
 	out, err := callExec(e, args)
-	if l.memErr != nil {
-		err, l.memErr = l.memErr, nil // not GoMLX's wrapping of it
+	if l.stepErr != nil {
+		err, l.stepErr = stepRefused{l.stepErr}, nil // not GoMLX's wrapping of it
 		for k, v := range l.execs {
 			if v == e {
 				delete(l.execs, k) // built again, and checked again, next time
@@ -632,14 +652,15 @@ func f32Tensor(v []float64) *tensors.Tensor {
 // NumClasses is the number of model outputs (len(Data.Vocab)).
 func (l *Learner) NumClasses() int { return len(l.Data.Vocab) }
 
-// printf prints one line to the learner's output, Quiet or not: what a
-// callback the user added says (fastai prints these with progress off).
-func (l *Learner) printf(format string, args ...any) {
+// Printf prints one line to the learner's output (see [Output]), Quiet or
+// not: what a callback says (fastai prints these with progress off).
+func (l *Learner) Printf(format string, args ...any) {
 	fmt.Fprintf(l.out, format+"\n", args...)
 }
 
-// logf prints one line to the learner's output unless Quiet.
-func (l *Learner) logf(format string, args ...any) {
+// Logf prints one line to the learner's output unless Quiet: notes on
+// what the learner did (saved, restored).
+func (l *Learner) Logf(format string, args ...any) {
 	if l.Quiet {
 		return
 	}

@@ -137,7 +137,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		return nil, fmt.Errorf("LRFind: restoring the weights: %w", finder.restoreErr)
 	}
 	if finder.diverged >= 0 && runErr == nil {
-		l.logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
+		l.Logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
 			l.Recorder.Losses[finder.diverged], finder.diverged, l.Recorder.LRs[finder.diverged])
 	}
 	if runErr != nil {
@@ -161,7 +161,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	if !l.Quiet {
 		l.showLRFind(r)
 	}
-	return r, l.persist("lrfind")
+	return r, l.keep("lrfind")
 }
 
 // lrFinder is fastai's LRFinder callback: it saves the learner's state
@@ -204,7 +204,7 @@ func (r *lrFinder) AfterBatch(f *FitState) error {
 	return nil
 }
 
-func (r *lrFinder) cleanUp() {
+func (r *lrFinder) CleanUp() {
 	if r.snap != nil {
 		r.restoreErr = r.learn.restore(r.snap)
 	}

@@ -23,10 +23,14 @@ func CombinedCos(pct, start, middle, end float64) func(t float64) float64 {
 	}
 }
 
-// LR is a learning rate as fit methods take it, like fastai's lr_max: a
-// number (float64 or int, the same rate for every parameter group) or a
-// [Slice] (discriminative rates, one per group).
-type LR = any
+// LR is what the fit methods take as a learning rate, like fastai's lr_max:
+// a number (float64, float32 or int: the same rate for every parameter
+// group; 0 means Learner.LR), a [Slice] (discriminative rates spread over
+// the groups), or one rate per group ([]float64). The compiler refuses
+// anything else.
+type LR interface {
+	float64 | float32 | int | SliceLR | []float64
+}
 
 // SliceLR is a learning-rate range spread over the parameter groups; make
 // it with [Slice].
@@ -58,14 +62,16 @@ func (s SliceLR) String() string {
 	return fmt.Sprintf("slice(%g, %g, None)", s.Start, s.Stop)
 }
 
-// GroupLRs expands a learning rate (number or [SliceLR]) into one rate per
-// parameter group, as fastai's set_hyper does.
-func GroupLRs(lr LR, nGroups int) ([]float64, error) {
+// GroupLRs expands a learning rate (a number, a [SliceLR] or one rate per
+// group) into one rate per parameter group, as fastai's set_hyper does.
+// Errors: a Slice with its bounds the wrong way round or the wrong count,
+// a rate that is negative or not finite, rates for another number of groups.
+func GroupLRs[R LR](lr R, nGroups int) ([]float64, error) {
 	if nGroups < 1 {
 		return nil, fmt.Errorf("learning rates for %d parameter groups: the model must have at least one group", nGroups)
 	}
 	out := make([]float64, nGroups)
-	switch v := lr.(type) {
+	switch v := any(lr).(type) {
 	case float64:
 		for i := range out {
 			out[i] = v
@@ -94,8 +100,6 @@ func GroupLRs(lr LR, nGroups int) ([]float64, error) {
 			return nil, fmt.Errorf("%d learning rates given for %d parameter groups: give one per group, a number or a learner.Slice", len(v), nGroups)
 		}
 		copy(out, v)
-	default:
-		return nil, fmt.Errorf("learning rate %v (%T): use a number or learner.Slice(lo, hi)", lr, lr)
 	}
 	for _, v := range out {
 		if !(v >= 0) || math.IsInf(v, 1) {

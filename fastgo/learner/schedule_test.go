@@ -55,33 +55,48 @@ func ExampleCombinedCos() {
 }
 
 func TestSliceSpreadsOverGroups(t *testing.T) {
+	slice := func(s SliceLR) func(int) ([]float64, error) {
+		return func(n int) ([]float64, error) { return GroupLRs(s, n) }
+	}
+	number := func(v float64) func(int) ([]float64, error) {
+		return func(n int) ([]float64, error) { return GroupLRs(v, n) }
+	}
 	cases := []struct {
-		lr   LR
+		name string
+		lrs  func(n int) ([]float64, error)
 		n    int
 		want []float64
 	}{
-		{Slice(1e-6, 1e-4), 3, []float64{1e-6, 1e-5, 1e-4}},
-		{Slice(2e-3), 3, []float64{2e-4, 2e-4, 2e-3}},
-		{Slice(1e-5, 1e-3), 3, []float64{1e-5, 1e-4, 1e-3}},
-		{3e-3, 3, []float64{3e-3, 3e-3, 3e-3}},
-		{1, 2, []float64{1, 1}},
-		{Slice(1e-6, 1e-4), 1, []float64{1e-4}},
+		{"Slice(1e-6, 1e-4)", slice(Slice(1e-6, 1e-4)), 3, []float64{1e-6, 1e-5, 1e-4}},
+		{"Slice(2e-3)", slice(Slice(2e-3)), 3, []float64{2e-4, 2e-4, 2e-3}},
+		{"Slice(1e-5, 1e-3)", slice(Slice(1e-5, 1e-3)), 3, []float64{1e-5, 1e-4, 1e-3}},
+		{"3e-3", number(3e-3), 3, []float64{3e-3, 3e-3, 3e-3}},
+		{"int 1", func(n int) ([]float64, error) { return GroupLRs(1, n) }, 2, []float64{1, 1}},
+		{"Slice(1e-6, 1e-4) over 1", slice(Slice(1e-6, 1e-4)), 1, []float64{1e-4}},
 	}
 	for _, c := range cases {
-		got, err := GroupLRs(c.lr, c.n)
+		got, err := c.lrs(c.n)
 		if err != nil {
-			t.Fatalf("%v: %v", c.lr, err)
+			t.Fatalf("%s: %v", c.name, err)
 		}
 		for i := range c.want {
 			if !relClose(got[i], c.want[i], 1e-12) {
-				t.Errorf("%v over %d groups = %v, want %v", c.lr, c.n, got, c.want)
+				t.Errorf("%s over %d groups = %v, want %v", c.name, c.n, got, c.want)
 				break
 			}
 		}
 	}
-	for _, bad := range []LR{"1e-3", Slice(), Slice(1, 2, 3), []float64{1}} {
+	// A string or any other type does not compile (LR says what is taken);
+	// what compiles but is wrong is an error.
+	for _, bad := range []SliceLR{Slice(), Slice(1, 2, 3), Slice(1e-3, 1e-5)} {
 		if _, err := GroupLRs(bad, 3); err == nil {
 			t.Errorf("GroupLRs(%v) gave no error", bad)
 		}
+	}
+	if _, err := GroupLRs([]float64{1}, 3); err == nil {
+		t.Error("one rate for 3 groups gave no error")
+	}
+	if _, err := GroupLRs(-1.0, 3); err == nil {
+		t.Error("a negative rate gave no error")
 	}
 }

@@ -45,7 +45,7 @@ func TestDeviceTransformsRunInTheGraph(t *testing.T) {
 	draws := 0
 	data := tinyData(4)
 	data.BatchTfms = []fastgo.BatchTransform{notOnDevice{}, brighten{&draws}}
-	l, err := New(data, tinyModel(4), WithBackend(testBackend()), NoPersist(), Output(nopWriter{}))
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Output(nopWriter{}))
 	if err != nil {
 		t.Fatal(err)
 	}

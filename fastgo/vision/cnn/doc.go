@@ -1,0 +1,24 @@
+// Package cnn trains and serves image classifiers: fastai's cnn_learner
+// (vision_learner) as [Learner] — a models.Arch body, fastai's head,
+// pretrained weights, frozen body — and its load_learner + predict as
+// [Predictor], which classifies image files or bytes with a model a
+// learner exported.
+//
+//	learn := cnn.MustLearner(dls, models.ResNet34, cnn.Metrics(learner.ErrorRate))
+//	learner.Must(learn.FineTune(2))
+//	learner.Must(learn.Export("pets.learner"))
+//
+//	p, err := cnn.LoadPredictor("pets.learner")
+//	preds, err := p.PredictFiles("cat.jpg")
+//	top := p.TopK(preds[0], 3) // [{Abyssinian 0.93} ...]
+//
+// The learner is a learner.Learner: training, LRFind, interpretation and
+// export are that package's; this one chooses the network, its parameter
+// groups and its starting weights. The predictor prepares each image as
+// the learner's validation set was (decode, the recorded item transforms,
+// then the batch transforms in validation mode).
+//
+// Errors name the file or value and say what to do (a missing weight
+// file: where to put it; a file that is no fastgo export: how to make
+// one); Must… helpers panic with the same message, for notebook cells.
+package cnn

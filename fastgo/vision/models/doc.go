@@ -1,0 +1,25 @@
+// Package models holds the networks of fastgo's image learners, as
+// GoMLX functions, and their weights: fastai's models and torchvision's
+// ResNets.
+//
+// [ResNet18], [ResNet34] and [ResNet50] ([Arch]) are torchvision's
+// architectures (fastai's models.resnet34), built by [Arch.Body] with
+// variables named after torchvision's state-dict keys, so that
+// [LoadPretrained] imports its ImageNet weights (.pth files, downloaded
+// once into [ModelsDir]; [ReadStateDict] and [AssignStateDict] for any
+// torchvision checkpoint). [Head] is fastai's create_head: concat pooling,
+// batch norm, dropout, linear, twice.
+//
+//	body := models.ResNet34.Body(scope.In(models.BodyScope), x, train) // [B,h,w,512]
+//	logits := models.Head(scope.In(models.HeadScope), body, 37, train)
+//	report, err := models.LoadPretrained(store.RootScope().In(models.BodyScope), models.ResNet34, models.PretrainedOptions{})
+//
+// Invariants: inputs are float32 NHWC [B,H,W,3] (normalised images);
+// convolution kernels are stored OHWI; [Arch.ParamGroup] splits a CNN
+// learner's variables into fastai's three parameter groups.
+//
+// Errors: weight files that are missing, not torchvision checkpoints, or
+// that do not fit the architecture are errors naming the file and the
+// tensor; building a network on a wrongly shaped input panics (GoMLX's
+// style inside graph code) with the shape it got.
+package models
