@@ -22,6 +22,12 @@ var elemSize = map[DType]int{
 // Size is the size in bytes of one element.
 func (d DType) Size() int { return elemSize[d] }
 
+// Floating says whether the type is a floating-point one (what
+// [Tensor.Float32] reads).
+func (d DType) Floating() bool {
+	return d == "Float" || d == "Double" || d == "Half" || d == "BFloat16"
+}
+
 // storageClass is a storage class named in the pickle (torch.FloatStorage).
 type storageClass struct{ dtype DType }
 
