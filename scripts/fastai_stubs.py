@@ -13,7 +13,7 @@ stores, forward passes exist only where the reference rebuild needs none
 (it is written in plain torch in fastai_files.py). Nothing here is fastai's
 code; it is a description of what fastai's objects look like once pickled.
 
-fastgo's reader (fastgo/vision/fastai) parses these files as data; the
+fastgo's reader (fastgo/vision/models/fastai) parses these files as data; the
 tests in that package say which parts it reads.
 """
 import collections

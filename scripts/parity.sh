@@ -33,7 +33,7 @@ echo "==> fastai exports of ResNet18/34/50 and their PyTorch predictions (script
 echo "==> go test -run 'TestParity|TestONNX'"
 status=0
 FASTGO_PARITY_DIR="$out" FASTGO_ONNXRUNTIME="$ort" go test -count=1 -run '^TestParity|^TestONNX' \
-	./fastgo/vision ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/fastai ./fastgo/vision/onnx || status=1
+	./fastgo/vision ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/models/fastai ./fastgo/vision/models/onnx || status=1
 if [ -s "$out/report.tsv" ]; then
 	echo
 	echo "Relative distance from PyTorch float64 (normwise): fastgo float32 and PyTorch float32; the limit is"

@@ -6,7 +6,9 @@
 // that names os.system is just a name. What a file holds is turned into a
 // plain description — the vocab, the validation set's item and batch
 // transforms, the model recognised from its state dict's keys and shapes
-// (a torchvision ResNet body and fastai's head), and its weights — and
+// as the network fastgo builds for it (a [models.Arch] body and a
+// [models.HeadSpec] head, checked against models' layout), and its
+// weights keyed as learn.model.state_dict() — and
 // anything fastgo cannot reproduce exactly is refused with an
 // *[UnsupportedError] naming the class or key, never silently run as a
 // different model.
@@ -45,6 +47,9 @@
 // (torch ≥ 2), zip with a folder named as the file was (torch 1.6–1.13),
 // and the legacy non-zip format (torch < 1.6). Tensors saved on a GPU
 // ("cuda:0") and in float16 are read too.
+//
+// cnn.LoadFastai and cnn.LoadFastaiWeights turn these descriptions into a
+// predictor or a learner's weights.
 //
 // The test files are written by scripts/fastai_files.py, which stands in
 // for fastai's classes (scripts/fastai_stubs.py) to write the same object

@@ -9,34 +9,25 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
-// Tensor is a weight in PyTorch's layout (convolutions OIHW, Linear
-// [out, in]), row-major float32.
-type Tensor struct {
-	Shape []int
-	Data  []float32
-}
-
 // Classifier describes an image classifier as fastgo builds it —
-// a torchvision ResNet body and fastai's head, nn.Sequential(body, head) —
-// with the weights and the input preparation to write as ONNX.
+// fastai's nn.Sequential(body, head) with a torchvision ResNet body, the
+// network of cnn.Model — with its weights and its input preparation, to
+// write as ONNX.
 type Classifier struct {
-	// Name is the model's name (the architecture, "resnet34"), written as
-	// the graph's name.
-	Name string
-	// Body: Bottleneck blocks (ResNet50) or BasicBlocks, blocks per
-	// stage, the stem's width (64).
-	Bottleneck bool
-	Layers     [4]int
-	Width      int
-	// Head: the hidden layer's width (512), the classes, and whether the
-	// Linear layers have biases (fastai 1's head).
-	Hidden, Classes int
-	HeadBias        bool
-	// Weights by the PyTorch state-dict keys of nn.Sequential(body, head)
-	// ("0.4.0.conv1.weight", "1.8.weight"); num_batches_tracked is not used.
-	Weights map[string]Tensor
+	// Arch is the body, Head the head's layout, Classes its outputs.
+	Arch    models.Arch
+	Head    models.HeadSpec
+	Classes int
+	// Weights are keyed as fastai's learn.model.state_dict()
+	// (models.LearnerStateDict: "0.4.0.conv1.weight", "1.8.weight"), in
+	// PyTorch's layout (convolutions OIHW, Linear [out, in]);
+	// num_batches_tracked is not used.
+	Weights map[string]models.StateTensor
 	// InputSize is the side of the images the model is given (after the
 	// item transforms, e.g. Resize(460)); Size the side the body sees
 	// (e.g. aug_transforms(size=224)): when they differ, the graph resizes
@@ -163,11 +154,14 @@ func dims(s []int) []int64 {
 	return out
 }
 
-// conv is a bias-free Conv2d with square kernel k, stride s, padding p.
-func (b *builder) conv(x, key string, out, in, k, s, p int) string {
-	w := b.weight(key+".weight", out, in, k, k)
-	return b.node("Conv", []string{x, w}, attrInts("kernel_shape", int64(k), int64(k)),
-		attrInts("strides", int64(s), int64(s)), attrInts("pads", int64(p), int64(p), int64(p), int64(p)))
+// convBN is a bias-free Conv2d and its batch norm, their tensors keyed as
+// learn.model.state_dict() names the torchvision modules prefix+c.Conv and
+// prefix+c.BN ("layer1.0." + "conv1" → "0.4.0.conv1").
+func (b *builder) convBN(x, prefix string, c models.ConvBN) string {
+	k, s, p := int64(c.Kernel), int64(c.Stride), int64(c.Padding)
+	w := b.weight(learnerKey(prefix+c.Conv)+".weight", c.Out, c.In, c.Kernel, c.Kernel)
+	y := b.node("Conv", []string{x, w}, attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
+	return b.batchNorm(y, learnerKey(prefix+c.BN), c.Out)
 }
 
 // batchNorm is BatchNorm1d/2d in evaluation mode (running statistics).
@@ -192,8 +186,8 @@ func (b *builder) relu(x string) string { return b.node("Relu", []string{x}) }
 
 // model builds the ModelProto bytes.
 func (c *Classifier) model() ([]byte, error) {
-	if c.Width < 1 || c.Classes < 1 || c.Hidden < 1 || c.Size < 1 || c.InputSize < 1 {
-		return nil, errors.New("onnx: the classifier needs a width, a hidden size, classes and input sizes")
+	if c.Arch.Width() < 1 || c.Classes < 1 || c.Head.Hidden < 0 || c.Size < 1 || c.InputSize < 1 {
+		return nil, errors.New("onnx: the classifier needs an architecture, classes and input sizes")
 	}
 	if c.Classes != len(c.Vocab) {
 		return nil, fmt.Errorf("onnx: %d classes but %d names in the vocab", c.Classes, len(c.Vocab))
@@ -227,63 +221,55 @@ func (c *Classifier) model() ([]byte, error) {
 		{"input_size", strconv.Itoa(c.InputSize)}, {"size", strconv.Itoa(c.Size)}}
 	doc := fmt.Sprintf("%s with fastai's head, %d classes. Input %q: uint8 RGB images, NHWC [batch, %d, %d, 3], "+
 		"as fastgo's Predictor.Prepare makes them (decoded, item transforms). Outputs %q and %q (softmax), float32 [batch, %d].",
-		c.Name, c.Classes, InputName, c.InputSize, c.InputSize, LogitsName, ProbsName, c.Classes)
+		c.Arch.Name, c.Classes, InputName, c.InputSize, c.InputSize, LogitsName, ProbsName, c.Classes)
 	in := valueInfo(InputName, typeUint8, []int64{-1, int64(c.InputSize), int64(c.InputSize), 3})
 	outs := []message{valueInfo(LogitsName, typeFloat, []int64{-1, int64(c.Classes)}),
 		valueInfo(ProbsName, typeFloat, []int64{-1, int64(c.Classes)})}
-	g := graphProto(c.Name, doc, b.nodes, b.initializers, []message{in}, outs)
+	g := graphProto(c.Arch.Name, doc, b.nodes, b.initializers, []message{in}, outs)
 	return modelProto("fastgo", "1", doc, g, meta), nil
 }
 
-// body is torchvision's ResNet up to layer4 (keys "0.…").
+// body is torchvision's ResNet up to layer4 (keys "0.…"), as models lays
+// it out (Arch.Stem, MaxPool, Arch.Blocks).
 func (c *Classifier) body(b *builder, x string) string {
-	x = b.relu(b.batchNorm(b.conv(x, "0.0", c.Width, 3, 7, 2, 3), "0.1", c.Width))
-	x = b.node("MaxPool", []string{x}, attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1))
-	exp := 1
-	if c.Bottleneck {
-		exp = 4
-	}
-	in := c.Width
-	for s, n := range c.Layers {
-		planes := c.Width << s
-		for i := range n {
-			key := fmt.Sprintf("0.%d.%d.", 4+s, i)
-			stride := 1
-			if i == 0 && s > 0 {
-				stride = 2
+	x = b.relu(b.convBN(x, "", c.Arch.Stem()))
+	mp := models.MaxPool
+	k, s, p := int64(mp.Kernel), int64(mp.Stride), int64(mp.Padding)
+	x = b.node("MaxPool", []string{x}, attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
+	for _, blk := range c.Arch.Blocks() {
+		prefix := blk.Key() + "."
+		y := x
+		for i, conv := range blk.Convs {
+			y = b.convBN(y, prefix, conv)
+			if i < len(blk.Convs)-1 {
+				y = b.relu(y)
 			}
-			shortcut := x
-			var y string
-			if c.Bottleneck { // stride on the 3×3 convolution (ResNet v1.5)
-				y = b.relu(b.batchNorm(b.conv(x, key+"conv1", planes, in, 1, 1, 0), key+"bn1", planes))
-				y = b.relu(b.batchNorm(b.conv(y, key+"conv2", planes, planes, 3, stride, 1), key+"bn2", planes))
-				y = b.batchNorm(b.conv(y, key+"conv3", planes*4, planes, 1, 1, 0), key+"bn3", planes*4)
-			} else {
-				y = b.relu(b.batchNorm(b.conv(x, key+"conv1", planes, in, 3, stride, 1), key+"bn1", planes))
-				y = b.batchNorm(b.conv(y, key+"conv2", planes, planes, 3, 1, 1), key+"bn2", planes)
-			}
-			if i == 0 && (s > 0 || in != planes*exp) {
-				shortcut = b.batchNorm(b.conv(x, key+"downsample.0", planes*exp, in, 1, stride, 0), key+"downsample.1", planes*exp)
-			}
-			x = b.relu(b.node("Add", []string{y, shortcut}))
-			in = planes * exp
 		}
+		shortcut := x
+		if blk.Downsample != nil {
+			shortcut = b.convBN(x, prefix, *blk.Downsample)
+		}
+		x = b.relu(b.node("Add", []string{y, shortcut}))
 	}
 	return x
+}
+
+// learnerKey is the learn.model.state_dict() prefix of a torchvision module
+// prefix ("layer1.0" → "0.4.0").
+func learnerKey(torchvision string) string {
+	k, _ := models.LearnerKey("/" + models.BodyScope + "/" + models.VariablePath(torchvision) + "/x")
+	return strings.TrimSuffix(k, ".x")
 }
 
 // head is fastai's create_head (keys "1.…"): concat pooling (max, then
 // mean), Flatten, BatchNorm1d, Linear, ReLU, BatchNorm1d, Linear (the
 // dropouts do nothing in evaluation).
 func (c *Classifier) head(b *builder, x string) string {
-	nf := 8 * c.Width
-	if c.Bottleneck {
-		nf *= 4
-	}
+	nf, hidden := c.Arch.NumFeatures(), c.Head.HiddenWidth()
 	pooled := b.node("Concat", []string{b.node("GlobalMaxPool", []string{x}), b.node("GlobalAveragePool", []string{x})}, attrInt("axis", 1))
 	x = b.node("Flatten", []string{pooled}, attrInt("axis", 1))
-	x = b.batchNorm(x, "1.2", 2*nf)
-	x = b.relu(b.linear(x, "1.4", 2*nf, c.Hidden, c.HeadBias))
-	x = b.batchNorm(x, "1.6", c.Hidden)
-	return b.linear(x, "1.8", c.Hidden, c.Classes, c.HeadBias)
+	x = b.batchNorm(x, "1."+models.HeadBN1, 2*nf)
+	x = b.relu(b.linear(x, "1."+models.HeadLinear1, 2*nf, hidden, c.Head.Bias))
+	x = b.batchNorm(x, "1."+models.HeadBN2, hidden)
+	return b.linear(x, "1."+models.HeadLinear2, hidden, c.Classes, c.Head.Bias)
 }

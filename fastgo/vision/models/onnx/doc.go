@@ -1,5 +1,6 @@
 // Package onnx writes fastgo's image classifiers — a torchvision ResNet
-// body with fastai's head — as ONNX models (IR version 8, opset 17) that
+// body with fastai's head, laid out as package models builds them
+// ([Classifier]) — as ONNX models (IR version 8, opset 17) that
 // ONNX Runtime and other ONNX engines run: a model trained in fastgo, or
 // imported from fastai, can leave Go.
 //
@@ -16,5 +17,6 @@
 // justify generating, and keeping, code for the whole schema, nor a
 // protoc step in the build. Tests run the files with ONNX Runtime
 // (npm's onnxruntime-node, installed by scripts/deps-onnxruntime.sh) and
-// compare with PyTorch.
+// compare with PyTorch. cnn.ExportONNX writes a learner's or a
+// predictor's model with it.
 package onnx

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	tf "github.com/fastgo-ml/fastgo/internal/torchfile"
 )
 
@@ -151,7 +152,7 @@ func moduleHint(class string) string {
 	case strings.HasPrefix(class, "timm."), strings.HasSuffix(class, "TimmBody"):
 		return "a timm model (vision_learner with an architecture name); fastgo builds torchvision's ResNets"
 	case strings.HasPrefix(class, "fastai.vision.models"):
-		return "one of fastai's own architectures; fastgo builds torchvision's ResNets " + strings.Join(Built, ", ")
+		return "one of fastai's own architectures; fastgo builds torchvision's ResNets " + builtNames()
 	case strings.HasPrefix(class, "__main__."):
 		return "a module defined in the training notebook; fastgo cannot run its code"
 	}
@@ -243,83 +244,71 @@ func (c *moduleCheck) batchNorm(v any, where, class string) {
 }
 
 // checkModules checks the learner's nn.Sequential(body, head) module by
-// module against m (recognised from the same modules' state dict).
+// module against m (recognised from the same modules' state dict), with
+// the strides and paddings of models' layout (Arch.Stem, MaxPool,
+// Arch.Blocks).
 func checkModules(file string, model *tf.Object, m *Model) error {
 	c := &moduleCheck{file: file}
 	root := c.children(c.is(model, "model", sequential), "model", "0", "1")
 	body := c.is(root["0"], "model[0]", sequential)
 	parts := c.children(body, "model[0]", "0", "1", "2", "3", "4", "5", "6", "7")
-	c.conv(parts["0"], "model[0][0]", 2, 3)
+	stem := m.Arch.Stem()
+	c.conv(parts["0"], "model[0][0]", stem.Stride, stem.Padding)
 	c.batchNorm(parts["1"], "model[0][1]", batchNorm2d)
 	c.is(parts["2"], "model[0][2]", relu)
 	if mp := c.is(parts["3"], "model[0][3]", maxPool2d); mp != nil {
-		c.setting(mp, "model[0][3]", "kernel_size", 3)
-		c.setting(mp, "model[0][3]", "stride", 2)
-		c.setting(mp, "model[0][3]", "padding", 1)
+		c.setting(mp, "model[0][3]", "kernel_size", models.MaxPool.Kernel)
+		c.setting(mp, "model[0][3]", "stride", models.MaxPool.Stride)
+		c.setting(mp, "model[0][3]", "padding", models.MaxPool.Padding)
 		c.setting(mp, "model[0][3]", "dilation", 1)
 		if attr(mp, "ceil_mode") != false {
 			c.fail("model[0][3]", maxPool2d, "ceil_mode is set")
 		}
 	}
-	blockClass := basicBlock
-	if m.Body.Bottleneck {
-		blockClass = bottleneck
-	}
-	for s, n := range m.Body.Layers {
-		stage := c.is(parts[fmt.Sprint(4+s)], fmt.Sprintf("model[0][%d]", 4+s), sequential)
+	stages := map[int]map[string]any{}
+	for s, n := range m.Arch.Layers() {
+		where := fmt.Sprintf("model[0][%d]", 4+s)
 		names := make([]string, n)
 		for i := range names {
 			names[i] = fmt.Sprint(i)
 		}
-		blocks := c.children(stage, fmt.Sprintf("model[0][%d]", 4+s), names...)
-		for i := range n {
-			where := fmt.Sprintf("model[0][%d][%d]", 4+s, i)
-			stride := 1
-			if i == 0 && s > 0 {
-				stride = 2
-			}
-			c.block(blocks[fmt.Sprint(i)], where, blockClass, stride)
-		}
+		stages[s+1] = c.children(c.is(parts[fmt.Sprint(4+s)], where, sequential), where, names...)
+	}
+	for _, b := range m.Arch.Blocks() {
+		c.block(stages[b.Stage][fmt.Sprint(b.Index)], fmt.Sprintf("model[0][%d][%d]", 3+b.Stage, b.Index), b)
 	}
 	c.head(root["1"], m)
 	return c.err
 }
 
-// block checks one BasicBlock or Bottleneck (torchvision ≥ 0.2: the stride
-// on the 3×3 convolution, ResNet v1.5).
-func (c *moduleCheck) block(v any, where, class string, stride int) {
+// block checks one BasicBlock or Bottleneck against its plan (torchvision
+// ≥ 0.2: the stride on the 3×3 convolution, ResNet v1.5).
+func (c *moduleCheck) block(v any, where string, plan models.Block) {
+	class := basicBlock
+	if plan.Bottleneck {
+		class = bottleneck
+	}
 	b := c.is(v, where, class)
 	if b == nil {
 		return
 	}
-	names := []string{"conv1", "bn1", "conv2", "bn2", "relu"}
-	if class == bottleneck {
-		names = append(names, "conv3", "bn3")
+	names := []string{"relu"}
+	for _, conv := range plan.Convs {
+		names = append(names, conv.Conv, conv.BN)
 	}
-	hasDown := false
-	for _, ch := range submodules(b) {
-		hasDown = hasDown || ch.name == "downsample"
-	}
-	if hasDown {
+	if plan.Downsample != nil {
 		names = append(names, "downsample")
 	}
 	kids := c.children(b, where, names...)
-	if class == bottleneck {
-		c.conv(kids["conv1"], where+".conv1", 1, 0)
-		c.conv(kids["conv2"], where+".conv2", stride, 1)
-		c.conv(kids["conv3"], where+".conv3", 1, 0)
-		c.batchNorm(kids["bn3"], where+".bn3", batchNorm2d)
-	} else {
-		c.conv(kids["conv1"], where+".conv1", stride, 1)
-		c.conv(kids["conv2"], where+".conv2", 1, 1)
+	for _, conv := range plan.Convs {
+		c.conv(kids[conv.Conv], where+"."+conv.Conv, conv.Stride, conv.Padding)
+		c.batchNorm(kids[conv.BN], where+"."+conv.BN, batchNorm2d)
 	}
-	c.batchNorm(kids["bn1"], where+".bn1", batchNorm2d)
-	c.batchNorm(kids["bn2"], where+".bn2", batchNorm2d)
 	c.is(kids["relu"], where+".relu", relu)
-	if hasDown {
-		d := c.children(c.is(kids["downsample"], where+".downsample", sequential), where+".downsample", "0", "1")
-		c.conv(d["0"], where+".downsample[0]", stride, 0)
-		c.batchNorm(d["1"], where+".downsample[1]", batchNorm2d)
+	if d := plan.Downsample; d != nil {
+		seq := c.children(c.is(kids["downsample"], where+".downsample", sequential), where+".downsample", "0", "1")
+		c.conv(seq["0"], where+".downsample[0]", d.Stride, d.Padding)
+		c.batchNorm(seq["1"], where+".downsample[1]", batchNorm2d)
 	}
 }
 
@@ -355,7 +344,7 @@ func (c *moduleCheck) head(v any, m *Model) {
 			c.batchNorm(ch.value, where, batchNorm1d)
 		case dropout:
 			if d := c.is(ch.value, where, dropout); d != nil {
-				m.Head.Dropout[(i-3)/4], _ = tf.Float(attr(d, "p"))
+				m.Dropout[(i-3)/4], _ = tf.Float(attr(d, "p"))
 			}
 		case concatPool:
 			if p := c.is(ch.value, where, concatPool); p != nil {

@@ -91,7 +91,7 @@ func ReadExport(file string) (*Export, error) {
 			return nil, err
 		}
 	}
-	if n := e.Model.Head.Classes; n != len(e.Vocab) {
+	if n := e.Model.Classes; n != len(e.Vocab) {
 		return nil, &UnsupportedError{File: file, Where: "dls.vocab", Class: fmt.Sprintf("%d classes", len(e.Vocab)),
 			Why: fmt.Sprintf("the model has %d outputs", n)}
 	}

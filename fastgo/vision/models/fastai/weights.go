@@ -14,7 +14,7 @@ type Weights struct {
 	File   string
 	Layout tf.Layout
 	// Model is the network recognised from the state dict's keys and
-	// shapes, with its weights. Head.Dropout is zero: a state dict does
+	// shapes, with its weights. Dropout is zero: a state dict does
 	// not record it.
 	Model Model
 	// Format says what the file is: "fastai 2 learn.save with optimizer

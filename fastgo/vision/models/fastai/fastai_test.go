@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	tf "github.com/fastgo-ml/fastgo/internal/torchfile"
 )
 
 // testFile is a file of testdata/fastai (written by
 // scripts/fastai_files.py tiny).
-func testFile(name string) string { return filepath.Join("..", "..", "..", "testdata", "fastai", name) }
+func testFile(name string) string {
+	return filepath.Join("..", "..", "..", "..", "testdata", "fastai", name)
+}
 
 func TestReadExportLayouts(t *testing.T) {
 	want := map[string]struct {
@@ -38,11 +41,11 @@ func TestReadExportLayouts(t *testing.T) {
 		if e.Layout != w.layout || f.Folder != w.folder || e.Device != w.device {
 			t.Errorf("%s: layout %v, folder %q, device %q; want %v, %q, %q", name, e.Layout, f.Folder, e.Device, w.layout, w.folder, w.device)
 		}
-		if got := e.Model.Body; got != (ResNet{Name: "resnet18-w2", Layers: [4]int{2, 2, 2, 2}, Width: 2}) {
-			t.Errorf("%s: body %+v", name, got)
+		if got := e.Model.Arch; got.Name != "resnet18-w2" || got.Layers() != [4]int{2, 2, 2, 2} || got.Width() != 2 || got.Bottleneck() {
+			t.Errorf("%s: body %v", name, got)
 		}
-		if got := e.Model.Head; got != (Head{In: 32, Hidden: 512, Classes: 3, Dropout: [2]float64{0.25, 0.5}}) {
-			t.Errorf("%s: head %+v", name, got)
+		if m := e.Model; m.Head != (models.HeadSpec{Hidden: 512}) || m.Classes != 3 || m.Dropout != [2]float64{0.25, 0.5} {
+			t.Errorf("%s: head %v, %d classes, dropout %v", name, m.Head, m.Classes, m.Dropout)
 		}
 		if !reflect.DeepEqual(e.Vocab, []string{"Abyssinian", "Bengal", "pug"}) {
 			t.Errorf("%s: vocab %q", name, e.Vocab)
@@ -80,8 +83,8 @@ func TestReadExportAugTransforms(t *testing.T) {
 	if len(e.BatchTfms) != 3 || e.BatchTfms[1] != want {
 		t.Errorf("batch transforms %+v, want IntToFloat, %+v, Normalize", e.BatchTfms, want)
 	}
-	if e.Model.Body.Name != "resnet34-w1" || e.Device != "cuda:0" {
-		t.Errorf("body %+v on %s", e.Model.Body, e.Device)
+	if e.Model.Arch.Name != "resnet34-w1" || e.Device != "cuda:0" {
+		t.Errorf("body %v on %s", e.Model.Arch, e.Device)
 	}
 }
 
@@ -90,8 +93,8 @@ func TestReadExportBottleneckPad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := e.Model.Body; b.Name != "resnet50-w1" || !b.Bottleneck || b.Layers != [4]int{3, 4, 6, 3} || b.Features() != 32 {
-		t.Errorf("body %+v", b)
+	if b := e.Model.Arch; b.Name != "resnet50-w1" || !b.Bottleneck() || b.Layers() != [4]int{3, 4, 6, 3} || b.NumFeatures() != 32 {
+		t.Errorf("body %v", b)
 	}
 	if !reflect.DeepEqual(e.ItemTfms, []Transform{Resize{Size: 40, Method: "pad", PadMode: "zeros"}}) {
 		t.Errorf("item transforms %+v", e.ItemTfms)
@@ -172,7 +175,7 @@ func TestReadWeights(t *testing.T) {
 		if w.Format != format || (w.Optimizer != "") != strings.Contains(format, "optimizer") {
 			t.Errorf("%s: format %q, optimizer %q", file, w.Format, w.Optimizer)
 		}
-		if w.Model.Body != export.Model.Body || !reflect.DeepEqual(w.Model.Weights, export.Model.Weights) {
+		if w.Model.Arch != export.Model.Arch || !reflect.DeepEqual(w.Model.Weights, export.Model.Weights) {
 			t.Errorf("%s: not the exported model's weights", file)
 		}
 	}
@@ -181,8 +184,8 @@ func TestReadWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v1.Format != "fastai 1 learn.save with optimizer state" || v1.Layout != tf.Legacy || !v1.Model.Head.Bias ||
-		v1.Model.Head.Classes != 2 || v1.Model.Body.Name != "resnet34-w1" {
-		t.Errorf("v1: %s, %v, head %+v, body %+v", v1.Format, v1.Layout, v1.Model.Head, v1.Model.Body)
+		v1.Model.Classes != 2 || v1.Model.Arch.Name != "resnet34-w1" {
+		t.Errorf("v1: %s, %v, head %v, %d classes, body %v", v1.Format, v1.Layout, v1.Model.Head, v1.Model.Classes, v1.Model.Arch)
 	}
 	if _, ok := v1.Model.Weights["1.8.bias"]; !ok {
 		t.Error("v1: no 1.8.bias")
@@ -193,22 +196,6 @@ func TestReadWeightsRefusesExports(t *testing.T) {
 	_, err := ReadWeights(testFile("resnet18_archive.pkl"))
 	if err == nil || !strings.Contains(err.Error(), "ReadExport") {
 		t.Errorf("error %v, want one pointing to ReadExport", err)
-	}
-}
-
-func TestBodyKey(t *testing.T) {
-	for in, want := range map[string]string{
-		"0.0.weight": "conv1.weight", "0.1.running_var": "bn1.running_var",
-		"0.4.0.conv1.weight": "layer1.0.conv1.weight", "0.7.2.downsample.1.bias": "layer4.2.downsample.1.bias",
-	} {
-		if got, ok := BodyKey(in); !ok || got != want {
-			t.Errorf("BodyKey(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"1.2.weight", "0.2.x", "conv1.weight"} {
-		if got, ok := BodyKey(in); ok {
-			t.Errorf("BodyKey(%q) = %q, want not a body key", in, got)
-		}
 	}
 }
 
@@ -267,7 +254,7 @@ func FuzzReadExport(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if e, err := ReadExport(p); err == nil && (e == nil || len(e.Vocab) != e.Model.Head.Classes) {
+		if e, err := ReadExport(p); err == nil && (e == nil || len(e.Vocab) != e.Model.Classes) {
 			t.Fatalf("export %+v without an error", e)
 		}
 		if w, err := ReadWeights(p); err == nil && w == nil {

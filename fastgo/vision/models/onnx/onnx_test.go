@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision/fastai"
-	"github.com/fastgo-ml/fastgo/fastgo/vision/onnx"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models/fastai"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models/onnx"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -23,18 +23,13 @@ const ONNXRuntimeEnv = "FASTGO_ONNXRUNTIME"
 
 func repoFile(parts ...string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(append([]string{filepath.Dir(file), "..", "..", ".."}, parts...)...)
+	return filepath.Join(append([]string{filepath.Dir(file), "..", "..", "..", ".."}, parts...)...)
 }
 
 // classifier describes an imported fastai model for Write.
 func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, vocab []string) onnx.Classifier {
-	c := onnx.Classifier{Name: m.Body.Name, Bottleneck: m.Body.Bottleneck, Layers: m.Body.Layers, Width: m.Body.Width,
-		Hidden: m.Head.Hidden, Classes: m.Head.Classes, HeadBias: m.Head.Bias, Weights: map[string]onnx.Tensor{},
+	return onnx.Classifier{Arch: m.Arch, Head: m.Head, Classes: m.Classes, Weights: m.Weights,
 		InputSize: inputSize, Size: size, Mean: norm.Mean, Std: norm.Std, Vocab: vocab}
-	for k, w := range m.Weights {
-		c.Weights[k] = onnx.Tensor{Shape: w.Shape, Data: w.Data}
-	}
-	return c
 }
 
 // exportClassifier reads a fastai export of testdata/fastai into a Classifier.
@@ -213,8 +208,8 @@ func TestParityONNXFullSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Model.Body.Name != arch {
-				t.Fatalf("recognised %s", e.Model.Body.Name)
+			if e.Model.Arch.Name != arch {
+				t.Fatalf("recognised %s", e.Model.Arch.Name)
 			}
 			c := classifier(e.Model, 224, 224, e.BatchTfms[1].(fastai.Normalize), e.Vocab)
 			model := filepath.Join(t.TempDir(), arch+".onnx")
