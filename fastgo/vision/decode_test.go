@@ -506,7 +506,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small pixel limit keeps the fuzzer from allocating gigabytes
 		// for headers that claim huge sizes.
-		m, err := decode(data, "fuzz.jpg", 1<<16)
+		m, err := decode(data, "fuzz.jpg", 1<<16, true)
 		if err != nil {
 			var de *DecodeError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "fuzz.jpg") {
@@ -659,10 +659,17 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 			t.Errorf("orientation %d: %dx%d with corners %s, want %dx%d with %s (Pillow's exif_transpose)", o, m.W, m.H, got, w, h, want)
 		}
 	}
+	// DecodeEXIF decides per call, whatever the setting.
+	if m, err := DecodeEXIF(withOrientation(buf.Bytes(), 6), "phone.jpg", false); err != nil || m.W != 40 || m.H != 20 {
+		t.Errorf("DecodeEXIF(…, false): %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
 	ApplyEXIFOrientation = false
 	defer func() { ApplyEXIFOrientation = true }()
 	if m, err := Decode(withOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
 		t.Errorf("ApplyEXIFOrientation=false: %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
+	if m, err := DecodeEXIF(withOrientation(buf.Bytes(), 6), "phone.jpg", true); err != nil || m.W != 20 || m.H != 40 {
+		t.Errorf("DecodeEXIF(…, true) with the setting off: %dx%d, %v; want 20x40", m.W, m.H, err)
 	}
 }
 
