@@ -2,12 +2,8 @@ package onnx_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -16,15 +12,6 @@ import (
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"google.golang.org/protobuf/encoding/protowire"
 )
-
-// ONNXRuntimeEnv names the node_modules folder holding onnxruntime-node
-// (scripts/deps-onnxruntime.sh prints it; make parity sets it).
-const ONNXRuntimeEnv = "FASTGO_ONNXRUNTIME"
-
-func repoFile(parts ...string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(append([]string{filepath.Dir(file), "..", "..", "..", ".."}, parts...)...)
-}
 
 // classifier describes an imported fastai model for Write.
 func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, vocab []string) onnx.Classifier {
@@ -35,7 +22,7 @@ func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, voca
 // exportClassifier reads a fastai export of testdata/fastai into a Classifier.
 func exportClassifier(t *testing.T, file string) onnx.Classifier {
 	t.Helper()
-	e, err := fastai.ReadExport(repoFile("testdata", "fastai", file))
+	e, err := fastai.ReadExport(testutil.Testdata("fastai", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,43 +40,6 @@ func exportClassifier(t *testing.T, file string) onnx.Classifier {
 	return classifier(e.Model, inputSize, size, norm, e.Vocab)
 }
 
-// runORT runs model on the uint8 NHWC images with ONNX Runtime.
-func runORT(t *testing.T, model string, pixels []uint8, shape []int) map[string][]float64 {
-	t.Helper()
-	modules := os.Getenv(ONNXRuntimeEnv)
-	if modules == "" {
-		t.Skipf("%s is not set: `make parity` installs ONNX Runtime (scripts/deps-onnxruntime.sh) and runs this test", ONNXRuntimeEnv)
-	}
-	images := filepath.Join(t.TempDir(), "images.bin")
-	if err := os.WriteFile(images, pixels, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{repoFile("scripts", "onnx_run.js"), model, images}
-	for _, d := range shape[:3] {
-		args = append(args, strconv.Itoa(d))
-	}
-	cmd := exec.Command("node", args...)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("onnxruntime-node on %s: %v: %s", model, err, stderr.String())
-	}
-	var res map[string]struct {
-		Dims []int     `json:"dims"`
-		Data []float64 `json:"data"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatal(err)
-	}
-	values := map[string][]float64{}
-	for k, v := range res {
-		values[k] = v.Data
-	}
-	return values
-}
-
 // ONNX Runtime runs the written models, and its outputs equal PyTorch's
 // rebuild of the same fastai models within the parity rule: its distance
 // from PyTorch float64 is at most 2× PyTorch float32's.
@@ -98,8 +48,8 @@ func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
 	if report == "" {
 		report = t.TempDir()
 	}
-	refs := testutil.OpenParity(t, repoFile("testdata", "fastai", "refs"), report)
-	v1, err := fastai.ReadWeights(repoFile("testdata", "fastai", "resnet34_save_v1.pth"))
+	refs := testutil.OpenParity(t, testutil.Testdata("fastai", "refs"), report)
+	v1, err := fastai.ReadWeights(testutil.Testdata("fastai", "resnet34_save_v1.pth"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +75,7 @@ func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
 func compareWithPyTorch(t *testing.T, refs *testutil.Parity, model, name, label string) {
 	t.Helper()
 	pixels, shape := refs.U8(t, "prep_"+name)
-	got := runORT(t, model, pixels, shape)
+	got := testutil.RunONNX(t, model, pixels, shape)
 	for _, out := range []string{"logits", "probs"} {
 		ref64, _ := refs.F64(t, out+"64_"+name)
 		ref32, _ := refs.F64(t, out+"32_"+name)
