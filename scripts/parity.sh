@@ -13,8 +13,11 @@
 # internal/testutil/parity.go). scripts/fastai_files.py writes fastai
 # exports of ResNet18/34/50 with PyTorch's predictions on the same images,
 # which TestParityONNX* run through fastgo's ONNX export and ONNX Runtime
-# (npm's onnxruntime-node, scripts/deps-onnxruntime.sh). Prints the table;
-# exits 1 on any failure.
+# (npm's onnxruntime-node, scripts/deps-onnxruntime.sh); TestONNX* run
+# ONNX Runtime on the small committed fastai models (testdata/fastai) and
+# compare it with PyTorch and with fastgo's Predict — make test runs them
+# here, where ONNX Runtime is installed. Prints the table; exits 1 on any
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
@@ -33,7 +36,8 @@ echo "==> fastai exports of ResNet18/34/50 and their PyTorch predictions (script
 echo "==> go test -run 'TestParity|TestONNX'"
 status=0
 FASTGO_PARITY_DIR="$out" FASTGO_ONNXRUNTIME="$ort" go test -count=1 -run '^TestParity|^TestONNX' \
-	./fastgo/vision ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/models/fastai ./fastgo/vision/models/onnx || status=1
+	./fastgo/vision ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/models/fastai ./fastgo/vision/models/onnx \
+	./fastgo/vision/cnn || status=1
 if [ -s "$out/report.tsv" ]; then
 	echo
 	echo "Relative distance from PyTorch float64 (normwise): fastgo float32 and PyTorch float32; the limit is"

@@ -56,7 +56,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes; each pixel takes 3 bytes while it is prepared")
 	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
+		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export, or by fastai's learn.export\n(export.pkl), over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
 		fs.PrintDefaults()
 	}
 	pos, ok, status := parseArgs(fs, args)

@@ -1,7 +1,11 @@
 package cnn
 
 import (
+	"bytes"
 	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,7 +87,7 @@ func quietBackend() []learner.Option {
 // A fastai export, loaded by LoadPredictor (recognised by content), gives
 // PyTorch's probabilities within the parity rule, in every torch.save
 // layout.
-func TestLoadFastaiMatchesPyTorch(t *testing.T) {
+func TestParityLoadFastai(t *testing.T) {
 	refs := fastaiRefs(t)
 	for _, c := range fastaiExports {
 		t.Run(c.file, func(t *testing.T) {
@@ -100,6 +104,31 @@ func TestLoadFastaiMatchesPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareProbs(t, refs, c.ref, "fastai "+c.file, probsOf(preds))
+		})
+	}
+}
+
+// make parity: torchvision-size ResNet18/34/50 with fastai's head,
+// exported by fastai (scripts/fastai_files.py full, 224 px, the pets
+// images), loaded by LoadFastai and predicted on PyTorch's prepared images.
+func TestParityLoadFastaiFullSize(t *testing.T) {
+	dir := testutil.LoadParity(t).Dir
+	refs := testutil.OpenParity(t, filepath.Join(dir, "fastai"), dir)
+	for _, arch := range []string{"resnet18", "resnet34", "resnet50"} {
+		t.Run(arch, func(t *testing.T) {
+			p, err := LoadFastai(filepath.Join(dir, "fastai", arch+"_export.pkl"), quietBackend()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Arch.Name != arch {
+				t.Fatalf("recognised %s", p.Arch.Name)
+			}
+			images, _ := prepared(t, refs, arch)
+			preds, err := p.Predict(images)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareProbs(t, refs, arch, "fastai "+arch+" (224 px)", probsOf(preds))
 		})
 	}
 }
@@ -228,7 +257,7 @@ func catsAndDogs(t *testing.T) *fastgo.DataLoaders {
 // A fastai 1 learn.save file (legacy format, numpy scalars in the
 // optimizer's state: the failing file) loads into a cnn.Learner
 // made with its head layout, and predicts as PyTorch does.
-func TestLoadFastaiWeightsV1(t *testing.T) {
+func TestParityLoadFastaiWeightsV1(t *testing.T) {
 	refs := fastaiRefs(t)
 	arch := models.ResNet34.Scaled(1)
 	learn, err := Learner(catsAndDogs(t), arch, Pretrained(false), WithHead(models.HeadSpec{Bias: true}),
@@ -254,7 +283,7 @@ func TestLoadFastaiWeightsV1(t *testing.T) {
 
 // fastai 2's learn.save (with its optimizer state, and without) loads into
 // a learner of the export's model and predicts as the export does.
-func TestLoadFastaiWeightsV2(t *testing.T) {
+func TestParityLoadFastaiWeightsV2(t *testing.T) {
 	refs := fastaiRefs(t)
 	for _, file := range []string{"resnet18_save_v2.pth", "resnet18_save_plain.pth"} {
 		t.Run(file, func(t *testing.T) {
@@ -337,5 +366,47 @@ func TestModelNames(t *testing.T) {
 		if _, _, err := parseModelName(bad); err == nil {
 			t.Errorf("parseModelName(%q) accepted", bad)
 		}
+	}
+}
+
+// A phone photo's EXIF orientation: fastai ignores it (Pillow's
+// Image.open), so a predictor from a fastai export prepares the stored
+// pixels whatever vision.ApplyEXIFOrientation says; ApplyEXIF turns it on
+// for that predictor alone.
+func TestFastaiPredictorIgnoresEXIF(t *testing.T) {
+	p, err := LoadFastai(fastaiFile("resnet18_archive.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := image.NewRGBA(image.Rect(0, 0, 80, 40)) // left half red, right half blue
+	for y := range 40 {
+		for x := range 80 {
+			src.Set(x, y, color.RGBA{R: uint8(255 * (1 - x/40)), B: uint8(255 * (x / 40)), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	stored := buf.Bytes()
+	rotated := testutil.WithEXIFOrientation(stored, 6) // "rotate 90° clockwise to view"
+	want, err := p.Prepare(stored, "stored.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Prepare(rotated, "phone.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Pix, want.Pix) {
+		t.Error("the fastai predictor turned the photo by its EXIF tag; fastai does not")
+	}
+	p.ApplyEXIF = true
+	turned, err := p.Prepare(rotated, "phone.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(turned.Pix, want.Pix) {
+		t.Error("ApplyEXIF: the photo was not turned")
 	}
 }

@@ -109,9 +109,9 @@ func notAnExport(file string, root any) error {
 		}
 		switch {
 		case keys["cls"] && keys["model"] && keys["data"]:
-			return fmt.Errorf("%s: a fastai v1 export (learn.export of fastai 1.x); fastgo reads fastai 2's exports, and fastai 1's learn.save files with LoadFastaiWeights", file)
+			return fmt.Errorf("%s: a fastai v1 export (learn.export of fastai 1.x); fastgo reads fastai 2's exports, and fastai 1's learn.save files with cnn.LoadFastaiWeights", file)
 		case keys["model"] || len(entries) > 0 && strings.Contains(fmt.Sprint(entries[0].Key), "."):
-			return fmt.Errorf("%s: a learn.save (or torch.save(state_dict)) file: it holds weights, not the learner's classes and transforms; load it into a learner of the same architecture with LoadFastaiWeights", file)
+			return fmt.Errorf("%s: a learn.save (or torch.save(state_dict)) file: it holds weights, not the learner's classes and transforms; load it into a cnn.Learner of the same architecture with cnn.LoadFastaiWeights", file)
 		}
 	}
 	return fmt.Errorf("%s: holds a %s, not a fastai Learner: not a file written by learn.export()", file, tf.ClassName(root))

@@ -42,7 +42,7 @@ func ReadWeights(file string) (*Weights, error) {
 	w := &Weights{File: file, Layout: f.Layout, Format: "state dict"}
 	sdValue := f.Root
 	if o, ok := f.Root.(*tf.Object); ok && strings.HasSuffix(o.Class.Name, "Learner") {
-		return nil, fmt.Errorf("%s: a learn.export() file (the whole learner): read it with ReadExport", file)
+		return nil, fmt.Errorf("%s: a learn.export() file (the whole learner): read it with ReadExport, or load it with cnn.LoadFastai (fastgo predict and serve take it)", file)
 	}
 	if model, ok := tf.Get(f.Root, "model"); ok {
 		sdValue = model
