@@ -51,7 +51,7 @@ func ReadWeights(file string) (*Weights, error) {
 			if _, v1 := tf.Get(opt, "param_groups"); v1 {
 				w.Format = "fastai 1 learn.save with optimizer state"
 			}
-			w.Optimizer = "optimizer state skipped (fastgo's optimizer starts afresh)"
+			w.Optimizer = "optimizer state skipped (fastgo does not use fastai's)"
 		}
 	}
 	sd, keys, err := stateDict(file, sdValue)
