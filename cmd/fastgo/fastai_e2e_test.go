@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,13 +47,7 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 	}
 
 	srv := startServe(t, model, "-k", "3")
-	var info modelResponse
-	if resp, err := http.Get(srv.url + "/model"); err != nil {
-		t.Fatal(err)
-	} else {
-		json.NewDecoder(resp.Body).Decode(&info)
-		resp.Body.Close()
-	}
+	info := getModel(t, srv.url)
 	if info.Arch != "resnet34-w1" || strings.Join(info.Classes, ",") != "Abyssinian,Bengal,pug" || len(info.Inputs.BatchTfms) != 2 {
 		t.Errorf("GET /model: %+v", info)
 	}

@@ -167,7 +167,23 @@ func TestLoadFastaiTransforms(t *testing.T) {
 // Scaled architecture from the file.
 func TestFastaiExportToFastgoFile(t *testing.T) {
 	refs := fastaiRefs(t)
-	p, err := LoadFastai(fastaiFile("resnet50_pad.pkl"), quietBackend()...)
+	q := viaFastgoFile(t, "resnet50_pad.pkl")
+	if q.Arch.Name != "resnet50-w1" || q.ApplyEXIF != vision.ApplyEXIFOrientation {
+		t.Errorf("arch %s, ApplyEXIF %v", q.Arch.Name, q.ApplyEXIF)
+	}
+	images, _ := prepared(t, refs, "resnet50_pad")
+	preds, err := q.Predict(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareProbs(t, refs, "resnet50_pad", "fastai resnet50_pad.pkl via a fastgo file", probsOf(preds))
+}
+
+// viaFastgoFile loads a fastai export, exports it with learner.Export and
+// loads that fastgo file with LoadPredictor.
+func viaFastgoFile(t *testing.T, fastaiExport string) *Predictor {
+	t.Helper()
+	p, err := LoadFastai(fastaiFile(fastaiExport), quietBackend()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,15 +195,7 @@ func TestFastaiExportToFastgoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Arch.Name != "resnet50-w1" || q.ApplyEXIF != vision.ApplyEXIFOrientation {
-		t.Errorf("arch %s, ApplyEXIF %v", q.Arch.Name, q.ApplyEXIF)
-	}
-	images, _ := prepared(t, refs, "resnet50_pad")
-	preds, err := q.Predict(images)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compareProbs(t, refs, "resnet50_pad", "fastai resnet50_pad.pkl via a fastgo file", probsOf(preds))
+	return q
 }
 
 // The chapter's resize (Resize(460), aug_transforms(size=224)) is where

@@ -62,18 +62,7 @@ func TestONNXRuntimeMatchesPredict(t *testing.T) {
 		})
 	}
 	t.Run("fastgo file", func(t *testing.T) {
-		p, err := LoadFastai(fastaiFile("resnet34_aug.pkl"), quietBackend()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "pets.learner")
-		if err := p.Learner.Export(path); err != nil {
-			t.Fatal(err)
-		}
-		q, err := LoadPredictor(path, quietBackend()...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := viaFastgoFile(t, "resnet34_aug.pkl")
 		checkONNX(t, refs, q.ExportONNX, q.Learner.Predict, "resnet34_aug", "fastai resnet34_aug.pkl via a fastgo file")
 	})
 	t.Run("cnn.Learner", func(t *testing.T) {
