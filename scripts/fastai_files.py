@@ -218,11 +218,14 @@ def resize_valid(im, size, method="crop", pad_mode="reflection"):
     return padded.resize((size, size), Image.BILINEAR)
 
 
-def gpu_valid(x, size=None, square_crop=False):
+def gpu_valid(x, size=None, square_crop=False, area=False):
     """The valid path of aug_transforms' batch transforms on x [B,3,H,W]
     in [0,1]: RandomResizedCropGPU's centred square (ratio 1, valid_scale 1)
     then fastai's affine_coord to size (an identity affine_grid, bilinear,
-    reflection padding, align_corners=True)."""
+    reflection padding, align_corners=True). With area, fastai's
+    _grid_sample in full: when the resize shrinks more than 2x it first
+    area-interpolates by 1/d (460 -> 448 for the chapter's 224), which
+    fastgo does not do; without, the bilinear step alone, which fastgo does."""
     if square_crop:
         h, w = x.shape[-2:]
         s = min(h, w)
@@ -232,6 +235,12 @@ def gpu_valid(x, size=None, square_crop=False):
         return x
     theta = torch.eye(2, 3, dtype=x.dtype)[None].expand(x.shape[0], 2, 3)
     grid = F.affine_grid(theta, (x.shape[0], x.shape[1], size, size), align_corners=True)
+    if area:  # fastai's "hack to get smoother downwards resampling", as written there
+        mn, mx = grid.min(), grid.max()
+        z = 1 / (mx - mn).item() * 2
+        d = min(x.shape[-2] / grid.shape[-2], x.shape[-1] / grid.shape[-1]) / 2
+        if d > 1 and d > z:
+            x = F.interpolate(x, scale_factor=1 / d, mode="area", recompute_scale_factor=True)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=True)
 
 
@@ -252,12 +261,14 @@ class Refs:
             json.dump(dict(extra, torch=torch.__version__, tensors=self.manifest), f, indent=1, sort_keys=True)
 
 
-def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False, logit_std=1.5):
+def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False, logit_std=1.5, variants=None):
     """PyTorch's predictions for one model: the images prepared as fastai's
     validation set, then a plain-torch rebuild in float32 and float64.
     First the classifier's last Linear is scaled so that the logits on
     these images have standard deviation logit_std (random weights give
-    saturated probabilities otherwise): call it before saving the model."""
+    saturated probabilities otherwise): call it before saving the model.
+    variants maps other names to other gpu settings, predicted by the same
+    calibrated model."""
     size, method, pad_mode = item
     pix = np.stack([np.asarray(resize_valid(load_rgb(p), size, method, pad_mode)) for p in images])
     refs.save("prep_" + name, pix, dtype="uint8")
@@ -265,7 +276,7 @@ def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False, 
     rebuild = nn.Sequential(resnet_body(arch, width), PlainHead(nf, learn.model[1][-1].out_features, bias=v1))
     norm = [n for n in learn.dls.loaders[1].after_batch.fs if isinstance(n, fa.Normalize)][0]
 
-    def run(dtype):
+    def run(dtype, gpu=gpu):
         rebuild.load_state_dict(learn.model.state_dict())
         m = rebuild.to(dtype).eval()
         x = torch.from_numpy(pix).permute(0, 3, 1, 2).to(dtype) / 255.0
@@ -282,10 +293,11 @@ def reference(refs, name, learn, arch, width, images, item, gpu=None, v1=False, 
         last.weight.mul_(scale)
         if last.bias is not None:
             last.bias.mul_(scale)
-    for dtype, tag in ((torch.float32, "32"), (torch.float64, "64")):
-        logits = run(dtype)
-        refs.save(f"logits{tag}_{name}", logits)
-        refs.save(f"probs{tag}_{name}", torch.softmax(logits, dim=1))
+    for vname, vgpu in [(name, gpu)] + list((variants or {}).items()):
+        for dtype, tag in ((torch.float32, "32"), (torch.float64, "64")):
+            logits = run(dtype, vgpu)
+            refs.save(f"logits{tag}_{vname}", logits)
+            refs.save(f"probs{tag}_{vname}", torch.softmax(logits, dim=1))
 
 
 def image_files(images_dir):
@@ -431,6 +443,16 @@ def full(out, images_dir):
         save(learn, os.path.join(out, f"{arch}_export.pkl"), "archive")
         if arch == "resnet34":  # the chapter's: learn.save('stage-1') too
             save({"model": learn.model.state_dict(), "opt": None}, os.path.join(out, f"{arch}_save.pth"), "named")
+    # The chapter's presizing: Resize(460), then aug_transforms(size=224,
+    # min_scale=0.75), whose valid path shrinks 460 -> 224: "chapter" is
+    # PyTorch without fastai's area step (what fastgo claims to match),
+    # "chapter_area" with it (what fastai really predicts).
+    learn = vision_learner("resnet34", 64, vocab, [fa.Resize(460)],
+                           fa.aug_transforms(size=224, min_scale=0.75) + [imagenet_norm()], seed=20)
+    valid = dict(size=224, square_crop=True)
+    reference(refs, "chapter", learn, "resnet34", 64, images, (460, "crop", "reflection"), gpu=valid,
+              variants={"chapter_area": dict(valid, area=True)})
+    save(learn, os.path.join(out, "chapter_export.pkl"), "archive")
     refs.write({"images": [os.path.basename(p) for p in images], "images_dir": os.path.abspath(images_dir)})
     print(f"full-size fastai files in {out}")
 

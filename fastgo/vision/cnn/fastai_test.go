@@ -3,6 +3,7 @@ package cnn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -131,6 +132,54 @@ func TestParityLoadFastaiFullSize(t *testing.T) {
 			compareProbs(t, refs, arch, "fastai "+arch+" (224 px)", probsOf(preds))
 		})
 	}
+}
+
+// make parity: the chapter's presizing, Resize(460) then
+// aug_transforms(size=224, min_scale=0.75), in a full-size ResNet34
+// export. fastgo equals PyTorch without fastai's area step (460 → 448
+// before the bilinear resize) within the parity rule; its distance from
+// fastai's real predictions, with the area step, is measured: it must be
+// no more than the area step's own effect in PyTorch plus float32's error.
+func TestParityLoadFastaiChapter(t *testing.T) {
+	dir := testutil.LoadParity(t).Dir
+	refs := testutil.OpenParity(t, filepath.Join(dir, "fastai"), dir)
+	p, err := LoadFastai(filepath.Join(dir, "fastai", "chapter_export.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "460-pixel images to 448") {
+		t.Errorf("notes %q, want the area step named", p.Notes)
+	}
+	images, _ := prepared(t, refs, "chapter")
+	preds, err := p.Predict(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := probsOf(preds)
+	compareProbs(t, refs, "chapter", "fastai Resize(460)+aug_transforms(224) without the area step", got)
+	bilinear64, _ := refs.F64(t, "probs64_chapter")
+	bilinear32, _ := refs.F64(t, "probs32_chapter")
+	area64, _ := refs.F64(t, "probs64_chapter_area")
+	step := testutil.RelErr(bilinear64, area64)
+	limit := step + testutil.ParityFactor*max(testutil.RelErr(bilinear32, bilinear64), testutil.ParityFloor)
+	refs.Within(t, "fastgo probs of fastai Resize(460)+aug_transforms(224) vs fastai's (with its 460→448 area step)",
+		testutil.RelErr(got, area64), limit, fmt.Sprintf("area step alone %.3g", step))
+	top := func(probs []float64, i, n int) int {
+		best := 0
+		for j := range n {
+			if probs[i*n+j] > probs[i*n+best] {
+				best = j
+			}
+		}
+		return best
+	}
+	differ := 0
+	for i, pred := range preds {
+		if pred.Index != top(area64, i, len(p.Vocab)) {
+			differ++
+		}
+	}
+	t.Logf("top-1 class differs from fastai's (area step) on %d of %d images", differ, len(preds))
 }
 
 // What LoadFastai builds from the file: the vocab, the transforms (with
