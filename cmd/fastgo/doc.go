@@ -1,7 +1,10 @@
 // Command fastgo classifies images with a model written by learner.Export
-// from a cnn.Learner (fastai's load_learner + predict), on the
-// command line or as an HTTP server. The file carries the architecture,
-// the classes and how images were prepared, so nothing else is needed.
+// from a cnn.Learner (fastai's load_learner + predict), or by fastai's own
+// learn.export() (export.pkl of a ResNet18/34/50 vision learner, read as
+// data by cnn.LoadFastai: no Python needed), on the command line or as an
+// HTTP server, and writes such models as ONNX. The file carries the
+// architecture, the classes and how images were prepared, so nothing else
+// is needed.
 //
 //	go install github.com/fastgo-ml/fastgo/cmd/fastgo@latest
 //
@@ -72,6 +75,16 @@
 // first, runs one forward pass and answers each request. Batches are
 // padded to 1, 2, 4, … or -max-batch images, so the model has a few graphs,
 // all compiled at start.
+//
+// # export-onnx
+//
+//	fastgo export-onnx MODEL OUT.onnx
+//
+// writes the model (either kind of file) as ONNX, opset 17, for ONNX
+// Runtime and other engines (cnn.ExportONNX): input "image", uint8 RGB
+// NHWC [batch, S, S, 3], the images decoded and resized as the model's
+// Resize says (S is printed); outputs "logits" and "probs", float32
+// [batch, classes]; the class names in the metadata ("vocab").
 //
 // # Safety defaults
 //

@@ -28,7 +28,7 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 	k := fs.Int("k", 3, "how many classes to show per image, most probable first")
 	asJSON := fs.Bool("json", false, "write one JSON object per image: {\"file\":…,\"predictions\":[{\"class\":…,\"prob\":…}]}")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fastgo predict MODEL IMAGE... [-k 3] [-json]\n\nThe most probable classes of each image, by a model written by learner.Export.")
+		fmt.Fprintln(stderr, "Usage: fastgo predict MODEL IMAGE... [-k 3] [-json]\n\nThe most probable classes of each image, by a model written by learner.Export\nor by fastai's learn.export (export.pkl).")
 		fs.PrintDefaults()
 	}
 	pos, ok, status := parseArgs(fs, args)

@@ -59,7 +59,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
 	fs.StringVar(&c.cors, "cors", "", "let pages on these `origins` call the server from a browser (CORS): comma-separated, e.g. https://app.example.com, or * for any; off by default")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
+		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export, or by fastai's learn.export\n(export.pkl), over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
 		fs.PrintDefaults()
 	}
 	pos, ok, status := parseArgs(fs, args)

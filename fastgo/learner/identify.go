@@ -52,7 +52,10 @@ const legacyTorchMagic = "\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 const (
 	trainInFastgo = "fastgo runs the files learner.Export writes: train the model with fastgo (cnn.Learner, FineTune, then learner.Export)"
-	torchAdvice   = "not a fastgo learner file: " + trainInFastgo + "; ImageNet weights of a torchvision ResNet go in with models.LoadWeightsFile or cnn.WeightsFrom"
+	// fastaiExportAdvice: the vision package reads fastai's exports; the
+	// learner package cannot import it, so it names the calls.
+	fastaiExportAdvice = "read it with cnn.LoadFastai or cnn.LoadPredictor (fastgo predict and fastgo serve take it as it is), or " + trainInFastgo
+	torchAdvice        = "not a fastgo learner file: " + trainInFastgo + "; ImageNet weights of a torchvision ResNet go in with models.LoadWeightsFile or cnn.WeightsFrom"
 )
 
 // identifyZip reads the pickle of a zip written by torch.save (an entry
@@ -79,9 +82,9 @@ func identifyZip(f *os.File) string {
 		// Pickles name classes as "module\nName" (protocol 2's GLOBAL).
 		switch {
 		case bytes.Contains(pickle, []byte("fastai.learner\nLearner")) || bytes.Contains(pickle, []byte("fastai.basic_train\nLearner")):
-			return "is a fastai export (learn.export() in Python: a whole pickled PyTorch Learner), not a fastgo learner file: " + trainInFastgo
+			return "is a fastai export (learn.export() in Python: a whole pickled PyTorch Learner), not a fastgo learner file: " + fastaiExportAdvice
 		case bytes.Contains(pickle, []byte("fastai.")):
-			return "is a file saved by fastai (torch.save of fastai objects), " + torchAdvice
+			return "is a file saved by fastai (torch.save of fastai objects), not a fastgo learner file: learn.save() weights go into a cnn.Learner of the same architecture with cnn.LoadFastaiWeights; " + torchAdvice
 		}
 		return "is a PyTorch file (torch.save: a model or its state_dict), " + torchAdvice
 	}

@@ -77,7 +77,7 @@ func TestForeignFilesSayWhatTheyAre(t *testing.T) {
 	}
 	cases := map[string][]string{
 		newer:                                    {"newer fastgo", "update fastgo"},
-		export:                                   {"fastai export", "learn.export()", "cnn.Learner"},
+		export:                                   {"fastai export", "learn.export()", "cnn.LoadFastai", "fastgo serve"},
 		"../../testdata/weights/tiny_resnet.pth": {"PyTorch file", "state_dict", "models.LoadWeightsFile"},
 		legacy:                                   {"PyTorch file", "before PyTorch 1.6"},
 		pickle:                                   {"Python pickle"},

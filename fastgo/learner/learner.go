@@ -204,8 +204,11 @@ func Seed(seed uint64) Option {
 // Output sets where the learner's one-line messages go (default stdout):
 // notes, warnings and what callbacks say. The progress bars, the epoch
 // table and the figures go through package display (display.SetOutput
-// in a terminal).
+// in a terminal). nil discards them.
 func Output(w io.Writer) Option {
+	if w == nil {
+		w = io.Discard
+	}
 	return func(l *Learner) error { l.out = w; return nil }
 }
 

@@ -37,7 +37,10 @@ const DefaultMaxPixels = 178_956_970
 // or 270°), so that phone photos come out upright. This is a deliberate
 // difference from fastai, which (through Pillow's Image.open) ignores the
 // tag: its users see rotated show_batch grids. Set it to false (before
-// loading data) to keep the stored orientation, as fastai does.
+// loading data) to keep the stored orientation, as fastai does; or decide
+// per call with [DecodeEXIF] (a cnn.Predictor loaded from a fastai export
+// does: it ignores the tag, as the model's training did, whatever this
+// setting says).
 var ApplyEXIFOrientation = true
 
 // DecodeError says which file could not be decoded and why. Every error of
@@ -183,10 +186,19 @@ func MustLoadImage(path string) Image {
 // except a GIF's transparent pixels (black here, their palette colour in
 // Pillow) and 16-bit grayscale (scaled to 8 bits here, clipped by Pillow).
 func Decode(data []byte, name string) (Image, error) {
-	return decode(data, name, MaxPixels)
+	return decode(data, name, MaxPixels, ApplyEXIFOrientation)
 }
 
-func decode(data []byte, name string, maxPixels int) (Image, error) {
+// DecodeEXIF is [Decode] with a JPEG's EXIF orientation applied or not as
+// applyEXIF says, whatever ApplyEXIFOrientation is: for a caller that must
+// prepare images as a given library does (cnn.LoadFastai's predictor
+// ignores the tag, as fastai does) without changing the setting for the
+// rest of the program.
+func DecodeEXIF(data []byte, name string, applyEXIF bool) (Image, error) {
+	return decode(data, name, MaxPixels, applyEXIF)
+}
+
+func decode(data []byte, name string, maxPixels int, applyEXIF bool) (Image, error) {
 	if len(data) == 0 {
 		return Image{}, &DecodeError{File: name, Problem: "the file is empty (0 bytes)"}
 	}
@@ -212,7 +224,7 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 			if problem != "" {
 				return fail(problem, err)
 			}
-			return orientJPEG(m, data), nil
+			return orientJPEG(m, data, applyEXIF), nil
 		}
 	}
 	if f.name == "WebP" {
@@ -248,7 +260,7 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 		if ycc, ok := img.(*image.YCbCr); ok {
 			m = fromJPEGYCbCr(ycc) // libjpeg's chroma interpolation, as Pillow shows it
 		}
-		return orientJPEG(m, data), nil
+		return orientJPEG(m, data, applyEXIF), nil
 	}
 	return FromStd(img), nil
 }

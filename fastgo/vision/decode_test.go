@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -514,7 +515,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small pixel limit keeps the fuzzer from allocating gigabytes
 		// for headers that claim huge sizes.
-		m, err := decode(data, "fuzz.jpg", 1<<16)
+		m, err := decode(data, "fuzz.jpg", 1<<16, true)
 		if err != nil {
 			var de *DecodeError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "fuzz.jpg") {
@@ -611,18 +612,6 @@ func TestJPEGChromaUpsampling(t *testing.T) {
 	}
 }
 
-// withOrientation inserts an APP1 EXIF segment holding only the
-// Orientation tag (little-endian TIFF, one IFD0 entry) after a JPEG's SOI.
-func withOrientation(jpg []byte, o uint16) []byte {
-	tiff := []byte{'I', 'I', 42, 0, 8, 0, 0, 0, // header, IFD0 at offset 8
-		1, 0, // one entry
-		0x12, 0x01, 3, 0, 1, 0, 0, 0, byte(o), byte(o >> 8), 0, 0, // Orientation, SHORT, count 1, value
-		0, 0, 0, 0} // no next IFD
-	seg := append([]byte("Exif\x00\x00"), tiff...)
-	app1 := append([]byte{0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
-	return append(append(append([]byte{}, jpg[:2]...), app1...), jpg[2:]...)
-}
-
 // TestDecodeEXIFOrientation: a JPEG stored 40×20 with each EXIF
 // Orientation value decodes as Pillow's ImageOps.exif_transpose shows it
 // (corners, from Pillow 9.4: R G B W are the stored top-left, top-right,
@@ -654,7 +643,7 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 		return best
 	}
 	for o, want := range map[uint16]string{1: "RGBW", 2: "GRWB", 3: "WBGR", 4: "BWRG", 5: "RBGW", 6: "BRWG", 7: "WGBR", 8: "GWRB"} {
-		m, err := Decode(withOrientation(buf.Bytes(), o), "phone.jpg")
+		m, err := Decode(testutil.WithEXIFOrientation(buf.Bytes(), o), "phone.jpg")
 		if err != nil {
 			t.Fatalf("orientation %d: %v", o, err)
 		}
@@ -667,10 +656,17 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 			t.Errorf("orientation %d: %dx%d with corners %s, want %dx%d with %s (Pillow's exif_transpose)", o, m.W, m.H, got, w, h, want)
 		}
 	}
+	// DecodeEXIF decides per call, whatever the setting.
+	if m, err := DecodeEXIF(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg", false); err != nil || m.W != 40 || m.H != 20 {
+		t.Errorf("DecodeEXIF(…, false): %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
 	ApplyEXIFOrientation = false
 	defer func() { ApplyEXIFOrientation = true }()
-	if m, err := Decode(withOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
+	if m, err := Decode(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
 		t.Errorf("ApplyEXIFOrientation=false: %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
+	if m, err := DecodeEXIF(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg", true); err != nil || m.W != 20 || m.H != 40 {
+		t.Errorf("DecodeEXIF(…, true) with the setting off: %dx%d, %v; want 20x40", m.W, m.H, err)
 	}
 }
 
@@ -711,7 +707,7 @@ func TestLoadImageOfAFolder(t *testing.T) {
 func FuzzEXIFOrientation(f *testing.F) {
 	jpg := encode(f, encJPEG, gradient(4, 3))
 	for o := range uint16(9) {
-		f.Add(withOrientation(jpg, o)[4:])
+		f.Add(testutil.WithEXIFOrientation(jpg, o)[4:])
 	}
 	f.Add([]byte("Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00"))
 	f.Fuzz(func(t *testing.T, seg []byte) {

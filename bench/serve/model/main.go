@@ -26,8 +26,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -36,6 +34,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -145,7 +144,7 @@ func writeTorch(p *cnn.Predictor, out string) (int, error) {
 	idx := torchIndex{Arch: p.Arch.Name, Vocab: p.Vocab, Inputs: p.Inputs}
 	var data []float32
 	for v := range p.Learner.Store().IterVariables() {
-		key, ok := fastaiKey(v.Path())
+		key, ok := models.LearnerKey(v.Path())
 		if !ok || !v.HasValue() {
 			continue
 		}
@@ -159,7 +158,7 @@ func writeTorch(p *cnn.Predictor, out string) (int, error) {
 		}
 		dims := t.Shape().Dimensions
 		if len(dims) == 4 { // OHWI → OIHW
-			vals = ohwiToOIHW(vals, dims[0], dims[1], dims[2], dims[3])
+			vals = ops.OHWIToOIHW(vals, dims[0], dims[1], dims[2], dims[3])
 			dims = []int{dims[0], dims[3], dims[1], dims[2]}
 		}
 		idx.Tensors = append(idx.Tensors, tensorEntry{Key: key, Shape: dims, Offset: len(data)})
@@ -178,46 +177,4 @@ func writeTorch(p *cnn.Predictor, out string) (int, error) {
 		return 0, err
 	}
 	return len(idx.Tensors), os.WriteFile(filepath.Join(out, "torch.json"), j, 0o644)
-}
-
-// bodyIndex is the position of each of torchvision's ResNet children in
-// fastai's body (the children before avgpool and fc).
-var bodyIndex = map[string]int{"conv1": 0, "bn1": 1, "layer1": 4, "layer2": 5, "layer3": 6, "layer4": 7}
-
-// fastaiKey maps a fastgo variable path to the key of fastai's
-// learn.model.state_dict(): "/body/layer1/0/conv1/weight" →
-// "0.4.0.conv1.weight", "/head/2/running_mean" → "1.2.running_mean".
-// Variables outside the model (optimizer state, random-number state) give
-// false.
-func fastaiKey(path string) (string, bool) {
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(parts) < 2 {
-		return "", false
-	}
-	switch parts[0] {
-	case models.HeadScope:
-		return "1." + strings.Join(parts[1:], "."), true
-	case models.BodyScope:
-		i, ok := bodyIndex[parts[1]]
-		if !ok {
-			return "", false
-		}
-		return "0." + strconv.Itoa(i) + "." + strings.Join(parts[2:], "."), true
-	}
-	return "", false
-}
-
-// ohwiToOIHW is the inverse of ops.OIHWToOHWI.
-func ohwiToOIHW(src []float32, out, kh, kw, in int) []float32 {
-	dst := make([]float32, len(src))
-	for o := range out {
-		for i := range in {
-			for y := range kh {
-				for x := range kw {
-					dst[((o*in+i)*kh+y)*kw+x] = src[((o*kh+y)*kw+x)*in+i]
-				}
-			}
-		}
-	}
-	return dst
 }

@@ -18,6 +18,18 @@
 // the learner's validation set was (decode, the recorded item transforms,
 // then the batch transforms in validation mode).
 //
+// Models trained with fastai come in and fastgo's go out:
+//
+//	p, err := cnn.LoadPredictor("export.pkl")                         // fastai's learn.export(): LoadFastai
+//	report, err := cnn.LoadFastaiWeights(learn, "models/stage-1.pth") // fastai's learn.save()
+//	err = p.ExportONNX("pets.onnx")                                   // or cnn.ExportONNX(learn, path)
+//
+// [LoadFastai] reads a fastai vision learner's export as data (package
+// models/fastai: nothing in the pickle runs) and prepares images as
+// fastai's validation set did, ignoring EXIF orientation as fastai does;
+// what fastgo cannot reproduce is refused by name. [ExportONNX] writes the
+// network with its preprocessing from uint8 images (package models/onnx).
+//
 // Errors name the file or value and say what to do (a missing weight
 // file: where to put it; a file that is no fastgo export: how to make
 // one); Must… helpers panic with the same message, for notebook cells.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
@@ -111,4 +112,74 @@ func tempDir() string {
 		panic(err)
 	}
 	return d
+}
+
+// A model trained in Python with fastai and saved with learn.export()
+// (here a tiny ResNet34 trained with aug_transforms, from
+// testdata/fastai), served from Go: no Python, PyTorch or fastai needed.
+// LoadPredictor recognises the file by its content and calls LoadFastai.
+func ExampleLoadFastai() {
+	p, err := cnn.LoadPredictor("../../../testdata/fastai/resnet34_aug.pkl", learner.Output(io.Discard))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Arch.Name, p.Head, p.Vocab, "EXIF orientation applied:", p.ApplyEXIF)
+	var names []string
+	for _, s := range append(p.Inputs.ItemTfms, p.Inputs.BatchTfms...) {
+		names = append(names, s.Name)
+	}
+	fmt.Println(strings.Join(names, ", "))
+	preds, err := p.PredictFiles("../../../testdata/images/pug_166.jpg")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range p.TopK(preds[0], 3) {
+		fmt.Printf("%s %.3f\n", c.Class, c.Prob)
+	}
+	// Output:
+	// resnet34-w1 head(hidden 512) [Abyssinian Bengal pug] EXIF orientation applied: false
+	// Resize, AugTransforms, Normalize
+	// Bengal 0.655
+	// pug 0.288
+	// Abyssinian 0.057
+}
+
+// fastai's learn.load: the weights of a learn.save() file (models/*.pth)
+// into a learner of the same architecture and classes. A fastai 1 file's
+// head has biases, so the learner is made with them; its optimizer state
+// is skipped.
+func ExampleLoadFastaiWeights() {
+	cats := fastgo.DataBlock{
+		Blocks:   fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems: fastgo.GetImageFiles,
+		Splitter: fastgo.RandomSplitter(0.2, 42),
+		GetY: func(p fastgo.Path) (string, error) { // Oxford-IIIT Pet: cat breeds are capitalised
+			if p.Name()[0] >= 'A' && p.Name()[0] <= 'Z' {
+				return "cat", nil
+			}
+			return "dog", nil
+		},
+		ItemTfms: []fastgo.ItemTransform{vision.Resize(48)},
+	}
+	dls, err := cats.DataLoaders("../../../testdata/images", fastgo.WithBatchSize(4))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	learn, err := cnn.Learner(dls, models.ResNet34.Scaled(1), cnn.Pretrained(false), cnn.WithHead(models.HeadSpec{Bias: true}),
+		cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	report, err := cnn.LoadFastaiWeights(learn, "../../../testdata/fastai/resnet34_save_v1.pth")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(report.Tensors, "tensors;", report.Note)
+	// Output:
+	// 192 tensors; fastai 1 learn.save with optimizer state, optimizer state skipped (fastgo does not use fastai's)
 }

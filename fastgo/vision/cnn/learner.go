@@ -20,6 +20,7 @@ import (
 type Option func(*cnnConfig)
 
 type cnnConfig struct {
+	head       models.HeadSpec
 	pretrained bool
 	ifCached   bool
 	weights    models.PretrainedOptions
@@ -46,6 +47,13 @@ func PretrainedIfCached() Option {
 // downloaded (see PretrainedOptions); it implies Pretrained(true).
 func WeightsFrom(opts models.PretrainedOptions) Option {
 	return func(c *cnnConfig) { c.pretrained, c.weights = true, opts }
+}
+
+// WithHead sets the head's layout (hidden width, Linear biases; see
+// [models.HeadSpec]) instead of fastai 2's default: e.g. to load a fastai 1
+// learn.save file, whose head has biases, with [LoadFastaiWeights].
+func WithHead(h models.HeadSpec) Option {
+	return func(c *cnnConfig) { c.head = h }
 }
 
 // Metrics sets the validation metrics, e.g. Metrics(learner.ErrorRate).
@@ -92,7 +100,7 @@ func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learne
 	if dls == nil || dls.Vocab == nil || dls.Vocab.Len() == 0 {
 		return nil, fmt.Errorf("cnn.Learner: DataLoaders have no classes: build them with DataBlock.DataLoaders")
 	}
-	m := Model(arch, dls.Vocab.Len())
+	m := ModelWithHead(arch, cfg.head, dls.Vocab.Len())
 	// The loop's attachments a notebook user expects: the pre-fit memory
 	// check and, in a notebook, persistence across cells (the user's
 	// options come after, and may replace the Keeper: persist.As, Off).
@@ -118,18 +126,58 @@ func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learne
 // Model is the network Learner trains, for nClasses classes: arch's
 // body (scope "body") and fastai's head (scope "head"), with the parameter
 // groups of [models.Arch.ParamGroup] and the batch-norm variables kept trainable
-// when frozen.
+// when frozen. It is [ModelWithHead] with [models.DefaultHead].
 func Model(arch models.Arch, nClasses int) learner.Model {
+	return ModelWithHead(arch, models.DefaultHead, nClasses)
+}
+
+// ModelWithHead is [Model] with the head laid out as head says. Its Name,
+// which Export records and LoadPredictor reads back, is the architecture's
+// ("resnet34"), followed by the head's layout when it is not the default
+// ("resnet34 head(hidden 512, bias)").
+func ModelWithHead(arch models.Arch, head models.HeadSpec, nClasses int) learner.Model {
 	return learner.Model{
-		Name: arch.Name,
+		Name: modelName(arch, head),
 		Build: func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 			features := arch.Body(scope.In(models.BodyScope), x, train)
-			return models.Head(scope.In(models.HeadScope), features, nClasses, train)
+			return head.Build(scope.In(models.HeadScope), features, nClasses, train)
 		},
 		NumGroups:  models.NumParamGroups,
 		Group:      arch.ParamGroup,
 		ForceTrain: isBatchNormVariable,
 	}
+}
+
+// modelName is ModelWithHead's Name.
+func modelName(arch models.Arch, head models.HeadSpec) string {
+	if head.IsDefault() {
+		return arch.Name
+	}
+	return arch.Name + " " + head.String()
+}
+
+// parseModelName reads a name modelName wrote: the architecture and the
+// head's layout.
+func parseModelName(name string) (models.Arch, models.HeadSpec, error) {
+	archName, headDesc, hasHead := strings.Cut(name, " ")
+	arch, err := models.ArchByName(archName)
+	if err != nil || !hasHead {
+		return arch, models.DefaultHead, err
+	}
+	for _, h := range []models.HeadSpec{{Bias: false}, {Bias: true}} {
+		var hidden int
+		format := "head(hidden %d)"
+		if h.Bias {
+			format = "head(hidden %d, bias)"
+		}
+		if _, err := fmt.Sscanf(headDesc, format, &hidden); err == nil && hidden > 0 {
+			h.Hidden = hidden
+			if h.String() == headDesc {
+				return arch, h, nil
+			}
+		}
+	}
+	return arch, models.HeadSpec{}, fmt.Errorf("unknown head layout %q (this fastgo writes %q)", headDesc, models.HeadSpec{Hidden: 512, Bias: true}.String())
 }
 
 // MustLearner is Learner for notebook cells: it panics on error.

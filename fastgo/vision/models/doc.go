@@ -7,8 +7,16 @@
 // variables named after torchvision's state-dict keys, so that
 // [LoadPretrained] imports its ImageNet weights (.pth files, downloaded
 // once into [ModelsDir]; [ReadStateDict] and [AssignStateDict] for any
-// torchvision checkpoint). [Head] is fastai's create_head: concat pooling,
-// batch norm, dropout, linear, twice.
+// torchvision checkpoint; fastai's learn.save files read too). [Head] is
+// fastai's create_head: concat pooling, batch norm, dropout, linear,
+// twice; [HeadSpec] varies its hidden width and biases (fastai 1).
+//
+// The layout is written once: [Arch.Stem], [MaxPool] and [Arch.Blocks]
+// say what Body builds, StateDict lists and exporters write; [HeadSpec]
+// and its layer indices likewise for the head. [LearnerKey],
+// [LearnerStateDict] and [AssignLearnerState] name a CNN learner's
+// variables as fastai's learn.model.state_dict() does, for weights that
+// come from fastai (subpackage fastai) or go to ONNX (subpackage onnx).
 //
 //	body := models.ResNet34.Body(scope.In(models.BodyScope), x, train) // [B,h,w,512]
 //	logits := models.Head(scope.In(models.HeadScope), body, 37, train)

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,10 +16,9 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/external"
 	"github.com/fastgo-ml/fastgo/internal/diskerr"
 	"github.com/fastgo-ml/fastgo/internal/ops"
+	"github.com/fastgo-ml/fastgo/internal/torchfile"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/nlpodyssey/gopickle/pytorch"
-	"github.com/nlpodyssey/gopickle/types"
 )
 
 // PretrainedOptions says where pretrained weights are cached and how they
@@ -48,6 +46,9 @@ type LoadReport struct {
 	// classifier (fc.*, replaced by fastai's head) and the batch-norm
 	// num_batches_tracked counters.
 	Skipped []string
+	// Note says what else the file held and what became of it (a fastai
+	// learn.save file's optimizer state: skipped), "" when nothing.
+	Note string
 }
 
 // String is a one-line summary, e.g. "loaded 122 tensors from
@@ -62,7 +63,17 @@ func (r LoadReport) String() string {
 			fc++
 		}
 	}
-	return fmt.Sprintf("loaded %d tensors from %s (skipped %d fc.* and %d num_batches_tracked)", r.Tensors, r.File, fc, nbt)
+	s := fmt.Sprintf("loaded %d tensors from %s", r.Tensors, r.File)
+	switch {
+	case fc > 0:
+		s += fmt.Sprintf(" (skipped %d fc.* and %d num_batches_tracked)", fc, nbt)
+	case nbt > 0:
+		s += fmt.Sprintf(" (skipped %d num_batches_tracked)", nbt)
+	}
+	if r.Note != "" {
+		s += "; " + r.Note
+	}
+	return s
 }
 
 // ModelsDir is where pretrained weights are cached:
@@ -163,159 +174,49 @@ type StateTensor struct {
 
 // ReadStateDict reads a PyTorch checkpoint written by torch.save — the zip
 // format of torch ≥ 1.6, or the legacy one — holding a state dict (or a
-// dict with the state dict under "state_dict" or "model"). It returns the
-// tensors by key and the keys in the file's order. Every length in a zip
-// checkpoint is checked against the file before anything is allocated; the
-// legacy format is read by gopickle as is (fine for torchvision's files,
-// not hardened against hostile ones).
+// dict with the state dict under "state_dict" or "model", as fastai's
+// learn.save writes it; the rest, an optimizer's state, is not read). It
+// returns the tensors by key and the keys in the file's order. The file is
+// read as data by internal/torchfile: nothing it names is run, and every
+// length is checked against the file before anything is allocated.
 func ReadStateDict(file string) (tensors map[string]StateTensor, keys []string, err error) {
-	defer func() {
-		// gopickle can panic on malformed files; report them as errors.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("read %s: not a valid PyTorch checkpoint (%v)", file, r)
-		}
-	}()
-	zipped, err := checkCheckpointKind(file)
+	f, err := torchfile.Load(file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", file, err)
+		return nil, nil, fmt.Errorf("%w; re-download it or save it with torch.save(model.state_dict(), path)", err)
 	}
-	var obj any
-	if zipped {
-		obj, err = loadZipCheckpoint(file)
-	} else {
-		obj, err = pytorch.Load(file) // legacy format
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: not a valid PyTorch checkpoint: %w", file, err)
-	}
-	entries, err := dictEntries(obj)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", file, err)
-	}
-	for _, e := range entries {
-		if k, ok := e.key.(string); ok && (k == "state_dict" || k == "model") {
-			if inner, err := dictEntries(e.value); err == nil {
-				entries = inner
+	root := f.Root
+	for _, k := range []string{"state_dict", "model"} {
+		if inner, ok := torchfile.Get(root, k); ok {
+			if _, isDict := torchfile.Entries(inner); isDict {
+				root = inner
 				break
 			}
 		}
 	}
+	entries, ok := torchfile.Entries(root)
+	if _, isObject := root.(*torchfile.Object); !ok || isObject {
+		return nil, nil, fmt.Errorf("read %s: the checkpoint holds a %s, not a state dict", file, torchfile.ClassName(root))
+	}
 	tensors = make(map[string]StateTensor, len(entries))
 	for _, e := range entries {
-		k, ok := e.key.(string)
+		k, ok := e.Key.(string)
 		if !ok {
-			return nil, nil, fmt.Errorf("read %s: state dict key %v is not a string", file, e.key)
+			return nil, nil, fmt.Errorf("read %s: state dict key %v is not a string", file, e.Key)
 		}
-		t, ok := e.value.(*pytorch.Tensor)
+		t, ok := e.Value.(*torchfile.Tensor)
 		if !ok {
-			return nil, nil, fmt.Errorf("read %s: %q is a %T, not a tensor", file, k, e.value)
+			return nil, nil, fmt.Errorf("read %s: %q is a %s, not a tensor", file, k, torchfile.ClassName(e.Value))
 		}
-		st, err := contiguous(t)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: tensor %q: %w", file, k, err)
+		st := StateTensor{Shape: slices.Clone(t.Shape)}
+		if t.Storage.DType.Floating() {
+			if st.Data, err = t.Float32(); err != nil {
+				return nil, nil, fmt.Errorf("read %s: tensor %q: %w", file, k, err)
+			}
 		}
 		tensors[k] = st
 		keys = append(keys, k)
 	}
 	return tensors, keys, nil
-}
-
-// legacyMagic starts a legacy (torch < 1.6) checkpoint: the pickled magic
-// number 0x1950a86a20f9469cfc6c.
-var legacyMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
-
-// checkCheckpointKind tells zip checkpoints from legacy ones by their first
-// bytes, and rejects anything else: gopickle would try a tar reader on it
-// and, on some inputs (an empty file), never return.
-func checkCheckpointKind(file string) (zipped bool, err error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	head := make([]byte, len(legacyMagic))
-	n, _ := io.ReadFull(f, head)
-	switch {
-	case n >= 4 && string(head[:4]) == "PK\x03\x04":
-		return true, nil
-	case n == len(legacyMagic) && bytes.Equal(head, legacyMagic):
-		return false, nil
-	}
-	return false, errors.New("not a PyTorch checkpoint (neither the zip format of torch.save nor the legacy one); re-download it or save it with torch.save(model.state_dict(), path)")
-}
-
-type dictEntry struct{ key, value any }
-
-func dictEntries(obj any) ([]dictEntry, error) {
-	var out []dictEntry
-	switch d := obj.(type) {
-	case *types.OrderedDict:
-		for el := d.List.Front(); el != nil; el = el.Next() {
-			e := el.Value.(*types.OrderedDictEntry)
-			out = append(out, dictEntry{e.Key, e.Value})
-		}
-	case *types.Dict:
-		for _, e := range *d {
-			out = append(out, dictEntry{e.Key, e.Value})
-		}
-	default:
-		return nil, fmt.Errorf("the checkpoint holds a %T, not a state dict", obj)
-	}
-	return out, nil
-}
-
-// contiguous copies a (possibly strided) tensor out of its storage.
-func contiguous(t *pytorch.Tensor) (StateTensor, error) {
-	st := StateTensor{Shape: slices.Clone(t.Size)}
-	var src []float32
-	var src64 []float64
-	switch s := t.Source.(type) {
-	case *pytorch.FloatStorage:
-		src = s.Data
-	case *pytorch.HalfStorage:
-		src = s.Data
-	case *pytorch.BFloat16Storage:
-		src = s.Data
-	case *pytorch.DoubleStorage:
-		src64 = s.Data
-	default:
-		return st, nil // integer tensors (num_batches_tracked) carry no weights
-	}
-	n := max(len(src), len(src64))
-	size := 1
-	for _, d := range t.Size {
-		if d < 0 {
-			return st, fmt.Errorf("negative dimension in shape %v", t.Size)
-		}
-		size *= d
-	}
-	if len(t.Stride) != len(t.Size) {
-		return st, fmt.Errorf("shape %v and strides %v differ in length", t.Size, t.Stride)
-	}
-	st.Data = make([]float32, size)
-	idx := make([]int, len(t.Size))
-	for i := range size {
-		off := t.StorageOffset
-		for a, v := range idx {
-			off += v * t.Stride[a]
-		}
-		if off < 0 || off >= n {
-			return st, fmt.Errorf("shape %v, strides %v and offset %d reach outside its storage of %d elements",
-				t.Size, t.Stride, t.StorageOffset, n)
-		}
-		if src != nil {
-			st.Data[i] = src[off]
-		} else {
-			st.Data[i] = float32(src64[off])
-		}
-		for a := len(idx) - 1; a >= 0; a-- {
-			if idx[a]++; idx[a] < t.Size[a] {
-				break
-			}
-			idx[a] = 0
-		}
-	}
-	return st, nil
 }
 
 // skippedKey reports the checkpoint keys that are deliberately not imported.
@@ -341,11 +242,23 @@ func LoadWeightsFile(scope *model.Scope, arch Arch, file string) (LoadReport, er
 // AssignStateDict copies a state dict (as read by [ReadStateDict]; keys in
 // file order) into the variables of arch's body in scope. It checks the
 // whole dict first and changes nothing if any tensor is missing,
-// unexpected or of the wrong shape.
+// unexpected or of the wrong shape; the classifier (fc.*) and the
+// num_batches_tracked counters are skipped.
 func AssignStateDict(scope *model.Scope, arch Arch, sd map[string]StateTensor, keys []string) (LoadReport, error) {
+	report, err := assignChecked(scope, arch.StateDict(), sd, keys, VariablePath, skippedKey)
+	if err != nil {
+		return report, fmt.Errorf("the checkpoint does not match %s (is it another architecture?): %w", arch.Name, err)
+	}
+	return report, nil
+}
+
+// assignChecked checks sd against want — every tensor present with its
+// shape, nothing else but what skip accepts — and only then copies each
+// into the variable at scope/pathOf(key).
+func assignChecked(scope *model.Scope, want []TensorSpec, sd map[string]StateTensor, keys []string,
+	pathOf func(string) string, skip func(string) bool) (LoadReport, error) {
 	var report LoadReport
 	var problems []string
-	want := arch.StateDict()
 	expected := make(map[string]bool, len(want))
 	for _, spec := range want {
 		expected[spec.Key] = true
@@ -360,10 +273,10 @@ func AssignStateDict(scope *model.Scope, arch Arch, sd map[string]StateTensor, k
 	for _, k := range keys {
 		switch {
 		case expected[k]:
-		case skippedKey(k):
+		case skip(k):
 			report.Skipped = append(report.Skipped, k)
 		default:
-			problems = append(problems, "unexpected "+k)
+			problems = append(problems, fmt.Sprintf("unexpected %s %v", k, sd[k].Shape))
 		}
 	}
 	if len(problems) > 0 {
@@ -372,10 +285,10 @@ func AssignStateDict(scope *model.Scope, arch Arch, sd map[string]StateTensor, k
 		if len(problems) > show {
 			msg += fmt.Sprintf("; and %d more", len(problems)-show)
 		}
-		return report, fmt.Errorf("the checkpoint does not match %s (is it another architecture?): %s", arch.Name, msg)
+		return report, errors.New(msg)
 	}
 	for _, spec := range want {
-		if err := assign(scope, spec, sd[spec.Key]); err != nil {
+		if err := assign(scope, pathOf(spec.Key), spec.Key, sd[spec.Key]); err != nil {
 			return report, err
 		}
 		report.Tensors++
@@ -383,22 +296,21 @@ func AssignStateDict(scope *model.Scope, arch Arch, sd map[string]StateTensor, k
 	return report, nil
 }
 
-// assign sets (or creates) the variable holding one state-dict tensor.
-func assign(scope *model.Scope, spec TensorSpec, t StateTensor) error {
+// assign sets (or creates) the variable at rel (below scope) holding the
+// state-dict tensor key; convolution kernels go from OIHW to OHWI.
+func assign(scope *model.Scope, rel, key string, t StateTensor) error {
 	data, dims := t.Data, t.Shape
 	if len(dims) == 4 { // OIHW → OHWI
 		data = ops.OIHWToOHWI(data, dims[0], dims[1], dims[2], dims[3])
 		dims = []int{dims[0], dims[2], dims[3], dims[1]}
 	}
 	value := tensors.FromFlatDataAndDimensions(data, dims...)
-	path := scope.Scope() + "/" + VariablePath(spec.Key)
-	if path[0] != '/' {
-		path = "/" + path
-	}
+	path := "/" + strings.Trim(scope.Scope(), "/") + "/" + rel
+	path = strings.ReplaceAll(path, "//", "/")
 	store := scope.Store()
 	if v := store.GetVariable(path); v != nil {
 		if !v.Shape().Equal(value.Shape()) {
-			return fmt.Errorf("variable %s has shape %s, the checkpoint's %s gives %s", path, v.Shape(), spec.Key, value.Shape())
+			return fmt.Errorf("variable %s has shape %s, the checkpoint's %s gives %s", path, v.Shape(), key, value.Shape())
 		}
 		return v.SetValue(value)
 	}
@@ -406,7 +318,7 @@ func assign(scope *model.Scope, spec TensorSpec, t StateTensor) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(spec.Key, ops.BNRunningMean) || strings.HasSuffix(spec.Key, ops.BNRunningVar) {
+	if strings.HasSuffix(key, ops.BNRunningMean) || strings.HasSuffix(key, ops.BNRunningVar) {
 		v.SetTrainable(false)
 	}
 	return nil

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/internal/ops"
@@ -76,11 +77,23 @@ func (a Arch) Scaled(w int) Arch {
 	return a
 }
 
+// Layers is the number of residual blocks of each stage (layer1…layer4):
+// [2 2 2 2] for ResNet18, [3 4 6 3] for ResNet34 and ResNet50.
+func (a Arch) Layers() [4]int { return a.layers }
+
+// Bottleneck says whether the blocks are torchvision's Bottleneck (1×1,
+// 3×3, 1×1 convolutions, ResNet50) rather than BasicBlock (two 3×3).
+func (a Arch) Bottleneck() bool { return a.bottleneck }
+
+// Width is the stem's channel count (64; [Arch.Scaled] changes it).
+func (a Arch) Width() int { return a.width }
+
 // Body builds the network up to layer4 — torchvision's children before
 // avgpool and fc, fastai's cut=-2 — on x, a normalised NHWC float batch
 // [B,H,W,3], and returns the feature map [B,H/32,W/32,NumFeatures].
 // Variables are created in scope (see [Arch] for their names). In training
 // the batch-norm layers use batch statistics and update their running ones.
+// The layers are those of [Arch.Stem] and [Arch.Blocks].
 func (a Arch) Body(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	if x.Rank() != 4 || x.Shape().Dim(3) != 3 {
 		panic(fmt.Sprintf("models.%s.Body: want a [B,H,W,3] batch, got %s", a.Name, x.Shape()))
@@ -88,72 +101,133 @@ func (a Arch) Body(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	// A fresh visit record: the same scope builds the body in every graph
 	// (training, evaluation) a learner compiles.
 	scope = scope.ResetVisited()
-	x = convBN(scope, "conv1", "bn1", x, a.width, 7, 2, 3, train)
-	x = ops.ReLU(x)
-	x = ops.MaxPool2D(x, 3, 2, 1)
-	for _, b := range a.blocks(x.Shape().Dim(3)) {
-		x = b.build(scope.At("layer%d", b.stage).In("%d", b.index), x, train)
+	x = ops.ReLU(a.Stem().build(scope, x, train))
+	x = ops.MaxPool2D(x, MaxPool.Kernel, MaxPool.Stride, MaxPool.Padding)
+	for _, b := range a.Blocks() {
+		x = b.build(scope.At("layer%d", b.Stage).In("%d", b.Index), x, train)
 	}
 	return x
 }
 
-// block is one BasicBlock or Bottleneck of the plan.
-type block struct {
-	stage, index         int // layer<stage>.<index>
-	in, planes, out      int
-	stride               int
-	bottleneck, downsamp bool
+// ConvBN is a bias-free convolution followed by a batch norm, as a ResNet
+// uses them: Conv and BN are their state-dict names within the enclosing
+// module ("conv1" and "bn1"; in a block's shortcut "downsample.0" and
+// "downsample.1").
+type ConvBN struct {
+	Conv, BN                string
+	In, Out                 int
+	Kernel, Stride, Padding int
 }
 
-// key is the block's state-dict prefix, e.g. "layer1.0".
-func (b block) key() string { return fmt.Sprintf("layer%d.%d", b.stage, b.index) }
+// Block is one residual block of an architecture's plan (torchvision's
+// _make_layer): the main path's convolutions, each followed by a ReLU but
+// the last, plus the shortcut — Downsample when the shape changes, else
+// the identity — then a ReLU of the sum.
+type Block struct {
+	// Stage (1…4) and Index place the block: state-dict prefix
+	// "layer<Stage>.<Index>".
+	Stage, Index int
+	// Bottleneck is true for torchvision's Bottleneck, false for BasicBlock.
+	Bottleneck bool
+	// Convs is the main path: BasicBlock conv1 (3×3, the block's stride),
+	// conv2 (3×3); Bottleneck conv1 (1×1), conv2 (3×3, the stride: ResNet
+	// v1.5), conv3 (1×1).
+	Convs []ConvBN
+	// Downsample is the shortcut's 1×1 convolution (with the stride) and
+	// batch norm; nil when the shortcut is the identity.
+	Downsample *ConvBN
+}
 
-// blocks is the plan of residual blocks shared by Body and the state-dict
-// layout: torchvision's _make_layer.
-func (a Arch) blocks(in int) []block {
-	var plan []block
+// Key is the block's state-dict prefix, e.g. "layer1.0".
+func (b Block) Key() string { return fmt.Sprintf("layer%d.%d", b.Stage, b.Index) }
+
+// MaxPool is the stem's max pooling (torchvision's maxpool, fastai's
+// body[3]): 3×3, stride 2, padding 1.
+var MaxPool = struct{ Kernel, Stride, Padding int }{3, 2, 1}
+
+// Stem is the first convolution (torchvision's conv1 and bn1): 7×7,
+// stride 2, padding 3, from RGB to Width channels. A ReLU and [MaxPool]
+// follow it.
+func (a Arch) Stem() ConvBN {
+	return ConvBN{Conv: "conv1", BN: "bn1", In: 3, Out: a.width, Kernel: 7, Stride: 2, Padding: 3}
+}
+
+// Blocks is the plan of residual blocks, in order — what Body builds, what
+// StateDict lists and what exporters write: torchvision's _make_layer.
+func (a Arch) Blocks() []Block {
+	var plan []Block
+	in := a.width
 	for s, n := range a.layers {
 		planes := a.width << s
+		out := planes * a.expansion()
 		for i := range n {
 			stride := 1
 			if i == 0 && s > 0 {
 				stride = 2
 			}
-			out := planes * a.expansion()
-			plan = append(plan, block{stage: s + 1, index: i, in: in, planes: planes, out: out, stride: stride,
-				bottleneck: a.bottleneck, downsamp: stride != 1 || in != out})
+			b := Block{Stage: s + 1, Index: i, Bottleneck: a.bottleneck}
+			conv := func(k, cin, cout, stride int) {
+				n := len(b.Convs) + 1
+				b.Convs = append(b.Convs, ConvBN{Conv: fmt.Sprintf("conv%d", n), BN: fmt.Sprintf("bn%d", n),
+					In: cin, Out: cout, Kernel: k, Stride: stride, Padding: k / 2})
+			}
+			if a.bottleneck {
+				conv(1, in, planes, 1)
+				conv(3, planes, planes, stride)
+				conv(1, planes, out, 1)
+			} else {
+				conv(3, in, planes, stride)
+				conv(3, planes, planes, 1)
+			}
+			if stride != 1 || in != out {
+				b.Downsample = &ConvBN{Conv: "downsample.0", BN: "downsample.1", In: in, Out: out, Kernel: 1, Stride: stride}
+			}
+			plan = append(plan, b)
 			in = out
 		}
 	}
 	return plan
 }
 
-func (b block) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
-	identity := x
-	var y *graph.Node
-	if b.bottleneck {
-		y = ops.ReLU(convBN(scope, "conv1", "bn1", x, b.planes, 1, 1, 0, train))
-		y = ops.ReLU(convBN(scope, "conv2", "bn2", y, b.planes, 3, b.stride, 1, train))
-		y = convBN(scope, "conv3", "bn3", y, b.out, 1, 1, 0, train)
-	} else {
-		y = ops.ReLU(convBN(scope, "conv1", "bn1", x, b.planes, 3, b.stride, 1, train))
-		y = convBN(scope, "conv2", "bn2", y, b.planes, 3, 1, 1, train)
+func (b Block) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+	y := x
+	for i, c := range b.Convs {
+		y = c.build(scope, y, train)
+		if i < len(b.Convs)-1 {
+			y = ops.ReLU(y)
+		}
 	}
-	if b.downsamp {
-		identity = convBN(scope.In("downsample"), "0", "1", x, b.out, 1, b.stride, 0, train)
+	identity := x
+	if b.Downsample != nil {
+		identity = b.Downsample.build(scope, x, train)
 	}
 	return ops.ReLU(graph.Add(y, identity))
 }
 
-// convBN is a bias-free convolution named convName followed by a batch norm
-// named bnName, both in scope.
-func convBN(scope *model.Scope, convName, bnName string, x *graph.Node, out, k, stride, padding int, train bool) *graph.Node {
+// build is the convolution and its batch norm, their variables in scope
+// under the state-dict names (dots become scopes).
+func (c ConvBN) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	in := x.Shape().Dim(3)
-	cs := scope.In("%s", convName)
+	if in != c.In {
+		panic(fmt.Sprintf("models: %s expects %d channels, got %s", c.Conv, c.In, x.Shape()))
+	}
+	// A module both names share ("downsample") is entered once: GoMLX
+	// refuses to enter a scope twice in one graph.
+	cp, bp := strings.Split(c.Conv, "."), strings.Split(c.BN, ".")
+	for len(cp) > 1 && len(bp) > 1 && cp[0] == bp[0] {
+		scope, cp, bp = scope.In("%s", cp[0]), cp[1:], bp[1:]
+	}
+	cs, bs := scope, scope
+	for _, p := range cp {
+		cs = cs.In("%s", p)
+	}
+	for _, p := range bp {
+		bs = bs.In("%s", p)
+	}
 	// torchvision initialises its convolutions with kaiming_normal_(mode="fan_out").
 	w := ops.ParamFor(cs.WithInitializer(ops.KaimingNormal(cs, true)).
-		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), out, k, k, in)), x)
-	return ops.BatchNorm(scope.In("%s", bnName), ops.Conv2D(x, w, stride, padding), train)
+		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), c.Out, c.Kernel, c.Kernel, in)), x)
+	return ops.BatchNorm(bs, ops.Conv2D(x, w, c.Stride, c.Padding), train)
 }
 
 // TensorSpec is one entry of a state dict: torchvision's key and its shape
@@ -168,35 +242,28 @@ type TensorSpec struct {
 // torchvision's order.
 func (a Arch) StateDict() []TensorSpec {
 	var specs []TensorSpec
-	conv := func(prefix string, out, in, k int) {
-		specs = append(specs, TensorSpec{prefix + ".weight", []int{out, in, k, k}})
+	add := func(prefix string, c ConvBN) {
+		specs = append(specs, TensorSpec{prefix + c.Conv + ".weight", []int{c.Out, c.In, c.Kernel, c.Kernel}})
+		specs = append(specs, batchNormSpecs(prefix+c.BN, c.Out)...)
 	}
-	bn := func(prefix string, c int) {
-		for _, n := range []string{ops.BNWeight, ops.BNBias, ops.BNRunningMean, ops.BNRunningVar} {
-			specs = append(specs, TensorSpec{prefix + "." + n, []int{c}})
+	add("", a.Stem())
+	for _, b := range a.Blocks() {
+		for _, c := range b.Convs {
+			add(b.Key()+".", c)
+		}
+		if b.Downsample != nil {
+			add(b.Key()+".", *b.Downsample)
 		}
 	}
-	conv("conv1", a.width, 3, 7)
-	bn("bn1", a.width)
-	for _, b := range a.blocks(a.width) {
-		p := b.key() + "."
-		if b.bottleneck {
-			conv(p+"conv1", b.planes, b.in, 1)
-			bn(p+"bn1", b.planes)
-			conv(p+"conv2", b.planes, b.planes, 3)
-			bn(p+"bn2", b.planes)
-			conv(p+"conv3", b.out, b.planes, 1)
-			bn(p+"bn3", b.out)
-		} else {
-			conv(p+"conv1", b.planes, b.in, 3)
-			bn(p+"bn1", b.planes)
-			conv(p+"conv2", b.planes, b.planes, 3)
-			bn(p+"bn2", b.planes)
-		}
-		if b.downsamp {
-			conv(p+"downsample.0", b.out, b.in, 1)
-			bn(p+"downsample.1", b.out)
-		}
+	return specs
+}
+
+// batchNormSpecs are a batch norm's four tensors of c channels, in
+// PyTorch's order.
+func batchNormSpecs(prefix string, c int) []TensorSpec {
+	var specs []TensorSpec
+	for _, n := range []string{ops.BNWeight, ops.BNBias, ops.BNRunningMean, ops.BNRunningVar} {
+		specs = append(specs, TensorSpec{prefix + "." + n, []int{c}})
 	}
 	return specs
 }
@@ -239,12 +306,24 @@ func (a Arch) ParamGroup(p string) int {
 	return 0
 }
 
+// Archs lists the architectures fastgo builds: ResNet18, ResNet34,
+// ResNet50.
+func Archs() []Arch { return []Arch{ResNet18, ResNet34, ResNet50} }
+
 // ArchByName returns the architecture named like torchvision's function
-// (resnet18, resnet34, resnet50; case-insensitive).
+// (resnet18, resnet34, resnet50; case-insensitive), or as [Arch.Scaled]
+// names a narrower one ("resnet18-w4": stem width 4, test models).
 func ArchByName(name string) (Arch, error) {
-	for _, a := range []Arch{ResNet18, ResNet34, ResNet50} {
-		if strings.EqualFold(a.Name, name) {
+	base, width, scaled := strings.Cut(name, "-w")
+	for _, a := range Archs() {
+		if !strings.EqualFold(a.Name, base) {
+			continue
+		}
+		if !scaled {
 			return a, nil
+		}
+		if w, err := strconv.Atoi(width); err == nil && w >= 1 && w <= 1024 && strconv.Itoa(w) == width {
+			return a.Scaled(w), nil
 		}
 	}
 	return Arch{}, fmt.Errorf("unknown architecture %q: use resnet18, resnet34 or resnet50", name)

@@ -62,25 +62,37 @@ func TestBodyVariablesAreTheStateDict(t *testing.T) {
 			if want := []int{1, 1, 1, arch.NumFeatures()}; !slices.Equal(y.Shape().Dimensions, want) {
 				t.Errorf("output %s, want %v", y.Shape(), want)
 			}
-			var got, want []string
-			for v := range store.IterVariables() {
-				if p, ok := strings.CutPrefix(v.Path(), "/"+BodyScope+"/"); ok {
-					got = append(got, fmt.Sprintf("%s %v", TorchKey(p), v.Shape().Dimensions))
-				}
+			bodyKey := func(path string) (string, bool) {
+				p, ok := strings.CutPrefix(path, "/"+BodyScope+"/")
+				return TorchKey(p), ok
 			}
-			for _, s := range arch.StateDict() {
-				dims := s.Shape
-				if len(dims) == 4 {
-					dims = []int{dims[0], dims[2], dims[3], dims[1]}
-				}
-				want = append(want, fmt.Sprintf("%s %v", s.Key, dims))
-			}
-			sort.Strings(got)
-			sort.Strings(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("variables differ from the state dict:\n got %v\nwant %v", got, want)
-			}
+			checkVariablesAre(t, store, bodyKey, arch.StateDict())
 		})
+	}
+}
+
+// checkVariablesAre checks that the store's variables, named by key (false:
+// not compared), are exactly specs, kernels OHWI in the store and OIHW in
+// specs.
+func checkVariablesAre(t *testing.T, store *model.Store, key func(path string) (string, bool), specs []TensorSpec) {
+	t.Helper()
+	var got, want []string
+	for v := range store.IterVariables() {
+		if k, ok := key(v.Path()); ok {
+			got = append(got, fmt.Sprintf("%s %v", k, v.Shape().Dimensions))
+		}
+	}
+	for _, s := range specs {
+		dims := s.Shape
+		if len(dims) == 4 {
+			dims = []int{dims[0], dims[2], dims[3], dims[1]}
+		}
+		want = append(want, fmt.Sprintf("%s %v", s.Key, dims))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("variables differ from the state dict:\n got %v\nwant %v", got, want)
 	}
 }
 
