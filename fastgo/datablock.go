@@ -146,7 +146,7 @@ func (db *DataBlock) datasets(source Path, w io.Writer) (*Datasets, error) {
 	for _, d := range []*Dataset{ds.Train, ds.Valid} {
 		for i, label := range d.Labels {
 			if d.Y[i], err = ds.Vocab.Index(label); err != nil {
-				return nil, fmt.Errorf("%w (item %s, %s set): make sure every class has training items, or list the classes in the CategoryBlock's Vocab", err, d.Items[i], d.Split)
+				return nil, fmt.Errorf("%w (item %s, %s set): make sure every class has training items, list the classes in the CategoryBlock's Vocab, or set its AddNA to map unknown labels to the '#na#' class", err, d.Items[i], d.Split)
 			}
 		}
 	}
