@@ -361,7 +361,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
 			}
 			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
-			f.LRs, f.Moms = scaled(lrs, f.LRFactor), slices.Clone(moms)
+			f.LRs, f.Moms, f.WDs = scaled(lrs, f.LRFactor), slices.Clone(moms), slices.Repeat([]float64{spec.wd}, len(lrs))
 			f.stepped = false
 			// As withEvents, but the batch counts as done (f.Iter, the
 			// schedule's position) even when cancelled, as fastai's
@@ -369,7 +369,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 			err := fire(cbs, beforeBatch, f)
 			if err == nil {
 				var loss float64
-				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
+				if loss, err = l.trainStep(b, f.LRs, f.Moms, f.WDs); err != nil {
 					if r, refused := err.(stepRefused); refused {
 						return r.error // about the fit, not this batch
 					}

@@ -560,7 +560,7 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 }
 
 // trainStep runs one optimisation step and returns the batch loss.
-func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
+func (l *Learner) trainStep(b Batch, lrs, moms, wds []float64) (float64, error) {
 	x, y, err := toBatchTensors(b, l.NumClasses())
 	if err != nil {
 		return 0, err
@@ -570,11 +570,6 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 	e, err := l.getExec(modeTrain, layout)
 	if err != nil {
 		return 0, err
-	}
-	g := l.Model.numGroups()
-	wds := make([]float64, g)
-	for i := range wds {
-		wds[i] = wd
 	}
 	args := []any{x, y, f32Tensor(lrs), f32Tensor(moms), f32Tensor(wds)}
 	for _, p := range params {
