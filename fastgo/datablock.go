@@ -219,6 +219,19 @@ func (db *DataBlock) checkTransforms() error {
 	return nil
 }
 
+// setupBatchTfms calls SetupBatch on the batch transforms that have it,
+// in order (fastai's after_batch Pipeline.setup).
+func setupBatchTfms(dls *DataLoaders) error {
+	for i, t := range dls.BatchTfms {
+		if s, ok := t.(BatchSetupper); ok {
+			if err := s.SetupBatch(dls, dls.BatchTfms[:i]); err != nil {
+				return fmt.Errorf("DataBlock.BatchTfms[%d] (%s): %w", i, t.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
 // applyItemTfm runs one item transform; a panic inside it becomes the
 // error (see recoverPanic).
 func applyItemTfm(t ItemTransform, v Value, ctx ItemContext) (out Value, err error) {

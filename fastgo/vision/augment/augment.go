@@ -46,7 +46,8 @@ import (
 //
 // Randomness: [Augment.Params] draws every value on the CPU, per image
 // (fastai's batch=False), from the *rand.Rand it is given, so one seed
-// gives the same batch on every backend. fastgo draws the random crop per
+// gives the same batch on every backend; [Augment.WithDraws] gives the
+// values instead ([Draws], fastai's draw arguments). fastgo draws the random crop per
 // image, where fastai's RandomResizedCropGPU draws one crop per batch; the
 // crop's integer side and offsets follow fastai's formulas.
 //
