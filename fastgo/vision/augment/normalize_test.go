@@ -126,17 +126,8 @@ func TestNormalizeFromBatch(t *testing.T) {
 	}
 	v := augFloats(t, augmented)
 	for c := range 3 {
-		var s, sq float64
-		n := 0
-		for i := c; i < len(v); i += 3 {
-			s += v[i]
-			n++
-		}
-		m := s / float64(n)
-		for i := c; i < len(v); i += 3 {
-			sq += (v[i] - m) * (v[i] - m)
-		}
-		sd := math.Sqrt(sq/float64(n-1)) + 1e-7
+		m, sd := channelMeanStd(v, c, 3)
+		sd += 1e-7
 		if math.Abs(float64(mean[c])-m) > 1e-6 || math.Abs(float64(std[c])-sd) > 1e-6 {
 			t.Errorf("channel %d: measured %g/%g, want %g/%g", c, mean[c], std[c], m, sd)
 		}
@@ -147,15 +138,7 @@ func TestNormalizeFromBatch(t *testing.T) {
 	}
 	z := augFloats(t, out)
 	for c := range 3 {
-		var s, sq float64
-		n := 0
-		for i := c; i < len(z); i += 3 {
-			s += z[i]
-			sq += z[i] * z[i]
-			n++
-		}
-		m := s / float64(n)
-		if sd := math.Sqrt((sq - float64(n)*m*m) / float64(n-1)); math.Abs(m) > 1e-4 || math.Abs(sd-1) > 1e-4 {
+		if m, sd := channelMeanStd(z, c, 3); math.Abs(m) > 1e-4 || math.Abs(sd-1) > 1e-4 {
 			t.Errorf("channel %d normalised: mean %g, std %g; want 0 and 1", c, m, sd)
 		}
 	}
@@ -183,4 +166,19 @@ func TestNormalizeFromBatch(t *testing.T) {
 	if _, err := DecodeBatch(out, fresh); err == nil {
 		t.Error("DecodeBatch with an unmeasured normalisation: no error")
 	}
+}
+
+// channelMeanStd is channel c's mean and unbiased standard deviation in
+// NHWC values with nc channels (float64, two passes).
+func channelMeanStd(v []float64, c, nc int) (mean, std float64) {
+	n := 0
+	for i := c; i < len(v); i += nc {
+		mean += v[i]
+		n++
+	}
+	mean /= float64(n)
+	for i := c; i < len(v); i += nc {
+		std += (v[i] - mean) * (v[i] - mean)
+	}
+	return mean, math.Sqrt(std / float64(n-1))
 }
