@@ -322,8 +322,11 @@ func (c *augConfig) draw(rng *rand.Rand) Draws {
 // with MaxLighting(0), a crop with MinScale 1), and a's ranges and
 // probabilities play no part; what a draw does not set is left unchanged
 // (the crop, when a crops: the whole centred square). The validation split
-// is not augmented, as a's. TwoPass and Sequential keep the draws.
-// Errors: no draws, or a Draws holding an invalid value (see Draws.Err).
+// is not augmented, as a's. TwoPass and Sequential keep the draws; Spec
+// (an export) records a's options, not the draws.
+// Errors: no draws, a Draws holding an invalid value (see Draws.Err), a
+// Crop when a keeps the input size (size 0). Given fewer draws than a
+// batch has images, running it is an error.
 //
 //	aug, err := augment.MustAugTransforms(224).WithDraws(augment.Draws{}.Rotate(30).Zoom(1.2).Warp(-0.2, 0.2))
 func (a *Augment) WithDraws(draws ...Draws) (*Augment, error) {
