@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // ParamScheduler is fastai's ParamScheduler callback: it drives
@@ -137,7 +136,7 @@ func checkHyper(name string, v float64) error {
 	case name == "mom" && !(v >= 0 && v < 1):
 		return fmt.Errorf("a momentum must be in [0, 1)")
 	case !(v >= 0) || math.IsInf(v, 1):
-		return fmt.Errorf("a %s must be a finite number ≥ 0", strings.ReplaceAll(strings.ReplaceAll(name, "lr", "learning rate"), "wd", "weight decay"))
+		return fmt.Errorf("a %s must be a finite number ≥ 0", map[string]string{"lr": "learning rate", "wd": "weight decay", "mom": "momentum"}[name])
 	}
 	return nil
 }
