@@ -341,7 +341,13 @@ func (a *Augment) WithDraws(draws ...Draws) (*Augment, error) {
 		if d.hasCrop && a.cfg.size == 0 {
 			return nil, fmt.Errorf("augment.WithDraws: draws %d crop a square, but the augmentation keeps the input size (size 0): give AugTransforms a size", i)
 		}
-		d.row(out.givenRows[i*paramsSize : (i+1)*paramsSize])
+		row := out.givenRows[i*paramsSize : (i+1)*paramsSize]
+		d.row(row)
+		for _, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("augment.WithDraws: draws %d (%s) overflow float32 in the transform's matrices: use a zoom factor and centre of ordinary size", i, d)
+			}
+		}
 		out.givenWarp = out.givenWarp || d.warpX != 0 || d.warpY != 0
 		out.givenLight = out.givenLight || d.bright != 0 || d.contrast != 0
 		out.givenCrop = out.givenCrop || d.hasCrop

@@ -220,3 +220,32 @@ func ExampleDraws() {
 	// no change
 	// augment.Draws.Brightness(1.5): give a value in (0, 1); 0.5 leaves the image as it is
 }
+
+// FuzzWithDraws: whatever the values, WithDraws refuses them or gives
+// finite parameters, and the augmented image stays in [0, 1].
+func FuzzWithDraws(f *testing.F) {
+	f.Add(true, 30.0, 1.2, 0.5, 0.5, -0.2, 0.2, 0.5, 1.0, 0.8, 0.5, 0.5)
+	f.Add(false, 1e300, 1e-300, 1e300, -1e300, 0.999, -0.999, 1e-9, 1e30, 1e-9, 1.0, 0.0)
+	a := MustAugTransforms(6, MinScale(0.5))
+	img := augRandomImage(rand.New(rand.NewPCG(1, 2)), 1, 7, 9, 3)
+	f.Fuzz(func(t *testing.T, flip bool, rot, zoom, zx, zy, wx, wy, b, c, scale, top, left float64) {
+		d := Draws{}.Rotate(rot).ZoomAt(zoom, zx, zy).Warp(wx, wy).Brightness(b).Contrast(c).Crop(scale, top, left)
+		if flip {
+			d = d.Flip()
+		}
+		g, err := a.WithDraws(d)
+		if err != nil {
+			return
+		}
+		for i, v := range g.givenRows {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("%s: param %d is %g", d, i, v)
+			}
+		}
+		for i, v := range givenOut(t, g, img) {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("%s: output value %d is %g", d, i, v)
+			}
+		}
+	})
+}
