@@ -74,6 +74,16 @@ type BatchTransform interface {
 	Name() string
 }
 
+// BatchSetupper is implemented by batch transforms that take settings
+// from the data (fastai's Transform.setups, which TfmdDL calls with the
+// training loader): DataBlock.DataLoaders calls SetupBatch on each, in
+// order, once both loaders exist, passing the batch transforms that come
+// before it (augment.NormalizeFromBatch measures one training batch after
+// them). An error fails DataLoaders, naming the transform.
+type BatchSetupper interface {
+	SetupBatch(dls *DataLoaders, before []BatchTransform) error
+}
+
 // TransformSpec describes a transform by name and numeric parameters, so
 // that a program loading an exported model can build the same transform
 // without the training code (vision.ItemTransformFromSpec,

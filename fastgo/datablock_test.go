@@ -119,6 +119,12 @@ func TestLabelOnlyInValidation(t *testing.T) {
 	if err != nil || ds.Valid.Y[0] != 0 || ds.Train.Y[0] != 1 {
 		t.Errorf("fixed vocab: %v, %v", ds, err)
 	}
+	// add_na: the unseen validation label is the '#na#' class, 0.
+	db.Blocks.Y = &fastgo.Categorize{AddNA: true}
+	ds, err = db.Datasets("a")
+	if err != nil || ds.Vocab.String() != "(#2) ['#na#','cat']" || ds.Valid.Y[0] != 0 || ds.Train.Y[0] != 1 {
+		t.Errorf("AddNA: vocab %v, valid %v, train %v, %v", ds.Vocab, ds.Valid.Y, ds.Train.Y, err)
+	}
 }
 
 func TestDataBlockErrors(t *testing.T) {

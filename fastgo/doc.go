@@ -4,10 +4,13 @@
 // no device and no network; those are its sub-packages'.
 //
 // It holds what the first cells of fastbook's "pet breeds" chapter use:
-// [L], a collection that displays like fastcore's (`(#7394) [Path('images/x.jpg'),...]`),
-// [Path] with a display base path, item getters ([GetImageFiles]), labellers ([RegexLabeller], [UsingName],
-// [ParentLabel]), splitters ([RandomSplitter], ...), the [DataBlock] that turns
-// a source folder into [DataLoaders] of uint8 batches, and [DataBlock.Summary].
+// [L], a collection that displays like fastcore's (`(#7394) [Path('images/x.jpg'),...]`,
+// [CollRepr]), [Path] with a display base path, item getters ([GetImageFiles],
+// [FileGetter] and [ImageGetter] with get_files' recurse and folders), labellers
+// ([RegexLabeller], [UsingName], [ParentLabel]), splitters ([RandomSplitter],
+// [GrandparentSplitter], ...), the classes ([CategoryMap], with fastai's
+// add_na), the [DataBlock] that turns a source folder into [DataLoaders] of
+// uint8 batches, and [DataBlock.Summary].
 //
 //	path, err := external.UntarData(external.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
 //	fastgo.SetBasePath(path)
@@ -25,7 +28,7 @@
 // fastgo/vision decodes and resizes images, fastgo/vision/augment
 // augments batches on the device, fastgo/learner trains, fastgo/backend
 // chooses the device. The [DataBlock] contract ([InputBlock], [ItemTransform],
-// [BatchTransform], [TransformSpec]) is how they plug in.
+// [BatchTransform], [BatchSetupper], [TransformSpec]) is how they plug in.
 //
 // Determinism: file lists are sorted, and every random choice (split,
 // shuffle, each item's transforms) comes from a seed, so a seed gives the

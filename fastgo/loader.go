@@ -149,6 +149,9 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 		fmt.Fprintf(Warnings, "fastgo: warning: the training set of %s has %d items, fewer than one batch of %d, and the last partial batch is dropped: training would have no batch; use WithBatchSize(%d) or less.\n",
 			string(ds.Source), n, cfg.batchSize, n)
 	}
+	if err := setupBatchTfms(dls); err != nil {
+		return nil, err
+	}
 	return dls, nil
 }
 

@@ -4,11 +4,13 @@
 # scripts/parity_torch.py (Debian's python3-torch, -torchvision and -pil,
 # installed by scripts/deps-torch.sh) writes torchvision-format .pth files
 # and reference tensors in float32 and float64 into build/parity; the Go
-# tests TestParity* (fastgo/vision, fastgo/vision/models, fastgo/learner) load them and compare:
+# tests TestParity* (fastgo/vision, fastgo/vision/augment, fastgo/vision/models, fastgo/learner) load them and compare:
 # resnet18/34/50 eval logits from a state_dict, resnet18's train-mode loss,
 # gradients and batch-norm statistics, fastai's Adam and one-cycle values,
-# and valid-mode Resize against Pillow on the pets images (the sample beside
-# the checkout, else testdata/images). Each quantity's error against
+# fastai's batch augmentation with given draws (affine matrices, warped grid,
+# lighting, images, the RandomResizedCropGPU step), and valid-mode Resize
+# against Pillow on the pets images (the sample beside the checkout, else
+# testdata/images). Each quantity's error against
 # PyTorch float64 must be within 2x of PyTorch float32's own (see
 # internal/testutil/parity.go). scripts/fastai_files.py writes fastai
 # exports of ResNet18/34/50 with PyTorch's predictions on the same images,
@@ -36,8 +38,8 @@ echo "==> fastai exports of ResNet18/34/50 and their PyTorch predictions (script
 echo "==> go test -run 'TestParity|TestONNX'"
 status=0
 FASTGO_PARITY_DIR="$out" FASTGO_ONNXRUNTIME="$ort" go test -count=1 -run '^TestParity|^TestONNX' \
-	./fastgo/vision ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/models/fastai ./fastgo/vision/models/onnx \
-	./fastgo/vision/cnn || status=1
+	./fastgo/vision ./fastgo/vision/augment ./fastgo/vision/models ./fastgo/learner ./fastgo/vision/models/fastai \
+	./fastgo/vision/models/onnx ./fastgo/vision/cnn || status=1
 if [ -s "$out/report.tsv" ]; then
 	echo
 	echo "Relative distance from PyTorch float64 (normwise): fastgo float32 and PyTorch float32; the limit is"

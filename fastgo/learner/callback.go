@@ -175,9 +175,14 @@ type FitState struct {
 	// LRs and Moms are the current batch's learning rates and momentums,
 	// one per parameter group (after LRFactor).
 	LRs, Moms []float64
+	// WDs are the current batch's weight decays, one per parameter group:
+	// the fit's weight decay unless a BeforeBatch (ParamScheduler's "wd")
+	// changes them for the batch.
+	WDs []float64
 	// LRFactor multiplies every scheduled learning rate from the next
-	// batch on; 1 at the start of a fit. (LRs and Moms are the batch's own
-	// copies: a BeforeBatch may change them for that batch only.)
+	// batch on; 1 at the start of a fit. (LRs, Moms and WDs are the
+	// batch's own copies: a BeforeBatch may change them for that batch
+	// only.)
 	LRFactor float64
 	// Row is the current epoch's row of the table, NaN until known: its
 	// training loss from AfterTrain on, its validation loss and metrics

@@ -2,16 +2,19 @@
 // ([Data], e.g. [FromDataLoaders]) and a model description ([Model]), an
 // optimizer ([OptFunc]: fastai's [Adam] by default, or [SGD]; decoupled
 // weight decay, none on batch-norm parameters and biases), discriminative
-// learning rates ([Slice]), the one-cycle policy ([Learner.FitOneCycle], [CombinedCos]),
-// [Learner.FineTune], freezing, the [Recorder] with its epoch table and
+// learning rates ([Slice], or one rate per group), the one-cycle policy
+// ([Learner.FitOneCycle], [CombinedCos]), fastai's schedule family
+// ([SchedLin], [SchedCos], [SchedNo], [SchedExp], [SchedPoly],
+// [CombineScheds]) and [ParamScheduler], which drives lr, mom or wd with
+// them, [Learner.FineTune], freezing, the [Recorder] with its epoch table and
 // loss plot, [Learner.GetPreds], [Learner.LRFind], checkpoints and mixed
 // precision.
 //
 // Everything float happens in one GoMLX graph per (batch shape, split,
 // frozen state): uint8 images → float32/255 → the device transforms
 // ([device.Transform]) → model → loss → gradients → the optimizer update.
-// Learning rates and momentums are graph inputs, so schedules never
-// recompile.
+// Learning rates, momentums and weight decays are graph inputs, so
+// schedules never recompile.
 //
 //	learn, err := learner.New(learner.FromDataLoaders(dls), model, learner.Metrics(learner.ErrorRate))
 //	if err != nil { ... }
@@ -26,7 +29,7 @@
 // ([Callbacks]) or per fit ([WithCallbacks], fastai's cbs=), and fastai's
 // usual ones are here: [SaveModelCallback], [EarlyStoppingCallback],
 // [ReduceLROnPlateau], [CSVLogger], [ShowGraphCallback],
-// [TerminateOnNaNCallback] and [GradientClip]. The events inside the
+// [TerminateOnNaNCallback], [GradientClip] and [ParamScheduler]. The events inside the
 // training step run in the compiled graph: [LossTransformer] and
 // [GradientTransformer] are their hooks.
 //

@@ -379,11 +379,6 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 	defer func() { l.mu.Lock(); l.trainedEpochs++; l.mu.Unlock() }() // the next epoch shuffles anew
 	return withEvents(cbs, f, beforeTrain, afterTrain, ErrCancelTrain, func() error {
 		pipe := l.Pipelining()
-		wds, err := l.onDevice(f32Tensor(slices.Repeat([]float64{spec.wd}, l.Model.numGroups())))
-		if err != nil {
-			return err
-		}
-		defer wds.FinalizeAll()
 		events := &batchEvents{cbs: cbs, f: f, every: 1}
 		if lagAllowed(cbs) {
 			events.every = pipe.SyncEvery
@@ -399,7 +394,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				err := l.drawOnDevice(in, fastgo.Train, counter)
 				if err == nil {
 					lrs, moms := spec.hyper(iter, float64(iter)/total)
-					err = l.hyperOnDevice(in, iter, lrs, moms)
+					err = l.hyperOnDevice(in, iter, lrs, moms, slices.Repeat([]float64{spec.wd}, len(lrs)))
 				}
 				if err != nil {
 					in.free()
@@ -422,7 +417,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				return fail(fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err))
 			}
 			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
-			f.LRs, f.Moms = scaled(lrs, f.LRFactor), slices.Clone(moms)
+			f.LRs, f.Moms, f.WDs = scaled(lrs, f.LRFactor), slices.Clone(moms), slices.Repeat([]float64{spec.wd}, len(lrs))
 			f.stepped = false
 			rec := &batchRecord{epoch: f.Epoch, batch: f.Batch, training: true}
 			// As withEvents, but the batch counts as done (f.Iter, the
@@ -431,7 +426,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 			err := fire(cbs, beforeBatch, f)
 			if err == nil {
 				var loss *tensors.Tensor
-				if loss, err = l.trainStepOn(in, f.LRs, f.Moms, wds); err != nil {
+				if loss, err = l.trainStepOn(in, f.LRs, f.Moms, f.WDs); err != nil {
 					in.free()
 					if r, refused := err.(stepRefused); refused {
 						return fail(r.error) // about the fit, not this batch

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -580,7 +579,7 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 
 // trainStep runs one optimisation step on a batch and returns its loss:
 // trainStepOn for one batch, waited for.
-func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
+func (l *Learner) trainStep(b Batch, lrs, moms, wds []float64) (float64, error) {
 	in := l.upload(b, 0)
 	defer in.free()
 	if in.err == nil {
@@ -588,11 +587,6 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 			return 0, err
 		}
 	}
-	wds, err := l.onDevice(f32Tensor(slices.Repeat([]float64{wd}, l.Model.numGroups())))
-	if err != nil {
-		return 0, err
-	}
-	defer wds.FinalizeAll()
 	loss, err := l.trainStepOn(in, lrs, moms, wds)
 	if err != nil {
 		return 0, err
@@ -602,14 +596,14 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 }
 
 // trainStepOn runs one optimisation step on prepared inputs, with the
-// batch's learning rates and momentums (after the callbacks) and the
-// weight decays wds (float32 [G]), and returns the loss as the device
+// batch's learning rates, momentums and weight decays (one per group,
+// after the callbacks), and returns the loss as the device
 // holds it (float32 scalar), unread: reading it waits for the step.
 // Inputs prepared for another batch counter (a step before was cancelled)
 // get their transform parameters drawn again, and hyper-parameters that
 // differ from the scheduled ones uploaded, so a step is the same however
 // far ahead it was prepared.
-func (l *Learner) trainStepOn(in *stepInput, lrs, moms []float64, wds *tensors.Tensor) (*tensors.Tensor, error) {
+func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors.Tensor, error) {
 	if in.err != nil {
 		return nil, in.err
 	}
@@ -634,7 +628,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms []float64, wds *tensors.T
 		want   []float64
 		values *[]float32
 		t      **tensors.Tensor
-	}{{lrs, &in.lrs, &in.lrsT}, {moms, &in.moms, &in.momsT}} {
+	}{{lrs, &in.lrs, &in.lrsT}, {moms, &in.moms, &in.momsT}, {wds, &in.wds, &in.wdsT}} {
 		if *h.t != nil && sameF32(h.want, *h.values) {
 			continue
 		}
@@ -646,7 +640,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms []float64, wds *tensors.T
 			return nil, err
 		}
 	}
-	args := []any{in.x, in.y, in.lrsT, in.momsT, wds}
+	args := []any{in.x, in.y, in.lrsT, in.momsT, in.wdsT}
 	for _, p := range in.params {
 		if p != nil {
 			args = append(args, p)

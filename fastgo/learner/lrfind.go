@@ -128,9 +128,10 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	groups := l.Model.numGroups()
 	mom := l.currentMom()
 	finder := &lrFinder{numIt: o.numIt, stopDiv: o.stopDiv, best: math.Inf(1), diverged: -1}
+	sched := SchedExp(o.start, o.end) // fastai's LRFinder, at train_iter/num_it
 	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet, cbs: []Callback{finder}, lrFind: true,
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
-			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
+			lr := sched(float64(iter) / float64(o.numIt))
 			lrs, moms := make([]float64, groups), make([]float64, groups)
 			for i := range lrs {
 				lrs[i], moms[i] = lr, mom

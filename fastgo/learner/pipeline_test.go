@@ -289,6 +289,42 @@ func TestPrefetchFollowsChangedRates(t *testing.T) {
 	}
 }
 
+// raiseWD sets every group's weight decay to 0.5 from batch 2 on
+// (BeforeBatch, as a ParamScheduler does).
+type raiseWD struct{}
+
+func (raiseWD) BeforeBatch(f *FitState) error {
+	if f.Training && f.Batch >= 2 {
+		for i := range f.WDs {
+			f.WDs[i] = 0.5
+		}
+	}
+	return nil
+}
+
+// TestPrefetchFollowsChangedWeightDecay: a weight decay changed by a
+// callback reaches the step whose inputs were uploaded ahead with the
+// scheduled one: the weights are those of the same fit without prefetch,
+// and differ from a fit that kept the scheduled weight decay.
+func TestPrefetchFollowsChangedWeightDecay(t *testing.T) {
+	fit := func(cbs ...Callback) func(l *Learner) error {
+		return func(l *Learner) error { return l.Fit(1, 1e-2, WithCallbacks(cbs...)) }
+	}
+	want := trainWith(t, Pipelining{SyncEvery: 1}, fit(raiseWD{}))
+	kept := trainWith(t, Pipelining{SyncEvery: 1}, fit())
+	changed := false
+	for k, w := range want {
+		if !slices.Equal(kept[k], w) {
+			changed = true
+		}
+	}
+	if !changed {
+		t.Fatal("raising the weight decay changed no weight: the test cannot tell")
+	}
+	got := trainWith(t, Pipelining{Prefetch: 3, SyncEvery: 4}, fit(raiseWD{}))
+	sameWeights(t, "prefetch 3, weight decay raised by a callback vs. no prefetch", got, want)
+}
+
 // stopAt cancels the fit at a training batch.
 type stopAt struct{ batch int }
 

@@ -27,12 +27,13 @@ type stepInput struct {
 	params  []*tensors.Tensor
 	layout  string
 	counter uint64
-	// lrs and moms are the scheduled hyper-parameters of training
-	// position iter, as uploaded (lrsT, momsT): used when the batch's own
-	// values, after the callbacks, are the same.
-	iter        int
-	lrs, moms   []float32
-	lrsT, momsT *tensors.Tensor
+	// lrs, moms and wds are the scheduled hyper-parameters of training
+	// position iter, as uploaded (lrsT, momsT, wdsT): used when the
+	// batch's own values, after the callbacks (a ParamScheduler), are the
+	// same.
+	iter              int
+	lrs, moms, wds    []float32
+	lrsT, momsT, wdsT *tensors.Tensor
 	// err says why the batch cannot run (labels, shape); it is reported
 	// where its step would have run.
 	err error
@@ -45,12 +46,12 @@ func (in *stepInput) free() {
 	if in == nil {
 		return
 	}
-	for _, t := range append([]*tensors.Tensor{in.x, in.y, in.lrsT, in.momsT}, in.params...) {
+	for _, t := range append([]*tensors.Tensor{in.x, in.y, in.lrsT, in.momsT, in.wdsT}, in.params...) {
 		if t != nil {
 			t.FinalizeAll()
 		}
 	}
-	in.x, in.y, in.lrsT, in.momsT, in.params = nil, nil, nil, nil, nil
+	in.x, in.y, in.lrsT, in.momsT, in.wdsT, in.params = nil, nil, nil, nil, nil, nil
 }
 
 // checkBatch validates a batch's shape and labels and returns the labels
@@ -157,14 +158,18 @@ func (l *Learner) drawOnDevice(in *stepInput, split fastgo.Split, counter uint64
 // n0 is the batch's size as the graph sees it (padded or not).
 func (in *stepInput) n0() int { return in.x.Shape().Dimensions[0] }
 
-// hyperOnDevice uploads the scheduled hyper-parameters of position iter.
-func (l *Learner) hyperOnDevice(in *stepInput, iter int, lrs, moms []float64) error {
-	in.iter, in.lrs, in.moms = iter, float32s(lrs), float32s(moms)
+// hyperOnDevice uploads the scheduled hyper-parameters of position iter
+// (learning rates, momentums and weight decays, one per group).
+func (l *Learner) hyperOnDevice(in *stepInput, iter int, lrs, moms, wds []float64) error {
+	in.iter, in.lrs, in.moms, in.wds = iter, float32s(lrs), float32s(moms), float32s(wds)
 	var err error
 	if in.lrsT, err = l.onDevice(tensors.FromFlatDataAndDimensions(in.lrs, len(in.lrs))); err != nil {
 		return err
 	}
-	in.momsT, err = l.onDevice(tensors.FromFlatDataAndDimensions(in.moms, len(in.moms)))
+	if in.momsT, err = l.onDevice(tensors.FromFlatDataAndDimensions(in.moms, len(in.moms))); err != nil {
+		return err
+	}
+	in.wdsT, err = l.onDevice(tensors.FromFlatDataAndDimensions(in.wds, len(in.wds)))
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,7 +46,8 @@ import (
 //
 // Randomness: [Augment.Params] draws every value on the CPU, per image
 // (fastai's batch=False), from the *rand.Rand it is given, so one seed
-// gives the same batch on every backend. fastgo draws the random crop per
+// gives the same batch on every backend; [Augment.WithDraws] gives the
+// values instead ([Draws], fastai's draw arguments). fastgo draws the random crop per
 // image, where fastai's RandomResizedCropGPU draws one crop per batch; the
 // crop's integer side and offsets follow fastai's formulas.
 //
@@ -62,6 +64,11 @@ import (
 // [B,H,W,C] in [0,1] (NHWC), output float32 [B,size,size,C].
 type Augment struct {
 	cfg augConfig
+	// given holds WithDraws' values (nil: random draws), givenRows them
+	// as Params rows; the flags say which steps they need.
+	given                            []Draws
+	givenRows                        []float32
+	givenWarp, givenLight, givenCrop bool
 }
 
 var _ device.Transform = (*Augment)(nil)
@@ -215,7 +222,15 @@ func (a *Augment) Name() string {
 	if c.maxLighting > 0 {
 		parts = append(parts, "Brightness -- {'max_lighting': "+pyFloat(c.maxLighting)+", 'p': 1.0, 'draw': None, 'batch': False}")
 	}
-	return strings.Join(parts, "\n -> ")
+	name := strings.Join(parts, "\n -> ")
+	if a.given != nil {
+		draws := make([]string, len(a.given))
+		for i, d := range a.given {
+			draws[i] = d.String()
+		}
+		name += "\n   given draws: " + strings.Join(draws, "; ")
+	}
+	return name
 }
 
 // pyFloat formats v as Python's repr of a float does (0.2, 1.0).
@@ -231,54 +246,51 @@ func pyFloat(v float64) string {
 const (
 	parM       = 0  // 6 values: rows 0 and 1 of Flip·Rotate·Zoom (normalised coordinates, before aspect correction)
 	parH       = 6  // 8 values: homography h0..h7 (h8 = 1) mapping warped to original coordinates
-	parCrop    = 14 // 3 values: uniform draws for the crop's area, top and left
+	parCrop    = 14 // 3 values: the crop's area, top and left (uniform draws; given: scale and fractions, see Draws.Crop)
 	parBright  = 17 // logit(b)
 	parLight   = 18 // contrast factor c
-	paramsSize = 19
+	parF       = 19 // 6 values: rows 0 and 1 of Flip alone (for Sequential)
+	parR       = 25 // 6 values: Rotate alone
+	parZ       = 31 // 6 values: Zoom alone
+	paramsSize = 37
 )
 
 // Params draws the batch's random parameters on the CPU: float32
-// [batchSize, 19] on fastgo.Train, nil on fastgo.Valid (no randomness).
+// [batchSize, 37] on fastgo.Train, nil on fastgo.Valid (no randomness).
 // Every image consumes the same number of draws (13) whatever the
 // options, so a seed gives the same geometry when only, say, lighting is
-// turned off.
+// turned off. An augmentation made by WithDraws ignores rng and gives its
+// draws: the one for every image, or the first batchSize.
 func (a *Augment) Params(batchSize int, split fastgo.Split, rng *rand.Rand) *tensors.Tensor {
 	if split != fastgo.Train {
 		return nil
 	}
-	c := a.cfg
+	if a.given != nil {
+		n := len(a.given)
+		rows := make([]float32, 0, max(n, batchSize)*paramsSize)
+		switch {
+		case n == 1:
+			for range batchSize {
+				rows = append(rows, a.givenRows...)
+			}
+		case n >= batchSize:
+			rows = a.givenRows[:batchSize*paramsSize]
+		default: // too few: Apply says so
+			rows = a.givenRows
+		}
+		return tensors.FromFlatDataAndDimensions(slices.Clone(rows), len(rows)/paramsSize, paramsSize)
+	}
 	out := make([]float32, batchSize*paramsSize)
 	for i := range batchSize {
-		row := out[i*paramsSize : (i+1)*paramsSize]
-		d := c.draw(rng)
-		for k, v := range d.m[:2] {
-			for j := range 3 {
-				row[parM+3*k+j] = float32(v[j])
-			}
-		}
-		for k, v := range d.h {
-			row[parH+k] = float32(v)
-		}
-		for k, v := range d.crop {
-			row[parCrop+k] = float32(v)
-		}
-		row[parBright] = float32(d.logitB)
-		row[parLight] = float32(d.contrast)
+		a.cfg.draw(rng).row(out[i*paramsSize : (i+1)*paramsSize])
 	}
 	return tensors.FromFlatDataAndDimensions(out, batchSize, paramsSize)
 }
 
-// augDraw is one image's random values.
-type augDraw struct {
-	m        mat3       // Flip·Rotate·Zoom
-	h        [8]float64 // homography
-	crop     [3]float64 // uniforms: area, top, left
-	logitB   float64
-	contrast float64
-}
-
-// draw takes one image's values from rng, in a fixed order and count.
-func (c *augConfig) draw(rng *rand.Rand) augDraw {
+// draw takes one image's values from rng, in a fixed order and count, as
+// the Draws they amount to (the crop's values are uniforms, placed in the
+// range that fits by cropMatrix).
+func (c *augConfig) draw(rng *rand.Rand) Draws {
 	// masked draws v ~ U(lo,hi) with probability p, else neutral (fastai's
 	// _draw_mask); both numbers are always drawn.
 	masked := func(p, lo, hi, neutral float64) float64 {
@@ -289,31 +301,71 @@ func (c *augConfig) draw(rng *rand.Rand) augDraw {
 		}
 		return neutral
 	}
-	var d augDraw
-	flip := rng.Float64() < 0.5 && c.doFlip
-	wx := masked(c.pAffine, -c.maxWarp, c.maxWarp, 0)
-	wy := masked(c.pAffine, -c.maxWarp, c.maxWarp, 0)
-	theta := masked(c.pAffine, -c.maxRotate, c.maxRotate, 0) * math.Pi / 180
-	zoom := masked(c.pAffine, c.minZoom, c.maxZoom, 1)
-	cx, cy := rng.Float64(), rng.Float64()
-	d.crop = [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}
-	b := masked(c.pLighting, 0.5*(1-c.maxLighting), 0.5*(1+c.maxLighting), 0.5)
-	lc := masked(c.pLighting, math.Log(1-c.maxLighting), -math.Log(1-c.maxLighting), 0)
-
-	f := identity3()
-	if flip {
-		f[0][0] = -1
-	}
-	cos, sin := math.Cos(theta), math.Sin(theta)
-	r := mat3{{cos, sin, 0}, {-sin, cos, 0}, {0, 0, 1}}
-	s := 1 / zoom
-	z := mat3{{s, 0, (1 - s) * (2*cx - 1)}, {0, s, (1 - s) * (2*cy - 1)}, {0, 0, 1}}
-	d.m = f.mul(r).mul(z)
-	d.h = warpHomography(wx, wy)
-	d.logitB = math.Log(b / (1 - b))
-	d.contrast = math.Exp(lc)
+	var d Draws
+	d.flip = rng.Float64() < 0.5 && c.doFlip
+	d.warpX = masked(c.pAffine, -c.maxWarp, c.maxWarp, 0)
+	d.warpY = masked(c.pAffine, -c.maxWarp, c.maxWarp, 0)
+	d.rotate = masked(c.pAffine, -c.maxRotate, c.maxRotate, 0)
+	d.zoom = masked(c.pAffine, c.minZoom, c.maxZoom, 1)
+	d.zoomX, d.zoomY = rng.Float64(), rng.Float64()
+	d.crop, d.hasCrop = [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}, true
+	d.bright = masked(c.pLighting, 0.5*(1-c.maxLighting), 0.5*(1+c.maxLighting), 0.5)
+	d.contrast = math.Exp(masked(c.pLighting, math.Log(1-c.maxLighting), -math.Log(1-c.maxLighting), 0))
 	return d
 }
+
+// WithDraws returns the augmentation with given values instead of random
+// ones (fastai's draw arguments, p=1.): one Draws for every image of a
+// batch, or one per image (at least the batch size; the first ones are
+// used, as fastai takes draw[:bs]). The transforms a draw sets are applied
+// even where a's options leave them out (a warp with MaxWarp(0), lighting
+// with MaxLighting(0), a crop with MinScale 1), and a's ranges and
+// probabilities play no part; what a draw does not set is left unchanged
+// (the crop, when a crops: the whole centred square). The validation split
+// is not augmented, as a's. TwoPass and Sequential keep the draws; Spec
+// (an export) records a's options, not the draws.
+// Errors: no draws, a Draws holding an invalid value (see Draws.Err), a
+// Crop when a keeps the input size (size 0). Given fewer draws than a
+// batch has images, running it is an error.
+//
+//	aug, err := augment.MustAugTransforms(224).WithDraws(augment.Draws{}.Rotate(30).Zoom(1.2).Warp(-0.2, 0.2))
+func (a *Augment) WithDraws(draws ...Draws) (*Augment, error) {
+	if len(draws) == 0 {
+		return nil, fmt.Errorf("augment.WithDraws: no draws given: give one for every image, or one per image")
+	}
+	out := &Augment{cfg: a.cfg, given: slices.Clone(draws), givenRows: make([]float32, len(draws)*paramsSize)}
+	for i, d := range draws {
+		if d.err != nil {
+			return nil, fmt.Errorf("augment.WithDraws: draws %d: %w", i, d.err)
+		}
+		if d.hasCrop && a.cfg.size == 0 {
+			return nil, fmt.Errorf("augment.WithDraws: draws %d crop a square, but the augmentation keeps the input size (size 0): give AugTransforms a size", i)
+		}
+		row := out.givenRows[i*paramsSize : (i+1)*paramsSize]
+		d.row(row)
+		for _, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("augment.WithDraws: draws %d (%s) overflow float32 in the transform's matrices: use a zoom factor and centre of ordinary size", i, d)
+			}
+		}
+		out.givenWarp = out.givenWarp || d.warpX != 0 || d.warpY != 0
+		out.givenLight = out.givenLight || d.bright != 0 || d.contrast != 0
+		out.givenCrop = out.givenCrop || d.hasCrop
+	}
+	return out, nil
+}
+
+// MustWithDraws is WithDraws for notebook cells: it panics on error.
+func (a *Augment) MustWithDraws(draws ...Draws) *Augment {
+	g, err := a.WithDraws(draws...)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// Draws returns the draws WithDraws gave (a copy), nil for random ones.
+func (a *Augment) Draws() []Draws { return slices.Clone(a.given) }
 
 // Apply augments x (float32 [B,H,W,C] in [0,1]) with params from
 // [Augment.Params]; on fastgo.Valid, or when params is nil, it only crops
@@ -328,7 +380,7 @@ type samplingMode int
 const (
 	singlePass samplingMode = iota // fastgo: everything composed, one sampling
 	twoPass                        // fastai: affine+warp at the input size, then the crop
-	stepByStep                     // traditional: resize, warp, affine, crop
+	stepByStep                     // traditional: resize, warp, flip, rotate, zoom, crop
 )
 
 // TwoPass returns the same augmentation resampled the way fastai does it:
@@ -340,11 +392,12 @@ func (a *Augment) TwoPass() device.Transform {
 }
 
 // Sequential returns the same augmentation done the traditional way, for
-// comparison figures: the input is first resized to the output size, then
-// warped, then flipped/rotated/zoomed, then cropped, each step resampled
-// (bilinear, reflection padding) by the same sampler. It consumes the same
-// random draws as a (same seed, same geometry) and applies the same
-// lighting; validation is identical to a's.
+// comparison figures (the book's right-hand image): the input is first
+// resized to the output size, then warped, flipped, rotated, zoomed and
+// cropped, each step resampled (bilinear, reflection padding) by the same
+// sampler — one interpolation per step, composing to the single pass's
+// geometry. It consumes the same draws as a (same seed or the same given
+// draws) and applies the same lighting; validation is identical to a's.
 func (a *Augment) Sequential() device.Transform {
 	return &augmentVariant{a, stepByStep, "Sequential"}
 }
@@ -378,12 +431,16 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 		oh, ow = h, w
 	}
 	g := x.Graph()
+	crops := c.minScale != 1 || a.givenCrop
 	if split != fastgo.Train || params == nil {
 		crop := identityMatrix(g)
-		if c.minScale != 1 {
+		if crops {
 			crop = centreSquare(g, h, w)
 		}
 		return resample(x, toPixels(crop, h, w, oh, ow), oh, ow, false)
+	}
+	if a.given != nil && params.Rank() == 2 && params.Shape().Dimensions[0] != dims[0] {
+		exceptions.Panicf("augment.WithDraws: %d draws for a batch of %d images: give one Draws for every image, or at least one per image", len(a.given), dims[0])
 	}
 	if params.Rank() != 2 || params.Shape().Dimensions[1] != paramsSize || params.Shape().Dimensions[0] != dims[0] {
 		exceptions.Panicf("augment.Augment: params must be [%d,%d] as Params makes them, got shape %s", dims[0], paramsSize, params.Shape())
@@ -391,32 +448,35 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	m := aspectCorrect(paramMatrix(params, parM, 6), h, w)
 	hom := paramMatrix(params, parH, 8)
 	crop := identityMatrix(g)
-	if c.minScale != 1 {
+	if crops {
 		crop = a.cropMatrix(params, h, w)
 	}
-	warp := c.maxWarp > 0
+	warp := c.maxWarp > 0 || a.givenWarp
 	affineWarp := m // H·M: everything but the crop
 	if warp {
 		affineWarp = matMul3(hom, m)
 	}
 	var y *graph.Node
 	switch {
-	case mode == singlePass || mode == twoPass && c.minScale == 1: // fastai also samples once without a crop
+	case mode == singlePass || mode == twoPass && !crops: // fastai also samples once without a crop
 		y = resample(x, toPixels(matMul3(affineWarp, crop), h, w, oh, ow), oh, ow, warp)
 	case mode == twoPass:
 		y = resample(x, toPixels(affineWarp, h, w, h, w), h, w, warp)
 		y = resample(y, toPixels(crop, h, w, oh, ow), oh, ow, false)
-	default: // stepByStep
+	default: // stepByStep: resize, then each transform sampled in turn
 		y = resample(x, toPixels(identityMatrix(g), h, w, oh, ow), oh, ow, false)
 		if warp {
 			y = resample(y, toPixels(hom, oh, ow, oh, ow), oh, ow, true)
 		}
-		y = resample(y, toPixels(m, oh, ow, oh, ow), oh, ow, false)
-		if c.minScale != 1 {
+		for _, off := range []int{parF, parR, parZ} {
+			step := aspectCorrect(paramMatrix(params, off, 6), oh, ow)
+			y = resample(y, toPixels(step, oh, ow, oh, ow), oh, ow, false)
+		}
+		if crops {
 			y = resample(y, toPixels(crop, oh, ow, oh, ow), oh, ow, false)
 		}
 	}
-	if c.maxLighting > 0 {
+	if c.maxLighting > 0 || a.givenLight {
 		y = lighting(y, params)
 	}
 	return y
@@ -437,23 +497,34 @@ func lighting(x, params *graph.Node) *graph.Node {
 }
 
 // cropMatrix is RandomResizedCropGPU's square crop (ratio 1) as a map of
-// normalised coordinates, per image from the uniform draws in params.
-// fastai draws the area in [MinScale, 1]·h·w and retries (up to 10 times)
-// while the square does not fit; fastgo draws it directly in the range
-// that fits, which is the same distribution. Side and offsets are integers
-// as in fastai: side round(√area), top and left uniform integers.
+// normalised coordinates, per image from params. Random draws: fastai
+// draws the area in [MinScale, 1]·h·w and retries (up to 10 times) while
+// the square does not fit; fastgo draws it directly in the range that
+// fits, which is the same distribution; side round(√area), top and left
+// uniform integers. Given draws (Draws.Crop): the area fraction as given,
+// the offsets ⌊fraction·room⌋.
 func (a *Augment) cropMatrix(params *graph.Node, h, w int) *graph.Node {
 	short := min(h, w)
-	lo := a.cfg.minScale
-	hi := math.Min(1, float64(short*short)/float64(h*w))
-	if hi < lo { // fastai's fallback: the centre square
-		return centreSquare(params.Graph(), h, w)
-	}
 	u := paramColumn(params, parCrop)
-	side := graph.Round(graph.Sqrt(graph.MulScalar(graph.AddScalar(graph.MulScalar(u, hi-lo), lo), float64(h*w))))
+	var scale *graph.Node
+	if a.given != nil {
+		scale = u
+	} else {
+		lo := a.cfg.minScale
+		hi := math.Min(1, float64(short*short)/float64(h*w))
+		if hi < lo { // fastai's fallback: the centre square
+			return centreSquare(params.Graph(), h, w)
+		}
+		scale = graph.AddScalar(graph.MulScalar(u, hi-lo), lo)
+	}
+	side := graph.Round(graph.Sqrt(graph.MulScalar(scale, float64(h*w))))
 	side = graph.ClipScalar(side, 1, float64(short))
-	offset := func(uu *graph.Node, n int) *graph.Node { // uniform integer in [0, n-side]
+	offset := func(uu *graph.Node, n int) *graph.Node {
 		room := graph.AddScalar(graph.Neg(side), float64(n))
+		if a.given != nil { // ⌊fraction·room⌋
+			return graph.Min(graph.Floor(graph.Mul(uu, room)), room)
+		}
+		// a uniform integer in [0, room]
 		return graph.Min(graph.Floor(graph.Mul(uu, graph.AddScalar(room, 1))), room)
 	}
 	return cropNormalized(side, offset(paramColumn(params, parCrop+1), h), offset(paramColumn(params, parCrop+2), w), h, w)

@@ -163,23 +163,7 @@ func resample(x, p *graph.Node, oh, ow int, projective bool) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
 	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	n := p.Shape().Dimensions[0]
-	dt := x.DType()
-	p = graph.ConvertDType(p, dt)
-	entry := func(i, j int) *graph.Node {
-		return graph.Reshape(graph.Slice(p, graph.AxisRange(), graph.AxisElem(i), graph.AxisElem(j)), n, 1, 1)
-	}
-	cols := graph.Iota(g, shapes.Make(dt, 1, 1, ow), 2)
-	rows := graph.Iota(g, shapes.Make(dt, 1, oh, 1), 1)
-	coord := func(i int) *graph.Node { // [n,oh,ow]
-		v := graph.Add(graph.Mul(entry(i, 0), cols), graph.Mul(entry(i, 1), rows))
-		return graph.Add(v, graph.BroadcastToDims(entry(i, 2), n, oh, ow))
-	}
-	sx, sy := coord(0), coord(1)
-	if projective {
-		z := coord(2)
-		sx, sy = graph.Div(sx, z), graph.Div(sy, z)
-	}
+	sx, sy := sourcePositions(graph.ConvertDType(p, x.DType()), oh, ow, projective)
 	// Reflect the continuous position into [0, n-1] (grid_sample's
 	// reflection for align_corners=True), then take the 2×2 neighbourhood
 	// starting at (x0, y0) with x0 <= w-2, so x0+1 needs no reflection.
@@ -210,6 +194,31 @@ func resample(x, p *graph.Node, oh, ow int, projective bool) *graph.Node {
 	ux, uy := graph.OneMinus(wx), graph.OneMinus(wy)
 	weights := graph.Concatenate([]*graph.Node{graph.Mul(uy, ux), graph.Mul(uy, wx), graph.Mul(wy, ux), graph.Mul(wy, wx)}, -1)
 	return graph.ReduceSum(graph.Mul(block, graph.InsertAxes(weights, -1)), 3)
+}
+
+// sourcePositions is where each pixel of an oh×ow output reads: source
+// pixel positions sx, sy ([N,oh,ow], before reflection) for the pixel
+// maps p ([N,3,3], N = B or 1), divided by the third coordinate when
+// projective.
+func sourcePositions(p *graph.Node, oh, ow int, projective bool) (sx, sy *graph.Node) {
+	g := p.Graph()
+	n := p.Shape().Dimensions[0]
+	dt := p.DType()
+	entry := func(i, j int) *graph.Node {
+		return graph.Reshape(graph.Slice(p, graph.AxisRange(), graph.AxisElem(i), graph.AxisElem(j)), n, 1, 1)
+	}
+	cols := graph.Iota(g, shapes.Make(dt, 1, 1, ow), 2)
+	rows := graph.Iota(g, shapes.Make(dt, 1, oh, 1), 1)
+	coord := func(i int) *graph.Node { // [n,oh,ow]
+		v := graph.Add(graph.Mul(entry(i, 0), cols), graph.Mul(entry(i, 1), rows))
+		return graph.Add(v, graph.BroadcastToDims(entry(i, 2), n, oh, ow))
+	}
+	sx, sy = coord(0), coord(1)
+	if projective {
+		z := coord(2)
+		sx, sy = graph.Div(sx, z), graph.Div(sy, z)
+	}
+	return sx, sy
 }
 
 // reflectCoord folds continuous pixel positions into [0, n-1] by

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/compute/dtypes"
@@ -29,10 +32,94 @@ func ImagenetStats() (mean, std []float32) {
 // channel (the last axis, NHWC), on train and valid alike. It runs last in
 // the batch pipeline (fastai's order 99) and [DecodeBatch] inverts it.
 type Normalization struct {
+	// mu guards the statistics, which SetupBatch sets once for a
+	// NormalizeFromBatch.
+	mu        sync.Mutex
 	mean, std []float32
+	fromBatch bool
 }
 
-var _ device.Transform = (*Normalization)(nil)
+var (
+	_ device.Transform     = (*Normalization)(nil)
+	_ fastgo.BatchSetupper = (*Normalization)(nil)
+)
+
+// NormalizeFromBatch is fastai's Normalize() with no statistics: the
+// per-channel mean and standard deviation are measured on one training
+// batch when DataBlock.DataLoaders sets the batch transforms up (fastai's
+// Normalize.setups: x.mean and x.std over the batch, height and width,
+// the std unbiased, as torch's, plus 1e-7), after the batch transforms
+// before it (augmentation included, on the training split, with the
+// loader's seed). A training set smaller than a batch gives the batch it
+// has. Until then Apply refuses to run and Mean and Std are nil; once
+// measured, the statistics stay (fastai keeps them too), and Export
+// records them. [Normalize] with given statistics is fastai's
+// Normalize.from_stats.
+//
+//	BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(224), augment.NormalizeFromBatch()},
+func NormalizeFromBatch() *Normalization { return &Normalization{fromBatch: true} }
+
+// SetupBatch measures the statistics of a NormalizeFromBatch on dls'
+// first training batch after the transforms before it (a no-op once
+// measured, and for Normalize). Errors: no training item, a batch of one
+// pixel (no standard deviation), a transform failing.
+func (n *Normalization) SetupBatch(dls *fastgo.DataLoaders, before []fastgo.BatchTransform) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.fromBatch || n.mean != nil {
+		return nil
+	}
+	if dls == nil || dls.Train == nil {
+		return fmt.Errorf("augment.NormalizeFromBatch: no training loader to measure")
+	}
+	batch, err := firstBatch(dls.Train, dls.Train.BatchSize, false)
+	if err != nil {
+		return fmt.Errorf("augment.NormalizeFromBatch: %w", err)
+	}
+	tfms, _ := deviceTransforms(before)
+	out, err := device.ApplyBatchTransforms(backend.Default(), tfms, batch.X, fastgo.Train, dls.Train.Seed)
+	if err != nil {
+		return fmt.Errorf("augment.NormalizeFromBatch: %w", err)
+	}
+	mean, std, err := channelStats(out)
+	if err != nil {
+		return fmt.Errorf("augment.NormalizeFromBatch: %w", err)
+	}
+	n.mean, n.std = mean, std
+	return nil
+}
+
+// channelStats is the mean and the unbiased standard deviation + 1e-7 of
+// each channel (the last axis) of a float32 batch, in float64.
+func channelStats(t *tensors.Tensor) (mean, std []float32, err error) {
+	v, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, nil, err
+	}
+	dims := t.Shape().Dimensions
+	c := dims[len(dims)-1]
+	count := len(v) / max(c, 1)
+	if count < 2 {
+		return nil, nil, fmt.Errorf("the batch has %d value(s) per channel: a standard deviation needs 2 or more", count)
+	}
+	sum, sq := make([]float64, c), make([]float64, c)
+	for i, x := range v {
+		sum[i%c] += float64(x)
+	}
+	mean, std = make([]float32, c), make([]float32, c)
+	for k := range c {
+		sum[k] /= float64(count)
+		mean[k] = float32(sum[k])
+	}
+	for i, x := range v {
+		d := float64(x) - sum[i%c]
+		sq[i%c] += d * d
+	}
+	for k := range c {
+		std[k] = float32(math.Sqrt(sq[k]/float64(count-1)) + 1e-7)
+	}
+	return mean, std, nil
+}
 
 // Normalize returns the transform (x-mean)/std for images with
 // len(mean) channels. mean and std must have the same length and std no
@@ -60,23 +147,38 @@ func MustNormalize(mean, std []float32) *Normalization {
 	return n
 }
 
-// Mean returns a copy of the per-channel means.
-func (n *Normalization) Mean() []float32 { return append([]float32(nil), n.mean...) }
+// Mean returns a copy of the per-channel means (nil for a
+// NormalizeFromBatch not yet set up).
+func (n *Normalization) Mean() []float32 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.mean)
+}
 
-// Std returns a copy of the per-channel standard deviations.
-func (n *Normalization) Std() []float32 { return append([]float32(nil), n.std...) }
+// Std returns a copy of the per-channel standard deviations (nil for a
+// NormalizeFromBatch not yet set up).
+func (n *Normalization) Std() []float32 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.std)
+}
 
 // Name describes the transform as fastai's Pipeline does (the statistics
-// as plain lists, not torch tensors).
+// as plain lists, not torch tensors; None before a NormalizeFromBatch is
+// set up).
 func (n *Normalization) Name() string {
+	mean, std := n.Mean(), n.Std()
 	list := func(v []float32) string {
+		if v == nil {
+			return "None"
+		}
 		s := make([]string, len(v))
 		for i, x := range v {
 			s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
 		}
 		return "[" + strings.Join(s, ", ") + "]"
 	}
-	return "Normalize -- {'mean': " + list(n.mean) + ", 'std': " + list(n.std) + ", 'axes': (0, 2, 3)}"
+	return "Normalize -- {'mean': " + list(mean) + ", 'std': " + list(std) + ", 'axes': (0, 2, 3)}"
 }
 
 // Params returns nil: normalisation has no randomness.
@@ -90,18 +192,22 @@ func (n *Normalization) Apply(x, _ *graph.Node, _ fastgo.Split) *graph.Node {
 
 // stats are mean and std as constants shaped [1,…,1,C] for x.
 func (n *Normalization) stats(x *graph.Node) (mean, std *graph.Node) {
-	if x.Rank() == 0 || x.Shape().Dimensions[x.Rank()-1] != len(n.mean) {
-		exceptions.Panicf("augment.Normalize: input shape %s must end in %d channels", x.Shape(), len(n.mean))
+	m, sd := n.Mean(), n.Std()
+	if m == nil {
+		exceptions.Panicf("augment.NormalizeFromBatch: the statistics are not measured yet: DataBlock.DataLoaders measures them (or call SetupBatch with the DataLoaders)")
+	}
+	if x.Rank() == 0 || x.Shape().Dimensions[x.Rank()-1] != len(m) {
+		exceptions.Panicf("augment.Normalize: input shape %s must end in %d channels", x.Shape(), len(m))
 	}
 	dims := make([]int, x.Rank())
 	for i := range dims {
 		dims[i] = 1
 	}
-	dims[len(dims)-1] = len(n.mean)
+	dims[len(dims)-1] = len(m)
 	c := func(v []float32) *graph.Node {
 		return graph.ConvertDType(graph.Reshape(graph.Const(x.Graph(), v), dims...), x.DType())
 	}
-	return c(n.mean), c(n.std)
+	return c(m), c(sd)
 }
 
 // DecodeBatch turns a float batch ([B,H,W,3], float32 or float64, NHWC)
@@ -116,8 +222,11 @@ func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]vision.Image, error)
 	if sh.Rank() != 4 || sh.Dimensions[3] != 3 {
 		return nil, fmt.Errorf("augment.DecodeBatch: tensor shape %s is not an RGB batch [B,H,W,3]", sh)
 	}
-	if norm != nil && len(norm.mean) != 3 {
-		return nil, fmt.Errorf("augment.DecodeBatch: normalisation has %d channels, images have 3", len(norm.mean))
+	var mean, std []float32
+	if norm != nil {
+		if mean, std = norm.Mean(), norm.Std(); len(mean) != 3 {
+			return nil, fmt.Errorf("augment.DecodeBatch: normalisation has %d channels (none: a NormalizeFromBatch not set up), images have 3", len(mean))
+		}
 	}
 	var vals []float64
 	switch sh.DType {
@@ -147,7 +256,7 @@ func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]vision.Image, error)
 			v := vals[i*h*w*3+j]
 			if norm != nil {
 				c := j % 3
-				v = v*float64(norm.std[c]) + float64(norm.mean[c])
+				v = v*float64(std[c]) + float64(mean[c])
 			}
 			if !(v > 0) { // also NaN
 				v = 0

@@ -30,7 +30,7 @@ func (n *Normalization) Spec() fastgo.TransformSpec {
 		}
 		return out
 	}
-	return fastgo.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": f64(n.mean), "std": f64(n.std)}}
+	return fastgo.TransformSpec{Name: "Normalize", Params: map[string][]float64{"mean": f64(n.Mean()), "std": f64(n.Std())}}
 }
 
 // BatchTransformFromSpec builds the batch transform a spec describes
