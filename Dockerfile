@@ -26,7 +26,7 @@
 # needs only an NVIDIA driver that supports CUDA 13 (580 or newer) and the
 # NVIDIA Container Toolkit. fastgo finds the plugin by itself and points
 # XLA_FLAGS=--xla_gpu_cuda_data_dir at the folder with ptxas
-# (fastgo.ChooseBackend; `go run ./kernel doctor` shows the choice).
+# (backend.Choose; `go run ./kernel doctor` shows the choice).
 #
 # The build needs the base image, its distribution's archive (apt) and the
 # Go module proxy (Go itself and fastgo's modules), plus PyPI for the GPU
