@@ -13,7 +13,7 @@ PKGS        := ./...
 TOOLS_PKGS  := ./goimports
 UI_PKGS     := ./...
 
-.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle gpu-dry-run upstream-check docker-lint fuzz clean
+.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone docker-check demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle gpu-dry-run upstream-check docker-lint fuzz clean
 
 all: test
 
@@ -23,9 +23,10 @@ install:
 
 ## test: what CI runs (.ci/run): lint, unit tests, the parity suite against
 ## PyTorch, the notebooks run headless, the fastgo command with its page in
-## a browser, the notebooks in the live Jupyter UI, and the notebooks again
-## in a copy of the checkout without ../shared.
-test: lint unit parity notebooks serve-check ui-check fresh-clone
+## a browser, the notebooks in the live Jupyter UI, the notebooks again
+## in a copy of the checkout without ../shared, and the Docker images (when a
+## container engine can run here).
+test: lint unit parity notebooks serve-check ui-check fresh-clone docker-check
 
 # gofmt is the toolchain's own (GOTOOLCHAIN's, which parses generic
 # methods), not an older one first on PATH.
@@ -128,8 +129,17 @@ gpu-dry-run: gpu-bundle
 upstream-check:
 	bash bench/upstream/goxla-build.sh check
 
+## docker-lint: the Dockerfiles, .dockerignore and the README's Docker
+## commands, without building anything.
 docker-lint:
-	$(GO) test -count=1 -run TestDockerfile ./kernel/...
+	$(GO) test -count=1 -run 'Docker' ./kernel/...
+
+## docker-check: builds the notebook image's CPU variant and the serving
+## image with Debian's docker.io and an mmdebstrap base (no registry), and
+## runs the README's Docker commands against them; skips, saying why, where
+## no container engine can run (its timings: scripts/docker-check.sh).
+docker-check:
+	bash scripts/docker-check.sh
 
 clean:
 	rm -rf build fastgo_output notebooks/.fastgo_cache

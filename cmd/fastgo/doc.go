@@ -97,4 +97,13 @@
 // request fails that request (500, logged with its stack), never the
 // server. SIGINT or SIGTERM stops accepting connections, finishes the
 // requests in flight (up to 1 min), prints "fastgo: stopped" and exits 0.
+//
+// # healthcheck
+//
+//	fastgo healthcheck [-addr 127.0.0.1:8080] [-timeout 3s]
+//
+// exits 0 when the server at -addr (as given to serve's -addr; a wildcard
+// host is asked on loopback) answers GET /healthz with 200 "ok", else 1,
+// saying why on stderr: the HEALTHCHECK of the serving image
+// (docker/serve.Dockerfile), whose empty base has no curl.
 package main
