@@ -35,14 +35,32 @@ import (
 // fastai samples twice (the affine step at the input size, then
 // RandomResizedCropGPU's crop resampled to the output size); fastgo
 // composes the crop into the matrix as the book's presizing text intends.
-// On a band-limited test pattern at the chapter's scale (230→112 with
-// MinScale 0.75, every transform on) the root-mean-square error against
-// the exact geometry is 0.0067 for the single pass, against 0.0124 for
-// fastai's two passes ([Augment.TwoPass]) and 0.065 for resampling after
-// each step ([Augment.Sequential]); TestAugSinglePassAccuracy keeps this
-// ordering. Lighting follows in logit
-// space: y = σ(c·(logit(x) + logit(b))), with logit clamping x to
-// [1e-7, 1-1e-7].
+// On a band-limited test pattern (230→116 with MinScale 0.75, every
+// transform on) the root-mean-square error against the exact geometry is
+// 0.0067 for the single pass, against 0.0124 for fastai's two passes
+// ([Augment.TwoPass]) and 0.073 for resampling after each step
+// ([Augment.Sequential]); TestAugSinglePassAccuracy keeps this ordering.
+// Lighting follows in logit space: y = σ(c·(logit(x) + logit(b))), with
+// logit clamping x to [1e-7, 1-1e-7].
+//
+// Every sampling is fastai's _grid_sample, area pre-shrink included:
+// when d = min(H/ow, W/2)/2 (fastai's formula, H×W the source, ow the
+// output width) exceeds 1 and exceeds the zoom z = 2/(max − min) of the
+// whole batch's normalised source coordinates (x and y together), the
+// source is first area-averaged (torch's mode='area', adaptive average
+// pooling) to ⌊H/d⌋×⌊W/d⌋, then sampled bilinearly. Validation's resize
+// (z = 1) in the chapter: the 460 square goes to 448, then 224. fastai's
+// crop step slices each crop and shrinks it when its side exceeds twice
+// the output (a 453-pixel crop to 448, 450 to 447); TwoPass does the same
+// per image. The single pass applies the rule to its composed grid: a
+// training batch whose grids span more than 2/d shrinks as a whole — in
+// the chapter (Resize(460), MinScale 0.75, 224) every batch of 64, as
+// rotated and reflected corners reach past the input, where fastai's two
+// passes shrink only batches whose crop is wider than 448 (about one in
+// five). The averaging costs sharpness: on the pattern above at 230→112
+// the errors become 0.032 (single pass), 0.025 (two passes) and 0.082.
+// Both samplings of a training batch are computed, and the batch's
+// decision keeps one.
 //
 // Randomness: [Augment.Params] draws every value on the CPU, per image
 // (fastai's batch=False), from the *rand.Rand it is given, so one seed
@@ -51,14 +69,11 @@ import (
 // image, where fastai's RandomResizedCropGPU draws one crop per batch; the
 // crop's integer side and offsets follow fastai's formulas.
 //
-// fastai's _grid_sample also area-resamples the input first when it
-// shrinks it more than 2× (in the chapter: crops wider than 448 pixels,
-// including validation's 460 centre square, go 460→448 by area averaging
-// before the bilinear step to 224); fastgo always samples bilinearly.
-//
 // Validation (fastgo.Valid): no augmentation and no lighting; with
 // MinScale < 1 the centre square of the input (its largest square)
-// resized to the output size, otherwise the whole input resized.
+// resized to the output size, otherwise the whole input resized — through
+// the same _grid_sample, area step included (Predict, ShowBatch and the
+// exported ONNX graph use this path).
 //
 // Augment implements [device.Transform]; input is float32
 // [B,H,W,C] in [0,1] (NHWC), output float32 [B,size,size,C].
@@ -384,9 +399,10 @@ const (
 )
 
 // TwoPass returns the same augmentation resampled the way fastai does it:
-// flip/rotate/zoom/warp sampled at the input size, then the crop sampled
-// to the output size (two interpolations). Same draws and geometry as a;
-// for comparisons and tests.
+// flip/rotate/zoom/warp sampled at the input size, then each image's crop
+// sliced and resized to the output size, area-shrunk first where fastai's
+// _grid_sample shrinks it (two interpolations). Same draws and geometry
+// as a; for comparisons and tests.
 func (a *Augment) TwoPass() device.Transform {
 	return &augmentVariant{a, twoPass, "TwoPass"}
 }
@@ -430,14 +446,13 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	if c.size == 0 {
 		oh, ow = h, w
 	}
-	g := x.Graph()
 	crops := c.minScale != 1 || a.givenCrop
 	if split != fastgo.Train || params == nil {
-		crop := identityMatrix(g)
-		if crops {
-			crop = centreSquare(g, h, w)
+		if crops { // the centre square, sliced as fastai's RandomResizedCropGPU slices it
+			s := min(h, w)
+			x = graph.Slice(x, graph.AxisRange(), graph.AxisRange((h-s)/2, (h-s)/2+s), graph.AxisRange((w-s)/2, (w-s)/2+s))
 		}
-		return resample(x, toPixels(crop, h, w, oh, ow), oh, ow, false)
+		return resize(x, oh, ow)
 	}
 	if a.given != nil && params.Rank() == 2 && params.Shape().Dimensions[0] != dims[0] {
 		exceptions.Panicf("augment.WithDraws: %d draws for a batch of %d images: give one Draws for every image, or at least one per image", len(a.given), dims[0])
@@ -447,9 +462,11 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	}
 	m := aspectCorrect(paramMatrix(params, parM, 6), h, w)
 	hom := paramMatrix(params, parH, 8)
-	crop := identityMatrix(g)
+	var side, top, left *graph.Node
+	crop := identityMatrix(x.Graph())
 	if crops {
-		crop = a.cropMatrix(params, h, w)
+		side, top, left = a.cropBox(params, h, w)
+		crop = cropNormalized(side, top, left, h, w)
 	}
 	warp := c.maxWarp > 0 || a.givenWarp
 	affineWarp := m // H·M: everything but the crop
@@ -459,21 +476,21 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	var y *graph.Node
 	switch {
 	case mode == singlePass || mode == twoPass && !crops: // fastai also samples once without a crop
-		y = resample(x, toPixels(matMul3(affineWarp, crop), h, w, oh, ow), oh, ow, warp)
+		y = gridSample(x, toPixels(matMul3(affineWarp, crop), h, w, oh, ow), oh, ow, warp)
 	case mode == twoPass:
-		y = resample(x, toPixels(affineWarp, h, w, h, w), h, w, warp)
-		y = resample(y, toPixels(crop, h, w, oh, ow), oh, ow, false)
+		y = gridSample(x, toPixels(affineWarp, h, w, h, w), h, w, warp)
+		y = cropPass(y, side, top, left, oh, ow)
 	default: // stepByStep: resize, then each transform sampled in turn
-		y = resample(x, toPixels(identityMatrix(g), h, w, oh, ow), oh, ow, false)
+		y = resize(x, oh, ow)
 		if warp {
-			y = resample(y, toPixels(hom, oh, ow, oh, ow), oh, ow, true)
+			y = gridSample(y, toPixels(hom, oh, ow, oh, ow), oh, ow, true)
 		}
 		for _, off := range []int{parF, parR, parZ} {
 			step := aspectCorrect(paramMatrix(params, off, 6), oh, ow)
-			y = resample(y, toPixels(step, oh, ow, oh, ow), oh, ow, false)
+			y = gridSample(y, toPixels(step, oh, ow, oh, ow), oh, ow, false)
 		}
 		if crops {
-			y = resample(y, toPixels(crop, oh, ow, oh, ow), oh, ow, false)
+			y = gridSample(y, toPixels(crop, oh, ow, oh, ow), oh, ow, false)
 		}
 	}
 	if c.maxLighting > 0 || a.givenLight {
@@ -496,14 +513,14 @@ func lighting(x, params *graph.Node) *graph.Node {
 	return graph.Logistic(graph.Mul(perImage(parLight), graph.Add(logit, perImage(parBright))))
 }
 
-// cropMatrix is RandomResizedCropGPU's square crop (ratio 1) as a map of
-// normalised coordinates, per image from params. Random draws: fastai
-// draws the area in [MinScale, 1]·h·w and retries (up to 10 times) while
-// the square does not fit; fastgo draws it directly in the range that
-// fits, which is the same distribution; side round(√area), top and left
-// uniform integers. Given draws (Draws.Crop): the area fraction as given,
-// the offsets ⌊fraction·room⌋.
-func (a *Augment) cropMatrix(params *graph.Node, h, w int) *graph.Node {
+// cropBox is RandomResizedCropGPU's square crop (ratio 1) per image from
+// params: its side, top and left in pixels (float32 [B]). Random draws:
+// fastai draws the area in [MinScale, 1]·h·w and retries (up to 10 times)
+// while the square does not fit; fastgo draws it directly in the range
+// that fits, which is the same distribution; side round(√area), top and
+// left uniform integers. Given draws (Draws.Crop): the area fraction as
+// given, the offsets ⌊fraction·room⌋.
+func (a *Augment) cropBox(params *graph.Node, h, w int) (side, top, left *graph.Node) {
 	short := min(h, w)
 	u := paramColumn(params, parCrop)
 	var scale *graph.Node
@@ -513,11 +530,12 @@ func (a *Augment) cropMatrix(params *graph.Node, h, w int) *graph.Node {
 		lo := a.cfg.minScale
 		hi := math.Min(1, float64(short*short)/float64(h*w))
 		if hi < lo { // fastai's fallback: the centre square
-			return centreSquare(params.Graph(), h, w)
+			at := func(v int) *graph.Node { return graph.AddScalar(graph.ZerosLike(u), float64(v)) }
+			return at(short), at((h - short) / 2), at((w - short) / 2)
 		}
 		scale = graph.AddScalar(graph.MulScalar(u, hi-lo), lo)
 	}
-	side := graph.Round(graph.Sqrt(graph.MulScalar(scale, float64(h*w))))
+	side = graph.Round(graph.Sqrt(graph.MulScalar(scale, float64(h*w))))
 	side = graph.ClipScalar(side, 1, float64(short))
 	offset := func(uu *graph.Node, n int) *graph.Node {
 		room := graph.AddScalar(graph.Neg(side), float64(n))
@@ -527,16 +545,7 @@ func (a *Augment) cropMatrix(params *graph.Node, h, w int) *graph.Node {
 		// a uniform integer in [0, room]
 		return graph.Min(graph.Floor(graph.Mul(uu, graph.AddScalar(room, 1))), room)
 	}
-	return cropNormalized(side, offset(paramColumn(params, parCrop+1), h), offset(paramColumn(params, parCrop+2), w), h, w)
-}
-
-// centreSquare is the validation crop: the largest centred square (fastai's
-// RandomResizedCropGPU with valid_scale 1, ratio 1), as a [1,3,3] map of
-// normalised coordinates.
-func centreSquare(g *graph.Graph, h, w int) *graph.Node {
-	s := min(h, w)
-	c := func(v int) *graph.Node { return graph.Const(g, []float32{float32(v)}) }
-	return cropNormalized(c(s), c((h-s)/2), c((w-s)/2), h, w)
+	return side, offset(paramColumn(params, parCrop+1), h), offset(paramColumn(params, parCrop+2), w)
 }
 
 // cropNormalized maps output coordinates to the square of the given side

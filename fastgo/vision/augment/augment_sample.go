@@ -8,9 +8,9 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 )
 
-// This file holds the one sampler every geometric transform uses (the
-// single-pass augmentation, its step-by-step comparison and validation's
-// centre crop) and the matrix helpers around it.
+// This file holds the bilinear step of the one sampler every geometric
+// transform uses (gridSample, in gridsample.go) and the matrix helpers
+// around it.
 //
 // Conventions (PyTorch's grid_sample with align_corners=True, as fastai):
 // normalised coordinate -1 is the centre of the first pixel and +1 the
@@ -151,19 +151,17 @@ func toPixels(t *graph.Node, h, w, oh, ow int) *graph.Node {
 	return matMul3(matMul3(graph.Const(g, fromNorm.float32s()), t), graph.Const(g, toNorm.float32s()))
 }
 
-// resample samples x ([B,H,W,C] float) at an oh×ow grid: output pixel
-// (col, row) of image b reads source pixel position P_b·(col, row, 1) (divided
-// by its third coordinate when projective), where p holds P as [N,3,3]
-// with N = B or 1 (one matrix for all). Sampling is bilinear with
-// reflection padding about the border pixels' centres, which is
+// bilinear samples x ([B,H,W,C] float) at source pixel positions sx, sy
+// ([N,oh,ow], N = B or 1, before reflection): bilinear with reflection
+// padding about the border pixels' centres, which is
 // grid_sample(mode='bilinear', padding_mode='reflection',
-// align_corners=True). Bilinear weights come from the position, the four
-// neighbours from one Gather each on x viewed as [B·H·W, C].
-func resample(x, p *graph.Node, oh, ow int, projective bool) *graph.Node {
+// align_corners=True) after the coordinates' unnormalisation. The four
+// neighbours come from one Gather each on x viewed as [B·H, W·C].
+func bilinear(x, sx, sy *graph.Node) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
 	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
-	sx, sy := sourcePositions(graph.ConvertDType(p, x.DType()), oh, ow, projective)
+	oh, ow := sx.Shape().Dimensions[1], sx.Shape().Dimensions[2]
 	// Reflect the continuous position into [0, n-1] (grid_sample's
 	// reflection for align_corners=True), then take the 2×2 neighbourhood
 	// starting at (x0, y0) with x0 <= w-2, so x0+1 needs no reflection.
