@@ -10,7 +10,11 @@
 //     $FASTGO_OUTPUT_DIR) whose paths are printed.
 //
 // The notebook is detected through gonbui.IsNotebook; the environment
-// variable FASTGO_DISPLAY=notebook|terminal overrides the detection. The
+// variable FASTGO_DISPLAY=notebook|terminal overrides the detection. It is
+// the one package that knows notebooks: besides showing, it holds the
+// notebook-session helpers — [SayOncePerSession] (a note printed once per
+// kernel session, not in every cell), [Doc] (fastai's doc(): go doc in a
+// cell) — and fastprogress' formats ([FormatBytes], [FormatDuration]). The
 // package knows nothing about machine learning: callers pass images, rows of
 // formatted cells and numeric series.
 //

@@ -3,6 +3,7 @@ package display
 import (
 	"fmt"
 	"html"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,7 @@ type ProgressBar struct {
 	id     string     // notebook output id ("" in a terminal or under a MasterBar)
 	parent *MasterBar // set for a MasterBar's child
 	hidden bool       // a MasterBar's outer bar: drawn by the MasterBar only
+	out    *terminal  // where the terminal line goes (NewProgressBarTo); nil: the display's
 }
 
 // NewProgressBar starts a bar over total items and shows it at 0. The prefix
@@ -55,6 +57,23 @@ func NewProgressBar(total int, prefix string) *ProgressBar {
 	if InNotebook() {
 		b.id = front.uniqueID()
 	}
+	b.mu.Lock()
+	b.drawLocked()
+	b.mu.Unlock()
+	return b
+}
+
+// NewProgressBarTo starts a bar like NewProgressBar that is drawn as a
+// terminal line on w in every mode — redrawn in place with `\r`, kept
+// with a newline when done (FASTGO_PROGRESS=final: only the final line) —
+// for progress that goes where the caller says, such as a download's
+// progress writer. A nil w draws nothing.
+func NewProgressBarTo(w io.Writer, total int, prefix string) *ProgressBar {
+	b := newBar(total, prefix, nil)
+	if w == nil {
+		w = io.Discard
+	}
+	b.out = &terminal{w: w}
 	b.mu.Lock()
 	b.drawLocked()
 	b.mu.Unlock()
@@ -198,9 +217,13 @@ func (b *ProgressBar) drawLocked() {
 		}
 		updateHTML(b.id, h, text)
 	default:
-		term.bar(b.lineLocked())
+		t := term
+		if b.out != nil {
+			t = b.out
+		}
+		t.bar(b.lineLocked())
 		if b.done {
-			term.endBar(b.leave)
+			t.endBar(b.leave)
 		}
 	}
 }
@@ -215,6 +238,20 @@ func FormatDuration(seconds float64) string {
 		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
 	}
 	return fmt.Sprintf("%02d:%02d", m, s)
+}
+
+// FormatBytes writes n bytes as fastprogress and fastai's download bar
+// do: "512B", "3.4K", "774.1M", "1.25G" (powers of 1024).
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
 }
 
 // MasterBar is fastai's training display: an outer bar over epochs, a

@@ -256,3 +256,25 @@ func TestProgressFinalOnlyInLogs(t *testing.T) {
 		t.Errorf("log lines %q; want the finished bar, the table header and its two rows", lines)
 	}
 }
+
+// A bar drawn on a writer of the caller's (a download's progress) ends
+// there as one kept line, whatever the display mode, and leaves the
+// display's own output alone.
+func TestProgressBarTo(t *testing.T) {
+	defer fakeClock(time.Second)()
+	t.Setenv(EnvDisplay, "notebook")
+	display := captureTerminal(t)
+	var w bytes.Buffer
+	b := NewProgressBarTo(&w, 10, "pets.tgz")
+	b.Update(4, "")
+	b.Update(10, "")
+	b.Done()
+	got := w.String()
+	if !strings.HasPrefix(got, "\rpets.tgz |") || !strings.HasSuffix(got, "100.00% [10/10 00:02<00:00]\n") {
+		t.Errorf("writer got %q, want \\r lines ending in the kept final one", got)
+	}
+	if display.Len() != 0 {
+		t.Errorf("the display's own output got %q", display.String())
+	}
+	NewProgressBarTo(nil, 3, "none").Done() // draws nothing, does not panic
+}

@@ -49,14 +49,15 @@ func formatHeader(columns []string, widths []int) string {
 }
 
 // formatRow left-justifies each value in its column width plus two spaces
-// (a longer value pushes the rest right, as in fastprogress). Cells beyond
-// the header are joined the same way; missing cells are left empty.
+// (a longer value pushes the rest right, still two spaces before the next,
+// as fastprogress' '  '.join). Cells beyond the header are joined the same
+// way; missing cells are left empty.
 func formatRow(row []string, widths []int) string {
 	var b strings.Builder
 	for i, v := range row {
 		w := runeLen(v)
 		if i < len(widths) {
-			w = widths[i]
+			w = max(widths[i], w)
 		}
 		b.WriteString(padRight(v, w+2))
 	}

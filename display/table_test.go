@@ -100,3 +100,16 @@ func TestLiveTableTerminal(t *testing.T) {
 		t.Errorf("Table() = %+v", got)
 	}
 }
+
+// A value wider than its column (a diverged loss: 1929165443822518272.000000
+// under train_loss) keeps two spaces before the next column, in the live
+// table's fixed widths as in Text's, instead of running into it.
+func TestLiveTableHugeValueKeepsColumnsApart(t *testing.T) {
+	buf := captureTerminal(t)
+	lt := NewLiveTable([]string{"epoch", "train_loss", "valid_loss", "time"})
+	lt.Append([]string{"0", "1929165443822518272.000000", "nan", "00:02"})
+	want := "epoch     train_loss  valid_loss  time\n0         1929165443822518272.000000  nan         00:02\n"
+	if buf.String() != want {
+		t.Errorf("live table printed\n%q\nwant\n%q", buf.String(), want)
+	}
+}

@@ -8,10 +8,17 @@ import (
 )
 
 // Vocab is fastai's CategoryMap: the ordered class names and their indices.
+// Make one with [CategoryMap] (from labels) or [NewVocab] (names as given).
 type Vocab struct {
 	items L[string]
 	index map[string]int
+	// na: the vocab starts with NA, and unknown labels map to it.
+	na bool
 }
+
+// NA is the class fastai puts first in a vocab made with add_na=True
+// ("#na#"): the class of missing or unknown labels.
+const NA = "#na#"
 
 // NewVocab makes a vocab of the given names, in that order; names must be
 // unique.
@@ -26,6 +33,37 @@ func NewVocab(names []string) (*Vocab, error) {
 	return v, nil
 }
 
+// CategoryMap is fastai's CategoryMap(col, sort=True, add_na=False): the
+// unique labels of col, in the order they first appear, sorted when sort
+// is true (Go's string order is Python's: code points), preceded by NA
+// ("#na#") when addNA is true. With addNA an unknown label maps to index
+// 0, the NA class (fastai's o2i is then a defaultdict), instead of an
+// error. Errors: col holds NA itself while addNA is set.
+//
+//	CategoryMap([]string{"4", "2", "3", "4"}, true, true) // (#4) ['#na#','2','3','4']
+func CategoryMap(col []string, sort, addNA bool) (*Vocab, error) {
+	names := []string(Unique(L[string](col)))
+	if sort {
+		slices.Sort(names)
+	}
+	if addNA {
+		if slices.Contains(names, NA) {
+			return nil, fmt.Errorf("CategoryMap: the labels already hold %s, the class add_na adds; rename that label or leave AddNA off", PyRepr(NA))
+		}
+		names = append([]string{NA}, names...)
+	}
+	v, err := NewVocab(names)
+	if err != nil {
+		return nil, err
+	}
+	v.na = addNA
+	return v, nil
+}
+
+// HasNA says whether the vocab starts with the NA class and maps unknown
+// labels to it (fastai's add_na=True).
+func (v *Vocab) HasNA() bool { return v.na }
+
 // Len is the number of classes.
 func (v *Vocab) Len() int { return len(v.items) }
 
@@ -35,11 +73,16 @@ func (v *Vocab) At(i int) string { return v.items[i] }
 // Items is the class names in index order (a copy).
 func (v *Vocab) Items() L[string] { return slices.Clone(v.items) }
 
-// Index is the class index of label, or an error like fastai's KeyError:
-// `Label '<x>' was not included in the training dataset`.
+// Index is the class index of label. An unknown label is 0, the NA
+// class, in a vocab made with add_na ([Vocab.HasNA]); otherwise it is an
+// error like fastai's KeyError: `Label '<x>' was not included in the
+// training dataset`.
 func (v *Vocab) Index(label string) (int, error) {
 	i, ok := v.index[label]
 	if !ok {
+		if v.na {
+			return 0, nil
+		}
 		//lint:ignore ST1005 fastai's message, word for word
 		return 0, fmt.Errorf("Label %s was not included in the training dataset", PyRepr(label))
 	}
@@ -50,12 +93,18 @@ func (v *Vocab) Index(label string) (int, error) {
 func (v *Vocab) String() string { return v.items.String() }
 
 // Categorize is the type transform of CategoryBlock: it maps a label to its
-// index in a vocab built from the training labels (fastai's Categorize with
-// sort=True, add_na=False).
+// index in a vocab built from the training labels (fastai's Categorize,
+// sort=True).
 type Categorize struct {
 	// Vocab, when set, fixes the classes and their order instead of the
-	// sorted unique training labels.
+	// sorted unique training labels. fastgo keeps the order given, as
+	// fastai's Categorize(vocab, sort=False) does (fastai's default,
+	// sort=True, would sort it).
 	Vocab []string
+	// AddNA puts the NA class ("#na#") first and maps labels missing from
+	// the vocab (validation labels not seen in training) to it, instead of
+	// failing (fastai's add_na, default false).
+	AddNA bool
 }
 
 // CategoryBlock is fastai's CategoryBlock: single-label classification
@@ -65,21 +114,30 @@ func CategoryBlock() *Categorize { return &Categorize{} }
 
 // Name is the transform's name as fastai's summary shows it.
 func (c *Categorize) Name() string {
-	vocab := "None"
+	vocab, sort := "None", "True"
 	if c.Vocab != nil {
-		vocab = pyListRepr(c.Vocab)
+		vocab, sort = pyListRepr(c.Vocab), "False"
 	}
-	return "Categorize -- {'vocab': " + vocab + ", 'sort': True, 'add_na': False}"
+	na := "False"
+	if c.AddNA {
+		na = "True"
+	}
+	return "Categorize -- {'vocab': " + vocab + ", 'sort': " + sort + ", 'add_na': " + na + "}"
 }
 
-// Setup builds the vocab from the training labels.
+// Setup builds the vocab from the training labels (fastai's setups:
+// CategoryMap(labels, sort=True, add_na)), or from Vocab when set.
 func (c *Categorize) Setup(trainLabels []string) (*Vocab, error) {
 	if c.Vocab != nil {
-		return NewVocab(c.Vocab)
+		if !c.AddNA {
+			return NewVocab(c.Vocab) // duplicates are an error, not merged
+		}
+		if _, err := NewVocab(c.Vocab); err != nil {
+			return nil, err
+		}
+		return CategoryMap(c.Vocab, false, true)
 	}
-	names := slices.Clone(trainLabels)
-	slices.Sort(names)
-	return NewVocab(slices.Compact(names))
+	return CategoryMap(trainLabels, true, c.AddNA)
 }
 
 func pyListRepr(items []string) string {

@@ -2,6 +2,7 @@ package fastgo
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -67,10 +68,51 @@ type ItemTransform interface {
 
 // BatchTransform runs on the device, inside the GoMLX graph (fastai's
 // batch_tfms). fastgo only carries them from the DataBlock to the learner;
-// the concrete ones (vision.AugTransforms, vision.Normalize) also implement
-// learner.DeviceTransform.
+// the concrete ones (augment.AugTransforms, augment.Normalize) also implement
+// device.Transform.
 type BatchTransform interface {
 	Name() string
+}
+
+// BatchSetupper is implemented by batch transforms that take settings
+// from the data (fastai's Transform.setups, which TfmdDL calls with the
+// training loader): DataBlock.DataLoaders calls SetupBatch on each, in
+// order, once both loaders exist, passing the batch transforms that come
+// before it (augment.NormalizeFromBatch measures one training batch after
+// them). An error fails DataLoaders, naming the transform.
+type BatchSetupper interface {
+	SetupBatch(dls *DataLoaders, before []BatchTransform) error
+}
+
+// TransformSpec describes a transform by name and numeric parameters, so
+// that a program loading an exported model can build the same transform
+// without the training code (vision.ItemTransformFromSpec,
+// augment.BatchTransformFromSpec). fastai pickles the transforms
+// themselves in learn.export; a name and numbers is the part of that a Go
+// program can rebuild.
+type TransformSpec struct {
+	// Name is the constructor's name, e.g. "Resize", "AugTransforms", "Normalize".
+	Name string
+	// Params holds its settings, e.g. "size": [460], "mean": [0.485 0.456 0.406].
+	Params map[string][]float64
+}
+
+// Int reads the spec's parameter key as one whole number from lo to 16384
+// (a larger side is a broken file, not a model): a spec comes from a
+// model file, which is user input. Errors name the transform, the key and
+// the value.
+func (s TransformSpec) Int(key string, lo int) (int, error) {
+	v := s.Params[key]
+	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<14 {
+		return 0, fmt.Errorf("%s spec: %s is %v, want one whole number from %d to 16384", s.Name, key, v, lo)
+	}
+	return int(v[0]), nil
+}
+
+// Specifier is implemented by transforms that can describe themselves, so
+// that learner.Export can record them.
+type Specifier interface {
+	Spec() TransformSpec
 }
 
 // ByteTensor is a dense uint8 tensor in row-major order: the only thing the

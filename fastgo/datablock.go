@@ -26,7 +26,7 @@ type Blocks struct {
 //		Splitter:  fastgo.RandomSplitter(0.2, 42),
 //		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`(.+)_\d+.jpg$`)),
 //		ItemTfms:  []fastgo.ItemTransform{vision.Resize(460)},
-//		BatchTfms: []fastgo.BatchTransform{vision.MustAugTransforms(224, vision.MinScale(0.75))},
+//		BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(224, augment.MinScale(0.75))},
 //	}
 type DataBlock struct {
 	Blocks Blocks
@@ -146,7 +146,7 @@ func (db *DataBlock) datasets(source Path, w io.Writer) (*Datasets, error) {
 	for _, d := range []*Dataset{ds.Train, ds.Valid} {
 		for i, label := range d.Labels {
 			if d.Y[i], err = ds.Vocab.Index(label); err != nil {
-				return nil, fmt.Errorf("%w (item %s, %s set): make sure every class has training items, or list the classes in the CategoryBlock's Vocab", err, d.Items[i], d.Split)
+				return nil, fmt.Errorf("%w (item %s, %s set): make sure every class has training items, list the classes in the CategoryBlock's Vocab, or set its AddNA to map unknown labels to the '#na#' class", err, d.Items[i], d.Split)
 			}
 		}
 	}
@@ -213,6 +213,19 @@ func (db *DataBlock) checkTransforms() error {
 		if c, ok := t.(Checker); ok {
 			if err := c.Check(); err != nil {
 				return fmt.Errorf("DataBlock.BatchTfms[%d]: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// setupBatchTfms calls SetupBatch on the batch transforms that have it,
+// in order (fastai's after_batch Pipeline.setup).
+func setupBatchTfms(dls *DataLoaders) error {
+	for i, t := range dls.BatchTfms {
+		if s, ok := t.(BatchSetupper); ok {
+			if err := s.SetupBatch(dls, dls.BatchTfms[:i]); err != nil {
+				return fmt.Errorf("DataBlock.BatchTfms[%d] (%s): %w", i, t.Name(), err)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package fastgo_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/external"
 )
 
 func TestRegexLabellerErrors(t *testing.T) {
@@ -116,6 +118,12 @@ func TestLabelOnlyInValidation(t *testing.T) {
 	ds, err := db.Datasets("a")
 	if err != nil || ds.Valid.Y[0] != 0 || ds.Train.Y[0] != 1 {
 		t.Errorf("fixed vocab: %v, %v", ds, err)
+	}
+	// add_na: the unseen validation label is the '#na#' class, 0.
+	db.Blocks.Y = &fastgo.Categorize{AddNA: true}
+	ds, err = db.Datasets("a")
+	if err != nil || ds.Vocab.String() != "(#2) ['#na#','cat']" || ds.Valid.Y[0] != 0 || ds.Train.Y[0] != 1 {
+		t.Errorf("AddNA: vocab %v, valid %v, train %v, %v", ds.Vocab, ds.Valid.Y, ds.Train.Y, err)
 	}
 }
 
@@ -251,7 +259,7 @@ func TestPetSampleItems(t *testing.T) {
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("pet sample not found at %s (the repository's ../shared/data): %v", src, err)
 	}
-	path, err := fastgo.UntarData(src)
+	path, err := external.UntarData(src)
 	if err != nil || path != fastgo.Path(src) {
 		t.Fatalf("UntarData(local folder) = %s, %v", path, err)
 	}
@@ -326,5 +334,47 @@ func TestEmptyValidationWarns(t *testing.T) {
 	w.Reset()
 	if _, err := petsBlock(370, fakeResize{size: 2}).DataLoaders("images"); err != nil || w.Len() != 0 {
 		t.Errorf("370 items: warned %q (%v)", w.String(), err)
+	}
+}
+
+// A dataset whose images are half dangling links (git-annex content not
+// fetched) is listed without them, and GetImageFiles says how many, names
+// one and what they mean; before, training went on with half the data and
+// no word.
+func TestGetImageFilesSaysDanglingLinks(t *testing.T) {
+	dir := t.TempDir()
+	images := filepath.Join(dir, "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if err := os.WriteFile(filepath.Join(images, fmt.Sprintf("cat_%d.jpg", i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		target := fmt.Sprintf("../.git/annex/objects/Xk/%d/SHA256E-s1234--%d.jpg", i, i)
+		if err := os.Symlink(target, filepath.Join(images, fmt.Sprintf("dog_%d.jpg", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("nowhere", filepath.Join(images, "notes.txt")); err != nil {
+		t.Fatal(err) // not an image: not counted
+	}
+	var said bytes.Buffer
+	defer fastgo.SetNotes(&said)()
+	got, err := fastgo.GetImageFiles(fastgo.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Errorf("GetImageFiles = %v, want the 4 files that exist", got)
+	}
+	for _, want := range []string{"4 of the 8 files", "dog_0.jpg → ../.git/annex/objects/", "git annex get", "dvc pull", "VerifyImages"} {
+		if !strings.Contains(said.String(), want) {
+			t.Errorf("GetImageFiles said %q\nwant it to say %q", said.String(), want)
+		}
+	}
+	said.Reset()
+	if _, err := fastgo.GetImageFiles(fastgo.Path(filepath.Join(dir, "images"))); err != nil || !strings.Contains(said.String(), "4 of the 8") {
+		t.Errorf("listing the images folder itself: said %q (%v)", said.String(), err)
 	}
 }

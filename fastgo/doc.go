@@ -1,14 +1,18 @@
-// Package fastgo is the domain-free core of fastgo, fastai's image
-// classification workflow rebuilt in Go on GoMLX.
+// Package fastgo is the data core of fastgo (fastai's image classification
+// workflow rebuilt in Go on GoMLX): from a folder of files to DataLoaders of
+// uint8 batches, the way fastai's DataBlock does it. It knows no images,
+// no device and no network; those are its sub-packages'.
 //
 // It holds what the first cells of fastbook's "pet breeds" chapter use:
-// [L], a collection that displays like fastcore's (`(#7394) [Path('images/x.jpg'),...]`),
-// [Path] with a display base path, [UntarData] with the [URLs] registry,
-// item getters ([GetImageFiles]), labellers ([RegexLabeller], [UsingName],
-// [ParentLabel]), splitters ([RandomSplitter], ...), the [DataBlock] that turns
-// a source folder into [DataLoaders] of uint8 batches, and [DataBlock.Summary].
+// [L], a collection that displays like fastcore's (`(#7394) [Path('images/x.jpg'),...]`,
+// [CollRepr]), [Path] with a display base path, item getters ([GetImageFiles],
+// [FileGetter] and [ImageGetter] with get_files' recurse and folders), labellers
+// ([RegexLabeller], [UsingName], [ParentLabel]), splitters ([RandomSplitter],
+// [GrandparentSplitter], ...), the classes ([CategoryMap], with fastai's
+// add_na), the [DataBlock] that turns a source folder into [DataLoaders] of
+// uint8 batches, and [DataBlock.Summary].
 //
-//	path, err := fastgo.UntarData(fastgo.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
+//	path, err := external.UntarData(external.URLs.Pets) // ~/.fastgo/data/oxford-iiit-pet
 //	fastgo.SetBasePath(path)
 //	pets := fastgo.DataBlock{
 //		Blocks:   fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
@@ -20,12 +24,11 @@
 //	dls, err := pets.DataLoaders(path.Join("images"))
 //	for b, err := range dls.Train.Batches(epoch) { ... } // b.X: uint8 [64,460,460,3]
 //
-// [Backend] chooses the GoMLX backend once per process — GOMLX_BACKEND, else
-// XLA on a CUDA or CPU PJRT plugin (builds with -tags xla), else the pure-Go
-// backend — and prints the choice; [ChooseBackend] says why.
-//
-// Images themselves (decoding, Resize, augmentation on the device) live in
-// package fastgo/vision; training in fastgo/learner.
+// Around it: fastgo/external downloads the datasets (UntarData, URLs),
+// fastgo/vision decodes and resizes images, fastgo/vision/augment
+// augments batches on the device, fastgo/learner trains, fastgo/backend
+// chooses the device. The [DataBlock] contract ([InputBlock], [ItemTransform],
+// [BatchTransform], [BatchSetupper], [TransformSpec]) is how they plug in.
 //
 // Determinism: file lists are sorted, and every random choice (split,
 // shuffle, each item's transforms) comes from a seed, so a seed gives the

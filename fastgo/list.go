@@ -39,12 +39,24 @@ func (l L[T]) Filter(keep func(T) bool) L[T] {
 	return out
 }
 
-// String renders the list the way fastai shows it in a notebook.
-func (l L[T]) String() string {
+// String renders the list the way fastai shows it in a notebook:
+// CollRepr(l, ReprItems).
+func (l L[T]) String() string { return CollRepr(l, ReprItems) }
+
+// CollRepr is fastcore's coll_repr(c, max_n): "(#N) [", the Python reprs
+// of the first maxN items joined by "," (no space), "..." right after the
+// last one shown when there are more than maxN, then "]". Strings are
+// quoted as Python's repr does, bools are True/False, other items use
+// their String method or fmt's default. maxN below 0 shows no item
+// (Python's islice would raise). fastcore's default max_n is 20 since late
+// 2024 (10 before, as the book shows); L's String uses ReprItems.
+//
+//	CollRepr([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 5) // (#10) [0,1,2,3,4...]
+func CollRepr[T any](items []T, maxN int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "(#%d) [", len(l))
-	for i, v := range l {
-		if i == ReprItems {
+	fmt.Fprintf(&b, "(#%d) [", len(items))
+	for i, v := range items {
+		if i >= maxN {
 			b.WriteString("...")
 			break
 		}

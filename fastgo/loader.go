@@ -26,6 +26,9 @@ type Batch struct {
 	Y TensorCategory
 	// Idxs is each sample's index in its Dataset.
 	Idxs []int
+
+	// buffers takes X's memory back for a later batch (Release).
+	buffers *batchBuffers
 }
 
 // DataLoaders are the training and validation loaders of a DataBlock
@@ -60,6 +63,14 @@ type DataLoader struct {
 	Workers int
 	// ItemTfms run on each item after the input block created it.
 	ItemTfms []ItemTransform
+
+	// buffers are batch memory given back by Batch.Release, reused by
+	// the next batches (loader_buffers.go; nil: none kept). A copy of
+	// the loader shares them.
+	buffers *batchBuffers
+	// decoded keeps items' decoded values across epochs (WithDecodedCache;
+	// nil: off).
+	decoded *decodedCache
 }
 
 // LoaderOption changes a DataLoaders setting.
@@ -68,6 +79,7 @@ type LoaderOption func(*loaderConfig)
 type loaderConfig struct {
 	batchSize, workers int
 	seed               uint64
+	decodedBytes       int64
 }
 
 // WithBatchSize sets the batch size of both loaders (fastai's bs; default 64).
@@ -78,8 +90,15 @@ func WithBatchSize(bs int) LoaderOption { return func(c *loaderConfig) { c.batch
 func WithSeed(seed uint64) LoaderOption { return func(c *loaderConfig) { c.seed = seed } }
 
 // WithWorkers sets how many CPU workers prepare items (default
-// min(16, NumCPU)). Batches do not depend on it.
+// [DefaultWorkers]: the cores this process may use). Batches do not
+// depend on it.
 func WithWorkers(n int) LoaderOption { return func(c *loaderConfig) { c.workers = n } }
+
+// DefaultWorkers is the loaders' default number of workers: the cores
+// this process may use (runtime.GOMAXPROCS, which follows the CPU
+// affinity and, since Go 1.25, a container's CPU limit) — a GPU machine's
+// 16 cores decode 16 images at once.
+func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
 // DataLoaders builds the Datasets of source and their loaders. It is cheap:
 // items are listed and labelled, but nothing is decoded until a batch is
@@ -102,7 +121,7 @@ func (db *DataBlock) MustDataLoaders(source Path, opts ...LoaderOption) *DataLoa
 }
 
 func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, error) {
-	cfg := loaderConfig{batchSize: DefaultBatchSize, workers: min(16, runtime.NumCPU())}
+	cfg := loaderConfig{batchSize: DefaultBatchSize, workers: DefaultWorkers()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -112,9 +131,13 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 	if cfg.workers < 1 {
 		cfg.workers = 1
 	}
+	if cfg.decodedBytes < 0 {
+		return nil, fmt.Errorf("WithDecodedCache(%d): give the most memory to use, in bytes (0: no cache)", cfg.decodedBytes)
+	}
+	cache := newDecodedCache(cfg.decodedBytes) // one budget for both loaders
 	mk := func(d *Dataset, train bool) *DataLoader {
 		return &DataLoader{Dataset: d, BatchSize: cfg.batchSize, Shuffle: train, DropLast: train,
-			Seed: cfg.seed, Workers: cfg.workers, ItemTfms: db.ItemTfms}
+			Seed: cfg.seed, Workers: cfg.workers, ItemTfms: db.ItemTfms, decoded: cache, buffers: &batchBuffers{}}
 	}
 	if ds.Valid.Len() == 0 {
 		fmt.Fprintf(Warnings, "fastgo: warning: the validation set of %s is empty (the splitter put all %d items in training): valid_loss and metrics will show None. RandomSplitter(p) keeps int(p·n) items for validation, so none when p·n < 1: use more data or a larger p.\n",
@@ -125,6 +148,9 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 	if n := ds.Train.Len(); dls.Train.Len() == 0 && n > 0 {
 		fmt.Fprintf(Warnings, "fastgo: warning: the training set of %s has %d items, fewer than one batch of %d, and the last partial batch is dropped: training would have no batch; use WithBatchSize(%d) or less.\n",
 			string(ds.Source), n, cfg.batchSize, n)
+	}
+	if err := setupBatchTfms(dls); err != nil {
+		return nil, err
 	}
 	return dls, nil
 }
@@ -201,7 +227,7 @@ func (dl *DataLoader) Item(epoch, idx int) (v Value, y int, err error) {
 		}
 	}()
 	defer recoverPanic(&err)
-	v, y, err = dl.Dataset.Get(idx)
+	v, y, err = dl.decoded.get(dl.Dataset, idx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -333,11 +359,11 @@ func (dl *DataLoader) collate(p *pending) (b Batch, err error) {
 			return Batch{}, fmt.Errorf("%s batch: %w", dl.Dataset.Split, wrapItem(err, dl.Dataset.Items[p.idxs[pos]]))
 		}
 	}
-	x, err := dl.Dataset.x.Collate(p.values)
+	x, err := dl.collateValues(p.values)
 	if err != nil {
 		return Batch{}, fmt.Errorf("%s batch of items %v: %w", dl.Dataset.Split, p.idxs, err)
 	}
-	return Batch{X: x, Y: TensorCategory(p.ys), Idxs: p.idxs}, nil
+	return Batch{X: x, Y: TensorCategory(p.ys), Idxs: p.idxs, buffers: dl.buffers}, nil
 }
 
 // wrapItem is err unchanged when its message already names the item.

@@ -3,6 +3,8 @@ package fastgo
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 )
 
 // Splitter divides items into a training and a validation set, returning
@@ -32,23 +34,38 @@ func RandomSplitter(validPct float64, seed uint64) Splitter {
 // DataLoader given the same seed do not draw the same numbers.
 const splitStream = 0x5eed_5417
 
-// GrandparentSplitter is fastai's GrandparentSplitter: items whose
+// GrandparentSplitter is fastai's GrandparentSplitter(train_name,
+// valid_name) (fastai's defaults: "train", "valid"): items whose
 // grandparent folder is named trainName ("train/cats/1.jpg") go to the
-// training set, those under validName to the validation set, the others to
-// neither.
+// training set, those under validName to the validation set, the others
+// to neither. See [GrandparentSplitterNames] for several names per set.
 func GrandparentSplitter(trainName, validName string) Splitter {
+	return GrandparentSplitterNames([]string{trainName}, []string{validName})
+}
+
+// GrandparentSplitterNames is GrandparentSplitter with several folder
+// names per set (fastai's train_name=('train', 'valid')): each set lists
+// the items of its first name, in item order, then those of the next name,
+// as fastai does; an item whose grandparent is named in both lists is in
+// both sets. Errors: no item in the training folders (fastai returns an
+// empty training set, which fails later, far from the cause).
+func GrandparentSplitterNames(trainNames, validNames []string) Splitter {
+	trainNames, validNames = slices.Clone(trainNames), slices.Clone(validNames)
 	return func(items L[Path]) ([]int, []int, error) {
-		train, valid := []int{}, []int{}
-		for i, p := range items {
-			switch p.Parent().Parent().Name() {
-			case trainName:
-				train = append(train, i)
-			case validName:
-				valid = append(valid, i)
+		idxs := func(names []string) []int {
+			out := []int{}
+			for _, name := range names {
+				for i, p := range items {
+					if p.Parent().Parent().Name() == name {
+						out = append(out, i)
+					}
+				}
 			}
+			return out
 		}
+		train, valid := idxs(trainNames), idxs(validNames)
 		if len(train) == 0 {
-			return nil, nil, fmt.Errorf("GrandparentSplitter: no item lies in a folder %s/<label>/ — check the folder names or use another splitter", PyRepr(trainName))
+			return nil, nil, fmt.Errorf("GrandparentSplitter: no item lies in a folder %s/<label>/ — check the folder names or use another splitter", strings.Join(Map(L[string](trainNames), PyRepr), " or "))
 		}
 		return train, valid, nil
 	}

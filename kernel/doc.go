@@ -27,8 +27,9 @@
 // faster without DWARF) to the GOFLAGS Jupyter was started with, rather
 // than replacing them; with -xla (default: when a PJRT plugin is found and
 // cgo works) it appends -tags=xla too, so notebooks can run on XLA/CUDA
-// (see fastgo.ChooseBackend). `doctor` shows the flags cells are built
-// with.
+// (see backend.Choose), and -tags=libjpeg when libjpeg-turbo's headers are
+// there (decoding at a GPU's rate). `doctor` shows the flags cells are
+// built with.
 //
 // The kernel command imports nothing of the library, so it works even while
 // the library does not build; doctor asks a small helper program

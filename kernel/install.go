@@ -115,8 +115,19 @@ func install(s system, o installOptions) error {
 			step("a PJRT plugin is here: notebooks will build with -tags xla (use -xla=off to keep pure Go)")
 		}
 	}
+	// With a GPU, decoding is what keeps up with it: libjpeg-turbo (cgo,
+	// already needed by XLA) when its headers are here.
+	jpeg := false
+	if xla {
+		if out, err := s.run(o.Repo, append([]string{"CGO_ENABLED=1"}, buildEnv...), "go", "build", "-tags=libjpeg", "-o", os.DevNull, "./fastgo/vision"); err != nil {
+			step("notebooks decode JPEGs in pure Go (slower than a GPU trains): fastgo/vision does not build with -tags libjpeg (apt-get install libjpeg62-turbo-dev): %s", firstLine(out))
+		} else {
+			jpeg = true
+			step("notebooks decode JPEGs with libjpeg-turbo (-tags libjpeg)")
+		}
+	}
 	spec := makeKernelSpec(specOptions{
-		Gonb: filepath.Join(o.BinDir, "gonb"), BinDir: o.BinDir, GoBin: filepath.Dir(goPath), Repo: o.Repo, XLA: xla,
+		Gonb: filepath.Join(o.BinDir, "gonb"), BinDir: o.BinDir, GoBin: filepath.Dir(goPath), Repo: o.Repo, XLA: xla, LibJPEG: jpeg,
 	})
 	// There is one "Go (fastgo)" kernel per Jupyter data folder: installing
 	// from another checkout moves it, and every notebook using it follows.

@@ -80,6 +80,7 @@ type fake struct {
 	versions map[string]string // binary path -> `go version -m` output
 	probe    string            // backendinfo's JSON, or "" for a build failure
 	xlaBuild error             // what `go list -deps ./fastgo` with -tags xla returns
+	jpegErr  error             // what `go build -tags=libjpeg ./fastgo/vision` returns
 	ran      []string
 }
 
@@ -172,6 +173,11 @@ func (f *fake) system(out *bytes.Buffer) system {
 					return "missing go.sum entry for module providing package google.golang.org/protobuf/proto\n", f.xlaBuild
 				}
 				return "github.com/fastgo-ml/fastgo/fastgo\n", nil
+			case strings.HasPrefix(cmd, "go build -tags=libjpeg "):
+				if f.jpegErr != nil {
+					return "fastgo/vision/decode_libjpeg.go:11:10: fatal error: jpeglib.h: No such file or directory\n", f.jpegErr
+				}
+				return "", nil
 			case strings.HasPrefix(cmd, "go install "):
 				for _, t := range tools {
 					if strings.Contains(cmd, t.Pkg) {
@@ -395,11 +401,13 @@ func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
 		gcc      bool
 		xlaBuild error
 		goflags  string
+		jpegErr  error
 	}{
-		{"no plugin", `[]`, true, nil, "-ldflags=-w"},
-		{"plugin", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so","Source":"jax python package"}]`, true, nil, "-tags=xla -ldflags=-w"},
-		{"plugin, no gcc", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, false, nil, "-ldflags=-w"},
-		{"plugin, go.sum lacks go-xla's deps", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, true, errors.New("exit status 1"), "-ldflags=-w"},
+		{"no plugin", `[]`, true, nil, "-ldflags=-w", nil},
+		{"plugin", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so","Source":"jax python package"}]`, true, nil, "-tags=xla,libjpeg -ldflags=-w", nil},
+		{"plugin, no libjpeg headers", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, true, nil, "-tags=xla -ldflags=-w", errors.New("exit status 1")},
+		{"plugin, no gcc", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, false, nil, "-ldflags=-w", nil},
+		{"plugin, go.sum lacks go-xla's deps", `[{"Name":"cuda","Path":"/x/xla_cuda_plugin.so"}]`, true, errors.New("exit status 1"), "-ldflags=-w", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
@@ -408,6 +416,7 @@ func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
 			f.vars["JUPYTER_DATA_DIR"] = filepath.Join(f.home, "jupyter")
 			f.probe = `{"choice":{"Config":"go:parallelism=-1"},"plugins":` + tc.plugins + `}`
 			f.xlaBuild = tc.xlaBuild
+			f.jpegErr = tc.jpegErr
 			if tc.gcc {
 				f.onPath["gcc"] = "/usr/bin/gcc"
 			}
@@ -424,6 +433,9 @@ func TestInstallTurnsOnXLAWhenAPluginIsFound(t *testing.T) {
 			}
 			if tc.xlaBuild != nil && !strings.Contains(out.String(), "missing go.sum entry") {
 				t.Errorf("install does not say why XLA stays off:\n%s", out.String())
+			}
+			if tc.jpegErr != nil && !strings.Contains(out.String(), "jpeglib.h") {
+				t.Errorf("install does not say why libjpeg stays off:\n%s", out.String())
 			}
 		})
 	}

@@ -5,7 +5,7 @@
 #   - the notebook harness (scripts/run-notebooks.sh) runs both notebooks
 #     on the bundled testdata/images and checks them,
 #   - the UI check (scripts/ui-check.sh) runs 01_data in the live Jupyter
-#     UI, with the completion and fastgo.Doc checks: what differs in a clone
+#     UI, with the completion and display.Doc checks: what differs in a clone
 #     is the set-up (kernel, data fallback), which that covers in about 1.5
 #     minutes; 05_pet_breeds's live display is checked by make ui-check on
 #     the sample, and here would add about 5 minutes on two cores

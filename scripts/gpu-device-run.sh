@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check on the lent device machine (issue 17), in one call:
+# The GPU check on the lent device machine (issues 17, 27), in one call:
 #
 #   bash scripts/gpu-device-run.sh build/gpu-bundle     # carry: ["build/gpu-bundle"]
 #
@@ -7,29 +7,45 @@
 # gpu-bundle` built here, on the pets images it carried, with the PJRT CUDA
 # plugin of its own Python (jax-cuda13-pjrt: site-packages/jax_plugins/
 # xla_cuda13/xla_cuda_plugin.so, CUDA's libraries in site-packages/nvidia).
-# It writes everything under $OUT (a temporary folder when unset):
-#   env.txt      what was found and set: plugin, XLA_FLAGS, LD_LIBRARY_PATH
-#   *.log        each part's output; gpu.jsonl its results as JSON lines
-#   summary.md   fastgo against PyTorch on the same GPU, with the ratios
-#   gpu.tsv      the lines for bench/results/gpu.tsv
 #
-# Parts, each under its own time limit (the whole stays under 8 minutes):
-# ResNet34 then ResNet50 training steps at 224 px, batch 64, float32 and
-# bfloat16, the augmentation graph 460→224 and (ResNet34) FineTune(1) over
-# the carried images end to end (cmd/gpucheck); the same in PyTorch
-# (scripts/gpucheck_torch.py: channels_last, float32 and autocast bf16);
-# the chapter at the GPU scale (cmd/petbreeds). Peak GPU memory: PyTorch's
-# allocator's own figure; for fastgo the most nvidia-smi saw during its
-# part (XLA's allocator may reserve more than it uses).
+# Parts, in order of importance, each in its own process under its own time
+# limit, all under one budget (GPU_RUN_BUDGET, 470 s: a part starts only
+# with the time it needs left; what is skipped is said):
+#   env        the card (nvidia-smi -q: PCIe, clocks), plugin, jax version
+#   compile    ResNet34 f32 bs 64, first step in a new process: cold XLA
+#              caches, then warm (a second process, fastgo's cache flags)
+#   step64     steps at bs 64, f32 and bf16, overlap on and off
+#   torch      PyTorch eager (channels_last, autocast for bf16) on the same
+#              card: steps at bs 64/128/32, uploads, the 460-px path, FineTune
+#   real460    the chapter's step (460-px uint8 batches, aug in the graph),
+#              overlap off and on
+#   upload     host→device GB/s of 9.6 MB and 40.6 MB batches
+#   step       steps at bs 128 and 32 (the fit t = a + b·bs)
+#   finetune   FineTune(1) over the carried images, end to end (warm caches)
+#   patched-*  gpucheck built against go-xla + bench/upstream's patch:
+#              steps with NoWait execution, the executable cache cold and
+#              warm, uploads from DMA-mapped memory
+#   compiled   torch.compile (PyTorch's best), when the clock allows
+#   hlo        optimized HLO counts (cuDNN convolutions, fusions, copies),
+#              when the clock allows
+#
+# Results are written as they come: $OUT/results.jsonl (every result line)
+# and $OUT/progress.txt after each part, so a run stopped by the device's
+# limit still returns what it measured; at the end summary.md (fastgo
+# against PyTorch, the fits, the cache and patch gains; scripts/
+# gpu_summary.py), gpu.tsv (for bench/results/gpu.tsv), env.txt,
+# nvidia-smi.txt and gpu-results.tgz (every log).
 #
 # Without an NVIDIA GPU it says so and exits 0; with a GPU but no plugin it
 # says what it searched and exits 1. Variables for tests and odd machines:
 # SITE_PACKAGES (colon-separated folders, instead of asking python3),
 # GPU_PROC_DIR (/proc/driver/nvidia/gpus), GPU_RUN_DRY=1 (stop after the
-# set-up), PY (python3).
+# set-up), GPU_RUN_CPU=1 (the dry run: every part on fastgo's pure-Go
+# backend at toy sizes, no GPU needed), GPU_RUN_BUDGET (seconds),
+# GPU_RUN_LIMIT_PCT (the parts' limits in % of their GPU figures),
+# TORCH_SCRIPT (the PyTorch peer), PY (python3).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-
 BUNDLE=${1:-build/gpu-bundle}
 PY=${PY:-python3}
 GPU_PROC_DIR=${GPU_PROC_DIR:-/proc/driver/nvidia/gpus}
@@ -41,7 +57,7 @@ FINAL=${OUT:-$(mktemp -d)}
 mkdir -p "$FINAL"
 OUT=$(mktemp -d)
 finish() {
-	for f in summary.md gpu.tsv env.txt nvidia-smi.txt; do
+	for f in summary.md gpu.tsv env.txt nvidia-smi.txt results.jsonl progress.txt; do
 		[ -f "$OUT/$f" ] && cp "$OUT/$f" "$FINAL/"
 	done
 	tar czf "$FINAL/gpu-results.tgz" -C "$OUT" . 2>/dev/null
@@ -101,7 +117,7 @@ say "python package folders: ${sites[*]:-(none: no $PY and no SITE_PACKAGES)}"
 say "PJRT CUDA plugin: ${plugin:-(none found)}"
 say "CUDA libraries: ${nvidia:-(none)}; ptxas: ${ptxas:-(none)}"
 # fastgo finds the plugin itself among the Python package folders it knows;
-# PYTHONPATH adds this one for the Go programs (fastgo.FindPlugins).
+# PYTHONPATH adds this one for the Go programs (backend.FindPlugins).
 goenv=()
 [ -n "$site" ] && goenv=(env "PYTHONPATH=$site")
 if [ -n "$data_dir" ]; then
@@ -115,14 +131,17 @@ if [ "${#libdirs[@]}" -gt 0 ]; then
 	say "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 fi
 
-# 3. The GPU.
-if ! { [ -d "$GPU_PROC_DIR" ] || nvidia-smi -L >/dev/null 2>&1; }; then
+# 3. The GPU (GPU_RUN_CPU=1: the dry run needs none).
+CPU_RUN=${GPU_RUN_CPU:-}
+if [ "$CPU_RUN" = 1 ]; then
+	say "GPU_RUN_CPU=1: the dry run, every part on the pure-Go backend at toy sizes"
+elif ! { [ -d "$GPU_PROC_DIR" ] || nvidia-smi -L >/dev/null 2>&1; }; then
 	say "no NVIDIA GPU on this machine (no $GPU_PROC_DIR, no working nvidia-smi): nothing to measure."
 	echo "No NVIDIA GPU on this machine: nothing measured." > "$OUT/summary.md"
 	exit 0
 fi
-nvidia-smi 2>&1 | tee "$OUT/nvidia-smi.txt" || true
-if [ -z "$plugin" ]; then
+[ "$CPU_RUN" = 1 ] || nvidia-smi 2>&1 | tee "$OUT/nvidia-smi.txt" || true
+if [ -z "$plugin" ] && [ "$CPU_RUN" != 1 ]; then
 	say "a GPU but no PJRT CUDA plugin in ${sites[*]:-any python package folder}: install jax-cuda13-pjrt (or jax-cuda12-pjrt) for $PY, or set SITE_PACKAGES"
 	exit 1
 fi
@@ -132,7 +151,8 @@ if [ "${GPU_RUN_DRY:-}" = 1 ]; then
 	exit 0
 fi
 
-# 4. The binaries (xz-compressed by make gpu-bundle).
+# 4. The binaries (xz-compressed by make gpu-bundle): gpucheck against the
+# released go-xla, gpucheck-patched against go-xla + bench/upstream's patch.
 if [ ! -d "$BUNDLE/bin" ]; then
 	say "no $BUNDLE/bin: run make gpu-bundle here and carry $BUNDLE"
 	exit 1
@@ -150,95 +170,127 @@ done
 cat "$BUNDLE/MANIFEST" 2>/dev/null | tee -a "$ENVTXT"
 pets=$BUNDLE/pets
 
-# peak_during runs a command while sampling the GPU's used memory; the most
-# seen goes to $OUT/<name>.peak_mib.
-peak_during() {
-	local name=$1 limit=$2
+# 5. The parts. Sizes: the chapter's, or toys for the CPU dry run.
+BUDGET=${GPU_RUN_BUDGET:-470}
+T0=$SECONDS
+BS=64
+sizes=(-arch resnet34 -size 224 -presize 460 -bs $BS -steps 10)
+torch_sizes=(--arch resnet34 --size 224 --presize 460 --bs $BS --steps 10)
+limit_pct=${GPU_RUN_LIMIT_PCT:-100} # the parts' limits, in % of the GPU figures below
+TORCH_SCRIPT=${TORCH_SCRIPT:-scripts/gpucheck_torch.py}
+if [ "$CPU_RUN" = 1 ]; then
+	BS=4
+	sizes=(-allow-cpu -arch resnet18 -size 32 -presize 40 -bs $BS -steps 2)
+	torch_sizes=(--arch resnet18 --size 32 --presize 40 --bs $BS --steps 2)
+	limit_pct=${GPU_RUN_LIMIT_PCT:-300} # the pure-Go backend is slower than the GPU
+fi
+xlacache=$work/xla-cache   # fastgo's XLA caches, shared by the parts after the cold compile
+execcache=$work/exec-cache # the patched build's executable cache
+: > "$OUT/results.jsonl"
+: > "$OUT/progress.txt"
+
+# part NAME LIMIT CMD...: runs CMD under min(LIMIT, budget left) seconds,
+# output in NAME.log; JSON result lines (from NAME.jsonl when CMD wrote
+# one, else from its output) are added to results.jsonl at once. A
+# required part is skipped when less than half its LIMIT is left, an
+# optional one (need_all=0) when less than its whole LIMIT is.
+need_all=1
+part() {
+	local name=$1 limit=$(( ($2 * limit_pct + 99) / 100 ))
 	shift 2
-	nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/$name.mem" 2>/dev/null &
-	local sampler=$!
-	local start=$SECONDS
-	timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
-	local rc=$?
-	echo "gpu-run: $name took $((SECONDS - start)) s (limit $limit s)" | tee -a "$ENVTXT"
-	kill "$sampler" 2>/dev/null
-	wait "$sampler" 2>/dev/null
-	sort -n "$OUT/$name.mem" | tail -n 1 > "$OUT/$name.peak_mib"
-	[ "$rc" = 124 ] && echo "gpu-run: $name stopped after $limit s" >> "$OUT/$name.log"
-	echo "gpu-run: $name: exit $rc"
-	# What the reply shows of each part: its results, or how it ended.
-	if [ "$rc" = 0 ]; then
-		grep -E '^(backend|fastgo |gpu-check|\{)' "$OUT/$name.log" | cut -c1-300 | head -n 20
-		tail -n 4 "$OUT/$name.log" | cut -c1-300
-	else
-		grep -v '^goroutine\|^\s' "$OUT/$name.log" | cut -c1-300 | tail -n 25
+	local left=$(( BUDGET - (SECONDS - T0) ))
+	local need=$limit
+	[ "$need_all" = 1 ] && need=$(( (limit + 1) / 2 ))
+	if [ "$left" -lt "$need" ]; then
+		echo "$name skipped: $left s of the budget left, it needs $need" | tee -a "$OUT/progress.txt"
+		return 0
 	fi
+	[ "$limit" -gt "$left" ] && limit=$left
+	local start=$SECONDS sampler=""
+	if command -v nvidia-smi >/dev/null && [ "$CPU_RUN" != 1 ]; then
+		nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/$name.mem" 2>/dev/null &
+		sampler=$!
+	fi
+	timeout -k 5 "$limit" "$@" > "$OUT/$name.log" 2>&1
+	local rc=$?
+	if [ -n "$sampler" ]; then
+		kill "$sampler" 2>/dev/null
+		wait "$sampler" 2>/dev/null
+	fi
+	local peak=""
+	[ -s "$OUT/$name.mem" ] && peak=$(sort -n "$OUT/$name.mem" | tail -n 1)
+	local src="$OUT/$name.log"
+	[ -s "$OUT/$name.jsonl" ] && src="$OUT/$name.jsonl"
+	grep -E '^\{' "$src" | "$PY" -c '
+import json, sys
+name, peak = sys.argv[1], sys.argv[2]
+for line in sys.stdin:
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if not isinstance(r, dict) or r.get("part") in (None, "none"):
+        continue
+    r["run_part"] = name
+    try:
+        if "peak_mib" not in r:
+            r["smi_peak_mib"] = float(peak)
+    except ValueError:
+        pass  # no figure from nvidia-smi
+    print(json.dumps(r))' "$name" "$peak" >> "$OUT/results.jsonl"
+	# go-xla's V(1) log: every XLA compile's time.
+	grep -o 'Compiled in [0-9.]*[mµn]*s' "$OUT/$name.log" | sed "s/^/$name: /" >> "$OUT/compiles.txt" 2>/dev/null
+	local how="exit $rc"
+	[ "$rc" = 124 ] || [ "$rc" = 137 ] && how="stopped at its $limit s limit"
+	echo "$name: $how after $((SECONDS - start)) s (budget left $((BUDGET - (SECONDS - T0))) s)" | tee -a "$OUT/progress.txt"
+	if [ "$rc" != 0 ]; then
+		grep -v '^goroutine\|^\s' "$OUT/$name.log" | cut -c1-300 | tail -n 8
+	fi
+	cp "$OUT/results.jsonl" "$OUT/progress.txt" "$FINAL/" 2>/dev/null
 	return 0
 }
+# The Go programs find the plugin through PYTHONPATH (step 2).
+genv=(env)
+[ -n "$site" ] && genv=(env "PYTHONPATH=$site")
+have() { [ -x "$work/$1" ]; }
 
-: > "$OUT/gpu.jsonl"
-peak_during fastgo-resnet34 150 "${goenv[@]}" "$work/gpucheck" -arch resnet34 -data "$pets" -json "$OUT/fastgo-resnet34.jsonl"
-peak_during torch-resnet34 60 "$PY" scripts/gpucheck_torch.py --arch resnet34 --data "$pets"
-peak_during fastgo-resnet50 100 "${goenv[@]}" "$work/gpucheck" -arch resnet50 -skip-finetune -data "$pets" -json "$OUT/fastgo-resnet50.jsonl"
-peak_during torch-resnet50 45 "$PY" scripts/gpucheck_torch.py --arch resnet50 --skip-finetune --data "$pets"
-# The chapter runs with fastgo's own CUDA set-up (no XLA_FLAGS from here),
-# as a user's program would.
-peak_during petbreeds 90 env -u XLA_FLAGS "${goenv[@]}" "$work/petbreeds" -data "$pets"
+part env 15 bash -c '
+	nvidia-smi -q 2>/dev/null | grep -E "Product Name|Bus Id|PCIe Generation|Link Width|Max|Current|Driver Version|CUDA Version|Clocks|Graphics|Memory  " | head -n 40
+	echo "nsys: $(command -v nsys || echo none)"
+	timeout 8 '"$PY"' -c "import jax, jaxlib; print(\"jax\", jax.__version__, \"jaxlib\", jaxlib.__version__)" 2>&1 | tail -n 1
+	find / -xdev -name "*pjrt*cpu*.so" 2>/dev/null | head -n 3'
+cp "$OUT/env.log" "$OUT/env-card.txt" 2>/dev/null
 
-# 5. The summary: fastgo against PyTorch, part by part.
-"$PY" - "$OUT" <<'EOF'
-import json, os, sys, datetime
-out = sys.argv[1]
-def lines(name):
-    path = os.path.join(out, name)
-    if not os.path.exists(path):
-        return []
-    res = []
-    for line in open(path):
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(r, dict) and r.get("part") not in (None, "none"):
-            res.append(r)
-    return res
-def peak(name):
-    try:
-        return float(open(os.path.join(out, name + ".peak_mib")).read().strip())
-    except (OSError, ValueError):
-        return None
-gpu = open(os.path.join(out, "nvidia-smi.txt")).read() if os.path.exists(os.path.join(out, "nvidia-smi.txt")) else ""
-rows, tsv = [], []
-date = datetime.date.today().isoformat()
-for arch in ("resnet34", "resnet50"):
-    ours = lines(f"fastgo-{arch}.jsonl")
-    theirs = {(r["part"], r.get("dtype")): r for r in lines(f"torch-{arch}.log")}
-    for r in ours:
-        t = theirs.get((r["part"], r.get("dtype")), {})
-        for d in (r, t):
-            for k in ("img_per_s", "seconds"):
-                if d.get(k):
-                    d[k] = round(d[k], 1)
-        if r.get("img_per_s") and t.get("img_per_s"):
-            val, tval, ratio = f'{r["img_per_s"]} img/s', f'{t["img_per_s"]} img/s', f'{r["img_per_s"] / t["img_per_s"]:.2f}x'
-        elif r.get("seconds") and t.get("seconds"):
-            val, tval, ratio = f'{r["seconds"]} s', f'{t["seconds"]} s', f'{t["seconds"] / r["seconds"]:.2f}x'
-        else:
-            val = f'{r.get("img_per_s") or r.get("seconds") or "—"}'
-            tval, ratio = str(t.get("img_per_s") or t.get("seconds") or "—"), "—"
-        fpeak = peak(f"fastgo-{arch}")
-        rows.append(f'| {arch} | {r["part"]} | {r.get("dtype","")} | {val} | {tval} | {ratio} | {t.get("peak_mib","—")} | {"; ".join(n for n in (r.get("note",""), t.get("note","")) if n)} |')
-        tsv.append("\t".join(map(str, [date, arch, r["part"], r.get("dtype", ""), r.get("img_per_s", ""), r.get("seconds", ""),
-                                       t.get("img_per_s", ""), t.get("seconds", ""), ratio, fpeak or "", t.get("peak_mib", "")])))
-with open(os.path.join(out, "summary.md"), "w") as f:
-    f.write("# fastgo on the lent GPU\n\n```\n" + gpu[:1500] + "\n```\n\n")
-    f.write("| arch | part | dtype | fastgo | PyTorch | fastgo/PyTorch | PyTorch peak MiB | note |\n|---|---|---|---|---|---|---|---|\n")
-    f.write("\n".join(rows) + "\n\n")
-    for name in ("fastgo-resnet34", "fastgo-resnet50", "petbreeds"):
-        p = peak(name)
-        f.write(f"- {name}: most GPU memory nvidia-smi saw: {p if p is not None else '—'} MiB\n")
-with open(os.path.join(out, "gpu.tsv"), "w") as f:
-    f.write("date\tarch\tpart\tdtype\tfastgo_img_s\tfastgo_s\ttorch_img_s\ttorch_s\tratio\tfastgo_peak_mib_smi\ttorch_peak_mib\n")
-    f.write("\n".join(tsv) + "\n")
-print(open(os.path.join(out, "summary.md")).read())
-EOF
+# Cold then warm: a new process each, fastgo's own XLA cache flags in a
+# fresh folder (XLA_FLAGS from step 2 names only the CUDA data dir).
+part compile-cold 70 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" GPUCHECK_XLA_LOG=1 "$work/gpucheck" "${sizes[@]}" -parts compile -label cold -json "$OUT/compile-cold.jsonl"
+part compile-warm 40 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" GPUCHECK_XLA_LOG=1 "$work/gpucheck" "${sizes[@]}" -parts compile -label warm -json "$OUT/compile-warm.jsonl"
+part step64 70 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck" "${sizes[@]}" -parts step -bs-list "$BS" -json "$OUT/step64.jsonl"
+part torch 110 "$PY" "$TORCH_SCRIPT" "${torch_sizes[@]}" --data "$pets" --parts step,upload,real460,finetune --bs-list "$BS,$((BS * 2)),$((BS / 2))"
+part real460 45 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck" "${sizes[@]}" -parts real460 -json "$OUT/real460.jsonl"
+part upload 20 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck" "${sizes[@]}" -parts upload -json "$OUT/upload.jsonl"
+part step 70 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck" "${sizes[@]}" -parts step -bs-list "$((BS * 2)),$((BS / 2))" -json "$OUT/step.jsonl"
+part finetune 50 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck" "${sizes[@]}" -data "$pets" -parts finetune -label warm -json "$OUT/finetune.jsonl"
+if have gpucheck-patched; then
+	part patched-async 40 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" GOXLA_ASYNC_EXECUTE=1 "$work/gpucheck-patched" "${sizes[@]}" -parts step -bs-list "$BS" -json "$OUT/patched-async.jsonl"
+	part patched-exec-cold 40 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" GOXLA_EXECUTABLE_CACHE="$execcache" GPUCHECK_XLA_LOG=1 "$work/gpucheck-patched" "${sizes[@]}" -parts compile -label exec-cache-cold -json "$OUT/patched-exec-cold.jsonl"
+	part patched-exec-warm 25 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" GOXLA_EXECUTABLE_CACHE="$execcache" GPUCHECK_XLA_LOG=1 "$work/gpucheck-patched" "${sizes[@]}" -parts compile -label exec-cache-warm -json "$OUT/patched-exec-warm.jsonl"
+	part patched-upload 20 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" "$work/gpucheck-patched" "${sizes[@]}" -parts upload -json "$OUT/patched-upload.jsonl"
+else
+	echo "patched parts skipped: no gpucheck-patched in $BUNDLE/bin" | tee -a "$OUT/progress.txt"
+fi
+# Optional: whatever time is left.
+need_all=0
+part compiled 150 "$PY" "$TORCH_SCRIPT" "${torch_sizes[@]}" --parts compiled
+part hlo 45 "${genv[@]}" FASTGO_XLA_CACHE="$xlacache" XLA_FLAGS="${XLA_FLAGS:-} --xla_dump_to=$work/hlo --xla_dump_hlo_as_text" "$work/gpucheck" "${sizes[@]}" -parts compile -label hlo-dump -json "$OUT/hlo.jsonl"
+if [ -d "$work/hlo" ]; then
+	{
+		echo "optimized HLO of the training step (files *after_optimizations.txt):"
+		for pat in '__cudnn\$conv' 'custom_call_target="__cublas' ' fusion(' 'command_buffer' ' copy(' ' transpose(' 'input_output_alias'; do
+			printf '%-28s %s\n' "$pat" "$(cat "$work"/hlo/*after_optimizations.txt 2>/dev/null | grep -c -- "$pat")"
+		done
+	} > "$OUT/hlo-counts.txt"
+fi
+
+# 6. The summary: fastgo against PyTorch, part by part.
+"$PY" scripts/gpu_summary.py "$OUT" | tail -n 60

@@ -73,24 +73,38 @@ def train_step_fn(model, opt, dtype):
     return step
 
 
-def bench_train(args, dtype, dev):
+def bench_train(args, dtype, dev, bs=None, compiled=False, size=None, aug=False):
+    """Images/s of training steps on uint8 batches sent pinned to the GPU
+    (and the seconds of the first step when compiled: torch.compile's
+    compilation). aug: batches at size px go through the augmentation to
+    args.size on the GPU first (the chapter's real path)."""
+    bs, size = bs or args.bs, size or args.size
     # channels_last: the layout cuDNN's fastest convolutions want (PyTorch's
     # advice for mixed precision on recent GPUs).
     model = cnn(args.arch, 37).to(dev).to(memory_format=torch.channels_last).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+    if compiled:
+        model = torch.compile(model)
     step = train_step_fn(model, opt, dtype)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    prep = (lambda xb: augment(xb, args.size, True, gen).contiguous(memory_format=torch.channels_last)) if aug else to_float
     g = torch.Generator().manual_seed(0)
-    xs = [torch.randint(0, 256, (args.bs, 3, args.size, args.size), dtype=torch.uint8, generator=g).pin_memory()
+    xs = [torch.randint(0, 256, (bs, 3, size, size), dtype=torch.uint8, generator=g).pin_memory()
           for _ in range(2)]
-    ys = [torch.randint(0, 37, (args.bs,), generator=g) for _ in range(2)]
-    for i in range(2):  # warm-up (cuDNN autotune, allocator)
-        step(to_float(xs[i % 2].to(dev, non_blocking=True)), ys[i % 2].to(dev))
+    ys = [torch.randint(0, 37, (bs,), generator=g) for _ in range(2)]
+    first = time.perf_counter()
+    for i in range(2):  # warm-up (cuDNN autotune, allocator, compilation)
+        step(prep(xs[i % 2].to(dev, non_blocking=True)), ys[i % 2].to(dev))
+        if i == 0:
+            torch.cuda.synchronize()
+            first = time.perf_counter() - first
     torch.cuda.synchronize()
     start = time.perf_counter()
     for i in range(args.steps):
-        step(to_float(xs[i % 2].to(dev, non_blocking=True)), ys[i % 2].to(dev))
+        step(prep(xs[i % 2].to(dev, non_blocking=True)), ys[i % 2].to(dev))
     torch.cuda.synchronize()
-    return args.bs * args.steps / (time.perf_counter() - start)
+    ips = bs * args.steps / (time.perf_counter() - start)
+    return (ips, first) if compiled else ips
 
 
 def augment(xb_u8, size, train, gen):
@@ -137,9 +151,9 @@ def bench_aug(args, dev):
     return args.bs * args.steps / (time.perf_counter() - start)
 
 
-def bench_h2d(args, dev):
+def bench_h2d(args, dev, size=None):
     """A presized uint8 batch copied to the GPU: pinned (as the pipelines do) and pageable."""
-    xb = torch.randint(0, 256, (args.bs, 3, args.presize, args.presize), dtype=torch.uint8)
+    xb = torch.randint(0, 256, (args.bs, 3, size or args.presize, size or args.presize), dtype=torch.uint8)
     res = {}
     for name, src in (("pinned", xb.pin_memory()), ("pageable", xb)):
         src.to(dev)
@@ -234,7 +248,11 @@ def main():
     ap.add_argument("--presize", type=int, default=460)
     ap.add_argument("--data", default="../shared/data/oxford-iiit-pet-sample")
     ap.add_argument("--skip-finetune", action="store_true")
+    ap.add_argument("--parts", default="train,h2d,aug,finetune",
+                    help="train,h2d,aug,finetune (make gpu-check), and the device run's step, upload, real460, compiled")
+    ap.add_argument("--bs-list", default="32,64,128", help="batch sizes of the step part")
     args = ap.parse_args()
+    parts = args.parts.split(",")
     if not torch.cuda.is_available():
         emit(part="none", note="torch sees no CUDA device")
         return
@@ -250,17 +268,46 @@ def main():
         return mib
 
     peak()
-    for dtype in ("float32", "bfloat16"):
-        ips = round(bench_train(args, dtype, dev), 1)
-        emit(arch=args.arch, part="train", dtype=dtype, img_per_s=ips, peak_mib=peak())
-    h2d = bench_h2d(args, dev)
-    emit(arch=args.arch, part="h2d", dtype="uint8", img_per_s=round(h2d["pinned"][0], 1), peak_mib=peak(),
-         note=f'pinned {h2d["pinned"][1]:.1f} GB/s, pageable {h2d["pageable"][1]:.1f} GB/s')
-    emit(arch=args.arch, part="aug", dtype="float32", img_per_s=round(bench_aug(args, dev), 1), peak_mib=peak())
-    if not args.skip_finetune:
-        secs, err = fine_tune(args, dev)
-        emit(arch=args.arch, part="finetune", dtype="float32", seconds=round(secs, 1), peak_mib=peak(),
-             note=f"random weights, error_rate {err:.3f}")
+    for part in parts:
+        if part == "train":
+            for dtype in ("float32", "bfloat16"):
+                ips = round(bench_train(args, dtype, dev), 1)
+                emit(arch=args.arch, part="train", dtype=dtype, img_per_s=ips, peak_mib=peak())
+        elif part == "h2d":
+            h2d = bench_h2d(args, dev)
+            emit(arch=args.arch, part="h2d", dtype="uint8", img_per_s=round(h2d["pinned"][0], 1), peak_mib=peak(),
+                 note=f'pinned {h2d["pinned"][1]:.1f} GB/s, pageable {h2d["pageable"][1]:.1f} GB/s')
+        elif part == "aug":
+            emit(arch=args.arch, part="aug", dtype="float32", img_per_s=round(bench_aug(args, dev), 1), peak_mib=peak())
+        elif part == "finetune" and not args.skip_finetune:
+            secs, err = fine_tune(args, dev)
+            emit(arch=args.arch, part="finetune", dtype="float32", seconds=round(secs, 1), peak_mib=peak(),
+                 note=f"random weights, error_rate {err:.3f}")
+        elif part == "step":
+            # Eager, channels_last, autocast for bf16: the same-card baseline.
+            for dtype in ("float32", "bfloat16"):
+                for bs in (int(b) for b in args.bs_list.split(",")):
+                    ips = bench_train(args, dtype, dev, bs=bs)
+                    emit(arch=args.arch, part="step", dtype=dtype, bs=bs, variant="eager", img_per_s=round(ips, 1),
+                         step_ms=round(1000 * bs / ips, 3), peak_mib=peak())
+        elif part == "upload":
+            for size in (args.size, args.presize):
+                res = bench_h2d(args, dev, size=size)
+                mb = args.bs * 3 * size * size / 1e6
+                for kind in ("pinned", "pageable"):
+                    emit(arch=args.arch, part="upload", dtype="uint8", bs=args.bs, variant=f"{kind} {mb:.1f} MB",
+                         gb_per_s=round(res[kind][1], 2), step_ms=round(1000 * mb / 1e3 / res[kind][1], 3))
+        elif part == "real460":
+            ips = bench_train(args, "float32", dev, size=args.presize, aug=True)
+            emit(arch=args.arch, part="real460", dtype="float32", bs=args.bs, variant="eager", img_per_s=round(ips, 1),
+                 step_ms=round(1000 * args.bs / ips, 3), peak_mib=peak())
+        elif part == "compiled":
+            # torch.compile: PyTorch's best; the caller time-boxes it.
+            for dtype in ("bfloat16", "float32"):
+                ips, first = bench_train(args, dtype, dev, compiled=True)
+                emit(arch=args.arch, part="step", dtype=dtype, bs=args.bs, variant="torch.compile",
+                     img_per_s=round(ips, 1), step_ms=round(1000 * args.bs / ips, 3), compile_s=round(first, 1),
+                     peak_mib=peak())
 
 
 if __name__ == "__main__":

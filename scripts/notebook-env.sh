@@ -5,7 +5,7 @@
 #
 # It exports
 #   FASTGO_CACHE_DIR  OUT/cache, emptied: learners persisted by the notebooks
-#                     (learner.Persist) start fresh on each run;
+#                     (persist.As) start fresh on each run;
 #   JUPYTER_DATA_DIR  OUT/jupyter: the test kernel's kernelspec lives there,
 #                     so the user's "Go (fastgo)" kernel (make install) is
 #                     left as it is;

@@ -17,6 +17,11 @@ Writes into OUT_DIR, with Debian's PyTorch/torchvision/Pillow:
     fixed gradients and one-cycle lr/mom values, in float32 and float64;
   - sched_*: fastai's fit_one_cycle and fine_tune schedules (lr per group
     and mom per batch), in float64;
+  - aug_*: fastai's batch augmentation (Flip, Rotate, Zoom, Warp,
+    Brightness, Contrast with given draws, and the RandomResizedCropGPU
+    step) written from fastai/vision/augment.py's formulas in PyTorch: the
+    prepared affine matrices, the warped sampling grid, the lighting alone
+    and the augmented images, in float32 and float64;
   - resize_*: Pillow's valid-mode Resize(224) (fastai: centred crop_pad,
     then BILINEAR) of every JPEG in PETS_IMAGES_DIR, as uint8 RGB.
 
@@ -254,6 +259,138 @@ for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
             p.addcdiv_(grad_avg, (sqr_avg / debias2).sqrt() + eps, value=-lr / debias1)  # adam_step
         save(f"adam_p{suffix}_{k}", p)
 save("adam_hyper", [wd, sqr_mom, eps])
+
+# --- fastai's batch augmentation with given draws ------------------------------
+# fastai/vision/augment.py's formulas (09_vision.augment), written here in
+# PyTorch: flip_mat, rotate_mat, zoom_mat composed as AffineCoordTfm does
+# (I @ flip @ rotate @ zoom, then _prepare_mat's aspect correction),
+# affine_grid, _WarpCoord (find_coeffs + apply_perspective), grid_sample
+# (bilinear, reflection, align_corners=True), then LightingTfm:
+# sigmoid(contrast * (logit(x) + logit(brightness))) with fastai's clamped
+# logit. fastai's _grid_sample area pre-shrink (only when the output is
+# under half the input) is not triggered at these sizes.
+def aug_affine_mat(*ms):
+    t0, t1 = torch.zeros_like(ms[0]), torch.ones_like(ms[0])
+    return torch.stack([torch.stack([ms[0], ms[1], ms[2]], dim=1),
+                        torch.stack([ms[3], ms[4], ms[5]], dim=1),
+                        torch.stack([t0, t0, t1], dim=1)], dim=1)
+
+
+def aug_find_coeffs(p1, p2):
+    m = []
+    p = p1[:, 0, 0]
+    t0, t1 = torch.zeros_like(p), torch.ones_like(p)
+    for i in range(p1.shape[1]):
+        m.append(torch.stack([p2[:, i, 0], p2[:, i, 1], t1, t0, t0, t0, -p1[:, i, 0] * p2[:, i, 0], -p1[:, i, 0] * p2[:, i, 1]]))
+        m.append(torch.stack([t0, t0, t0, p2[:, i, 0], p2[:, i, 1], t1, -p1[:, i, 1] * p2[:, i, 0], -p1[:, i, 1] * p2[:, i, 1]]))
+    A = torch.stack(m).permute(2, 0, 1)
+    B = p1.reshape(p1.shape[0], 8, 1)
+    return torch.linalg.solve(A, B)
+
+
+def aug_apply_perspective(coords, coeffs):
+    sz = coords.shape
+    coords = coords.reshape(sz[0], -1, 2)
+    coeffs = torch.cat([coeffs, torch.ones_like(coeffs[:, :1])], dim=1).reshape(coeffs.shape[0], 3, 3)
+    coords1 = coords @ coeffs[..., :2].transpose(1, 2) + coeffs[..., 2].unsqueeze(1)
+    coords = coords1 / coords1[..., 2].unsqueeze(-1)
+    return coords[..., :2].reshape(*sz)
+
+
+def aug_logit(x):
+    x = x.clamp(1e-7, 1 - 1e-7)
+    return -(1 / x - 1).log()
+
+
+def aug_matrices(draws, h, w, dt):
+    """The prepared 2x3 affine matrices and the warp coefficients of each image."""
+    d = torch.tensor(draws, dtype=dt)
+    flip, rot, zoom, zx, zy, wx, wy = (d[:, i] for i in range(7))
+    t0, t1 = torch.zeros_like(flip), torch.ones_like(flip)
+    mask = t1 - 2 * flip  # flip_mat with draw given and p=1
+    fm = aug_affine_mat(mask, t0, t0, t0, t1, t0)
+    th = rot * math.pi / 180  # rotate_mat
+    rm = aug_affine_mat(th.cos(), th.sin(), t0, -th.sin(), th.cos(), t0)
+    s = 1 / zoom  # zoom_mat
+    zm = aug_affine_mat(s, t0, (1 - s) * (2 * zx - 1), t0, s, (1 - s) * (2 * zy - 1))
+    aff = torch.eye(3, dtype=dt).unsqueeze(0).expand(len(draws), 3, 3)
+    for m in (fm, rm, zm):
+        aff = aff @ m
+    aff = aff.clone()
+    aff[:, 0, 1] *= h / w  # _prepare_mat
+    aff[:, 1, 0] *= w / h
+    orig = torch.tensor([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=dt).unsqueeze(0).expand(len(draws), 4, 2)
+    targ = torch.stack([torch.stack([-1 - wy, -1 - wx]), torch.stack([-1 + wy, 1 + wx]),
+                        torch.stack([1 + wy, -1 + wx]), torch.stack([1 - wy, 1 - wx])]).permute(2, 0, 1)
+    return aff[:, :2], aug_find_coeffs(orig, targ)
+
+
+def aug_lighting(x, draws, dt):
+    d = torch.tensor(draws, dtype=dt)
+    b, c = d[:, 7], d[:, 8]
+    return torch.sigmoid((aug_logit(x) + aug_logit(b)[:, None, None, None]) * c[:, None, None, None])
+
+
+def aug_geometry(x, draws, size, dt):
+    """AffineCoordTfm with the draws: one grid_sample to size x size (size None: the input size)."""
+    h, w = x.shape[-2:]
+    mat, coeffs = aug_matrices(draws, h, w, dt)
+    out_hw = (h, w) if size is None else (size, size)
+    coords = F.affine_grid(mat, (x.shape[0], x.shape[1]) + out_hw, align_corners=True)
+    coords = aug_apply_perspective(coords, coeffs)
+    return F.grid_sample(x, coords, mode="bilinear", padding_mode="reflection", align_corners=True), mat, coords
+
+
+def aug_crop_box(crop, h, w):
+    """fastgo's Draws.Crop(scale, top, left) as the square fastai's RandomResizedCropGPU slices."""
+    scale, top, left = crop
+    side = min(int(round(math.sqrt(scale * h * w))), h, w)
+    return side, int(math.floor(top * (h - side))), int(math.floor(left * (w - side)))
+
+
+# Per image: flip, rotate (deg), zoom, zoom x, zoom y, warp x, warp y,
+# brightness, contrast; image 0 is the book's figure (rotate 30, zoom 1.2,
+# warp -0.2/0.2).
+aug_draws = [
+    [0, 30, 1.2, 0.5, 0.5, -0.2, 0.2, 0.5, 1.0],
+    [1, -17, 1.5, 0.2, 0.9, 0.1, -0.05, 0.6, 1.2],
+    [0, 0, 1.0, 0.5, 0.5, 0.0, 0.0, 0.35, 0.8],
+    [0, 95, 0.8, 0.7, 0.4, 0.15, 0.15, 0.45, 1.1],
+]
+aug_crops = [[0.5, 0.3, 0.8], [0.7, 0.5, 0.5], [0.4, 0.0, 1.0], [0.6, 1.0, 0.0]]
+aug_h, aug_w, aug_size = 48, 64, 40
+if images_dir:  # a real photo, as after presizing (deterministic: the first JPEG)
+    from PIL import Image
+
+    first = sorted(f for f in os.listdir(images_dir) if f.lower().endswith(".jpg"))[0]
+    im = Image.open(os.path.join(images_dir, first)).convert("RGB").resize((aug_w, aug_h), Image.BILINEAR)
+    base = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).double() / 255
+    aug_x = torch.stack([base, base.flip(-1), base.flip(-2), base.flip(-1).flip(-2)])
+else:
+    gen = torch.Generator().manual_seed(31)
+    aug_x = F.interpolate(torch.rand(4, 3, 12, 16, generator=gen, dtype=torch.float64), size=(aug_h, aug_w), mode="bicubic", align_corners=True).clamp(0, 1)
+aug_x = aug_x.float().double()  # values fastgo holds exactly in float32
+save("aug_x", aug_x.permute(0, 2, 3, 1))  # NHWC, as fastgo's batches
+save("aug_draws", aug_draws)
+save("aug_crops", aug_crops)
+save("aug_size", [aug_size])
+for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
+    x = aug_x.to(dt)
+    geo, mat, coords = aug_geometry(x, aug_draws, aug_size, dt)
+    save(f"aug_affine{suffix}", mat)
+    save(f"aug_coords{suffix}", coords)  # normalised (x, y) of each output pixel, after the warp
+    save(f"aug_lighting{suffix}", aug_lighting(x, aug_draws, dt).permute(0, 2, 3, 1))
+    save(f"aug_out{suffix}", aug_lighting(geo, aug_draws, dt).permute(0, 2, 3, 1))
+    # min_scale < 1: the affine step at the input size, then RandomResizedCropGPU
+    # (slice, then an identity affine_coord to size), then lighting.
+    full, _, _ = aug_geometry(x, aug_draws, None, dt)
+    crops = []
+    for i, crop in enumerate(aug_crops):
+        side, top, left = aug_crop_box(crop, aug_h, aug_w)
+        piece = full[i:i + 1, :, top:top + side, left:left + side]
+        grid = F.affine_grid(torch.eye(3, dtype=dt)[:2].unsqueeze(0), (1, 3, aug_size, aug_size), align_corners=True)
+        crops.append(F.grid_sample(piece, grid, mode="bilinear", padding_mode="reflection", align_corners=True))
+    save(f"aug_crop_out{suffix}", aug_lighting(torch.cat(crops), aug_draws, dt).permute(0, 2, 3, 1))
 
 # --- Pillow's valid-mode Resize -----------------------------------------------
 if images_dir:

@@ -2,8 +2,10 @@
 # make serve-check: the fastgo command's tests (cmd/fastgo) with the browser
 # test required: a tiny model trained on testdata/images, the CGO_ENABLED=0
 # binary's predict and serve end to end, and the served page driven in
-# headless Chromium (screenshot in build/serve/page.png). Installs Debian's
-# chromium when it is missing and we are root, as run-notebooks.sh does.
+# headless Chromium (screenshot in build/serve/page.png) by the notebooks'
+# UI driver (notebooks/ui, its own module: chromedp stays out of the
+# library's go.mod). Installs Debian's chromium when it is missing and we
+# are root, as run-notebooks.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/goenv.sh
@@ -20,4 +22,7 @@ if [ -z "$chromium" ]; then
 		exit 1
 	fi
 fi
-CHROMIUM=$chromium FASTGO_REQUIRE_BROWSER=1 go test -count=1 -timeout 10m -v ./cmd/fastgo/...
+echo "==> go build notebooks/ui (the browser driver)"
+driver="$(pwd)/build/serve/uidriver"
+(cd notebooks/ui && go build -o "$driver" .)
+CHROMIUM=$chromium FASTGO_UI_DRIVER=$driver FASTGO_REQUIRE_BROWSER=1 go test -count=1 -timeout 10m -v ./cmd/fastgo/...

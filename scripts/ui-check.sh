@@ -46,9 +46,9 @@ else
 	notebooks=(notebooks/01_data.ipynb notebooks/05_pet_breeds.ipynb)
 fi
 
-echo "==> go build ./notebooks/ui"
+echo "==> go build notebooks/ui (a module of its own: chromedp stays out of the library's go.mod)"
 bin="$root/$work/uicheck"
-go build -o "$bin" ./notebooks/ui
+(cd notebooks/ui && go build -o "$bin" .)
 
 # The driver stops what it started itself (defers, and SIGINT/SIGTERM);
 # this trap passes a signal on to it, and its -cleanup kills what a driver

@@ -1,5 +1,5 @@
 // Command aug draws the presizing comparison figure and times the device
-// augmentation on the pure-Go backend (see vision.CompareAugmentations):
+// augmentation on the pure-Go backend (see augment.CompareAugmentations):
 // one image presized with Resize(460), n copies, augmented three ways with
 // the same random draws. The PNG has one row per way.
 //
@@ -14,8 +14,9 @@ import (
 	"os"
 
 	"github.com/fastgo-ml/fastgo/display"
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 )
 
 func main() {
@@ -38,18 +39,18 @@ func run(imagePath, out string, n int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	aug, err := vision.AugTransforms(224, vision.MinScale(0.75), vision.PAffine(1))
+	aug, err := augment.AugTransforms(224, augment.MinScale(0.75), augment.PAffine(1))
 	if err != nil {
 		return err
 	}
-	variants, err := vision.CompareAugmentations(fastgo.Backend(), img, 460, aug, n, seed)
+	variants, err := augment.CompareAugmentations(backend.Default(), img, 460, aug, n, seed)
 	if err != nil {
 		return err
 	}
 	for _, v := range variants {
 		fmt.Printf("%-24s %d images in %v\n", v.Name, n, v.Elapsed)
 	}
-	grid, err := display.RenderGrid(vision.ComparisonCells(variants), n, "")
+	grid, err := display.RenderGrid(augment.ComparisonCells(variants), n, "")
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
@@ -36,11 +39,11 @@ func main() {
 }
 
 func run(images fastgo.Path, archName string, size, presize int) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
-	pets, err := vision.PetsDataBlock(presize, size)
+	pets, err := fastbook.PetsDataBlock(presize, size)
 	if err != nil {
 		return err
 	}
@@ -48,7 +51,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 	if err != nil {
 		return err
 	}
-	learn, err := vision.CNNLearner(dls, arch, vision.Pretrained(false), vision.LearnerOptions(learner.NoPersist()))
+	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), cnn.LearnerOptions(persist.Off()))
 	if err != nil {
 		return err
 	}

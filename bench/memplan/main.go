@@ -23,9 +23,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -50,16 +50,16 @@ func main() {
 }
 
 func run(archName string, size, bs, top int) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
-	backend, err := compute.NewWithConfig(fastgo.GoConfig)
+	be, err := compute.NewWithConfig(backend.GoConfig)
 	if err != nil {
 		return err
 	}
 	store := model.NewStore()
-	exec, err := learner.NewExec(backend, store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+	exec, err := learner.NewExec(be, store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		g := in[0].Graph()
 		feats := ops.AdaptiveAvgPool1x1(arch.Body(scope.In("body"), in[0], true))
 		w := scope.In("fc").WithInitializer(ops.KaimingNormal(scope, false)).

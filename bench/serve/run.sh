@@ -4,7 +4,7 @@
 # (bench/serve/torch_serve.py: one forward pass per request) on the same
 # model and images, one after the other on loopback.
 #
-# Setup: bench/serve/model makes the model — a vision.CNNLearner with
+# Setup: bench/serve/model makes the model — a cnn.Learner with
 # random initial weights trained for a few batches on the pets sample (so
 # that the batch-norm statistics are real), exported for fastgo, and the same
 # weights written for PyTorch. Each server then gets a few check images one

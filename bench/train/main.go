@@ -23,7 +23,8 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
@@ -33,12 +34,21 @@ func main() {
 	bs := flag.Int("bs", 16, "batch size")
 	steps := flag.Int("steps", 5, "timed training steps (after one untimed step that compiles)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	prefetch := flag.Int("prefetch", -1, "batches prepared ahead of the step (learner.Pipelining.Prefetch; -1: the backend's default)")
 	flag.Parse()
+	if *prefetch >= 0 {
+		p := learner.DefaultPipelining(nil)
+		p.Prefetch = *prefetch
+		opts = append(opts, learner.WithPipelining(p))
+	}
 	if err := run(*archName, *size, *bs, *steps, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/train:", err)
 		os.Exit(1)
 	}
 }
+
+// opts are the learner options the flags ask for.
+var opts []learner.Option
 
 // randomBatches makes n batches of random uint8 images with random labels.
 func randomBatches(n, bs, size, classes int) learner.SliceSource {
@@ -60,7 +70,7 @@ func randomBatches(n, bs, size, classes int) learner.SliceSource {
 
 // run measures the steps; profileTo, unless "", receives their CPU profile.
 func run(archName string, size, bs, steps int, profileTo string) error {
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
@@ -70,7 +80,7 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 		vocab[i] = fmt.Sprintf("class%02d", i)
 	}
 	data := learner.Data{Train: randomBatches(steps, bs, size, classes), Valid: learner.SliceSource{}, Vocab: vocab}
-	learn, err := learner.New(data, vision.CNNModel(arch, classes), learner.NoPersist())
+	learn, err := learner.New(data, cnn.Model(arch, classes), opts...)
 	if err != nil {
 		return err
 	}

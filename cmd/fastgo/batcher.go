@@ -12,7 +12,7 @@ import (
 )
 
 // predictFunc classifies one batch of prepared images, one prediction per
-// image in order ((*vision.Predictor).Predict).
+// image in order ((*cnn.Predictor).Predict).
 type predictFunc func([]vision.Image) ([]learner.Prediction, error)
 
 // batcher is the single dispatcher between concurrent requests and the

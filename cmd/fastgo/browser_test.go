@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // findChromium is the browser to drive: $CHROMIUM, else the first on PATH.
@@ -28,17 +25,20 @@ func findChromium() string {
 
 // TestBrowserPage opens the served page in headless Chromium, uploads a
 // pet through the file input and checks the page shows the class
-// `fastgo predict` gives, then keeps a screenshot in build/serve/.
+// `fastgo predict` gives, then keeps a screenshot in build/serve/. The
+// browser is driven by the notebooks' UI driver (its own module,
+// notebooks/ui: chromedp stays out of the library's go.mod), built by
+// make serve-check and named by $FASTGO_UI_DRIVER.
 func TestBrowserPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a model and the binary, drives a browser")
 	}
-	chromium := findChromium()
-	if chromium == "" {
+	chromium, driver := findChromium(), os.Getenv("FASTGO_UI_DRIVER")
+	if chromium == "" || driver == "" {
 		if os.Getenv("FASTGO_REQUIRE_BROWSER") == "1" {
-			t.Fatal("no Chromium found (FASTGO_REQUIRE_BROWSER=1): apt-get install chromium, or set CHROMIUM")
+			t.Fatalf("no Chromium (%q) or no UI driver (FASTGO_UI_DRIVER=%q) with FASTGO_REQUIRE_BROWSER=1: apt-get install chromium, or set CHROMIUM; make serve-check builds the driver", chromium, driver)
 		}
-		t.Skip("no Chromium found: apt-get install chromium, or set CHROMIUM (FASTGO_REQUIRE_BROWSER=1 makes this a failure)")
+		t.Skip("no Chromium or no UI driver: make serve-check runs this (apt-get install chromium, or set CHROMIUM; FASTGO_REQUIRE_BROWSER=1 makes this a failure)")
 	}
 	model := testModel(t)
 	pug, err := filepath.Abs(filepath.Join(images, "pug_166.jpg"))
@@ -48,48 +48,23 @@ func TestBrowserPage(t *testing.T) {
 	want := predictJSON(t, model, 1, pug)["pug_166.jpg"][0].Class
 	srv := startServe(t, model, "-max-batch", "1")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(900, 1000),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
-	}
-	ctx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel = chromedp.NewContext(ctx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(srv.url+"/"),
-		chromedp.WaitReady(chromedp.ID("file")),
-		chromedp.SetUploadFiles(chromedp.ID("file"), []string{pug}),
-		chromedp.WaitVisible(chromedp.ID("top-class")),
-	)
-	var top string
-	var shot []byte
-	if err == nil {
-		top, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("top-class")))
-	}
-	if err == nil {
-		shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	}
+	dir := filepath.Join("..", "..", "build", "serve")
+	path := filepath.Join(dir, "page.png")
+	_ = os.Remove(path) // the screenshot read below is this run's
+	out, err := exec.Command(driver, "-chromium", chromium, "-page", srv.url, "-upload", pug, "-shot", path).CombinedOutput()
 	if err != nil {
-		t.Fatalf("driving %s: %v\nserver:\n%s", chromium, err, srv.out)
+		t.Fatalf("%s -page %s: %v\n%s\nserver:\n%s", driver, srv.url, err, out, srv.out)
+	}
+	top := ""
+	for line := range strings.Lines(string(out)) {
+		if c, ok := strings.CutPrefix(strings.TrimSpace(line), "top-class: "); ok {
+			top = c
+		}
 	}
 	if top != want {
-		t.Errorf("the page shows %q, fastgo predict says %q", top, want)
+		t.Errorf("the page shows %q, fastgo predict says %q (driver output:\n%s)", top, want, out)
 	}
-
-	dir := filepath.Join("..", "..", "build", "serve")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "page.png")
-	writeFile(t, path, shot)
+	shot := readFile(t, path)
 	m, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)

@@ -1,13 +1,16 @@
 // Command fastgo classifies images with a model written by learner.Export
-// from a vision.CNNLearner (fastai's load_learner + predict), on the
-// command line or as an HTTP server. The file carries the architecture,
-// the classes and how images were prepared, so nothing else is needed.
+// from a cnn.Learner (fastai's load_learner + predict), or by fastai's own
+// learn.export() (export.pkl of a ResNet18/34/50 vision learner, read as
+// data by cnn.LoadFastai: no Python needed), on the command line or as an
+// HTTP server, and writes such models as ONNX. The file carries the
+// architecture, the classes and how images were prepared, so nothing else
+// is needed.
 //
 //	go install github.com/fastgo-ml/fastgo/cmd/fastgo@latest
 //
 // It is one static pure-Go binary (CGO_ENABLED=0 works) on fastgo's pure-Go
 // backend; built with -tags xla it uses XLA on a GPU or CPU when a PJRT
-// plugin is found (fastgo.Backend chooses and prints the choice on stderr).
+// plugin is found (backend.Default chooses and prints the choice on stderr).
 //
 // # predict
 //
@@ -28,6 +31,7 @@
 //
 //	fastgo serve MODEL [-addr 127.0.0.1:8080] [-max-batch 16] [-max-wait 5ms]
 //	                   [-max-body 20MiB] [-max-pixels 50000000] [-k 5]
+//	                   [-cors https://app.example.com]
 //
 // compiles the model (a warm-up pass per batch size, logged on stderr),
 // then prints on stdout, once it listens:
@@ -37,8 +41,9 @@
 // -addr 127.0.0.1:0 picks a free port (read it from that line). The
 // endpoints:
 //
-//	# the image as the body (any content type), or multipart with a file
-//	# field "image" (else the first file); ?k= overrides -k
+//	# one image per request: its bytes as the body (any content type), or
+//	# multipart with one file (field "image", or another file field);
+//	# ?k= overrides -k
 //	curl --data-binary @pug.jpg http://127.0.0.1:8080/predict
 //	curl -F image=@pug.jpg 'http://127.0.0.1:8080/predict?k=3'
 //	→ {"predictions":[{"class":"pug","prob":0.91},…],"model":"resnet34","batch":3,"ms":12.3}
@@ -50,9 +55,16 @@
 // batch is how many requests shared the forward pass. Errors are JSON
 // {"error":"…"} that say what is wrong: 400 for a body that is not a
 // decodable image (empty, truncated, an unknown format, a header claiming
-// more than -max-pixels) or a bad ?k=, 413 for a body over -max-body, 405
+// more than -max-pixels; JSON, base64 text or several multipart files, each
+// answered with what the server accepts) or a bad ?k=, 413 for a body over -max-body, 405
 // for a wrong method (with an Allow header), 404 for an unknown path, 500
 // when the model itself fails and 503 while stopping.
+//
+// -cors lets pages on other origins call the server from a browser (off by
+// default): a comma-separated list of origins, or * for any. Their
+// preflights (OPTIONS) get 204 with Access-Control-Allow-Methods and
+// -Headers, their answers Access-Control-Allow-Origin; a preflight from an
+// origin not listed gets 403.
 //
 // # Under load
 //
@@ -63,6 +75,16 @@
 // first, runs one forward pass and answers each request. Batches are
 // padded to 1, 2, 4, … or -max-batch images, so the model has a few graphs,
 // all compiled at start.
+//
+// # export-onnx
+//
+//	fastgo export-onnx MODEL OUT.onnx
+//
+// writes the model (either kind of file) as ONNX, opset 17, for ONNX
+// Runtime and other engines (cnn.ExportONNX): input "image", uint8 RGB
+// NHWC [batch, S, S, 3], the images decoded and resized as the model's
+// Resize says (S is printed); outputs "logits" and "probs", float32
+// [batch, classes]; the class names in the metadata ("vocab").
 //
 // # Safety defaults
 //
@@ -75,4 +97,13 @@
 // request fails that request (500, logged with its stack), never the
 // server. SIGINT or SIGTERM stops accepting connections, finishes the
 // requests in flight (up to 1 min), prints "fastgo: stopped" and exits 0.
+//
+// # healthcheck
+//
+//	fastgo healthcheck [-addr 127.0.0.1:8080] [-timeout 3s]
+//
+// exits 0 when the server at -addr (as given to serve's -addr; a wildcard
+// host is asked on loopback) answers GET /healthz with 200 "ok", else 1,
+// saying why on stderr: the HEALTHCHECK of the serving image
+// (docker/serve.Dockerfile), whose empty base has no curl.
 package main

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -102,13 +102,13 @@ func runFastgo(t *testing.T, args ...string) (stdout, stderr string, status int)
 }
 
 // predictJSON is `fastgo predict -json -k k` for files, by file name.
-func predictJSON(t *testing.T, model string, k int, files ...string) map[string][]vision.ClassProb {
+func predictJSON(t *testing.T, model string, k int, files ...string) map[string][]cnn.ClassProb {
 	t.Helper()
 	out, errOut, status := runFastgo(t, append([]string{"predict", model, "-json", "-k", strconv.Itoa(k)}, files...)...)
 	if status != 0 {
 		t.Fatalf("fastgo predict: status %d\n%s", status, errOut)
 	}
-	got := map[string][]vision.ClassProb{}
+	got := map[string][]cnn.ClassProb{}
 	for line := range strings.Lines(out) {
 		var r fileResult
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
@@ -136,8 +136,23 @@ func post(t *testing.T, url, contentType string, body io.Reader, v any) int {
 	return resp.StatusCode
 }
 
+// getModel is the server's GET /model answer.
+func getModel(t *testing.T, url string) modelResponse {
+	t.Helper()
+	var info modelResponse
+	resp, err := http.Get(url + "/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		t.Fatalf("GET /model: %v", err)
+	}
+	return info
+}
+
 // sameProbs says whether two answers give every class the same probability.
-func sameProbs(a, b []vision.ClassProb) bool {
+func sameProbs(a, b []cnn.ClassProb) bool {
 	if len(a) != len(b) || a[0].Class != b[0].Class {
 		return false
 	}
@@ -184,13 +199,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("no warm-up logged:\n%s", srv.out)
 	}
 
-	var info modelResponse
-	if resp, err := http.Get(srv.url + "/model"); err != nil {
-		t.Fatal(err)
-	} else {
-		json.NewDecoder(resp.Body).Decode(&info)
-		resp.Body.Close()
-	}
+	info := getModel(t, srv.url)
 	if info.Arch != "resnet18" || info.NumClasses != k || len(info.Classes) != k || len(info.Inputs.ItemTfms) != 1 || info.Inputs.ItemTfms[0].Name != "Resize" {
 		t.Errorf("GET /model: %+v", info)
 	}

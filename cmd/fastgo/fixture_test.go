@@ -11,7 +11,11 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // images is the repository's bundled sample: 9 pets, 8 breeds.
@@ -63,15 +67,15 @@ func testModel(t testing.TB) string {
 			Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return valid[p.Name()] }),
 			GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
 			ItemTfms:  []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
-			BatchTfms: []fastgo.BatchTransform{vision.MustAugTransforms(32, vision.MinScale(0.75)), vision.MustNormalize(vision.ImagenetStats())},
+			BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(32, augment.MinScale(0.75)), augment.MustNormalize(augment.ImagenetStats())},
 		}
 		dls, err := pets.DataLoaders(images, fastgo.WithBatchSize(4))
 		if err != nil {
 			shared.modelErr = err
 			return
 		}
-		l, err := vision.CNNLearner(dls, vision.ResNet18, vision.Pretrained(false),
-			vision.LearnerOptions(learner.NoPersist(), learner.Output(io.Discard)))
+		l, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
+			cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
 		if err != nil {
 			shared.modelErr = err
 			return

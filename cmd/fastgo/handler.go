@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 //go:embed index.html
@@ -27,22 +30,25 @@ var indexHTML []byte
 type server struct {
 	// model prepares images (Prepare) and names classes (TopK, Vocab, Arch,
 	// Inputs); the batcher runs its forward passes.
-	model   *vision.Predictor
+	model   *cnn.Predictor
 	batcher *batcher
 	// prepare bounds how many requests read and decode at once: a decoded
 	// photo takes width×height×3 bytes, so a burst must queue here.
 	prepare chan struct{}
 	maxBody int64
 	k       int // default number of classes answered
-	logf    func(format string, args ...any)
+	// cors lists the origins whose pages may call the server (-cors; "*":
+	// any); empty: no CORS headers, preflights get 405.
+	cors []string
+	logf func(format string, args ...any)
 }
 
 // predictResponse is POST /predict's answer.
 type predictResponse struct {
-	Predictions []vision.ClassProb `json:"predictions"`
-	Model       string             `json:"model"`
-	Batch       int                `json:"batch"` // requests that shared the forward pass
-	MS          float64            `json:"ms"`    // time in the server, milliseconds
+	Predictions []cnn.ClassProb `json:"predictions"`
+	Model       string          `json:"model"`
+	Batch       int             `json:"batch"` // requests that shared the forward pass
+	MS          float64         `json:"ms"`    // time in the server, milliseconds
 }
 
 // modelResponse is GET /model's answer.
@@ -61,7 +67,62 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("/model", s.handleModel)
 	mux.HandleFunc("/healthz", s.handleHealth)
 	mux.HandleFunc("/", s.handleIndex)
-	return s.recoverPanics(mux)
+	var h http.Handler = mux
+	if len(s.cors) > 0 {
+		h = s.allowCORS(mux)
+	}
+	return s.recoverPanics(h)
+}
+
+// allowCORS lets pages on the -cors origins call the server: it answers
+// their preflights (OPTIONS with Access-Control-Request-Method) and adds
+// Access-Control-Allow-Origin to every answer to them. A preflight from
+// another origin gets 403 saying so; other requests pass unchanged (the
+// browser then refuses the answer to the page).
+func (s *server) allowCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		allowed := ""
+		for _, o := range s.cors {
+			if o == "*" || strings.EqualFold(o, origin) {
+				allowed = o
+				if o != "*" {
+					allowed = origin
+				}
+				break
+			}
+		}
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if allowed == "" {
+			if preflight {
+				writeError(w, http.StatusForbidden, fmt.Sprintf("origin %s may not call this server: start it with -cors %s to allow it (allowed now: %s)", origin, origin, strings.Join(s.cors, ", ")))
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", allowed)
+		if !preflight {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h.Add("Vary", "Access-Control-Request-Method")
+		h.Add("Vary", "Access-Control-Request-Headers")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+		headers := r.Header.Get("Access-Control-Request-Headers")
+		if headers == "" {
+			headers = "Content-Type"
+		}
+		h.Set("Access-Control-Allow-Headers", headers)
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 func (s *server) recoverPanics(h http.Handler) http.Handler {
@@ -181,6 +242,9 @@ func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.I
 	if len(data) == 0 {
 		return img, http.StatusBadRequest, fmt.Errorf("%s is empty: POST the image's bytes, or multipart/form-data with a file field named \"image\"", name)
 	}
+	if what := notImageBody(data); what != "" {
+		return img, http.StatusBadRequest, fmt.Errorf("%s is %s: %s", name, what, accepted)
+	}
 	img, err = s.model.Prepare(data, name)
 	if err != nil {
 		return img, http.StatusBadRequest, imageError(name, err)
@@ -188,8 +252,37 @@ func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.I
 	return img, 0, nil
 }
 
+// accepted says what POST /predict takes.
+const accepted = "the server accepts one image per request, as the image's bytes themselves (the body; e.g. curl --data-binary @cat.jpg -H 'Content-Type: image/jpeg' URL/predict) or as multipart/form-data with a file field named \"image\" — not JSON or base64"
+
+// notImageBody names what a body that is no image format is when it is a
+// common mistake — JSON, base64 text, a data: URL — or "".
+func notImageBody(data []byte) string {
+	if vision.FormatOf(data) != "" {
+		return ""
+	}
+	text := bytes.TrimSpace(data[:min(len(data), 4096)])
+	switch {
+	case bytes.HasPrefix(text, []byte("{")) || bytes.HasPrefix(text, []byte("[")):
+		return "JSON"
+	case bytes.HasPrefix(text, []byte("data:")):
+		return "a data: URL (base64 text)"
+	}
+	// Base64 text of an image: its first characters decode to a signature.
+	head := text[:min(len(text), 64)]
+	head = head[:len(head)/4*4]
+	decoded := make([]byte, base64.StdEncoding.DecodedLen(len(head)))
+	if n, err := base64.StdEncoding.Decode(decoded, head); err == nil {
+		if f := vision.FormatOf(decoded[:n]); f != "" {
+			return "base64 text of a " + f + " image"
+		}
+	}
+	return ""
+}
+
 // readBody is the image in a request body: the body itself, or in
-// multipart/form-data the file field named "image", else the first file.
+// multipart/form-data its one file (the field named "image", or another
+// file field). Several files are refused: one image per request.
 // name is what errors call the image.
 func readBody(body io.Reader, contentType string) (data []byte, name string, err error) {
 	media, params, _ := mime.ParseMediaType(contentType)
@@ -204,7 +297,7 @@ func readBody(body io.Reader, contentType string) (data []byte, name string, err
 		return nil, "", errors.New("multipart/form-data without a boundary in its Content-Type")
 	}
 	mr := multipart.NewReader(body, params["boundary"])
-	found := false
+	var files []string
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -213,21 +306,23 @@ func readBody(body io.Reader, contentType string) (data []byte, name string, err
 		if err != nil {
 			return nil, "", fmt.Errorf("malformed multipart body: %w", err)
 		}
-		isImage := part.FormName() == "image"
-		if !isImage && (found || part.FileName() == "") {
-			continue // NextPart skips what is left of it
+		if part.FormName() != "image" && part.FileName() == "" {
+			continue // a plain field; NextPart skips what is left of it
 		}
-		b, err := io.ReadAll(part)
-		if err != nil {
+		files = append(files, partName(part))
+		if len(files) > 1 {
+			continue // counted; only the first is kept
+		}
+		if data, err = io.ReadAll(part); err != nil {
 			return nil, "", fmt.Errorf("malformed multipart body: %w", err)
 		}
-		data, name, found = b, partName(part), true
-		if isImage {
-			break
-		}
+		name = files[0]
 	}
-	if !found {
+	switch {
+	case len(files) == 0:
 		return nil, "", errors.New("the multipart body has no file: send the image in a file field named \"image\"")
+	case len(files) > 1:
+		return nil, "", fmt.Errorf("the multipart body has %d images (%s): send one image per request (requests made at the same time share a forward pass)", len(files), strings.Join(files, ", "))
 	}
 	return data, name, nil
 }
@@ -288,7 +383,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // roundProbs writes each probability as its shortest float32 decimal
 // (0.912, not 0.9120000004768372): the model computes in float32.
-func roundProbs(top []vision.ClassProb) []vision.ClassProb {
+func roundProbs(top []cnn.ClassProb) []cnn.ClassProb {
 	for i := range top {
 		top[i].Prob, _ = strconv.ParseFloat(strconv.FormatFloat(top[i].Prob, 'g', -1, 32), 64)
 	}

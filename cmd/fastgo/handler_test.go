@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"image/jpeg"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -21,6 +23,8 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // fakeServer is the real request path (reading, multipart, decoding, the
@@ -46,8 +50,8 @@ func fakeServer(t testing.TB, maxBody int64, maxBatch int, predict predictFunc) 
 	vision.MaxPixels = 4 << 20 // as serve's -max-pixels sets it
 	t.Cleanup(func() { vision.MaxPixels = old })
 	return &server{
-		model: &vision.Predictor{
-			Arch:     vision.ResNet18,
+		model: &cnn.Predictor{
+			Arch:     models.ResNet18,
 			Vocab:    vocab,
 			ItemTfms: []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
 		},
@@ -238,4 +242,129 @@ func FuzzPredictRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// multipartFiles is a multipart/form-data body with one file field per
+// name, in the field "image" (a browser's <input multiple>).
+func multipartFiles(t testing.TB, data []byte, names ...string) (body []byte, contentType string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, n := range names {
+		w, err := mw.CreateFormFile("image", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// What the server answers to requests it cannot serve as sent: several
+// images in one multipart body (before: 200 and the first image's
+// prediction, the others dropped without a word), JSON or base64 bodies
+// (before: "not a JPEG, PNG…"); each answer says what the server accepts.
+func TestHandlerSaysWhatItAccepts(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 4, nil)
+	h := s.routes()
+	pug := readImage(t, "pug_166.jpg")
+	three, threeType := multipartFiles(t, pug, "a.jpg", "b.jpg", "c.jpg")
+	b64 := base64.StdEncoding.EncodeToString(pug)
+	for _, tc := range []struct {
+		name, ctype string
+		body        []byte
+		want        []string
+	}{
+		{"three files", threeType, three, []string{"3 images", "a.jpg", "b.jpg", "c.jpg", "one image per request"}},
+		{"JSON with base64", "application/json", []byte(`{"image": "` + b64 + `"}`), []string{"JSON", "the image's bytes", "multipart/form-data", "not JSON or base64"}},
+		{"JSON without its type", "", []byte(` {"instances": [{"b64": "` + b64[:40] + `"}]}`), []string{"JSON", "the image's bytes"}},
+		{"base64 text", "text/plain", []byte(b64), []string{"base64 text of a JPEG", "the image's bytes"}},
+		{"data URL", "", []byte("data:image/jpeg;base64," + b64), []string{"data: URL", "the image's bytes"}},
+	} {
+		r := httptest.NewRequest("POST", "/predict", bytes.NewReader(tc.body))
+		if tc.ctype != "" {
+			r.Header.Set("Content-Type", tc.ctype)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 400 {
+			t.Errorf("%s: %d %s, want 400", tc.name, w.Code, w.Body)
+			continue
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("%s: %s\nwant it to say %q", tc.name, w.Body, want)
+			}
+		}
+	}
+}
+
+// -cors ORIGIN lets a page on that origin call the model: preflights are
+// answered (before: 405) and answers carry the CORS headers; other origins
+// get none, and without -cors nothing changes.
+func TestHandlerCORS(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 4, nil)
+	pug := readImage(t, "pug_166.jpg")
+	preflight := func(h http.Handler, origin string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("OPTIONS", "/predict", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "content-type")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	post := func(h http.Handler, origin string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/predict", bytes.NewReader(pug))
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Content-Type", "image/jpeg")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	const page = "https://app.example.com"
+	// Off by default.
+	if w := preflight(s.routes(), page); w.Code != 405 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("without -cors, a preflight got %d with %v", w.Code, w.Header())
+	}
+	s.cors = []string{page}
+	h := s.routes()
+	w := preflight(h, page)
+	if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != page ||
+		!strings.Contains(w.Header().Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.Contains(strings.ToLower(w.Header().Get("Access-Control-Allow-Headers")), "content-type") {
+		t.Errorf("preflight from %s: %d %v", page, w.Code, w.Header())
+	}
+	if w := post(h, page); w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != page || !strings.Contains(w.Header().Get("Vary"), "Origin") {
+		t.Errorf("POST from %s: %d %v", page, w.Code, w.Header())
+	}
+	if w := preflight(h, "https://evil.example.com"); w.Code != 403 || w.Header().Get("Access-Control-Allow-Origin") != "" || !strings.Contains(w.Body.String(), "-cors") {
+		t.Errorf("preflight from another origin: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if w := post(h, "https://evil.example.com"); w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("POST from another origin got %v", w.Header())
+	}
+	s.cors = []string{"*"}
+	if w := post(s.routes(), "https://any.example.com"); w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("-cors '*': %v", w.Header())
+	}
+}
+
+// fastgo serve takes the web images the default build refused before: a
+// progressive JPEG with restart markers and an animated WebP (its first
+// frame), as Pillow reads them.
+func TestHandlerWebImages(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 4, nil)
+	h := s.routes()
+	for _, name := range []string{"progressive_restart_420.jpg", "anim_offset_alpha.webp"} {
+		data, err := os.ReadFile(filepath.Join("../../fastgo/vision/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/predict", bytes.NewReader(data)))
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `"class":"pug"`) {
+			t.Errorf("%s: %d %s", name, w.Code, w.Body)
+		}
+	}
 }

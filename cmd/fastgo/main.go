@@ -8,13 +8,16 @@ import (
 	"os"
 )
 
-const usage = `fastgo classifies images with a model exported by learner.Export.
+const usage = `fastgo classifies images with a model exported by learner.Export, or by
+fastai's learn.export (export.pkl: a ResNet18/34/50 vision learner).
 
 Usage:
   fastgo predict MODEL IMAGE... [-k 3] [-json]
   fastgo serve MODEL [-addr 127.0.0.1:8080] [-max-batch 16] [-max-wait 5ms] [-max-body 20MiB] [-k 5]
+  fastgo export-onnx MODEL OUT.onnx
+  fastgo healthcheck [-addr 127.0.0.1:8080] [-timeout 3s]
 
-Run "fastgo predict -h" or "fastgo serve -h" for every flag.
+Run "fastgo predict -h", "fastgo serve -h", "fastgo export-onnx -h" or "fastgo healthcheck -h" for every flag.
 `
 
 func main() {
@@ -32,6 +35,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return predictCmd(args[1:], stdout, stderr)
 	case "serve":
 		return serveCmd(args[1:], stdout, stderr)
+	case "export-onnx":
+		return exportONNXCmd(args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheckCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 // predictBatch is how many images predict classifies per forward pass.
@@ -17,8 +18,8 @@ const predictBatch = 16
 
 // fileResult is one line of predict -json.
 type fileResult struct {
-	File        string             `json:"file"`
-	Predictions []vision.ClassProb `json:"predictions"`
+	File        string          `json:"file"`
+	Predictions []cnn.ClassProb `json:"predictions"`
 }
 
 func predictCmd(args []string, stdout, stderr io.Writer) int {
@@ -27,7 +28,7 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 	k := fs.Int("k", 3, "how many classes to show per image, most probable first")
 	asJSON := fs.Bool("json", false, "write one JSON object per image: {\"file\":…,\"predictions\":[{\"class\":…,\"prob\":…}]}")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fastgo predict MODEL IMAGE... [-k 3] [-json]\n\nThe most probable classes of each image, by a model written by learner.Export.")
+		fmt.Fprintln(stderr, "Usage: fastgo predict MODEL IMAGE... [-k 3] [-json]\n\nThe most probable classes of each image, by a model written by learner.Export\nor by fastai's learn.export (export.pkl).")
 		fs.PrintDefaults()
 	}
 	pos, ok, status := parseArgs(fs, args)
@@ -43,7 +44,7 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// Library notes (backend, warnings) go to stderr: stdout is the answer.
-	p, err := vision.LoadPredictor(pos[0], learner.Output(stderr))
+	p, err := cnn.LoadPredictor(pos[0], learner.Output(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "fastgo: %v\n", err)
 		return 1
@@ -94,7 +95,7 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // prepareFile reads and prepares one image file; errors name it.
-func prepareFile(p *vision.Predictor, path string) (vision.Image, error) {
+func prepareFile(p *cnn.Predictor, path string) (vision.Image, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return vision.Image{}, err

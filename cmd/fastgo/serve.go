@@ -15,11 +15,13 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 // The HTTP server's timeouts: a client must send its headers within
@@ -42,6 +44,7 @@ type serveConfig struct {
 	maxBody   byteSize
 	maxPixels int
 	k         int
+	cors      string
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) int {
@@ -54,8 +57,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&c.maxBody, "max-body", "largest request body: a `size` in bytes or with a unit (20MiB, 512KiB); larger ones get 413")
 	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes; each pixel takes 3 bytes while it is prepared")
 	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
+	fs.StringVar(&c.cors, "cors", "", "let pages on these `origins` call the server from a browser (CORS): comma-separated, e.g. https://app.example.com, or * for any; off by default")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
+		fmt.Fprintln(stderr, "Usage: fastgo serve MODEL [flags]\n\nServes a model written by learner.Export, or by fastai's learn.export\n(export.pkl), over HTTP: POST /predict, GET /model, GET /healthz, and a page at /.")
 		fs.PrintDefaults()
 	}
 	pos, ok, status := parseArgs(fs, args)
@@ -82,7 +86,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	logger := log.New(stderr, "", log.LstdFlags)
 	vision.MaxPixels = c.maxPixels
-	p, err := vision.LoadPredictor(modelPath, learner.Output(stderr))
+	p, err := cnn.LoadPredictor(modelPath, learner.Output(stderr))
 	if err != nil {
 		return err
 	}
@@ -108,6 +112,7 @@ func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 		prepare: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 		maxBody: int64(c.maxBody),
 		k:       c.k,
+		cors:    corsOrigins(c.cors),
 		logf:    logger.Printf,
 	}
 	srv := &http.Server{
@@ -149,6 +154,17 @@ func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "fastgo: stopped")
 	return nil
+}
+
+// corsOrigins splits -cors's comma-separated origins.
+func corsOrigins(flag string) []string {
+	var out []string
+	for o := range strings.SplitSeq(flag, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimSuffix(o, "/"))
+		}
+	}
+	return out
 }
 
 // grayPNG is a small mid-gray image for the warm-up pass.

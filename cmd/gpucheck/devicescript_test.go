@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSite builds a site-packages folder as jax-cuda13-pjrt and
@@ -104,5 +106,152 @@ func TestDeviceScriptWithGPU(t *testing.T) {
 	out, rc, _ = runDeviceScript(t, true, "SITE_PACKAGES="+site)
 	if rc != 1 || !strings.Contains(out, "run make gpu-bundle here") {
 		t.Errorf("no bundle: exit %d, output:\n%s", rc, out)
+	}
+}
+
+// writeExec writes an executable script.
+func writeExec(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeGpucheck plays cmd/gpucheck: one result line per -parts, into -json;
+// the real460 part hangs, to be stopped at its limit.
+const fakeGpucheck = `#!/bin/sh
+parts=""; json=""; label=""
+while [ $# -gt 0 ]; do
+	case $1 in -parts) parts=$2; shift;; -json) json=$2; shift;; -label) label=$2; shift;; esac
+	shift
+done
+[ "$parts" = real460 ] && sleep 60
+case $parts in
+compile) line="{\"part\":\"compile\",\"dtype\":\"float32\",\"bs\":64,\"variant\":\"$label\",\"build_s\":0.5,\"compile_s\":2.5,\"seconds\":3}" ;;
+*) line="{\"part\":\"$parts\",\"dtype\":\"float32\",\"bs\":64,\"variant\":\"overlap-on(prefetch 2, sync every 8)\",\"img_per_s\":100,\"step_ms\":640}" ;;
+esac
+echo "$line" > "$json"
+echo "I1206 compute/xla Compiled in 1.5s" >&2
+`
+
+// TestDeviceScriptRunsPartsUnderBudget: every part runs in its own
+// process under its limit (a hanging one is stopped there), the results
+// are collected as they come, optional parts are skipped when the budget
+// has no room for them, and the summary is written.
+func TestDeviceScriptRunsPartsUnderBudget(t *testing.T) {
+	for _, tool := range []string{"xz", "timeout", "/usr/bin/python3"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+	bundle := t.TempDir()
+	for _, name := range []string{"gpucheck", "gpucheck-patched"} {
+		writeExec(t, filepath.Join(bundle, "bin", name), fakeGpucheck)
+		if out, err := exec.Command("xz", filepath.Join(bundle, "bin", name)).CombinedOutput(); err != nil {
+			t.Fatalf("xz: %v %s", err, out)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(bundle, "pets", "images"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	torch := filepath.Join(t.TempDir(), "torch.py")
+	writeExec(t, torch, `import json
+print(json.dumps({"part": "step", "dtype": "float32", "bs": 64, "variant": "eager", "img_per_s": 125.0, "step_ms": 512.0}))
+print(json.dumps({"part": "finetune", "dtype": "float32", "seconds": 15.0}))
+`)
+	site := fakeSite(t)
+	outDir := t.TempDir()
+	bin := t.TempDir()
+	writeExec(t, filepath.Join(bin, "nvidia-smi"), "#!/bin/sh\necho 'GPU 0: NVIDIA H100 (UUID: GPU-fake)'\n")
+	cmd := exec.Command("bash", filepath.Join(repoRoot(), "scripts", "gpu-device-run.sh"), bundle)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "OUT=" + outDir, "GPU_PROC_DIR=" + t.TempDir(), "HOME=" + t.TempDir(),
+		"SITE_PACKAGES=" + site, "PY=/usr/bin/python3", "TORCH_SCRIPT=" + torch,
+		"GPU_RUN_BUDGET=20", "GPU_RUN_LIMIT_PCT=10"}
+	start := time.Now()
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if took := time.Since(start); took > 40*time.Second {
+		t.Errorf("the run took %v with a 20 s budget", took)
+	}
+	progress, _ := os.ReadFile(filepath.Join(outDir, "progress.txt"))
+	for _, want := range []string{
+		"compile-cold: exit 0", "compile-warm: exit 0", "step64: exit 0", "torch: exit 0",
+		"real460: stopped at its 5 s limit", "patched-async: exit 0", "patched-exec-warm: exit 0",
+		"compiled skipped",
+	} {
+		if !strings.Contains(string(progress), want) {
+			t.Errorf("progress.txt lacks %q:\n%s\n%s", want, progress, b)
+		}
+	}
+	results, _ := os.ReadFile(filepath.Join(outDir, "results.jsonl"))
+	for _, want := range []string{`"run_part": "compile-cold"`, `"run_part": "patched-exec-cold"`, `"run_part": "torch"`, `"variant": "warm"`} {
+		if !strings.Contains(string(results), want) {
+			t.Errorf("results.jsonl lacks %s:\n%s", want, results)
+		}
+	}
+	summary, _ := os.ReadFile(filepath.Join(outDir, "summary.md"))
+	for _, want := range []string{"0.80x", "met: a warm process starts training within 3 s of its graph being built (2.50 s)", "compile-cold: Compiled in 1.5s"} {
+		if !strings.Contains(string(summary), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, summary)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "gpu-results.tgz")); err != nil {
+		t.Errorf("no gpu-results.tgz: %v", err)
+	}
+}
+
+// TestSummaryFitsAndRatios: the summary's arithmetic on known figures.
+func TestSummaryFitsAndRatios(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3")
+	}
+	dir := t.TempDir()
+	var lines []string
+	add := func(run string, r map[string]any) {
+		r["run_part"] = run
+		b, _ := json.Marshal(r)
+		lines = append(lines, string(b))
+	}
+	on := "overlap-on(prefetch 2, sync every 8)"
+	for _, bs := range []int{32, 64, 128} {
+		ms := 5 + 0.2*float64(bs) // a = 5 ms, b = 0.2 ms per image
+		add("step", map[string]any{"part": "step", "dtype": "float32", "bs": bs, "variant": on, "step_ms": ms, "img_per_s": float64(bs) / ms * 1000})
+		tms := 2 + 0.3*float64(bs)
+		add("torch", map[string]any{"part": "step", "dtype": "float32", "bs": bs, "variant": "eager", "step_ms": tms, "img_per_s": float64(bs) / tms * 1000})
+	}
+	add("step64", map[string]any{"part": "step", "dtype": "float32", "bs": 64, "variant": "overlap-off", "step_ms": 25.0, "img_per_s": 2560.0})
+	add("patched-async", map[string]any{"part": "step", "dtype": "float32", "bs": 64, "variant": on, "step_ms": 16.0, "img_per_s": 4000.0})
+	add("compile-cold", map[string]any{"part": "compile", "variant": "cold", "build_s": 0.9, "compile_s": 20.0, "seconds": 21.0})
+	add("compile-warm", map[string]any{"part": "compile", "variant": "warm", "build_s": 0.9, "compile_s": 4.0, "seconds": 5.0})
+	add("finetune", map[string]any{"part": "finetune", "variant": "warm", "seconds": 12.0})
+	add("torch", map[string]any{"part": "finetune", "seconds": 15.0})
+	if err := os.WriteFile(filepath.Join(dir, "results.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("/usr/bin/python3", filepath.Join(repoRoot(), "scripts", "gpu_summary.py"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	for _, want := range []string{
+		"| fastgo overlap on | float32 | 5.00 | 0.200 | 3 |", // the fit recovers a and b
+		"| PyTorch eager | float32 | 2.00 | 0.300 | 3 |",
+		"| step bs 64 | float32 | 2560.0 img/s | 3595.5 img/s | 1.40x | 4000.0 img/s | 1.11x |", // overlap and NoWait gains
+		"met: resnet34 step float32 bs 64 ≥ 1.0× PyTorch eager (1.19x)",                         // (2+19.2)/(5+12.8)
+		"NOT met: a warm process starts training within 3 s of its graph being built (4.00 s)",
+		"met: FineTune(1) end to end ≥ 1.0× PyTorch (1.25x)",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	tsv, _ := os.ReadFile(filepath.Join(dir, "gpu.tsv"))
+	if rows := strings.Count(string(tsv), "\n"); rows < 6 || !strings.HasPrefix(string(tsv), "date\tarch\tpart") {
+		t.Errorf("gpu.tsv:\n%s", tsv)
 	}
 }

@@ -16,26 +16,48 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // result is one measurement; scripts/gpucheck_torch.py prints the same JSON.
 type result struct {
 	Arch    string  `json:"arch,omitempty"`
-	Part    string  `json:"part"` // "train", "aug" or "finetune"
+	Part    string  `json:"part"` // "train", "h2d", "aug", "finetune", "compile", "step", "upload", "real460"
 	DType   string  `json:"dtype,omitempty"`
+	BS      int     `json:"bs,omitempty"`
+	Variant string  `json:"variant,omitempty"` // e.g. "overlap-off", "cold", "dma"
 	ImgPerS float64 `json:"img_per_s,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
-	PeakMiB float64 `json:"peak_mib,omitempty"` // peak GPU memory (PyTorch's lines)
-	Note    string  `json:"note,omitempty"`
+	StepMs  float64 `json:"step_ms,omitempty"`
+	GBps    float64 `json:"gb_per_s,omitempty"`
+	// BuildS and CompileS split a first step: the graph built (Go), then
+	// compiled (XLA) and run once.
+	BuildS   float64 `json:"build_s,omitempty"`
+	CompileS float64 `json:"compile_s,omitempty"`
+	PeakMiB  float64 `json:"peak_mib,omitempty"` // peak GPU memory (PyTorch's lines)
+	Note     string  `json:"note,omitempty"`
 }
 
-func (r result) key() string { return r.Part + "/" + r.DType }
+func (r result) key() string {
+	k := r.Part + "/" + r.DType
+	if r.BS > 0 {
+		k += "/" + strconv.Itoa(r.BS)
+	}
+	if r.Variant != "" {
+		k += "/" + r.Variant
+	}
+	return k
+}
 
 type config struct {
-	arch       vision.Arch
+	arch       models.Arch
 	size, bs   int
 	steps      int
 	presize    int
@@ -44,6 +66,10 @@ type config struct {
 	allowCPU   bool
 	skipFinetn bool
 	jsonOut    string
+	parts      []string
+	bsList     []int
+	dtypes     []string
+	label      string
 }
 
 func main() {
@@ -58,8 +84,21 @@ func main() {
 	flag.BoolVar(&c.allowCPU, "allow-cpu", false, "measure even without a GPU backend")
 	flag.BoolVar(&c.skipFinetn, "skip-finetune", false, "skip the FineTune(1) run")
 	flag.StringVar(&c.jsonOut, "json", "", "also write fastgo's results to this file, one JSON object per line (as scripts/gpucheck_torch.py prints them)")
+	partsFlag := flag.String("parts", "train,h2d,aug,finetune", "parts to measure, in order: train, h2d, aug, finetune (make gpu-check's), and the device run's compile, step, upload, real460 (see parts.go)")
+	bsFlag := flag.String("bs-list", "32,64,128", "batch sizes of the step part")
+	dtypesFlag := flag.String("dtypes", "float32,bfloat16", "dtypes of the train and step parts")
+	flag.StringVar(&c.label, "label", "", "variant label of the compile and finetune results (e.g. cold, warm)")
 	flag.Parse()
-	arch, err := vision.ArchByName(*archName)
+	c.parts = strings.Split(*partsFlag, ",")
+	c.dtypes = strings.Split(*dtypesFlag, ",")
+	for _, f := range strings.Split(*bsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-bs-list %q: give batch sizes, e.g. 32,64,128", *bsFlag))
+		}
+		c.bsList = append(c.bsList, n)
+	}
+	arch, err := models.ArchByName(*archName)
 	if err != nil {
 		fail(err)
 	}
@@ -68,7 +107,7 @@ func main() {
 		c.data = defaultData()
 	}
 
-	choice, err := fastgo.ChooseBackend()
+	choice, err := backend.Choose()
 	if err != nil {
 		fail(err)
 	}
@@ -80,8 +119,8 @@ func main() {
 		}
 		return
 	}
-	fastgo.Backend() // create it now, and print it, before timing anything
-	if used := fastgo.BackendChoice(); used.Device != choice.Device && !c.allowCPU {
+	backend.Default() // create it now, and print it, before timing anything
+	if used := backend.DefaultChoice(); used.Device != choice.Device && !c.allowCPU {
 		fail(fmt.Errorf("%s could not be created (see above) and fastgo fell back to %s: fix the plugin, then run again", choice.Config, used.Config))
 	}
 
@@ -100,13 +139,38 @@ func main() {
 			}
 		}
 	}
-	for _, dtype := range []string{"float32", "bfloat16"} {
-		measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
-	}
-	measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
-	measure("aug", "float32", func() (result, error) { return augment(c) })
-	if !c.skipFinetn {
-		measure("finetune", "float32", func() (result, error) { return fineTune(c) })
+	for _, part := range c.parts {
+		switch part {
+		case "train":
+			for _, dtype := range c.dtypes {
+				measure("train", dtype, func() (result, error) { return trainSteps(c, dtype) })
+			}
+		case "h2d":
+			measure("h2d", "uint8", func() (result, error) { return hostToDevice(c) })
+		case "aug":
+			measure("aug", "float32", func() (result, error) { return augmentBatches(c) })
+		case "finetune":
+			if !c.skipFinetn {
+				measure("finetune", "float32", func() (result, error) {
+					r, err := fineTune(c)
+					r.Variant = c.label
+					return r, err
+				})
+			}
+		default:
+			run, ok := deviceParts[part]
+			if !ok {
+				fail(fmt.Errorf("-parts: unknown part %q", part))
+			}
+			for _, r := range run(c) {
+				report(&ours, r.result, r.err)
+				if c.jsonOut != "" {
+					if err := writeJSON(c.jsonOut, c.arch.Name, ours); err != nil {
+						fail(err)
+					}
+				}
+			}
+		}
 	}
 
 	var theirs []result
@@ -159,9 +223,34 @@ func report(out *[]result, r result, err error) {
 		r.Note = "failed: " + err.Error()
 		fmt.Fprintf(os.Stderr, "gpu-check: %s %s: %v\n", r.Part, r.DType, err)
 	} else {
-		fmt.Printf("fastgo %-8s %-8s %s\n", r.Part, r.DType, r.value())
+		fmt.Printf("fastgo %-8s %-8s %s\n", r.Part, r.DType, r.describe())
 	}
 	*out = append(*out, r)
+}
+
+// describe is the value and what distinguishes the result from others of
+// its part.
+func (r result) describe() string {
+	var extra []string
+	if r.BS > 0 {
+		extra = append(extra, fmt.Sprintf("bs %d", r.BS))
+	}
+	if r.Variant != "" {
+		extra = append(extra, r.Variant)
+	}
+	if r.StepMs > 0 {
+		extra = append(extra, fmt.Sprintf("%.2f ms/step", r.StepMs))
+	}
+	if r.GBps > 0 {
+		extra = append(extra, fmt.Sprintf("%.2f GB/s", r.GBps))
+	}
+	if r.BuildS > 0 || r.CompileS > 0 {
+		extra = append(extra, fmt.Sprintf("graph built in %.2f s, compiled and first step in %.2f s", r.BuildS, r.CompileS))
+	}
+	if len(extra) == 0 {
+		return r.value()
+	}
+	return r.value() + " (" + strings.Join(extra, ", ") + ")"
 }
 
 func (r result) value() string {
@@ -222,8 +311,8 @@ func randomBatches(n, bs, size int, seed uint64) learner.SliceSource {
 func trainSteps(c config, dtype string) (result, error) {
 	r := result{Part: "train", DType: dtype}
 	data := learner.Data{Train: randomBatches(c.steps, c.bs, c.size, 1), Valid: randomBatches(1, c.bs, c.size, 2), Vocab: vocab37(),
-		BatchTfms: []fastgo.BatchTransform{vision.MustNormalize(vision.ImagenetStats())}}
-	l, err := learner.New(data, vision.CNNModel(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
+		BatchTfms: []fastgo.BatchTransform{augment.MustNormalize(augment.ImagenetStats())}}
+	l, err := learner.New(data, cnn.Model(c.arch, 37), learner.Output(io.Discard), learner.Seed(1))
 	if err != nil {
 		return r, err
 	}
@@ -243,12 +332,12 @@ func trainSteps(c config, dtype string) (result, error) {
 
 // hostToDevice times what each augmentation batch starts with: a presized
 // uint8 batch [B,presize,presize,3] made a tensor and copied to the device
-// (as vision.ApplyBatchTransforms does), so the aug figure can be split
+// (as device.ApplyBatchTransforms does), so the aug figure can be split
 // into transfer and transform.
 func hostToDevice(c config) (result, error) {
 	r := result{Part: "h2d", DType: "uint8"}
 	batch := randomBatches(1, c.bs, c.presize, 4)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	run := func(n int) error {
 		for range n {
 			t := tensors.FromFlatDataAndDimensions(batch.Data, batch.Shape...)
@@ -272,22 +361,22 @@ func hostToDevice(c config) (result, error) {
 	return r, nil
 }
 
-// augment times the chapter's batch transforms on presized uint8 batches.
-func augment(c config) (result, error) {
+// augmentBatches times the chapter's batch transforms on presized uint8 batches.
+func augmentBatches(c config) (result, error) {
 	r := result{Part: "aug", DType: "float32"}
-	aug, err := vision.AugTransforms(c.size, vision.MinScale(0.75))
+	aug, err := augment.AugTransforms(c.size, augment.MinScale(0.75))
 	if err != nil {
 		return r, err
 	}
-	tfms := []learner.DeviceTransform{aug, vision.MustNormalize(vision.ImagenetStats())}
+	tfms := []device.Transform{aug, augment.MustNormalize(augment.ImagenetStats())}
 	batch := randomBatches(1, c.bs, c.presize, 3)[0].X
-	be := fastgo.Backend()
+	be := backend.Default()
 	// run applies the transforms n times; reading the last output back waits
 	// for the device (it runs the batches in order), so the time is real.
 	run := func(n int) error {
 		var last error
 		for i := range n {
-			out, err := vision.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
+			out, err := device.ApplyBatchTransforms(be, tfms, batch, fastgo.Train, uint64(i))
 			if err != nil {
 				return err
 			}
@@ -318,7 +407,7 @@ func fineTune(c config) (result, error) {
 		return r, fmt.Errorf("pets sample not found (%v): pass -data", err)
 	}
 	start := time.Now()
-	pets, err := vision.PetsDataBlock(c.presize, c.size)
+	pets, err := fastbook.PetsDataBlock(c.presize, c.size)
 	if err != nil {
 		return r, err
 	}
@@ -329,11 +418,11 @@ func fineTune(c config) (result, error) {
 	// ImageNet weights when they are cached (no download: the time would
 	// include it); random weights otherwise — the time does not depend on them.
 	r.Note = "pretrained"
-	l, err := vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate),
-		vision.WeightsFrom(vision.PretrainedOptions{Offline: true}))
+	l, err := cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate),
+		cnn.WeightsFrom(models.PretrainedOptions{Offline: true}))
 	if err != nil {
 		r.Note = "random weights"
-		l, err = vision.CNNLearner(dls, c.arch, vision.Metrics(learner.ErrorRate), vision.Pretrained(false))
+		l, err = cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate), cnn.Pretrained(false))
 	}
 	if err != nil {
 		return r, err

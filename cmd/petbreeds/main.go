@@ -9,7 +9,7 @@
 // (774 MB, said before the download starts, cached after the first run);
 // offline, the 9 bundled images of testdata/images, which show the workflow
 // but train no model worth the name. The run's
-// scale comes from vision.ChapterScale: the chapter's settings on a GPU, a
+// scale comes from fastbook.ChapterScale: the chapter's settings on a GPU, a
 // small one on the pure-Go backend, overridable by FASTGO_ARCH,
 // FASTGO_PRESIZE, FASTGO_SIZE, FASTGO_BS, FASTGO_EPOCHS, FASTGO_LRFIND_IT.
 //
@@ -25,10 +25,14 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/external"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/interp"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/tensor"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
 
 func main() {
@@ -62,9 +66,9 @@ const (
 // else sample when that folder exists; else UntarData(petsURL) (download
 // and cache); and when that fails (offline), the bundled folder, with a
 // line saying why and what the bundled images are good for.
-func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.UntarOption) (fastgo.Path, error) {
+func chooseData(flagValue, sample, petsURL, bundled string, opts ...external.UntarOption) (fastgo.Path, error) {
 	if flagValue != "" {
-		path, err := fastgo.UntarData(flagValue, opts...)
+		path, err := external.UntarData(flagValue, opts...)
 		if err != nil {
 			return "", err
 		}
@@ -77,18 +81,18 @@ func chooseData(flagValue, sample, petsURL, bundled string, opts ...fastgo.Untar
 		fmt.Printf("data: the Oxford-IIIT Pet sample in %s\n", sample)
 		return fastgo.Path(sample), nil
 	}
-	path, err := fastgo.UntarData(petsURL, opts...)
+	path, err := external.UntarData(petsURL, opts...)
 	if err == nil {
 		fmt.Printf("data: Oxford-IIIT Pet in %s\n", string(path))
 		return path, nil
 	}
 	fmt.Printf("data: could not get Oxford-IIIT Pet: %v\n", err)
 	fmt.Printf("data: using the 9 bundled images in %s: they show the workflow, not a model (error rates on 1 validation image mean nothing); -data DIR uses your own copy\n", bundled)
-	return fastgo.UntarData(bundled, opts...)
+	return external.UntarData(bundled, opts...)
 }
 
 func run(data string, dataOnly, pretrained bool) error {
-	scale, err := vision.ChapterScale()
+	scale, err := fastbook.ChapterScale()
 	if err != nil {
 		return err
 	}
@@ -102,7 +106,7 @@ func run(data string, dataOnly, pretrained bool) error {
 		f    func() error
 	}{
 		{"path = untar_data(URLs.PETS); path.ls()", func() error {
-			if path, err = chooseData(data, sharedSample, fastgo.URLs.Pets, bundledData); err != nil {
+			if path, err = chooseData(data, sharedSample, external.URLs.Pets, bundledData); err != nil {
 				return err
 			}
 			fastgo.SetBasePath(path)
@@ -139,7 +143,7 @@ func run(data string, dataOnly, pretrained bool) error {
 			return err // anything else is a real problem with the data
 		}},
 		{"dls = pets.dataloaders(path/'images')", func() error {
-			aug, err := vision.AugTransforms(scale.Size, vision.MinScale(0.75))
+			aug, err := augment.AugTransforms(scale.Size, augment.MinScale(0.75))
 			if err != nil {
 				return err
 			}
@@ -167,11 +171,11 @@ func run(data string, dataOnly, pretrained bool) error {
 			return nil
 		}},
 		{"dls.show_batch(nrows=1, ncols=3)", func() error {
-			_, err := vision.ShowBatch(dls, vision.Grid(1, 3))
+			_, err := augment.ShowBatch(dls, augment.Grid(1, 3))
 			return err
 		}},
 		{"dls.train.show_batch(max_n=8, nrows=2, unique=True)", func() error {
-			_, err := vision.ShowBatch(dls, vision.Grid(2, 4), vision.Unique())
+			_, err := augment.ShowBatch(dls, augment.Grid(2, 4), augment.Unique())
 			return err
 		}},
 	}
@@ -188,14 +192,14 @@ func run(data string, dataOnly, pretrained bool) error {
 
 // weights is -pretrained's choice: ImageNet weights required, or used when
 // cached (random weights otherwise, which CNNLearner announces).
-func weights(required bool) vision.CNNOption {
+func weights(required bool) cnn.Option {
 	if required {
-		return vision.Pretrained(true)
+		return cnn.Pretrained(true)
 	}
-	return vision.PretrainedIfCached()
+	return cnn.PretrainedIfCached()
 }
 
-func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
+func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error {
 	var learn *learner.Learner
 	var err error
 	steps := []struct {
@@ -203,7 +207,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 		f    func() error
 	}{
 		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(2)", func() error {
-			learn, err = vision.CNNLearner(dls, scale.Arch, weights(pretrained), vision.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
@@ -253,7 +257,7 @@ func train(dls *fastgo.DataLoaders, scale vision.Scale, pretrained bool) error {
 			return nil
 		}},
 		{"learn.lr_find(suggest_funcs=(minimum, steep))", func() error {
-			learn, err = vision.CNNLearner(dls, scale.Arch, weights(pretrained), vision.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/external"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
 
@@ -43,7 +43,7 @@ func TestChooseData(t *testing.T) {
 	}))
 	defer srv.Close()
 	url := srv.URL + "/oxford-iiit-pet.tgz"
-	quiet := fastgo.WithProgress(nil)
+	quiet := external.WithProgress(nil)
 
 	own := t.TempDir()
 	if _, err := chooseData(own, sample, url, bundled, quiet); err == nil || !strings.Contains(err.Error(), "no images/ folder") {

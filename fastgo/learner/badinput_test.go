@@ -79,7 +79,7 @@ func TestFitSaysWhereTheLossDiverged(t *testing.T) {
 func TestEmptyValidationIsNotPerfect(t *testing.T) {
 	data := tinyData(4)
 	data.Valid = newSynth(0, 16, 4, 2, false)
-	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate), NoPersist())
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestEmptyValidationIsNotPerfect(t *testing.T) {
 func TestBatchOfOneIsRefused(t *testing.T) {
 	data := tinyData(4)
 	data.Train = newSynth(8, 1, 4, 1, true)
-	l, err := New(data, tinyModel(4), WithBackend(testBackend()), NoPersist())
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestLabelOutsideVocabulary(t *testing.T) {
 		t.Errorf("GetPreds = %v, want %q", err, want)
 	}
 	bad := Data{Train: SliceSource{b, b}, Valid: SliceSource{b}, Vocab: l.Data.Vocab}
-	lb, err := New(bad, tinyModel(4), WithBackend(testBackend()), NoPersist())
+	lb, err := New(bad, tinyModel(4), WithBackend(testBackend()))
 	if err != nil {
 		t.Fatal(err)
 	}

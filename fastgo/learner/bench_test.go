@@ -7,13 +7,13 @@ import "testing"
 func BenchmarkTrainStep(b *testing.B) {
 	l := newTiny(b)
 	batch := firstOf(l.Data.Train)
-	lrs, moms := []float64{1e-3, 1e-3}, []float64{0.9, 0.9}
-	if _, err := l.trainStep(batch, lrs, moms, 0.01); err != nil { // compile
+	lrs, moms, wds := []float64{1e-3, 1e-3}, []float64{0.9, 0.9}, []float64{0.01, 0.01}
+	if _, err := l.trainStep(batch, lrs, moms, wds); err != nil { // compile
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := l.trainStep(batch, lrs, moms, 0.01); err != nil {
+		if _, err := l.trainStep(batch, lrs, moms, wds); err != nil {
 			b.Fatal(err)
 		}
 	}

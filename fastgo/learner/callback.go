@@ -21,10 +21,12 @@ import (
 //
 // Callbacks are given per learner ([Callbacks]) or per fit ([WithCallbacks],
 // fastai's cbs=); the loop calls its own ones first (the recorder, the
-// progress display), then the learner's, then the fit's, in order, and
-// notebook persistence last. A cancel error does not hide the event from
-// the callbacks after the one that returned it; any other error is
-// returned by the fit naming the callback, the event and the epoch.
+// progress display), then the learner's, then the fit's, in order, and the
+// Keeper's save (notebook persistence) last. A cancel error does not hide
+// the event from the callbacks after the one that returned it; any other
+// error is returned by the fit naming the callback, the event and the
+// epoch. A [Cleaner] is called when the fit ends, however it ends; an
+// [Interruptible] when an interrupt arrives.
 //
 //	type printLoss struct{}
 //
@@ -93,6 +95,43 @@ type (
 	GradientTransformer interface {
 		TransformGradients(params, grads []*graph.Node) []*graph.Node
 	}
+	// StepChecker looks at a training step once its graph is built,
+	// before it first runs (memory.Check estimates its peak memory). An
+	// error refuses the step: the fit ends before any training, returning
+	// the error as it is; the graph is built, and checked, again next time.
+	StepChecker interface {
+		CheckStep(l *Learner, step TrainStep) error
+	}
+)
+
+// TrainStep is what a StepChecker sees of a training step's graph.
+type TrainStep struct {
+	// Forward holds the graph's nodes up to the loss: the forward pass,
+	// whose outputs the backward pass keeps.
+	Forward []*graph.Node
+	// BatchSize is the batch size the step is built for.
+	BatchSize int
+	// Parameters is the number of the model's values (weights, biases,
+	// batch-norm statistics; not the optimizer's state).
+	Parameters int64
+}
+
+// stepRefused is a StepChecker's error on its way out of the step: about
+// the fit, not the batch being trained.
+type stepRefused struct{ error }
+
+func (r stepRefused) Unwrap() error { return r.error }
+
+// What a callback may do besides the events.
+type (
+	// Cleaner is called once the fit has ended, however it ended (finished,
+	// cancelled or failed), in the callbacks' order: the moment to close
+	// files and end progress bars.
+	Cleaner interface{ CleanUp() }
+	// Interruptible is told at once, from the goroutine that received it,
+	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C)
+	// arrived during the fit; the fit itself stops at the next batch.
+	Interruptible interface{ OnInterrupt() }
 )
 
 // Errors a callback returns to stop part of a fit cleanly (fastai's
@@ -136,9 +175,14 @@ type FitState struct {
 	// LRs and Moms are the current batch's learning rates and momentums,
 	// one per parameter group (after LRFactor).
 	LRs, Moms []float64
+	// WDs are the current batch's weight decays, one per parameter group:
+	// the fit's weight decay unless a BeforeBatch (ParamScheduler's "wd")
+	// changes them for the batch.
+	WDs []float64
 	// LRFactor multiplies every scheduled learning rate from the next
-	// batch on; 1 at the start of a fit. (LRs and Moms are the batch's own
-	// copies: a BeforeBatch may change them for that batch only.)
+	// batch on; 1 at the start of a fit. (LRs, Moms and WDs are the
+	// batch's own copies: a BeforeBatch may change them for that batch
+	// only.)
 	LRFactor float64
 	// Row is the current epoch's row of the table, NaN until known: its
 	// training loss from AfterTrain on, its validation loss and metrics
@@ -172,78 +216,57 @@ func (f *FitState) Monitor(name string) (value float64, ok bool) {
 	return 0, false
 }
 
-// event is one of the loop's events.
-type event int
-
-const (
-	beforeFit event = iota
-	beforeEpoch
-	beforeTrain
-	beforeBatch
-	afterBatch
-	afterTrain
-	beforeValidate
-	afterValidate
-	afterEpoch
-	afterFit
-)
-
-// call runs cb's method for ev, if it has one.
-func call(cb Callback, ev event, f *FitState) error {
-	switch ev {
-	case beforeFit:
-		if c, ok := cb.(BeforeFitter); ok {
-			return c.BeforeFit(f)
-		}
-	case beforeEpoch:
-		if c, ok := cb.(BeforeEpocher); ok {
-			return c.BeforeEpoch(f)
-		}
-	case beforeTrain:
-		if c, ok := cb.(BeforeTrainer); ok {
-			return c.BeforeTrain(f)
-		}
-	case beforeBatch:
-		if c, ok := cb.(BeforeBatcher); ok {
-			return c.BeforeBatch(f)
-		}
-	case afterBatch:
-		if c, ok := cb.(AfterBatcher); ok {
-			return c.AfterBatch(f)
-		}
-	case afterTrain:
-		if c, ok := cb.(AfterTrainer); ok {
-			return c.AfterTrain(f)
-		}
-	case beforeValidate:
-		if c, ok := cb.(BeforeValidater); ok {
-			return c.BeforeValidate(f)
-		}
-	case afterValidate:
-		if c, ok := cb.(AfterValidater); ok {
-			return c.AfterValidate(f)
-		}
-	case afterEpoch:
-		if c, ok := cb.(AfterEpocher); ok {
-			return c.AfterEpoch(f)
-		}
-	case afterFit:
-		if c, ok := cb.(AfterFitter); ok {
-			return c.AfterFit(f)
-		}
-	}
-	return nil
+// event is one of the loop's events: the method's name, whether a
+// callback has the method, and the call. The table below is the one list
+// of events: the loop fires them, checkCallback counts them, errors name
+// them.
+type event struct {
+	name string
+	has  func(cb any) bool
+	call func(cb Callback, f *FitState) error
 }
+
+// on makes the event of interface I, whose method is method (a method
+// expression, e.g. BeforeFitter.BeforeFit).
+func on[I any](name string, method func(I, *FitState) error) *event {
+	return &event{
+		name: name,
+		has:  func(cb any) bool { _, ok := cb.(I); return ok },
+		call: func(cb Callback, f *FitState) error {
+			if c, ok := cb.(I); ok {
+				return method(c, f)
+			}
+			return nil
+		},
+	}
+}
+
+// The events, in the order fastai fires them.
+var (
+	beforeFit      = on("BeforeFit", BeforeFitter.BeforeFit)
+	beforeEpoch    = on("BeforeEpoch", BeforeEpocher.BeforeEpoch)
+	beforeTrain    = on("BeforeTrain", BeforeTrainer.BeforeTrain)
+	beforeBatch    = on("BeforeBatch", BeforeBatcher.BeforeBatch)
+	afterBatch     = on("AfterBatch", AfterBatcher.AfterBatch)
+	afterTrain     = on("AfterTrain", AfterTrainer.AfterTrain)
+	beforeValidate = on("BeforeValidate", BeforeValidater.BeforeValidate)
+	afterValidate  = on("AfterValidate", AfterValidater.AfterValidate)
+	afterEpoch     = on("AfterEpoch", AfterEpocher.AfterEpoch)
+	afterFit       = on("AfterFit", AfterFitter.AfterFit)
+
+	allEvents = []*event{beforeFit, beforeEpoch, beforeTrain, beforeBatch, afterBatch,
+		afterTrain, beforeValidate, afterValidate, afterEpoch, afterFit}
+)
 
 // fire calls every callback's method for ev in order. A cancel error
 // does not hide the event from the callbacks after the one that returned
 // it (a CSVLogger after an EarlyStoppingCallback still logs the last
 // epoch); the widest cancel is returned once all have run. Any other error
 // stops the round at once and is returned naming the callback and event.
-func fire(cbs []Callback, ev event, f *FitState) error {
+func fire(cbs []Callback, ev *event, f *FitState) error {
 	var cancel error
 	for _, cb := range cbs {
-		err := call(cb, ev, f)
+		err := ev.call(cb, f)
 		switch {
 		case err == nil:
 		case cancelScope(err) > 0:
@@ -275,14 +298,10 @@ func cancelScope(err error) int {
 	return 0
 }
 
-// eventNames are the methods' names, for error messages.
-var eventNames = [...]string{"BeforeFit", "BeforeEpoch", "BeforeTrain", "BeforeBatch", "AfterBatch",
-	"AfterTrain", "BeforeValidate", "AfterValidate", "AfterEpoch", "AfterFit"}
-
 // describeErr prefixes a callback's error with the callback's type, the
 // event and where the fit was ("*main.myCallback.AfterEpoch, epoch 2:
 // …"); the loop's own callbacks say enough themselves.
-func describeErr(cb Callback, ev event, f *FitState, err error) error {
+func describeErr(cb Callback, ev *event, f *FitState, err error) error {
 	if loopCallback(cb) {
 		return err
 	}
@@ -294,7 +313,7 @@ func describeErr(cb Callback, ev event, f *FitState, err error) error {
 	default:
 		where = fmt.Sprintf(", epoch %d", f.Epoch)
 	}
-	return fmt.Errorf("callback %T.%s%s: %w", cb, eventNames[ev], where, err)
+	return fmt.Errorf("callback %T.%s%s: %w", cb, ev.name, where, err)
 }
 
 // loopCallback says whether cb is one of the loop's own callbacks

@@ -273,7 +273,7 @@ func TestCallbackMistakesAreErrors(t *testing.T) {
 		if err := l.Fit(1, 1e-3, WithCallbacks(tc.cb)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Fit with %T = %v, want an error containing %q", tc.cb, err, tc.want)
 		}
-		if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), NoPersist(), Callbacks(tc.cb)); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Callbacks(tc.cb)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Callbacks(%T) = %v, want an error containing %q", tc.cb, err, tc.want)
 		}
 	}
@@ -418,7 +418,7 @@ func TestCallbackSettingsAreCheckedFirst(t *testing.T) {
 		l := newTiny(t)
 		if tc.data != nil {
 			var err error
-			if l, err = New(*tc.data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate), NoPersist()); err != nil {
+			if l, err = New(*tc.data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate)); err != nil {
 				t.Fatal(err)
 			}
 			l.Quiet = true
@@ -915,7 +915,7 @@ func TestOptimizerSettings(t *testing.T) {
 		{WD(math.NaN()), "learner.WD(NaN): give a weight decay ≥ 0"},
 		{WD(-0.1), "learner.WD(-0.1)"},
 	} {
-		if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), NoPersist(), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New = %v, want an error containing %q", err, tc.want)
 		}
 	}

@@ -216,7 +216,7 @@ func (s *SaveModelCallback) AfterEpoch(f *FitState) error {
 	if !s.newBest {
 		return nil
 	}
-	f.Learner.printf("Better model found at epoch %d with %s value: %s.", f.Epoch, s.monitor, tensor.FormatRepr(s.best))
+	f.Learner.Printf("Better model found at epoch %d with %s value: %s.", f.Epoch, s.monitor, tensor.FormatRepr(s.best))
 	if err := s.save(f.Learner, ""); err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (e *EarlyStoppingCallback) BeforeFit(f *FitState) error {
 // AfterEpoch stops the fit once Patience epochs passed without a new best.
 func (e *EarlyStoppingCallback) AfterEpoch(f *FitState) error {
 	if e.run && e.plateaued(f, e.Patience) {
-		f.Learner.printf("No improvement since epoch %d: early stopping", f.Epoch-e.wait)
+		f.Learner.Printf("No improvement since epoch %d: early stopping", f.Epoch-e.wait)
 		return ErrCancelFit
 	}
 	return nil
@@ -330,6 +330,10 @@ func (r *ReduceLROnPlateau) BeforeFit(f *FitState) error {
 	return nil
 }
 
+// ToleratesLag implements LagTolerant: BeforeBatch scales the rates by
+// what the epochs decided, never by a batch's loss.
+func (r *ReduceLROnPlateau) ToleratesLag() {}
+
 // BeforeBatch applies the reductions to the training batch's rates.
 func (r *ReduceLROnPlateau) BeforeBatch(f *FitState) error {
 	if !r.run || !f.Training || r.scale == 1 {
@@ -368,7 +372,7 @@ func (r *ReduceLROnPlateau) AfterEpoch(f *FitState) error {
 	old := r.reduced(last)
 	r.scale /= factor
 	if now := r.reduced(last); now < old {
-		f.Learner.printf("Epoch %d: reducing lr to %s", f.Epoch, tensor.FormatRepr(now))
+		f.Learner.Printf("Epoch %d: reducing lr to %s", f.Epoch, tensor.FormatRepr(now))
 	}
 	return nil
 }
@@ -474,7 +478,8 @@ func (c *CSVLogger) AfterEpoch(f *FitState) error {
 	return c.write(f.Row.Cells())
 }
 
-func (c *CSVLogger) cleanUp() {
+// CleanUp closes the file when the fit ends, however it ends.
+func (c *CSVLogger) CleanUp() {
 	if c.file != nil {
 		c.file.Close()
 		c.file, c.w = nil, nil
@@ -532,13 +537,18 @@ func (s *ShowGraphCallback) AfterEpoch(f *FitState) error {
 // TerminateOnNaNCallback is fastai's TerminateOnNaNCallback: it ends the
 // fit at the first training batch whose loss is NaN or infinite (the fit
 // returns no error; the weights are already spoilt by then, so reload a
-// saved model or train again with a lower learning rate).
+// saved model or train again with a lower learning rate). It is
+// [LagTolerant]: with losses read every Pipelining.SyncEvery steps it
+// names the same batch, and the fit stops at most SyncEvery−1 steps later.
 type TerminateOnNaNCallback struct{}
+
+// ToleratesLag implements LagTolerant.
+func (TerminateOnNaNCallback) ToleratesLag() {}
 
 // AfterBatch stops the fit on a non-finite training loss.
 func (TerminateOnNaNCallback) AfterBatch(f *FitState) error {
 	if f.Training && !finite(f.Loss) {
-		f.Learner.printf("TerminateOnNaNCallback: the training loss is %s at epoch %d, batch %d: fit stopped", tensor.FormatRepr(f.Loss), f.Epoch, f.Batch)
+		f.Learner.Printf("TerminateOnNaNCallback: the training loss is %s at epoch %d, batch %d: fit stopped", tensor.FormatRepr(f.Loss), f.Epoch, f.Batch)
 		return ErrCancelFit
 	}
 	return nil
@@ -606,14 +616,16 @@ func checkCallback(i int, cb Callback) error {
 	return nil
 }
 
-// events counts the methods of cb the loop calls.
+// events counts the methods of cb the loop calls: the events' and the
+// graph-level hooks'.
 func events(cb any) int {
 	n := 0
-	for _, has := range []bool{
-		is[BeforeFitter](cb), is[AfterFitter](cb), is[BeforeEpocher](cb), is[AfterEpocher](cb),
-		is[BeforeTrainer](cb), is[AfterTrainer](cb), is[BeforeValidater](cb), is[AfterValidater](cb),
-		is[BeforeBatcher](cb), is[AfterBatcher](cb), is[LossTransformer](cb), is[GradientTransformer](cb),
-	} {
+	for _, ev := range allEvents {
+		if ev.has(cb) {
+			n++
+		}
+	}
+	for _, has := range []bool{is[LossTransformer](cb), is[GradientTransformer](cb), is[StepChecker](cb)} {
 		if has {
 			n++
 		}

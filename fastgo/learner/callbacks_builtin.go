@@ -12,22 +12,18 @@ import (
 
 // The loop's own callbacks: what every fit records, shows and saves.
 
-// cleaner is a callback with something to release when the fit ends,
-// whether it finished, was cancelled or failed (progress bars, files).
-type cleaner interface{ cleanUp() }
-
-// cleanUp releases what the callbacks hold.
+// cleanUp releases what the callbacks hold (Cleaner), in order.
 func cleanUp(cbs []Callback) {
 	for _, cb := range cbs {
-		if c, ok := cb.(cleaner); ok {
-			c.cleanUp()
+		if c, ok := cb.(Cleaner); ok {
+			c.CleanUp()
 		}
 	}
 }
 
 // fitCallbacks are the callbacks of one fit, in calling order: the
 // recorder, the progress display, the divergence note, the learner's
-// callbacks, the fit's own, and notebook persistence last (after, say,
+// callbacks, the fit's own, and the Keeper's save last (after, say,
 // SaveModelCallback has loaded the best weights).
 func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
 	cbs := []Callback{&recorderCallback{}, &progressCallback{show: spec.show, table: spec.table}}
@@ -36,16 +32,16 @@ func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
 	}
 	cbs = append(cbs, l.Cbs...)
 	cbs = append(cbs, spec.cbs...)
-	if spec.persist != "" {
-		cbs = append(cbs, persistCallback{what: spec.persist})
+	if spec.keep != "" && l.keeper != nil {
+		cbs = append(cbs, keepCallback{what: spec.keep})
 	}
 	// Last, so that it speaks after the bars have ended.
-	return append(cbs, newInterruptWatch())
+	return append(cbs, newInterruptWatch(cbs))
 }
 
 // errInterrupted ends a fit on SIGINT (the notebook's stop button, Ctrl-C)
 // as a cancelled fit: AfterFit still runs, so what was trained is kept
-// and, for a persisted learner, saved.
+// and, for a learner with a Keeper, saved.
 var errInterrupted = fmt.Errorf("interrupted: %w", ErrCancelFit)
 
 // interruptWatch turns an interrupt during a fit into a stop at the next
@@ -53,24 +49,24 @@ var errInterrupted = fmt.Errorf("interrupted: %w", ErrCancelFit)
 // stopped and what was kept, then delivers the interrupt again, to end
 // the program as it would have (or to the program's own handler). GoNB
 // kills a cell 5 s after the stop button, so a batch longer than that
-// cannot finish: the moment the interrupt arrives, the fit's note (see
-// markFitRunning) records it, and the next cell reports a stop rather than
-// a lack of memory.
+// cannot finish: the moment the interrupt arrives, the fit's Interruptible
+// callbacks are told (memory.Check notes it, so that the next cell reports
+// a stop rather than a lack of memory).
 type interruptWatch struct {
 	ch   chan os.Signal
 	done chan struct{}
+	cbs  []Callback // the fit's other callbacks, told of an interrupt
 
-	mu         sync.Mutex
-	got        os.Signal
-	notePath   string
-	stoppedAt  string
-	learn      *Learner
-	persisting bool
-	lrFind     bool
+	mu        sync.Mutex
+	got       os.Signal
+	stoppedAt string
+	learn     *Learner
+	kept      string // how the Keeper finds the state again ("" when none)
+	lrFind    bool
 }
 
-func newInterruptWatch() *interruptWatch {
-	w := &interruptWatch{ch: make(chan os.Signal, 1), done: make(chan struct{})}
+func newInterruptWatch(cbs []Callback) *interruptWatch {
+	w := &interruptWatch{ch: make(chan os.Signal, 1), done: make(chan struct{}), cbs: cbs}
 	signal.Notify(w.ch, interruptSignals...)
 	go w.listen()
 	return w
@@ -82,11 +78,15 @@ func (w *interruptWatch) listen() {
 	case sig := <-w.ch:
 		w.mu.Lock()
 		w.got = sig
-		note, l := w.notePath, w.learn
+		l := w.learn
 		w.mu.Unlock()
-		markInterrupted(note)
+		for _, cb := range w.cbs {
+			if c, ok := cb.(Interruptible); ok {
+				c.OnInterrupt()
+			}
+		}
 		if l != nil {
-			l.printf("Stopping: the fit ends after the current batch.")
+			l.Printf("Stopping: the fit ends after the current batch.")
 		}
 	case <-w.done:
 	}
@@ -104,8 +104,10 @@ func (*interruptWatch) loopCallback() {}
 func (w *interruptWatch) BeforeFit(f *FitState) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.learn, w.lrFind, w.persisting = f.Learner, f.LRFind, f.Learner.persistPath() != ""
-	w.notePath = f.Learner.fitNote
+	w.learn, w.lrFind = f.Learner, f.LRFind
+	if k := f.Learner.keeper; k != nil {
+		w.kept = k.Where(f.Learner)
+	}
 	return nil
 }
 
@@ -120,7 +122,7 @@ func (w *interruptWatch) BeforeBatch(f *FitState) error {
 	return errInterrupted
 }
 
-func (w *interruptWatch) cleanUp() {
+func (w *interruptWatch) CleanUp() {
 	signal.Stop(w.ch)
 	close(w.done)
 	sig := w.requested()
@@ -132,8 +134,8 @@ func (w *interruptWatch) cleanUp() {
 		switch {
 		case w.lrFind:
 			kept = "LRFind restored the weights it started from"
-		case w.persisting:
-			kept += fmt.Sprintf(" and saved (learner.Resume(%q) restores them)", w.learn.key())
+		case w.kept != "":
+			kept += " and " + w.kept
 		}
 		where := w.stoppedAt
 		if where == "" {
@@ -155,20 +157,33 @@ type recorderCallback struct{}
 func (recorderCallback) loopCallback()  {}
 func (*progressCallback) loopCallback() {}
 func (*divergenceNote) loopCallback()   {}
-func (persistCallback) loopCallback()   {}
+func (keepCallback) loopCallback()      {}
 func (*lrFinder) loopCallback()         {}
+
+// The loop's callbacks that run at batch events take them late when the
+// losses are read in groups (Pipelining.SyncEvery): they only record and
+// show each batch's own values. LRFind's is not: it stops at the batch
+// whose loss diverged.
+func (recorderCallback) ToleratesLag()  {}
+func (*progressCallback) ToleratesLag() {}
+func (*divergenceNote) ToleratesLag()   {}
+func (*interruptWatch) ToleratesLag()   {} // its BeforeBatch reads the interrupt only
 
 func (recorderCallback) BeforeFit(f *FitState) error {
 	names := make([]string, len(f.Learner.Metrics))
 	for i, m := range f.Learner.Metrics {
 		names[i] = m.Name
 	}
+	f.Learner.mu.Lock() // a Save in another goroutine copies the recorder
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.reset(names)
 	return nil
 }
 
 func (recorderCallback) AfterBatch(f *FitState) error {
 	if f.Training && f.stepped {
+		f.Learner.mu.Lock()
+		defer f.Learner.mu.Unlock()
 		f.SmoothLoss = f.Learner.Recorder.addBatch(f.Loss, f.LRs[len(f.LRs)-1], f.Moms[len(f.Moms)-1])
 	}
 	return nil
@@ -178,11 +193,15 @@ func (recorderCallback) AfterBatch(f *FitState) error {
 // end (fastai's Recorder logs smooth_loss, not an epoch mean).
 func (recorderCallback) AfterTrain(f *FitState) error {
 	f.Row.TrainLoss = f.SmoothLoss
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	f.Learner.Recorder.Iters = append(f.Learner.Recorder.Iters, len(f.Learner.Recorder.Losses))
 	return nil
 }
 
 func (recorderCallback) AfterEpoch(f *FitState) error {
+	f.Learner.mu.Lock()
+	defer f.Learner.mu.Unlock()
 	rec := f.Learner.Recorder
 	rec.Rows = append(rec.Rows, *f.Row)
 	rec.Finished = time.Now()
@@ -240,7 +259,7 @@ func (p *progressCallback) AfterEpoch(f *FitState) error {
 	return nil
 }
 
-func (p *progressCallback) cleanUp() {
+func (p *progressCallback) CleanUp() {
 	p.bar.done()
 	if p.view != nil {
 		p.view.done()
@@ -255,19 +274,35 @@ type divergenceNote struct{ said bool }
 func (d *divergenceNote) AfterBatch(f *FitState) error {
 	if f.Training && !d.said && !finite(f.Loss) {
 		d.said = true
-		f.Learner.logf("train_loss is %v from epoch %d, batch %d (lr %.2e) on: the training diverged. The usual cause is a learning rate too high for the model (LRFind shows where the loss blows up); NaN or huge values in the inputs do it too.",
+		f.Learner.Logf("train_loss is %v from epoch %d, batch %d (lr %.2e) on: the training diverged. The usual cause is a learning rate too high for the model (LRFind shows where the loss blows up); NaN or huge values in the inputs do it too.",
 			f.Loss, f.Epoch, f.Batch, f.LRs[len(f.LRs)-1])
 	}
 	return nil
 }
 
-// persistCallback saves a persisted learner's state after the fit
-// (notebook cells; see Persist).
-type persistCallback struct{ what string }
+// keepCallback has the learner's Keeper keep its state after the fit
+// (notebook cells; see KeepWith).
+type keepCallback struct{ what string }
 
-func (p persistCallback) AfterFit(f *FitState) error {
-	if err := f.Learner.persist(p.what); err != nil {
-		return fmt.Errorf("%w", err)
+func (k keepCallback) AfterFit(f *FitState) error { return f.Learner.keep(k.what) }
+
+// BeforeFit refuses a fit whose state the Keeper could not keep after it
+// (a read-only or full folder): better than training for an hour and then
+// losing it.
+func (k keepCallback) BeforeFit(f *FitState) error {
+	c, ok := f.Learner.keeper.(KeepChecker)
+	if !ok {
+		return nil
 	}
-	return nil
+	return c.CheckKeep(f.Learner, f.Learner.stateBytes())
+}
+
+// CheckStep checks again once the training graph is built, when the
+// model's size is known: its weights and Adam's two moments in float32.
+func (k keepCallback) CheckStep(l *Learner, step TrainStep) error {
+	c, ok := l.keeper.(KeepChecker)
+	if !ok {
+		return nil
+	}
+	return c.CheckKeep(l, 3*4*step.Parameters)
 }

@@ -12,10 +12,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/gofrs/flock"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
+
+// The learner file: the one format that Save and Export write and Load,
+// ReadExport and LoadExported read — notebook persistence
+// (learner/persist) and cnn.LoadPredictor go through them. A gob-encoded
+// checkpointHeader (what ReadExport returns without the weights), then
+// each variable's bytes as a gob []byte, in the header's Vars order.
+// Writes are atomic: a temporary file beside the target, renamed into
+// place.
 
 // checkpointVersion is bumped when the file layout changes.
 const checkpointVersion = 2
@@ -35,8 +46,10 @@ type checkpointHeader struct {
 	Recorder  recorderState
 	LRFind    *LRFindResult
 	Note      string
+	// SavedBy is what wrote the file (SavedByHere).
+	SavedBy string
 	// Inputs says how images were prepared (written by Export); nil when a
-	// transform cannot be described (see TransformSpec).
+	// transform cannot be described (see fastgo.TransformSpec).
 	Inputs *InputSpec
 }
 
@@ -62,6 +75,13 @@ func (l *Learner) Save(path string) error {
 	return l.writeCheckpoint(path, true, "")
 }
 
+// SaveState is Save with a note the file keeps (ExportInfo.Note): what
+// the state followed ("fit", "lrfind", "freeze"), for a Keeper that says
+// so when it restores.
+func (l *Learner) SaveState(path, note string) error {
+	return l.writeCheckpoint(path, true, note)
+}
+
 // Export writes what inference needs to path: the model weights and the
 // vocabulary, no optimizer state (fastai's learn.export). Read it back
 // with LoadExported.
@@ -70,18 +90,18 @@ func (l *Learner) Export(path string) error {
 }
 
 // inputSpec describes the learner's item and validation transforms, or
-// is nil when one of them does not implement [Specifier].
+// is nil when one of them does not implement [fastgo.Specifier].
 func (l *Learner) inputSpec() *InputSpec {
 	in := &InputSpec{}
 	for _, t := range l.Data.ItemTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}
 		in.ItemTfms = append(in.ItemTfms, s.Spec())
 	}
 	for _, t := range l.Data.BatchTfms {
-		s, ok := t.(Specifier)
+		s, ok := t.(fastgo.Specifier)
 		if !ok {
 			return nil
 		}
@@ -91,10 +111,14 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	// Held until the values are written: a training step in another
+	// goroutine would hand their buffers to the next step.
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	h := checkpointHeader{
 		Version: checkpointVersion, Model: l.Model.Name, Saved: time.Now(), Vocab: l.Data.Vocab,
 		WithOpt: withOpt, FrozenIdx: l.frozenIdx, Iter: l.iter, Epochs: l.trainedEpochs, Note: note,
-		Inputs: l.inputSpec(),
+		Inputs: l.inputSpec(), SavedBy: SavedByHere(),
 	}
 	if withOpt {
 		h.Recorder = recorderState{R: *l.Recorder, SmoothVal: l.Recorder.smoothVal, SmoothCount: l.Recorder.smoothCount}
@@ -126,6 +150,12 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
+	}
+	// Locked while written: another process's save of the same path
+	// (a second notebook) tells it from a temporary a killed save left.
+	lock := flock.New(f.Name(), flock.SetFlag(os.O_RDONLY))
+	if _, lerr := lock.TryLock(); lerr == nil {
+		defer lock.Unlock()
 	}
 	defer func() {
 		if err != nil {
@@ -175,13 +205,37 @@ var midSave func()
 func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
 // staleTemps lists the temporary files an interrupted or crashed save of
-// path left behind.
+// path left behind: not those of a save in progress, which holds a lock
+// on its temporary (released by the system when a process dies), nor
+// those made in the last staleAfter (a save locks its temporary just
+// after creating it).
 func staleTemps(path string) []string {
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
-	return matches
+	var stale []string
+	for _, m := range matches {
+		if st, err := os.Stat(m); err != nil || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		l := flock.New(m, flock.SetFlag(os.O_RDONLY))
+		if ok, err := l.TryLock(); err != nil || !ok {
+			continue // being written, or gone meanwhile
+		}
+		_ = l.Unlock()
+		stale = append(stale, m)
+	}
+	return stale
 }
 
-// removeStaleTemps deletes them (one process writes a given path at a time).
+// StaleSaves lists the temporary files that saves of path killed part way
+// left behind (an interrupt waits for a save; a kill does not): what such a
+// save was writing is lost, the file at path is the state before it. The
+// next save of path removes them.
+func StaleSaves(path string) []string { return staleTemps(path) }
+
+// staleAfter is how old an unlocked temporary must be to count as stale.
+const staleAfter = 5 * time.Second
+
+// removeStaleTemps deletes them.
 func removeStaleTemps(path string) {
 	for _, m := range staleTemps(path) {
 		os.Remove(m)
@@ -227,6 +281,8 @@ const (
 )
 
 func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeader, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -237,15 +293,21 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
 	dec := gob.NewDecoder(bufio.NewReader(f))
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return nil, fmt.Errorf("load %s: the file %s", path, what)
+		}
 		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
 	}
-	if h.Version != checkpointVersion {
-		return nil, fmt.Errorf("load %s: checkpoint version %d, this fastgo reads version %d: save it again", path, h.Version, checkpointVersion)
+	if err := checkVersion("load", path, h.Version); err != nil {
+		return nil, err
 	}
 	if l.Model.Name != "" && h.Model != "" && h.Model != l.Model.Name {
 		return nil, fmt.Errorf("load %s: saved from model %q, this learner's model is %q", path, h.Model, l.Model.Name)
@@ -301,6 +363,20 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		l.lastLRFind = h.LRFind
 	}
 	return &h, nil
+}
+
+// checkVersion says what to do with a file of another layout version: a
+// newer fastgo wrote it (update fastgo), or an older one (export again).
+func checkVersion(op, path string, version int) error {
+	switch {
+	case version == checkpointVersion:
+		return nil
+	case version > checkpointVersion:
+		return fmt.Errorf("%s %s: written by a newer fastgo (file version %d; this fastgo reads version %d): update fastgo (go get -u github.com/fastgo-ml/fastgo, or install a newer fastgo command)", op, path, version, checkpointVersion)
+	case version < 1:
+		return fmt.Errorf("%s %s: not a fastgo learner file (no file version): export the learner with learner.Export", op, path)
+	}
+	return fmt.Errorf("%s %s: written by an older fastgo (file version %d; this fastgo reads version %d): export the learner again with this fastgo", op, path, version, checkpointVersion)
 }
 
 // shape validates the saved dtype and dimensions: the data must fit in a
@@ -363,4 +439,94 @@ func checkGobFraming(f *os.File, size int64) error {
 	}
 	_, err := f.Seek(0, io.SeekStart)
 	return err
+}
+
+// InputSpec is how an exported model's inputs were prepared: the item
+// transforms each image went through on the CPU, then the batch
+// transforms run in the graph (in validation mode when predicting).
+type InputSpec struct {
+	ItemTfms, BatchTfms []fastgo.TransformSpec
+}
+
+// ExportInfo is what an exported file says about its model, read without
+// loading the weights.
+type ExportInfo struct {
+	// Model is the model's name (for cnn.Learner, the architecture: "resnet34").
+	Model string
+	// Vocab is the class names, in the model's output order.
+	Vocab []string
+	// Inputs is how images were prepared; nil when the learner had a
+	// transform that cannot describe itself.
+	Inputs *InputSpec
+	// Saved is when the file was written.
+	Saved time.Time
+	// Note says what the state followed, when a Keeper saved it
+	// (SaveState): "fit", "lrfind", "freeze"; "export" for Export.
+	Note string
+	// SavedBy is the notebook or program that wrote the file (see
+	// SavedByHere); "" when it could not tell, or for older files.
+	SavedBy string
+}
+
+// SavedByHere is what a learner file written by this process records as
+// its SavedBy: "notebook PATH" in a Jupyter notebook (the server's
+// JPY_SESSION_NAME, the notebook's path), "program NAME" outside one, ""
+// in a notebook whose Jupyter does not say which it is. Persistence uses
+// it to tell a notebook's saved learner from a copy's of the same name.
+func SavedByHere() string {
+	if nb := os.Getenv("JPY_SESSION_NAME"); nb != "" {
+		return "notebook " + nb
+	}
+	if display.InNotebook() {
+		return ""
+	}
+	return "program " + filepath.Base(os.Args[0])
+}
+
+// ReadExport reads the description at the start of a file written by
+// Export (or Save). Errors name the file: missing, not a fastgo learner
+// file, or another file version.
+func ReadExport(path string) (ExportInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ExportInfo{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := checkGobFraming(f, st.Size()); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
+		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
+	}
+	var h checkpointHeader
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
+		if what := identifyFile(path); what != "" {
+			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+		}
+		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
+	}
+	if err := checkVersion("read", path, h.Version); err != nil {
+		return ExportInfo{}, err
+	}
+	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note, SavedBy: h.SavedBy}, nil
+}
+
+// LoadExported creates an inference learner from a file written by Export:
+// the same model description m and the validation batch transforms are
+// needed (the graph code is not stored in the file).
+func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
+	l, err := New(Data{BatchTfms: batchTfms}, m, opts...)
+	if err != nil {
+		return nil, err
+	}
+	h, err := l.readCheckpoint(path, loadAll)
+	if err != nil {
+		return nil, err
+	}
+	l.Data.Vocab = h.Vocab
+	return l, nil
 }

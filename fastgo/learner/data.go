@@ -11,6 +11,17 @@ import (
 type Batch struct {
 	X fastgo.ByteTensor
 	Y []int
+
+	// done gives X's memory back to the loader that made it, for a later
+	// batch (nil: the memory is not the learner's to give).
+	done func()
+}
+
+// release calls done, once the batch's images are on the device.
+func (b Batch) release() {
+	if b.done != nil {
+		b.done()
+	}
 }
 
 // BatchSource is a data loader as the learner sees it (fastgo's
@@ -20,7 +31,9 @@ type BatchSource interface {
 	// Len is the number of batches one epoch yields.
 	Len() int
 	// Epoch iterates over the batches of the given epoch (0-based); a
-	// shuffled source derives its order from its seed and the epoch.
+	// shuffled source derives its order from its seed and the epoch. The
+	// learner may iterate it on a goroutine of its own (Pipelining.Prefetch),
+	// one iteration at a time.
 	Epoch(epoch int) iter.Seq2[Batch, error]
 }
 
@@ -30,7 +43,7 @@ type Data struct {
 	// Vocab names the classes; len(Vocab) is the number of model outputs.
 	Vocab []string
 	// BatchTfms run inside the graph, in order, after the uint8→float32/255
-	// conversion; those that are not a [DeviceTransform] are skipped with
+	// conversion; those that are not a [device.Transform] are skipped with
 	// a warning at construction.
 	BatchTfms []fastgo.BatchTransform
 	// ItemTfms are the CPU transforms each item went through before
@@ -82,7 +95,7 @@ func (s loaderSource) Len() int { return s.dl.Len() }
 func (s loaderSource) Epoch(epoch int) iter.Seq2[Batch, error] {
 	return func(yield func(Batch, error) bool) {
 		for b, err := range s.dl.Batches(epoch) {
-			if !yield(Batch{X: b.X, Y: []int(b.Y)}, err) {
+			if !yield(Batch{X: b.X, Y: []int(b.Y), done: b.Release}, err) {
 				return
 			}
 		}

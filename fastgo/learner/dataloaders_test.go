@@ -78,7 +78,7 @@ func TestTrainsOnFastgoDataLoaders(t *testing.T) {
 	if got := strings.Join(data.Vocab, ","); got != "q0,q1,q2,q3" {
 		t.Fatalf("vocab %q", got)
 	}
-	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(Accuracy), NoPersist())
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(Accuracy))
 	if err != nil {
 		t.Fatal(err)
 	}

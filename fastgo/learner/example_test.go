@@ -18,7 +18,7 @@ func Example() {
 		Valid: newSynth(32, 16, 4, 2, false),
 		Vocab: []string{"top-left", "top-right", "bottom-left", "bottom-right"},
 	}
-	learn, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate), NoPersist())
+	learn, err := New(data, tinyModel(4), WithBackend(testBackend()), Metrics(ErrorRate))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -87,7 +87,7 @@ func (rounded) Write(p []byte) (int, error) {
 // memorises the wrong labels; with Patience 2 the fit of 10 epochs stops
 // after epoch 3.
 func ExampleEarlyStoppingCallback() {
-	learn, err := New(noisyData(), tinyModel(4), WithBackend(testBackend()), NoPersist())
+	learn, err := New(noisyData(), tinyModel(4), WithBackend(testBackend()))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -118,7 +118,7 @@ func ExampleSaveModelCallback() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	learn, err := New(noisyData(), tinyModel(4), WithBackend(testBackend()), NoPersist(), Output(rounded{}))
+	learn, err := New(noisyData(), tinyModel(4), WithBackend(testBackend()), Output(rounded{}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -158,7 +158,7 @@ func (printEpoch) AfterEpoch(f *FitState) error {
 
 // A callback is any value with one or more of the event methods.
 func ExampleCallback() {
-	learn, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), NoPersist())
+	learn, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()))
 	if err != nil {
 		fmt.Println(err)
 		return

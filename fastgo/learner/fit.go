@@ -6,6 +6,10 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/prefetch"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // FitOption tunes Fit, FitOneCycle and FineTune (fastai's keyword
@@ -116,19 +120,24 @@ type fitSpec struct {
 	cbs []Callback
 	// lrFind marks LRFind's fit.
 	lrFind bool
-	// persist names the state saved after the fit ("" for none: LRFind
-	// saves once its result is known).
-	persist string
+	// keep names the state kept after the fit ("" for none: LRFind keeps
+	// it once its result is known).
+	keep string
 }
 
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
 // Slice; 0 means Learner.LR), fastai's fit.
-func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
+func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
+	done, err := l.startFit("Fit")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("Fit: %w", err)
 	}
-	lrs, err := l.groupLRs(lr)
+	lrs, err := groupLRs(l, lr)
 	if err != nil {
 		return fmt.Errorf("Fit: %w", err)
 	}
@@ -138,7 +147,7 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 		moms[i] = mom
 	}
 	return l.run(fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
+		cbs: o.cbs, keep: "fit", hyper: func(int, float64) ([]float64, []float64) { return lrs, moms }})
 }
 
 // FitOneCycle trains for nEpoch epochs with the one-cycle policy, fastai's
@@ -147,23 +156,25 @@ func (l *Learner) Fit(nEpoch int, lr LR, opts ...FitOption) error {
 // CombinedCos(pct_start, 0.95, 0.85, 0.95), with t = (training batches
 // done)/(nEpoch·batches per epoch). lrMax is a number or a Slice (0 means
 // Learner.LR).
-func (l *Learner) FitOneCycle(nEpoch int, lrMax LR, opts ...FitOption) error {
+func (l *Learner) FitOneCycle[R LR](nEpoch int, lrMax R, opts ...FitOption) error {
+	done, err := l.startFit("FitOneCycle")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("FitOneCycle: %w", err)
 	}
-	spec, err := l.oneCycleSpec(nEpoch, lrMax, o)
+	maxs, err := groupLRs(l, lrMax)
 	if err != nil {
 		return fmt.Errorf("FitOneCycle: %w", err)
 	}
-	return l.run(spec)
+	return l.run(l.oneCycleSpec(nEpoch, maxs, o))
 }
 
-func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, error) {
-	maxs, err := l.groupLRs(lrMax)
-	if err != nil {
-		return fitSpec{}, err
-	}
+// oneCycleSpec is the one-cycle fit with maxs, one peak rate per group.
+func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec {
 	pct, div, divFinal := optOr(o.pctStart, 0.25), optOr(o.div, 25.0), optOr(o.divFinal, 1e5)
 	moms := optOr(o.moms, l.Moms)
 	lrScheds := make([]func(float64) float64, len(maxs))
@@ -172,7 +183,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 	}
 	momSched := CombinedCos(pct, moms[0], moms[1], moms[2])
 	return fitSpec{nEpoch: nEpoch, wd: optOr(o.wd, l.weightDecay()), validate: true, show: !l.Quiet, table: true,
-		cbs: o.cbs, persist: "fit",
+		cbs: o.cbs, keep: "fit",
 		hyper: func(_ int, t float64) ([]float64, []float64) {
 			lrs := make([]float64, len(lrScheds))
 			ms := make([]float64, len(lrScheds))
@@ -181,7 +192,7 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 				lrs[i], ms[i] = s(t), mom
 			}
 			return lrs, ms
-		}}, nil
+		}}
 }
 
 // FineTune is fastai's fine_tune: Freeze and FitOneCycle(FreezeEpochs,
@@ -191,6 +202,11 @@ func (l *Learner) oneCycleSpec(nEpoch int, lrMax LR, o fitOptions) (fitSpec, err
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
+	done, err := l.startFit("FineTune")
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := collect(opts)
 	if err := o.check(); err != nil {
 		return fmt.Errorf("FineTune: %w", err)
@@ -217,11 +233,11 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	l.freezeTo(-1)
 	first := shared
 	first.pctStart = ptrTo(0.99)
-	spec, err := l.oneCycleSpec(optOr(o.freezeEpochs, 1), Slice(base), first)
+	maxs, err := groupLRs(l, Slice(base))
 	if err != nil {
 		return err
 	}
-	if err := l.run(spec); err != nil {
+	if err := l.run(l.oneCycleSpec(optOr(o.freezeEpochs, 1), maxs, first)); err != nil {
 		return fmt.Errorf("FineTune, frozen stage: %w", err)
 	}
 	base /= 2
@@ -229,28 +245,33 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
 	second.div = ptrTo(optOr(o.div, 5.0))
-	spec, err = l.oneCycleSpec(epochs, Slice(base/optOr(o.lrMult, 100.0), base), second)
-	if err != nil {
+	if maxs, err = groupLRs(l, Slice(base/optOr(o.lrMult, 100.0), base)); err != nil {
 		return err
 	}
-	if err := l.run(spec); err != nil {
+	if err := l.run(l.oneCycleSpec(epochs, maxs, second)); err != nil {
 		return fmt.Errorf("FineTune, unfrozen stage: %w", err)
 	}
 	return nil
 }
 
-// groupLRs expands a learning rate for the model's groups (0 or nil: l.LR).
-func (l *Learner) groupLRs(lr LR) ([]float64, error) {
-	if lr == nil {
-		lr = l.LR
+// groupLRs expands a learning rate for l's groups (0: l.LR).
+func groupLRs[R LR](l *Learner, lr R) ([]float64, error) {
+	n := l.Model.numGroups()
+	switch v := any(lr).(type) {
+	case float64:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
+	case float32:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
+	case int:
+		if v == 0 {
+			return GroupLRs(l.LR, n)
+		}
 	}
-	if f, ok := lr.(float64); ok && f == 0 {
-		lr = l.LR
-	}
-	if i, ok := lr.(int); ok && i == 0 {
-		lr = l.LR
-	}
-	return GroupLRs(lr, l.Model.numGroups())
+	return GroupLRs(lr, n)
 }
 
 // currentMom is the momentum the optimizer holds now: Opt.Mom, or the last
@@ -264,8 +285,8 @@ func (l *Learner) currentMom() float64 {
 
 // run is the training loop shared by every fit and LRFind: fastai's
 // _do_fit, events and all. What the loop shows and keeps — the recorder,
-// the progress bars and table, the note on a diverging loss, notebook
-// persistence — are callbacks like the user's (callbacks_builtin.go).
+// the progress bars and table, the note on a diverging loss, the Keeper's
+// save — are callbacks like the user's (callbacks_builtin.go).
 func (l *Learner) run(spec fitSpec) error {
 	if spec.nEpoch < 1 {
 		return fmt.Errorf("fit for %d epochs: give at least 1", spec.nEpoch)
@@ -288,8 +309,6 @@ func (l *Learner) run(spec fitSpec) error {
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
 	defer cleanUp(cbs)
-	// Removed before cleanUp, which may end the process on an interrupt.
-	defer l.markFitRunning()()
 	err := fire(cbs, beforeFit, f)
 	if err == nil {
 		err = l.doEpochs(spec, cbs, f)
@@ -340,7 +359,7 @@ func (l *Learner) doEpochs(spec fitSpec, cbs []Callback, f *FitState) error {
 // _with_events: a cancel error from the before event or the body ends the
 // part early and the after event still runs; any other error returns at
 // once.
-func withEvents(cbs []Callback, f *FitState, before, after event, cancel error, body func() error) error {
+func withEvents(cbs []Callback, f *FitState, before, after *event, cancel error, body func() error) error {
 	err := fire(cbs, before, f)
 	if err == nil {
 		err = body()
@@ -351,78 +370,162 @@ func withEvents(cbs []Callback, f *FitState, before, after event, cancel error, 
 	return fire(cbs, after, f)
 }
 
-// trainPass is one epoch's training batches.
+// trainPass is one epoch's training batches. The batches are made
+// device tensors ahead of their steps (Pipelining.Prefetch) and their
+// AfterBatch events run when their losses are read (Pipelining.SyncEvery,
+// pipeline.go); with neither, it is fastai's loop as written.
 func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total float64) error {
 	f.Training, f.Batch = true, 0
-	defer func() { l.trainedEpochs++ }() // the next epoch shuffles anew
+	defer func() { l.mu.Lock(); l.trainedEpochs++; l.mu.Unlock() }() // the next epoch shuffles anew
 	return withEvents(cbs, f, beforeTrain, afterTrain, ErrCancelTrain, func() error {
-		for b, err := range l.Data.Train.Epoch(l.epochs()) {
+		pipe := l.Pipelining()
+		events := &batchEvents{cbs: cbs, f: f, every: 1}
+		if lagAllowed(cbs) {
+			events.every = pipe.SyncEvery
+		}
+		defer events.drop()
+		// The prefetcher runs ahead on its own goroutine: it knows the
+		// batch counter and schedule position each batch will have if no
+		// callback cancels a step; the step checks (trainStepOn).
+		counter, iter := l.iter, f.Iter
+		prepare := func(b Batch) (*stepInput, error) {
+			in := l.upload(b, 0)
+			if in.err == nil {
+				err := l.drawOnDevice(in, fastgo.Train, counter)
+				if err == nil {
+					lrs, moms := spec.hyper(iter, float64(iter)/total)
+					err = l.hyperOnDevice(in, iter, lrs, moms, slices.Repeat([]float64{spec.wd}, len(lrs)))
+				}
+				if err != nil {
+					in.free()
+					in.err = err
+				}
+			}
+			counter, iter = counter+1, iter+1
+			return in, nil
+		}
+		// fail reports what stopped the pass once the batches before it
+		// have had their AfterBatch, as in a loop that read every loss.
+		fail := func(err error) error {
+			if ferr := events.flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		for in, err := range prefetch.Ahead(l.Data.Train.Epoch(l.epochs()), pipe.Prefetch, prepare, (*stepInput).free) {
 			if err != nil {
-				return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+				return fail(fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err))
 			}
 			lrs, moms := spec.hyper(f.Iter, float64(f.Iter)/total)
-			f.LRs, f.Moms = scaled(lrs, f.LRFactor), slices.Clone(moms)
+			f.LRs, f.Moms, f.WDs = scaled(lrs, f.LRFactor), slices.Clone(moms), slices.Repeat([]float64{spec.wd}, len(lrs))
 			f.stepped = false
+			rec := &batchRecord{epoch: f.Epoch, batch: f.Batch, training: true}
 			// As withEvents, but the batch counts as done (f.Iter, the
 			// schedule's position) even when cancelled, as fastai's
 			// train_iter.
 			err := fire(cbs, beforeBatch, f)
 			if err == nil {
-				var loss float64
-				if loss, err = l.trainStep(b, f.LRs, f.Moms, spec.wd); err != nil {
-					if _, refused := err.(*MemoryError); refused {
-						return err // about the fit, not this batch
+				var loss *tensors.Tensor
+				if loss, err = l.trainStepOn(in, f.LRs, f.Moms, f.WDs); err != nil {
+					in.free()
+					if r, refused := err.(stepRefused); refused {
+						return fail(r.error) // about the fit, not this batch
 					}
-					return fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err)
+					return fail(fmt.Errorf("epoch %d, training batch %d: %w", f.Epoch, f.Batch, err))
 				}
-				f.Loss, f.stepped = loss, true
+				rec.outs, rec.stepped, f.stepped = []*tensors.Tensor{loss}, true, true
 			}
+			in.free() // the inputs' device memory, now rather than at the next GC
 			if err != nil && !errors.Is(err, ErrCancelBatch) {
-				return err
+				return fail(err)
 			}
 			f.Iter++
-			if err := fire(cbs, afterBatch, f); err != nil {
+			rec.iter, rec.lrs, rec.moms = f.Iter, f.LRs, f.Moms
+			if err := events.add(rec); err != nil {
 				return err
 			}
 			f.Batch++
 		}
-		return nil
+		return events.flush()
 	})
 }
 
 // validatePass is one epoch's validation: the mean per-item loss and the
 // batch-size-weighted metrics, into f.Row. A validation cancelled part
 // way leaves them unset (Validated false) rather than computed from a
-// part of the set.
+// part of the set. Batches are prepared ahead and read in groups as in
+// trainPass; the last, shorter one is padded when Pipelining.PadValid.
 func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 	f.Training, f.Batch = false, 0
 	return withEvents(cbs, f, beforeValidate, afterValidate, ErrCancelValidate, func() error {
 		var lossSum float64
 		sums := make([]float64, len(l.Metrics))
 		n := 0
-		for b, err := range l.Data.Valid.Epoch(0) {
+		pipe := l.Pipelining()
+		events := &batchEvents{cbs: cbs, f: f, every: 1, read: func(r *batchRecord) error {
+			probs, losses, err := readEval(r.outs, r.n)
 			if err != nil {
 				return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
 			}
-			err := withEvents(cbs, f, beforeBatch, afterBatch, ErrCancelBatch, func() error {
-				probs, losses, err := l.evalBatch(b)
-				if err != nil {
-					return fmt.Errorf("epoch %d, validation: %w", f.Epoch, err)
+			for _, v := range losses {
+				lossSum += float64(v)
+			}
+			nc := len(probs) / max(r.n, 1)
+			for j, m := range l.Metrics {
+				sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+			}
+			n += r.n
+			return nil
+		}}
+		if lagAllowed(cbs) {
+			events.every = pipe.SyncEvery
+		}
+		defer events.drop()
+		padTo := 0 // the first batch's size, when padding
+		prepare := func(b Batch) (*stepInput, error) {
+			if pipe.PadValid && padTo == 0 {
+				padTo = len(b.Y)
+			}
+			in := l.upload(b, padTo)
+			if in.err == nil {
+				if err := l.drawOnDevice(in, fastgo.Valid, 0); err != nil {
+					in.free()
+					in.err = err
 				}
-				for _, v := range losses {
-					lossSum += float64(v)
-				}
-				nc := len(probs) / max(len(b.Y), 1)
-				for j, m := range l.Metrics {
-					sums[j] += m.Fn(probs, nc, b.Y) * float64(len(b.Y))
-				}
-				n += len(b.Y)
-				return nil
-			})
+			}
+			return in, nil
+		}
+		fail := func(err error) error {
+			if ferr := events.flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		for in, err := range prefetch.Ahead(l.Data.Valid.Epoch(0), pipe.Prefetch, prepare, (*stepInput).free) {
 			if err != nil {
+				return fail(fmt.Errorf("epoch %d, validation: %w", f.Epoch, err))
+			}
+			rec := &batchRecord{epoch: f.Epoch, batch: f.Batch, iter: f.Iter, stepped: f.stepped, lrs: f.LRs, moms: f.Moms}
+			err := fire(cbs, beforeBatch, f)
+			if err == nil {
+				outs, err := l.evalOn(in)
+				if err != nil {
+					in.free()
+					return fail(fmt.Errorf("epoch %d, validation: %w", f.Epoch, err))
+				}
+				rec.outs, rec.n, rec.labels = outs, in.n, in.labels
+			}
+			in.free()
+			if err != nil && !errors.Is(err, ErrCancelBatch) {
+				return fail(err)
+			}
+			if err := events.add(rec); err != nil {
 				return err
 			}
 			f.Batch++
+		}
+		if err := events.flush(); err != nil {
+			return err
 		}
 		if n > 0 { // an empty validation set computes nothing: None, not 0
 			for j := range sums {
@@ -445,7 +548,11 @@ func scaled(lrs []float64, factor float64) []float64 {
 }
 
 // epochs is the data epoch counter (shuffles differ across fits).
-func (l *Learner) epochs() int { return l.trainedEpochs }
+func (l *Learner) epochs() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.trainedEpochs
+}
 
 // finite says whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -44,15 +44,19 @@ func CastParam(v *model.Variable, g *graph.Graph) *graph.Node {
 // why and keeps float32. It returns l for chaining.
 func (l *Learner) ToFP16() *Learner {
 	if !l.backend.Capabilities().DTypes[dtypes.BFloat16] {
-		l.logf("ToFP16: backend %q has no bfloat16 support; training stays in float32", l.backend.Name())
+		l.Logf("ToFP16: backend %q has no bfloat16 support; training stays in float32", l.backend.Name())
 		return l
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.computeDType = dtypes.BFloat16
 	return l
 }
 
 // ToFP32 switches mixed precision off again.
 func (l *Learner) ToFP32() *Learner {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.computeDType = dtypes.Float32
 	return l
 }

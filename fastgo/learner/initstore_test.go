@@ -42,7 +42,7 @@ func TestInitStoreValuesSurviveBuildAndReset(t *testing.T) {
 	}
 	check("after Reset")
 
-	_, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), NoPersist(),
+	_, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()),
 		InitStore(func(*model.Store) error { return errors.New("weights missing") }))
 	if err == nil || !strings.Contains(err.Error(), "weights missing") {
 		t.Errorf("New with a failing InitStore: err = %v, want it to carry the init error", err)

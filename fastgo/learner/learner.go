@@ -7,9 +7,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
+	"github.com/fastgo-ml/fastgo/fastgo/device"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -20,7 +24,14 @@ import (
 // Learner trains a Model on Data: fastai's Learner with its Adam optimizer,
 // one-cycle schedules, Recorder and progress display.
 //
-// Its methods are not safe for concurrent use.
+// Its methods are safe for concurrent use: Predict, PredictFloat and
+// GetPreds from many goroutines at once (a net/http handler), also while
+// another goroutine fits — they then see the weights of the last finished
+// training step. The graph runs one at a time. Fit, FitOneCycle, FineTune
+// and LRFind run one at a time: another one called meanwhile (from any
+// goroutine or callback) returns ErrBusy. The exported fields are settings:
+// set them before training or predicting, and read Recorder between fits
+// (or from a callback).
 type Learner struct {
 	// Data is what the learner trains and validates on.
 	Data Data
@@ -46,8 +57,16 @@ type Learner struct {
 	Quiet bool
 
 	backend compute.Backend
+	// mu guards what a graph run and the learner's state changes touch:
+	// the store's values, the compiled graphs, params, the frozen state,
+	// the compute dtype, the counters and the recorder's history. It is
+	// held for one batch (or one save, load or freeze), never while a
+	// callback runs.
+	mu sync.Mutex
+	// fitting is set while Fit, FitOneCycle, FineTune or LRFind runs.
+	fitting atomic.Bool
 	store   *model.Store
-	tfms    []DeviceTransform
+	tfms    []device.Transform
 	seed    uint64
 
 	initialFrozen int
@@ -56,12 +75,9 @@ type Learner struct {
 	// params classifies the model's variables, learnt from the first graph built.
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
-	// memEstimate is the last training step's memory estimate; memErr the
-	// refusal of a step whose graph was being built; fitNote the path of
-	// the running fit's note in a notebook (see markFitRunning).
-	memEstimate MemoryEstimate
-	memErr      error
-	fitNote     string
+	// stepErr is a StepChecker's refusal of the training step whose graph
+	// was being built.
+	stepErr error
 	// iter counts training batches over the learner's life (seeds the
 	// device transforms' random parameters).
 	iter uint64
@@ -70,8 +86,7 @@ type Learner struct {
 	trainedEpochs int
 	// computeDType is float32, or bfloat16 after ToFP16.
 	computeDType dtypes.DType
-	persistKey   string
-	resume       bool     // restore the state saved under persistKey (Resume)
+	keeper       Keeper   // keeps the state beyond the process (KeepWith); nil: none
 	wd           *float64 // the learner's weight decay (WD); nil: Opt's
 	// hooks are the current fit's graph-level hooks (LossTransformer,
 	// GradientTransformer callbacks).
@@ -80,6 +95,10 @@ type Learner struct {
 	initStore  func(*model.Store) error
 	lastLRFind *LRFindResult
 	out        io.Writer
+	// pipe is the pipelining set by WithPipelining (nil: the backend's
+	// default); padBuf the validation producer's padded batch.
+	pipe   *Pipelining
+	padBuf []byte
 }
 
 // paramInfo is what the optimizer knows about one model variable.
@@ -109,7 +128,7 @@ type execKey struct {
 type Option func(*Learner) error
 
 // InitStore runs init on every fresh store — at New and at Reset — before
-// any graph is built: how vision.CNNLearner loads pretrained weights.
+// any graph is built: how cnn.Learner loads pretrained weights.
 // Variables init creates keep their values when the model is built; state
 // restored from a persisted learner replaces them.
 func InitStore(init func(*model.Store) error) Option {
@@ -184,15 +203,18 @@ func Seed(seed uint64) Option {
 // Output sets where the learner's one-line messages go (default stdout):
 // notes, warnings and what callbacks say. The progress bars, the epoch
 // table and the figures go through package display (display.SetOutput
-// in a terminal).
+// in a terminal). nil discards them.
 func Output(w io.Writer) Option {
+	if w == nil {
+		w = io.Discard
+	}
 	return func(l *Learner) error { l.out = w; return nil }
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:
-// fastgo.Backend, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
+// backend.Default, fastgo's choice (GOMLX_BACKEND, else XLA on CUDA or CPU
 // when a plugin is found, else the pure-Go backend), printed once.
-var DefaultBackend = func() (compute.Backend, error) { return fastgo.Backend(), nil }
+var DefaultBackend = func() (compute.Backend, error) { return backend.Default(), nil }
 
 // New creates a Learner. Nothing is built or initialised until the first
 // fit or prediction, so it is cheap to call in every notebook cell.
@@ -220,9 +242,9 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		}
 	}
 	for _, t := range data.BatchTfms {
-		dt, ok := t.(DeviceTransform)
+		dt, ok := t.(device.Transform)
 		if !ok {
-			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no learner.DeviceTransform); skipped\n", t.Name())
+			fmt.Fprintf(l.out, "learner: batch transform %q does not run on the device (no device.Transform); skipped\n", t.Name())
 			continue
 		}
 		l.tfms = append(l.tfms, dt)
@@ -238,8 +260,10 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		}
 		l.backend = b
 	}
-	if err := l.restorePersisted(); err != nil {
-		return nil, err
+	if l.keeper != nil {
+		if err := l.keeper.Restore(l); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
 }
@@ -284,8 +308,13 @@ func (l *Learner) newStore() error {
 }
 
 // Store is the GoMLX store holding the model's variables and the optimizer
-// state (under /_opt).
-func (l *Learner) Store() *model.Store { return l.store }
+// state (under /_opt). Reset replaces it; a fit changes its values in
+// place: use it when no fit or prediction runs.
+func (l *Learner) Store() *model.Store {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.store
+}
 
 // Backend is the compute backend the learner runs on.
 func (l *Learner) Backend() compute.Backend { return l.backend }
@@ -297,6 +326,18 @@ const optScope = "/_opt"
 // the optimizer state or GoMLX's random-number state).
 func isModelVar(path string) bool {
 	return !strings.HasPrefix(path, optScope+"/") && path != "/"+model.RNGStateVariableName
+}
+
+// numParameters counts the model's values (its variables' elements, not
+// the optimizer state's).
+func (l *Learner) numParameters() int64 {
+	var n int64
+	for v := range l.store.IterVariables() {
+		if isModelVar(v.Path()) {
+			n += int64(v.Shape().Size())
+		}
+	}
+	return n
 }
 
 // Freeze trains only the last parameter group (and the batch-norm
@@ -312,18 +353,23 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 // Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
 // whole model (with a warning, as fastai). It resets the optimizer state.
 //
-// A persisted learner (Persist, Resume) that already has weights saves its
-// state, so that a later notebook cell resumes it frozen as it was left —
-// the book's `learn.unfreeze()` is a cell of its own.
+// A learner with a Keeper (notebook persistence) that already has weights
+// has its state kept, so that a later notebook cell resumes it frozen as
+// it was left — the book's `learn.unfreeze()` is a cell of its own.
 func (l *Learner) FreezeTo(n int) {
 	l.freezeTo(n)
-	if err := l.persistIfTrained("freeze"); err != nil {
+	if !l.hasWeights() {
+		return // a fresh learner has nothing worth keeping yet
+	}
+	if err := l.keep("freeze"); err != nil {
 		fmt.Fprintf(l.out, "learner: %v\n", err)
 	}
 }
 
 // freezeTo is FreezeTo without saving (FineTune's stages).
 func (l *Learner) freezeTo(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	g := l.Model.numGroups()
 	if n < 0 {
 		n += g
@@ -336,7 +382,11 @@ func (l *Learner) freezeTo(n int) {
 }
 
 // FrozenTo returns the number of frozen parameter groups.
-func (l *Learner) FrozenTo() int { return l.frozenIdx }
+func (l *Learner) FrozenTo() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.frozenIdx
+}
 
 // preprocess turns the batch into the model input: uint8 → float32/255
 // (float32 input is taken as already in [0,1]), then the device transforms
@@ -399,39 +449,22 @@ func (l *Learner) classify(frozenIdx int) {
 // toBatchTensors converts a CPU batch into fresh input tensors (a training
 // step takes ownership of them).
 func toBatchTensors(b Batch, nClasses int) (*tensors.Tensor, *tensors.Tensor, error) {
-	if len(b.X.Shape) != 4 {
-		return nil, nil, fmt.Errorf("batch images have shape %v: want [B,H,W,C] uint8", b.X.Shape)
-	}
-	n := 1
-	for _, d := range b.X.Shape {
-		n *= d
-	}
-	if n != len(b.X.Data) {
-		return nil, nil, fmt.Errorf("batch images have shape %v (%d values) but %d bytes", b.X.Shape, n, len(b.X.Data))
-	}
-	if len(b.Y) != b.X.Shape[0] {
-		return nil, nil, fmt.Errorf("batch has %d images but %d labels", b.X.Shape[0], len(b.Y))
+	y, err := checkBatch(b, nClasses)
+	if err != nil {
+		return nil, nil, err
 	}
 	x := tensors.FromFlatDataAndDimensions(b.X.Data, b.X.Shape...) // copies
-	y := make([]int32, len(b.Y))
-	for i, v := range b.Y {
-		// The loss's gather would read another row (or nothing) and give a
-		// silent wrong number; PyTorch's cross_entropy refuses it too.
-		if nClasses > 0 && (v < 0 || v >= nClasses) {
-			return nil, nil, fmt.Errorf("label %d at batch position %d is not a class index: the vocabulary has %d classes, [0, %d)", v, i, nClasses, nClasses)
-		}
-		y[i] = int32(v)
-	}
 	return x, tensors.FromFlatDataAndDimensions(y, len(y)), nil
 }
 
 // getExec returns the compiled-graph executor of a mode for the current
-// frozen state and transform layout.
+// frozen state and transform layout. The caller holds l.mu.
 func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
-	key := execKey{mode: mode, frozenIdx: l.frozenIdx, layout: layout, dtype: l.computeDType, hooks: hooksSignature(l.hooks)}
-	if mode == modeEval {
-		key.frozenIdx = 0 // the frozen state does not change evaluation: one graph serves all
-		key.hooks = ""    // nor do the training step's hooks
+	key := execKey{mode: mode, layout: layout, dtype: l.computeDType}
+	if mode == modeTrain {
+		// Evaluation depends on neither: one graph serves all (and a
+		// prediction never reads the fit's hooks).
+		key.frozenIdx, key.hooks = l.frozenIdx, hooksSignature(l.hooks)
 	}
 	if e, ok := l.execs[key]; ok {
 		return e, nil
@@ -484,10 +517,15 @@ func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execK
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
-	// Before any step runs: refuse a batch that cannot fit in memory.
-	if err := l.checkMemory(l.estimateMemory(loss.Graph().Nodes(), x.Shape().Dimensions[0])); err != nil {
-		l.memErr = err
-		panic(err)
+	// Before any step runs: the step checkers (memory.Check) may refuse it.
+	step := TrainStep{Forward: loss.Graph().Nodes(), BatchSize: x.Shape().Dimensions[0], Parameters: l.numParameters()}
+	for _, h := range l.hooks {
+		if c, ok := h.(StepChecker); ok {
+			if err := c.CheckStep(l, step); err != nil {
+				l.stepErr = err
+				panic(err)
+			}
+		}
 	}
 	for _, h := range l.hooks {
 		if t, ok := h.(LossTransformer); ok {
@@ -539,32 +577,78 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 	return []*graph.Node{act, l.Loss.PerItem(logits, y)}
 }
 
-// trainStep runs one optimisation step and returns the batch loss.
-func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, error) {
-	x, y, err := toBatchTensors(b, l.NumClasses())
+// trainStep runs one optimisation step on a batch and returns its loss:
+// trainStepOn for one batch, waited for.
+func (l *Learner) trainStep(b Batch, lrs, moms, wds []float64) (float64, error) {
+	in := l.upload(b, 0)
+	defer in.free()
+	if in.err == nil {
+		if err := l.drawOnDevice(in, fastgo.Train, l.iter); err != nil {
+			return 0, err
+		}
+	}
+	loss, err := l.trainStepOn(in, lrs, moms, wds)
 	if err != nil {
 		return 0, err
 	}
-	params, layout := l.drawParams(len(b.Y), fastgo.Train, l.batchRand(fastgo.Train, l.iter))
+	defer loss.FinalizeAll()
+	return float64(tensors.ToScalar[float32](loss)), nil
+}
+
+// trainStepOn runs one optimisation step on prepared inputs, with the
+// batch's learning rates, momentums and weight decays (one per group,
+// after the callbacks), and returns the loss as the device
+// holds it (float32 scalar), unread: reading it waits for the step.
+// Inputs prepared for another batch counter (a step before was cancelled)
+// get their transform parameters drawn again, and hyper-parameters that
+// differ from the scheduled ones uploaded, so a step is the same however
+// far ahead it was prepared.
+func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors.Tensor, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if in.counter != l.iter {
+		for _, p := range in.params {
+			if p != nil {
+				p.FinalizeAll()
+			}
+		}
+		if err := l.drawOnDevice(in, fastgo.Train, l.iter); err != nil {
+			return nil, err
+		}
+	}
 	l.iter++
-	e, err := l.getExec(modeTrain, layout)
+	e, err := l.getExec(modeTrain, in.layout)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	g := l.Model.numGroups()
-	wds := make([]float64, g)
-	for i := range wds {
-		wds[i] = wd
+	for _, h := range []struct {
+		want   []float64
+		values *[]float32
+		t      **tensors.Tensor
+	}{{lrs, &in.lrs, &in.lrsT}, {moms, &in.moms, &in.momsT}, {wds, &in.wds, &in.wdsT}} {
+		if *h.t != nil && sameF32(h.want, *h.values) {
+			continue
+		}
+		if *h.t != nil {
+			(*h.t).FinalizeAll()
+		}
+		*h.values = float32s(h.want)
+		if *h.t, err = l.onDevice(tensors.FromFlatDataAndDimensions(*h.values, len(*h.values))); err != nil {
+			return nil, err
+		}
 	}
-	args := []any{x, y, f32Tensor(lrs), f32Tensor(moms), f32Tensor(wds)}
-	for _, p := range params {
+	args := []any{in.x, in.y, in.lrsT, in.momsT, in.wdsT}
+	for _, p := range in.params {
 		if p != nil {
 			args = append(args, p)
 		}
 	}
 	out, err := callExec(e, args)
-	if l.memErr != nil {
-		err, l.memErr = l.memErr, nil // not GoMLX's wrapping of it
+	if l.stepErr != nil {
+		err, l.stepErr = stepRefused{l.stepErr}, nil // not GoMLX's wrapping of it
 		for k, v := range l.execs {
 			if v == e {
 				delete(l.execs, k) // built again, and checked again, next time
@@ -572,9 +656,9 @@ func (l *Learner) trainStep(b Batch, lrs, moms []float64, wd float64) (float64, 
 		}
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return float64(tensors.ToScalar[float32](out[0])), nil
+	return out[0], nil
 }
 
 // evalBatch returns the activations (row-major [B,C]) and per-item losses.
@@ -590,9 +674,31 @@ func (l *Learner) evalBatch(b Batch) ([]float32, []float32, error) {
 // [B,H,W,C]) and labels y (int32 [B]).
 func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error) {
 	params, layout := l.drawParams(x.Shape().Dimensions[0], fastgo.Valid, l.batchRand(fastgo.Valid, 0))
-	e, err := l.getExec(modeEval, layout)
+	out, err := l.runEval(x, y, params, layout)
 	if err != nil {
 		return nil, nil, err
+	}
+	defer (&batchRecord{outs: out}).free()
+	return readEval(out, x.Shape().Dimensions[0])
+}
+
+// evalOn runs the evaluation graph on prepared inputs; the outputs stay
+// on the device (readEval reads them).
+func (l *Learner) evalOn(in *stepInput) ([]*tensors.Tensor, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	return l.runEval(in.x, in.y, in.params, in.layout)
+}
+
+// runEval runs the evaluation graph: activations [B,C] and per-item
+// losses [B], on the device.
+func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout string) ([]*tensors.Tensor, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, err := l.getExec(modeEval, layout)
+	if err != nil {
+		return nil, err
 	}
 	args := []any{x, y}
 	for _, p := range params {
@@ -600,11 +706,24 @@ func (l *Learner) evalTensors(x, y *tensors.Tensor) ([]float32, []float32, error
 			args = append(args, p)
 		}
 	}
-	out, err := callExec(e, args)
+	return callExec(e, args)
+}
+
+// readEval reads the evaluation outputs of the first n rows (the others
+// are padding): activations (row-major [n,C]) and per-item losses [n].
+func readEval(out []*tensors.Tensor, n int) ([]float32, []float32, error) {
+	act, err := tensors.CopyFlatData[float32](out[0])
 	if err != nil {
 		return nil, nil, err
 	}
-	return tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1]), nil
+	losses, err := tensors.CopyFlatData[float32](out[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows := len(losses); n < rows {
+		act, losses = act[:n*(len(act)/rows)], losses[:n]
+	}
+	return act, losses, nil
 }
 
 // callExec runs a compiled graph, turning GoMLX panics into errors.
@@ -621,27 +740,33 @@ func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 	return e.Exec(args...)
 }
 
-func f32Tensor(v []float64) *tensors.Tensor {
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	return tensors.FromFlatDataAndDimensions(f, len(f))
-}
-
 // NumClasses is the number of model outputs (len(Data.Vocab)).
 func (l *Learner) NumClasses() int { return len(l.Data.Vocab) }
 
-// printf prints one line to the learner's output, Quiet or not: what a
-// callback the user added says (fastai prints these with progress off).
-func (l *Learner) printf(format string, args ...any) {
+// Printf prints one line to the learner's output (see [Output]), Quiet or
+// not: what a callback says (fastai prints these with progress off).
+func (l *Learner) Printf(format string, args ...any) {
 	fmt.Fprintf(l.out, format+"\n", args...)
 }
 
-// logf prints one line to the learner's output unless Quiet.
-func (l *Learner) logf(format string, args ...any) {
+// Logf prints one line to the learner's output unless Quiet: notes on
+// what the learner did (saved, restored).
+func (l *Learner) Logf(format string, args ...any) {
 	if l.Quiet {
 		return
 	}
 	fmt.Fprintf(l.out, format+"\n", args...)
+}
+
+// ErrBusy is returned by Fit, FitOneCycle, FineTune and LRFind while
+// another of them runs on the same learner.
+var ErrBusy = errors.New("the learner is already fitting")
+
+// startFit marks a fit as running, or returns ErrBusy (wrapped, naming
+// what) when one already is; the returned function ends it.
+func (l *Learner) startFit(what string) (done func(), err error) {
+	if !l.fitting.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("%s: %w (a fit, FineTune or LRFind runs in another goroutine or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
+	}
+	return func() { l.fitting.Store(false) }, nil
 }

@@ -3,14 +3,12 @@ package learner
 import (
 	"iter"
 	"math/rand/v2"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/internal/ops"
-	"github.com/gomlx/compute"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"github.com/gomlx/compute/dtypes"
 	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
@@ -19,21 +17,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// testBackend is the pure-Go backend, created once (parallelism=-1 avoids
-// the 2-core deadlock; its "parallelism set" line is kept out of Example
-// outputs).
-var testBackend = sync.OnceValue(func() compute.Backend {
-	stdout := os.Stdout
-	if devnull, err := os.Open(os.DevNull); err == nil {
-		os.Stdout = devnull
-		defer func() { os.Stdout = stdout; devnull.Close() }()
-	}
-	b, err := compute.NewWithConfig("go:parallelism=-1")
-	if err != nil {
-		panic(err)
-	}
-	return b
-})
+// testBackend is the pure-Go backend the tests share.
+var testBackend = testutil.Backend
 
 // synthSource is a seeded synthetic dataset of 8×8 RGB images whose class
 // is the quadrant holding a bright square (plus noise).
@@ -136,7 +121,7 @@ func tinyData(classes int) Data {
 
 func newTiny(t testing.TB, opts ...Option) *Learner {
 	t.Helper()
-	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate), NoPersist()}, opts...)
+	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate)}, opts...)
 	l, err := New(tinyData(4), tinyModel(4), opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package learner
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -336,73 +335,6 @@ func TestSmoothLoss(t *testing.T) {
 		if want := v / (1 - math.Pow(0.98, float64(i+1))); !relClose(got, want, 1e-12) {
 			t.Errorf("batch %d: smooth %v, want %v", i, got, want)
 		}
-	}
-}
-
-func TestPersistAcrossLearners(t *testing.T) {
-	t.Setenv(EnvCacheDir, t.TempDir())
-	var out bytes.Buffer
-	if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Resume("pets")); err == nil ||
-		!strings.Contains(err.Error(), `learner.Resume("pets"): nothing was saved`) || !strings.Contains(err.Error(), `learner.Persist("pets")`) {
-		t.Errorf("Resume before anything was saved: err = %v, want one naming the key and what to run", err)
-	}
-	l := newTiny(t, Persist("pets"), Output(&out))
-	if err := l.Fit(1, 1e-2); err != nil {
-		t.Fatal(err)
-	}
-	want := modelValues(t, l)
-	// A later cell asks for the trained state by name.
-	l2 := newTiny(t, Resume("pets"), Output(&out))
-	if !strings.Contains(out.String(), `Restored learner "pets"`) {
-		t.Errorf("no restore message, output %q", out.String())
-	}
-	got := modelValues(t, l2)
-	for p, v := range want {
-		if !slices.Equal(v, got[p]) {
-			t.Errorf("%s not restored", p)
-		}
-	}
-	if len(l2.Recorder.Rows) != 1 {
-		t.Errorf("recorder not restored: %d rows", len(l2.Recorder.Rows))
-	}
-	// Re-running the cell that creates the learner starts over, as in
-	// Python: Persist saves, it never restores.
-	out.Reset()
-	again := newTiny(t, Persist("pets"), Output(&out))
-	if out.Len() != 0 || len(again.Recorder.Rows) != 0 {
-		t.Errorf("a learner made again with Persist restored something: %q, %d rows", out.String(), len(again.Recorder.Rows))
-	}
-	if err := again.Fit(1, 1e-2); err != nil {
-		t.Fatal(err)
-	}
-	if again.Recorder.Rows[0].Epoch != 0 || again.trainedEpochs != 1 {
-		t.Errorf("the re-run fit starts at epoch %d after %d trained epochs, want epoch 0 of a fresh learner", again.Recorder.Rows[0].Epoch, again.trainedEpochs)
-	}
-	// Unfreezing in a cell of its own (the book's learn.unfreeze()) is
-	// what the next cell resumes.
-	again.Freeze()
-	if r := newTiny(t, Resume("pets"), Output(&out)); r.FrozenTo() != again.FrozenTo() || r.FrozenTo() == 0 {
-		t.Errorf("resumed frozen to %d, want %d as the freezing cell left it", r.FrozenTo(), again.FrozenTo())
-	}
-	if err := l2.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(tinyData(4), tinyModel(4), WithBackend(testBackend()), Resume("pets")); err == nil {
-		t.Error("after Reset, Resume still finds a saved state")
-	}
-	// In a notebook the key defaults to the model name and vocabulary.
-	t.Setenv("FASTGO_DISPLAY", "notebook")
-	l4 := newTiny(t)
-	l4.persistKey = ""
-	if k := l4.key(); !strings.HasPrefix(k, "tiny-") {
-		t.Errorf("notebook key %q, want tiny-<vocab hash>", k)
-	}
-	// Not in a notebook and no key: nothing is written.
-	t.Setenv("FASTGO_DISPLAY", "terminal")
-	l3 := newTiny(t)
-	l3.persistKey = ""
-	if l3.persistPath() != "" {
-		t.Errorf("a learner outside a notebook persists to %q", l3.persistPath())
 	}
 }
 

@@ -98,6 +98,11 @@ const MinLRFindIt = 20
 // the rate (log scale, last 5 points dropped) with the suggestions, which
 // are computed on the points [NumIt/10, len−5).
 func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
+	done, err := l.startFit("LRFind")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	o := lrFindOptions{start: 1e-7, end: 10, numIt: 100, stopDiv: true, show: []string{"valley"}}
 	for _, f := range opts {
 		f(&o)
@@ -123,9 +128,10 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	groups := l.Model.numGroups()
 	mom := l.currentMom()
 	finder := &lrFinder{numIt: o.numIt, stopDiv: o.stopDiv, best: math.Inf(1), diverged: -1}
+	sched := SchedExp(o.start, o.end) // fastai's LRFinder, at train_iter/num_it
 	spec := fitSpec{nEpoch: nEpoch, wd: l.weightDecay(), show: !l.Quiet, cbs: []Callback{finder}, lrFind: true,
 		hyper: func(iter int, _ float64) ([]float64, []float64) {
-			lr := o.start * math.Pow(o.end/o.start, float64(iter)/float64(o.numIt))
+			lr := sched(float64(iter) / float64(o.numIt))
 			lrs, moms := make([]float64, groups), make([]float64, groups)
 			for i := range lrs {
 				lrs[i], moms[i] = lr, mom
@@ -137,7 +143,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		return nil, fmt.Errorf("LRFind: restoring the weights: %w", finder.restoreErr)
 	}
 	if finder.diverged >= 0 && runErr == nil {
-		l.logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
+		l.Logf("LRFind: the loss became %v at iteration %d (lr %.2e): stopped there; the rates from that one on are too high for this model",
 			l.Recorder.Losses[finder.diverged], finder.diverged, l.Recorder.LRs[finder.diverged])
 	}
 	if runErr != nil {
@@ -157,11 +163,13 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		return v
 	}
 	r.Minimum, r.Steep, r.Valley, r.Slide = pick(SuggestMinimum), pick(SuggestSteep), pick(SuggestValley), pick(SuggestSlide)
+	l.mu.Lock()
 	l.lastLRFind = r
+	l.mu.Unlock()
 	if !l.Quiet {
 		l.showLRFind(r)
 	}
-	return r, l.persist("lrfind")
+	return r, l.keep("lrfind")
 }
 
 // lrFinder is fastai's LRFinder callback: it saves the learner's state
@@ -204,7 +212,7 @@ func (r *lrFinder) AfterBatch(f *FitState) error {
 	return nil
 }
 
-func (r *lrFinder) cleanUp() {
+func (r *lrFinder) CleanUp() {
 	if r.snap != nil {
 		r.restoreErr = r.learn.restore(r.snap)
 	}
@@ -212,7 +220,11 @@ func (r *lrFinder) cleanUp() {
 
 // LastLRFind returns the last LRFind result (restored across notebook
 // cells for a persisted learner), or nil.
-func (l *Learner) LastLRFind() *LRFindResult { return l.lastLRFind }
+func (l *Learner) LastLRFind() *LRFindResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastLRFind
+}
 
 // snapshot is a copy of every store variable plus the counters.
 type snapshot struct {
@@ -222,6 +234,8 @@ type snapshot struct {
 }
 
 func (l *Learner) snapshot() (*snapshot, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	s := &snapshot{values: map[string]*tensors.Tensor{}, iter: l.iter, trainedEpochs: l.trainedEpochs}
 	for v := range l.store.IterVariables() {
 		if !v.HasValue() {
@@ -243,6 +257,8 @@ func (l *Learner) snapshot() (*snapshot, error) {
 // restore puts a snapshot back: variables created since (the optimizer
 // state of a first fit) are zeroed, as a fresh optimizer would have them.
 func (l *Learner) restore(s *snapshot) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for v := range l.store.IterVariables() {
 		t, ok := s.values[v.Path()]
 		switch {
@@ -263,10 +279,8 @@ func (l *Learner) restore(s *snapshot) error {
 // ensureWeights initialises the model's weights (one forward pass on the
 // first training batch) if no graph has run yet.
 func (l *Learner) ensureWeights() error {
-	for v := range l.store.IterVariables() {
-		if isModelVar(v.Path()) && v.HasValue() {
-			return nil
-		}
+	if l.hasWeights() {
+		return nil
 	}
 	for b, err := range l.Data.Train.Epoch(0) {
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // Model describes the network a Learner trains: how to build it in a graph
 // and how its variables split into parameter groups (fastai's splitter).
-// vision.CNNLearner fills it for ResNets; any func over GoMLX layers works.
+// cnn.Learner fills it for ResNets; any func over GoMLX layers works.
 type Model struct {
 	// Name is shown in messages and stored in checkpoints.
 	Name string

@@ -132,19 +132,3 @@ func (l *Learner) predictions(probs []float32, n int) []Prediction {
 	}
 	return out
 }
-
-// LoadExported creates an inference learner from a file written by Export:
-// the same model description m and the validation batch transforms are
-// needed (the graph code is not stored in the file).
-func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
-	l, err := New(Data{BatchTfms: batchTfms}, m, append(opts, NoPersist())...)
-	if err != nil {
-		return nil, err
-	}
-	h, err := l.readCheckpoint(path, loadAll)
-	if err != nil {
-		return nil, err
-	}
-	l.Data.Vocab = h.Vocab
-	return l, nil
-}

@@ -3,6 +3,9 @@ package learner
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -55,33 +58,162 @@ func ExampleCombinedCos() {
 }
 
 func TestSliceSpreadsOverGroups(t *testing.T) {
+	slice := func(s SliceLR) func(int) ([]float64, error) {
+		return func(n int) ([]float64, error) { return GroupLRs(s, n) }
+	}
+	number := func(v float64) func(int) ([]float64, error) {
+		return func(n int) ([]float64, error) { return GroupLRs(v, n) }
+	}
 	cases := []struct {
-		lr   LR
+		name string
+		lrs  func(n int) ([]float64, error)
 		n    int
 		want []float64
 	}{
-		{Slice(1e-6, 1e-4), 3, []float64{1e-6, 1e-5, 1e-4}},
-		{Slice(2e-3), 3, []float64{2e-4, 2e-4, 2e-3}},
-		{Slice(1e-5, 1e-3), 3, []float64{1e-5, 1e-4, 1e-3}},
-		{3e-3, 3, []float64{3e-3, 3e-3, 3e-3}},
-		{1, 2, []float64{1, 1}},
-		{Slice(1e-6, 1e-4), 1, []float64{1e-4}},
+		{"Slice(1e-6, 1e-4)", slice(Slice(1e-6, 1e-4)), 3, []float64{1e-6, 1e-5, 1e-4}},
+		{"Slice(2e-3)", slice(Slice(2e-3)), 3, []float64{2e-4, 2e-4, 2e-3}},
+		{"Slice(1e-5, 1e-3)", slice(Slice(1e-5, 1e-3)), 3, []float64{1e-5, 1e-4, 1e-3}},
+		{"3e-3", number(3e-3), 3, []float64{3e-3, 3e-3, 3e-3}},
+		{"int 1", func(n int) ([]float64, error) { return GroupLRs(1, n) }, 2, []float64{1, 1}},
+		{"Slice(1e-6, 1e-4) over 1", slice(Slice(1e-6, 1e-4)), 1, []float64{1e-4}},
 	}
 	for _, c := range cases {
-		got, err := GroupLRs(c.lr, c.n)
+		got, err := c.lrs(c.n)
 		if err != nil {
-			t.Fatalf("%v: %v", c.lr, err)
+			t.Fatalf("%s: %v", c.name, err)
 		}
 		for i := range c.want {
 			if !relClose(got[i], c.want[i], 1e-12) {
-				t.Errorf("%v over %d groups = %v, want %v", c.lr, c.n, got, c.want)
+				t.Errorf("%s over %d groups = %v, want %v", c.name, c.n, got, c.want)
 				break
 			}
 		}
 	}
-	for _, bad := range []LR{"1e-3", Slice(), Slice(1, 2, 3), []float64{1}} {
+	// A string or any other type does not compile (LR says what is taken);
+	// what compiles but is wrong is an error.
+	for _, bad := range []SliceLR{Slice(), Slice(1, 2, 3), Slice(1e-3, 1e-5)} {
 		if _, err := GroupLRs(bad, 3); err == nil {
 			t.Errorf("GroupLRs(%v) gave no error", bad)
 		}
+	}
+	if _, err := GroupLRs([]float64{1, 2}, 3); err == nil {
+		t.Error("two rates for 3 groups gave no error")
+	}
+	if _, err := GroupLRs(-1.0, 3); err == nil {
+		t.Error("a negative rate gave no error")
+	}
+}
+
+// The schedule Examples print fastai's own test values (14_callback.schedule:
+// test_close(L(map(sched, [0., 0.25, 0.5, 0.75, 1.])), …), to fastai's 5
+// decimals).
+var quarterSteps = []float64{0, 0.25, 0.5, 0.75, 1}
+
+func printSched(f Schedule, at []float64) {
+	for i, p := range at {
+		if i > 0 {
+			fmt.Print(" ")
+		}
+		fmt.Print(strconv.FormatFloat(math.Round(f(p)*1e5)/1e5, 'f', -1, 64))
+	}
+	fmt.Println()
+}
+
+func ExampleSchedLin() {
+	printSched(SchedLin(0, 2), quarterSteps)
+	// Output: 0 0.5 1 1.5 2
+}
+
+func ExampleSchedCos() {
+	printSched(SchedCos(0, 2), quarterSteps)
+	// Output: 0 0.29289 1 1.70711 2
+}
+
+func ExampleSchedNo() {
+	printSched(SchedNo(0, 2), quarterSteps)
+	// Output: 0 0 0 0 0
+}
+
+func ExampleSchedExp() {
+	printSched(SchedExp(1, 2), quarterSteps)
+	// Output: 1 1.18921 1.41421 1.68179 2
+}
+
+func ExampleSchedPoly() {
+	printSched(SchedPoly(0, 2, 2), quarterSteps)
+	// Output: 0 0.125 0.5 1.125 2
+}
+
+func ExampleCombineScheds() {
+	f, err := CombineScheds([]float64{0.3, 0.2, 0.5}, []Schedule{SchedLin(0, 1), SchedNo(1, 1), SchedCos(1, 0)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	printSched(f, []float64{0, 0.15, 0.3, 0.4, 0.5, 0.7, 1})
+	// Output: 0 0.5 1 1 1 0.65451 0
+}
+
+func ExampleCombinedCos_fastaiTest() {
+	printSched(CombinedCos(0.25, 0.5, 1, 0), []float64{0, 0.1, 0.25, 0.5, 1})
+	// Output: 0.5 0.67275 1 0.75 0
+}
+
+func TestCombineSchedsRefuses(t *testing.T) {
+	lin := SchedLin(0, 1)
+	for name, c := range map[string]struct {
+		pcts   []float64
+		scheds []Schedule
+	}{
+		"sum 0.9":        {[]float64{0.4, 0.5}, []Schedule{lin, lin}},
+		"negative":       {[]float64{1.5, -0.5}, []Schedule{lin, lin}},
+		"NaN":            {[]float64{math.NaN(), 1}, []Schedule{lin, lin}},
+		"lengths differ": {[]float64{1}, []Schedule{lin, lin}},
+		"empty":          {nil, nil},
+		"nil schedule":   {[]float64{0.5, 0.5}, []Schedule{lin, nil}},
+	} {
+		if _, err := CombineScheds(c.pcts, c.scheds); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	// Ten tenths sum to 1 within rounding: accepted (fastai's exact sum would refuse).
+	tenths := slices.Repeat([]float64{0.1}, 10)
+	scheds := slices.Repeat([]Schedule{SchedLin(0, 1)}, 10)
+	f, err := CombineScheds(tenths, scheds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f(0.05); math.Abs(got-0.5) > 1e-12 {
+		t.Errorf("tenths at 0.05 = %g, want 0.5", got)
+	}
+	// A zero-width last part gives its end at pos 1, where fastai has NaN.
+	g, _ := CombineScheds([]float64{1, 0}, []Schedule{SchedLin(0, 1), SchedLin(5, 7)})
+	if got := g(1); got != 7 {
+		t.Errorf("zero-width last part at 1 = %g, want 7", got)
+	}
+	if got := g(0.5); got != 0.5 {
+		t.Errorf("first part at 0.5 = %g", got)
+	}
+}
+
+// A list of rates: one per group, or one for all (fastai's set_hyper);
+// another count is refused with the counts.
+func TestGroupLRsList(t *testing.T) {
+	got, err := GroupLRs([]float64{1e-3, 1e-2}, 2)
+	if err != nil || !slices.Equal(got, []float64{1e-3, 1e-2}) {
+		t.Errorf("two for two: %v %v", got, err)
+	}
+	got, err = GroupLRs([]float64{3e-3}, 3)
+	if err != nil || !slices.Equal(got, []float64{3e-3, 3e-3, 3e-3}) {
+		t.Errorf("one for three: %v %v", got, err)
+	}
+	if _, err := GroupLRs([]float64{1, 2}, 3); err == nil || !strings.Contains(err.Error(), "2 learning rates given for 3 parameter groups") {
+		t.Errorf("two for three: %v", err)
+	}
+	if _, err := GroupLRs([]float64{}, 3); err == nil {
+		t.Error("empty list: no error")
+	}
+	if _, err := GroupLRs([]float64{1e-3, math.Inf(1)}, 2); err == nil {
+		t.Error("infinite rate: no error")
 	}
 }

@@ -70,8 +70,8 @@ func (v *fitView) done() {
 func (l *Learner) showLRFind(r *LRFindResult) {
 	n := max(len(r.LRs)-5, 0)
 	if n < 2 {
-		l.logf("LRFind: no plot: it stopped after %d points, the plot leaves out the last 5 (the loss diverged at once: start lower, StartLR)", len(r.LRs))
-		l.logf("%s", r)
+		l.Logf("LRFind: no plot: it stopped after %d points, the plot leaves out the last 5 (the loss diverged at once: start lower, StartLR)", len(r.LRs))
+		l.Logf("%s", r)
 		return
 	}
 	spec := display.LinePlotSpec{XLabel: "Learning Rate", YLabel: "Loss", LogX: true,
@@ -90,9 +90,9 @@ func (l *Learner) showLRFind(r *LRFindResult) {
 		_, err = display.ShowPlot(p, "lr_find")
 	}
 	if err != nil {
-		l.logf("LRFind: cannot draw the plot: %v", err)
+		l.Logf("LRFind: cannot draw the plot: %v", err)
 	}
-	l.logf("%s", r)
+	l.Logf("%s", r)
 }
 
 // lossAt is the recorded loss at the recorded rate nearest to lr.

@@ -3,6 +3,7 @@ package learner
 import (
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -13,7 +14,7 @@ import (
 
 // brighten is a device transform that adds a random amount per image on
 // the training split only (like fastai's lighting), and counts its draws.
-type brighten struct{ draws *int }
+type brighten struct{ draws *atomic.Int64 }
 
 func (brighten) Name() string { return "Brighten" }
 
@@ -21,7 +22,7 @@ func (b brighten) Params(n int, split fastgo.Split, rng *rand.Rand) *tensors.Ten
 	if split != fastgo.Train {
 		return nil
 	}
-	*b.draws++
+	b.draws.Add(1)
 	v := make([]float32, n)
 	for i := range v {
 		v[i] = float32(rng.Float64() * 0.5)
@@ -42,10 +43,10 @@ type notOnDevice struct{}
 func (notOnDevice) Name() string { return "CPUOnly" }
 
 func TestDeviceTransformsRunInTheGraph(t *testing.T) {
-	draws := 0
+	var draws atomic.Int64
 	data := tinyData(4)
 	data.BatchTfms = []fastgo.BatchTransform{notOnDevice{}, brighten{&draws}}
-	l, err := New(data, tinyModel(4), WithBackend(testBackend()), NoPersist(), Output(nopWriter{}))
+	l, err := New(data, tinyModel(4), WithBackend(testBackend()), Output(nopWriter{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +64,8 @@ func TestDeviceTransformsRunInTheGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(a.Probs, b.Probs) || draws != 0 {
-		t.Errorf("validation with a train-only transform differs from none (draws %d)", draws)
+	if !slices.Equal(a.Probs, b.Probs) || draws.Load() != 0 {
+		t.Errorf("validation with a train-only transform differs from none (draws %d)", draws.Load())
 	}
 	// Training: one draw per batch, and a different result from no transform.
 	if err := l.Fit(1, 1e-2); err != nil {
@@ -73,8 +74,8 @@ func TestDeviceTransformsRunInTheGraph(t *testing.T) {
 	if err := plain.Fit(1, 1e-2); err != nil {
 		t.Fatal(err)
 	}
-	if draws != l.Data.Train.Len() {
-		t.Errorf("%d parameter draws for %d batches", draws, l.Data.Train.Len())
+	if int(draws.Load()) != l.Data.Train.Len() {
+		t.Errorf("%d parameter draws for %d batches", draws.Load(), l.Data.Train.Len())
 	}
 	if l.Recorder.Losses[0] == plain.Recorder.Losses[0] {
 		t.Errorf("the transform did not change the training loss")

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -10,7 +11,9 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -34,7 +37,10 @@ const DefaultMaxPixels = 178_956_970
 // or 270°), so that phone photos come out upright. This is a deliberate
 // difference from fastai, which (through Pillow's Image.open) ignores the
 // tag: its users see rotated show_batch grids. Set it to false (before
-// loading data) to keep the stored orientation, as fastai does.
+// loading data) to keep the stored orientation, as fastai does; or decide
+// per call with [DecodeEXIF] (a cnn.Predictor loaded from a fastai export
+// does: it ignores the tag, as the model's training did, whatever this
+// setting says).
 var ApplyEXIFOrientation = true
 
 // DecodeError says which file could not be decoded and why. Every error of
@@ -126,9 +132,27 @@ func LoadImage(path string) (Image, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if de := danglingLink(path); de != nil {
+			return Image{}, de
+		}
 		return Image{}, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
 	}
 	return Decode(data, path)
+}
+
+// danglingLink is the error for path when it is a symbolic link to
+// nothing (git-annex, DataLad or DVC content not fetched), else nil.
+func danglingLink(path string) *DecodeError {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	target, _ := os.Readlink(path)
+	return &DecodeError{File: path, Problem: fmt.Sprintf("it is a symbolic link to %s, which does not exist", target),
+		Fix: fastgo.DanglingLinkAdvice + ": fetch the content, or remove the link"}
 }
 
 // MustLoadImage is LoadImage for notebook cells: it panics with LoadImage's
@@ -142,7 +166,11 @@ func MustLoadImage(path string) Image {
 }
 
 // Decode decodes an encoded image, recognising its format by content, not
-// by name: JPEG, PNG, GIF (first frame), WebP, BMP and TIFF. Whatever the
+// by name: JPEG (progressive ones with restart markers too), PNG, GIF
+// (first frame), WebP (the first frame of an animation, on its canvas, as
+// Pillow's Image.open gives it; lossy pixels converted as libwebp does, so
+// exactly Pillow's), BMP and TIFF. HEIC, AVIF and other ISO-BMFF files are
+// refused naming their brand. Whatever the
 // colour model, the result is RGB (see [FromStd]: alpha is dropped, not
 // composited). name is only used in error messages. Bad input — empty,
 // truncated, unknown format, absurd dimensions — gives a *DecodeError,
@@ -158,15 +186,27 @@ func MustLoadImage(path string) Image {
 // except a GIF's transparent pixels (black here, their palette colour in
 // Pillow) and 16-bit grayscale (scaled to 8 bits here, clipped by Pillow).
 func Decode(data []byte, name string) (Image, error) {
-	return decode(data, name, MaxPixels)
+	return decode(data, name, MaxPixels, ApplyEXIFOrientation)
 }
 
-func decode(data []byte, name string, maxPixels int) (Image, error) {
+// DecodeEXIF is [Decode] with a JPEG's EXIF orientation applied or not as
+// applyEXIF says, whatever ApplyEXIFOrientation is: for a caller that must
+// prepare images as a given library does (cnn.LoadFastai's predictor
+// ignores the tag, as fastai does) without changing the setting for the
+// rest of the program.
+func DecodeEXIF(data []byte, name string, applyEXIF bool) (Image, error) {
+	return decode(data, name, MaxPixels, applyEXIF)
+}
+
+func decode(data []byte, name string, maxPixels int, applyEXIF bool) (Image, error) {
 	if len(data) == 0 {
 		return Image{}, &DecodeError{File: name, Problem: "the file is empty (0 bytes)"}
 	}
 	f := sniff(data)
 	if f == nil {
+		if problem, fix := isoBMFF(data); problem != "" {
+			return Image{}, &DecodeError{File: name, Problem: problem, Fix: fix}
+		}
 		head := data[:min(len(data), 8)]
 		return Image{}, &DecodeError{File: name, Problem: fmt.Sprintf(
 			"not a JPEG, PNG, GIF, WebP, BMP or TIFF image (first bytes % x %q)", head, head)}
@@ -184,8 +224,15 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 			if problem != "" {
 				return fail(problem, err)
 			}
-			return orientJPEG(m, data), nil
+			return orientJPEG(m, data, applyEXIF), nil
 		}
+	}
+	if f.name == "WebP" {
+		m, problem, err := decodeWebP(data, maxPixels)
+		if problem != "" {
+			return fail(problem, err)
+		}
+		return m, nil
 	}
 	cfg, err := guard(func() (image.Config, error) { return f.config(bytes.NewReader(data)) })
 	if err != nil {
@@ -195,6 +242,13 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 		return fail(problem, nil)
 	}
 	img, err := guard(func() (image.Image, error) { return f.decode(bytes.NewReader(data)) })
+	if err != nil && f.name == "JPEG" {
+		// A progressive JPEG with restart markers, which image/jpeg
+		// miscounts (jpeg_split.go): decoded component by component.
+		if ycc, serr := guard(func() (*image.YCbCr, error) { return decodeJPEGSplit(data) }); serr == nil {
+			img, err = ycc, nil
+		}
+	}
 	if err != nil {
 		return fail("corrupt "+f.name+" data", err)
 	}
@@ -206,9 +260,45 @@ func decode(data []byte, name string, maxPixels int) (Image, error) {
 		if ycc, ok := img.(*image.YCbCr); ok {
 			m = fromJPEGYCbCr(ycc) // libjpeg's chroma interpolation, as Pillow shows it
 		}
-		return orientJPEG(m, data), nil
+		return orientJPEG(m, data, applyEXIF), nil
 	}
 	return FromStd(img), nil
+}
+
+// isoBMFF names an ISO base media file (HEIC and AVIF photos, MP4 and
+// QuickTime videos) by its ftyp box's brands, with what to do; "" when
+// data is not one.
+func isoBMFF(data []byte) (problem, fix string) {
+	if len(data) < 16 || string(data[4:8]) != "ftyp" {
+		return "", ""
+	}
+	major := string(data[8:12])
+	brands := []string{major}
+	if n := int(binary.BigEndian.Uint32(data[:4])); n > 16 && n <= len(data) {
+		for b := data[16:n]; len(b) >= 4; b = b[4:] {
+			brands = append(brands, string(b[:4]))
+		}
+	}
+	what := "an ISO base media file (MP4/QuickTime: a video?)"
+	for _, b := range brands {
+		switch b {
+		case "heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs":
+			what = "a HEIC image (HEIF with HEVC: what iPhones save)"
+		case "avif", "avis":
+			what = "an AVIF image (HEIF with AV1)"
+		case "mif1", "msf1":
+			if !strings.HasPrefix(what, "a HEIC") && !strings.HasPrefix(what, "an AVIF") {
+				what = "a HEIF image"
+			}
+		default:
+			continue
+		}
+		if !strings.HasPrefix(what, "a HEIF") {
+			break
+		}
+	}
+	return fmt.Sprintf("%s, brand %q: not a format fastgo decodes (JPEG, PNG, GIF, WebP, BMP, TIFF)", what, major),
+		"convert it to JPEG or PNG (heif-convert from libheif-examples, ImageMagick's convert, or export it as JPEG: on an iPhone, Settings > Camera > Formats > Most Compatible), or remove it"
 }
 
 // checkSize says what is wrong with the size a header claims, or "".

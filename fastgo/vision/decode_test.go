@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastgo-ml/fastgo/internal/testutil"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -503,10 +504,18 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, encJPEG, gradient(9, 9)))
 	f.Add(cmykJPEG([]color.CMYK{{1, 2, 3, 4}}))
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8L"))
+	// The web images: animated WebP containers, progressive JPEGs with
+	// restart markers (jpeg_split.go re-codes their DC scans), ISO-BMFF.
+	for _, name := range []string{"anim_offset_alpha.webp", "anim.webp", "still.webp", "progressive_restart_420.jpg", "progressive_restart_422.jpg"} {
+		if data, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// A small pixel limit keeps the fuzzer from allocating gigabytes
 		// for headers that claim huge sizes.
-		m, err := decode(data, "fuzz.jpg", 1<<16)
+		m, err := decode(data, "fuzz.jpg", 1<<16, true)
 		if err != nil {
 			var de *DecodeError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "fuzz.jpg") {
@@ -603,18 +612,6 @@ func TestJPEGChromaUpsampling(t *testing.T) {
 	}
 }
 
-// withOrientation inserts an APP1 EXIF segment holding only the
-// Orientation tag (little-endian TIFF, one IFD0 entry) after a JPEG's SOI.
-func withOrientation(jpg []byte, o uint16) []byte {
-	tiff := []byte{'I', 'I', 42, 0, 8, 0, 0, 0, // header, IFD0 at offset 8
-		1, 0, // one entry
-		0x12, 0x01, 3, 0, 1, 0, 0, 0, byte(o), byte(o >> 8), 0, 0, // Orientation, SHORT, count 1, value
-		0, 0, 0, 0} // no next IFD
-	seg := append([]byte("Exif\x00\x00"), tiff...)
-	app1 := append([]byte{0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
-	return append(append(append([]byte{}, jpg[:2]...), app1...), jpg[2:]...)
-}
-
 // TestDecodeEXIFOrientation: a JPEG stored 40×20 with each EXIF
 // Orientation value decodes as Pillow's ImageOps.exif_transpose shows it
 // (corners, from Pillow 9.4: R G B W are the stored top-left, top-right,
@@ -646,7 +643,7 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 		return best
 	}
 	for o, want := range map[uint16]string{1: "RGBW", 2: "GRWB", 3: "WBGR", 4: "BWRG", 5: "RBGW", 6: "BRWG", 7: "WGBR", 8: "GWRB"} {
-		m, err := Decode(withOrientation(buf.Bytes(), o), "phone.jpg")
+		m, err := Decode(testutil.WithEXIFOrientation(buf.Bytes(), o), "phone.jpg")
 		if err != nil {
 			t.Fatalf("orientation %d: %v", o, err)
 		}
@@ -659,10 +656,17 @@ func TestDecodeEXIFOrientation(t *testing.T) {
 			t.Errorf("orientation %d: %dx%d with corners %s, want %dx%d with %s (Pillow's exif_transpose)", o, m.W, m.H, got, w, h, want)
 		}
 	}
+	// DecodeEXIF decides per call, whatever the setting.
+	if m, err := DecodeEXIF(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg", false); err != nil || m.W != 40 || m.H != 20 {
+		t.Errorf("DecodeEXIF(…, false): %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
 	ApplyEXIFOrientation = false
 	defer func() { ApplyEXIFOrientation = true }()
-	if m, err := Decode(withOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
+	if m, err := Decode(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg"); err != nil || m.W != 40 || m.H != 20 {
 		t.Errorf("ApplyEXIFOrientation=false: %dx%d, %v; want the stored 40x20", m.W, m.H, err)
+	}
+	if m, err := DecodeEXIF(testutil.WithEXIFOrientation(buf.Bytes(), 6), "phone.jpg", true); err != nil || m.W != 20 || m.H != 40 {
+		t.Errorf("DecodeEXIF(…, true) with the setting off: %dx%d, %v; want 20x40", m.W, m.H, err)
 	}
 }
 
@@ -703,7 +707,7 @@ func TestLoadImageOfAFolder(t *testing.T) {
 func FuzzEXIFOrientation(f *testing.F) {
 	jpg := encode(f, encJPEG, gradient(4, 3))
 	for o := range uint16(9) {
-		f.Add(withOrientation(jpg, o)[4:])
+		f.Add(testutil.WithEXIFOrientation(jpg, o)[4:])
 	}
 	f.Add([]byte("Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00"))
 	f.Fuzz(func(t *testing.T, seg []byte) {
@@ -716,4 +720,88 @@ func FuzzEXIFOrientation(f *testing.F) {
 			t.Fatalf("orientation %d", o)
 		}
 	})
+}
+
+// Web images the default build refused, decoded as Pillow decodes them
+// (scripts/decode-testdata.sh wrote them and Pillow's pixels): a
+// progressive JPEG with restart markers (before: "corrupt JPEG data: …
+// missing 0xff00 sequence") decodes to exactly the pixels of the same
+// coefficients without restart markers, which image/jpeg reads, and so
+// within the pure-Go build's usual 3 levels of Pillow's (its IDCT; exact
+// with -tags libjpeg); an animated WebP (before: "corrupt WebP data")
+// gives its first frame on the canvas, and lossy WebP converts as libwebp
+// does: both exactly Pillow's pixels.
+func TestDecodeWebImagesLikePillow(t *testing.T) {
+	load := func(name string) (Image, []byte) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(data, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ref, err := os.ReadFile(filepath.Join("testdata", name+".pillow.rgb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ref) != len(m.Pix) {
+			t.Fatalf("%s: %dx%d, Pillow's has %d values", name, m.W, m.H, len(ref))
+		}
+		return m, ref
+	}
+	for _, name := range []string{"still.webp", "anim.webp", "anim_lossless.webp", "anim_offset_alpha.webp"} {
+		m, ref := load(name)
+		if !bytes.Equal(m.Pix, ref) {
+			t.Errorf("%s: pixels differ from Pillow's", name)
+		}
+	}
+	for _, sub := range []string{"420", "422"} {
+		restart, ref := load("progressive_restart_" + sub + ".jpg")
+		plain, _ := load("progressive_" + sub + ".jpg")
+		if !bytes.Equal(restart.Pix, plain.Pix) {
+			t.Errorf("%s: with restart markers the pixels differ from the same JPEG's without", sub)
+		}
+		worst := 0
+		for i := range ref {
+			worst = max(worst, int(ref[i])-int(restart.Pix[i]), int(restart.Pix[i])-int(ref[i]))
+		}
+		if limit := map[bool]int{true: 0, false: 3}[libjpegBuild]; worst > limit {
+			t.Errorf("%s: a value %d levels from Pillow's, limit %d", sub, worst, limit)
+		}
+	}
+}
+
+// HEIC and AVIF files (ISO-BMFF) are named by their brand, with what to
+// do, instead of "not a JPEG, PNG…" and their first bytes.
+func TestDecodeNamesISOBMFFBrands(t *testing.T) {
+	box := func(major string, compatible ...string) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(16+4*len(compatible)))
+		b = append(b, "ftyp"+major+"\x00\x00\x00\x00"...)
+		for _, c := range compatible {
+			b = append(b, c...)
+		}
+		return append(b, "\x00\x00\x00\x08meta"...)
+	}
+	for _, tc := range []struct {
+		data []byte
+		want []string
+	}{
+		{box("heic", "mif1", "heic"), []string{`brand "heic"`, "HEIC", "convert it to JPEG"}},
+		{box("mif1", "mif1", "heic"), []string{`brand "mif1"`, "HEIC"}},
+		{box("avif", "mif1", "avif"), []string{`brand "avif"`, "AVIF"}},
+		{box("isom", "isom", "mp41"), []string{`brand "isom"`, "video"}},
+	} {
+		_, err := Decode(tc.data, "IMG_0001.HEIC")
+		var de *DecodeError
+		if !errors.As(err, &de) {
+			t.Fatalf("%q: %v, want a *DecodeError", tc.data[8:12], err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v\nwant it to say %q", err, w)
+			}
+		}
+	}
 }

@@ -1,9 +1,10 @@
-// Package vision is fastgo's image side: decoding, the Resize item
-// transform, the ImageBlock of a DataBlock, batch augmentation and
-// normalisation on the device, and the ResNet learners of fastbook's "pet
-// breeds" chapter.
-//
-// # Item pipeline (CPU)
+// Package vision is fastgo's image type and what the CPU does to images
+// before a batch leaves for the device: decoding, EXIF orientation, the
+// Resize item transform and the ImageBlock of a DataBlock — what Go's
+// image package is to its codecs, the bottom of fastgo's image packages.
+// It imports no GoMLX: augmentation on the device is package
+// vision/augment, the networks vision/models, the learner and predictor
+// vision/cnn.
 //
 // [LoadImage] and [Decode] recognise JPEG, PNG, GIF, WebP, BMP and TIFF by
 // content, never by file name (the pets dataset has GIFs named .jpg), and
@@ -35,30 +36,11 @@
 //	img := vision.MustLoadImage("images/great_pyrenees_158.jpg")
 //	out, err := vision.Resize(460).Apply(img, fastgo.ItemContext{Split: fastgo.Valid})
 //
-// # Augmentation on the device
+// [VerifyImages] lists the files that do not decode (fastai's
+// verify_images); [ItemTransformFromSpec] rebuilds a Resize an exported
+// model recorded.
 //
-// [AugTransforms] is fastai's aug_transforms(size, min_scale): flip,
-// rotation, zoom, perspective warp, a random square crop to size and
-// logit-space lighting, each drawn per image from a seed on the CPU and
-// applied to the whole batch in one GoMLX graph that samples every image
-// once (see [Augment] and [CompareAugmentations]). [Normalize] with
-// [ImagenetStats] follows. Both run inside the learner's training graph;
-// [ApplyBatchTransforms] runs them alone, as [ShowBatch] does.
-//
-// # Models and learners
-//
-// [ResNet18], [ResNet34] and [ResNet50] are torchvision's architectures,
-// with variables named after torchvision's state-dict keys so that
-// [LoadPretrained] imports its ImageNet weights (.pth files, cached in
-// [ModelsDir]). [CNNLearner] is fastai's cnn_learner: the body cut before
-// pooling, fastai's [Head], three parameter groups, frozen body and ImageNet
-// normalisation when pretrained.
-//
-//	learn := vision.MustCNNLearner(dls, vision.ResNet34, vision.Metrics(learner.ErrorRate))
-//	learner.Must(learn.FineTune(2))
-//
-// # Errors
-//
-// Functions that read user files return errors naming the file; Must…
-// helpers (MustLoadImage) panic with the same message, for notebook cells.
+// Errors: functions that read user files return errors naming the file;
+// Must… helpers (MustLoadImage) panic with the same message, for notebook
+// cells.
 package vision

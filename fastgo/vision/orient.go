@@ -11,10 +11,10 @@ import (
 )
 
 // orientJPEG applies the EXIF orientation of the JPEG data to its decoded
-// pixels m (see ApplyEXIFOrientation); m is returned as it is when the file
-// has no orientation tag, an unreadable one, or the setting is off.
-func orientJPEG(m Image, data []byte) Image {
-	if !ApplyEXIFOrientation {
+// pixels m (see ApplyEXIFOrientation) when apply is set; m is returned as it
+// is when the file has no orientation tag, an unreadable one, or !apply.
+func orientJPEG(m Image, data []byte, apply bool) Image {
+	if !apply {
 		return m
 	}
 	return Orient(m, jpegOrientation(data))

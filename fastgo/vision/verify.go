@@ -2,7 +2,11 @@ package vision
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +59,11 @@ func (b BadImages) String() string {
 //	fmt.Println(failed)             // (#2) [Path('x.jpg'),...] and why
 //	for _, p := range failed.Paths() { os.Remove(string(p)) }
 //
-// It never fails itself: every problem is a BadImage.
+// It never fails itself: every problem is a BadImage. Symbolic links to
+// nothing (git-annex, DataLad or DVC content not fetched) are listed too:
+// those among files, and those beside them with an image extension, which
+// fastgo.GetImageFiles leaves out of its listing — after the files' own
+// failures, sorted.
 func VerifyImages(files fastgo.L[fastgo.Path]) BadImages {
 	errs := make([]error, len(files))
 	bar := display.NewProgressBar(len(files), "")
@@ -85,5 +93,34 @@ func VerifyImages(files fastgo.L[fastgo.Path]) BadImages {
 			bad = append(bad, BadImage{Path: files[i], Err: err})
 		}
 	}
-	return bad
+	return append(bad, danglingBeside(files)...)
+}
+
+// danglingBeside lists the symbolic links to nothing with an image
+// extension in the folders of files, except files themselves.
+func danglingBeside(files fastgo.L[fastgo.Path]) BadImages {
+	given := make(map[string]bool, len(files))
+	dirs := map[string]bool{}
+	for _, f := range files {
+		given[filepath.Clean(string(f))] = true
+		dirs[filepath.Dir(string(f))] = true
+	}
+	image := map[string]bool{}
+	for _, e := range fastgo.ImageExtensions {
+		image[e] = true
+	}
+	var out BadImages
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			p := filepath.Join(dir, e.Name())
+			if e.Type()&os.ModeSymlink == 0 || given[p] || strings.HasPrefix(e.Name(), ".") || !image[strings.ToLower(filepath.Ext(e.Name()))] {
+				continue
+			}
+			if de := danglingLink(p); de != nil {
+				out = append(out, BadImage{Path: fastgo.Path(p), Err: de})
+			}
+		}
+	}
+	return out
 }

@@ -56,3 +56,43 @@ func TestVerifyImages(t *testing.T) {
 		t.Error("no files: want no failures")
 	}
 }
+
+// Dangling symbolic links — git-annex content not fetched — are listed by
+// VerifyImages with what they mean, whether given (a list made by hand)
+// or left out of GetImageFiles' listing beside the good files; before,
+// VerifyImages found nothing.
+func TestVerifyImagesListsDanglingLinks(t *testing.T) {
+	t.Setenv(display.EnvDisplay, "terminal")
+	dir := t.TempDir()
+	good, err := os.ReadFile(filepath.Join(testImages, "pug_166.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.jpg", "c.jpg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"b.jpg", "d.jpg"} {
+		if err := os.Symlink(".git/annex/objects/"+name, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := fastgo.GetImageFiles(fastgo.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, given := range []fastgo.L[fastgo.Path]{files, append(files, fastgo.Path(filepath.Join(dir, "b.jpg")))} {
+		bad := VerifyImages(given)
+		if len(bad) != 2 || bad[0].Path.Name() != "b.jpg" && bad[1].Path.Name() != "b.jpg" {
+			t.Fatalf("VerifyImages(%v) = %v, want b.jpg and d.jpg", given, bad)
+		}
+		for _, b := range bad {
+			for _, want := range []string{"symbolic link to .git/annex/objects/", "which does not exist", "git annex get"} {
+				if !strings.Contains(b.Err.Error(), want) {
+					t.Errorf("%s: %v\nwant it to say %q", b.Path, b.Err, want)
+				}
+			}
+		}
+	}
+}

@@ -17,3 +17,19 @@ func OIHWToOHWI[T any](src []T, out, in, kh, kw int) []T {
 	}
 	return dst
 }
+
+// OHWIToOIHW is [OIHWToOHWI]'s inverse: a Conv2D kernel [out, kh, kw, in]
+// in torch's layout [out, in, kh, kw] (for exporting weights).
+func OHWIToOIHW[T any](src []T, out, kh, kw, in int) []T {
+	dst := make([]T, len(src))
+	for o := range out {
+		for i := range in {
+			for y := range kh {
+				for x := range kw {
+					dst[((o*in+i)*kh+y)*kw+x] = src[((o*kh+y)*kw+x)*in+i]
+				}
+			}
+		}
+	}
+	return dst
+}

@@ -23,6 +23,8 @@ type Parity struct {
 	Dir     string
 	tensors map[string]refTensor
 	fields  map[string]map[string]any // every manifest entry's fields, for Int
+	// report is the folder of report.tsv (Dir unless OpenParity says).
+	report string
 }
 
 type refTensor struct {
@@ -54,6 +56,13 @@ func LoadParity(t testing.TB) *Parity {
 	if dir == "" {
 		t.Skipf("%s is not set: `make parity` writes PyTorch's references and runs this test", ParityDirEnv)
 	}
+	return OpenParity(t, dir, dir)
+}
+
+// OpenParity opens the references in dir (such as the ones committed in
+// testdata) and records comparisons in reportDir/report.tsv.
+func OpenParity(t testing.TB, dir, reportDir string) *Parity {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatalf("parity references: %v (run scripts/parity_torch.py %s)", err, dir)
@@ -70,7 +79,7 @@ func LoadParity(t testing.TB) *Parity {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatalf("%s/manifest.json: %v", dir, err)
 	}
-	return &Parity{Dir: dir, tensors: m.Tensors, fields: raw.Tensors}
+	return &Parity{Dir: dir, tensors: m.Tensors, fields: raw.Tensors, report: reportDir}
 }
 
 // Int returns the integer field key that scripts/parity_torch.py wrote
@@ -192,7 +201,7 @@ func (p *Parity) Within(t testing.TB, quantity string, fastgo, limit float64, re
 	}
 }
 
-// record appends a row to Dir/report.tsv (quantity, fastgo, PyTorch
+// record appends a row to report.tsv (quantity, fastgo, PyTorch
 // float32 or reference, limit, ok), which make parity prints as a table.
 func (p *Parity) record(t testing.TB, quantity, fastgo, reference, limit string, ok bool) {
 	t.Helper()
@@ -204,7 +213,7 @@ func (p *Parity) record(t testing.TB, quantity, fastgo, reference, limit string,
 	t.Log(strings.TrimSpace(row))
 	reportMu.Lock()
 	defer reportMu.Unlock()
-	f, err := os.OpenFile(filepath.Join(p.Dir, "report.tsv"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(filepath.Join(p.report, "report.tsv"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -25,6 +26,18 @@ func ReadPNG(t testing.TB, path string) image.Image {
 		t.Fatalf("%s is not a PNG: %v", path, err)
 	}
 	return img
+}
+
+// ReadFields is the whitespace-separated fields of a text file (a list of
+// names written by scripts/parity_torch.py), failing the test when it
+// cannot be read.
+func ReadFields(t testing.TB, file string) []string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(data))
 }
 
 // RandNormal is a float32 tensor of the given shape filled with standard

@@ -1,5 +1,5 @@
 // Command backendinfo prints, as JSON, the GoMLX backend fastgo would choose
-// on this machine (fastgo.ChooseBackend), the PJRT plugins and the NVIDIA
+// on this machine (backend.Choose), the PJRT plugins and the NVIDIA
 // GPUs it found. `go run ./kernel doctor` runs it, with the kernel's
 // environment, so the kernel command itself imports nothing of the library.
 //
@@ -10,21 +10,21 @@ import (
 	"encoding/json"
 	"os"
 
-	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
 
 // Info is the printed report; kernel/doctor.go decodes the same fields.
 type Info struct {
-	Choice  fastgo.Choice   `json:"choice"`
-	Error   string          `json:"error,omitempty"`
-	XLA     bool            `json:"xla"`
-	Plugins []fastgo.Plugin `json:"plugins"`
-	GPUs    []fastgo.GPU    `json:"gpus"`
+	Choice  backend.Choice   `json:"choice"`
+	Error   string           `json:"error,omitempty"`
+	XLA     bool             `json:"xla"`
+	Plugins []backend.Plugin `json:"plugins"`
+	GPUs    []backend.GPU    `json:"gpus"`
 }
 
 func main() {
-	info := Info{XLA: fastgo.XLACompiled(), Plugins: fastgo.FindPlugins(), GPUs: fastgo.FindGPUs()}
-	choice, err := fastgo.ChooseBackend()
+	info := Info{XLA: backend.XLACompiled(), Plugins: backend.FindPlugins(), GPUs: backend.FindGPUs()}
+	choice, err := backend.Choose()
 	if err != nil {
 		info.Error = err.Error()
 	}

@@ -1,9 +1,10 @@
 // Command ui checks the notebooks in the live Jupyter UI, as a person uses
 // them: Debian's classic Jupyter Notebook server, driven through headless
 // Chromium with chromedp (make ui-check; scripts/ui-check.sh sets up the
-// kernel and data first, as scripts/run-notebooks.sh does).
+// kernel and data first, as scripts/run-notebooks.sh does). It is a
+// module of its own, so that chromedp stays out of the library's go.mod:
 //
-//	go run ./notebooks/ui -work build/ui notebooks/01_data.ipynb notebooks/05_pet_breeds.ipynb
+//	cd notebooks/ui && go run . -work ../../build/ui ../01_data.ipynb ../05_pet_breeds.ipynb
 //
 // It copies each notebook, outputs cleared, to WORK/nb (the checked-in ones
 // are never touched), starts `jupyter notebook` on 127.0.0.1 with a random
@@ -25,7 +26,7 @@
 // printed and checked only when it is not empty or FASTGO_UI_STRICT_TOOLTIP=1
 // (GoNB v0.11.5 answers with text/markdown only, which the classic notebook
 // does not show: bench/upstream/gonb-v0.11.5-inspect-text-plain.patch); a
-// cell running fastgo.Doc("fastgo.GetImageFiles") must show the function's
+// cell running display.Doc("fastgo.GetImageFiles") must show the function's
 // documentation. Then it restarts the kernel (Kernel > Restart): `fastgo.`
 // and Tab in the new kernel must list GetImageFiles again, and the
 // notebook's Summary cell run alone must fail with the kernel's message that
@@ -42,4 +43,9 @@
 // (server, kernels, browser) is stopped when it ends, on a failure or on
 // SIGINT/SIGTERM too; `ui -cleanup -work WORK` kills what a killed run left
 // behind.
+//
+// With -page URL it drives the page `fastgo serve` shows instead: it
+// uploads -upload through the page's file input, prints the class the page
+// shows ("top-class: pug") and writes a screenshot to -shot; cmd/fastgo's
+// TestBrowserPage runs it (make serve-check).
 package main

@@ -30,9 +30,12 @@ var (
 	shots    = flag.String("shots", "build/notebooks", "folder for the screenshots")
 	jupyter  = flag.String("jupyter", "/usr/bin/jupyter", "the jupyter command (Debian's, with the classic notebook)")
 	chromium = flag.String("chromium", "/usr/bin/chromium", "the Chromium binary")
-	probe    = flag.String("probe", "", "the notebook (base name) where completion, tooltip and fastgo.Doc are tried (default: the first)")
+	probe    = flag.String("probe", "", "the notebook (base name) where completion, tooltip and display.Doc are tried (default: the first)")
 	timeout  = flag.Duration("timeout", 45*time.Minute, "the longest a notebook's Run All may take")
 	cleanup  = flag.Bool("cleanup", false, "only kill what a killed run left behind under -work (server, kernels), then exit")
+	pageURL  = flag.String("page", "", "instead of notebooks: open this URL of `fastgo serve`, upload -upload, print the top class and write -shot (make serve-check)")
+	upload   = flag.String("upload", "", "with -page: the image to upload")
+	shot     = flag.String("shot", "build/serve/page.png", "with -page: where the screenshot goes")
 )
 
 func main() {
@@ -50,6 +53,14 @@ func main() {
 		for _, k := range killLeftovers(*work) {
 			fmt.Println("ui: killed leftover", k)
 		}
+		return
+	}
+	if *pageURL != "" {
+		top, err := servePage(*pageURL, *upload, *shot)
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Println("top-class:", top)
 		return
 	}
 	if flag.NArg() == 0 {
@@ -120,18 +131,11 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 	defer srv.stop()
 	fmt.Println("    ", srv.url, "log:", srv.log)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(*chromium), chromedp.WindowSize(shotWidth, shotHeight), chromedp.DisableGPU)
-	if os.Getuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
+	browser, cancelBrowser, err := startBrowser(ctx, shotWidth, shotHeight)
+	if err != nil {
+		return nil, err
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		return nil, fmt.Errorf("start %s: %w", *chromium, err)
-	}
 
 	var problems []string
 	var report []string
@@ -152,8 +156,26 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 	return problems, nil
 }
 
+// startBrowser starts headless Chromium (-chromium) with a w×h window;
+// cancel stops it.
+func startBrowser(ctx context.Context, w, h int) (browser context.Context, cancel context.CancelFunc, err error) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(*chromium), chromedp.WindowSize(w, h), chromedp.DisableGPU)
+	if os.Getuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	cancel = func() { cancelBrowser(); cancelAlloc() }
+	if err := chromedp.Do(browser); err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("start %s: %w", *chromium, err)
+	}
+	return browser, cancel, nil
+}
+
 // checkNotebook runs one notebook in a tab of its own, then, when probe is
-// set, the completion, tooltip and fastgo.Doc checks. It returns problems
+// set, the completion, tooltip and display.Doc checks. It returns problems
 // and report lines.
 func checkNotebook(browser context.Context, srv *server, name string, probe bool) (problems, report []string, err error) {
 	ctx, cancel := chromedp.NewContext(browser)
@@ -239,7 +261,7 @@ func checkNotebook(browser context.Context, srv *server, name string, probe bool
 	return problems, report, nil
 }
 
-// probes tries Tab completion, Shift+Tab and fastgo.Doc in new cells.
+// probes tries Tab completion, Shift+Tab and display.Doc in new cells.
 func probes(t *tab) (problems, report []string, err error) {
 	var i int
 	problems, report, err = completion(t, "Tab completion after Run All", "ui_completion.png")
@@ -292,8 +314,8 @@ func probes(t *tab) (problems, report []string, err error) {
 	}
 	t.press("Escape", "Escape", 27, 0)
 
-	// fastgo.Doc in a cell shows what the tooltip would.
-	const doc = "%%\nfastgo.Doc(\"fastgo.GetImageFiles\")"
+	// display.Doc in a cell shows what the tooltip would.
+	const doc = "%%\ndisplay.Doc(\"fastgo.GetImageFiles\")"
 	if i, err = t.newCell(); err == nil {
 		err = t.typeText(doc)
 	}
@@ -306,13 +328,13 @@ func probes(t *tab) (problems, report []string, err error) {
 	out, d, err := t.runCell(i, "func GetImageFiles(", 3*time.Minute)
 	switch {
 	case err != nil:
-		problems = append(problems, "fastgo.Doc(\"fastgo.GetImageFiles\"): "+err.Error())
+		problems = append(problems, "display.Doc(\"fastgo.GetImageFiles\"): "+err.Error())
 	case !isGetImageFilesDoc(out):
-		problems = append(problems, "fastgo.Doc(\"fastgo.GetImageFiles\") shows no documentation: "+excerpt(out, 6))
+		problems = append(problems, "display.Doc(\"fastgo.GetImageFiles\") shows no documentation: "+excerpt(out, 6))
 	default:
-		report = append(report, fmt.Sprintf("fastgo.Doc(\"fastgo.GetImageFiles\"): %.2f s, %s", d.Seconds(), excerpt(out, 2)))
+		report = append(report, fmt.Sprintf("display.Doc(\"fastgo.GetImageFiles\"): %.2f s, %s", d.Seconds(), excerpt(out, 2)))
 	}
-	if f := t.shot("fastgo.Doc's cell", "ui_doc.png", false); f != "" {
+	if f := t.shot("display.Doc's cell", "ui_doc.png", false); f != "" {
 		report = append(report, "screenshot: "+f)
 	}
 	return problems, report, nil

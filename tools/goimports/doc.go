@@ -4,7 +4,7 @@
 //
 // GoNB runs `goimports -w main.go` on every cell. After a kernel restart the
 // notebook's variables are gone, and a cell that uses one (the book's `path`,
-// from `var path = fastgo.MustUntarData(fastgo.URLs.Pets)`) either fails with
+// from `var path = external.MustUntarData(external.URLs.Pets)`) either fails with
 // "undefined: path" or, worse, gets Go's standard package `path` imported in
 // its place and fails with a type error about a package the user never
 // imported. This goimports looks at the notebooks in the kernel's folder
@@ -13,7 +13,7 @@
 // refuses with a message that names the notebook and the cell to run:
 //
 //	main.go:12:14: path is not declared in this kernel session: run the cell that declares it first:
-//	    05_pet_breeds.ipynb, code cell 1: var path = fastgo.MustUntarData(fastgo.URLs.Pets)
+//	    05_pet_breeds.ipynb, code cell 1: var path = external.MustUntarData(external.URLs.Pets)
 //	    (Cell > Run All Above runs every cell above this one.)
 //	    If you meant the package "path", import it in this cell: import "path"
 //

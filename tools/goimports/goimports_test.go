@@ -41,7 +41,7 @@ func writeNotebook(t testing.TB, dir, name string, cells ...string) {
 // then the one that uses it (the Summary cell of the issue).
 func chapterNotebook(t testing.TB, dir string) {
 	writeNotebook(t, dir, "01_data.ipynb",
-		"import \"github.com/fastgo-ml/fastgo/fastgo\"\n\nvar path = fastgo.MustUntarData(fastgo.URLs.Pets)",
+		"import \"github.com/fastgo-ml/fastgo/fastgo/external\"\n\nvar path = external.MustUntarData(external.URLs.Pets)",
 		"%%\nfmt.Println(path.Join(\"images\"))",
 	)
 }
@@ -65,7 +65,7 @@ func TestRefusesPackageForNotebookVariable(t *testing.T) {
 	}
 	want := []string{
 		"main.go:4:14: path is not declared in this kernel session: run the cell that declares it first:",
-		"01_data.ipynb, code cell 1: var path = fastgo.MustUntarData(fastgo.URLs.Pets)",
+		"01_data.ipynb, code cell 1: var path = external.MustUntarData(external.URLs.Pets)",
 		"Cell > Run All Above",
 		`If you meant the package "path", import it in this cell: import "path"`,
 	}

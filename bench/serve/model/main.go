@@ -1,12 +1,12 @@
 // Command model makes the model that make bench-serve serves: a
-// vision.CNNLearner (ResNet18 by default, random initial weights) fitted
+// cnn.Learner (ResNet18 by default, random initial weights) fitted
 // for a few batches at a low learning rate on the pets sample — enough for
 // the batch-norm statistics to become the data's, so that the predictions
 // spread over the classes (at fastai's 1e-3 a few batches from random
 // weights give one class a probability near 1 for every image, which would
 // make the servers' comparison weak) — and exported with learner.Export
 // for `fastgo serve`. It then loads the exported file with
-// vision.LoadPredictor and writes the same weights for the PyTorch peer
+// cnn.LoadPredictor and writes the same weights for the PyTorch peer
 // (bench/serve/torch_serve.py) as fastai's learn.model.state_dict() of a
 // torchvision ResNet with fastai's head would name them ("0.4.0.conv1.weight"
 // for the body's layer1.0.conv1, "1.2.weight" for the head's first
@@ -26,13 +26,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/fastbook"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -53,11 +55,11 @@ func main() {
 
 func run(images fastgo.Path, archName string, size, presize, steps int, lr float64, out string) error {
 	start := time.Now()
-	arch, err := vision.ArchByName(archName)
+	arch, err := models.ArchByName(archName)
 	if err != nil {
 		return err
 	}
-	pets, err := vision.PetsDataBlock(presize, size)
+	pets, err := fastbook.PetsDataBlock(presize, size)
 	if err != nil {
 		return err
 	}
@@ -73,8 +75,8 @@ func run(images fastgo.Path, archName string, size, presize, steps int, lr float
 	if err != nil {
 		return err
 	}
-	learn, err := vision.CNNLearner(dls, arch, vision.Pretrained(false),
-		vision.LearnerOptions(learner.NoPersist(), learner.Output(nil)))
+	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false),
+		cnn.LearnerOptions(persist.Off(), learner.Output(nil)))
 	if err != nil {
 		return err
 	}
@@ -107,7 +109,7 @@ func run(images fastgo.Path, archName string, size, presize, steps int, lr float
 	}
 	// The weights for PyTorch come from the exported file as the server
 	// loads it, not from the learner that wrote it.
-	p, err := vision.LoadPredictor(modelFile)
+	p, err := cnn.LoadPredictor(modelFile)
 	if err != nil {
 		return err
 	}
@@ -138,11 +140,11 @@ type torchIndex struct {
 
 // writeTorch writes the predictor's model variables as torch.bin and
 // torch.json in out and returns how many tensors it wrote.
-func writeTorch(p *vision.Predictor, out string) (int, error) {
+func writeTorch(p *cnn.Predictor, out string) (int, error) {
 	idx := torchIndex{Arch: p.Arch.Name, Vocab: p.Vocab, Inputs: p.Inputs}
 	var data []float32
 	for v := range p.Learner.Store().IterVariables() {
-		key, ok := fastaiKey(v.Path())
+		key, ok := models.LearnerKey(v.Path())
 		if !ok || !v.HasValue() {
 			continue
 		}
@@ -156,7 +158,7 @@ func writeTorch(p *vision.Predictor, out string) (int, error) {
 		}
 		dims := t.Shape().Dimensions
 		if len(dims) == 4 { // OHWI → OIHW
-			vals = ohwiToOIHW(vals, dims[0], dims[1], dims[2], dims[3])
+			vals = ops.OHWIToOIHW(vals, dims[0], dims[1], dims[2], dims[3])
 			dims = []int{dims[0], dims[3], dims[1], dims[2]}
 		}
 		idx.Tensors = append(idx.Tensors, tensorEntry{Key: key, Shape: dims, Offset: len(data)})
@@ -175,46 +177,4 @@ func writeTorch(p *vision.Predictor, out string) (int, error) {
 		return 0, err
 	}
 	return len(idx.Tensors), os.WriteFile(filepath.Join(out, "torch.json"), j, 0o644)
-}
-
-// bodyIndex is the position of each of torchvision's ResNet children in
-// fastai's body (the children before avgpool and fc).
-var bodyIndex = map[string]int{"conv1": 0, "bn1": 1, "layer1": 4, "layer2": 5, "layer3": 6, "layer4": 7}
-
-// fastaiKey maps a fastgo variable path to the key of fastai's
-// learn.model.state_dict(): "/body/layer1/0/conv1/weight" →
-// "0.4.0.conv1.weight", "/head/2/running_mean" → "1.2.running_mean".
-// Variables outside the model (optimizer state, random-number state) give
-// false.
-func fastaiKey(path string) (string, bool) {
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(parts) < 2 {
-		return "", false
-	}
-	switch parts[0] {
-	case vision.HeadScope:
-		return "1." + strings.Join(parts[1:], "."), true
-	case vision.BodyScope:
-		i, ok := bodyIndex[parts[1]]
-		if !ok {
-			return "", false
-		}
-		return "0." + strconv.Itoa(i) + "." + strings.Join(parts[2:], "."), true
-	}
-	return "", false
-}
-
-// ohwiToOIHW is the inverse of ops.OIHWToOHWI.
-func ohwiToOIHW(src []float32, out, kh, kw, in int) []float32 {
-	dst := make([]float32, len(src))
-	for o := range out {
-		for i := range in {
-			for y := range kh {
-				for x := range kw {
-					dst[((o*in+i)*kh+y)*kw+x] = src[((o*kh+y)*kw+x)*in+i]
-				}
-			}
-		}
-	}
-	return dst
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // entry is one state-dict tensor: float32 values, or one int64 (the
@@ -26,7 +26,7 @@ type entry struct {
 // tensors of arch.StateDict() with a num_batches_tracked counter after each
 // batch norm, then fc.weight and fc.bias — filled with seeded values of
 // plausible scale (kaiming-normal kernels, positive running variances).
-func StateDict(arch vision.Arch, classes int, seed uint64) []entry {
+func StateDict(arch models.Arch, classes int, seed uint64) []entry {
 	rng := rand.New(rand.NewPCG(seed, 0x7e57))
 	normal := func(n int, std float64) []float32 {
 		v := make([]float32, n)
@@ -71,7 +71,7 @@ func StateDict(arch vision.Arch, classes int, seed uint64) []entry {
 }
 
 // Checkpoint returns the bytes of a torch.save zip checkpoint of StateDict.
-func Checkpoint(arch vision.Arch, classes int, seed uint64) ([]byte, error) {
+func Checkpoint(arch models.Arch, classes int, seed uint64) ([]byte, error) {
 	entries := StateDict(arch, classes, seed)
 	const dir = "tiny_resnet/"
 	var buf bytes.Buffer
@@ -130,7 +130,7 @@ func (e entry) numel() int {
 // the protocol version 1001, system information, the state dict (storages as
 // persistent ids with a sixth, view, element) and the list of storage keys —
 // followed by each storage as an int64 element count and its raw data.
-func LegacyCheckpoint(arch vision.Arch, classes int, seed uint64) []byte {
+func LegacyCheckpoint(arch models.Arch, classes int, seed uint64) []byte {
 	entries := StateDict(arch, classes, seed)
 	var out bytes.Buffer
 	magic := []byte{0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, opStop}

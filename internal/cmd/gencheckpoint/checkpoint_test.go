@@ -7,13 +7,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 // TestCommittedCheckpointIsReproducible pins testdata/weights/tiny_resnet.pth
 // to this generator with its default flags.
 func TestCommittedCheckpointIsReproducible(t *testing.T) {
-	got, err := Checkpoint(vision.ResNet18.Scaled(4), 10, 1)
+	got, err := Checkpoint(models.ResNet18.Scaled(4), 10, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestCommittedCheckpointIsReproducible(t *testing.T) {
 // TestCheckpointReadsBack reads generated checkpoints, zip and legacy, with
 // fastgo's reader.
 func TestCheckpointReadsBack(t *testing.T) {
-	arch := vision.ResNet50.Scaled(1)
+	arch := models.ResNet50.Scaled(1)
 	data, err := Checkpoint(arch, 3, 9)
 	if err != nil {
 		t.Fatal(err)
@@ -38,12 +38,12 @@ func TestCheckpointReadsBack(t *testing.T) {
 	t.Run("legacy", func(t *testing.T) { checkReadsBack(t, arch, LegacyCheckpoint(arch, 3, 9)) })
 }
 
-func checkReadsBack(t *testing.T, arch vision.Arch, data []byte) {
+func checkReadsBack(t *testing.T, arch models.Arch, data []byte) {
 	p := filepath.Join(t.TempDir(), "c.pth")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sd, keys, err := vision.ReadStateDict(p)
+	sd, keys, err := models.ReadStateDict(p)
 	if err != nil {
 		t.Fatal(err)
 	}

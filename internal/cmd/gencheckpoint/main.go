@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed of the values")
 	legacy := flag.Bool("legacy", false, "write the pre-1.6 (non-zip) format")
 	flag.Parse()
-	arch := vision.ResNet18.Scaled(*width)
+	arch := models.ResNet18.Scaled(*width)
 	var data []byte
 	var err error
 	if *legacy {

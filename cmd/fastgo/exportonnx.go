@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
+)
+
+// exportONNXCmd is `fastgo export-onnx MODEL OUT.onnx`: the model (a
+// fastgo export or a fastai export.pkl) as ONNX (cnn.ExportONNX).
+func exportONNXCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fastgo export-onnx", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: fastgo export-onnx MODEL OUT.onnx
+
+Writes the model (a file written by learner.Export, or fastai's learn.export
+export.pkl) as an ONNX model (opset 17) that ONNX Runtime runs: input "image",
+uint8 RGB NHWC [batch, S, S, 3] resized as the model's item transforms say
+(S is printed); outputs "logits" and "probs", float32 [batch, classes]; the
+class names in the metadata ("vocab").`)
+		fs.PrintDefaults()
+	}
+	pos, ok, status := parseArgs(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return 2
+	}
+	p, err := cnn.LoadPredictor(pos[0], learner.Output(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "fastgo: %v\n", err)
+		return 1
+	}
+	if err := p.ExportONNX(pos[1]); err != nil {
+		fmt.Fprintf(stderr, "fastgo: %v\n", err)
+		return 1
+	}
+	size := 0
+	for _, s := range p.Inputs.ItemTfms {
+		if s.Name == "Resize" {
+			size, _ = s.Int("size", 1)
+		}
+	}
+	fmt.Fprintf(stdout, "fastgo: wrote %s (%s, %d classes; input uint8 [batch, %d, %d, 3])\n", pos[1], p.Arch.Name, len(p.Vocab), size, size)
+	return 0
+}

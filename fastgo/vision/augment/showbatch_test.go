@@ -1,0 +1,49 @@
+package augment
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/internal/testutil/testpets"
+)
+
+// TestShowBatchSmallTrainingSet: 8 training images with the default batch
+// size of 64 (the bundled images in a fresh clone) once failed with "the
+// loader yields no batch"; the grid now shows the 8 images there are.
+func TestShowBatchSmallTrainingSet(t *testing.T) {
+	out := t.TempDir()
+	t.Setenv(display.EnvDisplay, "terminal")
+	t.Setenv(display.EnvOutputDir, out)
+	dls := testpets.PetLoaders(t, vision.ImageBlock(), []fastgo.ItemTransform{vision.Resize(40)},
+		[]fastgo.BatchTransform{MustAugTransforms(32, MinScale(0.75))}, fastgo.WithBatchSize(fastgo.DefaultBatchSize))
+	if dls.Train.Len() != 0 || dls.Train.Dataset.Len() != 8 {
+		t.Fatalf("setup: %d training batches of %d items, want 0 of 8", dls.Train.Len(), dls.Train.Dataset.Len())
+	}
+	file, err := ShowBatch(dls, Grid(3, 3))
+	if err != nil {
+		t.Fatalf("ShowBatch on 8 training images, batch size 64: %v", err)
+	}
+	if filepath.Dir(file) != out {
+		t.Errorf("figure written to %s, want it in %s", file, out)
+	}
+	images, labels, err := showBatchImages(dls, showConfig{nrows: 3, ncols: 3}, 9)
+	if err != nil || len(images) != 8 || len(labels) != 8 {
+		t.Fatalf("showBatchImages: %d images, %d labels, %v; want the 8 training images", len(images), len(labels), err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("%s: %v", file, err)
+	}
+	if _, err := dls.OneBatch(); err == nil {
+		t.Error("OneBatch on 8 items with batch size 64 gave a batch; training would run on nothing")
+	}
+}

@@ -1,0 +1,214 @@
+package cnn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+)
+
+// Predictor classifies image files or bytes with a model exported by
+// learner.Export from a cnn.Learner, or by fastai's learn.export (see
+// [LoadFastai]), preparing each image as the learner's validation set was
+// (decode, the item transforms, then the batch transforms in validation
+// mode): fastai's load_learner + learn.predict. Its methods are safe for
+// concurrent use (a server's handlers): images are prepared in parallel,
+// the model runs one batch at a time (see learner.Learner).
+type Predictor struct {
+	// Learner runs the model (GetPreds, Predict, ShowResults…).
+	Learner *learner.Learner
+	// Arch is the architecture named in the file; Head the head's layout.
+	Arch models.Arch
+	Head models.HeadSpec
+	// Vocab is the class names in output order.
+	Vocab []string
+	// ItemTfms are the item transforms each image goes through.
+	ItemTfms []fastgo.ItemTransform
+	// Inputs is the file's description of the transforms.
+	Inputs learner.InputSpec
+	// ApplyEXIF says whether Prepare turns a JPEG as its EXIF orientation
+	// tag says (see vision.DecodeEXIF). LoadPredictor sets it from
+	// vision.ApplyEXIFOrientation for fastgo's files, as their training
+	// decoded; LoadFastai sets it false, as fastai (Pillow's Image.open)
+	// ignores the tag, so that phone photos get fastai's predictions.
+	ApplyEXIF bool
+	// Notes say where this predictor's preparation of images differs from
+	// the training library's (a fastai export's resampling), one line each;
+	// nil when it does not.
+	Notes []string
+}
+
+// LoadPredictor reads a file written by Export from a learner made by
+// cnn.Learner (ResNet18/34/50 with fastai's head) and builds the
+// transforms it recorded; a fastai learn.export() file (export.pkl,
+// recognised by its content, not its name) is read by [LoadFastai]. opts
+// go to learner.New (e.g. learner.WithBackend). Errors name the file and
+// say what is missing: not a fastgo export, an architecture fastgo does
+// not build, or transforms the file does not describe (a learner with
+// custom transforms: load it with learner.LoadExported and prepare images
+// yourself).
+func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
+	if isTorchFile(path) {
+		return LoadFastai(path, opts...)
+	}
+	info, err := learner.ReadExport(path)
+	if err != nil {
+		return nil, err
+	}
+	arch, head, err := parseModelName(info.Model)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: model %q: %w", path, info.Model, err)
+	}
+	if len(info.Vocab) == 0 {
+		return nil, fmt.Errorf("load %s: the file has no class names: export it from a learner trained on DataLoaders", path)
+	}
+	if info.Inputs == nil {
+		return nil, fmt.Errorf("load %s: the file does not say how images were prepared (a transform that cannot describe itself, or an older fastgo): export it again from a cnn.Learner, or use learner.LoadExported", path)
+	}
+	p := &Predictor{Arch: arch, Head: head, Vocab: info.Vocab, Inputs: *info.Inputs, ApplyEXIF: vision.ApplyEXIFOrientation}
+	for _, s := range info.Inputs.ItemTfms {
+		t, err := vision.ItemTransformFromSpec(s)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		p.ItemTfms = append(p.ItemTfms, t)
+	}
+	var batchTfms []fastgo.BatchTransform
+	for _, s := range info.Inputs.BatchTfms {
+		t, err := augment.BatchTransformFromSpec(s)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		batchTfms = append(batchTfms, t)
+	}
+	p.Learner, err = learner.LoadExported(path, ModelWithHead(arch, head, len(info.Vocab)), batchTfms, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.Learner.Data.ItemTfms = p.ItemTfms
+	return p, nil
+}
+
+// isTorchFile says whether the file starts as torch.save's files do — a
+// zip, or a pickle (the legacy format) — rather than as fastgo's learner
+// files (gob, which never starts so): the one check that routes a fastai
+// export to LoadFastai.
+func isTorchFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	return n == 4 && string(head) == "PK\x03\x04" || n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5
+}
+
+// Prepare decodes one image (name is used in errors) and applies the item
+// transforms, as the validation loader did. Errors are *DecodeError values
+// for what is not a decodable image.
+func (p *Predictor) Prepare(data []byte, name string) (vision.Image, error) {
+	m, err := vision.DecodeEXIF(data, name, p.ApplyEXIF)
+	if err != nil {
+		return vision.Image{}, err
+	}
+	var v fastgo.Value = m
+	ctx := fastgo.ItemContext{Split: fastgo.Valid}
+	for _, t := range p.ItemTfms {
+		if v, err = t.Apply(v, ctx); err != nil {
+			return vision.Image{}, fmt.Errorf("%s: %s: %w", name, t.Name(), err)
+		}
+	}
+	switch x := v.(type) {
+	case vision.Image:
+		return x, nil
+	case *vision.Image:
+		return *x, nil
+	}
+	return vision.Image{}, fmt.Errorf("%s: the item transforms gave a %T, not an image", name, v)
+}
+
+// Predict classifies prepared images in one batch; all must have the same
+// size (the item transforms make it so). An output that is not a finite
+// probability (NaN from corrupted weights) is an error, not an answer.
+func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error) {
+	if len(images) == 0 {
+		return nil, errors.New("cnn.Predictor.Predict: no images")
+	}
+	values := make([]fastgo.Value, len(images))
+	for i, m := range images {
+		values[i] = m
+	}
+	x, err := vision.ImageBlock().Collate(values)
+	if err != nil {
+		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
+	}
+	preds, err := p.Learner.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	for i, pred := range preds {
+		for _, v := range pred.Probs {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
+			}
+		}
+	}
+	return preds, nil
+}
+
+// PredictFiles reads, prepares and classifies image files in one batch.
+func (p *Predictor) PredictFiles(paths ...string) ([]learner.Prediction, error) {
+	images := make([]vision.Image, len(paths))
+	for i, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if images[i], err = p.Prepare(data, path); err != nil {
+			return nil, err
+		}
+	}
+	return p.Predict(images)
+}
+
+// ClassProb is one class and its probability.
+type ClassProb struct {
+	Class string  `json:"class"`
+	Prob  float64 `json:"prob"`
+}
+
+// TopK is pred's k most probable classes, most probable first (ties in
+// vocabulary order), as torch.topk.
+func (p *Predictor) TopK(pred learner.Prediction, k int) []ClassProb {
+	idx := make([]int, len(pred.Probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case pred.Probs[a] > pred.Probs[b]:
+			return -1
+		case pred.Probs[a] < pred.Probs[b]:
+			return 1
+		}
+		return 0
+	})
+	k = min(max(k, 0), len(idx))
+	out := make([]ClassProb, k)
+	for i, j := range idx[:k] {
+		out[i] = ClassProb{Prob: float64(pred.Probs[j])}
+		if j < len(p.Vocab) {
+			out[i].Class = p.Vocab[j]
+		}
+	}
+	return out
+}

@@ -1,8 +1,0 @@
-package vision
-
-import (
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-)
-
-func shapesOf(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }

@@ -1,0 +1,275 @@
+package onnx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+)
+
+// Classifier describes an image classifier as fastgo builds it —
+// fastai's nn.Sequential(body, head) with a torchvision ResNet body, the
+// network of cnn.Model — with its weights and its input preparation, to
+// write as ONNX.
+type Classifier struct {
+	// Arch is the body, Head the head's layout, Classes its outputs.
+	Arch    models.Arch
+	Head    models.HeadSpec
+	Classes int
+	// Weights are keyed as fastai's learn.model.state_dict()
+	// (models.LearnerStateDict: "0.4.0.conv1.weight", "1.8.weight"), in
+	// PyTorch's layout (convolutions OIHW, Linear [out, in]);
+	// num_batches_tracked is not used.
+	Weights map[string]models.StateTensor
+	// InputSize is the side of the images the model is given (after the
+	// item transforms, e.g. Resize(460)); Size the side the body sees
+	// (e.g. aug_transforms(size=224)): when they differ, the graph resizes
+	// (bilinear, align_corners, as fastai's valid batch transforms do).
+	InputSize, Size int
+	// Mean and Std normalise [0,1] RGB values (Normalize).
+	Mean, Std [3]float32
+	// Vocab is the class names, in output order (written as metadata).
+	Vocab []string
+}
+
+// Input and output names of the graph.
+const (
+	InputName  = "image"
+	LogitsName = "logits"
+	ProbsName  = "probs"
+)
+
+// Write writes the classifier as an ONNX model (IR version 8, opset 17) to
+// w. The graph's input "image" is uint8 RGB, NHWC [batch, InputSize,
+// InputSize, 3]: images decoded and put through the item transforms
+// (fastgo's Predictor.Prepare). The graph converts them to float, divides
+// by 255, resizes to Size when InputSize differs, normalises, and runs the
+// network in evaluation mode (batch norm with running statistics, no
+// dropout). Outputs: "logits" and "probs" (softmax), float32
+// [batch, Classes]. Metadata: "vocab" (a JSON list), "mean", "std",
+// "input_size", "size". Errors name a missing or mis-shaped weight.
+func Write(w io.Writer, c Classifier) error {
+	model, err := c.model()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(model)
+	return err
+}
+
+// WriteFile writes the model to path through a temporary file renamed
+// into place, so that an interrupted export leaves no partial file.
+func WriteFile(path string, c Classifier) error {
+	model, err := c.model()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(model); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// builder accumulates the graph's nodes and initializers.
+type builder struct {
+	c            *Classifier
+	nodes        []message
+	initializers []message
+	used         map[string]bool
+	n            int
+	err          error
+}
+
+// out names a new intermediate value.
+func (b *builder) out(op string) string {
+	b.n++
+	return fmt.Sprintf("%s_%d", op, b.n)
+}
+
+func (b *builder) node(op string, inputs []string, attrs ...attribute) string {
+	out := b.out(op)
+	b.nodes = append(b.nodes, nodeProto(op, out, inputs, []string{out}, attrs))
+	return out
+}
+
+// weight adds the state-dict tensor key as an initializer (once) after
+// checking its shape.
+func (b *builder) weight(key string, shape ...int) string {
+	if b.used[key] {
+		return key
+	}
+	t, ok := b.c.Weights[key]
+	switch {
+	case !ok:
+		b.fail(fmt.Errorf("onnx: no weight %s %v", key, shape))
+	case !slices.Equal(t.Shape, shape) || len(t.Data) != prod(shape):
+		b.fail(fmt.Errorf("onnx: weight %s has shape %v (%d values), want %v", key, t.Shape, len(t.Data), shape))
+	}
+	b.used[key] = true
+	b.initializers = append(b.initializers, tensorProto(key, dims(shape), t.Data, nil))
+	return key
+}
+
+// constant adds a named float or int64 initializer.
+func (b *builder) constant(name string, shape []int, f32 []float32, i64 []int64) string {
+	b.initializers = append(b.initializers, tensorProto(name, dims(shape), f32, i64))
+	return name
+}
+
+func (b *builder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+func dims(s []int) []int64 {
+	out := make([]int64, len(s))
+	for i, d := range s {
+		out[i] = int64(d)
+	}
+	return out
+}
+
+// convBN is a bias-free Conv2d and its batch norm, their tensors keyed as
+// learn.model.state_dict() names the torchvision modules prefix+c.Conv and
+// prefix+c.BN ("layer1.0." + "conv1" → "0.4.0.conv1").
+func (b *builder) convBN(x, prefix string, c models.ConvBN) string {
+	k, s, p := int64(c.Kernel), int64(c.Stride), int64(c.Padding)
+	w := b.weight(learnerKey(prefix+c.Conv)+".weight", c.Out, c.In, c.Kernel, c.Kernel)
+	y := b.node("Conv", []string{x, w}, attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
+	return b.batchNorm(y, learnerKey(prefix+c.BN), c.Out)
+}
+
+// batchNorm is BatchNorm1d/2d in evaluation mode (running statistics).
+func (b *builder) batchNorm(x, key string, c int) string {
+	in := []string{x}
+	for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
+		in = append(in, b.weight(key+"."+p, c))
+	}
+	return b.node("BatchNormalization", in, attrFloat("epsilon", 1e-5))
+}
+
+// linear is Linear(in, out) (x·Wᵀ + b).
+func (b *builder) linear(x, key string, in, out int, bias bool) string {
+	inputs := []string{x, b.weight(key+".weight", out, in)}
+	if bias {
+		inputs = append(inputs, b.weight(key+".bias", out))
+	}
+	return b.node("Gemm", inputs, attrInt("transB", 1))
+}
+
+func (b *builder) relu(x string) string { return b.node("Relu", []string{x}) }
+
+// model builds the ModelProto bytes.
+func (c *Classifier) model() ([]byte, error) {
+	if c.Arch.Width() < 1 || c.Classes < 1 || c.Head.Hidden < 0 || c.Size < 1 || c.InputSize < 1 {
+		return nil, errors.New("onnx: the classifier needs an architecture, classes and input sizes")
+	}
+	if c.Classes != len(c.Vocab) {
+		return nil, fmt.Errorf("onnx: %d classes but %d names in the vocab", c.Classes, len(c.Vocab))
+	}
+	b := &builder{c: c, used: map[string]bool{}}
+	x := b.node("Cast", []string{InputName}, attrInt("to", typeFloat))
+	x = b.node("Transpose", []string{x}, attrInts("perm", 0, 3, 1, 2)) // NHWC → NCHW
+	x = b.node("Div", []string{x, b.constant("levels", []int{1}, []float32{255}, nil)})
+	if c.Size != c.InputSize {
+		// sizes = [N, C, Size, Size], N and C from the input's shape.
+		nc := b.node("Slice", []string{b.node("Shape", []string{x}),
+			b.constant("slice_start", []int{1}, nil, []int64{0}), b.constant("slice_end", []int{1}, nil, []int64{2})})
+		sizes := b.node("Concat", []string{nc, b.constant("target_hw", []int{2}, nil, []int64{int64(c.Size), int64(c.Size)})}, attrInt("axis", 0))
+		x = b.node("Resize", []string{x, "", "", sizes}, attrString("mode", "linear"),
+			attrString("coordinate_transformation_mode", "align_corners"))
+	}
+	x = b.node("Sub", []string{x, b.constant("mean", []int{1, 3, 1, 1}, c.Mean[:], nil)})
+	x = b.node("Div", []string{x, b.constant("std", []int{1, 3, 1, 1}, c.Std[:], nil)})
+	x = c.body(b, x)
+	logits := c.head(b, x)
+	probs := b.node("Softmax", []string{logits}, attrInt("axis", 1))
+	if b.err != nil {
+		return nil, b.err
+	}
+	// Name the outputs.
+	b.nodes = append(b.nodes, nodeProto("Identity", LogitsName, []string{logits}, []string{LogitsName}, nil),
+		nodeProto("Identity", ProbsName, []string{probs}, []string{ProbsName}, nil))
+	vocab, _ := json.Marshal(c.Vocab)
+	f3 := func(v [3]float32) string { j, _ := json.Marshal(v); return string(j) }
+	meta := [][2]string{{"vocab", string(vocab)}, {"mean", f3(c.Mean)}, {"std", f3(c.Std)},
+		{"input_size", strconv.Itoa(c.InputSize)}, {"size", strconv.Itoa(c.Size)}}
+	doc := fmt.Sprintf("%s with fastai's head, %d classes. Input %q: uint8 RGB images, NHWC [batch, %d, %d, 3], "+
+		"as fastgo's Predictor.Prepare makes them (decoded, item transforms). Outputs %q and %q (softmax), float32 [batch, %d].",
+		c.Arch.Name, c.Classes, InputName, c.InputSize, c.InputSize, LogitsName, ProbsName, c.Classes)
+	in := valueInfo(InputName, typeUint8, []int64{-1, int64(c.InputSize), int64(c.InputSize), 3})
+	outs := []message{valueInfo(LogitsName, typeFloat, []int64{-1, int64(c.Classes)}),
+		valueInfo(ProbsName, typeFloat, []int64{-1, int64(c.Classes)})}
+	g := graphProto(c.Arch.Name, doc, b.nodes, b.initializers, []message{in}, outs)
+	return modelProto("fastgo", "1", doc, g, meta), nil
+}
+
+// body is torchvision's ResNet up to layer4 (keys "0.…"), as models lays
+// it out (Arch.Stem, MaxPool, Arch.Blocks).
+func (c *Classifier) body(b *builder, x string) string {
+	x = b.relu(b.convBN(x, "", c.Arch.Stem()))
+	mp := models.MaxPool
+	k, s, p := int64(mp.Kernel), int64(mp.Stride), int64(mp.Padding)
+	x = b.node("MaxPool", []string{x}, attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
+	for _, blk := range c.Arch.Blocks() {
+		prefix := blk.Key() + "."
+		y := x
+		for i, conv := range blk.Convs {
+			y = b.convBN(y, prefix, conv)
+			if i < len(blk.Convs)-1 {
+				y = b.relu(y)
+			}
+		}
+		shortcut := x
+		if blk.Downsample != nil {
+			shortcut = b.convBN(x, prefix, *blk.Downsample)
+		}
+		x = b.relu(b.node("Add", []string{y, shortcut}))
+	}
+	return x
+}
+
+// learnerKey is the learn.model.state_dict() prefix of a torchvision module
+// prefix ("layer1.0" → "0.4.0").
+func learnerKey(torchvision string) string {
+	k, _ := models.LearnerKey("/" + models.BodyScope + "/" + models.VariablePath(torchvision) + "/x")
+	return strings.TrimSuffix(k, ".x")
+}
+
+// head is fastai's create_head (keys "1.…"): concat pooling (max, then
+// mean), Flatten, BatchNorm1d, Linear, ReLU, BatchNorm1d, Linear (the
+// dropouts do nothing in evaluation).
+func (c *Classifier) head(b *builder, x string) string {
+	nf, hidden := c.Arch.NumFeatures(), c.Head.HiddenWidth()
+	pooled := b.node("Concat", []string{b.node("GlobalMaxPool", []string{x}), b.node("GlobalAveragePool", []string{x})}, attrInt("axis", 1))
+	x = b.node("Flatten", []string{pooled}, attrInt("axis", 1))
+	x = b.batchNorm(x, "1."+models.HeadBN1, 2*nf)
+	x = b.relu(b.linear(x, "1."+models.HeadLinear1, 2*nf, hidden, c.Head.Bias))
+	x = b.batchNorm(x, "1."+models.HeadBN2, hidden)
+	return b.linear(x, "1."+models.HeadLinear2, hidden, c.Classes, c.Head.Bias)
+}

@@ -1,0 +1,172 @@
+package onnx_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models/fastai"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/models/onnx"
+	"github.com/fastgo-ml/fastgo/internal/testutil"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// classifier describes an imported fastai model for Write.
+func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, vocab []string) onnx.Classifier {
+	return onnx.Classifier{Arch: m.Arch, Head: m.Head, Classes: m.Classes, Weights: m.Weights,
+		InputSize: inputSize, Size: size, Mean: norm.Mean, Std: norm.Std, Vocab: vocab}
+}
+
+// exportClassifier reads a fastai export of testdata/fastai into a Classifier.
+func exportClassifier(t *testing.T, file string) onnx.Classifier {
+	t.Helper()
+	e, err := fastai.ReadExport(testutil.Testdata("fastai", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputSize := e.ItemTfms[0].(fastai.Resize).Size
+	size := inputSize
+	var norm fastai.Normalize
+	for _, tfm := range e.BatchTfms {
+		switch x := tfm.(type) {
+		case fastai.AugTransforms:
+			size = x.Size
+		case fastai.Normalize:
+			norm = x
+		}
+	}
+	return classifier(e.Model, inputSize, size, norm, e.Vocab)
+}
+
+// ONNX Runtime runs the written models, and its outputs equal PyTorch's
+// rebuild of the same fastai models within the parity rule: its distance
+// from PyTorch float64 is at most 2× PyTorch float32's.
+func TestONNXRuntimeMatchesPyTorch(t *testing.T) {
+	report := os.Getenv(testutil.ParityDirEnv) // make parity prints the rows
+	if report == "" {
+		report = t.TempDir()
+	}
+	refs := testutil.OpenParity(t, testutil.Testdata("fastai", "refs"), report)
+	v1, err := fastai.ReadWeights(testutil.Testdata("fastai", "resnet34_save_v1.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagenet := fastai.Normalize{Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
+	for name, c := range map[string]onnx.Classifier{
+		"resnet18":     exportClassifier(t, "resnet18_archive.pkl"),
+		"resnet34_aug": exportClassifier(t, "resnet34_aug.pkl"),
+		"resnet50_pad": exportClassifier(t, "resnet50_pad.pkl"),
+		"resnet34_v1":  classifier(v1.Model, 48, 48, imagenet, []string{"cat", "dog"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			model := filepath.Join(t.TempDir(), name+".onnx")
+			if err := onnx.WriteFile(model, c); err != nil {
+				t.Fatal(err)
+			}
+			compareWithPyTorch(t, refs, model, name, "fastai "+name)
+		})
+	}
+}
+
+// compareWithPyTorch runs model on the images PyTorch predicted for
+// (prep_NAME) and compares its logits and probabilities with PyTorch's.
+func compareWithPyTorch(t *testing.T, refs *testutil.Parity, model, name, label string) {
+	t.Helper()
+	pixels, shape := refs.U8(t, "prep_"+name)
+	got := testutil.RunONNX(t, model, pixels, shape)
+	for _, out := range []string{"logits", "probs"} {
+		ref64, _ := refs.F64(t, out+"64_"+name)
+		ref32, _ := refs.F64(t, out+"32_"+name)
+		refs.Compare(t, "ONNX Runtime "+out+" of "+label, testutil.RelErr(got[out], ref64), testutil.RelErr(ref32, ref64))
+	}
+}
+
+// The file is a ModelProto with IR version 8, opset 17, the graph's
+// input, outputs and the vocab in its metadata.
+func TestWriteModelProto(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	var buf bytes.Buffer
+	if err := onnx.Write(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	fields := map[protowire.Number][][]byte{}
+	var ir int64
+	b := buf.Bytes()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			t.Fatal(protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch typ {
+		case protowire.VarintType:
+			v, m := protowire.ConsumeVarint(b)
+			if num == 1 {
+				ir = int64(v)
+			}
+			b = b[m:]
+		case protowire.BytesType:
+			v, m := protowire.ConsumeBytes(b)
+			fields[num] = append(fields[num], v)
+			b = b[m:]
+		default:
+			t.Fatalf("field %d of wire type %d", num, typ)
+		}
+	}
+	if ir != onnx.IRVersion || len(fields[7]) != 1 || len(fields[8]) != 1 {
+		t.Fatalf("ir_version %d, %d graphs, %d opsets", ir, len(fields[7]), len(fields[8]))
+	}
+	if !bytes.Contains(fields[8][0], []byte{0x10, onnx.Opset}) {
+		t.Errorf("opset_import %x, want version %d", fields[8][0], onnx.Opset)
+	}
+	meta := bytes.Join(fields[14], nil)
+	if !bytes.Contains(meta, []byte(`["Abyssinian","Bengal","pug"]`)) {
+		t.Errorf("metadata %q has no vocab", meta)
+	}
+	for _, name := range []string{onnx.InputName, onnx.LogitsName, onnx.ProbsName, "0.4.0.conv1.weight", "1.8.weight"} {
+		if !bytes.Contains(fields[7][0], []byte(name)) {
+			t.Errorf("the graph does not name %q", name)
+		}
+	}
+}
+
+func TestWriteRefusesMissingWeights(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	delete(c.Weights, "0.5.1.bn2.running_var")
+	err := onnx.Write(&bytes.Buffer{}, c)
+	if err == nil || !strings.Contains(err.Error(), "0.5.1.bn2.running_var") {
+		t.Errorf("error %v, want one naming the missing weight", err)
+	}
+	c = exportClassifier(t, "resnet18_archive.pkl")
+	c.Vocab = c.Vocab[:2]
+	if err := onnx.Write(&bytes.Buffer{}, c); err == nil {
+		t.Error("a vocab of 2 for 3 classes was written")
+	}
+}
+
+// make parity: torchvision's full-size ResNet18/34/50 with fastai's head,
+// exported by fastai (scripts/fastai_files.py full), written as ONNX and
+// run by ONNX Runtime on the pets images at 224 px.
+func TestParityONNXFullSize(t *testing.T) {
+	dir := testutil.LoadParity(t).Dir
+	refs := testutil.OpenParity(t, filepath.Join(dir, "fastai"), dir)
+	for _, arch := range []string{"resnet18", "resnet34", "resnet50"} {
+		t.Run(arch, func(t *testing.T) {
+			e, err := fastai.ReadExport(filepath.Join(dir, "fastai", arch+"_export.pkl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Model.Arch.Name != arch {
+				t.Fatalf("recognised %s", e.Model.Arch.Name)
+			}
+			c := classifier(e.Model, 224, 224, e.BatchTfms[1].(fastai.Normalize), e.Vocab)
+			model := filepath.Join(t.TempDir(), arch+".onnx")
+			if err := onnx.WriteFile(model, c); err != nil {
+				t.Fatal(err)
+			}
+			compareWithPyTorch(t, refs, model, arch, "fastai "+arch+" (224 px)")
+		})
+	}
+}

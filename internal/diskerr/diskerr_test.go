@@ -1,0 +1,45 @@
+package diskerr
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Each disk problem, however wrapped, is told apart from other errors and
+// said with the folder and the variable that moves it. (A missing
+// permission cannot be produced for real in CI, which runs as root.)
+func TestWrapSaysWhatAndWhere(t *testing.T) {
+	pathErr := func(errno syscall.Errno) error {
+		return fmt.Errorf("save x: %w", &fs.PathError{Op: "write", Path: "/cache/x.tmp", Err: errno})
+	}
+	for _, tc := range []struct {
+		err  error
+		kind Kind
+		want string
+	}{
+		{pathErr(syscall.ENOSPC), NoSpace, "the disk of /cache is full"},
+		{pathErr(syscall.EDQUOT), NoSpace, "is full"},
+		{pathErr(syscall.EROFS), ReadOnly, "read-only file system"},
+		{pathErr(syscall.EACCES), NoPermission, "no permission to write in /cache"},
+		{pathErr(syscall.EPERM), NoPermission, "no permission"},
+		{errors.New("unexpected EOF"), None, "unexpected EOF"},
+	} {
+		if k := Classify(tc.err); k != tc.kind {
+			t.Errorf("Classify(%v) = %d, want %d", tc.err, k, tc.kind)
+		}
+		got := Wrap(tc.err, "/cache", "FASTGO_CACHE_DIR")
+		if !strings.Contains(got.Error(), tc.want) {
+			t.Errorf("Wrap(%v) = %v, want it to say %q", tc.err, got, tc.want)
+		}
+		if tc.kind != None && (!strings.Contains(got.Error(), "set FASTGO_CACHE_DIR") || !errors.Is(got, tc.err) || !Is(got)) {
+			t.Errorf("Wrap(%v) = %v: want the variable named and the cause kept", tc.err, got)
+		}
+		if again := Wrap(got, "/other", "FASTGO_DATA"); again != got {
+			t.Errorf("wrapping twice changed %v into %v", got, again)
+		}
+	}
+}
