@@ -448,9 +448,8 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	}
 	crops := c.minScale != 1 || a.givenCrop
 	if split != fastgo.Train || params == nil {
-		if crops { // the centre square, sliced as fastai's RandomResizedCropGPU slices it
-			s := min(h, w)
-			x = graph.Slice(x, graph.AxisRange(), graph.AxisRange((h-s)/2, (h-s)/2+s), graph.AxisRange((w-s)/2, (w-s)/2+s))
+		if s := min(h, w); crops && h != w { // the centre square, sliced as fastai's RandomResizedCropGPU slices it
+			x = cut(cut(x, 1, (h-s)/2, (h-s)/2+s), 2, (w-s)/2, (w-s)/2+s)
 		}
 		return resize(x, oh, ow)
 	}

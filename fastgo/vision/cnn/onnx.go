@@ -70,7 +70,8 @@ func onnxClassifier(learn *learner.Learner) (onnx.Classifier, error) {
 		switch x := t.(type) {
 		case *augment.Augment:
 			// Validation: the input's centre square (all of it: Resize makes
-			// squares) resized to Size.
+			// squares) resized to Size, area-averaged first where fastai's
+			// _grid_sample is (the onnx package asks augment.ValidPreShrink).
 			if x.Size() > 0 {
 				c.Size = x.Size()
 			}

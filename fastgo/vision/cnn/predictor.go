@@ -40,10 +40,6 @@ type Predictor struct {
 	// decoded; LoadFastai sets it false, as fastai (Pillow's Image.open)
 	// ignores the tag, so that phone photos get fastai's predictions.
 	ApplyEXIF bool
-	// Notes say where this predictor's preparation of images differs from
-	// the training library's (a fastai export's resampling), one line each;
-	// nil when it does not.
-	Notes []string
 }
 
 // LoadPredictor reads a file written by Export from a learner made by
