@@ -75,6 +75,9 @@ type Learner struct {
 	// params classifies the model's variables, learnt from the first graph built.
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
+	// infer holds the weights of Model.Inference, derived from store's
+	// (nil until an evaluation graph of such a model first runs).
+	infer *inferenceWeights
 	// stepErr is a StepChecker's refusal of the training step whose graph
 	// was being built.
 	stepErr error
@@ -299,6 +302,7 @@ func (l *Learner) newStore() error {
 	l.store.SetParam("/"+model.ParamInitialSeed, int64(l.seed))
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
+	l.infer = nil
 	if l.initStore != nil {
 		if err := l.initStore(l.store); err != nil {
 			return fmt.Errorf("learner: initialising the model's variables: %w", err)
@@ -479,7 +483,14 @@ func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
 			return l.evalGraph(scope, inputs, key)
 		}
 	}
-	e, err := NewExec(l.backend, l.store, fn)
+	store := l.store
+	if mode == modeEval {
+		var err error
+		if store, err = l.inferenceStore(); err != nil {
+			return nil, err
+		}
+	}
+	e, err := NewExec(l.backend, store, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -500,13 +511,17 @@ func splitTfmInputs(inputs []*graph.Node, layout string) []*graph.Node {
 	return out
 }
 
-// forward builds preprocess → model → float32 logits.
+// forward builds preprocess → model → float32 logits: the model's Build,
+// or in evaluation its Inference.Build when it has one.
 func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.Node, split fastgo.Split, train bool, dtype dtypes.DType) *graph.Node {
 	g := x.Graph()
 	setComputeDType(g, dtype)
 	x = l.preprocess(x, tfmParams, split)
 	if dtype != dtypes.Float32 {
 		x = graph.ConvertDType(x, dtype)
+	}
+	if !train && l.Model.Inference != nil {
+		return float32Of(l.Model.Inference.Build(scope, x))
 	}
 	return float32Of(l.Model.Build(scope, x, train))
 }
@@ -569,7 +584,9 @@ func hyperFor(values *graph.Node, group int) *graph.Node {
 func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y := inputs[0], inputs[1]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[2:], key.layout), fastgo.Valid, false, key.dtype)
-	l.classify(key.frozenIdx)
+	if l.Model.Inference == nil { // else the variables were classified by deriving the inference weights
+		l.classify(key.frozenIdx)
+	}
 	act := logits
 	if l.Loss.Activation != nil {
 		act = l.Loss.Activation(logits)
@@ -620,6 +637,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors
 		}
 	}
 	l.iter++
+	l.dropInference()
 	e, err := l.getExec(modeTrain, in.layout)
 	if err != nil {
 		return nil, err
@@ -696,6 +714,9 @@ func (l *Learner) evalOn(in *stepInput) ([]*tensors.Tensor, error) {
 func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout string) ([]*tensors.Tensor, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, err := l.inferenceStore(); err != nil { // derived again if the weights changed
+		return nil, err
+	}
 	e, err := l.getExec(modeEval, layout)
 	if err != nil {
 		return nil, err

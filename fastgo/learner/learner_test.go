@@ -356,7 +356,17 @@ func TestMust(t *testing.T) {
 // not those of its first call. A backend that prefers constants for
 // variables (compute v0.1.14's pure-Go backend) once made validation and
 // Predict run on the weights they were compiled with (see NewExec).
+//
+// A model with inference weights (Model.Inference) computes its evaluation
+// graphs on weights derived from the variables: they must follow every
+// change the same way.
 func TestGraphsSeeCurrentWeights(t *testing.T) {
+	t.Run("variables", func(t *testing.T) { testGraphsSeeCurrentWeights(t, tinyModel(4)) })
+	t.Run("inference weights", func(t *testing.T) { testGraphsSeeCurrentWeights(t, tinyFoldedModel(4)) })
+}
+
+func testGraphsSeeCurrentWeights(t *testing.T, m Model) {
+	newTiny := func(t *testing.T, opts ...Option) *Learner { return newTinyOf(t, m, opts...) }
 	l := newTiny(t)
 	b := firstBatch(t, l.Data.Valid)
 	// The weights must exist when a graph is compiled (GoMLX passes
@@ -424,10 +434,19 @@ func TestGraphsSeeCurrentWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh2 := newTiny(t, Seed(3))
-	for _, x := range []*Learner{l, fresh2} {
+	var loaded [2]*Preds
+	for i, x := range []*Learner{l, fresh2} {
 		if err := x.Load(otherPath); err != nil {
 			t.Fatal(err)
 		}
+		if loaded[i], err = x.GetPreds(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(loaded[0].Probs, loaded[1].Probs) {
+		t.Error("after Load, GetPreds differs from a fresh learner's with the same weights: the evaluation graph read stale weights")
+	}
+	for _, x := range []*Learner{l, fresh2} {
 		if err := x.Fit(1, 1e-2); err != nil {
 			t.Fatal(err)
 		}

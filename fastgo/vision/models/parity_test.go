@@ -74,6 +74,24 @@ func TestParityResNetEval(t *testing.T) {
 		ref64, _ := p.F64(t, "eval_"+arch.Name+"_logits64")
 		ref32, _ := p.F64(t, "eval_"+arch.Name+"_logits32")
 		p.Compare(t, arch.Name+" eval logits (state_dict with running stats), 2×64 px", testutil.RelErr(got, ref64), testutil.RelErr(ref32, ref64))
+
+		// The inference graph of cnn's learners: batch norms folded into
+		// the convolutions (float64 products rounded once), fc as is.
+		folded := foldedStore(t, store, func(scope *model.Scope, g *graph.Graph, into map[string]*graph.Node) {
+			arch.FoldBatchNorms(scope.In(BodyScope), g, into)
+			fc := scope.In("fc")
+			for _, name := range []string{"weight", "bias"} {
+				into["/fc/"+name] = fc.GetVariable(name).NodeValue(g)
+			}
+		})
+		out = model.MustCallOnceN(modelTestBackend(), folded, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+			g := x.Graph()
+			feats := ops.AdaptiveAvgPool1x1(arch.BodyFolded(scope.In(BodyScope), x))
+			fc := scope.In("fc")
+			return []*graph.Node{graph.Add(ops.Linear(feats, fc.GetVariable("weight").NodeValue(g)), graph.ExpandAxes(fc.GetVariable("bias").NodeValue(g), 0))}
+		}, xt)
+		p.Compare(t, arch.Name+" eval logits, batch norm folded (inference graph), 2×64 px",
+			testutil.RelErr(tensors.MustCopyFlatData[float32](out[0]), ref64), testutil.RelErr(ref32, ref64))
 	}
 }
 
