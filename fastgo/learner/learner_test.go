@@ -6,10 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
 
 // Frozen: the body's weights stay as they were, except batch norm (fastai's
@@ -466,5 +469,30 @@ func TestPredsTensor(t *testing.T) {
 	}
 	if got := fmt.Sprintf("(%d, %v)", row.Len(), row.Sum()); got != "(2, tensor(1.))" {
 		t.Errorf("(len, sum) prints %q", got)
+	}
+}
+
+// TestFitGCTargetOnlyWhileFitting: on the pure-Go backend a fit runs with
+// the collector's target lowered (backend.GoGCPercent) and gives the
+// user's back when it ends; predicting leaves it alone.
+func TestFitGCTargetOnlyWhileFitting(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set: fits leave the collector's target alone")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(90))
+	gcPercent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	l := newTiny(t)
+	during := 0
+	if err := l.Fit(1, 1e-2, WithCallbacks(onAfterTrain(func() { during = gcPercent() }))); err != nil {
+		t.Fatal(err)
+	}
+	if during != backend.GoGCPercent {
+		t.Errorf("the collector's target during a fit: %d, want %d", during, backend.GoGCPercent)
+	}
+	if _, err := l.Predict(firstBatch(t, l.Data.Valid).X); err != nil {
+		t.Fatal(err)
+	}
+	if got := gcPercent(); got != 90 {
+		t.Errorf("after a fit and a prediction the target is %d, want the user's 90", got)
 	}
 }
