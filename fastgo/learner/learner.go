@@ -484,11 +484,8 @@ func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
 		}
 	}
 	store := l.store
-	if mode == modeEval {
-		var err error
-		if store, err = l.inferenceStore(); err != nil {
-			return nil, err
-		}
+	if mode == modeEval && l.Model.Inference != nil {
+		store = l.infer.store // current: runEval derived it first
 	}
 	e, err := NewExec(l.backend, store, fn)
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 // t = bias − running_mean·s, which the convolution or Linear before it
 // (FoldBatchNormAfter) or the Linear after it (FoldBatchNormBefore)
 // absorbs into its weights and a bias: the network then computes no
-// batch norm at all, and each folded layer one bias add (Conv2DBias, or
-// AddChannelBias). PyTorch's torch.nn.utils.fusion (fuse_conv_bn_weights,
+// batch norm at all, and each folded layer one bias add (Conv2DFolded,
+// LinearFolded, with the weights' output channels moved last by
+// OutputChannelsLast). PyTorch's torch.nn.utils.fusion (fuse_conv_bn_weights,
 // fuse_linear_bn_weights) and ONNX Runtime's graph optimiser do the same.
 //
 // The folded weights are computed in float64 and rounded once to the
@@ -91,8 +92,34 @@ func AddChannelBias(x, b *graph.Node) *graph.Node {
 	return graph.Reshape(channelAdd(Auto, graph.Reshape(x, -1, c), b), dims...)
 }
 
-// Conv2DBias is [Conv2D] followed by the addition of the bias b [Cout] on
-// every output position: a convolution with a batch norm folded into it.
-func Conv2DBias(x, w, b *graph.Node, stride, padding int) *graph.Node {
-	return AddChannelBias(Conv2D(x, w, stride, padding), b)
+// OutputChannelsLast moves a folded weight's output channels (its first
+// axis) last — OHWI kernels become HWIO [kh, kw, Cin, Cout], Linear
+// weights [out, in] become [in, out] —, the layout Conv2DFolded and
+// LinearFolded take.
+func OutputChannelsLast(w *graph.Node) *graph.Node {
+	perm := make([]int, w.Rank())
+	for i := range perm {
+		perm[i] = (i + 1) % w.Rank()
+	}
+	return graph.TransposeAllDims(w, perm...)
+}
+
+// Conv2DFolded is a convolution with a batch norm folded into it, for
+// inference graphs: [Conv2D] of x with the HWIO kernel [kh, kw, Cin, Cout]
+// (OutputChannelsLast of FoldBatchNormAfter's), plus the bias b [Cout] on
+// every output position. The HWIO layout lets the pure-Go backend's
+// matrix products read the kernel as a row-major [K, Cout] operand, packed
+// by its vector code. No gradient is defined for it beyond GoMLX's own.
+func Conv2DFolded(x, kernel, bias *graph.Node, stride, padding int) *graph.Node {
+	return AddChannelBias(conv2D(Auto, hwio, x, kernel, stride, padding), bias)
+}
+
+// LinearFolded is x·w + b for x [N, in], w [in, out] (OutputChannelsLast
+// of a folded Linear weight) and b [out]: a Linear with a batch norm folded
+// into it, for inference graphs.
+func LinearFolded(x, w, b *graph.Node) *graph.Node {
+	if x.Rank() != 2 || w.Rank() != 2 || x.Shape().Dim(1) != w.Shape().Dim(0) {
+		panic(fmt.Sprintf("ops.LinearFolded: want x [N,K] and w [K,M], got x %s and w %s", x.Shape(), w.Shape()))
+	}
+	return AddChannelBias(graph.DotGeneral(x, []int{1}, nil, w, []int{0}, nil), b)
 }

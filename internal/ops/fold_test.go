@@ -75,7 +75,7 @@ func TestFoldBatchNormAfterConv(t *testing.T) {
 		outs := model.MustCallOnceN(testBackend(), store, func(s *model.Scope, x, w *graph.Node) []*graph.Node {
 			want := BatchNorm(bnScope, Conv2D(x, w, c.stride, c.pad), false)
 			kernel, bias := FoldBatchNormAfter(w, nil, bnNodes(bnScope, x.Graph(), c.cout), TorchBatchNorm.Eps)
-			return []*graph.Node{want, Conv2DBias(x, kernel, bias, c.stride, c.pad), kernel, bias}
+			return []*graph.Node{want, Conv2DFolded(x, OutputChannelsLast(kernel), bias, c.stride, c.pad), kernel, bias}
 		}, x, w)
 		assertNear(t, "folded convolution", flat(outs[1]), flat(outs[0]))
 
@@ -112,13 +112,14 @@ func TestFoldBatchNormLinear(t *testing.T) {
 	outs := model.MustCallOnceN(testBackend(), store, func(s *model.Scope, x, w, b *graph.Node) []*graph.Node {
 		g := x.Graph()
 		dense := func(x, w, b *graph.Node) *graph.Node { return AddChannelBias(Linear(x, w), b) }
+		folded := func(x, w, b *graph.Node) *graph.Node { return LinearFolded(x, OutputChannelsLast(w), b) }
 		wa, ba := FoldBatchNormAfter(w, b, bnNodes(after, g, out), TorchBatchNorm.Eps)
 		wb, bb := FoldBatchNormBefore(bnNodes(before, g, in), TorchBatchNorm.Eps, w, b)
 		wb0, bb0 := FoldBatchNormBefore(bnNodes(before, g, in), TorchBatchNorm.Eps, w, nil)
 		return []*graph.Node{
-			BatchNorm(after, dense(x, w, b), false), dense(x, wa, ba),
-			dense(BatchNorm(before, x, false), w, b), dense(x, wb, bb),
-			Linear(BatchNorm(before, x, false), w), dense(x, wb0, bb0),
+			BatchNorm(after, dense(x, w, b), false), folded(x, wa, ba),
+			dense(BatchNorm(before, x, false), w, b), folded(x, wb, bb),
+			Linear(BatchNorm(before, x, false), w), folded(x, wb0, bb0),
 		}
 	}, x, w, b)
 	assertNear(t, "Linear, batch norm folded after", flat(outs[1]), flat(outs[0]))
@@ -147,5 +148,21 @@ func TestFoldBatchNormRefusesMismatchedShapes(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestConvHWIOMatchesOHWI: every lowering computes the same convolution
+// from an HWIO kernel as from the OHWI one it was transposed from.
+func TestConvHWIOMatchesOHWI(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := testutil.RandNormal(rng, 2, 8, 8, 3)
+	w := testutil.RandNormal(rng, 4, 3, 3, 3)
+	for _, l := range []Lowering{Native, Slices, Winograd} {
+		for _, stride := range []int{1, 2} {
+			outs := graph.MustExecOnceN(testBackend(), func(x, w *graph.Node) []*graph.Node {
+				return []*graph.Node{conv2D(l, ohwi, x, w, stride, 1), conv2D(l, hwio, x, OutputChannelsLast(w), stride, 1)}
+			}, x, w)
+			assertNear(t, fmt.Sprintf("lowering %d, stride %d", l, stride), flat(outs[1]), flat(outs[0]))
+		}
 	}
 }

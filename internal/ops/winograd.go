@@ -22,12 +22,12 @@ import (
 // crops and pads (shiftFill), the interleaving of the output blocks
 // (concatenate) and the products (Linear), so that no element-by-element
 // Slice runs on an activation.
-func conv3x3Winograd(x, w *graph.Node) *graph.Node {
-	if x.Rank() != 4 || w.Rank() != 4 || w.Shape().Dim(1) != 3 || w.Shape().Dim(2) != 3 || x.Shape().Dim(3) != w.Shape().Dim(3) {
-		panic(fmt.Sprintf("ops.conv3x3Winograd: want x NHWC and w [Cout,3,3,C], got x %s, w %s", x.Shape(), w.Shape()))
+func conv3x3Winograd(k kernelLayout, x, w *graph.Node) *graph.Node {
+	cout, kh, kw, cin := k.dims(w)
+	if x.Rank() != 4 || w.Rank() != 4 || kh != 3 || kw != 3 || x.Shape().Dim(3) != cin {
+		panic(fmt.Sprintf("ops.conv3x3Winograd: want x NHWC and a 3×3 kernel over its channels, got x %s, w %s", x.Shape(), w.Shape()))
 	}
-	b, h, wd, c := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2), x.Shape().Dim(3)
-	cout := w.Shape().Dim(0)
+	b, h, wd := x.Shape().Dim(0), x.Shape().Dim(1), x.Shape().Dim(2)
 	he, we := h+h%2, wd+wd%2 // even sizes: an odd side gets one more zero row or column
 	th, tw := he/2, we/2
 	xp := mark(graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{}, graph.PadAxis{Start: 1, End: 1 + he - h},
@@ -40,11 +40,9 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 		}
 	}
 
-	// Kernel: U = G·g·Gᵀ with G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]], per (i, j) a [Cout, C] matrix.
-	g := func(k, l int) *graph.Node {
-		s := graph.Slice(w, graph.AxisRange(), graph.AxisRange(k, k+1), graph.AxisRange(l, l+1), graph.AxisRange())
-		return graph.Reshape(s, cout, c)
-	}
+	// Kernel: U = G·g·Gᵀ with G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]], per (i, j) a [Cout, C]
+	// matrix ([C, Cout] for hwio kernels).
+	g := func(i, j int) *graph.Node { return k.tap(w, i, j) }
 	gt := func(a [3]*graph.Node) [4]*graph.Node {
 		sum := graph.Add(a[0], a[2])
 		return [4]*graph.Node{a[0], graph.MulScalar(graph.Add(sum, a[1]), 0.5), graph.MulScalar(graph.Sub(sum, a[1]), 0.5), a[2]}
@@ -60,7 +58,7 @@ func conv3x3Winograd(x, w *graph.Node) *graph.Node {
 	for i := range 4 {
 		uij := gt(wk[i])
 		for j := range 4 {
-			m[i][j] = Linear(v[i][j], uij[j])
+			m[i][j] = k.product(v[i][j], uij[j])
 		}
 	}
 

@@ -18,7 +18,7 @@ func TestWinogradMatchesIm2Col(t *testing.T) {
 			x := testutil.RandNormal(rng, 2, hw[0], hw[1], 3)
 			w := testutil.RandNormal(rng, 4, 3, 3, 3)
 			want := graph.MustExecOnce(testBackend(), func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }, x, w)
-			got := graph.MustExecOnce(testBackend(), conv3x3Winograd, x, w)
+			got := graph.MustExecOnce(testBackend(), winogradOHWI, x, w)
 			if !got.Shape().Equal(want.Shape()) {
 				t.Fatalf("shape %s, want %s", got.Shape(), want.Shape())
 			}
@@ -39,7 +39,7 @@ func BenchmarkConvForwardAlgorithms(b *testing.B) {
 			b.Run(fmt.Sprintf("%s_%dpx_%d", alg, c.hw, c.ch), func(b *testing.B) {
 				f := func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }
 				if alg == "winograd" {
-					f = conv3x3Winograd
+					f = winogradOHWI
 				}
 				exec := graph.MustNewExec(testBackend(), f)
 				benchCPU(b, func() { exec.MustCall(x, w) })
@@ -58,7 +58,7 @@ func TestWinogradGradients(t *testing.T) {
 			x := testutil.RandNormal(rng, 2, hw[0], hw[1], 3)
 			w := testutil.RandNormal(rng, 4, 3, 3, 3)
 			r := testutil.RandNormal(rng, 2, hw[0], hw[1], 4)
-			y1, dx1, dw1 := lossAndGrads(t, conv3x3Winograd, x, w, r)
+			y1, dx1, dw1 := lossAndGrads(t, winogradOHWI, x, w, r)
 			y2, dx2, dw2 := lossAndGrads(t, func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }, x, w, r)
 			assertClose(t, "y", flat(y1), flat(y2), 1e-5)
 			assertClose(t, "dx", flat(dx1), flat(dx2), 1e-5)
@@ -79,7 +79,7 @@ func BenchmarkConvTrainAlgorithms(b *testing.B) {
 			b.Run(fmt.Sprintf("%dpx_%d_%s", c.hw, c.ch, alg), func(b *testing.B) {
 				f := func(x, w *graph.Node) *graph.Node { return Conv2DWith(Slices, x, w, 1, 1) }
 				if alg == "winograd" {
-					f = conv3x3Winograd
+					f = winogradOHWI
 				}
 				exec := graph.MustNewExec(testBackend(), func(x, w *graph.Node) []*graph.Node {
 					y := f(x, w)
@@ -102,7 +102,7 @@ func TestWinogradBackwardDoesNotReadV(t *testing.T) {
 	g := graph.NewGraph(testBackend(), "winograd")
 	x := graph.Parameter(g, "x", shapesOf(2, 8, 8, 4))
 	w := graph.Parameter(g, "w", shapesOf(5, 3, 3, 4))
-	y := conv3x3Winograd(x, w)
+	y := conv3x3Winograd(ohwi, x, w)
 	graph.Gradient(graph.ReduceAllSum(graph.Mul(y, y)), x, w)
 	readers := map[*graph.Node]int{}
 	for _, n := range g.Nodes() {
@@ -125,3 +125,6 @@ func TestWinogradBackwardDoesNotReadV(t *testing.T) {
 		return true
 	})
 }
+
+// winogradOHWI is conv3x3Winograd of an OHWI kernel.
+func winogradOHWI(x, w *graph.Node) *graph.Node { return conv3x3Winograd(ohwi, x, w) }

@@ -143,9 +143,9 @@ func linearVariables(scope *model.Scope, dtype dtypes.DType, in, out int, bias b
 // in scope (the scope given to Build) for nf body features and nClasses
 // outputs: each batch norm is folded into the Linear after it
 // (ops.FoldBatchNormBefore; the dropout between them does nothing in
-// evaluation), giving the Linears "4" and "8" a weight and a bias, keyed
-// by variable path ("/head/4/weight", "/head/4/bias", …) and added to
-// into. Variables that do not exist yet are created as Build creates
+// evaluation), giving the Linears "4" and "8" a weight ([in, out]: see
+// ops.LinearFolded) and a bias, keyed by variable path ("/head/4/weight",
+// "/head/4/bias", …) and added to into. Variables that do not exist yet are created as Build creates
 // them, in the same order. [HeadSpec.BuildFolded] reads the result.
 func (h HeadSpec) FoldBatchNorms(scope *model.Scope, g *graph.Graph, nf, nClasses int, into map[string]*graph.Node) {
 	scope = scope.ResetVisited()
@@ -165,7 +165,7 @@ func (h HeadSpec) FoldBatchNorms(scope *model.Scope, g *graph.Graph, nf, nClasse
 			bias = b.NodeValue(g)
 		}
 		weight, shift := ops.FoldBatchNormBefore(bn, ops.FastaiBatchNorm.Eps, w.NodeValue(g), bias)
-		into[ls.Scope()+"/"+FoldedWeight], into[ls.Scope()+"/"+FoldedBias] = weight, shift
+		into[ls.Scope()+"/"+FoldedWeight], into[ls.Scope()+"/"+FoldedBias] = ops.OutputChannelsLast(weight), shift
 		in = l.out
 	}
 }
@@ -181,7 +181,7 @@ func (h HeadSpec) BuildFolded(scope *model.Scope, features *graph.Node, nClasses
 	dense := func(name string, x *graph.Node) *graph.Node {
 		s := scope.In("%s", name)
 		w, b := foldedVariable(s, FoldedWeight), foldedVariable(s, FoldedBias)
-		return graph.Add(ops.Linear(x, ops.ParamFor(w, x)), graph.ExpandAxes(ops.ParamFor(b, x), 0))
+		return ops.LinearFolded(x, ops.ParamFor(w, x), ops.ParamFor(b, x))
 	}
 	x := ops.ReLU(dense(HeadLinear1, AdaptiveConcatPool(features)))
 	return dense(HeadLinear2, x)

@@ -271,8 +271,8 @@ func (c ConvBN) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node
 
 // fold adds the convolution's kernel and bias with its batch norm folded
 // in (ops.FoldBatchNormAfter) to into, keyed by the variable paths
-// buildFolded reads: the kernel's own path ("…/conv1/weight", OHWI) and
-// "bias" beside it ("…/conv1/bias", [Out]). It creates the variables as
+// buildFolded reads: the kernel's own path ("…/conv1/weight", HWIO: see
+// ops.Conv2DFolded) and "bias" beside it ("…/conv1/bias", [Out]). It creates the variables as
 // build does, in the same order, when they do not exist.
 func (c ConvBN) fold(scope *model.Scope, g *graph.Graph, into map[string]*graph.Node) {
 	cs, bs := c.scopes(scope)
@@ -282,7 +282,7 @@ func (c ConvBN) fold(scope *model.Scope, g *graph.Graph, into map[string]*graph.
 		bn[i] = v.NodeValue(g)
 	}
 	kernel, bias := ops.FoldBatchNormAfter(w, nil, bn, ops.TorchBatchNorm.Eps)
-	into[cs.Scope()+"/"+FoldedWeight], into[cs.Scope()+"/"+FoldedBias] = kernel, bias
+	into[cs.Scope()+"/"+FoldedWeight], into[cs.Scope()+"/"+FoldedBias] = ops.OutputChannelsLast(kernel), bias
 }
 
 // buildFolded is the convolution with its batch norm folded in, on the
@@ -291,7 +291,7 @@ func (c ConvBN) buildFolded(scope *model.Scope, x *graph.Node) *graph.Node {
 	c.checkInput(x)
 	cs, _ := c.scopes(scope)
 	w, b := foldedVariable(cs, FoldedWeight), foldedVariable(cs, FoldedBias)
-	return ops.Conv2DBias(x, ops.ParamFor(w, x), ops.ParamFor(b, x), c.Stride, c.Padding)
+	return ops.Conv2DFolded(x, ops.ParamFor(w, x), ops.ParamFor(b, x), c.Stride, c.Padding)
 }
 
 func (c ConvBN) checkInput(x *graph.Node) {
