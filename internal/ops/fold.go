@@ -101,7 +101,7 @@ func OutputChannelsLast(w *graph.Node) *graph.Node {
 	for i := range perm {
 		perm[i] = (i + 1) % w.Rank()
 	}
-	return graph.TransposeAllDims(w, perm...)
+	return graph.TransposeAllAxes(w, perm...)
 }
 
 // Conv2DFolded is a convolution with a batch norm folded into it, for
