@@ -124,7 +124,9 @@ func tinyFoldedModel(classes int) Model {
 		Build: func(scope *model.Scope, x *graph.Node) *graph.Node {
 			x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
 			fc, head := scope.In("body").In("fc"), scope.In("head")
-			x = ops.ReLU(float32Of(denseWith(x, fc.GetVariable("weight"), fc.GetVariable("bias"))))
+			g := x.Graph()
+			// The folded weight is [in, out] (ops.LinearFolded).
+			x = ops.ReLU(float32Of(ops.LinearFolded(x, CastParam(fc.GetVariable("weight"), g), CastParam(fc.GetVariable("bias"), g))))
 			x = graph.ConvertDType(x, ComputeDType(x.Graph()))
 			return denseWith(x, head.GetVariable("weight"), head.GetVariable("bias"))
 		},

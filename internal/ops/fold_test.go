@@ -58,8 +58,8 @@ func bnNodes(scope *model.Scope, g *graph.Graph, c int) [4]*graph.Node {
 
 // TestFoldBatchNormAfterConv: a convolution with its batch norm folded in
 // gives the convolution followed by the batch norm in evaluation mode (for
-// im2col and Winograd shapes), and its weights are the float64 products
-// rounded once to float32.
+// im2col and Winograd shapes), and its weights are w·s in HWIO, each
+// product rounded once.
 func TestFoldBatchNormAfterConv(t *testing.T) {
 	for _, c := range []struct{ h, cin, cout, k, stride, pad int }{
 		{9, 3, 5, 3, 2, 1}, // im2col
@@ -75,22 +75,23 @@ func TestFoldBatchNormAfterConv(t *testing.T) {
 		outs := model.MustCallOnceN(testBackend(), store, func(s *model.Scope, x, w *graph.Node) []*graph.Node {
 			want := BatchNorm(bnScope, Conv2D(x, w, c.stride, c.pad), false)
 			kernel, bias := FoldBatchNormAfter(w, nil, bnNodes(bnScope, x.Graph(), c.cout), TorchBatchNorm.Eps)
-			return []*graph.Node{want, Conv2DFolded(x, OutputChannelsLast(kernel), bias, c.stride, c.pad), kernel, bias}
+			return []*graph.Node{want, Conv2DFolded(x, kernel, bias, c.stride, c.pad), kernel, bias}
 		}, x, w)
 		assertNear(t, "folded convolution", flat(outs[1]), flat(outs[0]))
 
-		// The folded weights: w·s and −mean·s + bias, each rounded once.
+		// The folded weights: w·s with s rounded once to float32 and the
+		// product once (HWIO), and −mean·s + bias rounded once.
 		ws := flat(w)
-		per := len(ws) / c.cout
+		per := len(ws) / c.cout // kh·kw·Cin
 		kernel, bias := flat(outs[2]), flat(outs[3])
 		for o := range c.cout {
 			s := float64(bn[0][o]) / math.Sqrt(float64(bn[3][o])+TorchBatchNorm.Eps)
 			if want := float32(float64(bn[1][o]) - float64(bn[2][o])*s); bias[o] != want {
 				t.Fatalf("bias[%d] = %g, want %g", o, bias[o], want)
 			}
-			for i := o * per; i < (o+1)*per; i++ {
-				if want := float32(float64(ws[i]) * s); kernel[i] != want {
-					t.Fatalf("kernel[%d] = %g, want %g (float64 product rounded once)", i, kernel[i], want)
+			for i := range per {
+				if want, got := ws[o*per+i]*float32(s), kernel[i*c.cout+o]; got != want {
+					t.Fatalf("kernel[%d, %d] = %g, want %g (w·s rounded once)", i, o, got, want)
 				}
 			}
 		}
@@ -112,7 +113,7 @@ func TestFoldBatchNormLinear(t *testing.T) {
 	outs := model.MustCallOnceN(testBackend(), store, func(s *model.Scope, x, w, b *graph.Node) []*graph.Node {
 		g := x.Graph()
 		dense := func(x, w, b *graph.Node) *graph.Node { return AddChannelBias(Linear(x, w), b) }
-		folded := func(x, w, b *graph.Node) *graph.Node { return LinearFolded(x, OutputChannelsLast(w), b) }
+		folded := func(x, w, b *graph.Node) *graph.Node { return LinearFolded(x, w, b) }
 		wa, ba := FoldBatchNormAfter(w, b, bnNodes(after, g, out), TorchBatchNorm.Eps)
 		wb, bb := FoldBatchNormBefore(bnNodes(before, g, in), TorchBatchNorm.Eps, w, b)
 		wb0, bb0 := FoldBatchNormBefore(bnNodes(before, g, in), TorchBatchNorm.Eps, w, nil)
@@ -160,7 +161,7 @@ func TestConvHWIOMatchesOHWI(t *testing.T) {
 	for _, l := range []Lowering{Native, Slices, Winograd} {
 		for _, stride := range []int{1, 2} {
 			outs := graph.MustExecOnceN(testBackend(), func(x, w *graph.Node) []*graph.Node {
-				return []*graph.Node{conv2D(l, ohwi, x, w, stride, 1), conv2D(l, hwio, x, OutputChannelsLast(w), stride, 1)}
+				return []*graph.Node{conv2D(l, ohwi, x, w, stride, 1), conv2D(l, hwio, x, outputChannelsLast(w), stride, 1)}
 			}, x, w)
 			assertNear(t, fmt.Sprintf("lowering %d, stride %d", l, stride), flat(outs[1]), flat(outs[0]))
 		}

@@ -165,7 +165,7 @@ func (h HeadSpec) FoldBatchNorms(scope *model.Scope, g *graph.Graph, nf, nClasse
 			bias = b.NodeValue(g)
 		}
 		weight, shift := ops.FoldBatchNormBefore(bn, ops.FastaiBatchNorm.Eps, w.NodeValue(g), bias)
-		into[ls.Scope()+"/"+FoldedWeight], into[ls.Scope()+"/"+FoldedBias] = ops.OutputChannelsLast(weight), shift
+		into[ls.Scope()+"/"+FoldedWeight], into[ls.Scope()+"/"+FoldedBias] = weight, shift
 		in = l.out
 	}
 }

@@ -76,7 +76,7 @@ func TestParityResNetEval(t *testing.T) {
 		p.Compare(t, arch.Name+" eval logits (state_dict with running stats), 2×64 px", testutil.RelErr(got, ref64), testutil.RelErr(ref32, ref64))
 
 		// The inference graph of cnn's learners: batch norms folded into
-		// the convolutions (float64 products rounded once), fc as is.
+		// the convolutions (ops.FoldBatchNormAfter), fc as is.
 		folded := foldedStore(t, store, func(scope *model.Scope, g *graph.Graph, into map[string]*graph.Node) {
 			arch.FoldBatchNorms(scope.In(BodyScope), g, into)
 			fc := scope.In("fc")

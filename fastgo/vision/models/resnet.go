@@ -282,7 +282,7 @@ func (c ConvBN) fold(scope *model.Scope, g *graph.Graph, into map[string]*graph.
 		bn[i] = v.NodeValue(g)
 	}
 	kernel, bias := ops.FoldBatchNormAfter(w, nil, bn, ops.TorchBatchNorm.Eps)
-	into[cs.Scope()+"/"+FoldedWeight], into[cs.Scope()+"/"+FoldedBias] = ops.OutputChannelsLast(kernel), bias
+	into[cs.Scope()+"/"+FoldedWeight], into[cs.Scope()+"/"+FoldedBias] = kernel, bias
 }
 
 // buildFolded is the convolution with its batch norm folded in, on the
