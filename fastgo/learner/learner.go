@@ -76,8 +76,14 @@ type Learner struct {
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
 	// stepErr is a StepChecker's refusal of the training step whose graph
-	// was being built.
-	stepErr error
+	// was being built; buildErr another refusal of a graph being built
+	// (checkFileVars).
+	stepErr, buildErr error
+	// fileVars are the model variables of the file loaded into a model not
+	// yet built, named fileName: its first graph checks that they are all
+	// the model's (checkFileVars).
+	fileVars map[string]bool
+	fileName string
 	// iter counts training batches over the learner's life (seeds the
 	// device transforms' random parameters).
 	iter uint64
@@ -299,6 +305,7 @@ func (l *Learner) newStore() error {
 	l.store.SetParam("/"+model.ParamInitialSeed, int64(l.seed))
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
+	l.fileVars, l.fileName = nil, ""
 	if l.initStore != nil {
 		if err := l.initStore(l.store); err != nil {
 			return fmt.Errorf("learner: initialising the model's variables: %w", err)
@@ -516,6 +523,7 @@ func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.
 func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
+	l.checkFileVars()
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
 	// Before any step runs: the step checkers (memory.Check) may refuse it.
 	step := TrainStep{Forward: loss.Graph().Nodes(), BatchSize: x.Shape().Dimensions[0], Parameters: l.numParameters()}
@@ -569,6 +577,7 @@ func hyperFor(values *graph.Node, group int) *graph.Node {
 func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y := inputs[0], inputs[1]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[2:], key.layout), fastgo.Valid, false, key.dtype)
+	l.checkFileVars()
 	l.classify(key.frozenIdx)
 	act := logits
 	if l.Loss.Activation != nil {
@@ -647,15 +656,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors
 		}
 	}
 	out, err := callExec(e, args)
-	if l.stepErr != nil {
-		err, l.stepErr = stepRefused{l.stepErr}, nil // not GoMLX's wrapping of it
-		for k, v := range l.execs {
-			if v == e {
-				delete(l.execs, k) // built again, and checked again, next time
-			}
-		}
-	}
-	if err != nil {
+	if err = l.refusedBuild(e, err); err != nil {
 		return nil, err
 	}
 	return out[0], nil
@@ -706,7 +707,32 @@ func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout
 			args = append(args, p)
 		}
 	}
-	return callExec(e, args)
+	out, err := callExec(e, args)
+	if err = l.refusedBuild(e, err); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// refusedBuild returns a refusal made while e's graph was built (a
+// StepChecker's, wrapped as stepRefused, or checkFileVars') as it is,
+// not GoMLX's wrapping of it, and drops e so that its graph is built, and
+// checked, again next time; otherwise err. The caller holds l.mu.
+func (l *Learner) refusedBuild(e *model.Exec, err error) error {
+	switch {
+	case l.stepErr != nil:
+		err, l.stepErr = stepRefused{l.stepErr}, nil
+	case l.buildErr != nil:
+		err, l.buildErr = l.buildErr, nil
+	default:
+		return err
+	}
+	for k, v := range l.execs {
+		if v == e {
+			delete(l.execs, k)
+		}
+	}
+	return err
 }
 
 // readEval reads the evaluation outputs of the first n rows (the others

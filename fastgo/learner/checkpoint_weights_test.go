@@ -1,0 +1,200 @@
+package learner
+
+import (
+	"bufio"
+	"encoding/gob"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// noisyTiny is tinyModel with dropout-like noise in training: its
+// training graph draws from the store's random-number generator, as
+// fastai's head (Dropout) does, which gives the store a variable of its
+// own (model.RNGStateVariableName).
+func noisyTiny() Model {
+	m := tinyModel(4)
+	build := m.Build
+	m.Build = func(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+		if train {
+			noise := scope.RandomUniform(x.Graph(), x.Shape())
+			x = graph.Add(x, graph.MulScalar(noise, 1e-3))
+		}
+		return build(scope, x, train)
+	}
+	return m
+}
+
+// refuseStep refuses every training step once its graph is built, as
+// the cache or memory check does when the disk or the machine is too
+// small.
+type refuseStep struct{}
+
+func (refuseStep) CheckStep(*Learner, TrainStep) error {
+	return errors.New("refused: the cache has 20.0M free")
+}
+
+// rewriteCheckpoint copies the learner file src to dst with only the
+// variables keep accepts.
+func rewriteCheckpoint(t *testing.T, src, dst string, keep func(path string) bool) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dec := gob.NewDecoder(bufio.NewReader(in))
+	var h checkpointHeader
+	if err := dec.Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	var vars []varMeta
+	var values [][]byte
+	for _, m := range h.Vars {
+		var data []byte
+		if err := dec.Decode(&data); err != nil {
+			t.Fatal(err)
+		}
+		if keep(m.Path) {
+			vars, values = append(vars, m), append(values, data)
+		}
+	}
+	h.Vars = vars
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	enc := gob.NewEncoder(out)
+	if err := enc.Encode(h); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range values {
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// W1 (trial 1): a fit refused before any step (the cache check) left the
+// random-number state as the only variable with a value, and Save wrote
+// it as a learner file with no weights, without an error.
+func TestSaveAfterARefusedFitHoldsNoLoneRNGState(t *testing.T) {
+	l, err := New(tinyData(4), noisyTiny(), WithBackend(testBackend()), Callbacks(refuseStep{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Quiet = true
+	if err := l.Fit(1, 1e-3); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Fit: err = %v, want the step checker's refusal", err)
+	}
+	if v := l.store.GetVariable("/" + model.RNGStateVariableName); v == nil || !v.HasValue() {
+		t.Fatal("the refused fit left no random-number state: the test no longer reproduces the trial's file")
+	}
+	path := filepath.Join(t.TempDir(), "x.learner")
+	err = l.Save(path)
+	if err == nil {
+		info, _ := ReadExport(path)
+		t.Fatalf("Save of a learner with no weights returned nil (file: %+v)", info)
+	}
+	if !strings.Contains(err.Error(), "no weights") {
+		t.Errorf("Save: err = %v, want one saying the model has no weights yet", err)
+	}
+	if _, statErr := os.Stat(path); statErr == nil {
+		t.Errorf("Save refused but wrote %s", path)
+	}
+}
+
+// A file holding no model variable (what Save wrote before the fix: the
+// random-number state only) is refused by Load and LoadExported, instead
+// of changing nothing or serving the random weights of a fresh model.
+func TestLoadRefusesAFileWithoutModelWeights(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(t.TempDir(), "full.learner")
+	if err := l.Save(full); err != nil {
+		t.Fatal(err)
+	}
+	rngOnly := filepath.Join(t.TempDir(), "rng.learner")
+	rewriteCheckpoint(t, full, rngOnly, func(p string) bool { return p == "/"+model.RNGStateVariableName })
+	before := modelValues(t, l)
+	if err := l.Load(rngOnly); err == nil || !strings.Contains(err.Error(), "rng.learner") || !strings.Contains(err.Error(), "no model weights") {
+		t.Errorf("Load: err = %v, want one naming the file and saying it holds no model weights", err)
+	}
+	if after := modelValues(t, l); !sameValues(before, after) {
+		t.Error("the refused Load changed the weights")
+	}
+	if _, err := LoadExported(rngOnly, tinyModel(4), nil, WithBackend(testBackend())); err == nil || !strings.Contains(err.Error(), "no model weights") {
+		t.Errorf("LoadExported: err = %v, want one saying the file holds no model weights", err)
+	}
+}
+
+// Every model variable must come from the file: one missing is refused,
+// whether the learner's model is built (Load) or not yet (LoadExported:
+// at the first prediction, when the model's variables become known).
+func TestLoadRefusesAFileMissingAModelVariable(t *testing.T) {
+	l := newTiny(t)
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(t.TempDir(), "full.learner")
+	if err := l.Export(full); err != nil {
+		t.Fatal(err)
+	}
+	noHead := filepath.Join(t.TempDir(), "nohead.learner")
+	rewriteCheckpoint(t, full, noHead, func(p string) bool { return !strings.HasPrefix(p, "/head/") })
+
+	trained := newTiny(t)
+	if err := trained.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	if err := trained.Load(noHead); err == nil || !strings.Contains(err.Error(), "/head/") {
+		t.Errorf("Load into a built model: err = %v, want one naming the missing /head/ variable", err)
+	}
+
+	inf, err := LoadExported(noHead, tinyModel(4), nil, WithBackend(testBackend()))
+	if err != nil {
+		t.Fatalf("LoadExported: %v (the model's variables are not known before it is built)", err)
+	}
+	b := firstBatch(t, l.Data.Valid)
+	for range 2 { // refused every time, not only at the first build
+		if _, err := inf.Predict(b.X); err == nil || !strings.Contains(err.Error(), "/head/") || !strings.Contains(err.Error(), "nohead.learner") {
+			t.Errorf("Predict with a file missing the head: err = %v, want one naming the file and the missing variable", err)
+		}
+	}
+
+	// The complete file still loads and predicts.
+	ok, err := LoadExported(full, tinyModel(4), nil, WithBackend(testBackend()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ok.Predict(b.X); err != nil {
+		t.Errorf("Predict with the complete file: %v", err)
+	}
+}
+
+// sameValues says whether two modelValues maps hold the same values.
+func sameValues(a, b map[string][]float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || len(v) != len(w) {
+			return false
+		}
+		for i := range v {
+			if v[i] != w[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
