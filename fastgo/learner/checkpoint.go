@@ -71,10 +71,14 @@ type recorderState struct {
 // Save writes the learner's state to path: the model weights, the
 // optimizer state, the frozen state and the recorder's history (fastai's
 // learn.save). The write is atomic: a temporary file renamed into place.
+// A model not built yet (no fit or prediction ran) is built and
+// initialised first, with one forward pass on its first batch, so that
+// the file holds every variable (an untrained model saves as it is, as in
+// fastai).
 //
-// Errors name path: the model has no weights yet (nothing trained or
-// predicted); the folder cannot be made or written (the os error: a
-// read-only or full disk).
+// Errors name path: the model has no weights and the learner no batch to
+// initialise them from; that first batch failed; the folder cannot be
+// made or written (the os error: a read-only or full disk).
 func (l *Learner) Save(path string) error {
 	return l.writeCheckpoint(path, true, "")
 }
@@ -86,9 +90,12 @@ func (l *Learner) SaveState(path, note string) error {
 	return l.writeCheckpoint(path, true, note)
 }
 
-// Export writes what inference needs to path: the model weights and the
-// vocabulary, no optimizer state (fastai's learn.export). Read it back
-// with LoadExported.
+// Export writes what inference needs to path: the model weights, the
+// vocabulary and how images were prepared (InputSpec), no optimizer state
+// (fastai's learn.export). Read it back with LoadExported, or
+// cnn.LoadPredictor for a cnn.Learner's. An untrained learner exports its
+// initial weights, as Save does; the write is atomic and the file 0644;
+// a missing folder is made. Errors are Save's.
 func (l *Learner) Export(path string) error {
 	return l.writeCheckpoint(path, false, "export")
 }
@@ -115,6 +122,11 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	// The whole model, every variable initialised (fastai saves and
+	// exports untrained models too).
+	if err := l.ensureBuilt(); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	// Held until the values are written: a training step in another
 	// goroutine would hand their buffers to the next step.
 	l.mu.Lock()
@@ -143,7 +155,7 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	// The random-number state (and an optimizer's) is no model: a fit
 	// refused before its first step leaves it alone (trial 1, W1).
 	if !slices.ContainsFunc(h.Vars, func(m varMeta) bool { return isModelVar(m.Path) }) {
-		return fmt.Errorf("save %s: the model has no weights yet (train or predict once first)", path)
+		return fmt.Errorf("save %s: the model has no weights yet: train it or predict once first", path)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -83,8 +85,10 @@ func rewriteCheckpoint(t *testing.T, src, dst string, keep func(path string) boo
 
 // W1 (trial 1): a fit refused before any step (the cache check) left the
 // random-number state as the only variable with a value, and Save wrote
-// it as a learner file with no weights, without an error.
-func TestSaveAfterARefusedFitHoldsNoLoneRNGState(t *testing.T) {
+// it as a learner file with no weights, without an error. Now Save
+// writes the model as it is, every variable initialised (P5), and the
+// file replaces a trained learner's weights when loaded.
+func TestSaveAfterARefusedFitHoldsTheWholeModel(t *testing.T) {
 	l, err := New(tinyData(4), noisyTiny(), WithBackend(testBackend()), Callbacks(refuseStep{}))
 	if err != nil {
 		t.Fatal(err)
@@ -97,16 +101,38 @@ func TestSaveAfterARefusedFitHoldsNoLoneRNGState(t *testing.T) {
 		t.Fatal("the refused fit left no random-number state: the test no longer reproduces the trial's file")
 	}
 	path := filepath.Join(t.TempDir(), "x.learner")
-	err = l.Save(path)
-	if err == nil {
-		info, _ := ReadExport(path)
-		t.Fatalf("Save of a learner with no weights returned nil (file: %+v)", info)
+	if err := l.Save(path); err != nil {
+		t.Fatalf("Save of an untrained learner: %v", err)
 	}
-	if !strings.Contains(err.Error(), "no weights") {
-		t.Errorf("Save: err = %v, want one saying the model has no weights yet", err)
+	want := modelValues(t, l)
+	if len(want) != 8 {
+		t.Errorf("the saved learner has %d model variables with values, want the tiny model's 8", len(want))
 	}
-	if _, statErr := os.Stat(path); statErr == nil {
-		t.Errorf("Save refused but wrote %s", path)
+	trained := newTiny(t, Seed(7))
+	if err := trained.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	if err := trained.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := modelValues(t, trained); !sameValues(got, want) {
+		t.Error("Load of the untrained learner's file left other weights than the file's")
+	}
+}
+
+// A learner with no weights and no data to build its model from has
+// nothing to save: refused, saying so.
+func TestSaveRefusesAModelWithoutWeightsOrData(t *testing.T) {
+	l, err := New(Data{Vocab: []string{"a", "b", "c", "d"}}, tinyModel(4), WithBackend(testBackend()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.learner")
+	if err := l.Export(path); err == nil || !strings.Contains(err.Error(), "no weights") {
+		t.Errorf("Export: err = %v, want one saying the model has no weights yet", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("Export refused but wrote %s", path)
 	}
 }
 
@@ -197,4 +223,78 @@ func sameValues(a, b map[string][]float32) bool {
 		}
 	}
 	return true
+}
+
+// P5 (trial 1): a fresh learner could not be exported ("train or predict
+// once first"); Export initialises its weights, and the file predicts as
+// the learner does.
+func TestExportOfAFreshLearner(t *testing.T) {
+	l := newTiny(t)
+	path := filepath.Join(t.TempDir(), "fresh.learner")
+	if err := l.Export(path); err != nil {
+		t.Fatalf("Export of a fresh learner: %v", err)
+	}
+	b := firstBatch(t, l.Data.Valid)
+	want, err := l.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf, err := LoadExported(path, tinyModel(4), nil, WithBackend(testBackend()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := inf.Predict(b.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if !slices.Equal(got[i].Probs, want[i].Probs) {
+			t.Fatalf("item %d: the export predicts %v, the learner %v", i, got[i].Probs, want[i].Probs)
+		}
+	}
+}
+
+// bodyBiasInit sets one body variable before the model is built, as
+// cnn.Learner's pretrained weights do for the body only.
+func bodyBiasInit(s *model.Store) error {
+	_, err := s.CreateVariable("/body/fc/bias", tensors.FromFlatDataAndDimensions(make([]float32, 16), 16))
+	return err
+}
+
+// A model whose body came from InitStore (pretrained weights) and whose
+// head was not built yet: its file must hold the head too (it held the
+// body only, and served a random head).
+func TestExportCompletesAPartlyInitialisedModel(t *testing.T) {
+	l := newTiny(t, InitStore(bodyBiasInit))
+	path := filepath.Join(t.TempDir(), "partial.learner")
+	if err := l.Export(path); err != nil {
+		t.Fatal(err)
+	}
+	inf, err := LoadExported(path, tinyModel(4), nil, WithBackend(testBackend()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inf.Predict(firstBatch(t, l.Data.Valid).X); err != nil {
+		t.Errorf("Predict with the export of a partly initialised model: %v", err)
+	}
+}
+
+// LRFind on such a model restored the body but left the head as the
+// sweep's last, diverging rates had trained it: the head must start from
+// its initial values, as after any other first graph.
+func TestLRFindRestoresAHeadItBuilt(t *testing.T) {
+	l := newTiny(t, InitStore(bodyBiasInit))
+	if _, err := l.LRFind(NumIt(20)); err != nil {
+		t.Fatal(err)
+	}
+	ref := newTiny(t, InitStore(bodyBiasInit))
+	if _, err := ref.GetPreds(nil); err != nil { // builds and initialises the model
+		t.Fatal(err)
+	}
+	got, want := modelValues(t, l), modelValues(t, ref)
+	for p, w := range want {
+		if !slices.Equal(got[p], w) {
+			t.Errorf("%s after LRFind differs from its initial values", p)
+		}
+	}
 }

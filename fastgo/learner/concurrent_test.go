@@ -143,7 +143,7 @@ func TestConcurrentSavesOfOnePath(t *testing.T) {
 	errs := make(chan error, 64)
 	for range 2 {
 		l := newTiny(t)
-		if err := l.ensureWeights(); err != nil {
+		if err := l.ensureBuilt(); err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() {

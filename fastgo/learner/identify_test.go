@@ -39,7 +39,7 @@ func zipFile(t *testing.T, path string, entries map[string]string) {
 func TestForeignFilesSayWhatTheyAre(t *testing.T) {
 	dir := t.TempDir()
 	l := newTiny(t)
-	if err := l.ensureWeights(); err != nil {
+	if err := l.ensureBuilt(); err != nil {
 		t.Fatal(err)
 	}
 	good := filepath.Join(dir, "good.learner")

@@ -360,13 +360,13 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 // Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
 // whole model (with a warning, as fastai). It resets the optimizer state.
 //
-// A learner with a Keeper (notebook persistence) that already has weights
-// has its state kept, so that a later notebook cell resumes it frozen as
+// A learner with a Keeper (notebook persistence) whose model has run or
+// was restored has its state kept, so that a later notebook cell resumes it frozen as
 // it was left — the book's `learn.unfreeze()` is a cell of its own.
 func (l *Learner) FreezeTo(n int) {
 	l.freezeTo(n)
-	if !l.hasWeights() {
-		return // a fresh learner has nothing worth keeping yet
+	if !l.hasState() {
+		return // a fresh learner (pretrained weights at most) has nothing worth keeping yet
 	}
 	if err := l.keep("freeze"); err != nil {
 		fmt.Fprintf(l.out, "learner: %v\n", err)

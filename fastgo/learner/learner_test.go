@@ -17,7 +17,7 @@ import (
 func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 	l := newTiny(t)
 	l.Freeze()
-	if err := l.ensureWeights(); err != nil {
+	if err := l.ensureBuilt(); err != nil {
 		t.Fatal(err)
 	}
 	before := modelValues(t, l)
