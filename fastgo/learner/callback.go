@@ -129,8 +129,9 @@ type (
 	// files and end progress bars.
 	Cleaner interface{ CleanUp() }
 	// Interruptible is told at once, from the goroutine that received it,
-	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C)
-	// arrived during the fit; the fit itself stops at the next batch.
+	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C; or
+	// SIGTERM) arrived during the fit; the fit itself stops at the next
+	// batch and returns ErrInterrupted.
 	Interruptible interface{ OnInterrupt() }
 )
 

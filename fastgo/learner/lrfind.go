@@ -97,6 +97,12 @@ const MinLRFindIt = 20
 // the weights and optimizer state saved before. It shows the loss against
 // the rate (log scale, last 5 points dropped) with the suggestions, which
 // are computed on the points [NumIt/10, len−5).
+//
+// Errors (the weights are restored in every case): ErrBusy; an option out
+// of range (a start ≥ end, fewer than MinLRFindIt iterations, an unknown
+// suggestion); no training batches; a batch or callback that failed, as
+// in Fit; ErrInterrupted (wrapped) when SIGINT or SIGTERM stopped it — no
+// result then.
 func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	done, err := l.startFit("LRFind")
 	if err != nil {
