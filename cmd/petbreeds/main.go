@@ -192,7 +192,7 @@ func run(data string, dataOnly, pretrained bool) error {
 
 // weights is -pretrained's choice: ImageNet weights required, or used when
 // cached (random weights otherwise, which CNNLearner announces).
-func weights(required bool) cnn.Option {
+func weights(required bool) learner.Option {
 	if required {
 		return cnn.Pretrained(true)
 	}
@@ -207,7 +207,7 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 		f    func() error
 	}{
 		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(2)", func() error {
-			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), learner.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
@@ -257,7 +257,7 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 			return nil
 		}},
 		{"learn.lr_find(suggest_funcs=(minimum, steep))", func() error {
-			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), learner.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}

@@ -328,7 +328,7 @@ func loopCallback(cb Callback) bool {
 // Callbacks adds callbacks to every fit of the learner (fastai's
 // Learner(cbs=...)).
 func Callbacks(cbs ...Callback) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		for i, cb := range cbs {
 			if err := checkCallback(i, cb); err != nil {
 				return fmt.Errorf("learner.Callbacks: %w", err)
@@ -336,7 +336,7 @@ func Callbacks(cbs ...Callback) Option {
 		}
 		l.Cbs = append(l.Cbs, cbs...)
 		return nil
-	}
+	})
 }
 
 // WithCallbacks adds callbacks to this fit only (fastai's

@@ -51,7 +51,7 @@ func (l *Learner) stateBytes() int64 {
 // persist.Resume); nil removes the one attached before. The last KeepWith
 // among New's options wins.
 func KeepWith(k Keeper) Option {
-	return func(l *Learner) error { l.keeper = k; return nil }
+	return OptionFunc(func(l *Learner) error { l.keeper = k; return nil })
 }
 
 // keep has the Keeper, if any, keep the state after what.
@@ -66,7 +66,7 @@ func (l *Learner) keep(what string) error {
 // cnn.Learner does for pretrained models) without touching state a
 // persisted learner restores.
 func StartFrozen() Option {
-	return func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil }
+	return OptionFunc(func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil })
 }
 
 // Reset starts over: what the Keeper kept of this learner (if any) is

@@ -97,8 +97,8 @@ type Learner struct {
 	// hooks are the current fit's graph-level hooks (LossTransformer,
 	// GradientTransformer callbacks).
 	hooks []Callback
-	// initStore fills a fresh store (pretrained weights), see InitStore.
-	initStore  func(*model.Store) error
+	// initStores fill a fresh store (pretrained weights), see InitStore.
+	initStores []func(*model.Store) error
 	lastLRFind *LRFindResult
 	out        io.Writer
 	// pipe is the pipelining set by WithPipelining (nil: the backend's
@@ -130,55 +130,99 @@ type execKey struct {
 	hooks     string // the graph-level hooks of the training step (hooksSignature)
 }
 
-// Option configures New.
-type Option func(*Learner) error
-
-// InitStore runs init on every fresh store — at New and at Reset — before
-// any graph is built: how cnn.Learner loads pretrained weights.
-// Variables init creates keep their values when the model is built; state
-// restored from a persisted learner replaces them.
-func InitStore(init func(*model.Store) error) Option {
-	return func(l *Learner) error { l.initStore = init; return nil }
+// Option configures a Learner as it is made. New and LoadExported take
+// them, and so do the constructors built on New: cnn.Learner,
+// cnn.LoadPredictor. They are one list: the options of this package
+// (Metrics, OptFunc, Seed, Callbacks, …), of the packages that attach to
+// the loop (persist.As, persist.Off) and a constructor's own settings
+// (cnn.Pretrained, cnn.WithHead, which that constructor takes out of the
+// list before calling New; New refuses them, naming them). Options apply
+// in order: those that add (Metrics, Callbacks, InitStore) add to what
+// the earlier ones gave, the others set (the last one wins). A nil Option
+// does nothing.
+type Option interface {
+	// Apply sets the option on l, before New builds anything; an error
+	// fails New.
+	Apply(l *Learner) error
 }
 
-// Metrics sets the validation metrics (fastai's metrics=).
+// OptionFunc is a function used as an Option, as http.HandlerFunc is a
+// Handler: how this package's options are written, and how to write one
+// of your own.
+type OptionFunc func(l *Learner) error
+
+// Apply calls f(l).
+func (f OptionFunc) Apply(l *Learner) error { return f(l) }
+
+// InitStore runs init on every fresh store — at New and at Reset — before
+// any graph is built: how cnn.Learner loads pretrained weights. Several
+// run in the order given. Variables init creates keep their values when
+// the model is built; state restored from a persisted learner replaces
+// them. An error from init fails New (or Reset).
+func InitStore(init func(*model.Store) error) Option {
+	return OptionFunc(func(l *Learner) error {
+		if init == nil {
+			return errors.New("learner.InitStore: nil function")
+		}
+		l.initStores = append(l.initStores, init)
+		return nil
+	})
+}
+
+// Metrics adds validation metrics (fastai's metrics=), computed on the
+// validation set after each epoch, one column each in the epoch table.
+// Given more than once, the metrics add up; a metric whose name is
+// already there is refused, naming it.
 func Metrics(ms ...Metric) Option {
-	return func(l *Learner) error { l.Metrics = append([]Metric(nil), ms...); return nil }
+	return OptionFunc(func(l *Learner) error {
+		for _, m := range ms {
+			if m.Fn == nil {
+				return fmt.Errorf("learner.Metrics: metric %q has no function", m.Name)
+			}
+			for _, have := range l.Metrics {
+				if have.Name == m.Name {
+					return fmt.Errorf("learner.Metrics: metric %q is given twice (each metric is one column of the epoch table)", m.Name)
+				}
+			}
+			l.Metrics = append(l.Metrics, m)
+		}
+		return nil
+	})
 }
 
 // WithLoss replaces the default loss (cross-entropy).
 func WithLoss(loss Loss) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if loss.PerItem == nil {
 			return fmt.Errorf("learner.WithLoss: loss %q has no PerItem function", loss.Name)
 		}
 		l.Loss = loss
 		return nil
-	}
+	})
 }
 
 // WithBackend sets the compute backend (default: [DefaultBackend]).
 func WithBackend(b compute.Backend) Option {
-	return func(l *Learner) error { l.backend = b; return nil }
+	return OptionFunc(func(l *Learner) error { l.backend = b; return nil })
 }
 
 // WD sets the learner's weight decay (fastai's wd=; otherwise the
 // optimizer's default: Adam's 0.01, SGD's 0).
 func WD(wd float64) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if !(wd >= 0) || math.IsInf(wd, 1) {
 			return fmt.Errorf("learner.WD(%g): give a weight decay ≥ 0 (fastai's Adam uses 0.01; 0 turns it off)", wd)
 		}
 		l.wd = &wd
 		return nil
-	}
+	})
 }
 
 // OptFunc chooses the optimizer (fastai's opt_func): Adam (the default,
 // DefaultAdam()) or SGD, with their fastai defaults, e.g.
 // learner.OptFunc(learner.SGD{Mom: 0.9}).
 func OptFunc(opt Optimizer) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if opt == nil {
 			return errors.New("learner.OptFunc: nil optimizer: use learner.DefaultAdam() or learner.SGD{}")
 		}
@@ -189,7 +233,7 @@ func OptFunc(opt Optimizer) Option {
 		}
 		l.Opt = opt
 		return nil
-	}
+	})
 }
 
 // weightDecay is the learner's weight decay (WD), else the optimizer's.
@@ -203,7 +247,7 @@ func (l *Learner) weightDecay() float64 {
 // Seed sets the seed of the weight initialisation and of the device
 // transforms' random draws (default 42).
 func Seed(seed uint64) Option {
-	return func(l *Learner) error { l.seed = seed; return nil }
+	return OptionFunc(func(l *Learner) error { l.seed = seed; return nil })
 }
 
 // Output sets where the learner's one-line messages go (default stdout):
@@ -214,7 +258,7 @@ func Output(w io.Writer) Option {
 	if w == nil {
 		w = io.Discard
 	}
-	return func(l *Learner) error { l.out = w; return nil }
+	return OptionFunc(func(l *Learner) error { l.out = w; return nil })
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:
@@ -243,7 +287,10 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		out:          display.NotebookStdout(),
 	}
 	for _, o := range opts {
-		if err := o(l); err != nil {
+		if o == nil {
+			continue
+		}
+		if err := o.Apply(l); err != nil {
 			return nil, err
 		}
 	}
@@ -306,8 +353,8 @@ func (l *Learner) newStore() error {
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
 	l.fileVars, l.fileName = nil, ""
-	if l.initStore != nil {
-		if err := l.initStore(l.store); err != nil {
+	for _, init := range l.initStores {
+		if err := init(l.store); err != nil {
 			return fmt.Errorf("learner: initialising the model's variables: %w", err)
 		}
 	}

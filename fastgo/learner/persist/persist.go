@@ -35,12 +35,12 @@ type keeper struct {
 // starts over, as `learn = cnn_learner(...)` does in Python, and replaces
 // what was saved.
 func As(key string) learner.Option {
-	return func(l *learner.Learner) error {
+	return learner.OptionFunc(func(l *learner.Learner) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("persist.As: empty key: give a name for this learner's saved state")
 		}
-		return learner.KeepWith(&keeper{key: key})(l)
-	}
+		return learner.KeepWith(&keeper{key: key}).Apply(l)
+	})
 }
 
 // Resume restores the state a learner saved under key with [As] — in an
@@ -49,12 +49,12 @@ func As(key string) learner.Option {
 // saved under key yet, naming the key, so that the cell that trains it
 // can be run first.
 func Resume(key string) learner.Option {
-	return func(l *learner.Learner) error {
+	return learner.OptionFunc(func(l *learner.Learner) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("persist.Resume: empty key: give the name the learner was saved under (persist.As)")
 		}
-		return learner.KeepWith(&keeper{key: key, resume: true})(l)
-	}
+		return learner.KeepWith(&keeper{key: key, resume: true}).Apply(l)
+	})
 }
 
 // Auto keeps the state in a notebook under a key made of the model name
