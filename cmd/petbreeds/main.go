@@ -272,7 +272,9 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 			return learn.FineTune(scale.Epochs(2), learner.BaseLR(3e-3)) // the book: fine_tune(2, base_lr=3e-3)
 		}},
 		{"learn.unfreeze(); learn.fit_one_cycle(12, lr_max=slice(1e-6,1e-4)); learn.recorder.plot_loss()", func() error {
-			learn.Unfreeze()
+			if err := learn.Unfreeze(); err != nil {
+				return err
+			}
 			if err := learn.FitOneCycle(scale.Epochs(12), learner.Slice(1e-6, 1e-4)); err != nil {
 				return err
 			}

@@ -178,3 +178,36 @@ func TestConcurrentSavesOfOnePath(t *testing.T) {
 		t.Errorf("StaleSaves = %v, want the killed save's %s", got, killed)
 	}
 }
+
+// D3 (trial 1): Freeze, Unfreeze and FreezeTo while another goroutine
+// fits were accepted, resetting the optimizer state under the running
+// fit. They are refused with ErrBusy, as a second fit is, and change
+// nothing; once the fit is over they work.
+func TestFreezeDuringFitIsBusy(t *testing.T) {
+	l := newTiny(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cb := &funcCallback{afterBatch: func(*FitState) error {
+		once.Do(func() { close(started); <-release })
+		return nil
+	}}
+	fitDone := make(chan error, 1)
+	go func() { fitDone <- l.Fit(1, 1e-2, WithCallbacks(cb)) }()
+	<-started
+	frozen := l.FrozenTo()
+	for name, f := range map[string]func() error{"Freeze": l.Freeze, "Unfreeze": l.Unfreeze, "FreezeTo(1)": func() error { return l.FreezeTo(1) }} {
+		if err := f(); !errors.Is(err, ErrBusy) {
+			t.Errorf("%s during a fit: err = %v, want ErrBusy", name, err)
+		}
+	}
+	if l.FrozenTo() != frozen {
+		t.Errorf("a refused freeze changed the frozen state: %d → %d", frozen, l.FrozenTo())
+	}
+	close(release)
+	if err := <-fitDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Freeze(); err != nil || l.FrozenTo() != 1 {
+		t.Errorf("Freeze after the fit: err %v, frozen to %d; want nil and 1", err, l.FrozenTo())
+	}
+}

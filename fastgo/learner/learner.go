@@ -29,7 +29,9 @@ import (
 // another goroutine fits — they then see the weights of the last finished
 // training step. The graph runs one at a time. Fit, FitOneCycle, FineTune
 // and LRFind run one at a time: another one called meanwhile (from any
-// goroutine or callback) returns ErrBusy. The exported fields are settings:
+// goroutine or callback) returns ErrBusy, and so do Freeze, Unfreeze and
+// FreezeTo (the frozen state changes between fits). Save and Export
+// during a fit write the last finished step's state. The exported fields are settings:
 // set them before training or predicting, and read Recorder between fits
 // (or from a callback).
 type Learner struct {
@@ -395,12 +397,13 @@ func (l *Learner) numParameters() int64 {
 }
 
 // Freeze trains only the last parameter group (and the batch-norm
-// parameters), fastai's freeze(). It resets the optimizer state.
-func (l *Learner) Freeze() { l.FreezeTo(-1) }
+// parameters), fastai's freeze(). It resets the optimizer state. Errors
+// are FreezeTo's.
+func (l *Learner) Freeze() error { return l.freezeAndKeep("Freeze", -1) }
 
 // Unfreeze makes every group trainable, fastai's unfreeze(). It resets the
-// optimizer state.
-func (l *Learner) Unfreeze() { l.FreezeTo(0) }
+// optimizer state. Errors are FreezeTo's.
+func (l *Learner) Unfreeze() error { return l.freezeAndKeep("Unfreeze", 0) }
 
 // FreezeTo freezes the groups before n (n < 0 counts from the end), as
 // fastai's freeze_to; frozen variables keep their values, except those
@@ -408,16 +411,35 @@ func (l *Learner) Unfreeze() { l.FreezeTo(0) }
 // whole model (with a warning, as fastai). It resets the optimizer state.
 //
 // A learner with a Keeper (notebook persistence) whose model has run or
-// was restored has its state kept, so that a later notebook cell resumes it frozen as
-// it was left — the book's `learn.unfreeze()` is a cell of its own.
-func (l *Learner) FreezeTo(n int) {
+// was restored has its state kept, so that a later notebook cell resumes
+// it frozen as it was left — the book's `learn.unfreeze()` is a cell of
+// its own.
+//
+// Errors: ErrBusy (wrapped) while Fit, FitOneCycle, FineTune or LRFind
+// runs — in another goroutine, or the fit calling this from a callback —
+// and nothing changes (a fit's graph and optimizer state follow the
+// frozen state it started with; freeze between fits); the Keeper's error
+// when it cannot keep the state (the learner is frozen as asked).
+func (l *Learner) FreezeTo(n int) error {
+	return l.freezeAndKeep(fmt.Sprintf("FreezeTo(%d)", n), n)
+}
+
+// freezeAndKeep is Freeze, Unfreeze and FreezeTo: refused during a fit,
+// then freezeTo and the Keeper's save.
+func (l *Learner) freezeAndKeep(what string, n int) error {
+	done, err := l.startFit(what)
+	if err != nil {
+		return err
+	}
+	defer done()
 	l.freezeTo(n)
 	if !l.hasState() {
-		return // a fresh learner (pretrained weights at most) has nothing worth keeping yet
+		return nil // a fresh learner (pretrained weights at most) has nothing worth keeping yet
 	}
 	if err := l.keep("freeze"); err != nil {
-		fmt.Fprintf(l.out, "learner: %v\n", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
+	return nil
 }
 
 // freezeTo is FreezeTo without saving (FineTune's stages).
@@ -836,15 +858,16 @@ func (l *Learner) Logf(format string, args ...any) {
 	fmt.Fprintf(l.out, format+"\n", args...)
 }
 
-// ErrBusy is returned by Fit, FitOneCycle, FineTune and LRFind while
-// another of them runs on the same learner.
+// ErrBusy is returned by Fit, FitOneCycle, FineTune, LRFind, Freeze,
+// Unfreeze and FreezeTo while Fit, FitOneCycle, FineTune or LRFind runs
+// on the same learner.
 var ErrBusy = errors.New("the learner is already fitting")
 
 // startFit marks a fit as running, or returns ErrBusy (wrapped, naming
 // what) when one already is; the returned function ends it.
 func (l *Learner) startFit(what string) (done func(), err error) {
 	if !l.fitting.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("%s: %w (a fit, FineTune or LRFind runs in another goroutine or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
+		return nil, fmt.Errorf("%s: %w (a fit, FineTune, LRFind or a freeze runs in another goroutine, or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
 	}
 	return func() { l.fitting.Store(false) }, nil
 }

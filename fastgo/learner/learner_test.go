@@ -16,7 +16,9 @@ import (
 // train_bn), while the head trains.
 func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 	l := newTiny(t)
-	l.Freeze()
+	if err := l.Freeze(); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.ensureBuilt(); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,9 @@ func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 		t.Errorf("frozen /body/fc/weight has optimizer state")
 	}
 	// Unfreeze clears the state and trains everything.
-	l.Unfreeze()
+	if err := l.Unfreeze(); err != nil {
+		t.Fatal(err)
+	}
 	if s := l.store.GetVariable(optScope + "/head/weight/step"); copyF32(s.MustValue())[0] != 0 {
 		t.Errorf("Unfreeze kept the step counter %v, want it cleared", copyF32(s.MustValue()))
 	}
