@@ -103,6 +103,9 @@ type Learner struct {
 	initStores []func(*model.Store) error
 	lastLRFind *LRFindResult
 	out        io.Writer
+	// ownOut says out was set by Output: the fits' bars and table go
+	// there too, rather than to package display.
+	ownOut bool
 	// pipe is the pipelining set by WithPipelining (nil: the backend's
 	// default); padBuf the validation producer's padded batch.
 	pipe   *Pipelining
@@ -252,15 +255,19 @@ func Seed(seed uint64) Option {
 	return OptionFunc(func(l *Learner) error { l.seed = seed; return nil })
 }
 
-// Output sets where the learner's one-line messages go (default stdout):
-// notes, warnings and what callbacks say. The progress bars, the epoch
-// table and the figures go through package display (display.SetOutput
-// in a terminal). nil discards them.
+// Output sets where everything the learner writes as text goes: notes,
+// warnings, what callbacks say, and the progress bars and epoch table of
+// its fits, drawn as terminal text (`\r`-redrawn bars, the table row by
+// row) even in a notebook. nil or io.Discard silences them all. Without
+// it, the messages go to stdout and the bars and table to package display
+// (HTML in a notebook; display.SetOutput in a terminal). Figures (LRFind's
+// plot, ShowGraphCallback) always go through display; Quiet turns off
+// bars, tables and figures, not the messages.
 func Output(w io.Writer) Option {
 	if w == nil {
 		w = io.Discard
 	}
-	return OptionFunc(func(l *Learner) error { l.out = w; return nil })
+	return OptionFunc(func(l *Learner) error { l.out, l.ownOut = w, true; return nil })
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:

@@ -22,6 +22,9 @@ func (l *Learner) newFitView(nEpoch int, columns []string, show bool) *fitView {
 	if !show {
 		return &fitView{}
 	}
+	if l.ownOut {
+		return &fitView{mb: display.NewMasterBarTo(l.out, nEpoch, columns), table: len(columns) > 0}
+	}
 	return &fitView{mb: display.NewMasterBar(nEpoch, columns), table: len(columns) > 0}
 }
 
