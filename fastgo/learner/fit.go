@@ -268,19 +268,8 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 // groupLRs expands a learning rate for l's groups (0: l.LR).
 func groupLRs[R LR](l *Learner, lr R) ([]float64, error) {
 	n := l.Model.numGroups()
-	switch v := any(lr).(type) {
-	case float64:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
-	case float32:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
-	case int:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
+	if r := readLR(lr); r.isNumber && r.number == 0 {
+		return GroupLRs(l.LR, n)
 	}
 	return GroupLRs(lr, n)
 }

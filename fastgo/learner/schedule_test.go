@@ -217,3 +217,43 @@ func TestGroupLRsList(t *testing.T) {
 		t.Error("infinite rate: no error")
 	}
 }
+
+// P2 (trial 1): a learning rate of the user's own named type was refused
+// by the compiler ("possibly missing ~ for float64"). Named numbers and
+// lists work as their underlying types do, 0 included.
+type myLR float64
+type myRates []float64
+type myFloat32 float32
+type myInt int
+
+func TestNamedLearningRateTypes(t *testing.T) {
+	check := func(name string, got []float64, err error, want ...float64) {
+		t.Helper()
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", name, got, err, want)
+		}
+	}
+	got, err := GroupLRs(myLR(1e-2), 2)
+	check("myLR", got, err, 1e-2, 1e-2)
+	got, err = GroupLRs(myFloat32(0.5), 2)
+	check("myFloat32", got, err, 0.5, 0.5)
+	got, err = GroupLRs(myInt(1), 2)
+	check("myInt", got, err, 1, 1)
+	got, err = GroupLRs(myRates{1e-3, 1e-2}, 2)
+	check("myRates", got, err, 1e-3, 1e-2)
+	if _, err := GroupLRs(myLR(-1), 2); err == nil {
+		t.Error("myLR(-1): no error")
+	}
+
+	l := newTiny(t)
+	l.LR = 3e-3
+	if err := l.Fit(1, myLR(0)); err != nil { // 0: the learner's default
+		t.Fatal(err)
+	}
+	if lr := l.Recorder.LRs[0]; lr != 3e-3 {
+		t.Errorf("Fit(1, myLR(0)) trained at %g, want Learner.LR 3e-3", lr)
+	}
+	if err := l.FitOneCycle(1, myRates{1e-4, 1e-3}); err != nil {
+		t.Fatal(err)
+	}
+}
