@@ -11,7 +11,10 @@ import (
 
 // Path is a file-system path that displays like fastcore's patched pathlib
 // Path: `Path('images/x.jpg')`, relative to the base path when one is set
-// (see SetBasePath).
+// (see SetBasePath). It is a string type of its own, as time.Duration is
+// an int64, so that it prints as fastai's: a string literal is a Path as
+// it is (pets.DataLoaders("images")), a string variable converts
+// (pets.DataLoaders(fastgo.Path(dir))), and string(p) gives the string back.
 type Path string
 
 var (
