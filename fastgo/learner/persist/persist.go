@@ -61,7 +61,8 @@ func Resume(key string) learner.Option {
 // and the vocabulary, and nothing outside notebooks: what cnn.Learner
 // attaches unless told otherwise. A notebook that trains several learners
 // of the same model (the chapter's experiments) gives each its own [As]
-// key.
+// key. Each save names its key and the Resume that restores it
+// ("resnet18-dcf8b316": persist.Resume("resnet18-dcf8b316")).
 func Auto() learner.Option { return learner.KeepWith(&keeper{}) }
 
 // Off keeps nothing (it removes the Keeper As, Resume or Auto attached).
@@ -124,8 +125,12 @@ func (k *keeper) Keep(l *learner.Learner, what string) error {
 	if st.Learners == 1 {
 		plural = ""
 	}
-	l.Logf("Saved learner %q (%s) in %s: the cache holds %d learner%s, %s; persist.ClearCache() (or make clean) empties it.",
-		k.name(l), display.FormatBytes(size), st.Dir, st.Learners, plural, display.FormatBytes(st.Bytes))
+	resume := ""
+	if k.key == "" { // a name Auto made up: say how to find it again
+		resume = fmt.Sprintf(" (persist.Resume(%q) in a later cell restores it; persist.As names it yourself)", k.name(l))
+	}
+	l.Logf("Saved learner %q%s (%s) in %s: the cache holds %d learner%s, %s; persist.ClearCache() (or make clean) empties it.",
+		k.name(l), resume, display.FormatBytes(size), st.Dir, st.Learners, plural, display.FormatBytes(st.Bytes))
 	for _, e := range evicted {
 		l.Printf("Removed the oldest saved learner %s (%s) to keep the cache under %s (%s).",
 			strings.TrimSuffix(filepath.Base(e.path), ".learner"), display.FormatBytes(e.size), display.FormatBytes(cacheLimit()), EnvCacheMax)
