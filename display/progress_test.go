@@ -3,7 +3,6 @@ package display
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,22 +30,6 @@ func (c *manualClock) install() func() {
 	c.t = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now = func() time.Time { return c.t }
 	return func() { now = orig }
-}
-
-func ExampleProgressBar_Text() {
-	var clock manualClock
-	defer clock.install()()
-	SetOutput(io.Discard)
-	defer SetOutput(nil)
-
-	bar := NewProgressBar(64, "Epoch 1/3 :")
-	for i := 1; i <= 29; i++ {
-		clock.t = clock.t.Add(500 * time.Millisecond) // 0.5 s per batch
-		bar.Update(i, "0.5432")
-	}
-	fmt.Println(bar.Text())
-	// Output:
-	// Epoch 1/3 : |██████████████████----------------------| 45.31% [29/64 00:14<00:17 0.5432]
 }
 
 func TestProgressBarStart(t *testing.T) {

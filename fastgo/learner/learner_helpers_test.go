@@ -159,3 +159,11 @@ func rawBytes(t *tensors.Tensor) string {
 }
 
 func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+
+// firstOf is the first batch of s's epoch 0.
+func firstOf(s BatchSource) Batch {
+	for b := range s.Epoch(0) {
+		return b
+	}
+	return Batch{}
+}
