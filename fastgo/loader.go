@@ -176,7 +176,12 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 // replaced.
 var Warnings io.Writer = os.Stderr
 
-// OneBatch is fastai's dls.one_batch(): the first training batch of epoch 0.
+// OneBatch is fastai's dls.one_batch(): the first training batch of epoch
+// 0 — X uint8 [B,H,W,3] (the item transforms' size), Y the class indices.
+// Errors: an item that fails to load (decoding, an item transform; naming
+// the file), images of different sizes with no Resize (a *CollateError
+// with the shapes), or a training set smaller than one batch (with the
+// batch size that fits).
 func (dls *DataLoaders) OneBatch() (Batch, error) {
 	for b, err := range dls.Train.Batches(0) {
 		return b, err
@@ -235,7 +240,9 @@ func (dl *DataLoader) ItemContext(epoch, idx int) ItemContext {
 }
 
 // Item loads dataset item idx as epoch would: created by the input block,
-// then passed through the item transforms.
+// then passed through the item transforms (fastai's dl.do_item). Errors,
+// naming the item: it cannot be created (decoded) or a transform fails;
+// a panic in either is returned as an error.
 func (dl *DataLoader) Item(epoch, idx int) (v Value, y int, err error) {
 	defer func() { // errors, and panics below, name the item
 		if err != nil {

@@ -78,7 +78,9 @@ func (p Path) Suffix() string { return filepath.Ext(string(p)) }
 func (p Path) Parent() Path { return Path(filepath.Dir(string(p))) }
 
 // Ls lists the folder's entries, sorted by name (fastai's order is the
-// file system's; fastgo sorts so that results are reproducible).
+// file system's; fastgo sorts so that results are reproducible). Errors:
+// the folder cannot be read (missing, not a folder, no permission: the os
+// error, naming p).
 func (p Path) Ls() (L[Path], error) {
 	entries, err := os.ReadDir(string(p))
 	if err != nil {

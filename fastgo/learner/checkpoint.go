@@ -85,7 +85,7 @@ func (l *Learner) Save(path string) error {
 
 // SaveState is Save with a note the file keeps (ExportInfo.Note): what
 // the state followed ("fit", "lrfind", "freeze"), for a Keeper that says
-// so when it restores.
+// so when it restores. Errors are Save's.
 func (l *Learner) SaveState(path, note string) error {
 	return l.writeCheckpoint(path, true, note)
 }
@@ -601,9 +601,17 @@ func ReadExport(path string) (ExportInfo, error) {
 	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note, SavedBy: h.SavedBy}, nil
 }
 
-// LoadExported creates an inference learner from a file written by Export:
-// the same model description m and the validation batch transforms are
-// needed (the graph code is not stored in the file).
+// LoadExported creates an inference learner from a file written by Export
+// (fastai's load_learner): the same model description m and the
+// validation batch transforms are needed (the graph code is not stored in
+// the file; cnn.LoadPredictor rebuilds both for a cnn.Learner's file). The
+// learner has the file's weights and vocabulary and no training data:
+// Predict, PredictFloat and GetPreds work, fits do not. opts are New's.
+//
+// Errors: New's (an option's, a nil Model.Build); Load's, naming path (a
+// missing, damaged or foreign file, another version or model, no model
+// weights); a variable of m missing from the file is reported by the
+// first prediction, when m's variables become known.
 func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
 	l, err := New(Data{BatchTfms: batchTfms}, m, opts...)
 	if err != nil {

@@ -72,6 +72,9 @@ func StartFrozen() Option {
 // Reset starts over: what the Keeper kept of this learner (if any) is
 // deleted and the learner returns to freshly initialised weights, no
 // optimizer state, an empty recorder and its initial frozen state.
+//
+// Errors: the Keeper cannot delete what it kept (the learner is then left
+// as it was); an InitStore function fails on the fresh store.
 func (l *Learner) Reset() error {
 	if l.keeper != nil {
 		if err := l.keeper.Forget(l); err != nil {

@@ -275,8 +275,17 @@ func Output(w io.Writer) Option {
 // when a plugin is found, else the pure-Go backend), printed once.
 var DefaultBackend = func() (compute.Backend, error) { return backend.Default(), nil }
 
-// New creates a Learner. Nothing is built or initialised until the first
-// fit or prediction, so it is cheap to call in every notebook cell.
+// New creates a Learner (fastai's Learner(dls, model, loss_func, opt_func,
+// metrics, cbs)). Nothing is built or initialised until the first fit or
+// prediction, so it is cheap to call in every notebook cell. The defaults
+// are fastai's: cross-entropy loss, Adam, lr 1e-3, one-cycle momentums
+// (0.95, 0.85, 0.95), seed 42; batch transforms that are not
+// device.Transform are skipped, with a note.
+//
+// Errors: Model.Build is nil; an option's error (a bad value, a cnn.Learner
+// setting given here, naming it); no compute backend; the Keeper's
+// Restore (persist.Resume: nothing saved under that name, or a file that
+// does not load).
 func New(data Data, m Model, opts ...Option) (*Learner, error) {
 	if m.Build == nil {
 		return nil, errors.New("learner.New: Model.Build is nil: give a function that builds the logits")
