@@ -211,3 +211,33 @@ func TestFreezeDuringFitIsBusy(t *testing.T) {
 		t.Errorf("Freeze after the fit: err %v, frozen to %d; want nil and 1", err, l.FrozenTo())
 	}
 }
+
+// Reset while another goroutine fits replaced the store under the running
+// fit (its next step ran on a store without the model's values). It is
+// refused with ErrBusy, as the freezes are, and changes nothing.
+func TestResetDuringFitIsBusy(t *testing.T) {
+	l := newTiny(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cb := &funcCallback{afterBatch: func(*FitState) error {
+		once.Do(func() { close(started); <-release })
+		return nil
+	}}
+	fitDone := make(chan error, 1)
+	go func() { fitDone <- l.Fit(1, 1e-2, WithCallbacks(cb)) }()
+	<-started
+	store := l.Store()
+	if err := l.Reset(); !errors.Is(err, ErrBusy) {
+		t.Errorf("Reset during a fit: err = %v, want ErrBusy", err)
+	}
+	if l.Store() != store {
+		t.Error("the refused Reset replaced the store")
+	}
+	close(release)
+	if err := <-fitDone; err != nil {
+		t.Fatalf("the fit: %v", err)
+	}
+	if err := l.Reset(); err != nil || len(l.Recorder.Rows) != 0 {
+		t.Errorf("Reset after the fit: err %v, %d rows; want nil and none", err, len(l.Recorder.Rows))
+	}
+}

@@ -73,9 +73,16 @@ func StartFrozen() Option {
 // deleted and the learner returns to freshly initialised weights, no
 // optimizer state, an empty recorder and its initial frozen state.
 //
-// Errors: the Keeper cannot delete what it kept (the learner is then left
-// as it was); an InitStore function fails on the fresh store.
+// Errors: ErrBusy (wrapped) while Fit, FitOneCycle, FineTune or LRFind
+// runs, and nothing changes; the Keeper cannot delete what it kept (the
+// learner is then left as it was); an InitStore function fails on the
+// fresh store.
 func (l *Learner) Reset() error {
+	done, err := l.startFit("Reset")
+	if err != nil {
+		return err
+	}
+	defer done()
 	if l.keeper != nil {
 		if err := l.keeper.Forget(l); err != nil {
 			return fmt.Errorf("learner.Reset: %w", err)

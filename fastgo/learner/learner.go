@@ -29,8 +29,8 @@ import (
 // another goroutine fits — they then see the weights of the last finished
 // training step. The graph runs one at a time. Fit, FitOneCycle, FineTune
 // and LRFind run one at a time: another one called meanwhile (from any
-// goroutine or callback) returns ErrBusy, and so do Freeze, Unfreeze and
-// FreezeTo (the frozen state changes between fits). Save and Export
+// goroutine or callback) returns ErrBusy, and so do Freeze, Unfreeze,
+// FreezeTo and Reset (the frozen state and the store change between fits). Save and Export
 // during a fit write the last finished step's state. The exported fields are settings:
 // set them before training or predicting, and read Recorder between fits
 // (or from a callback).
@@ -875,15 +875,15 @@ func (l *Learner) Logf(format string, args ...any) {
 }
 
 // ErrBusy is returned by Fit, FitOneCycle, FineTune, LRFind, Freeze,
-// Unfreeze and FreezeTo while Fit, FitOneCycle, FineTune or LRFind runs
-// on the same learner.
+// Unfreeze, FreezeTo and Reset while Fit, FitOneCycle, FineTune or LRFind
+// runs on the same learner.
 var ErrBusy = errors.New("the learner is already fitting")
 
 // startFit marks a fit as running, or returns ErrBusy (wrapped, naming
 // what) when one already is; the returned function ends it.
 func (l *Learner) startFit(what string) (done func(), err error) {
 	if !l.fitting.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("%s: %w (a fit, FineTune, LRFind or a freeze runs in another goroutine, or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
+		return nil, fmt.Errorf("%s: %w (a fit, FineTune, LRFind, a freeze or a reset runs in another goroutine, or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
 	}
 	return func() { l.fitting.Store(false) }, nil
 }
