@@ -234,24 +234,11 @@ func TestExportOfAFreshLearner(t *testing.T) {
 	if err := l.Export(path); err != nil {
 		t.Fatalf("Export of a fresh learner: %v", err)
 	}
-	b := firstBatch(t, l.Data.Valid)
-	want, err := l.Predict(b.X)
-	if err != nil {
-		t.Fatal(err)
-	}
 	inf, err := LoadExported(path, tinyModel(4), nil, WithBackend(testBackend()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := inf.Predict(b.X)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		if !slices.Equal(got[i].Probs, want[i].Probs) {
-			t.Fatalf("item %d: the export predicts %v, the learner %v", i, got[i].Probs, want[i].Probs)
-		}
-	}
+	samePredictions(t, "the export", inf, "the learner", l, firstBatch(t, l.Data.Valid).X)
 }
 
 // bodyBiasInit sets one body variable before the model is built, as

@@ -185,15 +185,7 @@ func TestConcurrentSavesOfOnePath(t *testing.T) {
 // nothing; once the fit is over they work.
 func TestFreezeDuringFitIsBusy(t *testing.T) {
 	l := newTiny(t)
-	started, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	cb := &funcCallback{afterBatch: func(*FitState) error {
-		once.Do(func() { close(started); <-release })
-		return nil
-	}}
-	fitDone := make(chan error, 1)
-	go func() { fitDone <- l.Fit(1, 1e-2, WithCallbacks(cb)) }()
-	<-started
+	resume := pausedFit(l)
 	frozen := l.FrozenTo()
 	for name, f := range map[string]func() error{"Freeze": l.Freeze, "Unfreeze": l.Unfreeze, "FreezeTo(1)": func() error { return l.FreezeTo(1) }} {
 		if err := f(); !errors.Is(err, ErrBusy) {
@@ -203,8 +195,7 @@ func TestFreezeDuringFitIsBusy(t *testing.T) {
 	if l.FrozenTo() != frozen {
 		t.Errorf("a refused freeze changed the frozen state: %d → %d", frozen, l.FrozenTo())
 	}
-	close(release)
-	if err := <-fitDone; err != nil {
+	if err := resume(); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Freeze(); err != nil || l.FrozenTo() != 1 {
@@ -217,6 +208,26 @@ func TestFreezeDuringFitIsBusy(t *testing.T) {
 // refused with ErrBusy, as the freezes are, and changes nothing.
 func TestResetDuringFitIsBusy(t *testing.T) {
 	l := newTiny(t)
+	resume := pausedFit(l)
+	store := l.Store()
+	if err := l.Reset(); !errors.Is(err, ErrBusy) {
+		t.Errorf("Reset during a fit: err = %v, want ErrBusy", err)
+	}
+	if l.Store() != store {
+		t.Error("the refused Reset replaced the store")
+	}
+	if err := resume(); err != nil {
+		t.Fatalf("the fit: %v", err)
+	}
+	if err := l.Reset(); err != nil || len(l.Recorder.Rows) != 0 {
+		t.Errorf("Reset after the fit: err %v, %d rows; want nil and none", err, len(l.Recorder.Rows))
+	}
+}
+
+// pausedFit starts a fit of l in another goroutine and returns once its
+// first batch is done, the fit waiting there; resume lets it finish and
+// returns what it returned.
+func pausedFit(l *Learner) (resume func() error) {
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	cb := &funcCallback{afterBatch: func(*FitState) error {
@@ -226,18 +237,5 @@ func TestResetDuringFitIsBusy(t *testing.T) {
 	fitDone := make(chan error, 1)
 	go func() { fitDone <- l.Fit(1, 1e-2, WithCallbacks(cb)) }()
 	<-started
-	store := l.Store()
-	if err := l.Reset(); !errors.Is(err, ErrBusy) {
-		t.Errorf("Reset during a fit: err = %v, want ErrBusy", err)
-	}
-	if l.Store() != store {
-		t.Error("the refused Reset replaced the store")
-	}
-	close(release)
-	if err := <-fitDone; err != nil {
-		t.Fatalf("the fit: %v", err)
-	}
-	if err := l.Reset(); err != nil || len(l.Recorder.Rows) != 0 {
-		t.Errorf("Reset after the fit: err %v, %d rows; want nil and none", err, len(l.Recorder.Rows))
-	}
+	return func() error { close(release); return <-fitDone }
 }

@@ -120,26 +120,7 @@ func TestInterruptDuringFit(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFitHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), fitHelperEnv+"="+dir, "FASTGO_DISPLAY=terminal", "FASTGO_PROGRESS=final")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var rest bytes.Buffer
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if sc.Text() == "TRAINING" {
-			cmd.Process.Signal(syscall.SIGINT)
-			break
-		}
-	}
-	for sc.Scan() {
-		rest.WriteString(sc.Text() + "\n")
-	}
-	err = cmd.Wait()
-	out := rest.String()
+	out, err := interruptAtTraining(t, cmd)
 	if err == nil || strings.Contains(out, "SURVIVED") {
 		t.Fatalf("child ended with %v, output:\n%s\nwant it interrupted", err, out)
 	}
@@ -267,6 +248,16 @@ func TestInterruptWithSIGINTIgnoredAtStart(t *testing.T) {
 	}
 	cmd := exec.Command(sh, "-c", `trap "" INT; exec "$0" "$@"`, os.Args[0], "-test.run=^TestIgnoredInterruptHelper$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), ignoredHelperEnv+"=1")
+	if out, _ := interruptAtTraining(t, cmd); !strings.Contains(out, "IS INTERRUPTED: true") {
+		t.Errorf("child output:\n%s\nwant Fit to return ErrInterrupted", out)
+	}
+}
+
+// interruptAtTraining starts a helper child, sends it SIGINT when it
+// prints TRAINING (announceBatch), and returns what it printed after that
+// and how it ended.
+func interruptAtTraining(t *testing.T, cmd *exec.Cmd) (string, error) {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -285,8 +276,6 @@ func TestInterruptWithSIGINTIgnoredAtStart(t *testing.T) {
 	for sc.Scan() {
 		rest.WriteString(sc.Text() + "\n")
 	}
-	cmd.Wait()
-	if out := rest.String(); !strings.Contains(out, "IS INTERRUPTED: true") {
-		t.Errorf("child output:\n%s\nwant Fit to return ErrInterrupted", out)
-	}
+	err = cmd.Wait()
+	return rest.String(), err
 }
