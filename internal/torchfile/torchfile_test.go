@@ -1,6 +1,8 @@
 package torchfile
 
 import (
+	"archive/zip"
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -186,6 +188,58 @@ func TestLoadSmall(t *testing.T) {
 		lr, _ := Get(f.Root, "lr")
 		if v, ok := Float(lr); !ok || v != 0.01 {
 			t.Errorf("%s: lr = %v", name, v)
+		}
+	}
+}
+
+// TestLoadChecksZipCRC: single-bit flips in the weights of a fastai export
+// once loaded silently and predicted differently (the trial's flips at
+// bytes 129875, 154967 and 200199 of resnet18_archive.pkl). Every entry's
+// CRC-32 is checked, as Python's zipfile.testzip does, and the error names
+// the damaged entry; a flip in every entry is caught.
+func TestLoadChecksZipCRC(t *testing.T) {
+	good, err := os.ReadFile(fastaiFile("resnet18_archive.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	loadFlipped := func(off int64, bit byte) error {
+		bad := slices.Clone(good)
+		bad[off] ^= bit
+		p := filepath.Join(dir, "flipped.pkl")
+		if err := os.WriteFile(p, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		return err
+	}
+	for _, flip := range []struct {
+		off   int64
+		bit   byte
+		entry string
+	}{{129875, 0x80, "archive/data/"}, {154967, 0x02, "archive/data/"}, {200199, 0x80, "archive/data/"}} {
+		err := loadFlipped(flip.off, flip.bit)
+		if err == nil || !strings.Contains(err.Error(), flip.entry) || !strings.Contains(err.Error(), "CRC-32") {
+			t.Errorf("bit flip at byte %d: %v, want the damaged entry named", flip.off, err)
+		}
+	}
+	z, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range z.File {
+		if e.UncompressedSize64 == 0 {
+			continue
+		}
+		off, err := e.DataOffset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last byte: a reader that stops short of it (a storage
+		// smaller than its entry) would not see the damage.
+		err = loadFlipped(off+int64(e.CompressedSize64)-1, 0x01)
+		if err == nil || !strings.Contains(err.Error(), e.Name+" is damaged") {
+			t.Errorf("flip in the last byte of %s: %v, want %q named as damaged", e.Name, err, e.Name)
 		}
 	}
 }
