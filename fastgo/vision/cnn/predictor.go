@@ -136,12 +136,35 @@ func (p *Predictor) Prepare(data []byte, name string) (vision.Image, error) {
 	return vision.Image{}, fmt.Errorf("%s: the item transforms gave a %T, not an image", name, v)
 }
 
-// Predict classifies prepared images in one batch; all must have the same
-// size (the item transforms make it so). An output that is not a finite
-// probability (NaN from corrupted weights) is an error, not an answer.
+// InputSize is the side, in pixels, of the square images [Predictor.Prepare]
+// makes: the size of the file's Resize (the last one, if several); 0 when
+// the item transforms hold none.
+func (p *Predictor) InputSize() int {
+	size := 0
+	for _, t := range p.ItemTfms {
+		if r, ok := t.(*vision.ResizeTransform); ok {
+			size = r.Size
+		}
+	}
+	return size
+}
+
+// Predict classifies prepared images — made by [Predictor.Prepare], so
+// InputSize()×InputSize() — in one batch. An image of another size (a
+// decoded image that skipped Prepare, an empty one) is an error naming it
+// and what to do: the model would answer, but not as it was trained (a
+// different probability), and every new shape would compile a new graph.
+// The batch runs padded to the next power of two (1, 2, 4, …; the padding
+// is dropped), so that a server calling Predict with any number of images
+// compiles a few graphs, not one per batch size. An output that is not a
+// finite probability (NaN from corrupted weights) is an error, not an
+// answer.
 func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error) {
 	if len(images) == 0 {
 		return nil, errors.New("cnn.Predictor.Predict: no images")
+	}
+	if err := p.checkPrepared(images); err != nil {
+		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
 	values := make([]fastgo.Value, len(images))
 	for i, m := range images {
@@ -151,10 +174,18 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	if err != nil {
 		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
+	padded := 1
+	for padded < len(images) {
+		padded *= 2
+	}
+	// Black images after the real ones.
+	x.Data = append(x.Data, make([]byte, (padded-len(images))*len(x.Data)/len(images))...)
+	x.Shape[0] = padded
 	preds, err := p.Learner.Predict(x)
 	if err != nil {
 		return nil, err
 	}
+	preds = preds[:len(images)]
 	for i, pred := range preds {
 		for _, v := range pred.Probs {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -163,6 +194,32 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 		}
 	}
 	return preds, nil
+}
+
+// checkPrepared reports the first image that Prepare did not make: empty,
+// inconsistent, or not InputSize() square (when the size is known; else
+// not the size of the first image).
+func (p *Predictor) checkPrepared(images []vision.Image) error {
+	size := p.InputSize()
+	w, h := size, size
+	if size == 0 {
+		w, h = images[0].W, images[0].H
+	}
+	const fix = "prepare each image with Predictor.Prepare (it decodes and applies the model's item transforms), or classify files with Predictor.PredictFiles"
+	for i, m := range images {
+		switch {
+		case m.W <= 0 || m.H <= 0:
+			return fmt.Errorf("image %d is empty (%d×%d): %s", i, m.W, m.H, fix)
+		case len(m.Pix) != m.W*m.H*3:
+			return fmt.Errorf("image %d (%d×%d) holds %d bytes, want %d (RGB): %s", i, m.W, m.H, len(m.Pix), m.W*m.H*3, fix)
+		case m.W != w || m.H != h:
+			if size == 0 {
+				return fmt.Errorf("image %d is %d×%d, image 0 is %d×%d: one batch holds images of one size: %s", i, m.W, m.H, w, h, fix)
+			}
+			return fmt.Errorf("image %d is %d×%d, not the %d×%d this model's images are prepared to: %s", i, m.W, m.H, w, h, fix)
+		}
+	}
+	return nil
 }
 
 // PredictFiles reads, prepares and classifies image files in one batch.
