@@ -77,6 +77,15 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 		t.Errorf("export-onnx wrote %d bytes (%v), want a ModelProto", len(b), err)
 	}
 
+	// Files given where the model belongs say what they are (once "cut
+	// short in a copy?" and, for a folder, "empty").
+	for model, want := range map[string]string{onnxFile: "is an ONNX model", dir: "is a folder", filepath.Join(images, "pug_166.jpg"): "is an image (JPEG)"} {
+		_, errOut, status := runFastgo(t, "predict", model, filepath.Join(images, "pug_166.jpg"))
+		if status != 1 || !strings.Contains(errOut, want) || strings.Contains(errOut, "cut short") {
+			t.Errorf("predict with MODEL %s: status %d, stderr %q; want 1 and %q", model, status, errOut, want)
+		}
+	}
+
 	for _, args := range [][]string{
 		{"predict", filepath.Join(fastaiTestdata, "refuse_y_range.pkl"), filepath.Join(images, "pug_166.jpg")},
 		{"export-onnx", filepath.Join(fastaiTestdata, "refuse_y_range.pkl"), filepath.Join(dir, "no.onnx")},

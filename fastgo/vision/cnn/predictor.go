@@ -3,7 +3,6 @@ package cnn
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"slices"
@@ -56,7 +55,7 @@ type Predictor struct {
 // custom transforms: load it with learner.LoadExported and prepare images
 // yourself).
 func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
-	if isTorchFile(path) {
+	if learner.IsTorchFile(path) {
 		return LoadFastai(path, opts...)
 	}
 	info, err := learner.ReadExport(path)
@@ -95,21 +94,6 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 	}
 	p.Learner.Data.ItemTfms = p.ItemTfms
 	return p, nil
-}
-
-// isTorchFile says whether the file starts as torch.save's files do — a
-// zip, or a pickle (the legacy format) — rather than as fastgo's learner
-// files (gob, which never starts so): the one check that routes a fastai
-// export to LoadFastai.
-func isTorchFile(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 4)
-	n, _ := io.ReadFull(f, head)
-	return n == 4 && string(head) == "PK\x03\x04" || n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5
 }
 
 // Prepare decodes one image (name is used in errors) and applies the item

@@ -104,8 +104,16 @@ func TestLoadPredictorErrorsNameTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct{ path, want string }{
-		"missing":     {filepath.Join(dir, "nope.learner"), "nope.learner"},
-		"not a model": {notModel, "not a fastgo learner file"},
+		"missing":  {filepath.Join(dir, "nope.learner"), "nope.learner"},
+		"an image": {notModel, "is an image (JPEG), not a model"},
+		"a folder": {dir, "is a folder, not a model file"},
+		"unrecognised bytes": {func() string {
+			p := filepath.Join(dir, "some.zip")
+			if err := os.WriteFile(p, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}(), "not a fastgo learner file"},
 	} {
 		if _, err := LoadPredictor(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error saying %q", name, err, tc.want)
