@@ -3,10 +3,13 @@ package learner
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/fastgo-ml/fastgo/internal/torchfile"
 )
 
 // What a file given as a model is, by its content: the one place fastgo
@@ -184,6 +187,16 @@ const (
 // known (the caller then says it is damaged or not a learner file).
 func identifyFile(path string) string {
 	id := identify(path)
+	switch id.kind {
+	case fastaiExport, fastaiSaved, torchZip, torchLegacy:
+		// A pickle that would run code is no model of any kind: say so
+		// (reading it runs nothing; it is the error path, so the cost of
+		// reading the whole file does not matter).
+		var code *torchfile.CodeCallError
+		if _, err := torchfile.Load(path); errors.As(err, &code) {
+			return code.Error()
+		}
+	}
 	switch id.kind {
 	case folderFile:
 		return "it is a folder, not a model file: give the path of the model file (written by learner.Export, or fastai's export.pkl)"

@@ -98,11 +98,14 @@ func TestForeignFilesSayWhatTheyAre(t *testing.T) {
 	otherZip := filepath.Join(dir, "some.zip")
 	zipFile(t, otherZip, map[string]string{"README.txt": "hello"})
 	cases := map[string][]string{
-		folder:                                   {"is a folder", "the path of the model file"},
-		onnxFile:                                 {"ONNX model", "export-onnx", "learner file it was exported from"},
-		tgz:                                      {"gzip-compressed", "tar -xzf"},
-		"../../testdata/images/pug_166.jpg":      {"image (JPEG)", "MODEL IMAGE"},
-		otherZip:                                 {"zip archive", "extract it"},
+		folder:                              {"is a folder", "the path of the model file"},
+		onnxFile:                            {"ONNX model", "export-onnx", "learner file it was exported from"},
+		tgz:                                 {"gzip-compressed", "tar -xzf"},
+		"../../testdata/images/pug_166.jpg": {"image (JPEG)", "MODEL IMAGE"},
+		otherZip:                            {"zip archive", "extract it"},
+		// A dict whose "model" calls posix.system: once "a PyTorch file
+		// (a model or its state_dict)".
+		"../../testdata/fastai/refuse_exec.pkl":  {`refused: its pickle calls posix.system("touch /tmp/fastgo-pickle-executed")`, "ran nothing", "not a model"},
 		newer:                                    {"newer fastgo", "update fastgo"},
 		export:                                   {"fastai export", "learn.export()", "cnn.LoadFastai", "fastgo serve"},
 		"../../testdata/weights/tiny_resnet.pth": {"PyTorch file", "state_dict", "models.LoadWeightsFile"},

@@ -51,7 +51,9 @@ const maxRecord = 4 << 30
 // Load reads the torch.save file at path (see the package documentation).
 // Errors name the file and say what is wrong: not a torch.save file, a
 // TorchScript archive, a length or storage past the end of the file, a
-// malformed pickle, a zip record whose CRC-32 does not match (named).
+// malformed pickle, a zip record whose CRC-32 does not match (named), a
+// pickle that calls a function running code (os.system, eval…: refused
+// naming the call; nothing is run).
 func Load(file string) (f *File, err error) {
 	defer func() {
 		// gopickle can panic on malformed pickles; report them as errors.
@@ -73,6 +75,11 @@ func Load(file string) (f *File, err error) {
 		f, err = loadLegacy(file)
 	default:
 		err = errors.New("not a PyTorch file (neither the zip format of torch.save nor the legacy one)")
+	}
+	if err == nil {
+		if o := codeCall(f.Root); o != nil {
+			err = refuseCode(o)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)

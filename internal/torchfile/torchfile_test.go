@@ -243,3 +243,44 @@ func TestLoadChecksZipCRC(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadRefusesCodeCalls: refuse_exec.pkl (a dict whose "model" is a
+// call of posix.system) was described by the fastai reader as a learn.save
+// file to load with cnn.LoadFastaiWeights. A pickle that calls a function
+// running code is refused as what it is, naming the call, wherever the
+// call hides; getattr (pickled enums) is not such a call.
+func TestLoadRefusesCodeCalls(t *testing.T) {
+	_, err := Load(fastaiFile("refuse_exec.pkl"))
+	if err == nil || !strings.Contains(err.Error(), `posix.system("touch /tmp/fastgo-pickle-executed")`) ||
+		!strings.Contains(err.Error(), "ran nothing") || strings.Contains(err.Error(), "learn.save") {
+		t.Errorf("refuse_exec.pkl: %v, want the call named and refused", err)
+	}
+	dir := t.TempDir()
+	for name, c := range map[string]struct{ pickle, want string }{
+		// {"model": {"w": [builtins.eval("1+1")]}}
+		// (Python's pickle.dumps(…, protocol=2) names builtins __builtin__.)
+		"nested eval": {"\x80\x02}q\x00X\x05\x00\x00\x00modelq\x01}q\x02X\x01\x00\x00\x00wq\x03]q\x04c__builtin__\neval\nq\x05X\x03\x00\x00\x001+1q\x06\x85q\x07Rq\x08ass.", `__builtin__.eval("1+1")`},
+		// subprocess.check_output(["id"]) as the root.
+		"subprocess": {"\x80\x02csubprocess\ncheck_output\nq\x00]q\x01X\x02\x00\x00\x00idq\x02a\x85q\x03Rq\x04.", "subprocess.check_output(list)"},
+		// {"mode": builtins.getattr(PIL.Image.Resampling, "BILINEAR")}: data.
+		"getattr": {"\x80\x02}q\x00X\x04\x00\x00\x00modeq\x01cbuiltins\ngetattr\nq\x02cPIL.Image\nResampling\nq\x03X\x08\x00\x00\x00BILINEARq\x04\x86q\x05Rq\x06s.", ""},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".pth")
+		var buf bytes.Buffer
+		z := zip.NewWriter(&buf)
+		w, _ := z.Create("archive/data.pkl")
+		w.Write([]byte(c.pickle))
+		z.Close()
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want it read", name, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "refused: its pickle calls "+c.want) {
+			t.Errorf("%s: %v, want the call %s refused", name, err, c.want)
+		}
+	}
+}
