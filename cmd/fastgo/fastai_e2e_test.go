@@ -86,6 +86,16 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 		}
 	}
 
+	// A symbolic link to nothing (git-annex content not fetched) is
+	// explained as vision.LoadImage explains it, not a bare ENOENT.
+	dangling := filepath.Join(dir, "dangling.jpg")
+	if err := os.Symlink(filepath.Join(dir, "annex", "pug.jpg"), dangling); err == nil {
+		_, errOut, status := runFastgo(t, "predict", model, dangling)
+		if status != 1 || !strings.Contains(errOut, "symbolic link to") || !strings.Contains(errOut, "git annex get") {
+			t.Errorf("predict of a dangling link: status %d, stderr %q", status, errOut)
+		}
+	}
+
 	for _, args := range [][]string{
 		{"predict", filepath.Join(fastaiTestdata, "refuse_y_range.pkl"), filepath.Join(images, "pug_166.jpg")},
 		{"export-onnx", filepath.Join(fastaiTestdata, "refuse_y_range.pkl"), filepath.Join(dir, "no.onnx")},

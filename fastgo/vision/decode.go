@@ -124,20 +124,36 @@ func FormatOf(data []byte) string {
 }
 
 // LoadImage reads and decodes the image file at path (fastai's
-// PILImage.create). See [Decode] for formats and colour rules.
+// PILImage.create). See [Decode] for formats and colour rules, and
+// [ReadImageFile] for the errors of reading.
 func LoadImage(path string) (Image, error) {
+	data, err := ReadImageFile(path)
+	if err != nil {
+		return Image{}, err
+	}
+	return Decode(data, path)
+}
+
+// ReadImageFile reads the bytes of the image file at path, for a caller
+// that decodes them itself (cnn.Predictor.PrepareFile): the one place
+// that reads image files, so that every reader explains a folder, a
+// symbolic link to nothing (git-annex, DataLad or DVC content not
+// fetched) or an unreadable file the same way. Errors are *DecodeError
+// values naming the file (errors.Is(err, fs.ErrNotExist) holds for a
+// missing one).
+func ReadImageFile(path string) ([]byte, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return Image{}, &DecodeError{File: path, Problem: "it is a folder, not an image file",
+		return nil, &DecodeError{File: path, Problem: "it is a folder, not an image file",
 			Fix: "give the path of an image file (fastgo.GetImageFiles lists those in a folder)"}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if de := danglingLink(path); de != nil {
-			return Image{}, de
+			return nil, de
 		}
-		return Image{}, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
+		return nil, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
 	}
-	return Decode(data, path)
+	return data, nil
 }
 
 // danglingLink is the error for path when it is a symbolic link to

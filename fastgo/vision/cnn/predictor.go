@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -206,15 +205,25 @@ func (p *Predictor) checkPrepared(images []vision.Image) error {
 	return nil
 }
 
+// PrepareFile reads one image file and prepares it (see
+// [Predictor.Prepare]). Errors are *vision.DecodeError values naming the
+// file, as vision.LoadImage's: a folder, a symbolic link to nothing, an
+// unreadable or undecodable file.
+func (p *Predictor) PrepareFile(path string) (vision.Image, error) {
+	data, err := vision.ReadImageFile(path)
+	if err != nil {
+		return vision.Image{}, err
+	}
+	return p.Prepare(data, path)
+}
+
 // PredictFiles reads, prepares and classifies image files in one batch.
+// Errors are PrepareFile's for the first file that fails, then Predict's.
 func (p *Predictor) PredictFiles(paths ...string) ([]learner.Prediction, error) {
 	images := make([]vision.Image, len(paths))
 	for i, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if images[i], err = p.Prepare(data, path); err != nil {
+		var err error
+		if images[i], err = p.PrepareFile(path); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -284,4 +285,29 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestPredictFilesExplainsDanglingLinks: a symbolic link to nothing
+// (git-annex content not fetched) gave PredictFiles a bare "no such file
+// or directory", while vision.LoadImage explains it: both read files
+// through vision.ReadImageFile.
+func TestPredictFilesExplainsDanglingLinks(t *testing.T) {
+	p, err := LoadPredictor(fastaiFile("resnet34_aug.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	link := filepath.Join(dir, "dangling.jpg")
+	if err := os.Symlink(filepath.Join(dir, ".git", "annex", "objects", "pug.jpg"), link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	_, want := vision.LoadImage(link)
+	_, err = p.PredictFiles("../../../testdata/images/pug_166.jpg", link)
+	var de *vision.DecodeError
+	if err == nil || want == nil || err.Error() != want.Error() || !errors.As(err, &de) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("PredictFiles with a dangling link: %v\nwant LoadImage's %v", err, want)
+	}
+	if _, err := p.PrepareFile(dir); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("PrepareFile of a folder: %v", err)
+	}
 }
