@@ -48,7 +48,8 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 
 	srv := startServe(t, model, "-k", "3")
 	info := getModel(t, srv.url)
-	if info.Arch != "resnet34-w1" || strings.Join(info.Classes, ",") != "Abyssinian,Bengal,pug" || len(info.Inputs.BatchTfms) != 2 {
+	if info.Arch != "resnet34-w1" || strings.Join(info.Classes, ",") != "Abyssinian,Bengal,pug" || len(info.Inputs.BatchTfms) != 2 ||
+		info.InputSize != 48 || info.ApplyEXIF || len(info.Inputs.ItemTfms) != 1 || info.Inputs.ItemTfms[0].Settings["method"] != "crop" {
 		t.Errorf("GET /model: %+v", info)
 	}
 	var r predictResponse
