@@ -34,19 +34,26 @@ func zipFile(t *testing.T, path string, entries map[string]string) {
 	}
 }
 
+// exportTiny exports a tiny learner to dir/good.learner.
+func exportTiny(t *testing.T, dir string) string {
+	t.Helper()
+	l := newTiny(t)
+	if err := l.ensureWeights(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "good.learner")
+	if err := l.Export(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // Files from elsewhere are named for what they are, with what to do —
 // before, a newer fastgo's file was "to export again" and a fastai
 // export.pkl or a PyTorch file "cut short in a copy?".
 func TestForeignFilesSayWhatTheyAre(t *testing.T) {
 	dir := t.TempDir()
-	l := newTiny(t)
-	if err := l.ensureWeights(); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(dir, "good.learner")
-	if err := l.Export(good); err != nil {
-		t.Fatal(err)
-	}
+	good := exportTiny(t, dir)
 	data, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -137,14 +144,7 @@ func TestForeignFilesSayWhatTheyAre(t *testing.T) {
 // says yes to torch.save's files only.
 func TestIsTorchFile(t *testing.T) {
 	dir := t.TempDir()
-	l := newTiny(t)
-	if err := l.ensureWeights(); err != nil {
-		t.Fatal(err)
-	}
-	learnerFile := filepath.Join(dir, "good.learner")
-	if err := l.Export(learnerFile); err != nil {
-		t.Fatal(err)
-	}
+	learnerFile := exportTiny(t, dir)
 	otherZip := filepath.Join(dir, "some.zip")
 	zipFile(t, otherZip, map[string]string{"README.txt": "hello"})
 	pickle := filepath.Join(dir, "model.pkl")
