@@ -51,8 +51,9 @@ func TestShowBatchSmallTrainingSet(t *testing.T) {
 }
 
 // TestSizesThatCannotWork: an output size like Resize's 100000 (10^10
-// pixels per image on the device), and a ShowBatch grid that would put a
-// million images through the device transforms as one batch, are refused
+// pixels per image on the device), and a ShowBatch grid (or a comparison
+// figure) that would put a million images through the device transforms
+// as one batch, are refused
 // with the setting and the limit named instead of exhausting memory.
 func TestSizesThatCannotWork(t *testing.T) {
 	for _, size := range []int{100000, 46000, fastgo.MaxSide + 1} {
@@ -77,6 +78,9 @@ func TestSizesThatCannotWork(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("grid %d×%d", g[0], g[1])) {
 			t.Errorf("ShowBatch(Grid(%d, %d)): %v, want the grid refused", g[0], g[1], err)
 		}
+	}
+	if _, err := CompareAugmentations(augBackendT(t), vision.NewImage(8, 8), 8, MustAugTransforms(8), 1<<30, 0); err == nil || !strings.Contains(err.Error(), "MaxShowCells") {
+		t.Errorf("CompareAugmentations of 2^30 copies: %v, want the limit named", err)
 	}
 	if _, err := ShowBatch(dls, Grid(16, 16), Unique()); err != nil {
 		t.Errorf("ShowBatch(Grid(16, 16)), MaxShowCells images: %v", err)
