@@ -740,11 +740,6 @@ func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 	return e.Exec(args...)
 }
 
-func f32Tensor(v []float64) *tensors.Tensor {
-	f := float32s(v)
-	return tensors.FromFlatDataAndDimensions(f, len(f))
-}
-
 // NumClasses is the number of model outputs (len(Data.Vocab)).
 func (l *Learner) NumClasses() int { return len(l.Data.Vocab) }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -186,6 +187,8 @@ func (c *augConfig) validate() error {
 	switch {
 	case c.size < 0:
 		return bad("size %d must be positive (or 0 to keep the input size)", c.size)
+	case vision.CheckSide(c.size) != nil:
+		return bad("size %d: %v", c.size, vision.CheckSide(c.size))
 	case !(c.minScale > 0 && c.minScale <= 1):
 		return bad("MinScale(%g) must be in (0,1]", c.minScale)
 	case c.size == 0 && c.minScale != 1:
