@@ -59,11 +59,9 @@ type modelResponse struct {
 	NumClasses int      `json:"num_classes"`
 	// InputSize is the side of the square images the model takes
 	// (Predictor.InputSize).
-	InputSize int  `json:"input_size"`
-	ApplyEXIF bool `json:"apply_exif"`
-	// Notes say where preparation differs from the training library's.
-	Notes  []string   `json:"notes"`
-	Inputs inputsInfo `json:"inputs"`
+	InputSize int        `json:"input_size"`
+	ApplyEXIF bool       `json:"apply_exif"`
+	Inputs    inputsInfo `json:"inputs"`
 }
 
 // inputsInfo is how images are prepared: the model file's transforms.
@@ -228,17 +226,12 @@ func (s *server) handleModel(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
-	notes := s.model.Notes
-	if notes == nil {
-		notes = []string{}
-	}
 	writeJSON(w, http.StatusOK, modelResponse{
 		Arch:       s.model.Arch.Name,
 		Classes:    s.model.Vocab,
 		NumClasses: len(s.model.Vocab),
 		InputSize:  s.model.InputSize(),
 		ApplyEXIF:  s.model.ApplyEXIF,
-		Notes:      notes,
 		Inputs: inputsInfo{
 			ItemTfms:  describeTransforms(s.model.Inputs.ItemTfms),
 			BatchTfms: describeTransforms(s.model.Inputs.BatchTfms),

@@ -372,7 +372,7 @@ func TestHandlerWebImages(t *testing.T) {
 
 // TestModelJSON: GET /model mixed key styles ("arch", "num_classes" next
 // to "ItemTfms", "Name", "Params") and showed settings as codes
-// ("method":[0]); a fastai model's ApplyEXIF and Notes were not shown.
+// ("method":[0]); a fastai model's ApplyEXIF was not shown.
 // Every key is snake_case, settings are named values, and the page's keys
 // (arch, num_classes) stay.
 func TestModelJSON(t *testing.T) {
@@ -383,7 +383,6 @@ func TestModelJSON(t *testing.T) {
 		ItemTfms:  []fastgo.TransformSpec{resize.Spec()},
 		BatchTfms: []fastgo.TransformSpec{augment.MustAugTransforms(32, augment.MinScale(0.75)).Spec(), augment.MustNormalize(augment.ImagenetStats()).Spec()},
 	}
-	s.model.Notes = []string{"fastai area-averages the 460-pixel images"}
 	r := httptest.NewRequest("GET", "/model", nil)
 	w := httptest.NewRecorder()
 	s.routes().ServeHTTP(w, r)
@@ -401,9 +400,6 @@ func TestModelJSON(t *testing.T) {
  "num_classes": 3,
  "input_size": 40,
  "apply_exif": false,
- "notes": [
-  "fastai area-averages the 460-pixel images"
- ],
  "inputs": {
   "item_tfms": [
    {
