@@ -128,11 +128,10 @@ func sampleShrunk(x, sx, sy *graph.Node, s shrink) *graph.Node {
 func resize(x *graph.Node, oh, ow int) *graph.Node {
 	dims := x.Shape().Dimensions
 	h, w := dims[1], dims[2]
+	sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 	if s := shrinkFor(h, w, ow); s.at(1) {
-		sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 		return sampleShrunk(x, sx, sy, s)
 	}
-	sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 	return bilinear(x, sx, sy)
 }
 
