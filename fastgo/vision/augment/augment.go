@@ -414,7 +414,9 @@ func (a *Augment) TwoPass() device.Transform {
 // comparison figures (the book's right-hand image): the input is first
 // resized to the output size, then warped, flipped, rotated, zoomed and
 // cropped, each step resampled (bilinear, reflection padding) by the same
-// sampler — one interpolation per step, composing to the single pass's
+// sampler, fastai's _grid_sample (so the first resize area-averages where
+// the output is under half the input) — one interpolation per step,
+// composing to the single pass's
 // geometry. It consumes the same draws as a (same seed or the same given
 // draws) and applies the same lighting; validation is identical to a's.
 func (a *Augment) Sequential() device.Transform {
