@@ -44,6 +44,7 @@ from torch import nn
 from torchvision.models import resnet as tvr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fastai_sampling  # noqa: E402
 import fastai_stubs as fa  # noqa: E402
 
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -218,30 +219,24 @@ def resize_valid(im, size, method="crop", pad_mode="reflection"):
     return padded.resize((size, size), Image.BILINEAR)
 
 
-def gpu_valid(x, size=None, square_crop=False, area=False):
+def gpu_valid(x, size=None, square_crop=False, area=True):
     """The valid path of aug_transforms' batch transforms on x [B,3,H,W]
-    in [0,1]: RandomResizedCropGPU's centred square (ratio 1, valid_scale 1)
-    then fastai's affine_coord to size (an identity affine_grid, bilinear,
-    reflection padding, align_corners=True). With area, fastai's
-    _grid_sample in full: when the resize shrinks more than 2x it first
-    area-interpolates by 1/d (460 -> 448 for the chapter's 224), which
-    fastgo does not do; without, the bilinear step alone, which fastgo does."""
+    in [0,1], as fastai runs it: with square_crop (min_scale < 1), the
+    merged AffineCoordTfm's identity at the input size (its matrix is the
+    identity on the validation set, and size=None) and
+    RandomResizedCropGPU's centred square (ratio 1, valid_scale 1), then
+    affine_coord to size: an identity affine_grid through _grid_sample.
+    area=False leaves out _grid_sample's area step (fastgo's resize before
+    it had one), for comparison."""
+    if size is None:
+        return x
     if square_crop:
         h, w = x.shape[-2:]
+        x = fastai_sampling.resize(x, h, w, area)  # the affine step, at the input size
         s = min(h, w)
         t, l = (h - s) // 2, (w - s) // 2
         x = x[..., t:t + s, l:l + s]
-    if size is None:
-        return x
-    theta = torch.eye(2, 3, dtype=x.dtype)[None].expand(x.shape[0], 2, 3)
-    grid = F.affine_grid(theta, (x.shape[0], x.shape[1], size, size), align_corners=True)
-    if area:  # fastai's "hack to get smoother downwards resampling", as written there
-        mn, mx = grid.min(), grid.max()
-        z = 1 / (mx - mn).item() * 2
-        d = min(x.shape[-2] / grid.shape[-2], x.shape[-1] / grid.shape[-1]) / 2
-        if d > 1 and d > z:
-            x = F.interpolate(x, scale_factor=1 / d, mode="area", recompute_scale_factor=True)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=True)
+    return fastai_sampling.resize(x, size, size, area)
 
 
 class Refs:
@@ -445,13 +440,14 @@ def full(out, images_dir):
             save({"model": learn.model.state_dict(), "opt": None}, os.path.join(out, f"{arch}_save.pth"), "named")
     # The chapter's presizing: Resize(460), then aug_transforms(size=224,
     # min_scale=0.75), whose valid path shrinks 460 -> 224: "chapter" is
-    # PyTorch without fastai's area step (what fastgo claims to match),
-    # "chapter_area" with it (what fastai really predicts).
+    # what fastai predicts (its _grid_sample area-averages 460 -> 448
+    # first), "chapter_noarea" the same without the area step (how far
+    # leaving it out moves the predictions).
     learn = vision_learner("resnet34", 64, vocab, [fa.Resize(460)],
                            fa.aug_transforms(size=224, min_scale=0.75) + [imagenet_norm()], seed=20)
     valid = dict(size=224, square_crop=True)
     reference(refs, "chapter", learn, "resnet34", 64, images, (460, "crop", "reflection"), gpu=valid,
-              variants={"chapter_area": dict(valid, area=True)})
+              variants={"chapter_noarea": dict(valid, area=False)})
     save(learn, os.path.join(out, "chapter_export.pkl"), "archive")
     refs.write({"images": [os.path.basename(p) for p in images], "images_dir": os.path.abspath(images_dir)})
     print(f"full-size fastai files in {out}")

@@ -8,12 +8,14 @@
 # resnet18/34/50 eval logits from a state_dict, resnet18's train-mode loss,
 # gradients and batch-norm statistics, fastai's Adam and one-cycle values,
 # fastai's batch augmentation with given draws (affine matrices, warped grid,
-# lighting, images, the RandomResizedCropGPU step), and valid-mode Resize
+# lighting, images, the RandomResizedCropGPU step; at the chapter's 460 -> 224
+# too, where fastai's _grid_sample area-averages first), and valid-mode Resize
 # against Pillow on the pets images (the sample beside the checkout, else
 # testdata/images). Each quantity's error against
 # PyTorch float64 must be within 2x of PyTorch float32's own (see
 # internal/testutil/parity.go). scripts/fastai_files.py writes fastai
-# exports of ResNet18/34/50 with PyTorch's predictions on the same images,
+# exports of ResNet18/34/50 and the chapter's Resize(460)+aug_transforms(224)
+# ResNet34 with PyTorch's predictions (fastai's preprocessing) on the same images,
 # which TestParityONNX* run through fastgo's ONNX export and ONNX Runtime
 # (npm's onnxruntime-node, scripts/deps-onnxruntime.sh); TestONNX* run
 # ONNX Runtime on the small committed fastai models (testdata/fastai) and

@@ -21,7 +21,10 @@ Writes into OUT_DIR, with Debian's PyTorch/torchvision/Pillow:
     Brightness, Contrast with given draws, and the RandomResizedCropGPU
     step) written from fastai/vision/augment.py's formulas in PyTorch: the
     prepared affine matrices, the warped sampling grid, the lighting alone
-    and the augmented images, in float32 and float64;
+    and the augmented images, in float32 and float64; aug460_*: the same
+    at the chapter's 460 -> 224, where fastai's _grid_sample area-averages
+    first (validation, training batches that shrink and one that does not,
+    the crop step);
   - resize_*: Pillow's valid-mode Resize(224) (fastai: centred crop_pad,
     then BILINEAR) of every JPEG in PETS_IMAGES_DIR, as uint8 RGB.
 
@@ -37,8 +40,11 @@ import sys
 
 import numpy as np
 import torch
+from PIL import Image
 import torch.nn.functional as F
 import torchvision
+
+import fastai_sampling  # scripts/fastai_sampling.py
 
 out = sys.argv[1]
 images_dir = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -182,8 +188,9 @@ save("adam_hyper", [wd, sqr_mom, eps])
 # affine_grid, _WarpCoord (find_coeffs + apply_perspective), grid_sample
 # (bilinear, reflection, align_corners=True), then LightingTfm:
 # sigmoid(contrast * (logit(x) + logit(brightness))) with fastai's clamped
-# logit. fastai's _grid_sample area pre-shrink (only when the output is
-# under half the input) is not triggered at these sizes.
+# logit. Every sampling is fastai's _grid_sample, area pre-shrink included
+# (scripts/fastai_sampling.py): the 48x64 -> 40 cases never shrink; the
+# aug460_ cases are the chapter's sizes, 460 -> 224, where it does.
 def aug_affine_mat(*ms):
     t0, t1 = torch.zeros_like(ms[0]), torch.ones_like(ms[0])
     return torch.stack([torch.stack([ms[0], ms[1], ms[2]], dim=1),
@@ -253,7 +260,7 @@ def aug_geometry(x, draws, size, dt):
     out_hw = (h, w) if size is None else (size, size)
     coords = F.affine_grid(mat, (x.shape[0], x.shape[1]) + out_hw, align_corners=True)
     coords = aug_apply_perspective(coords, coeffs)
-    return F.grid_sample(x, coords, mode="bilinear", padding_mode="reflection", align_corners=True), mat, coords
+    return fastai_sampling.grid_sample(x, coords), mat, coords
 
 
 def aug_crop_box(crop, h, w):
@@ -261,6 +268,19 @@ def aug_crop_box(crop, h, w):
     scale, top, left = crop
     side = min(int(round(math.sqrt(scale * h * w))), h, w)
     return side, int(math.floor(top * (h - side))), int(math.floor(left * (w - side)))
+
+
+def aug_two_pass(x, draws, crops, size, dt):
+    """min_scale < 1: the affine step at the input size, then
+    RandomResizedCropGPU on each image as its own batch (its crop sliced,
+    then affine_coord to size through _grid_sample), then lighting."""
+    h, w = x.shape[-2:]
+    full, _, _ = aug_geometry(x, draws, None, dt)
+    out = []
+    for i, crop in enumerate(crops):
+        side, top, left = aug_crop_box(crop, h, w)
+        out.append(fastai_sampling.resize(full[i:i + 1, :, top:top + side, left:left + side], size, size))
+    return aug_lighting(torch.cat(out), draws, dt)
 
 
 # Per image: flip, rotate (deg), zoom, zoom x, zoom y, warp x, warp y,
@@ -274,17 +294,22 @@ aug_draws = [
 ]
 aug_crops = [[0.5, 0.3, 0.8], [0.7, 0.5, 0.5], [0.4, 0.0, 1.0], [0.6, 1.0, 0.0]]
 aug_h, aug_w, aug_size = 48, 64, 40
-if images_dir:  # a real photo, as after presizing (deterministic: the first JPEG)
-    from PIL import Image
+def photo_batch(h, w, seed):
+    """Four h x w images in [0, 1]: the first JPEG of images_dir resized
+    (as after presizing; deterministic) and its flips, or smooth noise
+    without images; values fastgo holds exactly in float32."""
+    if images_dir:
+        first = sorted(f for f in os.listdir(images_dir) if f.lower().endswith(".jpg"))[0]
+        im = Image.open(os.path.join(images_dir, first)).convert("RGB").resize((w, h), Image.BILINEAR)
+        base = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).double() / 255
+        x = torch.stack([base, base.flip(-1), base.flip(-2), base.flip(-1).flip(-2)])
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        x = F.interpolate(torch.rand(4, 3, h // 4, w // 4, generator=gen, dtype=torch.float64), size=(h, w), mode="bicubic", align_corners=True).clamp(0, 1)
+    return x.float().double()
 
-    first = sorted(f for f in os.listdir(images_dir) if f.lower().endswith(".jpg"))[0]
-    im = Image.open(os.path.join(images_dir, first)).convert("RGB").resize((aug_w, aug_h), Image.BILINEAR)
-    base = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).double() / 255
-    aug_x = torch.stack([base, base.flip(-1), base.flip(-2), base.flip(-1).flip(-2)])
-else:
-    gen = torch.Generator().manual_seed(31)
-    aug_x = F.interpolate(torch.rand(4, 3, 12, 16, generator=gen, dtype=torch.float64), size=(aug_h, aug_w), mode="bicubic", align_corners=True).clamp(0, 1)
-aug_x = aug_x.float().double()  # values fastgo holds exactly in float32
+
+aug_x = photo_batch(aug_h, aug_w, 31)
 save("aug_x", aug_x.permute(0, 2, 3, 1))  # NHWC, as fastgo's batches
 save("aug_draws", aug_draws)
 save("aug_crops", aug_crops)
@@ -298,19 +323,50 @@ for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
     save(f"aug_out{suffix}", aug_lighting(geo, aug_draws, dt).permute(0, 2, 3, 1))
     # min_scale < 1: the affine step at the input size, then RandomResizedCropGPU
     # (slice, then an identity affine_coord to size), then lighting.
-    full, _, _ = aug_geometry(x, aug_draws, None, dt)
-    crops = []
-    for i, crop in enumerate(aug_crops):
-        side, top, left = aug_crop_box(crop, aug_h, aug_w)
-        piece = full[i:i + 1, :, top:top + side, left:left + side]
-        grid = F.affine_grid(torch.eye(3, dtype=dt)[:2].unsqueeze(0), (1, 3, aug_size, aug_size), align_corners=True)
-        crops.append(F.grid_sample(piece, grid, mode="bilinear", padding_mode="reflection", align_corners=True))
-    save(f"aug_crop_out{suffix}", aug_lighting(torch.cat(crops), aug_draws, dt).permute(0, 2, 3, 1))
+    save(f"aug_crop_out{suffix}", aug_two_pass(x, aug_draws, aug_crops, aug_size, dt).permute(0, 2, 3, 1))
+
+# The chapter's sizes: four 460x460 photos (the first JPEG squished to 460,
+# and its flips) to 224, where _grid_sample's area pre-shrink decides:
+#   valid          RandomResizedCropGPU's validation path (the centre
+#                  square, all of it) after the identity affine step at
+#                  460: area 460 -> 448, then bilinear to 224;
+#   train_small    aug_transforms(224) (no min_scale: the affine step
+#                  samples straight to 224) with zooms of at most 1.02:
+#                  the batch's grid spans more than 2/d, it shrinks;
+#   train_large    the same with zooms of 1.5 about the centre and small
+#                  rotations: fastai's zoom z is above d, no shrink;
+#   train_mixed    train_large's draws but one image unzoomed: the whole
+#                  batch shrinks (fastai decides per batch);
+#   crop           the chapter's min_scale 0.75: affine at 460, then each
+#                  image's crop sliced and resized, shrunk when wider than
+#                  448 (453 -> 448, 450 -> 447, 420 kept, 460 -> 448).
+aug460_draws = {
+    "train_small": [[0, 8, 1.0, 0.5, 0.5, 0.1, -0.1, 0.55, 1.1], [1, -6, 1.02, 0.3, 0.6, 0.0, 0.0, 0.5, 1.0],
+                    [0, 0, 1.0, 0.5, 0.5, -0.15, 0.05, 0.45, 0.9], [1, 3, 1.01, 0.7, 0.2, 0.05, 0.1, 0.6, 1.2]],
+    "train_large": [[0, -5, 1.5, 0.5, 0.5, 0.0, 0.0, 0.55, 1.1], [1, 3, 1.5, 0.5, 0.5, 0.0, 0.0, 0.5, 1.0],
+                    [0, 0, 1.6, 0.5, 0.5, 0.0, 0.0, 0.45, 0.9], [1, 5, 1.5, 0.5, 0.5, 0.0, 0.0, 0.6, 1.2]],
+}
+aug460_draws["train_mixed"] = aug460_draws["train_large"][:3] + [[1, 5, 1.0, 0.5, 0.5, 0.0, 0.0, 0.6, 1.2]]
+aug460_draws["crop"] = [[0, 7, 1.1, 0.4, 0.6, 0.1, -0.05, 0.55, 1.1], [1, -4, 1.0, 0.5, 0.5, 0.0, 0.0, 0.5, 1.0],
+                        [0, 0, 1.05, 0.5, 0.5, -0.1, 0.1, 0.45, 0.9], [1, 9, 1.0, 0.5, 0.5, 0.0, 0.0, 0.6, 1.2]]
+aug460_crops = [[(453 / 460) ** 2, 0.5, 0.5], [(450 / 460) ** 2, 1.0, 0.0], [(420 / 460) ** 2, 0.3, 0.8], [1.0, 0.5, 0.5]]
+aug460_n, aug460_size = 460, 224
+aug460_x = photo_batch(aug460_n, aug460_n, 32)
+save("aug460_x", aug460_x.permute(0, 2, 3, 1))
+for name, draws in aug460_draws.items():
+    save(f"aug460_draws_{name}", draws)
+save("aug460_crops", aug460_crops)
+for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
+    x = aug460_x.to(dt)
+    valid = fastai_sampling.resize(fastai_sampling.resize(x, aug460_n, aug460_n), aug460_size, aug460_size)  # the affine step at 460, then the crop step
+    save(f"aug460_valid{suffix}", valid.permute(0, 2, 3, 1))
+    for name in ("train_small", "train_large", "train_mixed"):
+        geo, _, _ = aug_geometry(x, aug460_draws[name], aug460_size, dt)
+        save(f"aug460_{name}{suffix}", aug_lighting(geo, aug460_draws[name], dt).permute(0, 2, 3, 1))
+    save(f"aug460_crop{suffix}", aug_two_pass(x, aug460_draws["crop"], aug460_crops, aug460_size, dt).permute(0, 2, 3, 1))
 
 # --- Pillow's valid-mode Resize -----------------------------------------------
 if images_dir:
-    from PIL import Image
-
     size = 224
     files = sorted(f for f in os.listdir(images_dir) if f.lower().endswith(".jpg"))
     kept, pixels = [], []

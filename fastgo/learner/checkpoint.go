@@ -322,7 +322,7 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
 		if what := identifyFile(path); what != "" {
-			return nil, fmt.Errorf("load %s: the file %s", path, what)
+			return nil, fmt.Errorf("load %s: %s", path, what)
 		}
 		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
@@ -330,7 +330,7 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
 		if what := identifyFile(path); what != "" {
-			return nil, fmt.Errorf("load %s: the file %s", path, what)
+			return nil, fmt.Errorf("load %s: %s", path, what)
 		}
 		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
 	}
@@ -584,14 +584,14 @@ func ReadExport(path string) (ExportInfo, error) {
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
 		if what := identifyFile(path); what != "" {
-			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+			return ExportInfo{}, fmt.Errorf("read %s: %s", path, what)
 		}
 		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
 	}
 	var h checkpointHeader
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
 		if what := identifyFile(path); what != "" {
-			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+			return ExportInfo{}, fmt.Errorf("read %s: %s", path, what)
 		}
 		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -196,6 +197,8 @@ func (c *augConfig) validate() error {
 	switch {
 	case c.size < 0:
 		return bad("size %d must be positive (or 0 to keep the input size)", c.size)
+	case vision.CheckSide(c.size) != nil:
+		return bad("size %d: %v", c.size, vision.CheckSide(c.size))
 	case !(c.minScale > 0 && c.minScale <= 1):
 		return bad("MinScale(%g) must be in (0,1]", c.minScale)
 	case c.size == 0 && c.minScale != 1:
@@ -421,7 +424,9 @@ func (a *Augment) TwoPass() device.Transform {
 // comparison figures (the book's right-hand image): the input is first
 // resized to the output size, then warped, flipped, rotated, zoomed and
 // cropped, each step resampled (bilinear, reflection padding) by the same
-// sampler — one interpolation per step, composing to the single pass's
+// sampler, fastai's _grid_sample (so the first resize area-averages where
+// the output is under half the input) — one interpolation per step,
+// composing to the single pass's
 // geometry. It consumes the same draws as a (same seed or the same given
 // draws) and applies the same lighting; validation is identical to a's.
 func (a *Augment) Sequential() device.Transform {
@@ -458,9 +463,8 @@ func (a *Augment) apply(x, params *graph.Node, split fastgo.Split, mode sampling
 	}
 	crops := c.minScale != 1 || a.givenCrop
 	if split != fastgo.Train || params == nil {
-		if crops { // the centre square, sliced as fastai's RandomResizedCropGPU slices it
-			s := min(h, w)
-			x = graph.Slice(x, graph.AxisRange(), graph.AxisRange((h-s)/2, (h-s)/2+s), graph.AxisRange((w-s)/2, (w-s)/2+s))
+		if s := min(h, w); crops && h != w { // the centre square, sliced as fastai's RandomResizedCropGPU slices it
+			x = cut(cut(x, 1, (h-s)/2, (h-s)/2+s), 2, (w-s)/2, (w-s)/2+s)
 		}
 		return resize(x, oh, ow)
 	}

@@ -28,8 +28,8 @@ type AugmentationVariant struct {
 // Augment.TwoPass and Augment.Sequential). Errors: aug nil or n < 1; the
 // presize or the graph failing on backend.
 func CompareAugmentations(backend compute.Backend, img vision.Image, presize int, aug *Augment, n int, seed uint64) ([]AugmentationVariant, error) {
-	if n < 1 || aug == nil {
-		return nil, fmt.Errorf("augment.CompareAugmentations: want an augmentation and n ≥ 1, got n=%d", n)
+	if n < 1 || n > MaxShowCells || aug == nil {
+		return nil, fmt.Errorf("augment.CompareAugmentations: want an augmentation and n from 1 to augment.MaxShowCells (%d) images, got n=%d", MaxShowCells, n)
 	}
 	return compareVariants(backend, img, presize, n, seed, []namedTransform{
 		{"one sampling (fastgo)", aug},

@@ -5,7 +5,10 @@
 // rotation, zoom, perspective warp, a random square crop to size and
 // logit-space lighting, each drawn per image from a seed on the CPU and
 // applied to the whole batch in one GoMLX graph that samples every image
-// once (see [Augment]). [Normalize] with [ImagenetStats] follows (fastai's
+// once (see [Augment]) through fastai's _grid_sample, which area-averages
+// first where the output is under half the input (validation's 460 → 224
+// goes through 448). [ValidPreShrink] and [AreaWindows] give that step's
+// sizes and windows to other graphs (the ONNX export). [Normalize] with [ImagenetStats] follows (fastai's
 // Normalize.from_stats), or [NormalizeFromBatch], which measures one
 // training batch when the DataLoaders are made (fastai's Normalize()).
 // Both are device.Transform values: the learner runs them inside its

@@ -47,8 +47,11 @@ func (s shrink) at(z float64) bool { return s.d > 1 && s.d > z }
 // ValidPreShrink says whether fastai's validation resize of an h×w image
 // to size×size (an identity grid: zoom 1) first area-interpolates it, and
 // to which h'×w' (see [Augment]): Resize(460) then aug_transforms(224)
-// gives 448×448, true; 448 → 224 gives false.
+// gives 448×448, true; 448 → 224 gives false, as do sizes below 1.
 func ValidPreShrink(h, w, size int) (nh, nw int, ok bool) {
+	if h < 1 || w < 1 || size < 1 {
+		return h, w, false
+	}
 	s := shrinkFor(h, w, size)
 	if !s.at(1) {
 		return h, w, false
@@ -60,8 +63,12 @@ func ValidPreShrink(h, w, size int) (nh, nw int, ok bool) {
 // (F.interpolate(mode='area'), which is adaptive_avg_pool2d) from n to out
 // pixels: output pixel i is the mean of source pixels [start[i], end[i]),
 // start = ⌊i·n/out⌋ and end = ⌈(i+1)·n/out⌉. Windows overlap when n/out is
-// not an integer (460 → 448: lengths 1 and 2). n and out must be ≥ 1.
+// not an integer (460 → 448: lengths 2 and 3). nil when n or out is
+// below 1.
 func AreaWindows(n, out int) (start, end []int) {
+	if n < 1 || out < 1 {
+		return nil, nil
+	}
 	start, end = make([]int, out), make([]int, out)
 	for i := range out {
 		start[i] = i * n / out
@@ -110,7 +117,9 @@ func sampleShrunk(x, sx, sy *graph.Node, s shrink) *graph.Node {
 		}
 		return graph.MulScalar(v, float64(to-1)/float64(n-1))
 	}
-	return bilinear(areaResize(x, s.nh, s.nw), scale(sx, w, s.nw), scale(sy, h, s.nh))
+	// The shrunk image comes transposed: sampling it with x and y swapped
+	// reads the same pixels with the same weights.
+	return bilinear(areaResizeT(x, s.nh, s.nw), scale(sy, h, s.nh), scale(sx, w, s.nw))
 }
 
 // resize is gridSample with the identity map (an identity affine_grid,
@@ -119,81 +128,84 @@ func sampleShrunk(x, sx, sy *graph.Node, s shrink) *graph.Node {
 func resize(x *graph.Node, oh, ow int) *graph.Node {
 	dims := x.Shape().Dimensions
 	h, w := dims[1], dims[2]
-	if s := shrinkFor(h, w, ow); s.at(1) {
-		x, h, w = areaResize(x, s.nh, s.nw), s.nh, s.nw
-	}
 	sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
+	if s := shrinkFor(h, w, ow); s.at(1) {
+		return sampleShrunk(x, sx, sy, s)
+	}
 	return bilinear(x, sx, sy)
 }
 
-// areaResize is torch's area interpolation of x ([B,H,W,C] float) to
-// nh×nw (adaptive average pooling, see AreaWindows), rows then columns.
-func areaResize(x *graph.Node, nh, nw int) *graph.Node {
-	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+// areaResizeT is torch's area interpolation of x ([B,H,W,C] float) to
+// nh×nw (adaptive average pooling, see AreaWindows), transposed: the
+// result is [B,nw,nh,C]. Each output is the mean of its window: rows
+// first, then columns as rows of the transposed image (a transposition
+// the pure-Go backend does in blocks; the caller samples the result with
+// x and y swapped rather than transposing it back).
+func areaResizeT(x *graph.Node, nh, nw int) *graph.Node {
 	g := x.Graph()
 	windows := func(n, out int) (lo, hi *graph.Node, k int) {
 		start, end := AreaWindows(n, out)
-		s32, e32 := make([]int32, out), make([]int32, out)
+		lo32, hi32 := make([]int32, out), make([]int32, out)
 		for i := range out {
-			s32[i], e32[i] = int32(start[i]), int32(end[i])
+			lo32[i], hi32[i] = int32(start[i]), int32(end[i])
 			k = max(k, end[i]-start[i])
 		}
-		return graph.Const(g, [][]int32{s32}), graph.Const(g, [][]int32{e32}), k
+		return graph.Const(g, [][]int32{lo32}), graph.Const(g, [][]int32{hi32}), k
 	}
-	rlo, rhi, rk := windows(h, nh)
-	y := averageRows(graph.Reshape(x, b, h, w*c), rlo, rhi, rk)
-	clo, chi, ck := windows(w, nw)
-	return averageColumns(graph.Reshape(y, b, nh, w, c), clo, chi, ck)
+	lo, hi, k := windows(x.Shape().Dimensions[1], nh)
+	y := graph.TransposeAllAxes(averageRows(x, lo, hi, k), 0, 2, 1, 3)
+	lo, hi, k = windows(x.Shape().Dimensions[2], nw)
+	return averageRows(y, lo, hi, k)
 }
 
-// windowWeights are the weights of a window average read as k consecutive
-// pixels from first: 1/(hi−lo) for the pixels in [lo, hi), 0 for the
-// others (lo, hi, first: int32 [N,n]; result float [N,n,k]).
-func windowWeights(lo, hi, first *graph.Node, k int, dt dtypes.DType) *graph.Node {
-	g := lo.Graph()
-	dims := lo.Shape().Dimensions
-	pos := graph.Add(graph.InsertAxes(first, -1), graph.Iota(g, shapes.Make(dtypes.Int32, 1, 1, k), 2))
-	in := graph.LogicalAnd(graph.GreaterOrEqual(pos, graph.InsertAxes(lo, -1)), graph.LessThan(pos, graph.InsertAxes(hi, -1)))
-	inv := graph.Reciprocal(graph.ConvertDType(graph.InsertAxes(graph.Sub(hi, lo), -1), dt))
-	return graph.Where(in, graph.BroadcastToDims(inv, dims[0], dims[1], k), graph.Zeros(g, shapes.Make(dt, dims[0], dims[1], k)))
-}
-
-// averageRows averages windows of rows: x [B,H,R] → [B,n,R], output row i
-// of image b being the mean of its rows [lo, hi) (lo, hi: int32 [N,n],
-// N = 1 or B, windows of at most k rows inside [0, H)). The k rows are
-// read with one Gather from a start moved back where the window ends the
-// image; the weights pick the window's rows.
+// averageRows averages windows of rows of x ([B,N,M,C]): output row i of
+// image b is the mean of its rows [lo, hi) (lo, hi: int32 [N',n], N' = 1
+// or B; windows of at most k rows), summed left to right as torch sums a
+// window. The t-th row of every window is gathered whole (a row past the
+// window reads an appended row of zeros), the k gathers are added and the
+// sums scaled per row: block copies and vector operations, no broadcast
+// the pure-Go backend would run element by element.
 func averageRows(x, lo, hi *graph.Node, k int) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
-	b, h, r := dims[0], dims[1], dims[2]
-	n := lo.Shape().Dimensions[1]
-	first := graph.MinScalar(lo, h-k)
-	weights := windowWeights(lo, hi, first, k, x.DType()) // [N,n,k]
-	start := graph.Add(graph.MulScalar(graph.Iota(g, shapes.Make(dtypes.Int32, b, 1), 0), h), first)
-	start = graph.InsertAxes(graph.BroadcastToDims(start, b, n), -1) // [B,n,1]
-	block := graph.BackendGather(graph.Reshape(x, b*h, r), start, 2, []int{2, 3}, nil, []int{0}, []int{k, r}, false)
-	return graph.ReduceSum(graph.Mul(block, graph.InsertAxes(weights, -1)), 2) // [B,n,R]
+	b, n, m, c := dims[0], dims[1], dims[2], dims[3]
+	out := lo.Shape().Dimensions[1]
+	xz := graph.Concatenate([]*graph.Node{x, graph.Zeros(g, shapes.Make(x.DType(), b, 1, m, c))}, 1)
+	var sum *graph.Node
+	for t := range k {
+		row := graph.AddScalar(lo, t)
+		row = graph.Where(graph.LessThan(row, hi), row, graph.AddScalar(graph.ZerosLike(row), n))
+		if rows := pickRows(xz, row); sum == nil {
+			sum = rows
+		} else {
+			sum = graph.Add(sum, rows)
+		}
+	}
+	inv := graph.Reciprocal(graph.ConvertDType(graph.Sub(hi, lo), x.DType())) // [N',n]
+	inv = graph.Reshape(graph.BroadcastToDims(inv, b, out), b*out, 1)         // one factor per row
+	return graph.Reshape(graph.Mul(graph.Reshape(sum, b*out, m*c), inv), b, out, m, c)
 }
 
-// averageColumns averages windows of columns: x [B,M,W,C] → [B,M,n,C],
-// output column j of image b the mean of its columns [lo, hi) (lo, hi:
-// int32 [N,n], N = 1 or B; windows of at most k columns inside [0, W)).
-func averageColumns(x, lo, hi *graph.Node, k int) *graph.Node {
+// pickRows gathers rows of x ([B,M,W,C]): output row i of image b is row
+// index[b][i] (index: int32 [N,n], N = 1 or B), copied whole.
+func pickRows(x, index *graph.Node) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
 	b, m, w, c := dims[0], dims[1], dims[2], dims[3]
-	n := lo.Shape().Dimensions[1]
-	first := graph.MinScalar(lo, w-k)
-	weights := windowWeights(lo, hi, first, k, x.DType()) // [N,n,k]
-	rows := graph.Iota(g, shapes.Make(dtypes.Int32, b, m, 1), 0)
-	rows = graph.Add(graph.MulScalar(rows, m), graph.Iota(g, shapes.Make(dtypes.Int32, b, m, 1), 1)) // b·M+i
-	cols := graph.MulScalar(graph.InsertAxes(first, 1), c)                                           // [N,1,n]
-	start := graph.Stack([]*graph.Node{graph.BroadcastToDims(rows, b, m, n), graph.BroadcastToDims(cols, b, m, n)}, -1)
-	block := graph.BackendGather(graph.Reshape(x, b*m, w*c), start, 3, []int{3}, []int{0}, []int{0, 1}, []int{1, k * c}, false)
-	block = graph.Reshape(block, b, m, n, k, c)
-	return graph.ReduceSum(graph.Mul(block, graph.InsertAxes(graph.InsertAxes(weights, 1), -1)), 3) // [B,M,n,C]
+	n := index.Shape().Dimensions[1]
+	start := graph.Add(graph.MulScalar(graph.Iota(g, shapes.Make(dtypes.Int32, b, 1), 0), m), index)
+	start = graph.InsertAxes(graph.BroadcastToDims(start, b, n), -1) // [B,n,1]: row b·M + index
+	rows := graph.BackendGather(graph.Reshape(x, b*m, w*c), start, 2, []int{2}, []int{0}, []int{0}, []int{1, w * c}, false)
+	return graph.Reshape(rows, b, n, w, c)
+}
+
+// cut is x[from:to] along axis, as a Pad with negative padding: the
+// pure-Go backend pads by copying contiguous blocks, where its Slice
+// copies element by element (internal/ops' cropSpatial does the same).
+func cut(x *graph.Node, axis, from, to int) *graph.Node {
+	cfg := make([]graph.PadAxis, x.Rank())
+	cfg[axis] = graph.PadAxis{Start: -from, End: -(x.Shape().Dimensions[axis] - to)}
+	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), cfg...)
 }
 
 // cropWindows tabulates fastai's RandomResizedCropGPU step for every square
@@ -210,7 +222,6 @@ type cropWindows struct {
 
 func cropWindowsFor(short, size int) cropWindows {
 	var t cropWindows
-	t.n = make([][]int32, short+1)
 	sizes := make([]int, short+1)
 	for s := 1; s <= short; s++ {
 		sizes[s] = s
@@ -219,11 +230,10 @@ func cropWindowsFor(short, size int) cropWindows {
 		}
 		t.width = max(t.width, sizes[s])
 	}
-	t.lo, t.hi = make([][]int32, short+1), make([][]int32, short+1)
+	t.n, t.lo, t.hi = make([][]int32, short+1), make([][]int32, short+1), make([][]int32, short+1)
 	for s := range short + 1 {
-		t.n[s] = []int32{int32(max(sizes[s], 1))}
-		t.lo[s], t.hi[s] = make([]int32, t.width), make([]int32, t.width)
-		if s == 0 {
+		t.n[s], t.lo[s], t.hi[s] = []int32{int32(max(sizes[s], 1))}, make([]int32, t.width), make([]int32, t.width)
+		if s == 0 { // not a side: a one-pixel window
 			for i := range t.width {
 				t.hi[s][i] = 1
 			}
@@ -247,30 +257,30 @@ func cropWindowsFor(short, size int) cropWindows {
 func cropPass(x, side, top, left *graph.Node, oh, ow int) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
-	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	b, h, w := dims[0], dims[1], dims[2]
 	t := cropWindowsFor(min(h, w), ow)
 	s := graph.InsertAxes(graph.ConvertDType(side, dtypes.Int32), -1) // [B,1]
 	pick := func(table [][]int32) *graph.Node { return graph.Gather(graph.Const(g, table), s) }
-	n := graph.Reshape(pick(t.n), b) // [B]
-	lo, hi := pick(t.lo), pick(t.hi) // [B,width], relative to the crop
 	at := func(off *graph.Node) *graph.Node { return graph.InsertAxes(graph.ConvertDType(off, dtypes.Int32), -1) }
-	y := averageRows(graph.Reshape(x, b, h, w*c), graph.Add(lo, at(top)), graph.Add(hi, at(top)), t.k)
-	y = averageColumns(graph.Reshape(y, b, t.width, w, c), graph.Add(lo, at(left)), graph.Add(hi, at(left)), t.k)
+	lo, hi := pick(t.lo), pick(t.hi) // [B,width], relative to the crop
+	y := averageRows(x, graph.Add(lo, at(top)), graph.Add(hi, at(top)), t.k)
+	y = graph.TransposeAllAxes(y, 0, 2, 1, 3)                                 // columns as rows
+	y = averageRows(y, graph.Add(lo, at(left)), graph.Add(hi, at(left)), t.k) // transposed: sampled with x and y swapped
 	// The identity grid on the n×n (shrunk or not) crop: output pixel j at
 	// j·(n−1)/(out−1), kept inside the crop as grid_sample's reflection
 	// keeps a position that rounding put past the last pixel.
-	last := graph.ConvertDType(graph.AddScalar(n, -1), x.DType())
+	n := graph.Reshape(pick(t.n), b)
+	last := graph.Reshape(graph.ConvertDType(graph.AddScalar(n, -1), x.DType()), b, 1, 1)
 	position := func(out int, axis int) *graph.Node {
-		shape := []int{b, 1, 1}
-		shape[axis] = out
-		lastB := graph.Reshape(last, b, 1, 1)
 		if out == 1 {
-			return graph.BroadcastToDims(graph.DivScalar(lastB, 2), shape...)
+			return graph.DivScalar(last, 2)
 		}
-		j := graph.Iota(g, shapes.Make(x.DType(), 1, shape[1], shape[2]), axis)
-		return graph.Min(graph.Mul(j, graph.DivScalar(lastB, float64(out-1))), lastB)
+		shape := []int{1, 1, 1}
+		shape[axis] = out
+		j := graph.Iota(g, shapes.Make(x.DType(), shape...), axis)
+		return graph.Min(graph.Mul(j, graph.DivScalar(last, float64(out-1))), last)
 	}
 	sx := graph.BroadcastToDims(position(ow, 2), b, oh, ow)
 	sy := graph.BroadcastToDims(position(oh, 1), b, oh, ow)
-	return bilinear(y, sx, sy)
+	return bilinear(y, sy, sx)
 }

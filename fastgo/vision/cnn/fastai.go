@@ -27,13 +27,12 @@ import (
 //     vision.ApplyEXIFOrientation says;
 //   - JPEG decoding: the standard library's image/jpeg differs from
 //     libjpeg (Pillow) by a level or so on some pixels (see vision.Decode;
-//     build with -tags libjpeg for Pillow's pixels);
-//   - resampling: when the validation resize shrinks more than 2× (the
-//     chapter's Resize(460) then aug_transforms(size=224): 460 → 224),
-//     fastai's _grid_sample first averages areas (460 → 448) and then
-//     samples bilinearly; fastgo samples bilinearly from 460. The
-//     predictor's Notes say so when it happens: probabilities then differ
-//     from fastai's by more than float error (the ranking rarely).
+//     build with -tags libjpeg for Pillow's pixels).
+//
+// The validation resize is fastai's, area step included: where it shrinks
+// more than 2× (the chapter's Resize(460) then aug_transforms(size=224))
+// the images are averaged 460 → 448 before the bilinear step to 224, as
+// fastai's _grid_sample does (see augment.Augment).
 //
 // Errors: a file that is not a fastai export says what it is (a learn.save
 // file: load it with [LoadFastaiWeights]); anything fastgo cannot
@@ -56,6 +55,9 @@ func LoadFastai(path string, opts ...learner.Option) (*Predictor, error) {
 			return nil, unsupported(fmt.Sprintf("dls.valid.after_item[%d]", i), t, "fastgo prepares items with one Resize")
 		}
 		resize := vision.Resize(r.Size, vision.WithMethod(resizeMethods[r.Method]), vision.WithPadMode(padModes[r.PadMode]))
+		if err := resize.Check(); err != nil {
+			return nil, fmt.Errorf("load %s: dls.valid.after_item[%d]: %w", path, i, err)
+		}
 		p.ItemTfms = append(p.ItemTfms, resize)
 		p.Inputs.ItemTfms = append(p.Inputs.ItemTfms, resize.Spec())
 		inputSize = r.Size
@@ -80,9 +82,6 @@ func LoadFastai(path string, opts ...learner.Option) (*Predictor, error) {
 			bt, err = augment.AugTransforms(x.Size, augment.MinScale(x.MinScale), augment.DoFlip(x.DoFlip),
 				augment.MaxRotate(x.MaxRotate), augment.MinZoom(x.MinZoom), augment.MaxZoom(x.MaxZoom),
 				augment.MaxLighting(x.MaxLighting), augment.MaxWarp(x.MaxWarp), augment.PAffine(x.PAffine), augment.PLighting(x.PLighting))
-			if n := areaNote(inputSize, x.Size); n != "" {
-				p.Notes = append(p.Notes, n)
-			}
 		case fastai.Normalize:
 			bt, err = augment.Normalize(x.Mean[:], x.Std[:])
 		default:
@@ -107,22 +106,7 @@ func LoadFastai(path string, opts ...learner.Option) (*Predictor, error) {
 	if _, err := models.AssignLearnerState(p.Learner.Store(), m.Arch, m.Head, m.Classes, m.Weights, m.Keys); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	for _, n := range p.Notes {
-		p.Learner.Logf("cnn.LoadFastai: %s: %s", path, n)
-	}
 	return p, nil
-}
-
-// areaNote says how fastai's validation resize from in to size pixels
-// differs from fastgo's, or "" when it does not: fastai's _grid_sample
-// first area-interpolates by 1/d when d = in/(2·size) > 1 (to 2·size
-// pixels), fastgo samples bilinearly from in.
-func areaNote(in, size int) string {
-	if size <= 0 || in <= 2*size {
-		return ""
-	}
-	return fmt.Sprintf("fastai area-averages the %d-pixel images to %d before its bilinear resize to %d; fastgo resizes bilinearly from %d: probabilities differ from fastai's by more than float error",
-		in, 2*size, size, in)
 }
 
 // fastai's ResizeMethod and PadMode names.

@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/testutil"
 )
@@ -34,11 +36,7 @@ func checkONNX(t *testing.T, refs *testutil.Parity, export func(string) error, p
 	if err != nil {
 		t.Fatal(err)
 	}
-	fastgoProbs := probsOf(preds)
-	asRef := make([]float64, len(fastgoProbs))
-	for i, v := range fastgoProbs {
-		asRef[i] = float64(v)
-	}
+	asRef := asFloat64(probsOf(preds))
 	ref64, _ := refs.F64(t, "probs64_"+ref)
 	ref32, _ := refs.F64(t, "probs32_"+ref)
 	refs.Compare(t, "ONNX Runtime vs fastgo Predict, probs of "+label, testutil.RelErr(got["probs"], asRef), testutil.RelErr(ref32, ref64))
@@ -77,6 +75,54 @@ func TestONNXRuntimeMatchesPredict(t *testing.T) {
 		export := func(path string) error { return ExportONNX(learn, path) }
 		checkONNX(t, refs, export, learn.Predict, "resnet34_v1", "a cnn.Learner with fastai 1 weights")
 	})
+}
+
+// Where fastai's validation resize shrinks more than 2× (Resize(100) then
+// aug_transforms(size=32): d = 100/64 > 1), the ONNX graph area-averages
+// 100 → 64 before its bilinear Resize, as fastgo's Predict does: on three
+// photos ONNX Runtime's probabilities equal Predict's within 16 float32
+// steps (normwise; they differ by 0.08 with the area step left out of
+// the graph).
+func TestONNXAreaStepMatchesPredict(t *testing.T) {
+	testutil.ONNXRuntime(t) // skip early without ONNX Runtime
+	p, err := LoadFastai(fastaiFile("resnet34_aug.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ItemTfms = []fastgo.ItemTransform{vision.Resize(100)}
+	p.Learner.Data.ItemTfms = p.ItemTfms
+	if h, w, ok := augment.ValidPreShrink(100, 100, 32); !ok || h != 64 || w != 64 {
+		t.Fatalf("ValidPreShrink(100, 100, 32) = %d, %d, %v; want 64, 64, true", h, w, ok)
+	}
+	var images []vision.Image
+	var x fastgo.ByteTensor
+	for _, name := range []string{"Abyssinian_1.jpg", "pug_166.jpg", "Sphynx_247.jpg"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "images", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := p.Prepare(data, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, m)
+		x.Data = append(x.Data, m.Pix...)
+	}
+	x.Shape = []int{len(images), 100, 100, 3}
+	model := filepath.Join(t.TempDir(), "area.onnx")
+	if err := p.ExportONNX(model); err != nil {
+		t.Fatal(err)
+	}
+	got := testutil.RunONNX(t, model, x.Data, x.Shape)
+	preds, err := p.Predict(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := testutil.RelErr(got["probs"], asFloat64(probsOf(preds))); d > 16*testutil.ParityFloor {
+		t.Errorf("ONNX Runtime vs Predict: probabilities %.3g apart (normwise), want at most %.3g", d, 16*testutil.ParityFloor)
+	} else {
+		t.Logf("ONNX Runtime vs Predict: %.3g", d)
+	}
 }
 
 // What the ONNX graph cannot describe is refused, naming it.

@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 )
 
 // Classifier describes an image classifier as fastgo builds it —
@@ -31,7 +33,9 @@ type Classifier struct {
 	// InputSize is the side of the images the model is given (after the
 	// item transforms, e.g. Resize(460)); Size the side the body sees
 	// (e.g. aug_transforms(size=224)): when they differ, the graph resizes
-	// (bilinear, align_corners, as fastai's valid batch transforms do).
+	// as fastai's valid batch transforms do (_grid_sample: area-averaged
+	// first where augment.ValidPreShrink says, 460 → 448, then bilinear
+	// with align_corners).
 	InputSize, Size int
 	// Mean and Std normalise [0,1] RGB values (Normalize).
 	Mean, Std [3]float32
@@ -50,7 +54,8 @@ const (
 // w. The graph's input "image" is uint8 RGB, NHWC [batch, InputSize,
 // InputSize, 3]: images decoded and put through the item transforms
 // (fastgo's Predictor.Prepare). The graph converts them to float, divides
-// by 255, resizes to Size when InputSize differs, normalises, and runs the
+// by 255, resizes to Size when InputSize differs (fastai's validation
+// resize, area step included), normalises, and runs the
 // network in evaluation mode (batch norm with running statistics, no
 // dropout). Outputs: "logits" and "probs" (softmax), float32
 // [batch, Classes]. Metadata: "vocab" (a JSON list), "mean", "std",
@@ -65,18 +70,32 @@ func Write(w io.Writer, c Classifier) error {
 }
 
 // WriteFile writes the model to path through a temporary file renamed
-// into place, so that an interrupted export leaves no partial file.
-func WriteFile(path string, c Classifier) error {
+// into place, so that an interrupted export leaves no partial file, as
+// learner.Export writes: the folder is created if missing, and the file
+// is readable by all (0644: a server may run as another user). A full or
+// read-only disk, or a folder without write permission, is an error
+// saying so and what to do (internal/diskerr), as fastgo's other writers.
+func WriteFile(path string, c Classifier) (err error) {
 	model, err := c.model()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	dir := filepath.Dir(path)
+	defer func() { err = diskerr.Wrap(err, dir, "") }()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(model); err != nil {
+		tmp.Close()
+		return err
+	}
+	// CreateTemp makes the file private (0600).
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -184,6 +203,48 @@ func (b *builder) linear(x, key string, in, out int, bias bool) string {
 
 func (b *builder) relu(x string) string { return b.node("Relu", []string{x}) }
 
+// areaResize is torch's area interpolation (adaptive average pooling) of
+// axis (2 or 3, NCHW) from n to out pixels, with augment.AreaWindows'
+// windows: the t-th pixel of every window is gathered (the window's last
+// one again, masked by 0, past its end), the k gathers are summed and each
+// sum multiplied by 1/length.
+func (b *builder) areaResize(x string, axis, n, out int) string {
+	start, end := augment.AreaWindows(n, out)
+	k := 0
+	for i := range out {
+		k = max(k, end[i]-start[i])
+	}
+	shape := []int{out} // a factor per output pixel, broadcast along the axes after it
+	if axis == 2 {
+		shape = []int{out, 1}
+	}
+	var terms []string
+	for t := range k {
+		index, mask := make([]int64, out), make([]float32, out)
+		for i := range out {
+			index[i] = int64(min(start[i]+t, end[i]-1))
+			if start[i]+t < end[i] {
+				mask[i] = 1
+			}
+		}
+		name := fmt.Sprintf("area%d_%d", axis, t)
+		term := b.node("Gather", []string{x, b.constant(name+"_index", []int{out}, nil, index)}, attrInt("axis", int64(axis)))
+		if t > 0 { // every window has a first pixel
+			term = b.node("Mul", []string{term, b.constant(name+"_mask", shape, mask, nil)})
+		}
+		terms = append(terms, term)
+	}
+	inv := make([]float32, out)
+	for i := range out {
+		inv[i] = 1 / float32(end[i]-start[i])
+	}
+	sum := terms[0]
+	if len(terms) > 1 {
+		sum = b.node("Sum", terms)
+	}
+	return b.node("Mul", []string{sum, b.constant(fmt.Sprintf("area%d_inv", axis), shape, inv, nil)})
+}
+
 // model builds the ModelProto bytes.
 func (c *Classifier) model() ([]byte, error) {
 	if c.Arch.Width() < 1 || c.Classes < 1 || c.Head.Hidden < 0 || c.Size < 1 || c.InputSize < 1 {
@@ -197,6 +258,9 @@ func (c *Classifier) model() ([]byte, error) {
 	x = b.node("Transpose", []string{x}, attrInts("perm", 0, 3, 1, 2)) // NHWC → NCHW
 	x = b.node("Div", []string{x, b.constant("levels", []int{1}, []float32{255}, nil)})
 	if c.Size != c.InputSize {
+		if h, w, ok := augment.ValidPreShrink(c.InputSize, c.InputSize, c.Size); ok {
+			x = b.areaResize(b.areaResize(x, 2, c.InputSize, h), 3, c.InputSize, w)
+		}
 		// sizes = [N, C, Size, Size], N and C from the input's shape.
 		nc := b.node("Slice", []string{b.node("Shape", []string{x}),
 			b.constant("slice_start", []int{1}, nil, []int64{0}), b.constant("slice_end", []int{1}, nil, []int64{2})})

@@ -22,7 +22,14 @@ func classifier(m fastai.Model, inputSize, size int, norm fastai.Normalize, voca
 // exportClassifier reads a fastai export of testdata/fastai into a Classifier.
 func exportClassifier(t *testing.T, file string) onnx.Classifier {
 	t.Helper()
-	e, err := fastai.ReadExport(testutil.Testdata("fastai", file))
+	return readClassifier(t, testutil.Testdata("fastai", file))
+}
+
+// readClassifier reads the fastai export at path into a Classifier: its
+// Resize, aug_transforms' size and Normalize.
+func readClassifier(t *testing.T, path string) onnx.Classifier {
+	t.Helper()
+	e, err := fastai.ReadExport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,25 +155,68 @@ func TestWriteRefusesMissingWeights(t *testing.T) {
 
 // make parity: torchvision's full-size ResNet18/34/50 with fastai's head,
 // exported by fastai (scripts/fastai_files.py full), written as ONNX and
-// run by ONNX Runtime on the pets images at 224 px.
+// run by ONNX Runtime on the pets images at 224 px; and the chapter's
+// Resize(460) + aug_transforms(224, min_scale 0.75) ResNet34, whose graph
+// area-averages 460 → 448 before its bilinear resize to 224, against
+// PyTorch with fastai's preprocessing.
 func TestParityONNXFullSize(t *testing.T) {
 	dir := testutil.LoadParity(t).Dir
 	refs := testutil.OpenParity(t, filepath.Join(dir, "fastai"), dir)
-	for _, arch := range []string{"resnet18", "resnet34", "resnet50"} {
-		t.Run(arch, func(t *testing.T) {
-			e, err := fastai.ReadExport(filepath.Join(dir, "fastai", arch+"_export.pkl"))
-			if err != nil {
+	for _, c := range []struct{ name, arch, label string }{
+		{"resnet18", "resnet18", "fastai resnet18 (224 px)"},
+		{"resnet34", "resnet34", "fastai resnet34 (224 px)"},
+		{"resnet50", "resnet50", "fastai resnet50 (224 px)"},
+		{"chapter", "resnet34", "fastai Resize(460)+aug_transforms(224), fastai's preprocessing (area step 460→448)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, "fastai", c.name+"_export.pkl")
+			cl := readClassifier(t, path)
+			if cl.Arch.Name != c.arch {
+				t.Fatalf("recognised %s", cl.Arch.Name)
+			}
+			if c.name == "chapter" && (cl.InputSize != 460 || cl.Size != 224) {
+				t.Fatalf("chapter export: input %d, size %d; want 460, 224", cl.InputSize, cl.Size)
+			}
+			model := filepath.Join(t.TempDir(), c.name+".onnx")
+			if err := onnx.WriteFile(model, cl); err != nil {
 				t.Fatal(err)
 			}
-			if e.Model.Arch.Name != arch {
-				t.Fatalf("recognised %s", e.Model.Arch.Name)
-			}
-			c := classifier(e.Model, 224, 224, e.BatchTfms[1].(fastai.Normalize), e.Vocab)
-			model := filepath.Join(t.TempDir(), arch+".onnx")
-			if err := onnx.WriteFile(model, c); err != nil {
-				t.Fatal(err)
-			}
-			compareWithPyTorch(t, refs, model, arch, "fastai "+arch+" (224 px)")
+			compareWithPyTorch(t, refs, model, c.name, c.label)
 		})
+	}
+}
+
+// TestWriteFileLikeExport: ONNX files were written 0600 (CreateTemp, no
+// chmod) while learner exports are 0644 "so that a server under another
+// user can read them", a missing folder was an error (Export creates it),
+// and a full or read-only disk gave the raw OS error. WriteFile now does
+// what learner.Export does, and says what the other writers say.
+func TestWriteFileLikeExport(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	path := filepath.Join(t.TempDir(), "new", "folder", "pets.onnx")
+	if err := onnx.WriteFile(path, c); err != nil {
+		t.Fatalf("WriteFile into a missing folder: %v", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("written with mode %v (%v), want 0644 as learner.Export", st.Mode().Perm(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*tmp*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	for name, tc := range map[string]struct {
+		dir  string
+		want string
+	}{
+		"full":      {testutil.Tmpfs(t, 32<<10, false), "is full"},
+		"read-only": {testutil.Tmpfs(t, 1<<20, true), "read-only file system"},
+	} {
+		out := filepath.Join(tc.dir, "pets.onnx")
+		err := onnx.WriteFile(out, c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.dir) || !strings.Contains(err.Error(), "write to another folder") {
+			t.Errorf("%s disk: %v, want it to say %q, name %s and what to do", name, err, tc.want, tc.dir)
+		}
+		if left, _ := filepath.Glob(filepath.Join(tc.dir, "*")); len(left) != 0 {
+			t.Errorf("%s disk: files left: %v", name, left)
+		}
 	}
 }
