@@ -38,7 +38,7 @@ func zipFile(t *testing.T, path string, entries map[string]string) {
 func exportTiny(t *testing.T, dir string) string {
 	t.Helper()
 	l := newTiny(t)
-	if err := l.ensureWeights(); err != nil {
+	if err := l.ensureBuilt(); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "good.learner")

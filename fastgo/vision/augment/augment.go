@@ -143,9 +143,19 @@ func MinScale(s float64) AugOption { return func(c *augConfig) { c.minScale = s 
 // device transform (see [Augment]). Defaults: flip p=0.5, rotate ±10°,
 // zoom 1–1.1, warp 0.2 (each p=0.75), lighting 0.2 (p=0.75, train only),
 // MinScale 1. size is the output side in pixels; 0 keeps the input size
-// (fastai's size=None), which needs MinScale 1.
+// (fastai's size=None), which needs MinScale 1. It works on float32
+// NHWC batches [B,H,W,3] in [0,1] (the learner's uint8/255), in one
+// sampling pass: training batches get random draws, validation batches
+// the centre square resized to size (fastai's RandomResizedCropGPU in
+// validation mode).
 //
 //	aug, err := augment.AugTransforms(224, augment.MinScale(0.75))
+//
+// Errors (naming the option and its value): a negative size; MinScale
+// outside (0,1], or below 1 with size 0; a negative or infinite Mult or
+// MaxRotate; a zoom range that is not 0 < MinZoom ≤ MaxZoom; MaxLighting
+// or MaxWarp outside [0,1) (after Mult); PAffine or PLighting outside
+// [0,1].
 func AugTransforms(size int, opts ...AugOption) (*Augment, error) {
 	c := augConfig{size: size, mult: 1, doFlip: true, maxRotate: 10, minZoom: 1, maxZoom: 1.1,
 		maxLighting: 0.2, maxWarp: 0.2, pAffine: 0.75, pLighting: 0.75, minScale: 1}

@@ -61,6 +61,10 @@ func ShowSeed(seed uint64) ShowOption { return func(c *showConfig) { c.seed = se
 // shows the images it has, as one partial batch; fastai raises "This
 // DataLoader does not contain any batches" there. Training on such a set
 // still fails, with a message saying to lower the batch size.
+//
+// Errors: DataLoaders without a loader; a grid of no cell; a batch that
+// fails to load (naming the file); the device transforms failing; the
+// figure's file cannot be written (display's, naming the folder).
 func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
 	cfg := showConfig{nrows: 3, ncols: 3}
 	for _, o := range opts {

@@ -39,7 +39,7 @@ func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Learner(dls, models.ResNet18, Pretrained(false), LearnerOptions(persist.Off(), learner.Output(nil)))
+	l, err := Learner(dls, models.ResNet18, Pretrained(false), persist.Off(), learner.Output(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
