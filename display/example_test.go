@@ -64,3 +64,52 @@ func ExamplePlotFunction() {
 	// Output:
 	// true <nil>
 }
+
+// fastai's epoch table as fastprogress prints it in a console.
+func ExampleTable_Text() {
+	t := display.Table{
+		Columns: []string{"epoch", "train_loss", "valid_loss", "error_rate", "time"},
+		Rows: [][]string{
+			{"0", "1.551305", "0.322132", "0.106225", "01:06"},
+			{"1", "0.529473", "0.312148", "0.095399", "01:07"},
+		},
+	}
+	fmt.Println(t.Text())
+	// Output:
+	// epoch     train_loss  valid_loss  error_rate  time
+	// 0         1.551305    0.322132    0.106225    01:06
+	// 1         0.529473    0.312148    0.095399    01:07
+}
+
+// Columns widen to their longest value, so long class names stay aligned.
+func ExampleTable_Text_wide() {
+	t := display.Table{
+		Columns: []string{"actual", "predicted", "count"},
+		Rows: [][]string{
+			{"american_pit_bull_terrier", "staffordshire_bull_terrier", "10"},
+			{"Ragdoll", "Birman", "8"},
+		},
+	}
+	fmt.Println(t.Text())
+	// Output:
+	// actual                     predicted                   count
+	// american_pit_bull_terrier  staffordshire_bull_terrier  10
+	// Ragdoll                    Birman                      8
+}
+
+// fastprogress' bar as a terminal shows it: prefix, bar, percentage, done
+// of total, elapsed<remaining (mm:ss) and the comment (fastai's smoothed
+// loss). Redraws are throttled to about five a second; Done draws the last
+// Update.
+func ExampleProgressBar_Text() {
+	display.SetOutput(io.Discard) // the bar's own `\r` line; this example prints its text
+	defer display.SetOutput(nil)
+	bar := display.NewProgressBar(64, "Epoch 1/3 :")
+	for i := 1; i <= 29; i++ {
+		bar.Update(i, "0.5432")
+	}
+	bar.Done()
+	fmt.Println(bar.Text())
+	// Output:
+	// Epoch 1/3 : |██████████████████----------------------| 45.31% [29/64 00:00<00:00 0.5432]
+}

@@ -267,25 +267,53 @@ type MasterBar struct {
 	table     Table
 	widths    []int
 	childHTML string
-	id        string // notebook output id; "" in a terminal
+	id        string    // notebook output id; "" in a terminal
+	out       *terminal // where the terminal text goes (NewMasterBarTo); nil: the display's
 	finished  bool
 }
 
 // NewMasterBar starts a display over total epochs with the given table
-// columns (none: no table) and shows the table header.
+// columns (none: no table). In a notebook it shows the table's header at
+// once; in a terminal the header is printed with the first row, so that
+// a display that ends before its first row (a fit refused at its first
+// step) leaves no empty table — nor does it in a notebook.
 func NewMasterBar(total int, columns []string) *MasterBar {
-	m := &MasterBar{table: Table{Columns: append([]string(nil), columns...)}, widths: headerWidths(columns)}
-	m.main = newBar(total, "", nil)
-	m.main.hidden = true
+	m := newMasterBar(total, columns)
 	if InNotebook() {
 		m.id = front.uniqueID()
 		m.mu.Lock()
 		m.refreshLocked()
 		m.mu.Unlock()
-	} else if len(columns) > 0 {
-		term.println(formatHeader(columns, m.widths))
 	}
 	return m
+}
+
+// NewMasterBarTo starts a display like NewMasterBar that is drawn as
+// terminal text on w in every mode (a notebook included): the inner bars
+// as `\r` lines, the table row by row. A nil w draws nothing. For output
+// that goes where the caller says, such as a learner's learner.Output.
+func NewMasterBarTo(w io.Writer, total int, columns []string) *MasterBar {
+	m := newMasterBar(total, columns)
+	if w == nil {
+		w = io.Discard
+	}
+	m.out = &terminal{w: w}
+	return m
+}
+
+func newMasterBar(total int, columns []string) *MasterBar {
+	m := &MasterBar{table: Table{Columns: append([]string(nil), columns...)}, widths: headerWidths(columns)}
+	m.main = newBar(total, "", nil)
+	m.main.hidden = true
+	return m
+}
+
+// termLocked is where the terminal text goes.
+func (m *MasterBar) termLocked() *terminal {
+	if m.out != nil {
+		return m.out
+	}
+	return term
 }
 
 // Update records that done epochs are finished (throttled like
@@ -317,9 +345,10 @@ func (m *MasterBar) childChanged(_ *ProgressBar, line, h string, done bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.id == "" {
-		term.bar(line)
+		t := m.termLocked()
+		t.bar(line)
 		if done {
-			term.endBar(h != "")
+			t.endBar(h != "")
 		}
 		return
 	}
@@ -333,7 +362,11 @@ func (m *MasterBar) Append(row []string) {
 	defer m.mu.Unlock()
 	m.table.Rows = append(m.table.Rows, append([]string(nil), row...))
 	if m.id == "" {
-		term.println(formatRow(row, m.widths))
+		t := m.termLocked()
+		if len(m.table.Rows) == 1 && len(m.table.Columns) > 0 {
+			t.println(formatHeader(m.table.Columns, m.widths))
+		}
+		t.println(formatRow(row, m.widths))
 		return
 	}
 	m.refreshLocked()
@@ -346,7 +379,8 @@ func (m *MasterBar) Table() Table {
 	return m.table.clone()
 }
 
-// Done finishes the display: in a notebook only the table remains.
+// Done finishes the display: in a notebook only the table remains (or
+// nothing, when it has no row).
 func (m *MasterBar) Done() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -365,7 +399,7 @@ func (m *MasterBar) refreshLocked() {
 		parts = append(parts, m.main.htmlLocked())
 		m.main.mu.Unlock()
 	}
-	if len(m.table.Columns) > 0 {
+	if len(m.table.Columns) > 0 && (!m.finished || len(m.table.Rows) > 0) {
 		parts = append(parts, m.table.HTML())
 		texts = append(texts, m.table.Text())
 	}

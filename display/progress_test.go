@@ -3,7 +3,6 @@ package display
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,22 +30,6 @@ func (c *manualClock) install() func() {
 	c.t = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now = func() time.Time { return c.t }
 	return func() { now = orig }
-}
-
-func ExampleProgressBar_Text() {
-	var clock manualClock
-	defer clock.install()()
-	SetOutput(io.Discard)
-	defer SetOutput(nil)
-
-	bar := NewProgressBar(64, "Epoch 1/3 :")
-	for i := 1; i <= 29; i++ {
-		clock.t = clock.t.Add(500 * time.Millisecond) // 0.5 s per batch
-		bar.Update(i, "0.5432")
-	}
-	fmt.Println(bar.Text())
-	// Output:
-	// Epoch 1/3 : |██████████████████----------------------| 45.31% [29/64 00:14<00:17 0.5432]
 }
 
 func TestProgressBarStart(t *testing.T) {
@@ -277,4 +260,68 @@ func TestProgressBarTo(t *testing.T) {
 		t.Errorf("the display's own output got %q", display.String())
 	}
 	NewProgressBarTo(nil, 3, "none").Done() // draws nothing, does not panic
+}
+
+// A MasterBar drawn on a writer of the caller's (a learner's Output) puts
+// its table there, as terminal text, in every mode, and nothing on the
+// display's own output.
+func TestMasterBarTo(t *testing.T) {
+	defer fakeClock(time.Millisecond)()
+	own := captureTerminal(t)
+	var w bytes.Buffer
+	mb := NewMasterBarTo(&w, 1, []string{"epoch", "train_loss"})
+	c := mb.NewChild(2)
+	c.Update(1, "0.5")
+	c.Update(2, "0.5")
+	c.Done()
+	mb.Append([]string{"0", "0.500000"})
+	mb.Update(1)
+	mb.Done()
+	if got := w.String(); !strings.Contains(got, "epoch     train_loss\n0         0.500000\n") {
+		t.Errorf("the writer got %q, want the table", got)
+	}
+	if own.Len() != 0 {
+		t.Errorf("the display's output got %q, want nothing", own.String())
+	}
+	// Nil draws nothing.
+	NewMasterBarTo(nil, 1, []string{"epoch"}).Done()
+	r := notebookMode(t)
+	var nb bytes.Buffer
+	m := NewMasterBarTo(&nb, 1, []string{"epoch"})
+	m.Append([]string{"0"})
+	m.Done()
+	if len(r.msgs) != 0 || !strings.Contains(nb.String(), "epoch\n0") {
+		t.Errorf("in a notebook: %d outputs sent, writer got %q; want none and the table", len(r.msgs), nb.String())
+	}
+}
+
+// A display that ends before its first row (a fit refused at its first
+// step, trial 1's P4) leaves no empty table: in a terminal the header is
+// printed with the first row, in a notebook the output is emptied.
+func TestMasterBarWithoutRowsLeavesNothing(t *testing.T) {
+	defer fakeClock(time.Millisecond)()
+	buf := captureTerminal(t)
+	mb := NewMasterBar(2, []string{"epoch", "train_loss"})
+	c := mb.NewChild(3)
+	c.Update(1, "")
+	mb.Done()
+	c.Done()
+	var kept []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if i := strings.LastIndex(l, "\r"); i >= 0 {
+			l = l[i+1:]
+		}
+		if strings.TrimSpace(l) != "" {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) != 0 {
+		t.Errorf("a terminal display with no row left %q", kept)
+	}
+	r := notebookMode(t)
+	nb := NewMasterBar(2, []string{"epoch", "train_loss"})
+	nb.Done()
+	if last := r.html(t, len(r.msgs)-1); strings.Contains(last, "train_loss") {
+		t.Errorf("a notebook display with no row ends as %q, want it empty", last)
+	}
 }

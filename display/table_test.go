@@ -2,7 +2,6 @@ package display
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -15,38 +14,6 @@ func captureTerminal(t *testing.T) *bytes.Buffer {
 	SetOutput(&buf)
 	t.Cleanup(func() { SetOutput(nil) })
 	return &buf
-}
-
-// fastai's epoch table as fastprogress prints it in a console.
-func ExampleTable_Text() {
-	t := Table{
-		Columns: []string{"epoch", "train_loss", "valid_loss", "error_rate", "time"},
-		Rows: [][]string{
-			{"0", "1.551305", "0.322132", "0.106225", "01:06"},
-			{"1", "0.529473", "0.312148", "0.095399", "01:07"},
-		},
-	}
-	fmt.Println(t.Text())
-	// Output:
-	// epoch     train_loss  valid_loss  error_rate  time
-	// 0         1.551305    0.322132    0.106225    01:06
-	// 1         0.529473    0.312148    0.095399    01:07
-}
-
-// Columns widen to their longest value, so long class names stay aligned.
-func ExampleTable_Text_wide() {
-	t := Table{
-		Columns: []string{"actual", "predicted", "count"},
-		Rows: [][]string{
-			{"american_pit_bull_terrier", "staffordshire_bull_terrier", "10"},
-			{"Ragdoll", "Birman", "8"},
-		},
-	}
-	fmt.Println(t.Text())
-	// Output:
-	// actual                     predicted                   count
-	// american_pit_bull_terrier  staffordshire_bull_terrier  10
-	// Ragdoll                    Birman                      8
 }
 
 func TestTableHTML(t *testing.T) {

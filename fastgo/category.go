@@ -20,8 +20,9 @@ type Vocab struct {
 // ("#na#"): the class of missing or unknown labels.
 const NA = "#na#"
 
-// NewVocab makes a vocab of the given names, in that order; names must be
-// unique.
+// NewVocab makes a vocab of the given names, in that order (fastai's
+// CategoryMap with sort=False). Errors: a name that appears twice, naming
+// it.
 func NewVocab(names []string) (*Vocab, error) {
 	v := &Vocab{items: slices.Clone(L[string](names)), index: make(map[string]int, len(names))}
 	for i, n := range names {
@@ -127,6 +128,7 @@ func (c *Categorize) Name() string {
 
 // Setup builds the vocab from the training labels (fastai's setups:
 // CategoryMap(labels, sort=True, add_na)), or from Vocab when set.
+// Errors: a name that appears twice in Vocab.
 func (c *Categorize) Setup(trainLabels []string) (*Vocab, error) {
 	if c.Vocab != nil {
 		if !c.AddNA {

@@ -97,14 +97,20 @@ type TransformSpec struct {
 	Params map[string][]float64
 }
 
-// Int reads the spec's parameter key as one whole number from lo to 16384
-// (a larger side is a broken file, not a model): a spec comes from a
-// model file, which is user input. Errors name the transform, the key and
-// the value.
+// MaxSide is the largest side, in pixels, of the square images fastgo's
+// transforms make (vision.Resize, augment.AugTransforms) and of any size a
+// model file records: 16384 (a 805 MB image). A larger size is a typo or a
+// broken file, and would exhaust memory in a loader rather than fail.
+const MaxSide = 1 << 14
+
+// Int reads the spec's parameter key as one whole number from lo to
+// MaxSide (a larger side is a broken file, not a model): a spec comes from
+// a model file, which is user input. Errors name the transform, the key
+// and the value.
 func (s TransformSpec) Int(key string, lo int) (int, error) {
 	v := s.Params[key]
-	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > 1<<14 {
-		return 0, fmt.Errorf("%s spec: %s is %v, want one whole number from %d to 16384", s.Name, key, v, lo)
+	if len(v) != 1 || v[0] != math.Trunc(v[0]) || v[0] < float64(lo) || v[0] > MaxSide {
+		return 0, fmt.Errorf("%s spec: %s is %v, want one whole number from %d to %d", s.Name, key, v, lo, MaxSide)
 	}
 	return int(v[0]), nil
 }

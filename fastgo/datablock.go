@@ -75,6 +75,8 @@ type Dataset struct {
 func (d *Dataset) Len() int { return len(d.Items) }
 
 // Get loads item i: its input value (undecoded until now) and class index.
+// Errors: i out of range; the input block's Create (for images: a file
+// that is missing or does not decode, naming it).
 func (d *Dataset) Get(i int) (Value, int, error) {
 	if i < 0 || i >= len(d.Items) {
 		return nil, 0, fmt.Errorf("%s dataset: index %d out of range [0,%d)", d.Split, i, len(d.Items))

@@ -21,7 +21,9 @@ func ExampleDataBlock_DataLoaders_pets() {
 		ItemTfms:  []fastgo.ItemTransform{vision.Resize(460)},
 		BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(224, augment.MinScale(0.75))},
 	}
-	dls, err := pets.DataLoaders("../testdata/images", fastgo.WithBatchSize(4))
+	dir := "../testdata/images" // e.g. from a flag
+	// A string variable converts to a Path (a literal needs no conversion).
+	dls, err := pets.DataLoaders(fastgo.Path(dir), fastgo.WithBatchSize(4))
 	if err != nil {
 		fmt.Println(err)
 		return

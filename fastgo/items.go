@@ -31,7 +31,7 @@ var ImageExtensions = []string{
 // Unlike fastai, whose order is the file system's listing order, the result
 // is sorted by path, so the same folder gives the same list (and the same
 // seeded split) on every machine. RandomSplitter therefore picks different
-// files than fastai does with the same seed.
+// files than fastai does with the same seed. Errors are GetFiles'.
 func GetImageFiles(path Path) (L[Path], error) {
 	return GetFiles(path, ImageExtensions...)
 }
@@ -54,6 +54,9 @@ var notes = display.NotebookStdout
 // them, and its training then fails on the first one.
 //
 // [FileGetter] takes get_files' other arguments (recurse, folders).
+//
+// Errors: path does not exist or cannot be read, or is a file, not a
+// folder; a sub-folder that cannot be read (the os error, naming it).
 func GetFiles(path Path, extensions ...string) (L[Path], error) {
 	return getFiles(path, filesQuery{extensions: extensions, recurse: true})
 }

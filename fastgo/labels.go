@@ -52,7 +52,7 @@ func UsingName(labeller Labeller) Labeller {
 }
 
 // ParentLabel is fastai's parent_label: the name of the folder holding the
-// item ("cats/1.jpg" → "cats").
+// item ("cats/1.jpg" → "cats"). It never fails: the error is a Labeller's.
 func ParentLabel(item Path) (string, error) {
 	return item.Parent().Name(), nil
 }

@@ -100,9 +100,25 @@ func WithWorkers(n int) LoaderOption { return func(c *loaderConfig) { c.workers 
 // 16 cores decode 16 images at once.
 func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
-// DataLoaders builds the Datasets of source and their loaders. It is cheap:
-// items are listed and labelled, but nothing is decoded until a batch is
-// asked for.
+// DataLoaders builds the Datasets of source and their loaders (fastai's
+// DataBlock.dataloaders): a shuffled training loader that drops its last
+// partial batch and a validation loader in dataset order, both of
+// WithBatchSize items (64 by default). It is cheap: items are listed and
+// labelled, but nothing is decoded until a batch is asked for. source is a
+// folder (or what GetItems understands); a string variable converts with
+// fastgo.Path(s). Batches are uint8 [B,H,W,3] (NHWC, the item transforms'
+// size) with int class indices (see Batch); the batch transforms run later,
+// on the device, in the learner's graph.
+//
+// Errors (nothing is read beyond listing and labelling): a DataBlock field
+// left nil (Blocks.X, GetItems, GetY), naming it; no items in source; a
+// split that leaves the training set empty; an item the labeller cannot
+// label, or a validation label no training item has, naming the item; a
+// batch size below 1 or a negative WithDecodedCache; a batch transform
+// that cannot set itself up (DataBlock.BatchTfms[i], naming it).
+// Decoding errors come later, from the batches. A validation set that is
+// empty, or a training set smaller than one batch, is a warning on
+// Warnings, not an error.
 func (db *DataBlock) DataLoaders(source Path, opts ...LoaderOption) (*DataLoaders, error) {
 	ds, err := db.Datasets(source)
 	if err != nil {
@@ -160,7 +176,12 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 // replaced.
 var Warnings io.Writer = os.Stderr
 
-// OneBatch is fastai's dls.one_batch(): the first training batch of epoch 0.
+// OneBatch is fastai's dls.one_batch(): the first training batch of epoch
+// 0 — X uint8 [B,H,W,3] (the item transforms' size), Y the class indices.
+// Errors: an item that fails to load (decoding, an item transform; naming
+// the file), images of different sizes with no Resize (a *CollateError
+// with the shapes), or a training set smaller than one batch (with the
+// batch size that fits).
 func (dls *DataLoaders) OneBatch() (Batch, error) {
 	for b, err := range dls.Train.Batches(0) {
 		return b, err
@@ -219,7 +240,9 @@ func (dl *DataLoader) ItemContext(epoch, idx int) ItemContext {
 }
 
 // Item loads dataset item idx as epoch would: created by the input block,
-// then passed through the item transforms.
+// then passed through the item transforms (fastai's dl.do_item). Errors,
+// naming the item: it cannot be created (decoded) or a transform fails;
+// a panic in either is returned as an error.
 func (dl *DataLoader) Item(epoch, idx int) (v Value, y int, err error) {
 	defer func() { // errors, and panics below, name the item
 		if err != nil {

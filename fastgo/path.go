@@ -11,7 +11,10 @@ import (
 
 // Path is a file-system path that displays like fastcore's patched pathlib
 // Path: `Path('images/x.jpg')`, relative to the base path when one is set
-// (see SetBasePath).
+// (see SetBasePath). It is a string type of its own, as time.Duration is
+// an int64, so that it prints as fastai's: a string literal is a Path as
+// it is (pets.DataLoaders("images")), a string variable converts
+// (pets.DataLoaders(fastgo.Path(dir))), and string(p) gives the string back.
 type Path string
 
 var (
@@ -75,7 +78,9 @@ func (p Path) Suffix() string { return filepath.Ext(string(p)) }
 func (p Path) Parent() Path { return Path(filepath.Dir(string(p))) }
 
 // Ls lists the folder's entries, sorted by name (fastai's order is the
-// file system's; fastgo sorts so that results are reproducible).
+// file system's; fastgo sorts so that results are reproducible). Errors:
+// the folder cannot be read (missing, not a folder, no permission: the os
+// error, naming p).
 func (p Path) Ls() (L[Path], error) {
 	entries, err := os.ReadDir(string(p))
 	if err != nil {

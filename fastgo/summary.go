@@ -21,7 +21,10 @@ func (db *DataBlock) Summary(source Path, opts ...LoaderOption) error {
 	return db.SummaryTo(display.NotebookStdout(), source, opts...)
 }
 
-// SummaryTo is Summary writing to w.
+// SummaryTo is Summary writing to w. Errors: DataLoaders' (no items, a
+// label that cannot be made…), an item that fails to load, and the
+// *CollateError of samples that cannot be batched together, after the
+// text that diagnoses it.
 //
 // The text follows fastai's, with these differences: the items are
 // collected once (fastai repeats "Collecting items from ..." when it builds

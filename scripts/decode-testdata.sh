@@ -2,7 +2,7 @@
 # Writes fastgo/vision/testdata's web images and Pillow's pixels of them
 # (what TestDecodeWebImagesLikePillow compares with): progressive JPEGs
 # with restart markers (jpegtran from Debian's libjpeg-turbo-progs), the
-# same without them, animated WebPs (Pillow, and webpmux from Debian's webp
+# same without them, arithmetic-coded ones, animated WebPs (Pillow, and webpmux from Debian's webp
 # for a first frame smaller than the canvas, with alpha). Pillow's pixels
 # are Image.open(f).convert("RGB").tobytes(), Debian's python3-pil.
 set -euo pipefail
@@ -39,6 +39,9 @@ jpegtran -progressive -restart 1 "$tmp/base420.jpg" > $out/progressive_restart_4
 jpegtran -progressive "$tmp/base420.jpg" > $out/progressive_420.jpg
 jpegtran -progressive -restart 3B "$tmp/base422.jpg" > $out/progressive_restart_422.jpg
 jpegtran -progressive "$tmp/base422.jpg" > $out/progressive_422.jpg
+# Arithmetic coding, which image/jpeg does not decode (named in its error).
+jpegtran -arithmetic "$tmp/base420.jpg" > $out/arithmetic_420.jpg
+jpegtran -arithmetic -progressive "$tmp/base420.jpg" > $out/arithmetic_progressive_420.jpg
 webpmux -frame "$tmp/f1.webp" +100+8+6+0-b -frame "$tmp/f2.webp" +100+0+0+0+b -loop 0 -o $out/anim_offset_alpha.webp >/dev/null
 /usr/bin/python3 - <<'PY'
 from PIL import Image

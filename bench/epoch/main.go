@@ -51,7 +51,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 	if err != nil {
 		return err
 	}
-	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), cnn.LearnerOptions(persist.Off()))
+	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false), persist.Off())
 	if err != nil {
 		return err
 	}

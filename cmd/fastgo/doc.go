@@ -48,7 +48,7 @@
 //	curl -F image=@pug.jpg 'http://127.0.0.1:8080/predict?k=3'
 //	→ {"predictions":[{"class":"pug","prob":0.91},…],"model":"resnet34","batch":3,"ms":12.3}
 //
-//	curl http://127.0.0.1:8080/model    # {"arch":…,"classes":[…],"num_classes":37,"inputs":{…}}
+//	curl http://127.0.0.1:8080/model    # {"arch":…,"classes":[…],"num_classes":37,"input_size":460,"apply_exif":…,"inputs":{"item_tfms":[{"name":"Resize","settings":{"method":"crop",…}}],"batch_tfms":[…]}}
 //	curl http://127.0.0.1:8080/healthz  # ok
 //	open http://127.0.0.1:8080/         # a page: drop an image, see the top classes
 //

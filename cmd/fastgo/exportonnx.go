@@ -41,12 +41,7 @@ class names in the metadata ("vocab").`)
 		fmt.Fprintf(stderr, "fastgo: %v\n", err)
 		return 1
 	}
-	size := 0
-	for _, s := range p.Inputs.ItemTfms {
-		if s.Name == "Resize" {
-			size, _ = s.Int("size", 1)
-		}
-	}
+	size := p.InputSize()
 	fmt.Fprintf(stdout, "fastgo: wrote %s (%s, %d classes; input uint8 [batch, %d, %d, 3])\n", pos[1], p.Arch.Name, len(p.Vocab), size, size)
 	return 0
 }

@@ -48,7 +48,8 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 
 	srv := startServe(t, model, "-k", "3")
 	info := getModel(t, srv.url)
-	if info.Arch != "resnet34-w1" || strings.Join(info.Classes, ",") != "Abyssinian,Bengal,pug" || len(info.Inputs.BatchTfms) != 2 {
+	if info.Arch != "resnet34-w1" || strings.Join(info.Classes, ",") != "Abyssinian,Bengal,pug" || len(info.Inputs.BatchTfms) != 2 ||
+		info.InputSize != 48 || info.ApplyEXIF || len(info.Inputs.ItemTfms) != 1 || info.Inputs.ItemTfms[0].Settings["method"] != "crop" {
 		t.Errorf("GET /model: %+v", info)
 	}
 	var r predictResponse
@@ -75,6 +76,25 @@ func TestFastaiExportEndToEnd(t *testing.T) {
 	}
 	if b, err := os.ReadFile(onnxFile); err != nil || len(b) < 1000 || !bytes.HasPrefix(b, []byte{0x08, 0x08}) { // ir_version 8
 		t.Errorf("export-onnx wrote %d bytes (%v), want a ModelProto", len(b), err)
+	}
+
+	// Files given where the model belongs say what they are (once "cut
+	// short in a copy?" and, for a folder, "empty").
+	for model, want := range map[string]string{onnxFile: "is an ONNX model", dir: "is a folder", filepath.Join(images, "pug_166.jpg"): "is an image (JPEG)"} {
+		_, errOut, status := runFastgo(t, "predict", model, filepath.Join(images, "pug_166.jpg"))
+		if status != 1 || !strings.Contains(errOut, want) || strings.Contains(errOut, "cut short") {
+			t.Errorf("predict with MODEL %s: status %d, stderr %q; want 1 and %q", model, status, errOut, want)
+		}
+	}
+
+	// A symbolic link to nothing (git-annex content not fetched) is
+	// explained as vision.LoadImage explains it, not a bare ENOENT.
+	dangling := filepath.Join(dir, "dangling.jpg")
+	if err := os.Symlink(filepath.Join(dir, "annex", "pug.jpg"), dangling); err == nil {
+		_, errOut, status := runFastgo(t, "predict", model, dangling)
+		if status != 1 || !strings.Contains(errOut, "symbolic link to") || !strings.Contains(errOut, "git annex get") {
+			t.Errorf("predict of a dangling link: status %d, stderr %q", status, errOut)
+		}
 	}
 
 	for _, args := range [][]string{

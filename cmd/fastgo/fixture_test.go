@@ -75,7 +75,7 @@ func testModel(t testing.TB) string {
 			return
 		}
 		l, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
-			cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
+			persist.Off(), learner.Output(io.Discard))
 		if err != nil {
 			shared.modelErr = err
 			return

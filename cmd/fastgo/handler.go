@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastgo-ml/fastgo/fastgo/learner"
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 )
@@ -51,12 +51,71 @@ type predictResponse struct {
 	MS          float64         `json:"ms"`    // time in the server, milliseconds
 }
 
-// modelResponse is GET /model's answer.
+// modelResponse is GET /model's answer; every key is snake_case, as the
+// other answers'.
 type modelResponse struct {
-	Arch       string            `json:"arch"`
-	Classes    []string          `json:"classes"`
-	NumClasses int               `json:"num_classes"`
-	Inputs     learner.InputSpec `json:"inputs"`
+	Arch       string   `json:"arch"`
+	Classes    []string `json:"classes"`
+	NumClasses int      `json:"num_classes"`
+	// InputSize is the side of the square images the model takes
+	// (Predictor.InputSize).
+	InputSize int        `json:"input_size"`
+	ApplyEXIF bool       `json:"apply_exif"`
+	Inputs    inputsInfo `json:"inputs"`
+}
+
+// inputsInfo is how images are prepared: the model file's transforms.
+type inputsInfo struct {
+	ItemTfms  []transformInfo `json:"item_tfms"`
+	BatchTfms []transformInfo `json:"batch_tfms"`
+}
+
+// transformInfo is one transform and its settings, as the model file
+// records them (fastgo.TransformSpec), with names for what the file holds
+// as codes and one number for a one-number setting.
+type transformInfo struct {
+	Name     string         `json:"name"`
+	Settings map[string]any `json:"settings"`
+}
+
+// describeTransforms makes specs readable for GET /model.
+func describeTransforms(specs []fastgo.TransformSpec) []transformInfo {
+	out := make([]transformInfo, len(specs))
+	for i, s := range specs {
+		settings := map[string]any{}
+		for key, v := range s.Params {
+			values := make([]json.Number, len(v))
+			for j, x := range v {
+				values[j] = shortNumber(x)
+			}
+			var setting any = values
+			switch {
+			case len(v) != 1:
+			case s.Name == "Resize" && key == "method":
+				setting = vision.ResizeMethod(v[0]).String()
+			case s.Name == "Resize" && key == "pad_mode":
+				setting = vision.PadMode(v[0]).String()
+			case key == "do_flip":
+				setting = v[0] != 0
+			default:
+				setting = values[0]
+			}
+			settings[key] = setting
+		}
+		out[i] = transformInfo{Name: s.Name, Settings: settings}
+	}
+	return out
+}
+
+// shortNumber writes x as briefly as it reads back: a value that came from
+// a float32 (Normalize's statistics) in float32's digits, 0.485 rather
+// than 0.48500001430511475.
+func shortNumber(x float64) json.Number {
+	bits := 64
+	if float64(float32(x)) == x {
+		bits = 32
+	}
+	return json.Number(strconv.FormatFloat(x, 'g', -1, bits))
 }
 
 // routes is the server's handler: every answer but / and /healthz is JSON,
@@ -171,7 +230,12 @@ func (s *server) handleModel(w http.ResponseWriter, r *http.Request) {
 		Arch:       s.model.Arch.Name,
 		Classes:    s.model.Vocab,
 		NumClasses: len(s.model.Vocab),
-		Inputs:     s.model.Inputs,
+		InputSize:  s.model.InputSize(),
+		ApplyEXIF:  s.model.ApplyEXIF,
+		Inputs: inputsInfo{
+			ItemTfms:  describeTransforms(s.model.Inputs.ItemTfms),
+			BatchTfms: describeTransforms(s.model.Inputs.BatchTfms),
+		},
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 )
@@ -139,7 +140,7 @@ func TestHandlerAnswers(t *testing.T) {
 		{"GET /predict", "GET", "/predict", "", nil, 405, "use POST"},
 		{"POST /model", "POST", "/model", "", nil, 405, "use GET"},
 		{"unknown path", "GET", "/nope", "", nil, 404, "no such path"},
-		{"model", "GET", "/model", "", nil, 200, `"arch":"resnet18","classes":["Abyssinian","Bengal","pug"],"num_classes":3,"inputs":{`},
+		{"model", "GET", "/model", "", nil, 200, `"arch":"resnet18","classes":["Abyssinian","Bengal","pug"],"num_classes":3,"input_size":40,`},
 		{"healthz", "GET", "/healthz", "", nil, 200, "ok"},
 		{"page", "GET", "/", "", nil, 200, `id="file"`},
 	} {
@@ -366,5 +367,85 @@ func TestHandlerWebImages(t *testing.T) {
 		if w.Code != 200 || !strings.Contains(w.Body.String(), `"class":"pug"`) {
 			t.Errorf("%s: %d %s", name, w.Code, w.Body)
 		}
+	}
+}
+
+// TestModelJSON: GET /model mixed key styles ("arch", "num_classes" next
+// to "ItemTfms", "Name", "Params") and showed settings as codes
+// ("method":[0]); a fastai model's ApplyEXIF was not shown.
+// Every key is snake_case, settings are named values, and the page's keys
+// (arch, num_classes) stay.
+func TestModelJSON(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 1, nil)
+	resize := vision.Resize(40, vision.WithMethod(vision.Squish), vision.WithPadMode(vision.Zeros))
+	s.model.ItemTfms = []fastgo.ItemTransform{resize}
+	s.model.Inputs = learner.InputSpec{
+		ItemTfms:  []fastgo.TransformSpec{resize.Spec()},
+		BatchTfms: []fastgo.TransformSpec{augment.MustAugTransforms(32, augment.MinScale(0.75)).Spec(), augment.MustNormalize(augment.ImagenetStats()).Spec()},
+	}
+	r := httptest.NewRequest("GET", "/model", nil)
+	w := httptest.NewRecorder()
+	s.routes().ServeHTTP(w, r)
+	var got bytes.Buffer
+	if err := json.Indent(&got, w.Body.Bytes(), "", " "); err != nil {
+		t.Fatalf("%v: %s", err, w.Body)
+	}
+	want := `{
+ "arch": "resnet18",
+ "classes": [
+  "Abyssinian",
+  "Bengal",
+  "pug"
+ ],
+ "num_classes": 3,
+ "input_size": 40,
+ "apply_exif": false,
+ "inputs": {
+  "item_tfms": [
+   {
+    "name": "Resize",
+    "settings": {
+     "method": "squish",
+     "pad_mode": "zeros",
+     "size": 40
+    }
+   }
+  ],
+  "batch_tfms": [
+   {
+    "name": "AugTransforms",
+    "settings": {
+     "do_flip": true,
+     "max_lighting": 0.2,
+     "max_rotate": 10,
+     "max_warp": 0.2,
+     "max_zoom": 1.1,
+     "min_scale": 0.75,
+     "min_zoom": 1,
+     "p_affine": 0.75,
+     "p_lighting": 0.75,
+     "size": 32
+    }
+   },
+   {
+    "name": "Normalize",
+    "settings": {
+     "mean": [
+      0.485,
+      0.456,
+      0.406
+     ],
+     "std": [
+      0.229,
+      0.224,
+      0.225
+     ]
+    }
+   }
+  ]
+ }
+}`
+	if strings.TrimSpace(got.String()) != want {
+		t.Errorf("GET /model:\n%s\nwant\n%s", got.String(), want)
 	}
 }

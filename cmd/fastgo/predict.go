@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
@@ -56,7 +55,7 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		var names []string
 		var images []vision.Image
 		for _, f := range files[:n] {
-			img, err := prepareFile(p, f)
+			img, err := p.PrepareFile(f)
 			if err != nil {
 				fmt.Fprintf(stderr, "fastgo: %v\n", err)
 				failed = true
@@ -92,13 +91,4 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// prepareFile reads and prepares one image file; errors name it.
-func prepareFile(p *cnn.Predictor, path string) (vision.Image, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return vision.Image{}, err
-	}
-	return p.Prepare(data, path)
 }

@@ -74,12 +74,20 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fastgo serve: -max-batch, -k and -max-body must be positive, -max-wait and -max-pixels not negative")
 		return 2
 	}
+	if c.maxBatch > maxServeBatch {
+		fmt.Fprintf(stderr, "fastgo serve: -max-batch %d is over %d: the warm-up runs a batch of that many images, and a batch's memory grows with it; use a smaller one (the default is 16)\n", c.maxBatch, maxServeBatch)
+		return 2
+	}
 	if err := serve(pos[0], c, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "fastgo: %v\n", err)
 		return 1
 	}
 	return 0
 }
+
+// maxServeBatch is the largest -max-batch: the forward pass of a ResNet on
+// 1024 images at 224 pixels already takes tens of GB.
+const maxServeBatch = 1024
 
 // serve loads the model, compiles it, serves until SIGINT or SIGTERM and
 // then finishes the requests in flight.

@@ -418,11 +418,11 @@ func fineTune(c config) (result, error) {
 	// ImageNet weights when they are cached (no download: the time would
 	// include it); random weights otherwise — the time does not depend on them.
 	r.Note = "pretrained"
-	l, err := cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate),
+	l, err := cnn.Learner(dls, c.arch, learner.Metrics(learner.ErrorRate),
 		cnn.WeightsFrom(models.PretrainedOptions{Offline: true}))
 	if err != nil {
 		r.Note = "random weights"
-		l, err = cnn.Learner(dls, c.arch, cnn.Metrics(learner.ErrorRate), cnn.Pretrained(false))
+		l, err = cnn.Learner(dls, c.arch, learner.Metrics(learner.ErrorRate), cnn.Pretrained(false))
 	}
 	if err != nil {
 		return r, err

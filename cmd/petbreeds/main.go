@@ -192,7 +192,7 @@ func run(data string, dataOnly, pretrained bool) error {
 
 // weights is -pretrained's choice: ImageNet weights required, or used when
 // cached (random weights otherwise, which CNNLearner announces).
-func weights(required bool) cnn.Option {
+func weights(required bool) learner.Option {
 	if required {
 		return cnn.Pretrained(true)
 	}
@@ -207,7 +207,7 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 		f    func() error
 	}{
 		{"learn = cnn_learner(dls, resnet, metrics=error_rate); learn.fine_tune(2)", func() error {
-			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), learner.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
@@ -257,7 +257,7 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 			return nil
 		}},
 		{"learn.lr_find(suggest_funcs=(minimum, steep))", func() error {
-			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), cnn.Metrics(learner.ErrorRate))
+			learn, err = cnn.Learner(dls, scale.Arch, weights(pretrained), learner.Metrics(learner.ErrorRate))
 			if err != nil {
 				return err
 			}
@@ -272,7 +272,9 @@ func train(dls *fastgo.DataLoaders, scale fastbook.Scale, pretrained bool) error
 			return learn.FineTune(scale.Epochs(2), learner.BaseLR(3e-3)) // the book: fine_tune(2, base_lr=3e-3)
 		}},
 		{"learn.unfreeze(); learn.fit_one_cycle(12, lr_max=slice(1e-6,1e-4)); learn.recorder.plot_loss()", func() error {
-			learn.Unfreeze()
+			if err := learn.Unfreeze(); err != nil {
+				return err
+			}
 			if err := learn.FitOneCycle(scale.Epochs(12), learner.Slice(1e-6, 1e-4)); err != nil {
 				return err
 			}

@@ -460,6 +460,14 @@ type DownloadOptions struct {
 // next call continues it. UntarData and pretrained weights use it. It
 // holds a lock (dst+".lock") meanwhile: a second process downloading the
 // same dst waits, then finds dst there and returns without fetching it.
+// fastai's download_url, with resuming and the lock added.
+//
+// Errors, naming the URL or file: the server cannot be reached, or answers
+// with an HTTP error status; a resume the server answers at another
+// position, or a .part file that does not match the server's file (it is
+// removed: run again); Verify's rejection (the .part file is deleted); a
+// full, read-only or unwritable folder, said as such (naming FASTGO_HOME
+// when dst is under Home).
 func Download(url, dst string, opts DownloadOptions) (err error) {
 	client := opts.Client
 	if client == nil {

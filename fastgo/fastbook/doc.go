@@ -6,7 +6,7 @@
 //
 //	var scale = fastbook.MustChapterScale()
 //	pets, err := fastbook.PetsDataBlock(scale.Presize, scale.Size)
-//	learn := cnn.MustLearner(dls, scale.Arch, cnn.Metrics(learner.ErrorRate))
+//	learn := cnn.MustLearner(dls, scale.Arch, learner.Metrics(learner.ErrorRate))
 //	learner.Must(learn.FineTune(scale.Epochs(2)))
 //
 // Errors: ChapterScale names the environment variable it cannot read

@@ -129,8 +129,9 @@ type (
 	// files and end progress bars.
 	Cleaner interface{ CleanUp() }
 	// Interruptible is told at once, from the goroutine that received it,
-	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C)
-	// arrived during the fit; the fit itself stops at the next batch.
+	// that an interrupt (SIGINT: the notebook's stop button, Ctrl-C; or
+	// SIGTERM) arrived during the fit; the fit itself stops at the next
+	// batch and returns ErrInterrupted.
 	Interruptible interface{ OnInterrupt() }
 )
 
@@ -327,7 +328,7 @@ func loopCallback(cb Callback) bool {
 // Callbacks adds callbacks to every fit of the learner (fastai's
 // Learner(cbs=...)).
 func Callbacks(cbs ...Callback) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		for i, cb := range cbs {
 			if err := checkCallback(i, cb); err != nil {
 				return fmt.Errorf("learner.Callbacks: %w", err)
@@ -335,7 +336,7 @@ func Callbacks(cbs ...Callback) Option {
 		}
 		l.Cbs = append(l.Cbs, cbs...)
 		return nil
-	}
+	})
 }
 
 // WithCallbacks adds callbacks to this fit only (fastai's

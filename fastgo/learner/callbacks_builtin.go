@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -23,9 +24,10 @@ func cleanUp(cbs []Callback) {
 
 // fitCallbacks are the callbacks of one fit, in calling order: the
 // recorder, the progress display, the divergence note, the learner's
-// callbacks, the fit's own, and the Keeper's save last (after, say,
-// SaveModelCallback has loaded the best weights).
-func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
+// callbacks, the fit's own, the Keeper's save (after, say,
+// SaveModelCallback has loaded the best weights), and the interrupt
+// watch last, also returned on its own.
+func (l *Learner) fitCallbacks(spec fitSpec) ([]Callback, *interruptWatch) {
 	cbs := []Callback{&recorderCallback{}, &progressCallback{show: spec.show, table: spec.table}}
 	if spec.table {
 		cbs = append(cbs, &divergenceNote{})
@@ -36,13 +38,26 @@ func (l *Learner) fitCallbacks(spec fitSpec) []Callback {
 		cbs = append(cbs, keepCallback{what: spec.keep})
 	}
 	// Last, so that it speaks after the bars have ended.
-	return append(cbs, newInterruptWatch(cbs))
+	w := newInterruptWatch(cbs)
+	return append(cbs, w), w
 }
 
-// errInterrupted ends a fit on SIGINT (the notebook's stop button, Ctrl-C)
-// as a cancelled fit: AfterFit still runs, so what was trained is kept
-// and, for a learner with a Keeper, saved.
-var errInterrupted = fmt.Errorf("interrupted: %w", ErrCancelFit)
+// ErrInterrupted is what Fit, FitOneCycle, FineTune and LRFind return,
+// wrapped (test it with errors.Is), when an interrupt — SIGINT (Ctrl-C,
+// a notebook's stop button) or SIGTERM — arrived while they ran and the
+// program survived it: a program with its own signal.Notify (a server's
+// graceful shutdown), or one started with SIGINT ignored. The fit stops
+// at the next batch, as a cancelled fit: AfterFit still runs, so what
+// was trained is kept in the learner and, with a Keeper (notebook
+// persistence), saved; the error says where it stopped and what was kept.
+// FineTune does not start its second stage. A program with no handler of
+// its own ends as the signal ends it (exit status 130 for SIGINT) once
+// the fit has stopped and saved, before the fit returns.
+var ErrInterrupted = errors.New("interrupted")
+
+// errStopForInterrupt ends a fit on an interrupt as a cancelled fit; the
+// fit then returns the watch's ErrInterrupted.
+var errStopForInterrupt = fmt.Errorf("interrupted: %w", ErrCancelFit)
 
 // interruptWatch turns an interrupt during a fit into a stop at the next
 // batch; when the fit has ended (bars done, state saved) it says where it
@@ -119,7 +134,32 @@ func (w *interruptWatch) BeforeBatch(f *FitState) error {
 	if !f.Training {
 		w.stoppedAt = fmt.Sprintf("epoch %d, validation batch %d", f.Epoch, f.Batch)
 	}
-	return errInterrupted
+	return errStopForInterrupt
+}
+
+// summary says where the fit stopped and what was kept.
+func (w *interruptWatch) summary() string {
+	kept := "the weights trained up to there are kept"
+	switch {
+	case w.lrFind:
+		kept = "LRFind restored the weights it started from"
+	case w.kept != "":
+		kept += " and " + w.kept
+	}
+	where := w.stoppedAt
+	if where == "" {
+		where = "the end of the fit"
+	}
+	return fmt.Sprintf("at %s: %s", where, kept)
+}
+
+// err is the fit's ErrInterrupted once an interrupt arrived, else nil.
+func (w *interruptWatch) err() error {
+	sig := w.requested()
+	if sig == nil {
+		return nil
+	}
+	return fmt.Errorf("%w (%s) %s", ErrInterrupted, signalName(sig), w.summary())
 }
 
 func (w *interruptWatch) CleanUp() {
@@ -130,18 +170,7 @@ func (w *interruptWatch) CleanUp() {
 		return
 	}
 	if w.learn != nil {
-		kept := "the weights trained up to there are kept"
-		switch {
-		case w.lrFind:
-			kept = "LRFind restored the weights it started from"
-		case w.kept != "":
-			kept += " and " + w.kept
-		}
-		where := w.stoppedAt
-		if where == "" {
-			where = "the end of the fit"
-		}
-		fmt.Fprintf(w.learn.out, "Interrupted at %s: %s.\n", where, kept)
+		fmt.Fprintf(w.learn.out, "Interrupted %s.\n", w.summary())
 	}
 	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(200 * time.Millisecond) // let it take effect

@@ -71,20 +71,31 @@ type recorderState struct {
 // Save writes the learner's state to path: the model weights, the
 // optimizer state, the frozen state and the recorder's history (fastai's
 // learn.save). The write is atomic: a temporary file renamed into place.
+// A model not built yet (no fit or prediction ran) is built and
+// initialised first, with one forward pass on its first batch, so that
+// the file holds every variable (an untrained model saves as it is, as in
+// fastai).
+//
+// Errors name path: the model has no weights and the learner no batch to
+// initialise them from; that first batch failed; the folder cannot be
+// made or written (the os error: a read-only or full disk).
 func (l *Learner) Save(path string) error {
 	return l.writeCheckpoint(path, true, "")
 }
 
 // SaveState is Save with a note the file keeps (ExportInfo.Note): what
 // the state followed ("fit", "lrfind", "freeze"), for a Keeper that says
-// so when it restores.
+// so when it restores. Errors are Save's.
 func (l *Learner) SaveState(path, note string) error {
 	return l.writeCheckpoint(path, true, note)
 }
 
-// Export writes what inference needs to path: the model weights and the
-// vocabulary, no optimizer state (fastai's learn.export). Read it back
-// with LoadExported.
+// Export writes what inference needs to path: the model weights, the
+// vocabulary and how images were prepared (InputSpec), no optimizer state
+// (fastai's learn.export). Read it back with LoadExported, or
+// cnn.LoadPredictor for a cnn.Learner's. An untrained learner exports its
+// initial weights, as Save does; the write is atomic and the file 0644;
+// a missing folder is made. Errors are Save's.
 func (l *Learner) Export(path string) error {
 	return l.writeCheckpoint(path, false, "export")
 }
@@ -111,6 +122,11 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	// The whole model, every variable initialised (fastai saves and
+	// exports untrained models too).
+	if err := l.ensureBuilt(); err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
 	// Held until the values are written: a training step in another
 	// goroutine would hand their buffers to the next step.
 	l.mu.Lock()
@@ -136,8 +152,10 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 		h.Vars = append(h.Vars, varMeta{Path: v.Path(), DType: int32(t.DType()), Dims: t.Shape().Dimensions})
 		values = append(values, t)
 	}
-	if len(h.Vars) == 0 {
-		return fmt.Errorf("save %s: the model has no weights yet (train or predict once first)", path)
+	// The random-number state (and an optimizer's) is no model: a fit
+	// refused before its first step leaves it alone (trial 1, W1).
+	if !slices.ContainsFunc(h.Vars, func(m varMeta) bool { return isModelVar(m.Path) }) {
+		return fmt.Errorf("save %s: the model has no weights yet: train it or predict once first", path)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -261,7 +279,17 @@ func deferInterrupts() (release func()) {
 }
 
 // Load reads a checkpoint written by Save (or Export: weights only) into
-// the learner: weights, optimizer state, frozen state and recorder.
+// the learner: weights, optimizer state, frozen state and recorder
+// (fastai's learn.load).
+//
+// Errors name path, and nothing is changed: the file is missing, damaged
+// or cut short, or is no fastgo learner file (a fastai export, a PyTorch
+// file: the error says which, and what reads it); another file version;
+// another model (its name, or a variable of another shape); other classes;
+// a file holding no model weights, or lacking a variable of the model.
+// A learner whose model is not built yet (fresh, never run) checks the
+// last when its first graph is built: that fit or prediction returns the
+// error.
 func (l *Learner) Load(path string) error {
 	_, err := l.readCheckpoint(path, loadAll)
 	return err
@@ -294,7 +322,7 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
 		if what := identifyFile(path); what != "" {
-			return nil, fmt.Errorf("load %s: the file %s", path, what)
+			return nil, fmt.Errorf("load %s: %s", path, what)
 		}
 		return nil, fmt.Errorf("load %s: incomplete (cut short in a copy?) or not a fastgo learner checkpoint (%v): copy it again, or delete it and save again", path, err)
 	}
@@ -302,7 +330,7 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
 		if what := identifyFile(path); what != "" {
-			return nil, fmt.Errorf("load %s: the file %s", path, what)
+			return nil, fmt.Errorf("load %s: %s", path, what)
 		}
 		return nil, fmt.Errorf("load %s: not a fastgo learner checkpoint (%v): delete it or save again", path, err)
 	}
@@ -314,6 +342,10 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 	}
 	if len(l.Data.Vocab) > 0 && len(h.Vocab) > 0 && strings.Join(h.Vocab, "\x00") != strings.Join(l.Data.Vocab, "\x00") {
 		return nil, fmt.Errorf("load %s: saved with %d classes (%s…), this learner has %d: use the same DataLoaders", path, len(h.Vocab), h.Vocab[0], len(l.Data.Vocab))
+	}
+	fileVars, err := l.checkModelVars(path, h.Vars)
+	if err != nil {
+		return nil, err
 	}
 	values := make([]*tensors.Tensor, len(h.Vars))
 	for i, m := range h.Vars {
@@ -354,6 +386,12 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 			v.SetTrainable(false)
 		}
 	}
+	// A model not built yet learns its variables when its first graph is
+	// built: checkFileVars then checks that the file gave each.
+	l.fileVars, l.fileName = nil, ""
+	if len(l.params) == 0 {
+		l.fileVars, l.fileName = fileVars, path
+	}
 	if h.WithOpt && scope == loadAll {
 		l.frozenIdx = min(max(h.FrozenIdx, 0), l.Model.numGroups())
 		l.iter, l.trainedEpochs = h.Iter, h.Epochs
@@ -363,6 +401,54 @@ func (l *Learner) readCheckpoint(path string, scope loadScope) (*checkpointHeade
 		l.lastLRFind = h.LRFind
 	}
 	return &h, nil
+}
+
+// checkModelVars checks, before anything changes, that a file's
+// variables are the model's: at least one model variable (a file with
+// none would change nothing, or leave a fresh model's random weights),
+// every model variable the learner's store holds, and, once the model is
+// built (its variables all known), none the model lacks. It returns the
+// file's model variables. The caller holds l.mu.
+func (l *Learner) checkModelVars(path string, vars []varMeta) (map[string]bool, error) {
+	inFile := map[string]bool{}
+	for _, m := range vars {
+		if isModelVar(m.Path) {
+			inFile[m.Path] = true
+		}
+	}
+	if len(inFile) == 0 {
+		return nil, fmt.Errorf("load %s: the file holds no model weights, only %d other values (written by a fastgo that saved a learner before its first training step): save or export the learner again once it is trained", path, len(vars))
+	}
+	for v := range l.store.IterVariables() {
+		if p := v.Path(); isModelVar(p) && !inFile[p] {
+			return nil, fmt.Errorf("load %s: the file lacks the model's variable %s: it was saved from another model (this learner's is %q), or before its model was complete; save or export it again from the learner that trained it", path, p, l.Model.Name)
+		}
+	}
+	if len(l.params) > 0 {
+		for _, m := range vars {
+			if inFile[m.Path] && l.store.GetVariable(m.Path) == nil {
+				return nil, fmt.Errorf("load %s: the file's variable %s is not in this learner's model %q: it was saved from another model", path, m.Path, l.Model.Name)
+			}
+		}
+	}
+	return inFile, nil
+}
+
+// checkFileVars runs while a graph is built: every model variable must
+// have come from the file the learner loaded before its model was built
+// (else the variable would start from random values, silently). The
+// caller holds l.mu.
+func (l *Learner) checkFileVars() {
+	if l.fileVars == nil {
+		return
+	}
+	for v := range l.store.IterVariables() {
+		if p := v.Path(); isModelVar(p) && !l.fileVars[p] {
+			l.buildErr = fmt.Errorf("load %s: the file lacks the model's variable %s: it was saved from another model (this learner's is %q), or before its model was complete; save or export it again from the learner that trained it", l.fileName, p, l.Model.Name)
+			panic(l.buildErr)
+		}
+	}
+	l.fileVars, l.fileName = nil, "" // checked: the model's variables are all known now
 }
 
 // checkVersion says what to do with a file of another layout version: a
@@ -498,14 +584,14 @@ func ReadExport(path string) (ExportInfo, error) {
 	}
 	if err := checkGobFraming(f, st.Size()); err != nil {
 		if what := identifyFile(path); what != "" {
-			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+			return ExportInfo{}, fmt.Errorf("read %s: %s", path, what)
 		}
 		return ExportInfo{}, fmt.Errorf("read %s: incomplete (cut short in a copy?) or not a fastgo learner file (%v): copy it again, or export it with learner.Export", path, err)
 	}
 	var h checkpointHeader
 	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&h); err != nil {
 		if what := identifyFile(path); what != "" {
-			return ExportInfo{}, fmt.Errorf("read %s: the file %s", path, what)
+			return ExportInfo{}, fmt.Errorf("read %s: %s", path, what)
 		}
 		return ExportInfo{}, fmt.Errorf("read %s: not a fastgo learner file (%v): export it with learner.Export", path, err)
 	}
@@ -515,9 +601,17 @@ func ReadExport(path string) (ExportInfo, error) {
 	return ExportInfo{Model: h.Model, Vocab: h.Vocab, Inputs: h.Inputs, Saved: h.Saved, Note: h.Note, SavedBy: h.SavedBy}, nil
 }
 
-// LoadExported creates an inference learner from a file written by Export:
-// the same model description m and the validation batch transforms are
-// needed (the graph code is not stored in the file).
+// LoadExported creates an inference learner from a file written by Export
+// (fastai's load_learner): the same model description m and the
+// validation batch transforms are needed (the graph code is not stored in
+// the file; cnn.LoadPredictor rebuilds both for a cnn.Learner's file). The
+// learner has the file's weights and vocabulary and no training data:
+// Predict, PredictFloat and GetPreds work, fits do not. opts are New's.
+//
+// Errors: New's (an option's, a nil Model.Build); Load's, naming path (a
+// missing, damaged or foreign file, another version or model, no model
+// weights); a variable of m missing from the file is reported by the
+// first prediction, when m's variables become known.
 func LoadExported(path string, m Model, batchTfms []fastgo.BatchTransform, opts ...Option) (*Learner, error) {
 	l, err := New(Data{BatchTfms: batchTfms}, m, opts...)
 	if err != nil {

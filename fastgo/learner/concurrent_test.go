@@ -143,7 +143,7 @@ func TestConcurrentSavesOfOnePath(t *testing.T) {
 	errs := make(chan error, 64)
 	for range 2 {
 		l := newTiny(t)
-		if err := l.ensureWeights(); err != nil {
+		if err := l.ensureBuilt(); err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
@@ -177,4 +177,65 @@ func TestConcurrentSavesOfOnePath(t *testing.T) {
 	if got := StaleSaves(path); len(got) != 1 || got[0] != killed {
 		t.Errorf("StaleSaves = %v, want the killed save's %s", got, killed)
 	}
+}
+
+// D3 (trial 1): Freeze, Unfreeze and FreezeTo while another goroutine
+// fits were accepted, resetting the optimizer state under the running
+// fit. They are refused with ErrBusy, as a second fit is, and change
+// nothing; once the fit is over they work.
+func TestFreezeDuringFitIsBusy(t *testing.T) {
+	l := newTiny(t)
+	resume := pausedFit(l)
+	frozen := l.FrozenTo()
+	for name, f := range map[string]func() error{"Freeze": l.Freeze, "Unfreeze": l.Unfreeze, "FreezeTo(1)": func() error { return l.FreezeTo(1) }} {
+		if err := f(); !errors.Is(err, ErrBusy) {
+			t.Errorf("%s during a fit: err = %v, want ErrBusy", name, err)
+		}
+	}
+	if l.FrozenTo() != frozen {
+		t.Errorf("a refused freeze changed the frozen state: %d → %d", frozen, l.FrozenTo())
+	}
+	if err := resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Freeze(); err != nil || l.FrozenTo() != 1 {
+		t.Errorf("Freeze after the fit: err %v, frozen to %d; want nil and 1", err, l.FrozenTo())
+	}
+}
+
+// Reset while another goroutine fits replaced the store under the running
+// fit (its next step ran on a store without the model's values). It is
+// refused with ErrBusy, as the freezes are, and changes nothing.
+func TestResetDuringFitIsBusy(t *testing.T) {
+	l := newTiny(t)
+	resume := pausedFit(l)
+	store := l.Store()
+	if err := l.Reset(); !errors.Is(err, ErrBusy) {
+		t.Errorf("Reset during a fit: err = %v, want ErrBusy", err)
+	}
+	if l.Store() != store {
+		t.Error("the refused Reset replaced the store")
+	}
+	if err := resume(); err != nil {
+		t.Fatalf("the fit: %v", err)
+	}
+	if err := l.Reset(); err != nil || len(l.Recorder.Rows) != 0 {
+		t.Errorf("Reset after the fit: err %v, %d rows; want nil and none", err, len(l.Recorder.Rows))
+	}
+}
+
+// pausedFit starts a fit of l in another goroutine and returns once its
+// first batch is done, the fit waiting there; resume lets it finish and
+// returns what it returned.
+func pausedFit(l *Learner) (resume func() error) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cb := &funcCallback{afterBatch: func(*FitState) error {
+		once.Do(func() { close(started); <-release })
+		return nil
+	}}
+	fitDone := make(chan error, 1)
+	go func() { fitDone <- l.Fit(1, 1e-2, WithCallbacks(cb)) }()
+	<-started
+	return func() error { close(release); return <-fitDone }
 }

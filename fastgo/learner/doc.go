@@ -37,6 +37,14 @@
 //		&learner.SaveModelCallback{},                  // keep the best epoch
 //		&learner.EarlyStoppingCallback{Patience: 3}))  // stop when it stops improving
 //
+// Interrupts: SIGINT (Ctrl-C, a notebook's stop button) or SIGTERM during
+// a fit stops it at the next batch; AfterFit still runs, so the weights
+// trained so far stay in the learner and a Keeper saves them. The fit
+// returns [ErrInterrupted] (wrapped) when the program survives the signal
+// (it has a handler of its own, or ignores SIGINT); otherwise the program
+// ends as the signal ends it, once the state is saved. A save in progress
+// finishes before an interrupt takes effect.
+//
 // On an accelerator the loop overlaps the host with the device
 // ([Pipelining]: batches made device tensors ahead of their steps on a
 // goroutine of their own, losses read in groups, the last validation

@@ -31,7 +31,7 @@ func ExampleLearner_FineTune() {
 		return
 	}
 	learn, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
-		cnn.Metrics(learner.ErrorRate), cnn.LearnerOptions(learner.Output(io.Discard)))
+		learner.Metrics(learner.ErrorRate), learner.Output(io.Discard))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -128,6 +128,14 @@ type fitSpec struct {
 
 // Fit trains for nEpoch epochs at a constant learning rate (a number or a
 // Slice; 0 means Learner.LR), fastai's fit.
+//
+// Errors: ErrBusy while another fit runs; a setting that cannot train
+// (option values, the learning rate, no training batches), refused before
+// any training; a batch that fails to load or to run (naming the epoch
+// and batch); a callback's error (naming it and the event); a
+// StepChecker's refusal (memory.Check), before the first step; the
+// Keeper's failure to keep the state after the fit; ErrInterrupted
+// (wrapped) when SIGINT or SIGTERM stopped it (see the package doc).
 func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
 	done, err := l.startFit("Fit")
 	if err != nil {
@@ -156,7 +164,7 @@ func (l *Learner) Fit[R LR](nEpoch int, lr R, opts ...FitOption) error {
 // lr_max/div, lr_max, lr_max/div_final) and the momentum
 // CombinedCos(pct_start, 0.95, 0.85, 0.95), with t = (training batches
 // done)/(nEpoch·batches per epoch). lrMax is a number or a Slice (0 means
-// Learner.LR).
+// Learner.LR). Errors are Fit's.
 func (l *Learner) FitOneCycle[R LR](nEpoch int, lrMax R, opts ...FitOption) error {
 	done, err := l.startFit("FitOneCycle")
 	if err != nil {
@@ -202,6 +210,9 @@ func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec
 // Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div and PctStart
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
+// Errors are Fit's, naming the stage; every argument is checked before
+// the first stage, and an error in the first stage (ErrInterrupted
+// included) ends FineTune there, frozen.
 func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	done, err := l.startFit("FineTune")
 	if err != nil {
@@ -258,19 +269,8 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 // groupLRs expands a learning rate for l's groups (0: l.LR).
 func groupLRs[R LR](l *Learner, lr R) ([]float64, error) {
 	n := l.Model.numGroups()
-	switch v := any(lr).(type) {
-	case float64:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
-	case float32:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
-	case int:
-		if v == 0 {
-			return GroupLRs(l.LR, n)
-		}
+	if r := readLR(lr); r.isNumber && r.number == 0 {
+		return GroupLRs(l.LR, n)
 	}
 	return GroupLRs(lr, n)
 }
@@ -307,7 +307,23 @@ func (l *Learner) run(spec fitSpec) error {
 	}
 	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1, LRFind: spec.lrFind, SmoothLoss: math.NaN(), Loss: math.NaN()}
 	defer backend.FitGCTarget(l.backend)() // the collector's target while it trains (pure-Go backend)
-	cbs := l.fitCallbacks(spec)
+	cbs, watch := l.fitCallbacks(spec)
+	err := l.runEvents(spec, cbs, f)
+	// Known once the callbacks are cleaned up: the watch has then said
+	// where the fit stopped and delivered the signal again (a program
+	// without a handler of its own ends there).
+	if ierr := watch.err(); ierr != nil {
+		if err != nil {
+			return fmt.Errorf("%w; then: %w", ierr, err)
+		}
+		return ierr
+	}
+	return err
+}
+
+// runEvents fires the fit's events, from BeforeFit to AfterFit, then
+// cleans the callbacks up.
+func (l *Learner) runEvents(spec fitSpec, cbs []Callback, f *FitState) error {
 	l.hooks = cbs
 	defer func() { l.hooks = nil }()
 	defer cleanUp(cbs)

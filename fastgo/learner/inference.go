@@ -85,6 +85,7 @@ func (l *Learner) inferenceStore() (*model.Store, error) {
 					w.sources = append(w.sources, source{v: v})
 				}
 			}
+			l.checkFileVars()
 			l.classify(l.frozenIdx)
 			return outs
 		})
@@ -100,6 +101,10 @@ func (l *Learner) inferenceStore() (*model.Store, error) {
 	}
 	out, err := callExec(w.derive, nil)
 	if err != nil {
+		if l.buildErr != nil { // checkFileVars' refusal: built, and checked, again next time
+			err, l.buildErr, l.infer = l.buildErr, nil, nil
+			return nil, err
+		}
 		return nil, fmt.Errorf("deriving the inference weights: %w", err)
 	}
 	w.runs++

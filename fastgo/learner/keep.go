@@ -51,7 +51,7 @@ func (l *Learner) stateBytes() int64 {
 // persist.Resume); nil removes the one attached before. The last KeepWith
 // among New's options wins.
 func KeepWith(k Keeper) Option {
-	return func(l *Learner) error { l.keeper = k; return nil }
+	return OptionFunc(func(l *Learner) error { l.keeper = k; return nil })
 }
 
 // keep has the Keeper, if any, keep the state after what.
@@ -66,13 +66,23 @@ func (l *Learner) keep(what string) error {
 // cnn.Learner does for pretrained models) without touching state a
 // persisted learner restores.
 func StartFrozen() Option {
-	return func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil }
+	return OptionFunc(func(l *Learner) error { l.frozenIdx = l.Model.numGroups() - 1; return nil })
 }
 
 // Reset starts over: what the Keeper kept of this learner (if any) is
 // deleted and the learner returns to freshly initialised weights, no
 // optimizer state, an empty recorder and its initial frozen state.
+//
+// Errors: ErrBusy (wrapped) while Fit, FitOneCycle, FineTune or LRFind
+// runs, and nothing changes; the Keeper cannot delete what it kept (the
+// learner is then left as it was); an InitStore function fails on the
+// fresh store.
 func (l *Learner) Reset() error {
+	done, err := l.startFit("Reset")
+	if err != nil {
+		return err
+	}
+	defer done()
 	if l.keeper != nil {
 		if err := l.keeper.Forget(l); err != nil {
 			return fmt.Errorf("learner.Reset: %w", err)

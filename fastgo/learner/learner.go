@@ -29,7 +29,9 @@ import (
 // another goroutine fits — they then see the weights of the last finished
 // training step. The graph runs one at a time. Fit, FitOneCycle, FineTune
 // and LRFind run one at a time: another one called meanwhile (from any
-// goroutine or callback) returns ErrBusy. The exported fields are settings:
+// goroutine or callback) returns ErrBusy, and so do Freeze, Unfreeze,
+// FreezeTo and Reset (the frozen state and the store change between fits). Save and Export
+// during a fit write the last finished step's state. The exported fields are settings:
 // set them before training or predicting, and read Recorder between fits
 // (or from a callback).
 type Learner struct {
@@ -79,8 +81,14 @@ type Learner struct {
 	// (nil until an evaluation graph of such a model first runs).
 	infer *inferenceWeights
 	// stepErr is a StepChecker's refusal of the training step whose graph
-	// was being built.
-	stepErr error
+	// was being built; buildErr another refusal of a graph being built
+	// (checkFileVars).
+	stepErr, buildErr error
+	// fileVars are the model variables of the file loaded into a model not
+	// yet built, named fileName: its first graph checks that they are all
+	// the model's (checkFileVars).
+	fileVars map[string]bool
+	fileName string
 	// iter counts training batches over the learner's life (seeds the
 	// device transforms' random parameters).
 	iter uint64
@@ -94,10 +102,13 @@ type Learner struct {
 	// hooks are the current fit's graph-level hooks (LossTransformer,
 	// GradientTransformer callbacks).
 	hooks []Callback
-	// initStore fills a fresh store (pretrained weights), see InitStore.
-	initStore  func(*model.Store) error
+	// initStores fill a fresh store (pretrained weights), see InitStore.
+	initStores []func(*model.Store) error
 	lastLRFind *LRFindResult
 	out        io.Writer
+	// ownOut says out was set by Output: the fits' bars and table go
+	// there too, rather than to package display.
+	ownOut bool
 	// pipe is the pipelining set by WithPipelining (nil: the backend's
 	// default); padBuf the validation producer's padded batch.
 	pipe   *Pipelining
@@ -127,55 +138,99 @@ type execKey struct {
 	hooks     string // the graph-level hooks of the training step (hooksSignature)
 }
 
-// Option configures New.
-type Option func(*Learner) error
-
-// InitStore runs init on every fresh store — at New and at Reset — before
-// any graph is built: how cnn.Learner loads pretrained weights.
-// Variables init creates keep their values when the model is built; state
-// restored from a persisted learner replaces them.
-func InitStore(init func(*model.Store) error) Option {
-	return func(l *Learner) error { l.initStore = init; return nil }
+// Option configures a Learner as it is made. New and LoadExported take
+// them, and so do the constructors built on New: cnn.Learner,
+// cnn.LoadPredictor. They are one list: the options of this package
+// (Metrics, OptFunc, Seed, Callbacks, …), of the packages that attach to
+// the loop (persist.As, persist.Off) and a constructor's own settings
+// (cnn.Pretrained, cnn.WithHead, which that constructor takes out of the
+// list before calling New; New refuses them, naming them). Options apply
+// in order: those that add (Metrics, Callbacks, InitStore) add to what
+// the earlier ones gave, the others set (the last one wins). A nil Option
+// does nothing.
+type Option interface {
+	// Apply sets the option on l, before New builds anything; an error
+	// fails New.
+	Apply(l *Learner) error
 }
 
-// Metrics sets the validation metrics (fastai's metrics=).
+// OptionFunc is a function used as an Option, as http.HandlerFunc is a
+// Handler: how this package's options are written, and how to write one
+// of your own.
+type OptionFunc func(l *Learner) error
+
+// Apply calls f(l).
+func (f OptionFunc) Apply(l *Learner) error { return f(l) }
+
+// InitStore runs init on every fresh store — at New and at Reset — before
+// any graph is built: how cnn.Learner loads pretrained weights. Several
+// run in the order given. Variables init creates keep their values when
+// the model is built; state restored from a persisted learner replaces
+// them. An error from init fails New (or Reset).
+func InitStore(init func(*model.Store) error) Option {
+	return OptionFunc(func(l *Learner) error {
+		if init == nil {
+			return errors.New("learner.InitStore: nil function")
+		}
+		l.initStores = append(l.initStores, init)
+		return nil
+	})
+}
+
+// Metrics adds validation metrics (fastai's metrics=), computed on the
+// validation set after each epoch, one column each in the epoch table.
+// Given more than once, the metrics add up; a metric whose name is
+// already there is refused, naming it.
 func Metrics(ms ...Metric) Option {
-	return func(l *Learner) error { l.Metrics = append([]Metric(nil), ms...); return nil }
+	return OptionFunc(func(l *Learner) error {
+		for _, m := range ms {
+			if m.Fn == nil {
+				return fmt.Errorf("learner.Metrics: metric %q has no function", m.Name)
+			}
+			for _, have := range l.Metrics {
+				if have.Name == m.Name {
+					return fmt.Errorf("learner.Metrics: metric %q is given twice (each metric is one column of the epoch table)", m.Name)
+				}
+			}
+			l.Metrics = append(l.Metrics, m)
+		}
+		return nil
+	})
 }
 
 // WithLoss replaces the default loss (cross-entropy).
 func WithLoss(loss Loss) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if loss.PerItem == nil {
 			return fmt.Errorf("learner.WithLoss: loss %q has no PerItem function", loss.Name)
 		}
 		l.Loss = loss
 		return nil
-	}
+	})
 }
 
 // WithBackend sets the compute backend (default: [DefaultBackend]).
 func WithBackend(b compute.Backend) Option {
-	return func(l *Learner) error { l.backend = b; return nil }
+	return OptionFunc(func(l *Learner) error { l.backend = b; return nil })
 }
 
 // WD sets the learner's weight decay (fastai's wd=; otherwise the
 // optimizer's default: Adam's 0.01, SGD's 0).
 func WD(wd float64) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if !(wd >= 0) || math.IsInf(wd, 1) {
 			return fmt.Errorf("learner.WD(%g): give a weight decay ≥ 0 (fastai's Adam uses 0.01; 0 turns it off)", wd)
 		}
 		l.wd = &wd
 		return nil
-	}
+	})
 }
 
 // OptFunc chooses the optimizer (fastai's opt_func): Adam (the default,
 // DefaultAdam()) or SGD, with their fastai defaults, e.g.
 // learner.OptFunc(learner.SGD{Mom: 0.9}).
 func OptFunc(opt Optimizer) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if opt == nil {
 			return errors.New("learner.OptFunc: nil optimizer: use learner.DefaultAdam() or learner.SGD{}")
 		}
@@ -186,7 +241,7 @@ func OptFunc(opt Optimizer) Option {
 		}
 		l.Opt = opt
 		return nil
-	}
+	})
 }
 
 // weightDecay is the learner's weight decay (WD), else the optimizer's.
@@ -200,18 +255,22 @@ func (l *Learner) weightDecay() float64 {
 // Seed sets the seed of the weight initialisation and of the device
 // transforms' random draws (default 42).
 func Seed(seed uint64) Option {
-	return func(l *Learner) error { l.seed = seed; return nil }
+	return OptionFunc(func(l *Learner) error { l.seed = seed; return nil })
 }
 
-// Output sets where the learner's one-line messages go (default stdout):
-// notes, warnings and what callbacks say. The progress bars, the epoch
-// table and the figures go through package display (display.SetOutput
-// in a terminal). nil discards them.
+// Output sets where everything the learner writes as text goes: notes,
+// warnings, what callbacks say, and the progress bars and epoch table of
+// its fits, drawn as terminal text (`\r`-redrawn bars, the table row by
+// row) even in a notebook. nil or io.Discard silences them all. Without
+// it, the messages go to stdout and the bars and table to package display
+// (HTML in a notebook; display.SetOutput in a terminal). Figures (LRFind's
+// plot, ShowGraphCallback) always go through display; Quiet turns off
+// bars, tables and figures, not the messages.
 func Output(w io.Writer) Option {
 	if w == nil {
 		w = io.Discard
 	}
-	return func(l *Learner) error { l.out = w; return nil }
+	return OptionFunc(func(l *Learner) error { l.out, l.ownOut = w, true; return nil })
 }
 
 // DefaultBackend returns the backend a Learner uses when none is given:
@@ -219,8 +278,17 @@ func Output(w io.Writer) Option {
 // when a plugin is found, else the pure-Go backend), printed once.
 var DefaultBackend = func() (compute.Backend, error) { return backend.Default(), nil }
 
-// New creates a Learner. Nothing is built or initialised until the first
-// fit or prediction, so it is cheap to call in every notebook cell.
+// New creates a Learner (fastai's Learner(dls, model, loss_func, opt_func,
+// metrics, cbs)). Nothing is built or initialised until the first fit or
+// prediction, so it is cheap to call in every notebook cell. The defaults
+// are fastai's: cross-entropy loss, Adam, lr 1e-3, one-cycle momentums
+// (0.95, 0.85, 0.95), seed 42; batch transforms that are not
+// device.Transform are skipped, with a note.
+//
+// Errors: Model.Build is nil; an option's error (a bad value, a cnn.Learner
+// setting given here, naming it); no compute backend; the Keeper's
+// Restore (persist.Resume: nothing saved under that name, or a file that
+// does not load).
 func New(data Data, m Model, opts ...Option) (*Learner, error) {
 	if m.Build == nil {
 		return nil, errors.New("learner.New: Model.Build is nil: give a function that builds the logits")
@@ -240,7 +308,10 @@ func New(data Data, m Model, opts ...Option) (*Learner, error) {
 		out:          display.NotebookStdout(),
 	}
 	for _, o := range opts {
-		if err := o(l); err != nil {
+		if o == nil {
+			continue
+		}
+		if err := o.Apply(l); err != nil {
 			return nil, err
 		}
 	}
@@ -303,8 +374,9 @@ func (l *Learner) newStore() error {
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
 	l.infer = nil
-	if l.initStore != nil {
-		if err := l.initStore(l.store); err != nil {
+	l.fileVars, l.fileName = nil, ""
+	for _, init := range l.initStores {
+		if err := init(l.store); err != nil {
 			return fmt.Errorf("learner: initialising the model's variables: %w", err)
 		}
 	}
@@ -345,29 +417,49 @@ func (l *Learner) numParameters() int64 {
 }
 
 // Freeze trains only the last parameter group (and the batch-norm
-// parameters), fastai's freeze(). It resets the optimizer state.
-func (l *Learner) Freeze() { l.FreezeTo(-1) }
+// parameters), fastai's freeze(). It resets the optimizer state. Errors
+// are FreezeTo's.
+func (l *Learner) Freeze() error { return l.freezeAndKeep("Freeze", -1) }
 
 // Unfreeze makes every group trainable, fastai's unfreeze(). It resets the
-// optimizer state.
-func (l *Learner) Unfreeze() { l.FreezeTo(0) }
+// optimizer state. Errors are FreezeTo's.
+func (l *Learner) Unfreeze() error { return l.freezeAndKeep("Unfreeze", 0) }
 
 // FreezeTo freezes the groups before n (n < 0 counts from the end), as
 // fastai's freeze_to; frozen variables keep their values, except those
 // Model.ForceTrain names (batch norm). n ≥ the number of groups freezes the
 // whole model (with a warning, as fastai). It resets the optimizer state.
 //
-// A learner with a Keeper (notebook persistence) that already has weights
-// has its state kept, so that a later notebook cell resumes it frozen as
-// it was left — the book's `learn.unfreeze()` is a cell of its own.
-func (l *Learner) FreezeTo(n int) {
+// A learner with a Keeper (notebook persistence) whose model has run or
+// was restored has its state kept, so that a later notebook cell resumes
+// it frozen as it was left — the book's `learn.unfreeze()` is a cell of
+// its own.
+//
+// Errors: ErrBusy (wrapped) while Fit, FitOneCycle, FineTune or LRFind
+// runs — in another goroutine, or the fit calling this from a callback —
+// and nothing changes (a fit's graph and optimizer state follow the
+// frozen state it started with; freeze between fits); the Keeper's error
+// when it cannot keep the state (the learner is frozen as asked).
+func (l *Learner) FreezeTo(n int) error {
+	return l.freezeAndKeep(fmt.Sprintf("FreezeTo(%d)", n), n)
+}
+
+// freezeAndKeep is Freeze, Unfreeze and FreezeTo: refused during a fit,
+// then freezeTo and the Keeper's save.
+func (l *Learner) freezeAndKeep(what string, n int) error {
+	done, err := l.startFit(what)
+	if err != nil {
+		return err
+	}
+	defer done()
 	l.freezeTo(n)
-	if !l.hasWeights() {
-		return // a fresh learner has nothing worth keeping yet
+	if !l.hasState() {
+		return nil // a fresh learner (pretrained weights at most) has nothing worth keeping yet
 	}
 	if err := l.keep("freeze"); err != nil {
-		fmt.Fprintf(l.out, "learner: %v\n", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
+	return nil
 }
 
 // freezeTo is FreezeTo without saving (FineTune's stages).
@@ -528,6 +620,7 @@ func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.
 func (l *Learner) trainGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y, lrs, moms, wds := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[5:], key.layout), fastgo.Train, true, key.dtype)
+	l.checkFileVars()
 	loss := graph.ReduceAllMean(l.Loss.PerItem(logits, y))
 	// Before any step runs: the step checkers (memory.Check) may refuse it.
 	step := TrainStep{Forward: loss.Graph().Nodes(), BatchSize: x.Shape().Dimensions[0], Parameters: l.numParameters()}
@@ -581,7 +674,8 @@ func hyperFor(values *graph.Node, group int) *graph.Node {
 func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y := inputs[0], inputs[1]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[2:], key.layout), fastgo.Valid, false, key.dtype)
-	if l.Model.Inference == nil { // else the variables were classified by deriving the inference weights
+	if l.Model.Inference == nil { // else the variables were checked and classified by deriving the inference weights
+		l.checkFileVars()
 		l.classify(key.frozenIdx)
 	}
 	act := logits
@@ -662,15 +756,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors
 		}
 	}
 	out, err := callExec(e, args)
-	if l.stepErr != nil {
-		err, l.stepErr = stepRefused{l.stepErr}, nil // not GoMLX's wrapping of it
-		for k, v := range l.execs {
-			if v == e {
-				delete(l.execs, k) // built again, and checked again, next time
-			}
-		}
-	}
-	if err != nil {
+	if err = l.refusedBuild(e, err); err != nil {
 		return nil, err
 	}
 	return out[0], nil
@@ -724,7 +810,32 @@ func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout
 			args = append(args, p)
 		}
 	}
-	return callExec(e, args)
+	out, err := callExec(e, args)
+	if err = l.refusedBuild(e, err); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// refusedBuild returns a refusal made while e's graph was built (a
+// StepChecker's, wrapped as stepRefused, or checkFileVars') as it is,
+// not GoMLX's wrapping of it, and drops e so that its graph is built, and
+// checked, again next time; otherwise err. The caller holds l.mu.
+func (l *Learner) refusedBuild(e *model.Exec, err error) error {
+	switch {
+	case l.stepErr != nil:
+		err, l.stepErr = stepRefused{l.stepErr}, nil
+	case l.buildErr != nil:
+		err, l.buildErr = l.buildErr, nil
+	default:
+		return err
+	}
+	for k, v := range l.execs {
+		if v == e {
+			delete(l.execs, k)
+		}
+	}
+	return err
 }
 
 // readEval reads the evaluation outputs of the first n rows (the others
@@ -776,15 +887,16 @@ func (l *Learner) Logf(format string, args ...any) {
 	fmt.Fprintf(l.out, format+"\n", args...)
 }
 
-// ErrBusy is returned by Fit, FitOneCycle, FineTune and LRFind while
-// another of them runs on the same learner.
+// ErrBusy is returned by Fit, FitOneCycle, FineTune, LRFind, Freeze,
+// Unfreeze, FreezeTo and Reset while Fit, FitOneCycle, FineTune or LRFind
+// runs on the same learner.
 var ErrBusy = errors.New("the learner is already fitting")
 
 // startFit marks a fit as running, or returns ErrBusy (wrapped, naming
 // what) when one already is; the returned function ends it.
 func (l *Learner) startFit(what string) (done func(), err error) {
 	if !l.fitting.CompareAndSwap(false, true) {
-		return nil, fmt.Errorf("%s: %w (a fit, FineTune or LRFind runs in another goroutine or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
+		return nil, fmt.Errorf("%s: %w (a fit, FineTune, LRFind, a freeze or a reset runs in another goroutine, or called this from a callback): a Learner trains one fit at a time; wait for it to return", what, ErrBusy)
 	}
 	return func() { l.fitting.Store(false) }, nil
 }

@@ -3,6 +3,7 @@ package learner
 import (
 	"iter"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,3 +209,30 @@ func rawBytes(t *tensors.Tensor) string {
 }
 
 func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
+
+// firstOf is the first batch of s's epoch 0.
+func firstOf(s BatchSource) Batch {
+	for b := range s.Epoch(0) {
+		return b
+	}
+	return Batch{}
+}
+
+// samePredictions fails unless learners a and b (named for the message)
+// give x the same probabilities, bit for bit.
+func samePredictions(t *testing.T, aName string, a *Learner, bName string, b *Learner, x fastgo.ByteTensor) {
+	t.Helper()
+	got, err := a.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := b.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if !slices.Equal(got[i].Probs, want[i].Probs) {
+			t.Fatalf("item %d: %s predicts %v, %s %v", i, aName, got[i].Probs, bName, want[i].Probs)
+		}
+	}
+}

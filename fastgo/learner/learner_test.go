@@ -19,8 +19,10 @@ import (
 // train_bn), while the head trains.
 func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 	l := newTiny(t)
-	l.Freeze()
-	if err := l.ensureWeights(); err != nil {
+	if err := l.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ensureBuilt(); err != nil {
 		t.Fatal(err)
 	}
 	before := modelValues(t, l)
@@ -40,7 +42,9 @@ func TestFreezeTrainsOnlyHeadAndBatchNorm(t *testing.T) {
 		t.Errorf("frozen /body/fc/weight has optimizer state")
 	}
 	// Unfreeze clears the state and trains everything.
-	l.Unfreeze()
+	if err := l.Unfreeze(); err != nil {
+		t.Fatal(err)
+	}
 	if s := l.store.GetVariable(optScope + "/head/weight/step"); copyF32(s.MustValue())[0] != 0 {
 		t.Errorf("Unfreeze kept the step counter %v, want it cleared", copyF32(s.MustValue()))
 	}
@@ -413,19 +417,7 @@ func testGraphsSeeCurrentWeights(t *testing.T, m Model) {
 	if row := l.Recorder.Rows[len(l.Recorder.Rows)-1]; row.ValidLoss != meanF32(want.Losses) {
 		t.Errorf("the epoch's validation loss %v is not the mean loss of the trained weights %v", row.ValidLoss, meanF32(want.Losses))
 	}
-	got, err := l.Predict(b.X)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantP, err := fresh.Predict(b.X)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range got {
-		if !slices.Equal(got[i].Probs, wantP[i].Probs) {
-			t.Fatalf("Predict item %d after training: %v, a fresh learner with the same weights: %v", i, got[i].Probs, wantP[i].Probs)
-		}
-	}
+	samePredictions(t, "Predict after training", l, "a fresh learner with the same weights", fresh, b.X)
 	// The training step reads the weights too: load other weights into l
 	// (its training graph is compiled) and train on, beside a fresh learner.
 	other := newTiny(t, Seed(11))

@@ -97,6 +97,12 @@ const MinLRFindIt = 20
 // the weights and optimizer state saved before. It shows the loss against
 // the rate (log scale, last 5 points dropped) with the suggestions, which
 // are computed on the points [NumIt/10, len−5).
+//
+// Errors (the weights are restored in every case): ErrBusy; an option out
+// of range (a start ≥ end, fewer than MinLRFindIt iterations, an unknown
+// suggestion); no training batches; a batch or callback that failed, as
+// in Fit; ErrInterrupted (wrapped) when SIGINT or SIGTERM stopped it — no
+// result then.
 func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 	done, err := l.startFit("LRFind")
 	if err != nil {
@@ -122,7 +128,7 @@ func (l *Learner) LRFind(opts ...LRFindOption) (*LRFindResult, error) {
 		return nil, fmt.Errorf("LRFind: the learner has no training batches")
 	}
 	nEpoch := o.numIt/l.Data.Train.Len() + 1
-	if err := l.ensureWeights(); err != nil {
+	if err := l.ensureBuilt(); err != nil {
 		return nil, fmt.Errorf("LRFind: %w", err)
 	}
 	groups := l.Model.numGroups()
@@ -276,18 +282,42 @@ func (l *Learner) restore(s *snapshot) error {
 	return nil
 }
 
-// ensureWeights initialises the model's weights (one forward pass on the
-// first training batch) if no graph has run yet.
-func (l *Learner) ensureWeights() error {
-	if l.hasWeights() {
+// hasState says whether the learner's state is more than a fresh
+// model's: a graph has run on its store, or the state came from a file.
+func (l *Learner) hasState() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.params) > 0 || l.fileVars != nil
+}
+
+// ensureBuilt builds and initialises the model (one forward pass on the
+// first training batch, else the first validation batch) unless a graph
+// has run on this store or its state came from a file: so that every
+// variable of the model has a value, not only those InitStore set (a
+// pretrained body without its head). Without a batch, the weights set
+// through Store are taken as they are; none at all is an error.
+func (l *Learner) ensureBuilt() error {
+	if l.hasState() {
 		return nil
 	}
-	for b, err := range l.Data.Train.Epoch(0) {
-		if err != nil {
-			return err
+	for _, src := range []BatchSource{l.Data.Train, l.Data.Valid} {
+		if src == nil {
+			continue
 		}
-		_, _, err = l.evalBatch(b)
-		return err
+		for b, err := range src.Epoch(0) {
+			if err != nil {
+				return fmt.Errorf("building the model on its first batch: %w", err)
+			}
+			if _, _, err := l.evalBatch(b); err != nil {
+				return fmt.Errorf("building the model on its first batch: %w", err)
+			}
+			return nil
+		}
 	}
-	return nil
+	if l.hasWeights() {
+		// Set through Store (cnn.LoadFastai): saved as they are; a file
+		// that lacks some is refused when its model is built (Load).
+		return nil
+	}
+	return errors.New("the model has no weights yet and the learner has no batch to initialise them from: give it data (learner.Data), or load a learner file (Load)")
 }

@@ -38,6 +38,7 @@ func TrimForSuggestions(lrs, losses []float64, numIt int) (trimmedLRs, trimmedLo
 // SuggestMinimum is fastai's `minimum`: one tenth of the learning rate at
 // the lowest loss (the book's "Minimum/10"). idx is the lowest loss's index
 // (the first one on ties).
+// Errors: lrs and losses of different lengths, or too few points.
 func SuggestMinimum(lrs, losses []float64) (lr float64, idx int, err error) {
 	if err := checkSeries("SuggestMinimum", lrs, losses, 1); err != nil {
 		return 0, 0, err
@@ -50,6 +51,7 @@ func SuggestMinimum(lrs, losses []float64) (lr float64, idx int, err error) {
 // learning rate where the loss falls fastest against log(lr), i.e. lrs[i]
 // for the most negative (losses[i+1]-losses[i]) / (ln lrs[i+1] - ln lrs[i])
 // (the first one on ties). Learning rates must be positive.
+// Errors: lrs and losses of different lengths, or too few points or a learning rate ≤ 0.
 func SuggestSteep(lrs, losses []float64) (lr float64, idx int, err error) {
 	if err := checkSeries("SuggestSteep", lrs, losses, 2); err != nil {
 		return 0, 0, err
@@ -73,6 +75,7 @@ func SuggestSteep(lrs, losses []float64) (lr float64, idx int, err error) {
 // lrs[start + int(sec) + int(sec/2)] with sec = (end-start)/3: a point about
 // halfway into the run. As in fastai, a start of -1 can give index -1, which
 // is Python's last element; this port does the same.
+// Errors: lrs and losses of different lengths, or too few points.
 func SuggestValley(lrs, losses []float64) (lr float64, idx int, err error) {
 	if err := checkSeries("SuggestValley", lrs, losses, 1); err != nil {
 		return 0, 0, err
@@ -114,6 +117,7 @@ const (
 
 // SuggestSlide is fastai's `slide` (by Novetta) with its defaults:
 // SlideSuggester(SlideLRDiff, SlideThresh, SlideAdjustValue).
+// Errors: lrs and losses of different lengths, or too few points.
 func SuggestSlide(lrs, losses []float64) (lr float64, idx int, err error) {
 	return SlideSuggester(SlideLRDiff, SlideThresh, SlideAdjustValue)(lrs, losses)
 }

@@ -196,36 +196,3 @@ func TestParamSchedulerRefuses(t *testing.T) {
 		t.Errorf("SchedExp(0, 1), NaN rates: %v", err)
 	}
 }
-
-// Driving the learning rate with fastai's schedule family: warm up
-// linearly for 30% of training, then anneal with a cosine (the example
-// fastai's docs plot), recorded by the scheduler.
-func ExampleParamScheduler() {
-	data := Data{Train: newSynth(64, 16, 4, 1, true), Valid: newSynth(32, 16, 4, 2, false), Vocab: []string{"a", "b", "c", "d"}}
-	learn, err := New(data, tinyModel(4), WithBackend(testBackend()))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	learn.Quiet = true
-	lr, _ := CombineScheds([]float64{0.3, 0.7}, []Schedule{SchedLin(1e-4, 1e-2), SchedCos(1e-2, 1e-5)})
-	sched, _ := NewParamScheduler(map[string][]Schedule{"lr": {lr}})
-	if err := learn.Fit(2, 0, WithCallbacks(sched)); err != nil {
-		fmt.Println(err)
-		return
-	}
-	// fastai's combine_scheds gives the same values (its positions are
-	// float32: they agree to 4 digits, not always at a 3-digit rounding).
-	for i, v := range sched.Hps["lr"] {
-		fmt.Printf("batch %d: lr %.4g\n", i, v)
-	}
-	// Output:
-	// batch 0: lr 0.0001
-	// batch 1: lr 0.004225
-	// batch 2: lr 0.00835
-	// batch 3: lr 0.00972
-	// batch 4: lr 0.008119
-	// batch 5: lr 0.005564
-	// batch 6: lr 0.002838
-	// batch 7: lr 0.0007756
-}

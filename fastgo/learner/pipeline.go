@@ -60,7 +60,7 @@ func DefaultPipelining(b compute.Backend) Pipelining {
 // [DefaultPipelining] of its backend). It refuses a negative Prefetch or
 // a SyncEvery below 1.
 func WithPipelining(p Pipelining) Option {
-	return func(l *Learner) error {
+	return OptionFunc(func(l *Learner) error {
 		if p.Prefetch < 0 {
 			return fmt.Errorf("learner.WithPipelining: Prefetch %d: give 0 (none) or more batches", p.Prefetch)
 		}
@@ -69,7 +69,7 @@ func WithPipelining(p Pipelining) Option {
 		}
 		l.pipe = &p
 		return nil
-	}
+	})
 }
 
 // Pipelining is the learner's pipelining (see [WithPipelining]).

@@ -48,7 +48,16 @@ func (p *Preds) Decoded() []int {
 // GetPreds runs the model without augmentation or gradients over dl (nil:
 // the validation set) and returns the activations, targets and per-item
 // losses, fastai's get_preds(with_loss=True). dl may be a SliceSource of
-// the caller's own batches (fastai's dl=[(x,y)]).
+// the caller's own batches (fastai's dl=[(x,y)]): uint8 images
+// [B,H,W,3] with labels in [0, NumClasses). The model runs in evaluation
+// mode (batch norm's running statistics) through the validation device
+// transforms; Probs are float32 [N, NumClasses], Losses float32 [N]
+// (nats). Safe while another goroutine fits (see Learner).
+//
+// Errors: no validation set and dl nil; a batch that fails to load (a
+// decoding error, naming the batch); a batch of the wrong shape, or a
+// label outside the vocabulary; the model failing to build or run (a file
+// loaded without one of its variables, say), naming the batch.
 func (l *Learner) GetPreds(dl BatchSource) (*Preds, error) {
 	if dl == nil {
 		dl = l.Data.Valid
@@ -85,9 +94,16 @@ type Prediction struct {
 	Probs []float32
 }
 
-// Predict classifies a batch of uint8 images [B,H,W,3] prepared as the
-// validation set's are (same size; vision wraps image files), through the
-// validation device transforms.
+// Predict classifies a batch of uint8 images [B,H,W,3] (NHWC, RGB)
+// prepared as the validation set's are — the same item transforms, hence
+// the same size — through the validation device transforms: fastai's
+// learn.predict on a batch. Each Prediction holds the most probable class,
+// its index and the softmax probabilities (float32, one per class).
+// cnn.Predictor prepares image files and bytes for it.
+//
+// Errors: x is not 4-dimensional, or its data does not fill its shape;
+// the model failing to build or run (images of another size than the
+// model's input, a file loaded without one of its variables).
 func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
 	if len(x.Shape) != 4 {
 		return nil, fmt.Errorf("Predict: images have shape %v: want [B,H,W,3] uint8", x.Shape)
@@ -100,7 +116,8 @@ func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
 }
 
 // PredictFloat is Predict for float32 images [B,H,W,3] already scaled to
-// [0,1] (fastai's IntToFloatTensor done by the caller).
+// [0,1] (fastai's IntToFloatTensor done by the caller). Errors are
+// Predict's; also data whose length is not the product of shape.
 func (l *Learner) PredictFloat(data []float32, shape []int) ([]Prediction, error) {
 	n := 1
 	for _, d := range shape {

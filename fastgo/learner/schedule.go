@@ -3,6 +3,7 @@ package learner
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 )
 
@@ -111,13 +112,39 @@ func CombinedCos(pct, start, middle, end float64) Schedule {
 }
 
 // LR is what the fit methods take as a learning rate, like fastai's lr and
-// lr_max: a number (float64, float32 or int: the same rate for every
-// parameter group; 0 means Learner.LR), a [Slice] (discriminative rates
-// spread over the groups), or a list ([]float64: one rate per group, first
+// lr_max: a number (float64, float32 or int, or a type of yours defined on
+// one, such as type rate float64: the same rate for every parameter group;
+// 0 means Learner.LR), a [Slice] (discriminative rates spread over the
+// groups), or a list ([]float64 or a type on it: one rate per group, first
 // group first, as fastai's lr=[1e-3, 1e-2]; a list of one is every
 // group's, as in fastai's set_hyper). The compiler refuses anything else.
 type LR interface {
-	float64 | float32 | int | SliceLR | []float64
+	~float64 | ~float32 | ~int | SliceLR | ~[]float64
+}
+
+// lrValue is a learning rate of any LR type read as a number (isNumber),
+// a Slice or a list.
+type lrValue struct {
+	number   float64
+	isNumber bool
+	slice    *SliceLR
+	list     []float64
+}
+
+// readLR reads lr whatever its LR type (a type defined on float64 is not
+// float64 to a type switch, hence reflect).
+func readLR[R LR](lr R) lrValue {
+	if s, ok := any(lr).(SliceLR); ok {
+		return lrValue{slice: &s}
+	}
+	v := reflect.ValueOf(lr)
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return lrValue{number: v.Float(), isNumber: true}
+	case reflect.Int:
+		return lrValue{number: float64(v.Int()), isNumber: true}
+	}
+	return lrValue{list: v.Convert(reflect.TypeFor[[]float64]()).Interface().([]float64)}
 }
 
 // SliceLR is a learning-rate range spread over the parameter groups; make
@@ -161,16 +188,13 @@ func GroupLRs[R LR](lr R, nGroups int) ([]float64, error) {
 		return nil, fmt.Errorf("learning rates for %d parameter groups: the model must have at least one group", nGroups)
 	}
 	out := make([]float64, nGroups)
-	switch v := any(lr).(type) {
-	case float64:
+	switch r := readLR(lr); {
+	case r.isNumber:
 		for i := range out {
-			out[i] = v
+			out[i] = r.number
 		}
-	case float32:
-		return GroupLRs(float64(v), nGroups)
-	case int:
-		return GroupLRs(float64(v), nGroups)
-	case SliceLR:
+	case r.slice != nil:
+		v := *r.slice
 		if math.IsNaN(v.Stop) {
 			return nil, fmt.Errorf("learner.Slice takes one value (hi) or two (lo, hi)")
 		}
@@ -185,7 +209,8 @@ func GroupLRs[R LR](lr R, nGroups int) ([]float64, error) {
 			return nil, fmt.Errorf("learner.Slice(%g, %g): the first (lowest) group's rate comes first: Slice(%g, %g)", v.Start, v.Stop, v.Stop, v.Start)
 		}
 		out = evenMults(v.Start, v.Stop, nGroups)
-	case []float64:
+	default:
+		v := r.list
 		switch len(v) {
 		case 1: // fastai's set_hyper: a list of one is every group's
 			for i := range out {

@@ -1,10 +1,8 @@
 package learner
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,22 +37,6 @@ func TestCombinedCosMatchesFastai(t *testing.T) {
 		}
 		prev = v
 	}
-}
-
-// The values match Python's fastai combined_cos (checked with the same
-// formulas in Python's math module).
-func ExampleCombinedCos() {
-	f := CombinedCos(0.25, 1e-2/25, 1e-2, 1e-7)
-	for i := 0; i <= 20; i += 4 {
-		fmt.Printf("%.2f %.6e\n", float64(i)/20, f(float64(i)/20))
-	}
-	// Output:
-	// 0.00 4.000000e-04
-	// 0.20 9.083282e-03
-	// 0.40 9.045095e-03
-	// 0.60 5.522687e-03
-	// 0.80 1.654430e-03
-	// 1.00 1.000000e-07
 }
 
 func TestSliceSpreadsOverGroups(t *testing.T) {
@@ -102,61 +84,6 @@ func TestSliceSpreadsOverGroups(t *testing.T) {
 	if _, err := GroupLRs(-1.0, 3); err == nil {
 		t.Error("a negative rate gave no error")
 	}
-}
-
-// The schedule Examples print fastai's own test values (14_callback.schedule:
-// test_close(L(map(sched, [0., 0.25, 0.5, 0.75, 1.])), …), to fastai's 5
-// decimals).
-var quarterSteps = []float64{0, 0.25, 0.5, 0.75, 1}
-
-func printSched(f Schedule, at []float64) {
-	for i, p := range at {
-		if i > 0 {
-			fmt.Print(" ")
-		}
-		fmt.Print(strconv.FormatFloat(math.Round(f(p)*1e5)/1e5, 'f', -1, 64))
-	}
-	fmt.Println()
-}
-
-func ExampleSchedLin() {
-	printSched(SchedLin(0, 2), quarterSteps)
-	// Output: 0 0.5 1 1.5 2
-}
-
-func ExampleSchedCos() {
-	printSched(SchedCos(0, 2), quarterSteps)
-	// Output: 0 0.29289 1 1.70711 2
-}
-
-func ExampleSchedNo() {
-	printSched(SchedNo(0, 2), quarterSteps)
-	// Output: 0 0 0 0 0
-}
-
-func ExampleSchedExp() {
-	printSched(SchedExp(1, 2), quarterSteps)
-	// Output: 1 1.18921 1.41421 1.68179 2
-}
-
-func ExampleSchedPoly() {
-	printSched(SchedPoly(0, 2, 2), quarterSteps)
-	// Output: 0 0.125 0.5 1.125 2
-}
-
-func ExampleCombineScheds() {
-	f, err := CombineScheds([]float64{0.3, 0.2, 0.5}, []Schedule{SchedLin(0, 1), SchedNo(1, 1), SchedCos(1, 0)})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	printSched(f, []float64{0, 0.15, 0.3, 0.4, 0.5, 0.7, 1})
-	// Output: 0 0.5 1 1 1 0.65451 0
-}
-
-func ExampleCombinedCos_fastaiTest() {
-	printSched(CombinedCos(0.25, 0.5, 1, 0), []float64{0, 0.1, 0.25, 0.5, 1})
-	// Output: 0.5 0.67275 1 0.75 0
 }
 
 func TestCombineSchedsRefuses(t *testing.T) {
@@ -215,5 +142,45 @@ func TestGroupLRsList(t *testing.T) {
 	}
 	if _, err := GroupLRs([]float64{1e-3, math.Inf(1)}, 2); err == nil {
 		t.Error("infinite rate: no error")
+	}
+}
+
+// P2 (trial 1): a learning rate of the user's own named type was refused
+// by the compiler ("possibly missing ~ for float64"). Named numbers and
+// lists work as their underlying types do, 0 included.
+type myLR float64
+type myRates []float64
+type myFloat32 float32
+type myInt int
+
+func TestNamedLearningRateTypes(t *testing.T) {
+	check := func(name string, got []float64, err error, want ...float64) {
+		t.Helper()
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", name, got, err, want)
+		}
+	}
+	got, err := GroupLRs(myLR(1e-2), 2)
+	check("myLR", got, err, 1e-2, 1e-2)
+	got, err = GroupLRs(myFloat32(0.5), 2)
+	check("myFloat32", got, err, 0.5, 0.5)
+	got, err = GroupLRs(myInt(1), 2)
+	check("myInt", got, err, 1, 1)
+	got, err = GroupLRs(myRates{1e-3, 1e-2}, 2)
+	check("myRates", got, err, 1e-3, 1e-2)
+	if _, err := GroupLRs(myLR(-1), 2); err == nil {
+		t.Error("myLR(-1): no error")
+	}
+
+	l := newTiny(t)
+	l.LR = 3e-3
+	if err := l.Fit(1, myLR(0)); err != nil { // 0: the learner's default
+		t.Fatal(err)
+	}
+	if lr := l.Recorder.LRs[0]; lr != 3e-3 {
+		t.Errorf("Fit(1, myLR(0)) trained at %g, want Learner.LR 3e-3", lr)
+	}
+	if err := l.FitOneCycle(1, myRates{1e-4, 1e-3}); err != nil {
+		t.Fatal(err)
 	}
 }

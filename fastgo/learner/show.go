@@ -22,6 +22,9 @@ func (l *Learner) newFitView(nEpoch int, columns []string, show bool) *fitView {
 	if !show {
 		return &fitView{}
 	}
+	if l.ownOut {
+		return &fitView{mb: display.NewMasterBarTo(l.out, nEpoch, columns), table: len(columns) > 0}
+	}
 	return &fitView{mb: display.NewMasterBar(nEpoch, columns), table: len(columns) > 0}
 }
 
@@ -113,7 +116,11 @@ func lossAt(r *LRFindResult, lr float64) (float64, bool) {
 }
 
 // PlotLoss shows the last fit's smoothed training loss per batch and the
-// validation loss at the end of each epoch (fastai's plot_loss).
+// validation loss at the end of each epoch (fastai's plot_loss, skipping
+// the first 5 batches): in a notebook as an image, in a terminal as a PNG
+// file in display.OutputDir. Errors: nothing recorded yet (no fit ran);
+// the figure cannot be drawn or its file written (display's error, naming
+// the folder).
 func (r *Recorder) PlotLoss() error {
 	// As fastai's plot_loss(skip_start=5): the first batches are noise.
 	p, err := r.lossPlot(5)

@@ -2,6 +2,7 @@ package learner
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,5 +109,54 @@ func TestLRFindShowsPlotAndSuggestions(t *testing.T) {
 	}
 	if _, err := l.LRFind(ShowSuggestions("best")); err == nil {
 		t.Errorf("unknown suggestion name accepted")
+	}
+}
+
+// P4 (trial 1): learner.Output(io.Discard) left the epoch table on
+// stdout (it went through display's output), and a fit refused at its
+// first step printed the table's header. Output carries the bars and the
+// table now, and a refused fit shows no table.
+func TestOutputCarriesTheEpochTable(t *testing.T) {
+	t.Setenv("FASTGO_DISPLAY", "terminal")
+	var shared bytes.Buffer
+	display.SetOutput(&shared)
+	defer display.SetOutput(nopWriter{})
+
+	var own bytes.Buffer
+	l := newTiny(t, Output(&own))
+	l.Quiet = false
+	if err := l.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(own.String(), "epoch     train_loss") || !strings.Contains(own.String(), "Epoch 1/1 :") {
+		t.Errorf("the learner's Output got %q, want the bars and the table", own.String())
+	}
+
+	silent := newTiny(t, Output(io.Discard))
+	silent.Quiet = false
+	if err := silent.Fit(1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	if shared.Len() != 0 {
+		t.Errorf("display's output got %q from learners with an Output of their own", shared.String())
+	}
+
+	var refusedOut bytes.Buffer
+	refused := newTiny(t, Output(&refusedOut), Callbacks(refuseStep{}))
+	refused.Quiet = false
+	if err := refused.Fit(1, 1e-2); err == nil {
+		t.Fatal("the refusing step checker did not refuse")
+	}
+	var visible []string
+	for _, line := range strings.Split(refusedOut.String(), "\n") {
+		if i := strings.LastIndex(line, "\r"); i >= 0 {
+			line = line[i+1:]
+		}
+		if strings.TrimSpace(line) != "" {
+			visible = append(visible, line)
+		}
+	}
+	if len(visible) != 0 {
+		t.Errorf("a fit refused at its first step shows %q, want nothing", visible)
 	}
 }

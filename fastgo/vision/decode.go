@@ -124,20 +124,36 @@ func FormatOf(data []byte) string {
 }
 
 // LoadImage reads and decodes the image file at path (fastai's
-// PILImage.create). See [Decode] for formats and colour rules.
+// PILImage.create). See [Decode] for formats and colour rules, and
+// [ReadImageFile] for the errors of reading.
 func LoadImage(path string) (Image, error) {
+	data, err := ReadImageFile(path)
+	if err != nil {
+		return Image{}, err
+	}
+	return Decode(data, path)
+}
+
+// ReadImageFile reads the bytes of the image file at path, for a caller
+// that decodes them itself (cnn.Predictor.PrepareFile): the one place
+// that reads image files, so that every reader explains a folder, a
+// symbolic link to nothing (git-annex, DataLad or DVC content not
+// fetched) or an unreadable file the same way. Errors are *DecodeError
+// values naming the file (errors.Is(err, fs.ErrNotExist) holds for a
+// missing one).
+func ReadImageFile(path string) ([]byte, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return Image{}, &DecodeError{File: path, Problem: "it is a folder, not an image file",
+		return nil, &DecodeError{File: path, Problem: "it is a folder, not an image file",
 			Fix: "give the path of an image file (fastgo.GetImageFiles lists those in a folder)"}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if de := danglingLink(path); de != nil {
-			return Image{}, de
+			return nil, de
 		}
-		return Image{}, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
+		return nil, &DecodeError{File: path, Problem: "cannot read the file", Err: err}
 	}
-	return Decode(data, path)
+	return data, nil
 }
 
 // danglingLink is the error for path when it is a symbolic link to
@@ -170,7 +186,9 @@ func MustLoadImage(path string) Image {
 // (first frame), WebP (the first frame of an animation, on its canvas, as
 // Pillow's Image.open gives it; lossy pixels converted as libwebp does, so
 // exactly Pillow's), BMP and TIFF. HEIC, AVIF and other ISO-BMFF files are
-// refused naming their brand. Whatever the
+// refused naming their brand; arithmetic-coded JPEGs (jpegtran
+// -arithmetic) are decoded by the -tags libjpeg build only, and the
+// default build's error says so and how to convert them. Whatever the
 // colour model, the result is RGB (see [FromStd]: alpha is dropped, not
 // composited). name is only used in error messages. Bad input — empty,
 // truncated, unknown format, absurd dimensions — gives a *DecodeError,
@@ -212,6 +230,11 @@ func decode(data []byte, name string, maxPixels int, applyEXIF bool) (Image, err
 			"not a JPEG, PNG, GIF, WebP, BMP or TIFF image (first bytes % x %q)", head, head)}
 	}
 	fail := func(problem string, err error) (Image, error) {
+		if f.name == "JPEG" && err != nil {
+			if problem, fix := jpegUnsupported(data); problem != "" {
+				return Image{}, &DecodeError{File: name, Format: f.name, Problem: problem, Fix: fix}
+			}
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			problem = "truncated " + f.name + " data"
 		} else if err != nil && f.end != "" && !bytes.Contains(data[max(len(data)-16, 0):], []byte(f.end)) {
@@ -263,6 +286,43 @@ func decode(data []byte, name string, maxPixels int, applyEXIF bool) (Image, err
 		return orientJPEG(m, data, applyEXIF), nil
 	}
 	return FromStd(img), nil
+}
+
+// jpegUnsupported names, from its frame header, a valid JPEG whose coding
+// process the decoder lacks, with what to do; "" when the frame is one it
+// decodes. image/jpeg reads Huffman-coded baseline, extended and
+// progressive JPEGs (SOF0-2) and reports the others as "unknown marker";
+// libjpeg-turbo (-tags libjpeg) also reads arithmetic coding.
+func jpegUnsupported(data []byte) (problem, fix string) {
+	for pos := 2; pos+4 <= len(data) && data[pos] == 0xff; {
+		m := data[pos+1]
+		switch {
+		case m == 0xff: // fill byte
+			pos++
+			continue
+		case m == 0xda || m == 0xd9: // a scan, or the end, before any such frame
+			return "", ""
+		case m >= 0xc9 && m <= 0xcb || m >= 0xcd && m <= 0xcf:
+			kind := map[byte]string{0xc9: "sequential", 0xca: "progressive", 0xcb: "lossless"}[m]
+			if kind == "" {
+				kind = "hierarchical"
+			}
+			if libjpegBuild {
+				break // libjpeg decodes arithmetic coding: its own error stands
+			}
+			return fmt.Sprintf("an arithmetic-coded JPEG (SOF%d, %s), which is valid, but Go's image/jpeg does not decode arithmetic coding", m-0xc0, kind),
+				"convert it without loss to a Huffman-coded JPEG: jpegtran -outfile fixed.jpg FILE (Debian's libjpeg-turbo-progs); or build fastgo with -tags libjpeg (libjpeg-turbo decodes it)"
+		case m == 0xc3 || m >= 0xc5 && m <= 0xc7:
+			kind := map[byte]string{0xc3: "lossless"}[m]
+			if kind == "" {
+				kind = "hierarchical"
+			}
+			return fmt.Sprintf("a %s JPEG (SOF%d), which is valid, but fastgo's JPEG decoders do not read that process", kind, m-0xc0),
+				"convert it to PNG or a standard JPEG with a tool that reads it (ImageMagick: convert FILE fixed.png)"
+		}
+		pos += 2 + int(binary.BigEndian.Uint16(data[pos+2:]))
+	}
+	return "", ""
 }
 
 // isoBMFF names an ISO base media file (HEIC and AVIF photos, MP4 and

@@ -506,7 +506,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8L"))
 	// The web images: animated WebP containers, progressive JPEGs with
 	// restart markers (jpeg_split.go re-codes their DC scans), ISO-BMFF.
-	for _, name := range []string{"anim_offset_alpha.webp", "anim.webp", "still.webp", "progressive_restart_420.jpg", "progressive_restart_422.jpg"} {
+	for _, name := range []string{"anim_offset_alpha.webp", "anim.webp", "still.webp", "progressive_restart_420.jpg", "progressive_restart_422.jpg", "arithmetic_420.jpg", "arithmetic_progressive_420.jpg"} {
 		if data, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
 			f.Add(data)
 		}
@@ -802,6 +802,40 @@ func TestDecodeNamesISOBMFFBrands(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%v\nwant it to say %q", err, w)
 			}
+		}
+	}
+}
+
+// TestDecodeArithmeticJPEG: valid arithmetic-coded JPEGs (jpegtran
+// -arithmetic, sequential and progressive; Pillow reads them) were called
+// "corrupt JPEG header: unsupported JPEG feature: unknown marker; replace
+// or remove the file". image/jpeg has no arithmetic decoding: the error
+// says so and how to convert the file losslessly; the -tags libjpeg build
+// decodes them, to the pixels of the same coefficients Huffman-coded.
+func TestDecodeArithmeticJPEG(t *testing.T) {
+	huffman, err := LoadImage(filepath.Join("testdata", "progressive_420.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, process := range map[string]string{"arithmetic_420.jpg": "SOF9", "arithmetic_progressive_420.jpg": "SOF10"} {
+		m, err := LoadImage(filepath.Join("testdata", name))
+		if libjpegBuild {
+			if err != nil || !bytes.Equal(m.Pix, huffman.Pix) {
+				t.Errorf("%s with libjpeg: %v; want the Huffman-coded file's pixels", name, err)
+			}
+			continue
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Format != "JPEG" {
+			t.Fatalf("%s: %v, want a *DecodeError", name, err)
+		}
+		for _, want := range []string{"arithmetic-coded JPEG (" + process, "image/jpeg does not decode arithmetic coding", "jpegtran -outfile", "-tags libjpeg"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v\nwant it to say %q", name, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "replace or remove") {
+			t.Errorf("%s: %v calls a valid file corrupt", name, err)
 		}
 	}
 }

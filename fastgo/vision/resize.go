@@ -2,6 +2,7 @@ package vision
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 )
@@ -147,18 +148,48 @@ func (r *ResizeTransform) resize(m Image, pctX, pctY float64) (Image, error) {
 	return ResizeImage(cropPad(m, bx, by, bw, bh, r.PadMode), r.Size, r.Size), nil
 }
 
-// Check reports a Resize that cannot work — a size below 1, an unknown
-// method or pad mode — before any image is loaded (DataBlock.DataLoaders
-// calls it, see fastgo.Checker).
+// Check reports a Resize that cannot work — a size below 1 or too large
+// for memory (see [CheckSide]), an unknown method or pad mode — before any
+// image is loaded (DataBlock.DataLoaders calls it, see fastgo.Checker).
 func (r *ResizeTransform) Check() error {
 	if r.Size <= 0 {
 		return fmt.Errorf("vision: Resize(%d): the size must be positive", r.Size)
+	}
+	if err := CheckSide(r.Size); err != nil {
+		return fmt.Errorf("vision: Resize(%d): %w", r.Size, err)
 	}
 	if r.Method != Crop && r.Method != Pad && r.Method != Squish {
 		return fmt.Errorf("vision: Resize: unknown method %v; use Crop, Pad or Squish", r.Method)
 	}
 	if r.PadMode < Reflection || r.PadMode > Border {
 		return fmt.Errorf("vision: Resize: unknown pad mode %v; use Reflection, Zeros or Border", r.PadMode)
+	}
+	return nil
+}
+
+// CheckSide reports a square output of size×size pixels that fastgo will
+// not make, so that a typo such as Resize(46000) (6.3 GB per image, in
+// every loader worker) is an error naming the setting and its limit
+// rather than an out-of-memory crash: a side over fastgo.MaxSide (16384),
+// or more pixels than [MaxPixels] (the limit decoding applies; 0: none).
+// Sizes below 1 are the caller's to refuse (0 means "keep the input size"
+// to some transforms). The error names the limit and the largest size
+// within it.
+func CheckSide(size int) error {
+	if MaxPixels > 0 && size > 0 && size > MaxPixels/size {
+		largest := min(int(math.Sqrt(float64(MaxPixels))), fastgo.MaxSide)
+		for largest*largest > MaxPixels {
+			largest--
+		}
+		raise := ""
+		if size <= fastgo.MaxSide {
+			raise = ", or raise vision.MaxPixels if you mean it (3 bytes a pixel, for every image of every batch)"
+		}
+		return fmt.Errorf("%d×%d = %.0f pixels per image is over vision.MaxPixels (%d): use a size up to %d (the chapter uses 460, then 224)%s",
+			size, size, float64(size)*float64(size), MaxPixels, largest, raise)
+	}
+	if size > fastgo.MaxSide {
+		return fmt.Errorf("a side of %d pixels is over fastgo.MaxSide (%d), the largest image side fastgo makes: use a smaller size (the chapter uses 460, then 224)", size, fastgo.MaxSide)
 	}
 	return nil
 }

@@ -620,3 +620,92 @@ func TestResizeCheckedAtDataLoaders(t *testing.T) {
 		}
 	}
 }
+
+// TestResizeRefusesSizesThatCannotWork: Resize(100000) once killed the
+// program with "fatal error: runtime: out of memory" in a loader goroutine
+// (10^10 pixels per image, where recover cannot help), and Resize(46000)
+// asked 6.3 GB per image. Such sizes are refused by Check — so by
+// DataBlock.DataLoaders before any image is listed — naming the setting
+// and its limit; so is a model file's spec of that size.
+func TestResizeRefusesSizesThatCannotWork(t *testing.T) {
+	for _, tc := range []struct {
+		size  int
+		wants []string
+	}{
+		{100000, []string{"Resize(100000)", "vision.MaxPixels (178956970)", "up to 13377"}},
+		{46000, []string{"Resize(46000)", "vision.MaxPixels", "up to 13377"}},
+		{13378, []string{"vision.MaxPixels"}},
+	} {
+		err := Resize(tc.size).Check()
+		if err == nil {
+			t.Errorf("Resize(%d).Check() accepted it", tc.size)
+			continue
+		}
+		for _, w := range tc.wants {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("Resize(%d).Check() = %q, want it to say %q", tc.size, err, w)
+			}
+		}
+	}
+	if err := Resize(13377).Check(); err != nil {
+		t.Errorf("Resize(13377), the largest square within MaxPixels: %v", err)
+	}
+	// Raising MaxPixels (or turning it off) still leaves the side limit.
+	defer func(m int) { MaxPixels = m }(MaxPixels)
+	MaxPixels = 0
+	err := Resize(fastgo.MaxSide + 1).Check()
+	if err == nil || !strings.Contains(err.Error(), "fastgo.MaxSide (16384)") {
+		t.Errorf("Resize(16385) with MaxPixels 0: %v, want the fastgo.MaxSide limit", err)
+	}
+	if err := Resize(fastgo.MaxSide).Check(); err != nil {
+		t.Errorf("Resize(16384) with MaxPixels 0: %v", err)
+	}
+	MaxPixels = DefaultMaxPixels
+
+	db := fastgo.DataBlock{
+		Blocks: fastgo.Blocks{X: ImageBlock(), Y: fastgo.CategoryBlock()},
+		GetItems: func(fastgo.Path) (fastgo.L[fastgo.Path], error) {
+			t.Fatal("items listed before the Resize was checked")
+			return nil, nil
+		},
+		GetY:     func(fastgo.Path) (string, error) { return "cat", nil },
+		ItemTfms: []fastgo.ItemTransform{Resize(100000)},
+	}
+	if _, err := db.DataLoaders(fastgo.Path(t.TempDir())); err == nil || !strings.Contains(err.Error(), "DataBlock.ItemTfms[0]: vision: Resize(100000)") {
+		t.Errorf("DataLoaders with Resize(100000): %v, want the setting named", err)
+	}
+	// A model file recording such a size is refused when it is loaded.
+	spec := Resize(16384).Spec()
+	if _, err := ItemTransformFromSpec(spec); err == nil || !strings.Contains(err.Error(), "vision.MaxPixels") {
+		t.Errorf("ItemTransformFromSpec(%v): %v, want MaxPixels named", spec, err)
+	}
+}
+
+// FuzzCheckSide: any size and MaxPixels give an answer that agrees with
+// the limits (no overflow of size×size lets a huge size through), and the
+// largest size an error suggests is itself accepted.
+func FuzzCheckSide(f *testing.F) {
+	f.Add(100000, DefaultMaxPixels)
+	f.Add(1<<40, 0)
+	f.Add(13378, DefaultMaxPixels)
+	f.Add(1<<32+1, 1<<62)
+	f.Fuzz(func(t *testing.T, size, maxPixels int) {
+		defer func(m int) { MaxPixels = m }(MaxPixels)
+		MaxPixels = maxPixels
+		err := CheckSide(size)
+		over := size > fastgo.MaxSide || maxPixels > 0 && size > 0 && float64(size)*float64(size) > float64(maxPixels)
+		if (err != nil) != over {
+			t.Fatalf("CheckSide(%d) with MaxPixels %d: %v", size, maxPixels, err)
+		}
+		if err == nil {
+			return
+		}
+		_, suggestion, ok := strings.Cut(err.Error(), "up to ")
+		var largest int
+		if _, scanErr := fmt.Sscanf(suggestion, "%d", &largest); ok && scanErr == nil {
+			if CheckSide(largest) != nil || CheckSide(largest+1) == nil && largest < fastgo.MaxSide {
+				t.Errorf("CheckSide(%d) with MaxPixels %d suggests %d: %v", size, maxPixels, largest, err)
+			}
+		}
+	})
+}

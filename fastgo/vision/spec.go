@@ -15,7 +15,8 @@ func (r *ResizeTransform) Spec() fastgo.TransformSpec {
 
 // ItemTransformFromSpec builds the item transform a spec describes
 // (written by Export from vision.Resize). Errors name the spec and what is
-// wrong with it.
+// wrong with it; a Resize that [ResizeTransform.Check] refuses (a size
+// over MaxPixels) is refused here, when the model is loaded.
 func ItemTransformFromSpec(s fastgo.TransformSpec) (fastgo.ItemTransform, error) {
 	switch s.Name {
 	case "Resize":
@@ -31,7 +32,11 @@ func ItemTransformFromSpec(s fastgo.TransformSpec) (fastgo.ItemTransform, error)
 		if err != nil || pad > int(Border) {
 			return nil, fmt.Errorf("vision: Resize spec: pad_mode %v is not Reflection, Zeros or Border", s.Params["pad_mode"])
 		}
-		return Resize(size, WithMethod(ResizeMethod(method)), WithPadMode(PadMode(pad))), nil
+		r := Resize(size, WithMethod(ResizeMethod(method)), WithPadMode(PadMode(pad)))
+		if err := r.Check(); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 	return nil, fmt.Errorf("vision: no item transform %q (fastgo knows Resize)", s.Name)
 }

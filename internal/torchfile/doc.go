@@ -24,9 +24,15 @@
 // and _rebuild_parameter(_with_state), fastai's _rebuild_from_type, the
 // storage classes (torch.FloatStorage…) and _codecs.encode. Containers are
 // gopickle's: *types.Dict, *types.OrderedDict, *types.List, *types.Tuple;
-// numbers are int, *big.Int, float64; strings are string, bytes []byte.
+// numbers are int, *big.Int, float64; strings are string, bytes []byte. A
+// pickle that calls a function running code (os.system, subprocess, eval…)
+// is refused with a [*CodeCallError] naming the call: it is an attack or a
+// broken file, never a model.
 //
 // Every length in the file is checked against the file before anything is
 // allocated for it, and malformed pickles give errors, not panics: files
-// from the internet are read safely (FuzzLoad).
+// from the internet are read safely (FuzzLoad). In the zip layout every
+// record's CRC-32 is checked (as Python's zipfile.testzip, which torch.load
+// skips), so a damaged byte is an error naming the record, not weights that
+// load and predict differently; the legacy layout has no checksum.
 package torchfile

@@ -51,7 +51,9 @@ const maxRecord = 4 << 30
 // Load reads the torch.save file at path (see the package documentation).
 // Errors name the file and say what is wrong: not a torch.save file, a
 // TorchScript archive, a length or storage past the end of the file, a
-// malformed pickle.
+// malformed pickle, a zip record whose CRC-32 does not match (named), a
+// pickle that calls a function running code (os.system, eval…: refused
+// naming the call; nothing is run).
 func Load(file string) (f *File, err error) {
 	defer func() {
 		// gopickle can panic on malformed pickles; report them as errors.
@@ -73,6 +75,11 @@ func Load(file string) (f *File, err error) {
 		f, err = loadLegacy(file)
 	default:
 		err = errors.New("not a PyTorch file (neither the zip format of torch.save nor the legacy one)")
+	}
+	if err == nil {
+		if o := codeCall(f.Root); o != nil {
+			err = refuseCode(o)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
@@ -145,6 +152,7 @@ func loadZip(file string) (*File, error) {
 	}
 	defer zr.Close()
 	records := make(map[string]*zip.File, len(zr.File))
+	read := map[*zip.File]bool{} // the records read (and so checked) so far
 	folder := ""
 	for _, f := range zr.File {
 		records[f.Name] = f
@@ -164,6 +172,7 @@ func loadZip(file string) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
+		read[bo] = true
 		if string(b) != "little" {
 			return nil, fmt.Errorf("byte order %q: only little-endian files are read", b)
 		}
@@ -172,6 +181,7 @@ func loadZip(file string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	read[records[folder+"/data.pkl"]] = true
 	if err := checkPickle(data); err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
@@ -204,6 +214,7 @@ func loadZip(file string) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
+		read[rec] = true
 		s := &Storage{DType: class.dtype, Location: location, Data: b[:size]}
 		storages[key] = s
 		return s, nil
@@ -212,30 +223,60 @@ func loadZip(file string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
+	if err := checkRecords(zr.File, read); err != nil {
+		return nil, err
+	}
 	return &File{Layout: Zip, Folder: folder, Root: root}, nil
 }
 
-// readRecord reads the first min(limit, size) bytes of a zip record. The
-// buffer grows with what is really read: a header claiming gigabytes
-// costs nothing until they are there.
+// readRecord reads a zip record whole, checking its CRC-32 (archive/zip
+// checks it when a record is read to its end), and returns its first
+// min(limit, size) bytes. The buffer grows with what is really read: a
+// header claiming gigabytes costs nothing until they are there.
 func readRecord(f *zip.File, limit uint64) ([]byte, error) {
 	if f.UncompressedSize64 > maxRecord {
 		return nil, fmt.Errorf("record %s is %d bytes, more than fastgo reads", f.Name, f.UncompressedSize64)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, err
+		return nil, recordError(f, err)
 	}
 	defer rc.Close()
-	n := int64(min(limit, f.UncompressedSize64))
 	var b bytes.Buffer
-	if _, err := b.ReadFrom(io.LimitReader(rc, n)); err != nil {
-		return nil, fmt.Errorf("record %s: %w", f.Name, err)
+	if _, err := b.ReadFrom(rc); err != nil {
+		return nil, recordError(f, err)
 	}
-	if int64(b.Len()) != n {
-		return nil, fmt.Errorf("record %s: %d bytes, the zip says %d", f.Name, b.Len(), n)
+	if uint64(b.Len()) != f.UncompressedSize64 {
+		return nil, fmt.Errorf("record %s: %d bytes, the zip says %d", f.Name, b.Len(), f.UncompressedSize64)
 	}
-	return b.Bytes(), nil
+	return b.Bytes()[:min(limit, f.UncompressedSize64)], nil
+}
+
+// checkRecords reads every record not read yet, to check its CRC-32: a
+// damaged byte anywhere in the file is an error, as Python's
+// zipfile.testzip finds it (torch.load itself does not check).
+func checkRecords(records []*zip.File, read map[*zip.File]bool) error {
+	for _, f := range records {
+		if read[f] {
+			continue
+		}
+		if _, err := readRecord(f, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordError names the record that could not be read; a CRC mismatch
+// says the file is damaged.
+func recordError(f *zip.File, err error) error {
+	if errors.Is(err, zip.ErrChecksum) {
+		return fmt.Errorf("record %s is damaged: its bytes do not match the CRC-32 checksum the zip holds (the file changed after it was written: a bad copy, download or disk): copy or download it again", f.Name)
+	}
+	if errors.Is(err, zip.ErrFormat) {
+		return fmt.Errorf("record %s is damaged (%w): copy or download the file again", f.Name, err)
+	}
+	return fmt.Errorf("record %s: %w", f.Name, err)
 }
 
 // legacyMagic is torch.serialization's MAGIC_NUMBER, pickled first.

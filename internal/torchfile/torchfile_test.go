@@ -1,6 +1,8 @@
 package torchfile
 
 import (
+	"archive/zip"
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -186,6 +188,99 @@ func TestLoadSmall(t *testing.T) {
 		lr, _ := Get(f.Root, "lr")
 		if v, ok := Float(lr); !ok || v != 0.01 {
 			t.Errorf("%s: lr = %v", name, v)
+		}
+	}
+}
+
+// TestLoadChecksZipCRC: single-bit flips in the weights of a fastai export
+// once loaded silently and predicted differently (the trial's flips at
+// bytes 129875, 154967 and 200199 of resnet18_archive.pkl). Every entry's
+// CRC-32 is checked, as Python's zipfile.testzip does, and the error names
+// the damaged entry; a flip in every entry is caught.
+func TestLoadChecksZipCRC(t *testing.T) {
+	good, err := os.ReadFile(fastaiFile("resnet18_archive.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	loadFlipped := func(off int64, bit byte) error {
+		bad := slices.Clone(good)
+		bad[off] ^= bit
+		p := filepath.Join(dir, "flipped.pkl")
+		if err := os.WriteFile(p, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		return err
+	}
+	for _, flip := range []struct {
+		off   int64
+		bit   byte
+		entry string
+	}{{129875, 0x80, "archive/data/"}, {154967, 0x02, "archive/data/"}, {200199, 0x80, "archive/data/"}} {
+		err := loadFlipped(flip.off, flip.bit)
+		if err == nil || !strings.Contains(err.Error(), flip.entry) || !strings.Contains(err.Error(), "CRC-32") {
+			t.Errorf("bit flip at byte %d: %v, want the damaged entry named", flip.off, err)
+		}
+	}
+	z, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range z.File {
+		if e.UncompressedSize64 == 0 {
+			continue
+		}
+		off, err := e.DataOffset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last byte: a reader that stops short of it (a storage
+		// smaller than its entry) would not see the damage.
+		err = loadFlipped(off+int64(e.CompressedSize64)-1, 0x01)
+		if err == nil || !strings.Contains(err.Error(), e.Name+" is damaged") {
+			t.Errorf("flip in the last byte of %s: %v, want %q named as damaged", e.Name, err, e.Name)
+		}
+	}
+}
+
+// TestLoadRefusesCodeCalls: refuse_exec.pkl (a dict whose "model" is a
+// call of posix.system) was described by the fastai reader as a learn.save
+// file to load with cnn.LoadFastaiWeights. A pickle that calls a function
+// running code is refused as what it is, naming the call, wherever the
+// call hides; getattr (pickled enums) is not such a call.
+func TestLoadRefusesCodeCalls(t *testing.T) {
+	_, err := Load(fastaiFile("refuse_exec.pkl"))
+	if err == nil || !strings.Contains(err.Error(), `posix.system("touch /tmp/fastgo-pickle-executed")`) ||
+		!strings.Contains(err.Error(), "ran nothing") || strings.Contains(err.Error(), "learn.save") {
+		t.Errorf("refuse_exec.pkl: %v, want the call named and refused", err)
+	}
+	dir := t.TempDir()
+	for name, c := range map[string]struct{ pickle, want string }{
+		// {"model": {"w": [builtins.eval("1+1")]}}
+		// (Python's pickle.dumps(…, protocol=2) names builtins __builtin__.)
+		"nested eval": {"\x80\x02}q\x00X\x05\x00\x00\x00modelq\x01}q\x02X\x01\x00\x00\x00wq\x03]q\x04c__builtin__\neval\nq\x05X\x03\x00\x00\x001+1q\x06\x85q\x07Rq\x08ass.", `__builtin__.eval("1+1")`},
+		// subprocess.check_output(["id"]) as the root.
+		"subprocess": {"\x80\x02csubprocess\ncheck_output\nq\x00]q\x01X\x02\x00\x00\x00idq\x02a\x85q\x03Rq\x04.", "subprocess.check_output(list)"},
+		// {"mode": builtins.getattr(PIL.Image.Resampling, "BILINEAR")}: data.
+		"getattr": {"\x80\x02}q\x00X\x04\x00\x00\x00modeq\x01cbuiltins\ngetattr\nq\x02cPIL.Image\nResampling\nq\x03X\x08\x00\x00\x00BILINEARq\x04\x86q\x05Rq\x06s.", ""},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".pth")
+		var buf bytes.Buffer
+		z := zip.NewWriter(&buf)
+		w, _ := z.Create("archive/data.pkl")
+		w.Write([]byte(c.pickle))
+		z.Close()
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want it read", name, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "refused: its pickle calls "+c.want) {
+			t.Errorf("%s: %v, want the call %s refused", name, err, c.want)
 		}
 	}
 }

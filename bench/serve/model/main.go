@@ -76,7 +76,7 @@ func run(images fastgo.Path, archName string, size, presize, steps int, lr float
 		return err
 	}
 	learn, err := cnn.Learner(dls, arch, cnn.Pretrained(false),
-		cnn.LearnerOptions(persist.Off(), learner.Output(nil)))
+		persist.Off(), learner.Output(nil))
 	if err != nil {
 		return err
 	}

@@ -66,3 +66,27 @@ func TestCacheLimit(t *testing.T) {
 		}
 	}
 }
+
+// P6 (trial 1): in a notebook, Auto saved each fit under a name made up
+// for it ("resnet18-dcf8b316") and never said how to get it back. Its
+// save line names the Resume that restores it, and that Resume works.
+func TestAutoSaveSaysHowToResume(t *testing.T) {
+	t.Setenv(EnvCacheDir, t.TempDir())
+	t.Setenv("FASTGO_DISPLAY", "notebook")
+	var out bytes.Buffer
+	l := tinylearn.New(t, Auto(), learner.Output(&out))
+	l.Quiet = false
+	if err := l.Fit(1, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	name := (&keeper{}).name(l)
+	want := fmt.Sprintf("persist.Resume(%q)", name)
+	if !strings.Contains(out.String(), want) {
+		t.Fatalf("the save line %q does not say %s", out.String(), want)
+	}
+	var restored bytes.Buffer
+	tinylearn.New(t, Resume(name), learner.Output(&restored))
+	if !strings.Contains(restored.String(), fmt.Sprintf("Restored learner %q", name)) {
+		t.Errorf("Resume of the named save: %q", restored.String())
+	}
+}

@@ -8,10 +8,10 @@
 // starts it over (As saves, never restores); learn.Reset() deletes the
 // saved state.
 //
-//	learn := cnn.MustLearner(dls, models.ResNet34, cnn.LearnerOptions(persist.As("first")))
+//	learn := cnn.MustLearner(dls, models.ResNet34, persist.As("first"))
 //	learner.Must(learn.FineTune(2))
 //	// a later cell:
-//	learn := cnn.MustLearner(dls, models.ResNet34, cnn.LearnerOptions(persist.Resume("first")))
+//	learn := cnn.MustLearner(dls, models.ResNet34, persist.Resume("first"))
 //
 // It is a learner.Keeper: the training loop says when to keep, this
 // package says where and how. cnn.Learner attaches [Auto] (in a notebook,

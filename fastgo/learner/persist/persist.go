@@ -35,12 +35,12 @@ type keeper struct {
 // starts over, as `learn = cnn_learner(...)` does in Python, and replaces
 // what was saved.
 func As(key string) learner.Option {
-	return func(l *learner.Learner) error {
+	return learner.OptionFunc(func(l *learner.Learner) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("persist.As: empty key: give a name for this learner's saved state")
 		}
-		return learner.KeepWith(&keeper{key: key})(l)
-	}
+		return learner.KeepWith(&keeper{key: key}).Apply(l)
+	})
 }
 
 // Resume restores the state a learner saved under key with [As] — in an
@@ -49,19 +49,20 @@ func As(key string) learner.Option {
 // saved under key yet, naming the key, so that the cell that trains it
 // can be run first.
 func Resume(key string) learner.Option {
-	return func(l *learner.Learner) error {
+	return learner.OptionFunc(func(l *learner.Learner) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("persist.Resume: empty key: give the name the learner was saved under (persist.As)")
 		}
-		return learner.KeepWith(&keeper{key: key, resume: true})(l)
-	}
+		return learner.KeepWith(&keeper{key: key, resume: true}).Apply(l)
+	})
 }
 
 // Auto keeps the state in a notebook under a key made of the model name
 // and the vocabulary, and nothing outside notebooks: what cnn.Learner
 // attaches unless told otherwise. A notebook that trains several learners
 // of the same model (the chapter's experiments) gives each its own [As]
-// key.
+// key. Each save names its key and the Resume that restores it
+// ("resnet18-dcf8b316": persist.Resume("resnet18-dcf8b316")).
 func Auto() learner.Option { return learner.KeepWith(&keeper{}) }
 
 // Off keeps nothing (it removes the Keeper As, Resume or Auto attached).
@@ -124,8 +125,12 @@ func (k *keeper) Keep(l *learner.Learner, what string) error {
 	if st.Learners == 1 {
 		plural = ""
 	}
-	l.Logf("Saved learner %q (%s) in %s: the cache holds %d learner%s, %s; persist.ClearCache() (or make clean) empties it.",
-		k.name(l), display.FormatBytes(size), st.Dir, st.Learners, plural, display.FormatBytes(st.Bytes))
+	resume := ""
+	if k.key == "" { // a name Auto made up: say how to find it again
+		resume = fmt.Sprintf(" (persist.Resume(%q) in a later cell restores it; persist.As names it yourself)", k.name(l))
+	}
+	l.Logf("Saved learner %q%s (%s) in %s: the cache holds %d learner%s, %s; persist.ClearCache() (or make clean) empties it.",
+		k.name(l), resume, display.FormatBytes(size), st.Dir, st.Learners, plural, display.FormatBytes(st.Bytes))
 	for _, e := range evicted {
 		l.Printf("Removed the oldest saved learner %s (%s) to keep the cache under %s (%s).",
 			strings.TrimSuffix(filepath.Base(e.path), ".learner"), display.FormatBytes(e.size), display.FormatBytes(cacheLimit()), EnvCacheMax)

@@ -55,7 +55,9 @@ func TestPersistAcrossLearners(t *testing.T) {
 	}
 	// Unfreezing in a cell of its own (the book's learn.unfreeze()) is
 	// what the next cell resumes.
-	again.Freeze()
+	if err := again.Freeze(); err != nil {
+		t.Fatal(err)
+	}
 	if r := tinylearn.New(t, Resume("pets"), learner.Output(&out)); r.FrozenTo() != again.FrozenTo() || r.FrozenTo() == 0 {
 		t.Errorf("resumed frozen to %d, want %d as the freezing cell left it", r.FrozenTo(), again.FrozenTo())
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -142,9 +143,19 @@ func MinScale(s float64) AugOption { return func(c *augConfig) { c.minScale = s 
 // device transform (see [Augment]). Defaults: flip p=0.5, rotate ±10°,
 // zoom 1–1.1, warp 0.2 (each p=0.75), lighting 0.2 (p=0.75, train only),
 // MinScale 1. size is the output side in pixels; 0 keeps the input size
-// (fastai's size=None), which needs MinScale 1.
+// (fastai's size=None), which needs MinScale 1. It works on float32
+// NHWC batches [B,H,W,3] in [0,1] (the learner's uint8/255), in one
+// sampling pass: training batches get random draws, validation batches
+// the centre square resized to size (fastai's RandomResizedCropGPU in
+// validation mode).
 //
 //	aug, err := augment.AugTransforms(224, augment.MinScale(0.75))
+//
+// Errors (naming the option and its value): a negative size; MinScale
+// outside (0,1], or below 1 with size 0; a negative or infinite Mult or
+// MaxRotate; a zoom range that is not 0 < MinZoom ≤ MaxZoom; MaxLighting
+// or MaxWarp outside [0,1) (after Mult); PAffine or PLighting outside
+// [0,1].
 func AugTransforms(size int, opts ...AugOption) (*Augment, error) {
 	c := augConfig{size: size, mult: 1, doFlip: true, maxRotate: 10, minZoom: 1, maxZoom: 1.1,
 		maxLighting: 0.2, maxWarp: 0.2, pAffine: 0.75, pLighting: 0.75, minScale: 1}
@@ -186,6 +197,8 @@ func (c *augConfig) validate() error {
 	switch {
 	case c.size < 0:
 		return bad("size %d must be positive (or 0 to keep the input size)", c.size)
+	case vision.CheckSide(c.size) != nil:
+		return bad("size %d: %v", c.size, vision.CheckSide(c.size))
 	case !(c.minScale > 0 && c.minScale <= 1):
 		return bad("MinScale(%g) must be in (0,1]", c.minScale)
 	case c.size == 0 && c.minScale != 1:
@@ -411,7 +424,9 @@ func (a *Augment) TwoPass() device.Transform {
 // comparison figures (the book's right-hand image): the input is first
 // resized to the output size, then warped, flipped, rotated, zoomed and
 // cropped, each step resampled (bilinear, reflection padding) by the same
-// sampler — one interpolation per step, composing to the single pass's
+// sampler, fastai's _grid_sample (so the first resize area-averages where
+// the output is under half the input) — one interpolation per step,
+// composing to the single pass's
 // geometry. It consumes the same draws as a (same seed or the same given
 // draws) and applies the same lighting; validation is identical to a's.
 func (a *Augment) Sequential() device.Transform {

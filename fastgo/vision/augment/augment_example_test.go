@@ -1,15 +1,17 @@
-package augment
+package augment_test
 
 import (
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 )
 
 // The chapter's batch transforms, as fastai's Pipeline prints them.
 func ExampleAugTransforms() {
-	aug, err := AugTransforms(224, MinScale(0.75))
+	aug, err := augment.AugTransforms(224, augment.MinScale(0.75))
 	if err != nil {
 		panic(err)
 	}
@@ -23,20 +25,17 @@ func ExampleAugTransforms() {
 // Validation batches are the centre square resized to the output size: a
 // 2×4 image gives its middle 2×2 pixels.
 func ExampleAugTransforms_valid() {
-	backend, err := augBackend() // in a program: compute.NewWithConfig("go:parallelism=-1")
-	if err != nil {
-		panic(err)
-	}
+	b := backend.Default() // fastgo's choice of GoMLX backend: pure Go on a CPU
 	batch := fastgo.ByteTensor{Shape: []int{1, 2, 4, 3}, Data: make([]uint8, 24)}
 	for i := range batch.Data {
 		batch.Data[i] = uint8(10 * (i / 3)) // pixel k is grey 10k
 	}
-	tfms := []device.Transform{MustAugTransforms(2, MinScale(0.75))}
-	out, err := device.ApplyBatchTransforms(backend, tfms, batch, fastgo.Valid, 42)
+	tfms := []device.Transform{augment.MustAugTransforms(2, augment.MinScale(0.75))}
+	out, err := device.ApplyBatchTransforms(b, tfms, batch, fastgo.Valid, 42)
 	if err != nil {
 		panic(err)
 	}
-	imgs, err := DecodeBatch(out, nil)
+	imgs, err := augment.DecodeBatch(out, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -51,24 +50,21 @@ func ExampleAugTransforms_valid() {
 // source (y, −x) in normalised coordinates — the top row goes to the right
 // — and Flip(p=1.) mirrors left to right; one Draws per image.
 func ExampleAugment_WithDraws() {
-	backend, err := augBackend() // in a program: compute.NewWithConfig("go:parallelism=-1")
-	if err != nil {
-		panic(err)
-	}
+	b := backend.Default() // fastgo's choice of GoMLX backend: pure Go on a CPU
 	batch := fastgo.ByteTensor{Shape: []int{2, 3, 3, 3}, Data: make([]uint8, 54)}
 	for i := range batch.Data {
 		batch.Data[i] = uint8(10 * (i % 27 / 3))
 	}
-	still := MustAugTransforms(0, DoFlip(false), MaxRotate(0), MaxZoom(1), MaxWarp(0), MaxLighting(0))
-	aug, err := still.WithDraws(Draws{}.Rotate(90), Draws{}.Flip())
+	still := augment.MustAugTransforms(0, augment.DoFlip(false), augment.MaxRotate(0), augment.MaxZoom(1), augment.MaxWarp(0), augment.MaxLighting(0))
+	aug, err := still.WithDraws(augment.Draws{}.Rotate(90), augment.Draws{}.Flip())
 	if err != nil {
 		panic(err)
 	}
-	out, err := device.ApplyBatchTransforms(backend, []device.Transform{aug}, batch, fastgo.Train, 0)
+	out, err := device.ApplyBatchTransforms(b, []device.Transform{aug}, batch, fastgo.Train, 0)
 	if err != nil {
 		panic(err)
 	}
-	imgs, err := DecodeBatch(out, nil)
+	imgs, err := augment.DecodeBatch(out, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -87,4 +83,29 @@ func ExampleAugment_WithDraws() {
 	// 20 10 0
 	// 50 40 30
 	// 80 70 60
+}
+
+// Draws print as fastai's transforms with their draw= arguments; a value
+// out of range is refused by Err.
+func ExampleDraws() {
+	d := augment.Draws{}.Rotate(30).Zoom(1.2).Warp(-0.2, 0.2)
+	fmt.Println(d)
+	fmt.Println(augment.Draws{})
+	fmt.Println(augment.Draws{}.Brightness(1.5).Err())
+	// Output:
+	// Rotate(draw=30) Zoom(draw=1.2, draw_x=0.5, draw_y=0.5) Warp(draw_x=-0.2, draw_y=0.2)
+	// no change
+	// augment.Draws.Brightness(1.5): give a value in (0, 1); 0.5 leaves the image as it is
+}
+
+// Normalize with ImageNet's statistics, as cnn.Learner adds for a
+// pretrained model (fastai's Normalize.from_stats(*imagenet_stats)).
+func ExampleNormalize() {
+	norm, err := augment.Normalize(augment.ImagenetStats())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(norm.Name())
+	// Output:
+	// Normalize -- {'mean': [0.485, 0.456, 0.406], 'std': [0.229, 0.224, 0.225], 'axes': (0, 2, 3)}
 }

@@ -25,10 +25,11 @@ type AugmentationVariant struct {
 // three ways with the same draws (random from seed, or aug's given draws)
 // — fastgo's single sampling, fastai's two samplings (affine at the
 // presize, then the crop) and the traditional one sampling per step (see
-// Augment.TwoPass and Augment.Sequential).
+// Augment.TwoPass and Augment.Sequential). Errors: aug nil or n < 1; the
+// presize or the graph failing on backend.
 func CompareAugmentations(backend compute.Backend, img vision.Image, presize int, aug *Augment, n int, seed uint64) ([]AugmentationVariant, error) {
-	if n < 1 || aug == nil {
-		return nil, fmt.Errorf("augment.CompareAugmentations: want an augmentation and n ≥ 1, got n=%d", n)
+	if n < 1 || n > MaxShowCells || aug == nil {
+		return nil, fmt.Errorf("augment.CompareAugmentations: want an augmentation and n from 1 to augment.MaxShowCells (%d) images, got n=%d", MaxShowCells, n)
 	}
 	return compareVariants(backend, img, presize, n, seed, []namedTransform{
 		{"one sampling (fastgo)", aug},
@@ -45,7 +46,8 @@ func CompareAugmentations(backend compute.Backend, img vision.Image, presize int
 //
 //	aug := augment.MustAugTransforms(224).MustWithDraws(augment.Draws{}.Rotate(30).Zoom(1.2).Warp(-0.2, 0.2))
 //
-// Random draws come from seed 0. One image per variant.
+// Random draws come from seed 0. One image per variant. Errors: aug nil;
+// the presize or the graph failing on backend.
 func CompareInterpolations(backend compute.Backend, img vision.Image, presize int, aug *Augment) ([]AugmentationVariant, error) {
 	if aug == nil {
 		return nil, fmt.Errorf("augment.CompareInterpolations: the augmentation is nil")
@@ -97,7 +99,9 @@ func compareVariants(backend compute.Backend, img vision.Image, presize, n int, 
 // ShowInterpolationComparison shows CompareInterpolations' two images side
 // by side, titled (on the process's backend, backend.Default()): the
 // book's figure "A comparison of fastai's data augmentation strategy
-// (left) and the traditional approach (right)".
+// (left) and the traditional approach (right)". It returns the PNG's path
+// in a terminal, "" in a notebook. Errors: CompareInterpolations', or the
+// figure's file cannot be written (display's, naming the folder).
 func ShowInterpolationComparison(img vision.Image, presize int, aug *Augment) (string, error) {
 	variants, err := CompareInterpolations(backend.Default(), img, presize, aug)
 	if err != nil {
@@ -107,7 +111,9 @@ func ShowInterpolationComparison(img vision.Image, presize int, aug *Augment) (s
 }
 
 // ShowAugmentationComparison shows CompareAugmentations' result as a grid,
-// one row per variant (on the process's backend, backend.Default()).
+// one row per variant (on the process's backend, backend.Default()), and
+// returns the PNG's path in a terminal ("" in a notebook). Errors:
+// CompareAugmentations', or the figure's file cannot be written.
 func ShowAugmentationComparison(img vision.Image, presize int, aug *Augment, n int, seed uint64) (string, error) {
 	variants, err := CompareAugmentations(backend.Default(), img, presize, aug, n, seed)
 	if err != nil {

@@ -132,7 +132,9 @@ func (d Draws) Crop(scale, top, left float64) Draws {
 	return d
 }
 
-// Err is the first invalid value given to a method, or nil.
+// Err is the first invalid value given to a method (naming the method and
+// the value: augment.Draws.Brightness(1.5): give a value in (0, 1)…), or
+// nil; WithDraws returns it.
 func (d Draws) Err() error { return d.err }
 
 // String lists what the draws do in fastai's terms, e.g.

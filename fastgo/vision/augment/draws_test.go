@@ -1,7 +1,6 @@
 package augment
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -208,17 +207,6 @@ func TestWithDrawsRefuses(t *testing.T) {
 	if p := MustAugTransforms(8).MustWithDraws(Draws{}, Draws{}, Draws{}).Params(2, fastgo.Train, nil); p.Shape().Dimensions[0] != 2 {
 		t.Errorf("three draws for two images: params %s", p.Shape())
 	}
-}
-
-func ExampleDraws() {
-	d := Draws{}.Rotate(30).Zoom(1.2).Warp(-0.2, 0.2)
-	fmt.Println(d)
-	fmt.Println(Draws{})
-	fmt.Println(Draws{}.Brightness(1.5).Err())
-	// Output:
-	// Rotate(draw=30) Zoom(draw=1.2, draw_x=0.5, draw_y=0.5) Warp(draw_x=-0.2, draw_y=0.2)
-	// no change
-	// augment.Draws.Brightness(1.5): give a value in (0, 1); 0.5 leaves the image as it is
 }
 
 // FuzzWithDraws: whatever the values, WithDraws refuses them or gives

@@ -47,8 +47,11 @@ func (s shrink) at(z float64) bool { return s.d > 1 && s.d > z }
 // ValidPreShrink says whether fastai's validation resize of an h×w image
 // to size×size (an identity grid: zoom 1) first area-interpolates it, and
 // to which h'×w' (see [Augment]): Resize(460) then aug_transforms(224)
-// gives 448×448, true; 448 → 224 gives false.
+// gives 448×448, true; 448 → 224 gives false, as do sizes below 1.
 func ValidPreShrink(h, w, size int) (nh, nw int, ok bool) {
+	if h < 1 || w < 1 || size < 1 {
+		return h, w, false
+	}
 	s := shrinkFor(h, w, size)
 	if !s.at(1) {
 		return h, w, false
@@ -60,8 +63,12 @@ func ValidPreShrink(h, w, size int) (nh, nw int, ok bool) {
 // (F.interpolate(mode='area'), which is adaptive_avg_pool2d) from n to out
 // pixels: output pixel i is the mean of source pixels [start[i], end[i]),
 // start = ⌊i·n/out⌋ and end = ⌈(i+1)·n/out⌉. Windows overlap when n/out is
-// not an integer (460 → 448: lengths 1 and 2). n and out must be ≥ 1.
+// not an integer (460 → 448: lengths 2 and 3). nil when n or out is
+// below 1.
 func AreaWindows(n, out int) (start, end []int) {
+	if n < 1 || out < 1 {
+		return nil, nil
+	}
 	start, end = make([]int, out), make([]int, out)
 	for i := range out {
 		start[i] = i * n / out
@@ -121,11 +128,10 @@ func sampleShrunk(x, sx, sy *graph.Node, s shrink) *graph.Node {
 func resize(x *graph.Node, oh, ow int) *graph.Node {
 	dims := x.Shape().Dimensions
 	h, w := dims[1], dims[2]
+	sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 	if s := shrinkFor(h, w, ow); s.at(1) {
-		sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 		return sampleShrunk(x, sx, sy, s)
 	}
-	sx, sy := sourcePositions(graph.ConvertDType(toPixels(identityMatrix(x.Graph()), h, w, oh, ow), x.DType()), oh, ow, false)
 	return bilinear(x, sx, sy)
 }
 

@@ -56,6 +56,9 @@ func (f floatImage) sub(b, top, left, side int) floatImage {
 // [3,5); 460 → 448 averages 2 pixels, or 3 (8 windows: 37…40 is one),
 // never 1 — a blur, not a resize that keeps most pixels.
 func TestAreaWindows(t *testing.T) {
+	if start, end := AreaWindows(5, 0); start != nil || end != nil {
+		t.Errorf("5 → 0: windows %v %v, want none", start, end)
+	}
 	start, end := AreaWindows(5, 3)
 	if !slices.Equal(start, []int{0, 1, 3}) || !slices.Equal(end, []int{2, 4, 5}) {
 		t.Errorf("5 → 3: windows %v %v", start, end)
@@ -84,6 +87,8 @@ func TestValidPreShrink(t *testing.T) {
 		{460, 600, 224, 448, 584, true},
 		{100, 3, 20, 100, 3, false}, // W/2 = 1.5 is fastai's min: d = 0.75
 		{40, 64, 20, 40, 64, false}, // d = 1: no
+		{460, 460, 0, 460, 460, false},
+		{0, 460, 224, 0, 460, false},
 	} {
 		nh, nw, ok := ValidPreShrink(c.h, c.w, c.size)
 		if nh != c.nh || nw != c.nw || ok != c.ok {
@@ -173,4 +178,42 @@ func TestCropPassMatchesFastai(t *testing.T) {
 	if d := augMaxDiff(got, want); d > 2e-5 {
 		t.Errorf("valid: max difference %g from the centre square area-shrunk and resized", d)
 	}
+}
+
+// FuzzAreaWindows: for any sizes the windows cover the source in order,
+// each non-empty and at most ⌈n/out⌉+1 long; ValidPreShrink shrinks only
+// when the input exceeds twice the output, to between the output and the
+// input.
+func FuzzAreaWindows(f *testing.F) {
+	f.Add(460, 448, 224)
+	f.Add(450, 447, 224)
+	f.Add(5, 3, 2)
+	f.Add(-1, 0, 0)
+	f.Fuzz(func(t *testing.T, n, out, size int) {
+		if n > 1<<14 || out > 1<<14 || size > 1<<14 {
+			return
+		}
+		start, end := AreaWindows(n, out)
+		if n < 1 || out < 1 {
+			if start != nil || end != nil {
+				t.Fatalf("AreaWindows(%d, %d) gave windows", n, out)
+			}
+			return
+		}
+		if start[0] != 0 || end[out-1] != n {
+			t.Fatalf("AreaWindows(%d, %d) spans [%d, %d)", n, out, start[0], end[out-1])
+		}
+		for i := range out {
+			if l := end[i] - start[i]; l < 1 || l > (n+out-1)/out+1 || i > 0 && (start[i] < start[i-1] || end[i] < end[i-1] || start[i] > end[i-1]) {
+				t.Fatalf("AreaWindows(%d, %d): window %d is [%d, %d)", n, out, i, start[i], end[i])
+			}
+		}
+		nh, nw, ok := ValidPreShrink(n, out, size)
+		if ok && (n <= 2*size || nh < size || nh > n || nw > out || nw < 1) {
+			t.Fatalf("ValidPreShrink(%d, %d, %d) = %d, %d, true", n, out, size, nh, nw)
+		}
+		if !ok && (nh != n || nw != out) {
+			t.Fatalf("ValidPreShrink(%d, %d, %d) = %d, %d, false: the size changed", n, out, size, nh, nw)
+		}
+	})
 }

@@ -122,8 +122,10 @@ func channelStats(t *tensors.Tensor) (mean, std []float32, err error) {
 }
 
 // Normalize returns the transform (x-mean)/std for images with
-// len(mean) channels. mean and std must have the same length and std no
-// zero (or non-finite) entry.
+// len(mean) channels (fastai's Normalize.from_stats), on float NHWC
+// batches in [0,1], per channel (the last axis). Errors: mean and std of
+// different or zero lengths; a non-finite mean, or a std that is zero or
+// not finite, naming the channel.
 func Normalize(mean, std []float32) (*Normalization, error) {
 	if len(mean) == 0 || len(mean) != len(std) {
 		return nil, fmt.Errorf("augment.Normalize: mean has %d values and std %d; give one of each per channel", len(mean), len(std))
@@ -213,7 +215,9 @@ func (n *Normalization) stats(x *graph.Node) (mean, std *graph.Node) {
 // DecodeBatch turns a float batch ([B,H,W,3], float32 or float64, NHWC)
 // back into images for display: it un-normalises with norm (nil when the
 // batch was not normalised), clamps to [0,1] and rounds to 8 bits, which
-// inverts the uint8→float conversion exactly.
+// inverts the uint8→float conversion exactly (fastai's decode on a batch).
+// Errors: a nil tensor, a shape that is not [B,H,W,3], another dtype than
+// float32 or float64.
 func DecodeBatch(t *tensors.Tensor, norm *Normalization) ([]vision.Image, error) {
 	if t == nil {
 		return nil, fmt.Errorf("augment.DecodeBatch: tensor is nil")

@@ -91,16 +91,6 @@ func TestNormalizeRejects(t *testing.T) {
 	}
 }
 
-func ExampleNormalize() {
-	norm, err := Normalize(ImagenetStats())
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(norm.Name())
-	// Output:
-	// Normalize -- {'mean': [0.485, 0.456, 0.406], 'std': [0.229, 0.224, 0.225], 'axes': (0, 2, 3)}
-}
-
 // NormalizeFromBatch (fastai's Normalize() without statistics) measures
 // the first training batch after the transforms before it: the stats are
 // that batch's per-channel mean and unbiased std + 1e-7, and that batch

@@ -11,6 +11,12 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 )
 
+// MaxShowCells is the most images one ShowBatch grid holds (a 16×16
+// grid): they are transformed on the device as one batch, so a grid sized
+// by a typo, say Grid(1000, 1000) with Unique, would take the memory of a
+// million images instead of failing.
+const MaxShowCells = 256
+
 // ShowOption changes what ShowBatch shows.
 type ShowOption func(*showConfig)
 
@@ -27,7 +33,7 @@ type showConfig struct {
 func Valid() ShowOption { return func(c *showConfig) { c.split = fastgo.Valid } }
 
 // Grid sets the number of rows and columns (fastai's nrows, ncols; default
-// 3×3, as dls.show_batch).
+// 3×3, as dls.show_batch); at most MaxShowCells images in all.
 func Grid(nrows, ncols int) ShowOption {
 	return func(c *showConfig) { c.nrows, c.ncols = nrows, ncols }
 }
@@ -55,6 +61,10 @@ func ShowSeed(seed uint64) ShowOption { return func(c *showConfig) { c.seed = se
 // shows the images it has, as one partial batch; fastai raises "This
 // DataLoader does not contain any batches" there. Training on such a set
 // still fails, with a message saying to lower the batch size.
+//
+// Errors: DataLoaders without a loader; a grid of no cell; a batch that
+// fails to load (naming the file); the device transforms failing; the
+// figure's file cannot be written (display's, naming the folder).
 func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
 	cfg := showConfig{nrows: 3, ncols: 3}
 	for _, o := range opts {
@@ -69,10 +79,13 @@ func ShowBatch(dls *fastgo.DataLoaders, opts ...ShowOption) (string, error) {
 	if dls == nil || dls.Train == nil || dls.Valid == nil {
 		return "", fmt.Errorf("augment.ShowBatch: DataLoaders are empty: build them with DataBlock.DataLoaders")
 	}
-	n := cfg.nrows * cfg.ncols
-	if n < 1 {
-		return "", fmt.Errorf("augment.ShowBatch: grid %d×%d shows nothing", cfg.nrows, cfg.ncols)
+	if cfg.nrows < 1 || cfg.ncols < 1 {
+		return "", fmt.Errorf("augment.ShowBatch: grid %d×%d shows nothing: give at least 1 row and 1 column", cfg.nrows, cfg.ncols)
 	}
+	if cfg.nrows > MaxShowCells/cfg.ncols {
+		return "", fmt.Errorf("augment.ShowBatch: grid %d×%d is over augment.MaxShowCells (%d images): the images go through the device transforms as one batch; show fewer, e.g. Grid(3, 3)", cfg.nrows, cfg.ncols, MaxShowCells)
+	}
+	n := cfg.nrows * cfg.ncols
 	images, labels, err := showBatchImages(dls, cfg, n)
 	if err != nil {
 		return "", err

@@ -1,9 +1,11 @@
 package augment
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/display"
@@ -45,5 +47,42 @@ func TestShowBatchSmallTrainingSet(t *testing.T) {
 	}
 	if _, err := dls.OneBatch(); err == nil {
 		t.Error("OneBatch on 8 items with batch size 64 gave a batch; training would run on nothing")
+	}
+}
+
+// TestSizesThatCannotWork: an output size like Resize's 100000 (10^10
+// pixels per image on the device), and a ShowBatch grid (or a comparison
+// figure) that would put a million images through the device transforms
+// as one batch, are refused
+// with the setting and the limit named instead of exhausting memory.
+func TestSizesThatCannotWork(t *testing.T) {
+	for _, size := range []int{100000, 46000, fastgo.MaxSide + 1} {
+		_, err := AugTransforms(size)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("size %d", size)) || !strings.Contains(err.Error(), "over") {
+			t.Errorf("AugTransforms(%d): %v, want the size and its limit named", size, err)
+		}
+	}
+	if _, err := AugTransforms(224); err != nil {
+		t.Fatal(err)
+	}
+	spec := fastgo.TransformSpec{Name: "AugTransforms", Params: map[string][]float64{"size": {16384}}}
+	if _, err := BatchTransformFromSpec(spec); err == nil {
+		t.Errorf("BatchTransformFromSpec(size 16384): accepted a size over vision.MaxPixels")
+	}
+
+	t.Setenv(display.EnvDisplay, "terminal")
+	t.Setenv(display.EnvOutputDir, t.TempDir())
+	dls := testpets.PetLoaders(t, vision.ImageBlock(), []fastgo.ItemTransform{vision.Resize(40)}, nil, fastgo.WithBatchSize(4))
+	for _, g := range [][2]int{{1000, 1000}, {1 << 32, 1 << 32}, {1 << 62, 2}, {0, 5}, {-3, -3}} {
+		_, err := ShowBatch(dls, Grid(g[0], g[1]), Unique())
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("grid %d×%d", g[0], g[1])) {
+			t.Errorf("ShowBatch(Grid(%d, %d)): %v, want the grid refused", g[0], g[1], err)
+		}
+	}
+	if _, err := CompareAugmentations(augBackendT(t), vision.NewImage(8, 8), 8, MustAugTransforms(8), 1<<30, 0); err == nil || !strings.Contains(err.Error(), "MaxShowCells") {
+		t.Errorf("CompareAugmentations of 2^30 copies: %v, want the limit named", err)
+	}
+	if _, err := ShowBatch(dls, Grid(16, 16), Unique()); err != nil {
+		t.Errorf("ShowBatch(Grid(16, 16)), MaxShowCells images: %v", err)
 	}
 }

@@ -35,6 +35,9 @@ func (n *Normalization) Spec() fastgo.TransformSpec {
 
 // BatchTransformFromSpec builds the batch transform a spec describes
 // (written by Export from augment.AugTransforms or augment.Normalize).
+// Errors: a transform fastgo does not know, naming it; a parameter that
+// is missing or of the wrong kind; values AugTransforms or Normalize
+// refuse.
 func BatchTransformFromSpec(s fastgo.TransformSpec) (fastgo.BatchTransform, error) {
 	switch s.Name {
 	case "AugTransforms":

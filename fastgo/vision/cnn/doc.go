@@ -4,7 +4,7 @@
 // [Predictor], which classifies image files or bytes with a model a
 // learner exported.
 //
-//	learn := cnn.MustLearner(dls, models.ResNet34, cnn.Metrics(learner.ErrorRate))
+//	learn := cnn.MustLearner(dls, models.ResNet34, learner.Metrics(learner.ErrorRate))
 //	learner.Must(learn.FineTune(2))
 //	learner.Must(learn.Export("pets.learner"))
 //

@@ -42,7 +42,7 @@ func ExampleLearner() {
 		return
 	}
 	learn, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
-		cnn.Metrics(learner.ErrorRate), cnn.LearnerOptions(learner.Output(io.Discard)))
+		learner.Metrics(learner.ErrorRate), learner.Output(io.Discard))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -64,7 +64,7 @@ func ExampleLoadPredictor() {
 		return
 	}
 	learn, err := cnn.Learner(dls, models.ResNet18, cnn.Pretrained(false),
-		cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
+		persist.Off(), learner.Output(io.Discard))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -169,7 +169,7 @@ func ExampleLoadFastaiWeights() {
 		return
 	}
 	learn, err := cnn.Learner(dls, models.ResNet34.Scaled(1), cnn.Pretrained(false), cnn.WithHead(models.HeadSpec{Bias: true}),
-		cnn.LearnerOptions(persist.Off(), learner.Output(io.Discard)))
+		persist.Off(), learner.Output(io.Discard))
 	if err != nil {
 		fmt.Println(err)
 		return

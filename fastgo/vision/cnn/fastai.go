@@ -55,6 +55,9 @@ func LoadFastai(path string, opts ...learner.Option) (*Predictor, error) {
 			return nil, unsupported(fmt.Sprintf("dls.valid.after_item[%d]", i), t, "fastgo prepares items with one Resize")
 		}
 		resize := vision.Resize(r.Size, vision.WithMethod(resizeMethods[r.Method]), vision.WithPadMode(padModes[r.PadMode]))
+		if err := resize.Check(); err != nil {
+			return nil, fmt.Errorf("load %s: dls.valid.after_item[%d]: %w", path, i, err)
+		}
 		p.ItemTfms = append(p.ItemTfms, resize)
 		p.Inputs.ItemTfms = append(p.Inputs.ItemTfms, resize.Spec())
 		inputSize = r.Size

@@ -295,8 +295,8 @@ func catsAndDogs(t *testing.T) *fastgo.DataLoaders {
 func TestParityLoadFastaiWeightsV1(t *testing.T) {
 	refs := fastaiRefs(t)
 	arch := models.ResNet34.Scaled(1)
-	learn, err := Learner(catsAndDogs(t), arch, Pretrained(false), WithHead(models.HeadSpec{Bias: true}),
-		LearnerOptions(append(quietBackend(), persist.Off())...))
+	learn, err := Learner(catsAndDogs(t), arch,
+		append(quietBackend(), Pretrained(false), WithHead(models.HeadSpec{Bias: true}), persist.Off())...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,22 +16,36 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// Option changes what Learner builds.
-type Option func(*cnnConfig)
-
-type cnnConfig struct {
+// config is what Learner's own settings choose: the network's head and
+// its starting weights.
+type config struct {
 	head       models.HeadSpec
 	pretrained bool
 	ifCached   bool
 	weights    models.PretrainedOptions
-	metrics    []learner.Metric
-	opts       []learner.Option
+}
+
+// setting is one of Learner's own settings: a learner.Option, so that
+// Learner takes one list of options, which Learner takes out of the list
+// before calling learner.New. Anything else that takes learner options
+// refuses it, naming it.
+type setting struct {
+	name string
+	set  func(*config)
+}
+
+// Apply refuses the setting: only Learner applies it, before making the
+// learner.
+func (s setting) Apply(*learner.Learner) error {
+	return fmt.Errorf("%s is a setting of cnn.Learner (it chooses the network and its weights before the learner is made): give it to cnn.Learner, not to learner.New, LoadExported or LoadPredictor", s.name)
 }
 
 // Pretrained says whether to start from torchvision's ImageNet weights
 // (the default, as in fastai) or from random weights (Pretrained(false)).
-func Pretrained(on bool) Option {
-	return func(c *cnnConfig) { c.pretrained, c.ifCached = on, false }
+// Among Pretrained, PretrainedIfCached and WeightsFrom the last one given
+// decides.
+func Pretrained(on bool) learner.Option {
+	return setting{fmt.Sprintf("cnn.Pretrained(%v)", on), func(c *config) { c.pretrained, c.ifCached = on, false }}
 }
 
 // PretrainedIfCached starts from torchvision's ImageNet weights when their
@@ -39,32 +53,21 @@ func Pretrained(on bool) Option {
 // weights otherwise — saying so, once per process, with what it does to
 // the error rate. Notebooks use it so that they run on machines without
 // the weights or internet access.
-func PretrainedIfCached() Option {
-	return func(c *cnnConfig) { c.ifCached = true }
+func PretrainedIfCached() learner.Option {
+	return setting{"cnn.PretrainedIfCached()", func(c *config) { c.ifCached = true }}
 }
 
 // WeightsFrom sets where pretrained weights are cached and how they are
 // downloaded (see PretrainedOptions); it implies Pretrained(true).
-func WeightsFrom(opts models.PretrainedOptions) Option {
-	return func(c *cnnConfig) { c.pretrained, c.weights = true, opts }
+func WeightsFrom(opts models.PretrainedOptions) learner.Option {
+	return setting{"cnn.WeightsFrom", func(c *config) { c.pretrained, c.ifCached, c.weights = true, false, opts }}
 }
 
 // WithHead sets the head's layout (hidden width, Linear biases; see
 // [models.HeadSpec]) instead of fastai 2's default: e.g. to load a fastai 1
 // learn.save file, whose head has biases, with [LoadFastaiWeights].
-func WithHead(h models.HeadSpec) Option {
-	return func(c *cnnConfig) { c.head = h }
-}
-
-// Metrics sets the validation metrics, e.g. Metrics(learner.ErrorRate).
-func Metrics(ms ...learner.Metric) Option {
-	return func(c *cnnConfig) { c.metrics = append(c.metrics, ms...) }
-}
-
-// LearnerOptions passes options through to learner.New (seed, backend,
-// weight decay, persistence: persist.As, persist.Resume, persist.Off...).
-func LearnerOptions(opts ...learner.Option) Option {
-	return func(c *cnnConfig) { c.opts = append(c.opts, opts...) }
+func WithHead(h models.HeadSpec) learner.Option {
+	return setting{"cnn.WithHead", func(c *config) { c.head = h }}
 }
 
 // Learner is fastai's cnn_learner (vision_learner): arch's body cut
@@ -73,8 +76,16 @@ func LearnerOptions(opts ...learner.Option) Option {
 // (stem to layer2, layer3 and layer4, head; see [models.Arch.ParamGroup])
 // and cross-entropy loss. It attaches the pre-fit memory check
 // (memory.Check) and, in a notebook, persistence across cells
-// (persist.Auto; persist.As, persist.Resume or persist.Off in
-// LearnerOptions replace it).
+// (persist.Auto; persist.As, persist.Resume or persist.Off among opts
+// replace it).
+//
+// opts is one list of learner options: this package's settings
+// (Pretrained, PretrainedIfCached, WeightsFrom, WithHead) and learner.New's
+// (learner.Metrics, learner.OptFunc, learner.Seed, persist.As, …), in any
+// order:
+//
+//	learn, err := cnn.Learner(dls, models.ResNet34, learner.Metrics(learner.ErrorRate),
+//		learner.OptFunc(learner.SGD{Mom: 0.9}), persist.As("first"))
 //
 // PretrainedIfCached (as notebooks use) loads the weights when the file
 // is already in ModelsDir and starts from random weights otherwise, saying
@@ -86,10 +97,19 @@ func LearnerOptions(opts ...learner.Option) Option {
 // transforms when none is there — as fastai does; a missing weight file is
 // an error that says where to put it, never a silent random start. With
 // Pretrained(false) nothing is loaded, frozen or normalised.
-func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learner.Learner, error) {
-	cfg := cnnConfig{pretrained: true}
+//
+// Errors: the DataLoaders have no classes; a pretrained weight file that
+// is missing (saying where to put it, or to use Pretrained(false)) or does
+// not fit arch; any option's error (learner.New's), naming the option.
+func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...learner.Option) (*learner.Learner, error) {
+	cfg := config{pretrained: true}
+	var rest []learner.Option
 	for _, o := range opts {
-		o(&cfg)
+		if s, ok := o.(setting); ok {
+			s.set(&cfg)
+			continue
+		}
+		rest = append(rest, o)
 	}
 	if cfg.ifCached {
 		cfg.pretrained = models.WeightsCached(arch)
@@ -104,8 +124,8 @@ func Learner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) (*learne
 	// The loop's attachments a notebook user expects: the pre-fit memory
 	// check and, in a notebook, persistence across cells (the user's
 	// options come after, and may replace the Keeper: persist.As, Off).
-	lopts := []learner.Option{learner.Metrics(cfg.metrics...), learner.Callbacks(memory.Check()), persist.Auto()}
-	lopts = append(lopts, cfg.opts...)
+	lopts := []learner.Option{learner.Callbacks(memory.Check()), persist.Auto()}
+	lopts = append(lopts, rest...)
 	if cfg.pretrained {
 		addImagenetNormalization(dls)
 		lopts = append(lopts, learner.StartFrozen(), learner.InitStore(func(s *model.Store) error {
@@ -195,7 +215,7 @@ func parseModelName(name string) (models.Arch, models.HeadSpec, error) {
 }
 
 // MustLearner is Learner for notebook cells: it panics on error.
-func MustLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...Option) *learner.Learner {
+func MustLearner(dls *fastgo.DataLoaders, arch models.Arch, opts ...learner.Option) *learner.Learner {
 	l, err := Learner(dls, arch, opts...)
 	if err != nil {
 		panic(err)

@@ -42,7 +42,7 @@ func petLoaders(t *testing.T, opts ...fastgo.LoaderOption) *fastgo.DataLoaders {
 func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 	dls := petLoaders(t)
 	learn, err := Learner(dls, tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: "../../../testdata/weights", Offline: true}),
-		Metrics(learner.ErrorRate), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
+		learner.Metrics(learner.ErrorRate), learner.WithBackend(testutil.Backend()), persist.Off())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestCNNLearnerPretrainedTinyResNet(t *testing.T) {
 func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Learner(petLoaders(t), tinyCheckpointArch(), WeightsFrom(models.PretrainedOptions{Dir: dir, Offline: true}),
-		LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
+		learner.WithBackend(testutil.Backend()), persist.Off())
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Learner without the weight file: err = %v, want one naming %s", err, dir)
 	}
@@ -96,7 +96,7 @@ func TestCNNLearnerMissingWeightsSaysWhere(t *testing.T) {
 
 func TestCNNLearnerFromScratchNeitherFreezesNorNormalizes(t *testing.T) {
 	dls := petLoaders(t)
-	learn, err := Learner(dls, tinyArch, Pretrained(false), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
+	learn, err := Learner(dls, tinyArch, Pretrained(false), learner.WithBackend(testutil.Backend()), persist.Off())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestWeightsCached(t *testing.T) {
 // meet a bfloat16 batch).
 func TestCNNLearnerToFP16KeepsFloat32Weights(t *testing.T) {
 	learn, err := Learner(petLoaders(t), tinyArch, Pretrained(false),
-		LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off()))
+		learner.WithBackend(testutil.Backend()), persist.Off())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,12 +196,49 @@ func TestPretrainedIfCachedSaysRandomOnce(t *testing.T) {
 	dls := petLoaders(t)
 	out := captureStdout(t, func() {
 		for range 2 {
-			if _, err := Learner(dls, arch, PretrainedIfCached(), LearnerOptions(learner.WithBackend(testutil.Backend()), persist.Off())); err != nil {
+			if _, err := Learner(dls, arch, PretrainedIfCached(), learner.WithBackend(testutil.Backend()), persist.Off()); err != nil {
 				t.Fatal(err)
 			}
 		}
 	})
 	if n := strings.Count(out, "starts from random weights"); n != 1 || !strings.Contains(out, "error rate stays far higher") {
 		t.Errorf("said %d times (want once, with the cost):\n%s", n, out)
+	}
+}
+
+// W5 (trial 1): cnn.Metrics and learner.Metrics passed through
+// cnn.LearnerOptions overrode each other silently (only accuracy was
+// left). Learner takes one list of learner options now: both metrics
+// are there, in order.
+func TestLearnerTakesOneListOfOptions(t *testing.T) {
+	learn, err := Learner(petLoaders(t), tinyArch, learner.Metrics(learner.ErrorRate), Pretrained(false),
+		learner.Metrics(learner.Accuracy), learner.WithBackend(testutil.Backend()), persist.Off(), learner.Seed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range learn.Metrics {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "error_rate,accuracy" {
+		t.Errorf("metrics %v, want error_rate and accuracy", names)
+	}
+	if learn.FrozenTo() != 0 {
+		t.Errorf("Pretrained(false) among learner options: frozen to %d, want 0", learn.FrozenTo())
+	}
+}
+
+// Learner's own settings given where only learner options apply are
+// refused, naming the setting and where it belongs.
+func TestCNNSettingsRefusedElsewhere(t *testing.T) {
+	for _, o := range []learner.Option{Pretrained(false), PretrainedIfCached(), WithHead(models.HeadSpec{Bias: true}), WeightsFrom(models.PretrainedOptions{})} {
+		_, err := learner.New(learner.Data{Vocab: []string{"a", "b"}}, Model(tinyArch, 2), learner.WithBackend(testutil.Backend()), o)
+		if err == nil || !strings.Contains(err.Error(), "is a setting of cnn.Learner") || !strings.Contains(err.Error(), "cnn.") {
+			t.Errorf("learner.New with %v: err = %v, want one naming the cnn.Learner setting", o, err)
+		}
+	}
+	_, err := LoadPredictor("../../../testdata/fastai/resnet34_aug.pkl", Pretrained(false))
+	if err == nil || !strings.Contains(err.Error(), "cnn.Pretrained(false) is a setting of cnn.Learner") {
+		t.Errorf("LoadPredictor with cnn.Pretrained: err = %v, want it refused by name", err)
 	}
 }

@@ -22,10 +22,11 @@ import (
 // the rest as Predict does — ÷255, aug_transforms' validation resize
 // (bilinear, align_corners), Normalize, the network in evaluation mode —
 // and outputs "logits" and "probs" (softmax), float32 [batch, classes],
-// with the vocab in its metadata. The file is written to a temporary file
-// renamed into place.
+// with the vocab in its metadata. The file is written as learner.Export
+// writes (see onnx.WriteFile): through a temporary file renamed into place,
+// its folder created if missing, readable by all (0644).
 //
-// Errors: a learner whose model is not one cnn.Learner builds, whose
+// Errors: a full or read-only disk (saying so, and what to do); a learner whose model is not one cnn.Learner builds, whose
 // weights do not exist yet (never trained or run), whose items are not
 // resized to a fixed square by vision.Resize, or with a batch transform
 // other than augment.AugTransforms and augment.Normalize (named).

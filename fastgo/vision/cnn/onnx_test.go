@@ -64,8 +64,8 @@ func TestONNXRuntimeMatchesPredict(t *testing.T) {
 		checkONNX(t, refs, q.ExportONNX, q.Learner.Predict, "resnet34_aug", "fastai resnet34_aug.pkl via a fastgo file")
 	})
 	t.Run("cnn.Learner", func(t *testing.T) {
-		learn, err := Learner(catsAndDogs(t), models.ResNet34.Scaled(1), Pretrained(false), WithHead(models.HeadSpec{Bias: true}),
-			LearnerOptions(append(quietBackend(), persist.Off())...))
+		learn, err := Learner(catsAndDogs(t), models.ResNet34.Scaled(1),
+			append(quietBackend(), Pretrained(false), WithHead(models.HeadSpec{Bias: true}), persist.Off())...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,7 @@ package cnn
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
@@ -52,7 +50,7 @@ type Predictor struct {
 // custom transforms: load it with learner.LoadExported and prepare images
 // yourself).
 func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
-	if isTorchFile(path) {
+	if learner.IsTorchFile(path) {
 		return LoadFastai(path, opts...)
 	}
 	info, err := learner.ReadExport(path)
@@ -93,21 +91,6 @@ func LoadPredictor(path string, opts ...learner.Option) (*Predictor, error) {
 	return p, nil
 }
 
-// isTorchFile says whether the file starts as torch.save's files do — a
-// zip, or a pickle (the legacy format) — rather than as fastgo's learner
-// files (gob, which never starts so): the one check that routes a fastai
-// export to LoadFastai.
-func isTorchFile(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 4)
-	n, _ := io.ReadFull(f, head)
-	return n == 4 && string(head) == "PK\x03\x04" || n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5
-}
-
 // Prepare decodes one image (name is used in errors) and applies the item
 // transforms, as the validation loader did. Errors are *DecodeError values
 // for what is not a decodable image.
@@ -132,12 +115,35 @@ func (p *Predictor) Prepare(data []byte, name string) (vision.Image, error) {
 	return vision.Image{}, fmt.Errorf("%s: the item transforms gave a %T, not an image", name, v)
 }
 
-// Predict classifies prepared images in one batch; all must have the same
-// size (the item transforms make it so). An output that is not a finite
-// probability (NaN from corrupted weights) is an error, not an answer.
+// InputSize is the side, in pixels, of the square images [Predictor.Prepare]
+// makes: the size of the file's Resize (the last one, if several); 0 when
+// the item transforms hold none.
+func (p *Predictor) InputSize() int {
+	size := 0
+	for _, t := range p.ItemTfms {
+		if r, ok := t.(*vision.ResizeTransform); ok {
+			size = r.Size
+		}
+	}
+	return size
+}
+
+// Predict classifies prepared images — made by [Predictor.Prepare], so
+// InputSize()×InputSize() — in one batch. An image of another size (a
+// decoded image that skipped Prepare, an empty one) is an error naming it
+// and what to do: the model would answer, but not as it was trained (a
+// different probability), and every new shape would compile a new graph.
+// The batch runs padded to the next power of two (1, 2, 4, …; the padding
+// is dropped), so that a server calling Predict with any number of images
+// compiles a few graphs, not one per batch size. An output that is not a
+// finite probability (NaN from corrupted weights) is an error, not an
+// answer.
 func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error) {
 	if len(images) == 0 {
 		return nil, errors.New("cnn.Predictor.Predict: no images")
+	}
+	if err := p.checkPrepared(images); err != nil {
+		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
 	values := make([]fastgo.Value, len(images))
 	for i, m := range images {
@@ -147,10 +153,18 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	if err != nil {
 		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
 	}
+	padded := 1
+	for padded < len(images) {
+		padded *= 2
+	}
+	// Black images after the real ones.
+	x.Data = append(x.Data, make([]byte, (padded-len(images))*len(x.Data)/len(images))...)
+	x.Shape[0] = padded
 	preds, err := p.Learner.Predict(x)
 	if err != nil {
 		return nil, err
 	}
+	preds = preds[:len(images)]
 	for i, pred := range preds {
 		for _, v := range pred.Probs {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -161,15 +175,51 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	return preds, nil
 }
 
+// checkPrepared reports the first image that Prepare did not make: empty,
+// inconsistent, or not InputSize() square (when the size is known; else
+// not the size of the first image).
+func (p *Predictor) checkPrepared(images []vision.Image) error {
+	size := p.InputSize()
+	w, h := size, size
+	if size == 0 {
+		w, h = images[0].W, images[0].H
+	}
+	const fix = "prepare each image with Predictor.Prepare (it decodes and applies the model's item transforms), or classify files with Predictor.PredictFiles"
+	for i, m := range images {
+		switch {
+		case m.W <= 0 || m.H <= 0:
+			return fmt.Errorf("image %d is empty (%d×%d): %s", i, m.W, m.H, fix)
+		case len(m.Pix) != m.W*m.H*3:
+			return fmt.Errorf("image %d (%d×%d) holds %d bytes, want %d (RGB): %s", i, m.W, m.H, len(m.Pix), m.W*m.H*3, fix)
+		case m.W != w || m.H != h:
+			if size == 0 {
+				return fmt.Errorf("image %d is %d×%d, image 0 is %d×%d: one batch holds images of one size: %s", i, m.W, m.H, w, h, fix)
+			}
+			return fmt.Errorf("image %d is %d×%d, not the %d×%d this model's images are prepared to: %s", i, m.W, m.H, w, h, fix)
+		}
+	}
+	return nil
+}
+
+// PrepareFile reads one image file and prepares it (see
+// [Predictor.Prepare]). Errors are *vision.DecodeError values naming the
+// file, as vision.LoadImage's: a folder, a symbolic link to nothing, an
+// unreadable or undecodable file.
+func (p *Predictor) PrepareFile(path string) (vision.Image, error) {
+	data, err := vision.ReadImageFile(path)
+	if err != nil {
+		return vision.Image{}, err
+	}
+	return p.Prepare(data, path)
+}
+
 // PredictFiles reads, prepares and classifies image files in one batch.
+// Errors are PrepareFile's for the first file that fails, then Predict's.
 func (p *Predictor) PredictFiles(paths ...string) ([]learner.Prediction, error) {
 	images := make([]vision.Image, len(paths))
 	for i, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if images[i], err = p.Prepare(data, path); err != nil {
+		var err error
+		if images[i], err = p.PrepareFile(path); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package cnn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -38,7 +39,7 @@ func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Learner(dls, models.ResNet18, Pretrained(false), LearnerOptions(persist.Off(), learner.Output(nil)))
+	l, err := Learner(dls, models.ResNet18, Pretrained(false), persist.Off(), learner.Output(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +105,16 @@ func TestLoadPredictorErrorsNameTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct{ path, want string }{
-		"missing":     {filepath.Join(dir, "nope.learner"), "nope.learner"},
-		"not a model": {notModel, "not a fastgo learner file"},
+		"missing":  {filepath.Join(dir, "nope.learner"), "nope.learner"},
+		"an image": {notModel, "is an image (JPEG), not a model"},
+		"a folder": {dir, "is a folder, not a model file"},
+		"unrecognised bytes": {func() string {
+			p := filepath.Join(dir, "some.zip")
+			if err := os.WriteFile(p, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}(), "not a fastgo learner file"},
 	} {
 		if _, err := LoadPredictor(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error saying %q", name, err, tc.want)
@@ -180,5 +189,125 @@ func TestPredictorConcurrentUse(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestPredictRefusesUnpreparedImages: Predict accepted a decoded image
+// that skipped Prepare (a different probability, and a new graph per new
+// shape: a server leaking compiled graphs), answered an empty image with
+// GoMLX's compile error, and answered images of two sizes with DataBlock
+// advice. Each is refused, naming the image, its size and what to do.
+func TestPredictRefusesUnpreparedImages(t *testing.T) {
+	p, err := LoadPredictor(fastaiFile("resnet34_aug.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.InputSize(); got != 48 {
+		t.Fatalf("InputSize() = %d, want the file's Resize(48)", got)
+	}
+	const file = "../../../testdata/images/pug_166.jpg"
+	prepared, err := p.Prepare(readFile(t, file), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := vision.MustLoadImage(file)
+	small := vision.ResizeImage(prepared, 40, 40)
+	for name, tc := range map[string]struct {
+		images []vision.Image
+		want   string
+	}{
+		"decoded, not prepared": {[]vision.Image{raw}, fmt.Sprintf("image 0 is %d×%d, not the 48×48 this model's images are prepared to", raw.W, raw.H)},
+		"empty":                 {[]vision.Image{prepared, {}}, "image 1 is empty (0×0)"},
+		"two sizes":             {[]vision.Image{prepared, small}, "image 1 is 40×40, not the 48×48"},
+		"short pixels":          {[]vision.Image{{W: 48, H: 48, Pix: make([]byte, 10)}}, "holds 10 bytes, want 6912"},
+	} {
+		_, err := p.Predict(tc.images)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Predictor.Prepare") ||
+			!strings.Contains(err.Error(), "PredictFiles") || strings.Contains(err.Error(), "ItemTfms") || strings.Contains(err.Error(), "compil") {
+			t.Errorf("%s: %v, want %q and how to prepare images", name, err, tc.want)
+		}
+	}
+}
+
+// TestPredictBatchSizesCompileFewGraphs: Predict with every batch size
+// from 1 to 33 works (GoMLX compiles a graph per input shape and refuses
+// the 33rd: a server calling Predict with whatever number of images came
+// in would stop), and a padded batch answers as the images alone do.
+func TestPredictBatchSizesCompileFewGraphs(t *testing.T) {
+	_, _, path := exportTinyPets(t)
+	p, err := LoadPredictor(path, quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"../../../testdata/images/pug_166.jpg", "../../../testdata/images/Sphynx_247.jpg", "../../../testdata/images/Abyssinian_1.jpg"}
+	var images []vision.Image
+	for _, f := range files {
+		m, err := p.Prepare(readFile(t, f), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, m)
+	}
+	three, err := p.Predict(images)
+	if err != nil || len(three) != 3 {
+		t.Fatalf("Predict of 3 images: %d predictions, %v", len(three), err)
+	}
+	for i, m := range images {
+		one, err := p.Predict([]vision.Image{m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range one[0].Probs {
+			if d := math.Abs(float64(one[0].Probs[j] - three[i].Probs[j])); d > 1e-5 {
+				t.Errorf("image %d class %d: %v alone, %v in a batch of 3 (padded to 4)", i, j, one[0].Probs[j], three[i].Probs[j])
+			}
+		}
+	}
+	for n := 1; n <= 33; n++ {
+		batch := make([]vision.Image, n)
+		for i := range batch {
+			batch[i] = images[i%len(images)]
+		}
+		preds, err := p.Predict(batch)
+		if err != nil {
+			t.Fatalf("Predict of %d images: %v", n, err)
+		}
+		if len(preds) != n {
+			t.Fatalf("Predict of %d images: %d predictions", n, len(preds))
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestPredictFilesExplainsDanglingLinks: a symbolic link to nothing
+// (git-annex content not fetched) gave PredictFiles a bare "no such file
+// or directory", while vision.LoadImage explains it: both read files
+// through vision.ReadImageFile.
+func TestPredictFilesExplainsDanglingLinks(t *testing.T) {
+	p, err := LoadPredictor(fastaiFile("resnet34_aug.pkl"), quietBackend()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	link := filepath.Join(dir, "dangling.jpg")
+	if err := os.Symlink(filepath.Join(dir, ".git", "annex", "objects", "pug.jpg"), link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	_, want := vision.LoadImage(link)
+	_, err = p.PredictFiles("../../../testdata/images/pug_166.jpg", link)
+	var de *vision.DecodeError
+	if err == nil || want == nil || err.Error() != want.Error() || !errors.As(err, &de) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("PredictFiles with a dangling link: %v\nwant LoadImage's %v", err, want)
+	}
+	if _, err := p.PrepareFile(dir); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("PrepareFile of a folder: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	tf "github.com/fastgo-ml/fastgo/internal/torchfile"
 )
 
@@ -145,7 +146,7 @@ func readResize(file, where string, o *tf.Object) (Resize, error) {
 		size = s.Args[0]
 	}
 	w, h, ok := pair(size)
-	if !ok || w < 1 || w > 1<<14 {
+	if !ok || w < 1 || w > fastgo.MaxSide {
 		return bad(fmt.Sprintf("size %v is not a size", attr(o, "size")))
 	}
 	if w != h {
@@ -296,7 +297,7 @@ func readAffine(file, where string, o *tf.Object, a *AugTransforms) error {
 	}
 	if size := attr(o, "size"); size != nil {
 		s1, s2, ok := pair(size)
-		if !ok || s1 != s2 || s1 < 1 || s1 > 1<<14 {
+		if !ok || s1 != s2 || s1 < 1 || s1 > fastgo.MaxSide {
 			return bad(fmt.Sprintf("size %v: fastgo's aug_transforms make squares", size))
 		}
 		a.Size = s1
@@ -382,7 +383,7 @@ func readLighting(file, where string, o *tf.Object, a *AugTransforms) error {
 func readRandomResizedCrop(file, where string, o *tf.Object, a *AugTransforms) error {
 	bad := func(why string) error { return &UnsupportedError{File: file, Where: where, Class: rrcGPU, Why: why} }
 	s1, s2, ok := pair(attr(o, "size"))
-	if !ok || s1 != s2 || s1 < 1 || s1 > 1<<14 {
+	if !ok || s1 != s2 || s1 < 1 || s1 > fastgo.MaxSide {
 		return bad(fmt.Sprintf("size %v: fastgo's crops are squares", attr(o, "size")))
 	}
 	r1, r2, okRatio := ratio(attr(o, "ratio"))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 )
 
 // Classifier describes an image classifier as fastgo builds it —
@@ -71,18 +72,32 @@ func Write(w io.Writer, c Classifier) error {
 }
 
 // WriteFile writes the model to path through a temporary file renamed
-// into place, so that an interrupted export leaves no partial file.
-func WriteFile(path string, c Classifier) error {
+// into place, so that an interrupted export leaves no partial file, as
+// learner.Export writes: the folder is created if missing, and the file
+// is readable by all (0644: a server may run as another user). A full or
+// read-only disk, or a folder without write permission, is an error
+// saying so and what to do (internal/diskerr), as fastgo's other writers.
+func WriteFile(path string, c Classifier) (err error) {
 	model, err := c.model()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	dir := filepath.Dir(path)
+	defer func() { err = diskerr.Wrap(err, dir, "") }()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(model); err != nil {
+		tmp.Close()
+		return err
+	}
+	// CreateTemp makes the file private (0600).
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return err
 	}

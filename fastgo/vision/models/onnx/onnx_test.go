@@ -185,3 +185,38 @@ func TestParityONNXFullSize(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFileLikeExport: ONNX files were written 0600 (CreateTemp, no
+// chmod) while learner exports are 0644 "so that a server under another
+// user can read them", a missing folder was an error (Export creates it),
+// and a full or read-only disk gave the raw OS error. WriteFile now does
+// what learner.Export does, and says what the other writers say.
+func TestWriteFileLikeExport(t *testing.T) {
+	c := exportClassifier(t, "resnet18_archive.pkl")
+	path := filepath.Join(t.TempDir(), "new", "folder", "pets.onnx")
+	if err := onnx.WriteFile(path, c); err != nil {
+		t.Fatalf("WriteFile into a missing folder: %v", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("written with mode %v (%v), want 0644 as learner.Export", st.Mode().Perm(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*tmp*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	for name, tc := range map[string]struct {
+		dir  string
+		want string
+	}{
+		"full":      {testutil.Tmpfs(t, 32<<10, false), "is full"},
+		"read-only": {testutil.Tmpfs(t, 1<<20, true), "read-only file system"},
+	} {
+		out := filepath.Join(tc.dir, "pets.onnx")
+		err := onnx.WriteFile(out, c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.dir) || !strings.Contains(err.Error(), "write to another folder") {
+			t.Errorf("%s disk: %v, want it to say %q, name %s and what to do", name, err, tc.want, tc.dir)
+		}
+		if left, _ := filepath.Glob(filepath.Join(tc.dir, "*")); len(left) != 0 {
+			t.Errorf("%s disk: files left: %v", name, left)
+		}
+	}
+}
