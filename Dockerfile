@@ -111,12 +111,14 @@ COPY --chown=fastgo:fastgo . .
 
 # The same target as on any machine: it finds the tools and Jupyter, writes
 # the kernelspec in the user's Jupyter folder and warms the build cache (a
-# cell only links).
+# cell only links). ../testdata from the notebooks folder is the
+# repository's, as from notebooks/ in a clone (05's fastai cell reads it).
 RUN make install \
  && find "$(go env GOMODCACHE)/cache/download" -name '*.zip' -delete \
  && rm -rf /tmp/* \
  && mkdir -p "$FASTGO_HOME/data" "$FASTGO_HOME/models" "$FASTGO_CACHE_DIR" /home/fastgo/notebooks \
- && cp notebooks/*.ipynb /home/fastgo/notebooks/
+ && cp notebooks/*.ipynb /home/fastgo/notebooks/ \
+ && ln -s fastgo/testdata /home/fastgo/testdata
 
 COPY docker/jupyter_notebook_config.json /etc/jupyter/jupyter_notebook_config.json
 COPY docker/entrypoint.sh /usr/local/bin/fastgo-entrypoint

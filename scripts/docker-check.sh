@@ -272,6 +272,9 @@ got=$(in_image 'id -u; id -un')
 [ "$got" = "$(printf '1000\nfastgo')" ] || die "the image's user is $(echo $got), want 1000 fastgo"
 leaked=$(in_image 'cd ~/fastgo && find . -name "docker-check-sentinel*" -o -name .fastgo_cache -o -name "*.test" -o -path ./build')
 [ -z "$leaked" ] || die ".dockerignore let these into the image: $leaked"
+# 05's fastai cell reads ../testdata/fastai/… from the notebooks folder.
+in_image 'cd ~/notebooks && test -r ../testdata/fastai/resnet34_save_v1.pth' ||
+	die "the notebooks folder has no ../testdata/fastai/resnet34_save_v1.pth (05's fastai cell reads it)"
 specs=$(in_image 'jupyter kernelspec list' 2>>"$log")
 grep -q '^ *fastgo ' <<<"$specs" || die "jupyter kernelspec list has no fastgo kernel: $specs"
 in_image 'cd ~/fastgo && go run ./kernel doctor' >"$out/doctor.log" 2>&1 ||

@@ -107,6 +107,11 @@ func check(ctx context.Context, notebooks []string) ([]string, error) {
 	if err := os.MkdirAll(*shots, 0o755); err != nil {
 		return nil, err
 	}
+	// The notebooks name files of the repository relative to their own
+	// folder (../testdata/fastai/…): the copies see the same through a link.
+	if err := linkTestdata(notebooks); err != nil {
+		return nil, err
+	}
 	var names []string
 	for _, nb := range notebooks {
 		name := filepath.Base(nb)
@@ -425,6 +430,27 @@ func (t *tab) shot(what, file string, whole bool) string {
 		return path + fmt.Sprintf(" (at %.0f%% scale)", 100*scale)
 	}
 	return path
+}
+
+// linkTestdata makes <work>/testdata a link to the testdata folder beside
+// the notebooks' folder, so that a notebook copied to <work>/nb reads
+// ../testdata as it does from notebooks/.
+func linkTestdata(notebooks []string) error {
+	if len(notebooks) == 0 {
+		return nil
+	}
+	src, err := filepath.Abs(filepath.Join(filepath.Dir(notebooks[0]), "..", "testdata"))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(src); err != nil {
+		return nil // no testdata beside the notebooks: nothing to show
+	}
+	link := filepath.Join(*work, "testdata")
+	if err := os.RemoveAll(link); err != nil {
+		return err
+	}
+	return os.Symlink(src, link)
 }
 
 // copyCleared copies a notebook with its outputs and execution counts
