@@ -13,7 +13,7 @@ PKGS        := ./...
 TOOLS_PKGS  := ./goimports
 UI_PKGS     := ./...
 
-.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone docker-check demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle gpu-dry-run upstream-check docker-lint fuzz clean
+.PHONY: all install test lint unit race parity notebooks serve-check ui-check fresh-clone docker-check demo bench bench-data bench-aug bench-train bench-epoch bench-serve gpu-check gpu-bundle gpu-dry-run upstream-check bench-simd-check docker-lint fuzz clean
 
 all: test
 
@@ -103,6 +103,11 @@ bench-train:
 
 bench-epoch:
 	bash bench/epoch/run.sh
+
+## bench-simd-check: checks with perf and oneDNN's log that SIMD=avx512/avx2
+## really switches the kernels both sides of the benchmarks run.
+bench-simd-check:
+	bash bench/simd-check.sh
 
 ## bench-serve: `fastgo serve` against a minimal PyTorch HTTP server on the
 ## same model and images: requests/s, p50/p99 latency, peak memory.

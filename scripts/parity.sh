@@ -13,7 +13,12 @@
 # against Pillow on the pets images (the sample beside the checkout, else
 # testdata/images). Each quantity's error against
 # PyTorch float64 must be within 2x of PyTorch float32's own (see
-# internal/testutil/parity.go). scripts/fastai_files.py writes fastai
+# internal/testutil/parity.go). resnet18's training step is also run on 40
+# inputs: its activations layer by layer and its loss are judged by their
+# mean error over the inputs, its gradients by their median per parameter
+# (TestParityManyInputs), since on one input a ReLU that float32 rounds to
+# the other side of zero decides more than rounding does.
+# scripts/fastai_files.py writes fastai
 # exports of ResNet18/34/50 and the chapter's Resize(460)+aug_transforms(224)
 # ResNet34 with PyTorch's predictions (fastai's preprocessing) on the same images,
 # which TestParityONNX* run through fastgo's ONNX export and ONNX Runtime

@@ -120,6 +120,91 @@ for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
 with open(os.path.join(out, "train_params.txt"), "w") as f:
     f.write("\n".join(names) + "\n")
 
+# --- the same training step on many inputs -----------------------------------
+# One input's errors say little: a ReLU whose input float32 rounds to the
+# other side of zero changes a gradient by far more than rounding does, on
+# one input for PyTorch and on another for fastgo. So the suite also runs
+# resnet18's training step (train mode, batch 4, 64 px, 10 classes, the
+# weights above) on SEEDS inputs and saves, per input, float64 references
+# and PyTorch float32's own distance from them:
+#   - the activations after bn1 (before its ReLU), after each of the 8
+#     residual blocks, and the logits, keeping channels [0, KEEP) of each
+#     (a sample of every layer; the logits whole), and the loss:
+#     seeds_act64_<layer> [SEEDS, 4, KEEP, H, W], seeds_act64_loss [SEEDS, 1];
+#     seeds_act_err32 [SEEDS, layers + 1] (seeds_layers.txt names them);
+#   - the gradient of every parameter, keeping the first GRAD_ROWS rows
+#     (output channels) of kernels and of fc.weight, vectors whole:
+#     seeds_grad64_<param> [SEEDS, ...]; seeds_grad_err32 [SEEDS, params].
+# The Go test judges the mean (activations) and the median (gradients) over
+# the inputs, so a rare flipped ReLU on either side decides nothing.
+SEEDS, KEEP, GRAD_ROWS = 40, 8, 2
+act_layers = ["bn1"] + [f"layer{s}.{i}" for s in range(1, 5) for i in range(2)] + ["fc"]
+seed_outputs = act_layers + ["loss"]  # the activations, then the loss
+
+
+def rel_err(got, ref):
+    num = (got.double() - ref).pow(2).sum()
+    den = ref.pow(2).sum()
+    return float((num / den).sqrt()) if den > 0 else float(num.sqrt())
+
+
+def grad_part(g):
+    return g[:GRAD_ROWS] if g.dim() >= 2 else g
+
+
+def step_outputs(m, xx, yy):
+    acts = {}
+    hooks = []
+    for name, mod in m.named_modules():
+        if name in act_layers:
+            keep = KEEP if name != "fc" else None
+            hooks.append(mod.register_forward_hook(
+                lambda _m, _i, o, name=name, keep=keep: acts.__setitem__(name, (o if keep is None else o[:, :keep]).detach().clone())))
+    m.zero_grad()
+    loss = F.cross_entropy(m(xx), yy)
+    loss.backward()
+    for h in hooks:
+        h.remove()
+    acts["loss"] = loss.detach().reshape(1)
+    return acts, {n: grad_part(p.grad).detach().clone() for n, p in m.named_parameters()}
+
+
+models = {}
+for suffix, dt in [("32", torch.float32), ("64", torch.float64)]:
+    m = torchvision.models.resnet18(num_classes=10)
+    m.load_state_dict(initial)
+    models[suffix] = m.to(dt).train()
+xs, ys = [], []
+act64 = {l: [] for l in seed_outputs}
+grad64 = {n: [] for n in names}
+act_err, grad_err = [], []
+for seed in range(SEEDS):
+    g = torch.Generator().manual_seed(1000 + seed)
+    x = torch.randn(4, 3, 64, 64, generator=g)
+    y = torch.randint(0, 10, (4,), generator=g)
+    a32, g32 = step_outputs(models["32"], x, y)
+    a64, g64 = step_outputs(models["64"], x.double(), y)
+    xs.append(x)
+    ys.append(y.double())
+    act_err.append([rel_err(a32[l], a64[l]) for l in seed_outputs])
+    grad_err.append([rel_err(g32[n], g64[n]) for n in names])
+    for l in seed_outputs:
+        act64[l].append(a64[l])
+    for n in names:
+        grad64[n].append(g64[n])
+save("seeds_x", torch.stack(xs))
+save("seeds_y", torch.stack(ys))
+save("seeds_act_err32", act_err)
+save("seeds_grad_err32", grad_err)
+for l in seed_outputs:
+    save(f"seeds_act64_{l}", torch.stack(act64[l]))
+for n in names:
+    save(f"seeds_grad64_{n}", torch.stack(grad64[n]))
+with open(os.path.join(out, "seeds_layers.txt"), "w") as f:
+    f.write("\n".join(seed_outputs) + "\n")
+manifest["seeds_x"]["keep"] = KEEP
+manifest["seeds_x"]["grad_rows"] = GRAD_ROWS
+
 
 # --- fastai's schedules -------------------------------------------------------
 def sched_cos(a, b, t):

@@ -3,7 +3,7 @@
 // augmentation graph, the ResNet's forward and backward passes and fastai's
 // Adam — and prints one JSON line like its PyTorch peer (torch_epoch.py):
 //
-//	{"arch":"resnet18","size":128,"images":576,"seconds":98.1,"img_per_s":5.9,...}
+//	{"arch":"resnet18","size":128,"images":576,"seconds":98.1,"img_per_s":5.9,...,"simd":"AVX-512"}
 //
 // The first batch compiles the training graph; "compile_s" says how long
 // the untimed warm-up batch took. bench/epoch/run.sh runs both.
@@ -23,6 +23,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/learner/persist"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
 func main() {
@@ -81,6 +82,7 @@ func run(images fastgo.Path, archName string, size, presize int) error {
 		"arch": arch.Name, "size": size, "images": n, "seconds": elapsed,
 		"img_per_s": float64(n) / elapsed, "compile_s": compile,
 		"peak_rss_mib": float64(ru.Maxrss) / 1024,
+		"simd":         simdlevel.Level(),
 	})
 }
 

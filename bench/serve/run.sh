@@ -22,12 +22,25 @@
 #
 #   ARCH=resnet34 SIZE=224 REQUESTS=100 CONCURRENCY=4 bash bench/serve/run.sh
 #
+# SIMD (bench/simd.sh): avx512 (default) or avx2, or both ("avx512 avx2"):
+# both servers run at each level in turn, one results line per level with
+# the processor and the level each side reported.
+#
+# BASELINE=path to another fastgo binary (e.g. an older commit's
+# CGO_ENABLED=0 build; split into words, so it may set an environment)
+# serves the same model in the same run, paired with this build in the
+# order baseline, fastgo, fastgo, baseline (ROUNDS=2 pairs; a slow spell
+# of a shared machine hits both), and prints each build's mean req/s, p50
+# and p99 and this build's ratios to the baseline; the results file keeps
+# this build's first run.
+#
 # PRESIZE defaults to SIZE·1.25; IMAGES to the pets sample, else the
 # bundled testdata/images. FASTGO_BIN=path runs that server binary instead of
 # building ./cmd/fastgo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/goenv.sh
+. bench/simd.sh
 IMAGES=${IMAGES:-../shared/data/oxford-iiit-pet-sample/images}
 [ -d "$IMAGES" ] || IMAGES=testdata/images
 ARCH=${ARCH:-resnet18}
@@ -101,10 +114,48 @@ serve() {
 }
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+cpu=$(cpu_model)
+echo "processor: $cpu"
+for level in $SIMD; do
+read -r -a genv <<<"$(simd_env "$level" go)"
+read -r -a tenv <<<"$(simd_env "$level" torch)"
+gsimd=$(env "${genv[@]}" ./build/bench-serve-load -simd)
+tsimd=$(torch_simd "$level")
+echo
+echo "== SIMD level $level: fastgo $gsimd, PyTorch $tsimd"
 load0=$(loadavg)
 ticks0=$(cpu_ticks)
-go_json=$(serve fastgo "$FASTGO_BIN" serve "$OUT/model.learner" -addr 127.0.0.1:0 -max-batch 16 -max-wait 5ms)
-torch_json=$(serve pytorch $PY bench/serve/torch_serve.py "$OUT" ${TORCH_EAGER:+--eager})
+serve_args=(serve "$OUT/model.learner" -addr 127.0.0.1:0 -max-batch 16 -max-wait 5ms)
+if [ -n "${BASELINE:-}" ]; then
+  read -r -a base_cmd <<<"$BASELINE"
+  base_runs=(); new_runs=()
+  for _ in $(seq "${ROUNDS:-2}"); do
+    base_runs+=("$(serve baseline env "${genv[@]}" "${base_cmd[@]}" "${serve_args[@]}")")
+    new_runs+=("$(serve fastgo env "${genv[@]}" "$FASTGO_BIN" "${serve_args[@]}")")
+    new_runs+=("$(serve fastgo env "${genv[@]}" "$FASTGO_BIN" "${serve_args[@]}")")
+    base_runs+=("$(serve baseline env "${genv[@]}" "${base_cmd[@]}" "${serve_args[@]}")")
+  done
+  go_json=${new_runs[0]}
+  echo "paired with the baseline ($BASELINE), ${ROUNDS:-2}×(baseline, fastgo, fastgo, baseline), $REQUESTS requests each:"
+  $PY - "${base_runs[@]}" -- "${new_runs[@]}" <<'PYEOF'
+import json, statistics, sys
+args = sys.argv[1:]
+cut = args.index("--")
+runs = {"baseline": [json.loads(a) for a in args[:cut]], "fastgo": [json.loads(a) for a in args[cut + 1:]]}
+mean = {k: {f: statistics.mean(r[f] for r in v) for f in ("req_per_s", "p50_ms", "p99_ms", "peak_mib")} for k, v in runs.items()}
+for k, v in runs.items():
+    rps = " ".join("%.2f" % r["req_per_s"] for r in v)
+    p99 = " ".join("%.1f" % r["p99_ms"] for r in v)
+    m = mean[k]
+    print(f"  {k:8s} req/s {rps} (mean {m['req_per_s']:.2f}); p50 {m['p50_ms']:.1f} ms, p99 {p99} (mean {m['p99_ms']:.1f} ms); peak {m['peak_mib']:.0f} MiB")
+b, n = mean["baseline"], mean["fastgo"]
+print(f"  fastgo/baseline: req/s {n['req_per_s'] / b['req_per_s']:.3f}, p50 {n['p50_ms'] / b['p50_ms']:.3f}, "
+      f"p99 {n['p99_ms'] / b['p99_ms']:.3f} (below 1: faster), peak memory {n['peak_mib'] / b['peak_mib']:.3f}")
+PYEOF
+else
+  go_json=$(serve fastgo env "${genv[@]}" "$FASTGO_BIN" "${serve_args[@]}")
+fi
+torch_json=$(serve pytorch env "${tenv[@]}" $PY bench/serve/torch_serve.py "$OUT" ${TORCH_EAGER:+--eager})
 steal=$(steal_pct "$ticks0" "$(cpu_ticks)")
 load1=$(loadavg)
 
@@ -134,13 +185,14 @@ echo "machine: steal ${steal}%, load average ${load0} before, ${load1} after (ot
 
 host="$(nproc) cores, $(uname -m)"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tloadavg\ttorch_mode\tcheck\n' > "$RESULTS"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+[ -f "$RESULTS" ] || printf 'date\tcommit\thost\tarch\tsize\tpresize\trequests\tconcurrency\tfastgo_req_s\ttorch_req_s\treq_s_ratio\tfastgo_p50_ms\ttorch_p50_ms\tp50_ratio\tfastgo_p99_ms\ttorch_p99_ms\tp99_ratio\tfastgo_errors\ttorch_errors\tfastgo_mean_batch\tfastgo_peak_mib\ttorch_peak_mib\tbinary_mib\tbinary_stripped_mib\tsteal_pct\tloadavg\ttorch_mode\tcheck\tcpu\tfastgo_simd\ttorch_simd\n' > "$RESULTS"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
   "$(date -u +%F)" "$commit" "$host" "$ARCH" "$SIZE" "$PRESIZE" "$REQUESTS" "$CONCURRENCY" \
   "$(field "$go_json" req_per_s)" "$(field "$torch_json" req_per_s)" "$rps" \
   "$(field "$go_json" p50_ms)" "$(field "$torch_json" p50_ms)" "$p50" \
   "$(field "$go_json" p99_ms)" "$(field "$torch_json" p99_ms)" "$p99" \
   "$(field "$go_json" errors)" "$(field "$torch_json" errors)" "$(field "$go_json" mean_batch)" \
-  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$load0" "$torch_how" "$check" >> "$RESULTS"
+  "$(field "$go_json" peak_mib)" "$(field "$torch_json" peak_mib)" "$bin_mib" "$bin_stripped_mib" "$steal" "$load0" "$torch_how" "$check" "$cpu" "$gsimd" "$tsimd" >> "$RESULTS"
 echo "appended to $RESULTS"
 [ "$check" = same ] || { echo "bench-serve: the two servers disagree on the check images (see above)" >&2; exit 1; }
+done

@@ -2,7 +2,11 @@
 // fastai's Adam update, through learner.Fit — for one ResNet configuration,
 // and prints one JSON line like the PyTorch peer (torch_step.py):
 //
-//	{"arch":"resnet18","size":64,"img_per_s":12.3,"peak_rss_mib":810.5,"step_s":1.3}
+//	{"arch":"resnet18","size":64,"img_per_s":12.3,"peak_rss_mib":810.5,"step_s":1.3,"simd":"AVX-512"}
+//
+// "simd" is the vector instruction set the backend's kernels use in this
+// process (internal/simdlevel); "step_cpu_s" the CPU time of a step (both
+// cores), steadier than its wall time on a shared machine.
 //
 // bench/train/run.sh runs it beside PyTorch for every configuration.
 package main
@@ -21,6 +25,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
 func main() {
@@ -98,11 +103,13 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 			return err
 		}
 	}
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	if err := learn.Fit(1, 1e-3); err != nil {
 		return err
 	}
 	elapsed := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
 	pprof.StopCPUProfile()
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -110,6 +117,18 @@ func run(archName string, size, bs, steps int, profileTo string) error {
 		"arch": arch.Name, "size": size,
 		"img_per_s":    float64(steps*bs) / elapsed,
 		"step_s":       elapsed / float64(steps),
+		"step_cpu_s":   cpu / float64(steps),
 		"peak_rss_mib": float64(ru.Maxrss) / 1024,
+		"simd":         simdlevel.Level(),
 	})
+}
+
+// cpuSeconds is the user and system CPU time of this process so far: on a
+// shared machine the CPU time of a step varies less than its wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

@@ -4,8 +4,10 @@
 # and against a copy of it with every compute-v<version>-*.patch applied
 # (through a separate go.mod with a local replace, -modfile, so fastgo's own
 # go.mod never carries a replace) — and runs them alternating, REPS times
-# per configuration, printing the medians and the gain. Nothing here ships:
-# the patches are meant for upstream.
+# per configuration, printing the medians, the gain, each build's peak
+# memory (the largest of its runs) and median CPU seconds per step (steadier
+# than img/s on a shared machine). Nothing here ships: the patches are
+# meant for upstream.
 #
 #   CONFIGS="resnet34@128 resnet18@64" REPS=3 bash bench/upstream/run.sh
 #   PATCHES=bench/upstream/compute-v0.1.14-slice-contiguous-runs.patch bash bench/upstream/run.sh  # one alone
@@ -41,14 +43,22 @@ go build -modfile="$out/go.mod" -o "$out/bench-train-patched" ./bench/train
 
 median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-printf '%-14s %16s %16s %8s\n' config "released img/s" "patched img/s" gain
+largest() { /usr/bin/python3 -c "import sys; print(max(map(float, sys.argv[1:])))" "$@"; }
+echo "processor: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); SIMD as the environment gives (GODEBUG=${GODEBUG:-})"
+printf '%-14s %16s %16s %8s %14s %14s %12s %12s\n' config "released img/s" "patched img/s" gain "released MiB" "patched MiB" "rel. cpu-s" "pat. cpu-s"
 for cfg in $CONFIGS; do
 	arch=${cfg%@*}; size=${cfg#*@}
-	r=(); p=()
+	steps=5
+	[ "$size" -ge 224 ] && steps=2
+	r=(); p=(); rc=(); pc=(); rm_=0; pm=0
 	for _ in $(seq "$REPS"); do
-		r+=("$(field "$("$out/bench-train-released" -arch "$arch" -size "$size" -bs "$BS" -steps 5 2>/dev/null)" img_per_s)")
-		p+=("$(field "$("$out/bench-train-patched" -arch "$arch" -size "$size" -bs "$BS" -steps 5 2>/dev/null)" img_per_s)")
+		rj=$("$out/bench-train-released" -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
+		pj=$("$out/bench-train-patched" -arch "$arch" -size "$size" -bs "$BS" -steps "$steps" 2>/dev/null)
+		r+=("$(field "$rj" img_per_s)"); p+=("$(field "$pj" img_per_s)")
+		rc+=("$(field "$rj" step_cpu_s)"); pc+=("$(field "$pj" step_cpu_s)")
+		rm_=$(largest "$rm_" "$(field "$rj" peak_rss_mib)"); pm=$(largest "$pm" "$(field "$pj" peak_rss_mib)")
 	done
 	mr=$(median "${r[@]}"); mp=$(median "${p[@]}")
-	printf '%-14s %16.2f %16.2f %7.2fx\n' "$cfg" "$mr" "$mp" "$(/usr/bin/python3 -c "print($mp/$mr)")"
+	printf '%-14s %16.2f %16.2f %7.2fx %14.0f %14.0f %12.2f %12.2f\n' "$cfg" "$mr" "$mp" "$(/usr/bin/python3 -c "print($mp/$mr)")" "$rm_" "$pm" \
+		"$(median "${rc[@]}")" "$(median "${pc[@]}")"
 done

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -394,5 +395,43 @@ func TestAnnounceOncePerNotebookSession(t *testing.T) {
 	announce(&out, "fastgo: backend go\n")
 	if got, want := out.String(), "fastgo: backend go\nfastgo: backend go\n"; got != want {
 		t.Errorf("terminal: printed %q, want every line %q", got, want)
+	}
+}
+
+// TestFitGCTarget: a fit on the pure-Go backend runs with the
+// collector's target at GoGCPercent unless the user set GOGC, and the
+// target in force before returns after it — after the last of overlapping
+// fits; creating a backend (serving, predicting) changes nothing.
+func TestFitGCTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	m := newFakeMachine(t)
+	var log bytes.Buffer
+	b, _ := createBackend(m.env("go"), &log)
+	defer b.Finalize()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("creating the pure-Go backend set the collector's target to %d", got)
+	}
+	debug.SetGCPercent(80) // the user's own setting
+	unset := env{lookup: func(string) (string, bool) { return "", false }}
+	end1 := unset.fitGCTarget(b)
+	end2 := unset.fitGCTarget(b) // an overlapping fit
+	if got := debug.SetGCPercent(-2); got != GoGCPercent {
+		t.Errorf("during a fit the target is %d, want %d", got, GoGCPercent)
+	}
+	debug.SetGCPercent(GoGCPercent)
+	end1()
+	end1() // ending twice counts once
+	if got := debug.SetGCPercent(GoGCPercent); got != GoGCPercent {
+		t.Errorf("while another fit runs the target is %d, want %d", got, GoGCPercent)
+	}
+	end2()
+	if got := debug.SetGCPercent(100); got != 80 {
+		t.Errorf("after the fits the target is %d, want the user's 80 back", got)
+	}
+	set := env{lookup: func(k string) (string, bool) { return "200", k == "GOGC" }}
+	debug.SetGCPercent(200)
+	set.fitGCTarget(b)()
+	if got := debug.SetGCPercent(100); got != 200 {
+		t.Errorf("with GOGC set a fit changed the target to %d", got)
 	}
 }

@@ -166,7 +166,15 @@ func TestLoadRefusesAFileWithoutModelWeights(t *testing.T) {
 // whether the learner's model is built (Load) or not yet (LoadExported:
 // at the first prediction, when the model's variables become known).
 func TestLoadRefusesAFileMissingAModelVariable(t *testing.T) {
-	l := newTiny(t)
+	// A model with inference weights of its own (folded batch norm) reads
+	// the file's variables through Model.Inference's derivation: checked there.
+	for name, m := range map[string]func() Model{"plain": func() Model { return tinyModel(4) }, "folded": func() Model { return tinyFoldedModel(4) }} {
+		t.Run(name, func(t *testing.T) { loadRefusesMissingVariable(t, m) })
+	}
+}
+
+func loadRefusesMissingVariable(t *testing.T, newModel func() Model) {
+	l := newTinyOf(t, newModel())
 	if err := l.Fit(1, 1e-3); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +185,7 @@ func TestLoadRefusesAFileMissingAModelVariable(t *testing.T) {
 	noHead := filepath.Join(t.TempDir(), "nohead.learner")
 	rewriteCheckpoint(t, full, noHead, func(p string) bool { return !strings.HasPrefix(p, "/head/") })
 
-	trained := newTiny(t)
+	trained := newTinyOf(t, newModel())
 	if err := trained.Fit(1, 1e-3); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +193,7 @@ func TestLoadRefusesAFileMissingAModelVariable(t *testing.T) {
 		t.Errorf("Load into a built model: err = %v, want one naming the missing /head/ variable", err)
 	}
 
-	inf, err := LoadExported(noHead, tinyModel(4), nil, WithBackend(testBackend()))
+	inf, err := LoadExported(noHead, newModel(), nil, WithBackend(testBackend()))
 	if err != nil {
 		t.Fatalf("LoadExported: %v (the model's variables are not known before it is built)", err)
 	}
@@ -197,7 +205,7 @@ func TestLoadRefusesAFileMissingAModelVariable(t *testing.T) {
 	}
 
 	// The complete file still loads and predicts.
-	ok, err := LoadExported(full, tinyModel(4), nil, WithBackend(testBackend()))
+	ok, err := LoadExported(full, newModel(), nil, WithBackend(testBackend()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/learner/prefetch"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -305,6 +306,7 @@ func (l *Learner) run(spec fitSpec) error {
 		return fmt.Errorf("weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", spec.wd)
 	}
 	f := &FitState{Learner: l, NEpoch: spec.nEpoch, NIter: nb, LRFactor: 1, LRFind: spec.lrFind, SmoothLoss: math.NaN(), Loss: math.NaN()}
+	defer backend.FitGCTarget(l.backend)() // the collector's target while it trains (pure-Go backend)
 	cbs, watch := l.fitCallbacks(spec)
 	err := l.runEvents(spec, cbs, f)
 	// Known once the callbacks are cleaned up: the watch has then said

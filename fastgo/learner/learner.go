@@ -77,6 +77,9 @@ type Learner struct {
 	// params classifies the model's variables, learnt from the first graph built.
 	params map[string]paramInfo
 	execs  map[execKey]*model.Exec
+	// infer holds the weights of Model.Inference, derived from store's
+	// (nil until an evaluation graph of such a model first runs).
+	infer *inferenceWeights
 	// stepErr is a StepChecker's refusal of the training step whose graph
 	// was being built; buildErr another refusal of a graph being built
 	// (checkFileVars).
@@ -370,6 +373,7 @@ func (l *Learner) newStore() error {
 	l.store.SetParam("/"+model.ParamInitialSeed, int64(l.seed))
 	l.params = map[string]paramInfo{}
 	l.execs = map[execKey]*model.Exec{}
+	l.infer = nil
 	l.fileVars, l.fileName = nil, ""
 	for _, init := range l.initStores {
 		if err := init(l.store); err != nil {
@@ -571,7 +575,11 @@ func (l *Learner) getExec(mode execMode, layout string) (*model.Exec, error) {
 			return l.evalGraph(scope, inputs, key)
 		}
 	}
-	e, err := NewExec(l.backend, l.store, fn)
+	store := l.store
+	if mode == modeEval && l.Model.Inference != nil {
+		store = l.infer.store // current: runEval derived it first
+	}
+	e, err := NewExec(l.backend, store, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -592,13 +600,17 @@ func splitTfmInputs(inputs []*graph.Node, layout string) []*graph.Node {
 	return out
 }
 
-// forward builds preprocess → model → float32 logits.
+// forward builds preprocess → model → float32 logits: the model's Build,
+// or in evaluation its Inference.Build when it has one.
 func (l *Learner) forward(scope *model.Scope, x *graph.Node, tfmParams []*graph.Node, split fastgo.Split, train bool, dtype dtypes.DType) *graph.Node {
 	g := x.Graph()
 	setComputeDType(g, dtype)
 	x = l.preprocess(x, tfmParams, split)
 	if dtype != dtypes.Float32 {
 		x = graph.ConvertDType(x, dtype)
+	}
+	if !train && l.Model.Inference != nil {
+		return float32Of(l.Model.Inference.Build(scope, x))
 	}
 	return float32Of(l.Model.Build(scope, x, train))
 }
@@ -662,8 +674,10 @@ func hyperFor(values *graph.Node, group int) *graph.Node {
 func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKey) []*graph.Node {
 	x, y := inputs[0], inputs[1]
 	logits := l.forward(scope, x, splitTfmInputs(inputs[2:], key.layout), fastgo.Valid, false, key.dtype)
-	l.checkFileVars()
-	l.classify(key.frozenIdx)
+	if l.Model.Inference == nil { // else the variables were checked and classified by deriving the inference weights
+		l.checkFileVars()
+		l.classify(key.frozenIdx)
+	}
 	act := logits
 	if l.Loss.Activation != nil {
 		act = l.Loss.Activation(logits)
@@ -714,6 +728,7 @@ func (l *Learner) trainStepOn(in *stepInput, lrs, moms, wds []float64) (*tensors
 		}
 	}
 	l.iter++
+	l.dropInference()
 	e, err := l.getExec(modeTrain, in.layout)
 	if err != nil {
 		return nil, err
@@ -782,6 +797,9 @@ func (l *Learner) evalOn(in *stepInput) ([]*tensors.Tensor, error) {
 func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout string) ([]*tensors.Tensor, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, err := l.inferenceStore(); err != nil { // derived again if the weights changed
+		return nil, err
+	}
 	e, err := l.getExec(modeEval, layout)
 	if err != nil {
 		return nil, err

@@ -84,12 +84,55 @@ func (s *synthSource) Epoch(epoch int) iter.Seq2[Batch, error] {
 
 // dense is a linear layer with bias in scope (torch layout).
 func dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
-	in := x.Shape().Dim(-1)
-	w := scope.WithInitializer(ops.KaimingNormal(scope, false)).VariableWithShape("weight", shapes.Make(dtypes.Float32, out, in))
-	b := scope.WithInitializer(ops.ConstantInit(0)).VariableWithShape("bias", shapes.Make(dtypes.Float32, out))
+	w, b := denseVariables(scope, x.Shape().Dim(-1), out)
+	return denseWith(x, w, b)
+}
+
+// denseVariables creates (or returns) a dense layer's weight and bias.
+func denseVariables(scope *model.Scope, in, out int) (w, b *model.Variable) {
+	w = scope.WithInitializer(ops.KaimingNormal(scope, false)).VariableWithShape("weight", shapes.Make(dtypes.Float32, out, in))
+	b = scope.WithInitializer(ops.ConstantInit(0)).VariableWithShape("bias", shapes.Make(dtypes.Float32, out))
+	return w, b
+}
+
+// denseWith is x·wᵀ + b.
+func denseWith(x *graph.Node, w, b *model.Variable) *graph.Node {
 	g := x.Graph()
 	// CastParam: bfloat16 compute with float32 master weights after ToFP16.
 	return graph.Add(ops.Linear(x, CastParam(w, g)), graph.ExpandAxes(CastParam(b, g), 0))
+}
+
+// tinyFoldedModel is tinyModel whose evaluation graphs run on inference
+// weights (Model.Inference): its batch norm folded into the dense layer
+// before it.
+func tinyFoldedModel(classes int) Model {
+	m := tinyModel(classes)
+	m.Inference = &Inference{
+		Derive: func(scope *model.Scope, g *graph.Graph) map[string]*graph.Node {
+			body := scope.In("body")
+			fc := body.In("fc")
+			w, b := denseVariables(fc, 8*8*3, 16)
+			var bn [4]*graph.Node
+			for i, v := range ops.BatchNormVariables(body.In("bn"), dtypes.Float32, 16, ops.TorchBatchNorm) {
+				bn[i] = v.NodeValue(g)
+			}
+			head := scope.In("head")
+			hw, hb := denseVariables(head, 16, classes)
+			fw, fb := ops.FoldBatchNormAfter(w.NodeValue(g), b.NodeValue(g), bn, ops.TorchBatchNorm.Eps)
+			return map[string]*graph.Node{fc.Scope() + "/weight": fw, fc.Scope() + "/bias": fb,
+				head.Scope() + "/weight": hw.NodeValue(g), head.Scope() + "/bias": hb.NodeValue(g)}
+		},
+		Build: func(scope *model.Scope, x *graph.Node) *graph.Node {
+			x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
+			fc, head := scope.In("body").In("fc"), scope.In("head")
+			g := x.Graph()
+			// The folded weight is [in, out] (ops.LinearFolded).
+			x = ops.ReLU(float32Of(ops.LinearFolded(x, CastParam(fc.GetVariable("weight"), g), CastParam(fc.GetVariable("bias"), g))))
+			x = graph.ConvertDType(x, ComputeDType(x.Graph()))
+			return denseWith(x, head.GetVariable("weight"), head.GetVariable("bias"))
+		},
+	}
+	return m
 }
 
 // tinyModel: body = dense 192→16 + batch norm (group 0), head = dense 16→C
@@ -122,8 +165,14 @@ func tinyData(classes int) Data {
 
 func newTiny(t testing.TB, opts ...Option) *Learner {
 	t.Helper()
+	return newTinyOf(t, tinyModel(4), opts...)
+}
+
+// newTinyOf is newTiny with another model for four classes.
+func newTinyOf(t testing.TB, m Model, opts ...Option) *Learner {
+	t.Helper()
 	opts = append([]Option{WithBackend(testBackend()), Metrics(ErrorRate)}, opts...)
-	l, err := New(tinyData(4), tinyModel(4), opts...)
+	l, err := New(tinyData(4), m, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

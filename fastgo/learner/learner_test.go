@@ -6,10 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
 
 // Frozen: the body's weights stay as they were, except batch norm (fastai's
@@ -360,7 +363,17 @@ func TestMust(t *testing.T) {
 // not those of its first call. A backend that prefers constants for
 // variables (compute v0.1.14's pure-Go backend) once made validation and
 // Predict run on the weights they were compiled with (see NewExec).
+//
+// A model with inference weights (Model.Inference) computes its evaluation
+// graphs on weights derived from the variables: they must follow every
+// change the same way.
 func TestGraphsSeeCurrentWeights(t *testing.T) {
+	t.Run("variables", func(t *testing.T) { testGraphsSeeCurrentWeights(t, tinyModel(4)) })
+	t.Run("inference weights", func(t *testing.T) { testGraphsSeeCurrentWeights(t, tinyFoldedModel(4)) })
+}
+
+func testGraphsSeeCurrentWeights(t *testing.T, m Model) {
+	newTiny := func(t *testing.T, opts ...Option) *Learner { return newTinyOf(t, m, opts...) }
 	l := newTiny(t)
 	b := firstBatch(t, l.Data.Valid)
 	// The weights must exist when a graph is compiled (GoMLX passes
@@ -416,10 +429,19 @@ func TestGraphsSeeCurrentWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh2 := newTiny(t, Seed(3))
-	for _, x := range []*Learner{l, fresh2} {
+	var loaded [2]*Preds
+	for i, x := range []*Learner{l, fresh2} {
 		if err := x.Load(otherPath); err != nil {
 			t.Fatal(err)
 		}
+		if loaded[i], err = x.GetPreds(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(loaded[0].Probs, loaded[1].Probs) {
+		t.Error("after Load, GetPreds differs from a fresh learner's with the same weights: the evaluation graph read stale weights")
+	}
+	for _, x := range []*Learner{l, fresh2} {
 		if err := x.Fit(1, 1e-2); err != nil {
 			t.Fatal(err)
 		}
@@ -439,5 +461,30 @@ func TestPredsTensor(t *testing.T) {
 	}
 	if got := fmt.Sprintf("(%d, %v)", row.Len(), row.Sum()); got != "(2, tensor(1.))" {
 		t.Errorf("(len, sum) prints %q", got)
+	}
+}
+
+// TestFitGCTargetOnlyWhileFitting: on the pure-Go backend a fit runs with
+// the collector's target lowered (backend.GoGCPercent) and gives the
+// user's back when it ends; predicting leaves it alone.
+func TestFitGCTargetOnlyWhileFitting(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set: fits leave the collector's target alone")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(90))
+	gcPercent := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	l := newTiny(t)
+	during := 0
+	if err := l.Fit(1, 1e-2, WithCallbacks(onAfterTrain(func() { during = gcPercent() }))); err != nil {
+		t.Fatal(err)
+	}
+	if during != backend.GoGCPercent {
+		t.Errorf("the collector's target during a fit: %d, want %d", during, backend.GoGCPercent)
+	}
+	if _, err := l.Predict(firstBatch(t, l.Data.Valid).X); err != nil {
+		t.Fatal(err)
+	}
+	if got := gcPercent(); got != 90 {
+		t.Errorf("after a fit and a prediction the target is %d, want the user's 90", got)
 	}
 }

@@ -34,6 +34,11 @@ type Model struct {
 	// with a "batch_normalization" or "bn" element (GoMLX's and
 	// torchvision's batch-norm scopes).
 	ForceTrain func(path string) bool
+	// Inference, when set, builds the evaluation graphs (validation,
+	// GetPreds, Predict) from weights derived once from the variables —
+	// batch norm folded into convolutions — instead of Build with
+	// train=false. nil: Build.
+	Inference *Inference
 }
 
 func (m *Model) numGroups() int {

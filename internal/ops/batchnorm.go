@@ -56,8 +56,7 @@ func BatchNorm(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 // resnet18 it put the loss 10× further from float64 than PyTorch float32
 // and some gradients 1e-1 off.) In evaluation y = x·scale + shift with
 // shift = bias - running_mean·scale, one multiply-add per element. The
-// per-channel sums and broadcasts are those of channel.go (matrix products
-// on the pure-Go backend). The gradient is GoMLX's automatic one through
+// per-channel sums and operations are those of channel.go. The gradient is GoMLX's automatic one through
 // these expressions (1/Sqrt rather than Rsqrt, which has no gradient in
 // GoMLX).
 func BatchNormWith(scope *model.Scope, x *graph.Node, train bool, cfg BatchNormConfig) *graph.Node {
@@ -96,7 +95,7 @@ func batchNorm(l Lowering, scope *model.Scope, x *graph.Node, train bool, cfg Ba
 		// float32's digits when the mean is large against the spread, and
 		// its error reaches the gradients through ReLUs that flip.
 		mean := graph.DivScalar(channelSum(l, rows), float64(n))
-		centered := graph.Sub(rows, channelBroadcast(l, mean, n))
+		centered := channelSub(l, rows, mean)
 		variance := graph.DivScalar(channelSum(l, graph.Square(centered)), float64(n))
 		unbiased := graph.StopGradient(variance)
 		if n > 1 {
@@ -106,12 +105,12 @@ func batchNorm(l Lowering, scope *model.Scope, x *graph.Node, train bool, cfg Ba
 		runMean.SetNodeValue(graph.Add(graph.MulScalar(runMean.NodeValue(g), 1-m), graph.MulScalar(graph.StopGradient(mean), m)))
 		runVar.SetNodeValue(graph.Add(graph.MulScalar(runVar.NodeValue(g), 1-m), graph.MulScalar(unbiased, m)))
 		scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(variance, cfg.Eps)))
-		y = graph.Add(graph.Mul(centered, channelBroadcast(l, scale, n)), channelBroadcast(l, beta, n))
+		y = channelAdd(l, channelMul(l, centered, scale), beta)
 	} else {
 		mean, variance := runMean.NodeValue(g), runVar.NodeValue(g)
 		scale := graph.Div(gamma, graph.Sqrt(graph.AddScalar(variance, cfg.Eps)))
 		shift := graph.Sub(beta, graph.Mul(mean, scale))
-		y = graph.Add(graph.Mul(rows, channelBroadcast(l, scale, n)), channelBroadcast(l, shift, n))
+		y = channelAdd(l, channelMul(l, rows, scale), shift)
 	}
 	y = graph.Reshape(y, dims...)
 	if y.DType() != outDType {

@@ -60,15 +60,23 @@ func cpuSeconds() float64 {
 }
 
 // BenchmarkBatchNormTrain measures forward+backward of a training batch norm
-// on a ResNet18 layer1 activation at 64 px, batch 16.
+// on a ResNet18 layer1 activation at 64 px, batch 16, and (224px) on the
+// stem's output at 224 px, batch 16.
 func BenchmarkBatchNormTrain(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	x := testutil.RandNormal(rng, 16, 16, 16, 64)
-	store := model.NewStore()
-	exec := model.MustNewExec(testBackend(), store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-		y := BatchNorm(scope.In("bn"), x, true)
-		loss := graph.ReduceAllSum(graph.Mul(y, y))
-		return graph.Gradient(loss, x)
-	})
-	benchCPU(b, func() { exec.MustCall(x) })
+	for _, c := range []struct {
+		name string
+		hw   int
+	}{{"", 16}, {"224px", 112}} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			x := testutil.RandNormal(rng, 16, c.hw, c.hw, 64)
+			store := model.NewStore()
+			exec := model.MustNewExec(testBackend(), store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+				y := BatchNorm(scope.In("bn"), x, true)
+				loss := graph.ReduceAllSum(graph.Mul(y, y))
+				return graph.Gradient(loss, x)
+			})
+			benchCPU(b, func() { exec.MustCall(x) })
+		})
+	}
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -17,6 +18,10 @@ const (
 	// Slices uses im2col for convolutions and strided slices for pooling
 	// (fast on the pure-Go backend, whose native versions are scalar loops).
 	Slices
+	// Winograd computes a 3×3, stride-1, padding-1 convolution by
+	// F(2×2, 3×3) (conv3x3Winograd), and any other by im2col. Auto picks it
+	// on the pure-Go backend where it measured faster (see useWinograd).
+	Winograd
 )
 
 // GoBackendName is how the pure-Go backend identifies itself (its String();
@@ -44,25 +49,124 @@ func Conv2D(x, w *graph.Node, stride, padding int) *graph.Node {
 
 // Conv2DWith is [Conv2D] with an explicit lowering (tests and benchmarks).
 func Conv2DWith(l Lowering, x, w *graph.Node, stride, padding int) *graph.Node {
-	checkConvShapes(x, w, stride, padding)
-	if l.resolve(x) == Native {
-		return convNative(x, w, stride, padding)
-	}
-	return convIm2Col(x, w, stride, padding)
+	return conv2D(l, ohwi, x, w, stride, padding)
 }
 
-func checkConvShapes(x, w *graph.Node, stride, padding int) {
-	if x.Rank() != 4 || w.Rank() != 4 {
-		panic(fmt.Sprintf("ops.Conv2D: want x NHWC rank 4 and w OHWI rank 4, got x %s and w %s", x.Shape(), w.Shape()))
+// conv2D is a convolution with a kernel laid out as k says.
+func conv2D(l Lowering, k kernelLayout, x, w *graph.Node, stride, padding int) *graph.Node {
+	checkConvShapes(k, x, w, stride, padding)
+	if l == Auto && useWinograd(k, x, w, stride, padding) {
+		l = Winograd
 	}
-	if x.Shape().Dim(3) != w.Shape().Dim(3) {
-		panic(fmt.Sprintf("ops.Conv2D: input channels differ: x %s has %d, w %s (OHWI) has %d",
-			x.Shape(), x.Shape().Dim(3), w.Shape(), w.Shape().Dim(3)))
+	switch l.resolve(x) {
+	case Native:
+		return convNative(k, x, w, stride, padding)
+	case Winograd:
+		if winogradFits(k, w, stride, padding) {
+			return conv3x3Winograd(k, x, w)
+		}
+	}
+	return convIm2Col(k, x, w, stride, padding)
+}
+
+// kernelLayout is how a convolution kernel's axes are ordered.
+type kernelLayout int
+
+const (
+	// ohwi is [Cout, kh, kw, Cin], the variables' layout: every product
+	// of the training step and its gradients runs without transposing an
+	// operand (see Linear).
+	ohwi kernelLayout = iota
+	// hwio is [kh, kw, Cin, Cout], inference weights' layout (Conv2DFolded):
+	// the forward products read the kernel as a row-major [K, Cout]
+	// matrix, which compute's matrix multiplication packs with its vector
+	// code (an [Cout, K] operand is packed by a scalar loop: 20 % of a
+	// batch-of-one prediction).
+	hwio
+)
+
+// dims returns the kernel's output channels, height, width and input
+// channels.
+func (k kernelLayout) dims(w *graph.Node) (cout, kh, kw, cin int) {
+	d := w.Shape().Dimensions
+	if k == hwio {
+		return d[3], d[0], d[1], d[2]
+	}
+	return d[0], d[1], d[2], d[3]
+}
+
+// matrix returns the kernel as the matrix product's operand: [Cout,
+// kh·kw·Cin] (ohwi) or [kh·kw·Cin, Cout] (hwio), window offset major,
+// channel minor.
+func (k kernelLayout) matrix(w *graph.Node) *graph.Node {
+	cout, kh, kw, cin := k.dims(w)
+	if k == hwio {
+		return graph.Reshape(w, kh*kw*cin, cout)
+	}
+	return graph.Reshape(w, cout, kh*kw*cin)
+}
+
+// tap returns the kernel at window offset (i, j) as a product operand:
+// [Cout, Cin] (ohwi) or [Cin, Cout] (hwio).
+func (k kernelLayout) tap(w *graph.Node, i, j int) *graph.Node {
+	cout, _, _, cin := k.dims(w)
+	if k == hwio {
+		s := graph.Slice(w, graph.AxisRange(i, i+1), graph.AxisRange(j, j+1), graph.AxisRange(), graph.AxisRange())
+		return graph.Reshape(s, cin, cout)
+	}
+	s := graph.Slice(w, graph.AxisRange(), graph.AxisRange(i, i+1), graph.AxisRange(j, j+1), graph.AxisRange())
+	return graph.Reshape(s, cout, cin)
+}
+
+// product returns x·m for x [N, K] and an operand m of matrix or tap:
+// [N, Cout].
+func (k kernelLayout) product(x, m *graph.Node) *graph.Node {
+	if k == hwio {
+		return graph.DotGeneral(x, []int{1}, nil, m, []int{0}, nil)
+	}
+	return Linear(x, m)
+}
+
+// useWinograd is Auto's choice of algorithm on the pure-Go backend, per
+// shape, from BenchmarkConvTrainAlgorithms (forward and both gradients,
+// batch 16, minimum CPU time of 3, on both SIMD levels): F(2×2, 3×3) for
+// 3×3 stride-1 padding-1 convolutions whose sides are even and at least 8
+// — 1.46× faster than im2col at 56×56×64 (AVX-512; AVX2 1.60×), 1.26×
+// (1.34×) at 28×28×128, 1.44× (1.41×) at 14×14×256, 1.21×/1.10×/1.14× at
+// 32/16/8 px —, im2col below (4×4×512: 0.74×, 2×2: 0.39×; the transforms'
+// fixed costs dominate) and for odd sides (7×7 would be padded to 8×8).
+// FASTGO_CONV=im2col turns it off (A/B benchmarks).
+func useWinograd(k kernelLayout, x, w *graph.Node, stride, padding int) bool {
+	if forceIm2Col || x.Graph().Backend().String() != GoBackendName || !winogradFits(k, w, stride, padding) {
+		return false
+	}
+	h, wd := x.Shape().Dim(1), x.Shape().Dim(2)
+	return h%2 == 0 && wd%2 == 0 && h >= 8 && wd >= 8
+}
+
+// winogradFits says whether conv3x3Winograd computes this convolution.
+func winogradFits(k kernelLayout, w *graph.Node, stride, padding int) bool {
+	_, kh, kw, _ := k.dims(w)
+	return kh == 3 && kw == 3 && stride == 1 && padding == 1
+}
+
+// forceIm2Col, from FASTGO_CONV=im2col (read once), makes Auto use im2col
+// for every convolution on the pure-Go backend: for A/B benchmarks.
+var forceIm2Col = os.Getenv("FASTGO_CONV") == "im2col"
+
+func checkConvShapes(k kernelLayout, x, w *graph.Node, stride, padding int) {
+	name := map[kernelLayout]string{ohwi: "OHWI", hwio: "HWIO"}[k]
+	if x.Rank() != 4 || w.Rank() != 4 {
+		panic(fmt.Sprintf("ops.Conv2D: want x NHWC rank 4 and w %s rank 4, got x %s and w %s", name, x.Shape(), w.Shape()))
+	}
+	_, kh, kw, cin := k.dims(w)
+	if x.Shape().Dim(3) != cin {
+		panic(fmt.Sprintf("ops.Conv2D: input channels differ: x %s has %d, w %s (%s) has %d",
+			x.Shape(), x.Shape().Dim(3), w.Shape(), name, cin))
 	}
 	if stride < 1 || padding < 0 {
 		panic(fmt.Sprintf("ops.Conv2D: stride must be ≥ 1 and padding ≥ 0, got stride %d, padding %d", stride, padding))
 	}
-	kh, kw := w.Shape().Dim(1), w.Shape().Dim(2)
 	if x.Shape().Dim(1)+2*padding < kh || x.Shape().Dim(2)+2*padding < kw {
 		panic(fmt.Sprintf("ops.Conv2D: input %s with padding %d is smaller than the %dx%d kernel", x.Shape(), padding, kh, kw))
 	}
@@ -75,16 +179,27 @@ var nhwcOHWI = graph.ConvolveAxesConfig{
 	OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
 }
 
-func convNative(x, w *graph.Node, stride, padding int) *graph.Node {
-	return graph.ConvGeneral(x, w, nhwcOHWI, []int{stride, stride},
+// nhwcHWIO is the ConvGeneral axes configuration for NHWC inputs and HWIO kernels.
+var nhwcHWIO = graph.ConvolveAxesConfig{
+	InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+	KernelOutputChannels: 3, KernelInputChannels: 2, KernelSpatial: []int{0, 1},
+	OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
+}
+
+func convNative(k kernelLayout, x, w *graph.Node, stride, padding int) *graph.Node {
+	axes := nhwcOHWI
+	if k == hwio {
+		axes = nhwcHWIO
+	}
+	return graph.ConvGeneral(x, w, axes, []int{stride, stride},
 		[][2]int{{padding, padding}, {padding, padding}}, nil, nil, 1, 1)
 }
 
 // convIm2Col builds the patch matrix [B,Ho,Wo,kh·kw·Cin] (window offset major,
 // channel minor: the order of an OHWI kernel flattened) and multiplies it by
-// the kernel seen as [Cout, kh·kw·Cin].
-func convIm2Col(x, w *graph.Node, stride, padding int) *graph.Node {
-	cout, kh, kw, cin := w.Shape().Dim(0), w.Shape().Dim(1), w.Shape().Dim(2), w.Shape().Dim(3)
+// the kernel seen as [Cout, kh·kw·Cin] (or [kh·kw·Cin, Cout]: hwio).
+func convIm2Col(k kernelLayout, x, w *graph.Node, stride, padding int) *graph.Node {
+	cout, kh, kw, cin := k.dims(w)
 	xp := padSpatial(x, padding, 0)
 	ho := (xp.Shape().Dim(1)-kh)/stride + 1
 	wo := (xp.Shape().Dim(2)-kw)/stride + 1
@@ -106,7 +221,7 @@ func convIm2Col(x, w *graph.Node, stride, padding int) *graph.Node {
 		// Marked so that its gradient is computed per part (see im2colVJP).
 		patches = mark(graph.Concatenate(parts, 1), im2colAliasPrefix, im2colGeometry{kh, stride, ho, wo}.suffix())
 	}
-	out := Linear(patches, graph.Reshape(w, cout, kh*kw*cin))
+	out := k.product(patches, k.matrix(w))
 	return graph.Reshape(out, b, ho, wo, cout)
 }
 
@@ -131,8 +246,14 @@ func window(xp *graph.Node, i, j, ho, wo, stride int) *graph.Node {
 // 128 px: Slice was 18 % of a training step). Its gradient, where one is
 // needed, is provided by the caller (im2col's col2im, padVJP's input).
 func cropSpatial(x *graph.Node, top, h, left, w int) *graph.Node {
+	return cropSpatialFill(x, graph.ScalarZero(x.Graph(), x.DType()), top, h, left, w)
+}
+
+// cropSpatialFill is cropSpatial with the Pad's (unused) padding value
+// given: a scalar node the crop then depends on.
+func cropSpatialFill(x, fill *graph.Node, top, h, left, w int) *graph.Node {
 	hp, wp := x.Shape().Dim(1), x.Shape().Dim(2)
-	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{},
+	return graph.Pad(x, fill, graph.PadAxis{},
 		graph.PadAxis{Start: -top, End: -(hp - top - h)},
 		graph.PadAxis{Start: -left, End: -(wp - left - w)}, graph.PadAxis{})
 }

@@ -10,14 +10,17 @@
 // convolution and of its gradients in a layout the pure-Go backend runs
 // without transposing an operand (see [Linear]).
 //
-// On the pure-Go backend ("go") a convolution is lowered to im2col: the input
-// is padded (Pad), the kernel-offset windows are taken with strided slices
-// and concatenated on the channel axis, and one matrix product with the
-// kernel seen as [out, kh·kw·in] does the rest. Max pooling is a separable
+// On the pure-Go backend ("go") a 3×3 stride-1 convolution whose sides are
+// even and at least 8 is computed by Winograd's F(2×2, 3×3) (winograd.go:
+// 16 matrix products of 4/9 the size, transforms as additions of crops);
+// every other convolution is lowered to im2col: the input is padded (Pad),
+// the kernel-offset windows are taken with crops or strided slices and
+// concatenated on the channel axis, and one matrix product with the kernel
+// seen as [out, kh·kw·in] does the rest. The choice per shape comes from
+// BenchmarkConvTrainAlgorithms (see useWinograd). Max pooling is a separable
 // running maximum of strided slices. Batch normalisation's per-channel sums
-// and broadcasts are products with a vector of ones (channel.go), which the
-// backend runs on its parallel matrix kernel rather than its one-thread
-// ReduceSum and broadcasting iterators. On any
+// are ReduceSums in two levels of about √N values each (channel.go), to
+// keep float32's rounding error at PyTorch's level. On any
 // other backend (XLA) the native ConvGeneral, ReduceWindow, ReduceSum and
 // broadcasts are used.
 //
@@ -26,8 +29,10 @@
 // transposes only the small output gradient, the patch gradient is computed
 // per kernel offset and summed back onto the input in two stages (the
 // pure-Go backend's slices copy element by element, its pads and
-// concatenations copy blocks), padding gets a crop as gradient (GoMLX's Pad
-// has none) and ReLU's gradient is v·sign(y). Tests check every one against
+// concatenations copy blocks), a stride-1 convolution's weight gradient
+// crops its windows again rather than keeping the k²-times patch matrix,
+// padding gets a crop as gradient (GoMLX's Pad has none), crops get pads,
+// and ReLU's gradient is v·sign(y). Tests check every one against
 // GoMLX's native ops.
 //
 // Example:

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,8 @@ import (
 //     instead of 9 full-size pads and 8 adds).
 //   - Spatial padding (Pad, which has no gradient in GoMLX): a crop.
 //   - ReLU: v·sign(y).
-//   - channelSum and channelBroadcast: each other (see channel.go).
+//   - channelAdd/Sub/Mul: v's gradient is channelSum's two-level sum (see
+//     channel.go).
 
 // Alias prefixes of the marked nodes.
 const (
@@ -37,12 +39,24 @@ const (
 	col2imAliasPrefix   = "/fastgo.ops.col2im/"    // the window slice at kernel offset (0,0), receives the input gradient
 	padAliasPrefix      = "/fastgo.ops.pad/"       // spatial padding
 	reluAliasPrefix     = "/fastgo.ops.relu/"      // max(x, 0) of ReLU
+	shiftAliasPrefix    = "/fastgo.ops.shift/"     // a Pad or crop without interior padding; alias ends with its starts
+	concatAliasPrefix   = "/fastgo.ops.concat/"    // a concatenation whose gradient is crops; alias ends with its axis
 
-	channelSumAliasPrefix       = "/fastgo.ops.channel-sum/"       // ones·x of channelSum
-	channelBroadcastAliasPrefix = "/fastgo.ops.channel-broadcast/" // ones·v of channelBroadcast
+	winogradPadAliasPrefix = "/fastgo.ops.winograd-pad/" // the padded input of conv3x3Winograd
+	winogradVAliasPrefix   = "/fastgo.ops.winograd-v/"   // an input matrix V_ij; alias ends with 4i+j
+
+	channelOpAliasPrefix = "/fastgo.ops.channel-op/" // x ⊙ v[1,C] of channelApply
 )
 
 var aliasCounter atomic.Uint64
+
+// keepPatches, from FASTGO_CONV_KEEP_PATCHES=1 (read once), makes
+// stride-1 convolutions keep what their forward product read for the
+// weight gradient — im2col's patch matrix, Winograd's 16 input matrices —
+// instead of computing it again in the backward pass (im2colWeightGrad,
+// winogradWeightGrad): more memory, less work. For A/B benchmarks only
+// (bench/README.md).
+var keepPatches = os.Getenv("FASTGO_CONV_KEEP_PATCHES") == "1"
 
 // mark gives node a unique alias with the prefix (and suffix, if any); the
 // gradient hooks recognise their nodes by it.
@@ -66,16 +80,15 @@ func init() {
 		switch {
 		case marked(node, linearAliasPrefix):
 			return linearVJP(node, v[0])
-		case marked(node, channelSumAliasPrefix): // ones [N] · x [N,C]
-			return []*graph.Node{nil, channelBroadcast(Slices, v[0], node.Inputs()[1].Shape().Dim(0))}
-		case marked(node, channelBroadcastAliasPrefix): // ones [N,1] · v [1,C]
-			return []*graph.Node{nil, graph.Reshape(channelSum(Slices, v[0]), 1, v[0].Shape().Dim(1))}
 		}
 		return defaultDotGeneralVJP(node, v, outShape)
 	}
 	graph.VJPRegistration[graph.NodeTypeConcatenate] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, im2colAliasPrefix) && marked(v[0], linearDxAliasPrefix) {
 			return im2colVJP(node, v[0])
+		}
+		if marked(node, concatAliasPrefix) {
+			return concatenateVJP(node, v[0])
 		}
 		return defaultConcatenateVJP(node, v, outShape)
 	}
@@ -91,6 +104,13 @@ func init() {
 		if marked(node, padAliasPrefix) {
 			return padVJP(node, v[0])
 		}
+		if marked(node, shiftAliasPrefix) {
+			return shiftVJP(node, v[0])
+		}
+		if marked(node, winogradPadAliasPrefix) { // [B,H,W,C] padded by 1 (and 1 more at odd sides) before, after
+			x := node.Inputs()[0]
+			return []*graph.Node{cropSpatial(v[0], 1, x.Shape().Dim(1), 1, x.Shape().Dim(2)), nil}
+		}
 		if marked(node, col2imAliasPrefix) { // the (0,0) window as a crop (cropSpatial)
 			if dxp := takeCol2Im(node); dxp != nil {
 				return []*graph.Node{dxp, nil}
@@ -100,6 +120,15 @@ func init() {
 			return defaultPadVJP(node, v, outShape)
 		}
 		panic(fmt.Sprintf("graph has node %s of type Pad, for which no gradient is defined", node))
+	}
+	for _, t := range []graph.NodeType{graph.NodeTypeAdd, graph.NodeTypeSub, graph.NodeTypeMul} {
+		defaultVJP := graph.VJPRegistration[t]
+		graph.VJPRegistration[t] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
+			if marked(node, channelOpAliasPrefix) {
+				return channelOpVJP(node, v[0])
+			}
+			return defaultVJP(node, v, outShape)
+		}
 	}
 	graph.VJPRegistration[graph.NodeTypeMax] = func(node *graph.Node, v []*graph.Node, outShape shapes.Shape) []*graph.Node {
 		if marked(node, reluAliasPrefix) {
@@ -116,8 +145,53 @@ func init() {
 func linearVJP(node, v *graph.Node) []*graph.Node {
 	x, w := node.Inputs()[0], node.Inputs()[1]
 	dx := mark(graph.DotGeneral(v, []int{1}, nil, w, []int{0}, nil), linearDxAliasPrefix) // [N,M]·[M,K]
-	dw := graph.DotGeneral(graph.Transpose(v, 0, 1), []int{1}, nil, x, []int{0}, nil)     // [M,N]·[N,K]
+	vt := graph.Transpose(v, 0, 1)
+	if dw := winogradWeightGrad(x, vt); dw != nil {
+		return []*graph.Node{dx, dw}
+	}
+	if dw := im2colWeightGrad(x, vt); dw != nil {
+		return []*graph.Node{dx, dw}
+	}
+	dw := graph.DotGeneral(vt, []int{1}, nil, x, []int{0}, nil) // [M,N]·[N,K]
 	return []*graph.Node{dx, dw}
+}
+
+// im2colWeightGrad returns the weight gradient vᵀ·patches of a stride-1
+// im2col convolution without the patch matrix [N, k²·C]: each kernel
+// offset's window of the padded input xp is cropped again and multiplied
+// by vᵀ, and the k² products [M, C] are concatenated. The patch matrix,
+// k² times the input's size, is then freed after the forward product
+// instead of being kept for the backward pass (ResNet18 at 128 px, batch
+// 64: 1.2 GB). The crops take their (unused) padding value from v, so the
+// dataflow executor cannot run them before the output gradient exists and
+// hold them from the start of the backward pass. It returns nil for any
+// other x (a stride-2 convolution keeps its patches: its windows are
+// Slices, which copy element by element).
+func im2colWeightGrad(patches, vt *graph.Node) *graph.Node {
+	if keepPatches || !marked(patches, im2colAliasPrefix) {
+		return nil
+	}
+	geo, ok := parseGeometry(patches.GetAlias())
+	parts := patches.Inputs()
+	if !ok || geo.stride != 1 || len(parts) != geo.k*geo.k {
+		return nil
+	}
+	owner := parts[0].Inputs()[0] // Reshape(window (0,0)) → the window
+	if !marked(owner, col2imAliasPrefix) {
+		return nil
+	}
+	xp := owner.Inputs()[0]
+	c := xp.Shape().Dim(3)
+	n := parts[0].Shape().Dim(0)
+	after := graph.MulScalar(graph.Reshape(graph.Slice(graph.Reshape(vt, -1), graph.AxisRange(0, 1))), 0)
+	grads := make([]*graph.Node, len(parts))
+	for i := range geo.k {
+		for j := range geo.k {
+			win := cropSpatialFill(xp, after, i, geo.ho, j, geo.wo)
+			grads[i*geo.k+j] = graph.DotGeneral(vt, []int{1}, nil, graph.Reshape(win, n, c), []int{0}, nil) // [M,N]·[N,C]
+		}
+	}
+	return graph.Concatenate(grads, 1)
 }
 
 // im2colGeometry is appended to the alias of an im2col concatenation.

@@ -140,3 +140,43 @@ func TestReLUGradient(t *testing.T) {
 	assertClose(t, "y", flat(y), []float32{0, 0, 0, 0.25, 3, 0}, 0)
 	assertClose(t, "dx", flat(dx), []float32{0, 0, 0, 4, 5, 0}, 0)
 }
+
+// TestConvBackwardDoesNotReadPatches: the weight gradient of a stride-1
+// im2col convolution crops the windows again (im2colWeightGrad), so the
+// patch matrix — k² times the input — is read by the forward product only
+// and can be freed before the backward pass; a stride-2 one keeps its
+// patches (two readers).
+func TestConvBackwardDoesNotReadPatches(t *testing.T) {
+	if keepPatches {
+		t.Skip("FASTGO_CONV_KEEP_PATCHES=1 keeps the patches")
+	}
+	for _, c := range []struct {
+		stride, readers int
+	}{{1, 1}, {2, 2}} {
+		g := graph.NewGraph(testBackend(), "conv")
+		x := graph.Parameter(g, "x", shapesOf(2, 8, 8, 4))
+		w := graph.Parameter(g, "w", shapesOf(5, 3, 3, 4))
+		y := Conv2DWith(Slices, x, w, c.stride, 1)
+		graph.Gradient(graph.ReduceAllSum(graph.Mul(y, y)), x, w)
+		var patches *graph.Node
+		for _, n := range g.Nodes() {
+			if marked(n, im2colAliasPrefix) {
+				patches = n
+			}
+		}
+		if patches == nil {
+			t.Fatal("no im2col patch matrix in the graph")
+		}
+		readers := 0
+		for _, n := range g.Nodes() {
+			for _, in := range n.Inputs() {
+				if in == patches {
+					readers++
+				}
+			}
+		}
+		if readers != c.readers {
+			t.Errorf("stride %d: the patch matrix has %d readers, want %d", c.stride, readers, c.readers)
+		}
+	}
+}

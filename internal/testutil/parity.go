@@ -22,6 +22,7 @@ import (
 type Parity struct {
 	Dir     string
 	tensors map[string]refTensor
+	fields  map[string]map[string]any // every manifest entry's fields, for Int
 	// report is the folder of report.tsv (Dir unless OpenParity says).
 	report string
 }
@@ -69,10 +70,27 @@ func OpenParity(t testing.TB, dir, reportDir string) *Parity {
 	var m struct {
 		Tensors map[string]refTensor `json:"tensors"`
 	}
+	var raw struct {
+		Tensors map[string]map[string]any `json:"tensors"`
+	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatalf("%s/manifest.json: %v", dir, err)
 	}
-	return &Parity{Dir: dir, tensors: m.Tensors, report: reportDir}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatalf("%s/manifest.json: %v", dir, err)
+	}
+	return &Parity{Dir: dir, tensors: m.Tensors, fields: raw.Tensors, report: reportDir}
+}
+
+// Int returns the integer field key that scripts/parity_torch.py wrote
+// beside tensor name in the manifest (e.g. how many channels it kept).
+func (p *Parity) Int(t testing.TB, name, key string) int {
+	t.Helper()
+	v, ok := p.fields[name][key].(float64)
+	if !ok || v != math.Trunc(v) {
+		t.Fatalf("parity reference %q has no integer field %q in %s/manifest.json", name, key, p.Dir)
+	}
+	return int(v)
 }
 
 // Has says whether the references include name.

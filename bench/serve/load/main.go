@@ -42,6 +42,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fastgo-ml/fastgo/internal/simdlevel"
 )
 
 func main() {
@@ -55,8 +57,13 @@ func main() {
 	checkOut := flag.String("check-out", "", "file for the answers to the check images")
 	compare := flag.String("compare", "", "A,B: compare two -check-out files and exit")
 	tol := flag.Float64("tol", 1e-3, "largest probability difference -compare accepts")
+	simd := flag.Bool("simd", false, "print the SIMD level a fastgo process started with this environment uses (internal/simdlevel) and exit")
 	flag.Parse()
 	var err error
+	if *simd {
+		fmt.Println(simdlevel.Level())
+		return
+	}
 	if *compare != "" {
 		err = compareChecks(*compare, *tol)
 	} else {

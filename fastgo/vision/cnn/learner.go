@@ -165,6 +165,20 @@ func ModelWithHead(arch models.Arch, head models.HeadSpec, nClasses int) learner
 		NumGroups:  models.NumParamGroups,
 		Group:      arch.ParamGroup,
 		ForceTrain: isBatchNormVariable,
+		// Evaluation graphs run with every batch norm folded into the
+		// convolution or Linear next to it (models.Arch.FoldBatchNorms).
+		Inference: &learner.Inference{
+			Derive: func(scope *model.Scope, g *graph.Graph) map[string]*graph.Node {
+				folded := map[string]*graph.Node{}
+				arch.FoldBatchNorms(scope.In(models.BodyScope), g, folded)
+				head.FoldBatchNorms(scope.In(models.HeadScope), g, arch.NumFeatures(), nClasses, folded)
+				return folded
+			},
+			Build: func(scope *model.Scope, x *graph.Node) *graph.Node {
+				features := arch.BodyFolded(scope.In(models.BodyScope), x)
+				return head.BuildFolded(scope.In(models.HeadScope), features, nClasses)
+			},
+		},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fastgo-ml/fastgo/internal/ops"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -120,15 +121,70 @@ func AdaptiveConcatPool(features *graph.Node) *graph.Node {
 // linear is Linear(in, out) with fastai's kaiming-normal init, and a
 // zero-initialised bias when bias is set.
 func linear(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
-	w := ops.ParamFor(scope.WithInitializer(ops.KaimingNormal(scope, false)).
-		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), out, x.Shape().Dim(-1))), x)
-	y := ops.Linear(x, w)
+	w, b := linearVariables(scope, ops.MasterDType(x.DType()), x.Shape().Dim(-1), out, bias)
+	y := ops.Linear(x, ops.ParamFor(w, x))
 	if bias {
-		b := ops.ParamFor(scope.WithInitializer(ops.ConstantInit(0)).
-			VariableWithShape("bias", shapes.Make(ops.MasterDType(x.DType()), out)), x)
-		y = graph.Add(y, graph.ExpandAxes(b, 0))
+		y = graph.Add(y, graph.ExpandAxes(ops.ParamFor(b, x), 0))
 	}
 	return y
+}
+
+// linearVariables creates (or returns) a Linear's weight [out, in] and,
+// when bias is set, its bias [out] (nil otherwise).
+func linearVariables(scope *model.Scope, dtype dtypes.DType, in, out int, bias bool) (w, b *model.Variable) {
+	w = scope.WithInitializer(ops.KaimingNormal(scope, false)).VariableWithShape("weight", shapes.Make(dtype, out, in))
+	if bias {
+		b = scope.WithInitializer(ops.ConstantInit(0)).VariableWithShape("bias", shapes.Make(dtype, out))
+	}
+	return w, b
+}
+
+// FoldBatchNorms derives the head's inference weights from its variables
+// in scope (the scope given to Build) for nf body features and nClasses
+// outputs: each batch norm is folded into the Linear after it
+// (ops.FoldBatchNormBefore; the dropout between them does nothing in
+// evaluation), giving the Linears "4" and "8" a weight ([in, out]: see
+// ops.LinearFolded) and a bias, keyed by variable path ("/head/4/weight",
+// "/head/4/bias", …) and added to into. Variables that do not exist yet are created as Build creates
+// them, in the same order. [HeadSpec.BuildFolded] reads the result.
+func (h HeadSpec) FoldBatchNorms(scope *model.Scope, g *graph.Graph, nf, nClasses int, into map[string]*graph.Node) {
+	scope = scope.ResetVisited()
+	in := 2 * nf
+	for _, l := range []struct {
+		bn, linear string
+		out        int
+	}{{HeadBN1, HeadLinear1, h.HiddenWidth()}, {HeadBN2, HeadLinear2, nClasses}} {
+		var bn [4]*graph.Node
+		for i, v := range ops.BatchNormVariables(scope.In("%s", l.bn), dtypes.Float32, in, ops.FastaiBatchNorm) {
+			bn[i] = v.NodeValue(g)
+		}
+		ls := scope.In("%s", l.linear)
+		w, b := linearVariables(ls, dtypes.Float32, in, l.out, h.Bias)
+		var bias *graph.Node
+		if b != nil {
+			bias = b.NodeValue(g)
+		}
+		weight, shift := ops.FoldBatchNormBefore(bn, ops.FastaiBatchNorm.Eps, w.NodeValue(g), bias)
+		into[ls.Scope()+"/"+FoldedWeight], into[ls.Scope()+"/"+FoldedBias] = weight, shift
+		in = l.out
+	}
+}
+
+// BuildFolded is [HeadSpec.Build] in evaluation mode on the weights of
+// [HeadSpec.FoldBatchNorms], held in scope (of another store, under the
+// same paths): concat pooling, Linear with bias, ReLU, Linear with bias.
+func (h HeadSpec) BuildFolded(scope *model.Scope, features *graph.Node, nClasses int) *graph.Node {
+	if features.Rank() != 4 || nClasses < 1 {
+		panic(fmt.Sprintf("models.Head: want features [B,h,w,nf] and nClasses ≥ 1, got %s and %d", features.Shape(), nClasses))
+	}
+	scope = scope.ResetVisited()
+	dense := func(name string, x *graph.Node) *graph.Node {
+		s := scope.In("%s", name)
+		w, b := foldedVariable(s, FoldedWeight), foldedVariable(s, FoldedBias)
+		return ops.LinearFolded(x, ops.ParamFor(w, x), ops.ParamFor(b, x))
+	}
+	x := ops.ReLU(dense(HeadLinear1, AdaptiveConcatPool(features)))
+	return dense(HeadLinear2, x)
 }
 
 // Dropout zeroes each element of x with probability p and scales the rest

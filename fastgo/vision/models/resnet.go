@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/internal/ops"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -109,6 +110,48 @@ func (a Arch) Body(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 	return x
 }
 
+// FoldBatchNorms derives the body's inference weights from its variables
+// in scope (the scope given to Body): every convolution's kernel and a
+// bias with the batch norm after it folded in (ops.FoldBatchNormAfter),
+// keyed by variable path ("/body/layer1/0/conv1/weight" and ".../bias"),
+// added to into. Computed in g; variables that do not exist yet are
+// created as Body creates them, in the same order, so a fresh model gets
+// the same initial weights. [Arch.BodyFolded] reads the result, put in a
+// store of its own: the inference graphs of cnn's learners (Predict,
+// GetPreds, validation) run on it.
+func (a Arch) FoldBatchNorms(scope *model.Scope, g *graph.Graph, into map[string]*graph.Node) {
+	scope = scope.ResetVisited()
+	a.Stem().fold(scope, g, into)
+	for _, b := range a.Blocks() {
+		bs := scope.At("layer%d", b.Stage).In("%d", b.Index)
+		for _, c := range b.Convs {
+			c.fold(bs, g, into)
+		}
+		if b.Downsample != nil {
+			b.Downsample.fold(bs, g, into)
+		}
+	}
+}
+
+// BodyFolded is [Arch.Body] in evaluation mode on the weights of
+// [Arch.FoldBatchNorms], held in scope (of another store, under the same
+// paths): each convolution and its batch norm are one convolution with a
+// bias. Same input and output as Body; it differs from Body's evaluation
+// mode by float32 rounding only (TestBodyFoldedMatchesBody; make parity's
+// folded eval-logits rows).
+func (a Arch) BodyFolded(scope *model.Scope, x *graph.Node) *graph.Node {
+	if x.Rank() != 4 || x.Shape().Dim(3) != 3 {
+		panic(fmt.Sprintf("models.%s.BodyFolded: want a [B,H,W,3] batch, got %s", a.Name, x.Shape()))
+	}
+	scope = scope.ResetVisited()
+	x = ops.ReLU(a.Stem().buildFolded(scope, x))
+	x = ops.MaxPool2D(x, MaxPool.Kernel, MaxPool.Stride, MaxPool.Padding)
+	for _, b := range a.Blocks() {
+		x = b.buildFolded(scope.At("layer%d", b.Stage).In("%d", b.Index), x)
+	}
+	return x
+}
+
 // ConvBN is a bias-free convolution followed by a batch norm, as a ResNet
 // uses them: Conv and BN are their state-dict names within the enclosing
 // module ("conv1" and "bn1"; in a block's shortcut "downsample.0" and
@@ -190,16 +233,29 @@ func (a Arch) Blocks() []Block {
 }
 
 func (b Block) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
+	return b.connect(x, func(c ConvBN, y *graph.Node) *graph.Node { return c.build(scope, y, train) })
+}
+
+// buildFolded is build in evaluation mode on folded weights (see
+// [Arch.BodyFolded]).
+func (b Block) buildFolded(scope *model.Scope, x *graph.Node) *graph.Node {
+	return b.connect(x, func(c ConvBN, y *graph.Node) *graph.Node { return c.buildFolded(scope, y) })
+}
+
+// connect wires the block's layers, each built by layer: the main path
+// with a ReLU after every layer but the last, the shortcut, the ReLU of
+// the sum.
+func (b Block) connect(x *graph.Node, layer func(ConvBN, *graph.Node) *graph.Node) *graph.Node {
 	y := x
 	for i, c := range b.Convs {
-		y = c.build(scope, y, train)
+		y = layer(c, y)
 		if i < len(b.Convs)-1 {
 			y = ops.ReLU(y)
 		}
 	}
 	identity := x
 	if b.Downsample != nil {
-		identity = b.Downsample.build(scope, x, train)
+		identity = layer(*b.Downsample, x)
 	}
 	return ops.ReLU(graph.Add(y, identity))
 }
@@ -207,27 +263,84 @@ func (b Block) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node 
 // build is the convolution and its batch norm, their variables in scope
 // under the state-dict names (dots become scopes).
 func (c ConvBN) build(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
-	in := x.Shape().Dim(3)
-	if in != c.In {
+	c.checkInput(x)
+	cs, bs := c.scopes(scope)
+	w := ops.ParamFor(c.kernel(cs, ops.MasterDType(x.DType())), x)
+	return ops.BatchNorm(bs, ops.Conv2D(x, w, c.Stride, c.Padding), train)
+}
+
+// fold adds the convolution's kernel and bias with its batch norm folded
+// in (ops.FoldBatchNormAfter) to into, keyed by the variable paths
+// buildFolded reads: the kernel's own path ("…/conv1/weight", HWIO: see
+// ops.Conv2DFolded) and "bias" beside it ("…/conv1/bias", [Out]). It creates the variables as
+// build does, in the same order, when they do not exist.
+func (c ConvBN) fold(scope *model.Scope, g *graph.Graph, into map[string]*graph.Node) {
+	cs, bs := c.scopes(scope)
+	w := c.kernel(cs, dtypes.Float32).NodeValue(g)
+	var bn [4]*graph.Node
+	for i, v := range ops.BatchNormVariables(bs, dtypes.Float32, c.Out, ops.TorchBatchNorm) {
+		bn[i] = v.NodeValue(g)
+	}
+	kernel, bias := ops.FoldBatchNormAfter(w, nil, bn, ops.TorchBatchNorm.Eps)
+	into[cs.Scope()+"/"+FoldedWeight], into[cs.Scope()+"/"+FoldedBias] = kernel, bias
+}
+
+// buildFolded is the convolution with its batch norm folded in, on the
+// weights fold derived: one convolution and a bias.
+func (c ConvBN) buildFolded(scope *model.Scope, x *graph.Node) *graph.Node {
+	c.checkInput(x)
+	cs, _ := c.scopes(scope)
+	w, b := foldedVariable(cs, FoldedWeight), foldedVariable(cs, FoldedBias)
+	return ops.Conv2DFolded(x, ops.ParamFor(w, x), ops.ParamFor(b, x), c.Stride, c.Padding)
+}
+
+func (c ConvBN) checkInput(x *graph.Node) {
+	if in := x.Shape().Dim(3); in != c.In {
 		panic(fmt.Sprintf("models: %s expects %d channels, got %s", c.Conv, c.In, x.Shape()))
 	}
-	// A module both names share ("downsample") is entered once: GoMLX
-	// refuses to enter a scope twice in one graph.
+}
+
+// scopes returns the convolution's and the batch norm's scopes in scope.
+// A module both names share ("downsample") is entered once: GoMLX
+// refuses to enter a scope twice in one graph.
+func (c ConvBN) scopes(scope *model.Scope) (conv, bn *model.Scope) {
 	cp, bp := strings.Split(c.Conv, "."), strings.Split(c.BN, ".")
 	for len(cp) > 1 && len(bp) > 1 && cp[0] == bp[0] {
 		scope, cp, bp = scope.In("%s", cp[0]), cp[1:], bp[1:]
 	}
-	cs, bs := scope, scope
+	conv, bn = scope, scope
 	for _, p := range cp {
-		cs = cs.In("%s", p)
+		conv = conv.In("%s", p)
 	}
 	for _, p := range bp {
-		bs = bs.In("%s", p)
+		bn = bn.In("%s", p)
 	}
-	// torchvision initialises its convolutions with kaiming_normal_(mode="fan_out").
-	w := ops.ParamFor(cs.WithInitializer(ops.KaimingNormal(cs, true)).
-		VariableWithShape("weight", shapes.Make(ops.MasterDType(x.DType()), c.Out, c.Kernel, c.Kernel, in)), x)
-	return ops.BatchNorm(bs, ops.Conv2D(x, w, c.Stride, c.Padding), train)
+	return conv, bn
+}
+
+// kernel creates (or returns) the convolution's OHWI kernel in cs, with
+// torchvision's initialisation, kaiming_normal_(mode="fan_out").
+func (c ConvBN) kernel(cs *model.Scope, dtype dtypes.DType) *model.Variable {
+	return cs.WithInitializer(ops.KaimingNormal(cs, true)).
+		VariableWithShape("weight", shapes.Make(dtype, c.Out, c.Kernel, c.Kernel, c.In))
+}
+
+// Names of a folded layer's variables in the store of inference weights
+// (see [Arch.FoldBatchNorms]): its weight, with the batch norm folded in,
+// and its bias.
+const (
+	FoldedWeight = "weight"
+	FoldedBias   = "bias"
+)
+
+// foldedVariable returns the folded weight name in scope, panicking with
+// what to do when the inference weights lack it.
+func foldedVariable(scope *model.Scope, name string) *model.Variable {
+	v := scope.GetVariable(name)
+	if v == nil {
+		panic(fmt.Sprintf("models: no folded weight %s/%s: build inference graphs on the weights FoldBatchNorms derives", scope.Scope(), name))
+	}
+	return v
 }
 
 // TensorSpec is one entry of a state dict: torchvision's key and its shape

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,8 +57,9 @@ const (
 // (fastgo's Predictor.Prepare). The graph converts them to float, divides
 // by 255, resizes to Size when InputSize differs (fastai's validation
 // resize, area step included), normalises, and runs the
-// network in evaluation mode (batch norm with running statistics, no
-// dropout). Outputs: "logits" and "probs" (softmax), float32
+// network in evaluation mode (batch norm with running statistics, folded
+// into the convolution or Linear next to it: Conv and Gemm with biases, no
+// BatchNormalization node; no dropout). Outputs: "logits" and "probs" (softmax), float32
 // [batch, Classes]. Metadata: "vocab" (a JSON list), "mean", "std",
 // "input_size", "size". Errors name a missing or mis-shaped weight.
 func Write(w io.Writer, c Classifier) error {
@@ -127,23 +129,57 @@ func (b *builder) node(op string, inputs []string, attrs ...attribute) string {
 	return out
 }
 
-// weight adds the state-dict tensor key as an initializer (once) after
-// checking its shape.
-func (b *builder) weight(key string, shape ...int) string {
-	if b.used[key] {
-		return key
-	}
+// stateTensor returns the values of the state-dict tensor key after
+// checking its shape (nil, with b.err set, when it is missing or
+// mis-shaped).
+func (b *builder) stateTensor(key string, shape ...int) []float32 {
 	t, ok := b.c.Weights[key]
 	switch {
 	case !ok:
 		b.fail(fmt.Errorf("onnx: no weight %s %v", key, shape))
+		return nil
 	case !slices.Equal(t.Shape, shape) || len(t.Data) != prod(shape):
 		b.fail(fmt.Errorf("onnx: weight %s has shape %v (%d values), want %v", key, t.Shape, len(t.Data), shape))
+		return nil
 	}
-	b.used[key] = true
-	b.initializers = append(b.initializers, tensorProto(key, dims(shape), t.Data, nil))
-	return key
+	return t.Data
 }
+
+// initializer adds a float initializer named name (once) and returns its name.
+func (b *builder) initializer(name string, shape []int, data []float32) string {
+	if !b.used[name] {
+		b.used[name] = true
+		b.initializers = append(b.initializers, tensorProto(name, dims(shape), data, nil))
+	}
+	return name
+}
+
+// Folded initializers are named after the layer's state-dict weight
+// with this suffix ("0.4.0.conv1.weight_folded", "….bias_folded"): their
+// values are the layer's with the batch norm next to it folded in.
+const foldedSuffix = "_folded"
+
+// batchNormAffine returns the batch norm key's evaluation-mode scale
+// s = weight/√(running_var+eps) and shift t = bias − running_mean·s over
+// c channels, in float64 (nil after a failure).
+func (b *builder) batchNormAffine(key string, c int) (s, t []float64) {
+	var v [4][]float32
+	for i, p := range []string{"weight", "bias", "running_mean", "running_var"} {
+		v[i] = b.stateTensor(key+"."+p, c)
+	}
+	if b.err != nil {
+		return nil, nil
+	}
+	s, t = make([]float64, c), make([]float64, c)
+	for i := range c {
+		s[i] = float64(v[0][i]) / math.Sqrt(float64(v[3][i])+batchNormEps)
+		t[i] = float64(v[1][i]) - float64(v[2][i])*s[i]
+	}
+	return s, t
+}
+
+// batchNormEps is torchvision's and fastai's BatchNorm eps.
+const batchNormEps = 1e-5
 
 // constant adds a named float or int64 initializer.
 func (b *builder) constant(name string, shape []int, f32 []float32, i64 []int64) string {
@@ -173,32 +209,62 @@ func dims(s []int) []int64 {
 	return out
 }
 
-// convBN is a bias-free Conv2d and its batch norm, their tensors keyed as
-// learn.model.state_dict() names the torchvision modules prefix+c.Conv and
-// prefix+c.BN ("layer1.0." + "conv1" → "0.4.0.conv1").
+// convBN is a bias-free Conv2d and its batch norm in evaluation mode,
+// written as one Conv with the batch norm folded into its weight and a
+// bias (computed in float64, rounded once; as PyTorch's
+// fuse_conv_bn_weights), their tensors keyed as learn.model.state_dict()
+// names the torchvision modules prefix+c.Conv and prefix+c.BN ("layer1.0."
+// + "conv1" → "0.4.0.conv1").
 func (b *builder) convBN(x, prefix string, c models.ConvBN) string {
 	k, s, p := int64(c.Kernel), int64(c.Stride), int64(c.Padding)
-	w := b.weight(learnerKey(prefix+c.Conv)+".weight", c.Out, c.In, c.Kernel, c.Kernel)
-	y := b.node("Conv", []string{x, w}, attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
-	return b.batchNorm(y, learnerKey(prefix+c.BN), c.Out)
-}
-
-// batchNorm is BatchNorm1d/2d in evaluation mode (running statistics).
-func (b *builder) batchNorm(x, key string, c int) string {
-	in := []string{x}
-	for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
-		in = append(in, b.weight(key+"."+p, c))
+	key := learnerKey(prefix + c.Conv)
+	shape := []int{c.Out, c.In, c.Kernel, c.Kernel}
+	w := b.stateTensor(key+".weight", shape...)
+	scale, shift := b.batchNormAffine(learnerKey(prefix+c.BN), c.Out)
+	if b.err != nil {
+		return x
 	}
-	return b.node("BatchNormalization", in, attrFloat("epsilon", 1e-5))
+	folded, bias := make([]float32, len(w)), make([]float32, c.Out)
+	per := len(w) / c.Out
+	for o := range c.Out {
+		for i := o * per; i < (o+1)*per; i++ {
+			folded[i] = float32(float64(w[i]) * scale[o])
+		}
+		bias[o] = float32(shift[o])
+	}
+	return b.node("Conv", []string{x, b.initializer(key+".weight"+foldedSuffix, shape, folded),
+		b.initializer(key+".bias"+foldedSuffix, []int{c.Out}, bias)},
+		attrInts("kernel_shape", k, k), attrInts("strides", s, s), attrInts("pads", p, p, p, p))
 }
 
-// linear is Linear(in, out) (x·Wᵀ + b).
-func (b *builder) linear(x, key string, in, out int, bias bool) string {
-	inputs := []string{x, b.weight(key+".weight", out, in)}
+// bnLinear is BatchNorm1d(in) in evaluation mode followed by Linear(in,
+// out) (x·Wᵀ + b), written as one Gemm with the batch norm folded in:
+// weight W·diag(s), bias W·t + b (float64, rounded once).
+func (b *builder) bnLinear(x, bnKey, key string, in, out int, bias bool) string {
+	scale, shift := b.batchNormAffine(bnKey, in)
+	w := b.stateTensor(key+".weight", out, in)
+	var b0 []float32
 	if bias {
-		inputs = append(inputs, b.weight(key+".bias", out))
+		b0 = b.stateTensor(key+".bias", out)
 	}
-	return b.node("Gemm", inputs, attrInt("transB", 1))
+	if b.err != nil {
+		return x
+	}
+	folded, fbias := make([]float32, len(w)), make([]float32, out)
+	for o := range out {
+		acc := 0.0
+		if bias {
+			acc = float64(b0[o])
+		}
+		for i := range in {
+			wv := float64(w[o*in+i])
+			folded[o*in+i] = float32(wv * scale[i])
+			acc += wv * shift[i]
+		}
+		fbias[o] = float32(acc)
+	}
+	return b.node("Gemm", []string{x, b.initializer(key+".weight"+foldedSuffix, []int{out, in}, folded),
+		b.initializer(key+".bias"+foldedSuffix, []int{out}, fbias)}, attrInt("transB", 1))
 }
 
 func (b *builder) relu(x string) string { return b.node("Relu", []string{x}) }
@@ -327,13 +393,12 @@ func learnerKey(torchvision string) string {
 
 // head is fastai's create_head (keys "1.…"): concat pooling (max, then
 // mean), Flatten, BatchNorm1d, Linear, ReLU, BatchNorm1d, Linear (the
-// dropouts do nothing in evaluation).
+// dropouts do nothing in evaluation), each batch norm folded into the
+// Linear after it.
 func (c *Classifier) head(b *builder, x string) string {
 	nf, hidden := c.Arch.NumFeatures(), c.Head.HiddenWidth()
 	pooled := b.node("Concat", []string{b.node("GlobalMaxPool", []string{x}), b.node("GlobalAveragePool", []string{x})}, attrInt("axis", 1))
 	x = b.node("Flatten", []string{pooled}, attrInt("axis", 1))
-	x = b.batchNorm(x, "1."+models.HeadBN1, 2*nf)
-	x = b.relu(b.linear(x, "1."+models.HeadLinear1, 2*nf, hidden, c.Head.Bias))
-	x = b.batchNorm(x, "1."+models.HeadBN2, hidden)
-	return b.linear(x, "1."+models.HeadLinear2, hidden, c.Classes, c.Head.Bias)
+	x = b.relu(b.bnLinear(x, "1."+models.HeadBN1, "1."+models.HeadLinear1, 2*nf, hidden, c.Head.Bias))
+	return b.bnLinear(x, "1."+models.HeadBN2, "1."+models.HeadLinear2, hidden, c.Classes, c.Head.Bias)
 }

@@ -132,7 +132,7 @@ func TestWriteModelProto(t *testing.T) {
 	if !bytes.Contains(meta, []byte(`["Abyssinian","Bengal","pug"]`)) {
 		t.Errorf("metadata %q has no vocab", meta)
 	}
-	for _, name := range []string{onnx.InputName, onnx.LogitsName, onnx.ProbsName, "0.4.0.conv1.weight", "1.8.weight"} {
+	for _, name := range []string{onnx.InputName, onnx.LogitsName, onnx.ProbsName, "0.4.0.conv1.weight_folded", "0.4.0.conv1.bias_folded", "1.8.weight_folded"} {
 		if !bytes.Contains(fields[7][0], []byte(name)) {
 			t.Errorf("the graph does not name %q", name)
 		}

@@ -30,11 +30,6 @@ func (m *message) string(field protowire.Number, s string) { m.bytes(field, []by
 
 func (m *message) message(field protowire.Number, sub message) { m.bytes(field, sub) }
 
-func (m *message) float(field protowire.Number, f float32) {
-	*m = protowire.AppendTag(*m, field, protowire.Fixed32Type)
-	*m = protowire.AppendFixed32(*m, math.Float32bits(f))
-}
-
 // packedInts writes a packed repeated int64 field.
 func (m *message) packedInts(field protowire.Number, vs []int64) {
 	var b []byte
@@ -82,14 +77,6 @@ func attrInt(name string, v int64) attribute {
 	a.string(1, name)
 	a.int(3, v)
 	a.int(20, 2)
-	return attribute(a)
-}
-
-func attrFloat(name string, v float32) attribute {
-	var a message
-	a.string(1, name)
-	a.float(2, v)
-	a.int(20, 1)
 	return attribute(a)
 }
 
