@@ -57,6 +57,9 @@ FINAL=${OUT:-$(mktemp -d)}
 mkdir -p "$FINAL"
 OUT=$(mktemp -d)
 finish() {
+	# Only the script's own shell: a subshell that ran this trap on its
+	# way out removed $OUT under the parts still running (seen once in CI).
+	[ "$BASHPID" = "$$" ] || return 0
 	for f in summary.md gpu.tsv env.txt nvidia-smi.txt results.jsonl progress.txt; do
 		[ -f "$OUT/$f" ] && cp "$OUT/$f" "$FINAL/"
 	done
