@@ -33,13 +33,17 @@
 //	                   [-max-body 20MiB] [-max-pixels 50000000] [-k 5]
 //	                   [-cors https://app.example.com]
 //
-// compiles the model (a warm-up pass per batch size, logged on stderr),
-// then prints on stdout, once it listens:
+// listens on -addr first (an address in use is said at once, before the
+// slow part), compiles the model (a warm-up pass per batch size, logged on
+// stderr; connections made meanwhile wait), then prints on stdout, once it
+// answers:
 //
 //	fastgo: serving pets.learner (resnet34, 37 classes) on http://127.0.0.1:8080
 //
-// -addr 127.0.0.1:0 picks a free port (read it from that line). The
-// endpoints:
+// -addr 127.0.0.1:0 picks a free port (read it from that line). A flag
+// value out of range is refused before anything is loaded, each with a
+// line that names the flag and its value ("-max-batch 0: give a number ≥
+// 1"), exit status 2. The endpoints:
 //
 //	# one image per request: its bytes as the body (any content type), or
 //	# multipart with one file (field "image", or another file field);
@@ -97,7 +101,8 @@
 // written within 2 min; idle connections close after 2 min. Bodies over
 // -max-body (20 MiB) are refused unread where Content-Length says so.
 // Images over -max-pixels (50 megapixels, 150 MB decoded) are refused from
-// their header, before any pixel is decoded. A panic while serving a
+// their header, before any pixel is decoded; -max-pixels 0 turns this
+// limit off (vision.MaxPixels = 0), and serve then prints a warning. A panic while serving a
 // request fails that request (500, logged with its stack), never the
 // server. SIGINT or SIGTERM stops accepting connections, finishes the
 // requests in flight (up to 1 min), prints "fastgo: stopped" and exits 0.

@@ -35,11 +35,11 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if len(pos) < 2 {
-		fs.Usage()
-		return 2
+		return badArgs(fs, stderr, "give a MODEL and at least one IMAGE", pos)
 	}
-	if *k < 1 {
-		fmt.Fprintf(stderr, "fastgo predict: -k %d: want at least 1\n", *k)
+	var bad flagProblems
+	bad.check(*k >= 1, "-k %d: give a number ≥ 1 (classes shown per image)", *k)
+	if bad.report(fs, stderr) {
 		return 2
 	}
 	// Library notes (backend, warnings) go to stderr: stdout is the answer.
