@@ -60,7 +60,11 @@
 // {"error":"…"} that say what is wrong: 400 for a body that is not a
 // decodable image (empty, truncated, an unknown format, a header claiming
 // more than -max-pixels; JSON, base64 text or several multipart files, each
-// answered with what the server accepts) or a bad ?k=, 413 for a body over -max-body, 405
+// answered with what the server accepts; a malformed multipart body says
+// what was expected) or a bad ?k=, 413 for a body over -max-body, 415 for a
+// body with a Content-Encoding (gzip…: send the image's bytes as they
+// are; images are compressed already, and a server that decompresses
+// invites zip bombs), 405
 // for a wrong method (with an Allow header), 404 for an unknown path, 500
 // when the model itself fails and 503 while stopping.
 //
