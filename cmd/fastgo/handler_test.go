@@ -227,7 +227,7 @@ func FuzzPredictRequest(f *testing.F) {
 	f.Add(hugePNG(2, 2), "multipart/form-data; boundary=x")
 	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nGIF89a\r\n--x--\r\n"), "multipart/form-data; boundary=x")
 	f.Add([]byte{}, "text/plain")
-	f.Add([]byte{0x1f, 0x8b, 8, 0}, "") // gzip's magic
+	f.Add([]byte{0x1f, 0x8b, 8, 0}, "")      // gzip's magic
 	s, log := fakeServer(f, 256<<10, 1, nil) // batches of 1: no waiting for company
 	h := s.routes()
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
