@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
@@ -42,14 +45,13 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 	if bad.report(fs, stderr) {
 		return 2
 	}
+	files, failed := checkImagePaths(pos[1:], stderr)
 	// Library notes (backend, warnings) go to stderr: stdout is the answer.
 	p, err := cnn.LoadPredictor(pos[0], learner.Output(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "fastgo: %v\n", err)
 		return 1
 	}
-	files := pos[1:]
-	failed := false
 	for len(files) > 0 {
 		n := min(len(files), predictBatch)
 		var names []string
@@ -91,4 +93,24 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkImagePaths names on stderr the paths that are missing or folders,
+// in a command-line user's words (the library's advice is for Go code),
+// and returns the others; failed says whether any was named.
+func checkImagePaths(paths []string, stderr io.Writer) (ok []string, failed bool) {
+	for _, f := range paths {
+		st, err := os.Stat(f)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(stderr, "fastgo: %s: no such file: check the path\n", f)
+		case err == nil && st.IsDir():
+			fmt.Fprintf(stderr, "fastgo: %s: is a folder: give its images, e.g. %s\n", f, filepath.Join(f, "*.jpg"))
+		default:
+			ok = append(ok, f) // other errors: PrepareFile says them
+			continue
+		}
+		failed = true
+	}
+	return ok, failed
 }
