@@ -101,13 +101,16 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 func checkImagePaths(paths []string, stderr io.Writer) (ok []string, failed bool) {
 	for _, f := range paths {
 		st, err := os.Stat(f)
+		_, lerr := os.Lstat(f)
 		switch {
-		case errors.Is(err, os.ErrNotExist):
+		case errors.Is(err, os.ErrNotExist) && errors.Is(lerr, os.ErrNotExist):
 			fmt.Fprintf(stderr, "fastgo: %s: no such file: check the path\n", f)
 		case err == nil && st.IsDir():
 			fmt.Fprintf(stderr, "fastgo: %s: is a folder: give its images, e.g. %s\n", f, filepath.Join(f, "*.jpg"))
 		default:
-			ok = append(ok, f) // other errors: PrepareFile says them
+			// Other errors, a dangling link among them (git-annex content
+			// not fetched), PrepareFile explains.
+			ok = append(ok, f)
 			continue
 		}
 		failed = true

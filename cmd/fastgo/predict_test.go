@@ -11,7 +11,8 @@ import (
 // images with a shell glob — where the library's advice ("replace or
 // remove the file", "fastgo.GetImageFiles lists those") is for Go code.
 // The model is still loaded (its own error is said too) and the exit
-// status is 1.
+// status is 1. (A dangling link is left to the library, which explains
+// it: TestFastaiExportEndToEnd.)
 func TestPredictNamesMissingFilesAndFolders(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.png")
