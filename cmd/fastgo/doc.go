@@ -33,13 +33,17 @@
 //	                   [-max-body 20MiB] [-max-pixels 50000000] [-k 5]
 //	                   [-cors https://app.example.com]
 //
-// compiles the model (a warm-up pass per batch size, logged on stderr),
-// then prints on stdout, once it listens:
+// listens on -addr first (an address in use is said at once, before the
+// slow part), compiles the model (a warm-up pass per batch size, logged on
+// stderr; connections made meanwhile wait), then prints on stdout, once it
+// answers:
 //
 //	fastgo: serving pets.learner (resnet34, 37 classes) on http://127.0.0.1:8080
 //
-// -addr 127.0.0.1:0 picks a free port (read it from that line). The
-// endpoints:
+// -addr 127.0.0.1:0 picks a free port (read it from that line). A flag
+// value out of range is refused before anything is loaded, each with a
+// line that names the flag and its value ("-max-batch 0: give a number ≥
+// 1"), exit status 2. The endpoints:
 //
 //	# one image per request: its bytes as the body (any content type), or
 //	# multipart with one file (field "image", or another file field);
@@ -56,7 +60,11 @@
 // {"error":"…"} that say what is wrong: 400 for a body that is not a
 // decodable image (empty, truncated, an unknown format, a header claiming
 // more than -max-pixels; JSON, base64 text or several multipart files, each
-// answered with what the server accepts) or a bad ?k=, 413 for a body over -max-body, 405
+// answered with what the server accepts; a malformed multipart body says
+// what was expected) or a bad ?k=, 413 for a body over -max-body, 415 for a
+// body with a Content-Encoding (gzip…: send the image's bytes as they
+// are; images are compressed already, and a server that decompresses
+// invites zip bombs), 405
 // for a wrong method (with an Allow header), 404 for an unknown path, 500
 // when the model itself fails and 503 while stopping.
 //
@@ -97,7 +105,8 @@
 // written within 2 min; idle connections close after 2 min. Bodies over
 // -max-body (20 MiB) are refused unread where Content-Length says so.
 // Images over -max-pixels (50 megapixels, 150 MB decoded) are refused from
-// their header, before any pixel is decoded. A panic while serving a
+// their header, before any pixel is decoded; -max-pixels 0 turns this
+// limit off (vision.MaxPixels = 0), and serve then prints a warning. A panic while serving a
 // request fails that request (500, logged with its stack), never the
 // server. SIGINT or SIGTERM stops accepting connections, finishes the
 // requests in flight (up to 1 min), prints "fastgo: stopped" and exits 0.

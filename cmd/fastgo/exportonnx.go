@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
@@ -29,7 +32,10 @@ class names in the metadata ("vocab").`)
 		return status
 	}
 	if len(pos) != 2 {
-		fs.Usage()
+		return badArgs(fs, stderr, "give MODEL and OUT.onnx", pos)
+	}
+	if problem := checkOutPath(pos[1]); problem != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), problem)
 		return 2
 	}
 	p, err := cnn.LoadPredictor(pos[0], learner.Output(stderr))
@@ -44,4 +50,22 @@ class names in the metadata ("vocab").`)
 	size := p.InputSize()
 	fmt.Fprintf(stdout, "fastgo: wrote %s (%s, %d classes; input uint8 [batch, %d, %d, 3])\n", pos[1], p.Arch.Name, len(p.Vocab), size, size)
 	return 0
+}
+
+// checkOutPath says what is wrong with out as the path of a file to write,
+// before the model is loaded: out is a folder, or its folder is missing or
+// not a folder. "" when none of these.
+func checkOutPath(out string) string {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Sprintf("%s: is a folder: give the ONNX file's path, e.g. %s", out, filepath.Join(out, "model.onnx"))
+	}
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Sprintf("%s: no such folder: create it first (mkdir -p %s), or give a path in an existing folder", dir, dir)
+	case err == nil && !st.IsDir():
+		return fmt.Sprintf("%s: is a file, not a folder: give a path in an existing folder", dir)
+	}
+	return ""
 }

@@ -291,6 +291,12 @@ func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.I
 	}
 	defer func() { <-s.prepare }()
 
+	if enc := contentEncoding(r.Header); enc != "" {
+		// Decompressing would need its own limit against zip bombs, and
+		// buys nothing: JPEG, PNG and WebP are compressed already.
+		w.Header().Set("Accept-Encoding", "identity") // RFC 7694
+		return img, http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %s is not accepted: send the image's bytes as they are (JPEG, PNG and WebP are compressed already), without a Content-Encoding header", enc)
+	}
 	if r.ContentLength > s.maxBody {
 		return img, http.StatusRequestEntityTooLarge, fmt.Errorf("the body (%d bytes) is over the server's limit of %s (-max-body)", r.ContentLength, byteSize(s.maxBody))
 	}
@@ -316,6 +322,20 @@ func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.I
 	return img, 0, nil
 }
 
+// contentEncoding is the request's Content-Encoding other than identity,
+// or "" when the body is sent as it is.
+func contentEncoding(h http.Header) string {
+	var codings []string
+	for _, v := range h.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				codings = append(codings, c)
+			}
+		}
+	}
+	return strings.Join(codings, ", ")
+}
+
 // accepted says what POST /predict takes.
 const accepted = "the server accepts one image per request, as the image's bytes themselves (the body; e.g. curl --data-binary @cat.jpg -H 'Content-Type: image/jpeg' URL/predict) or as multipart/form-data with a file field named \"image\" — not JSON or base64"
 
@@ -331,6 +351,8 @@ func notImageBody(data []byte) string {
 		return "JSON"
 	case bytes.HasPrefix(text, []byte("data:")):
 		return "a data: URL (base64 text)"
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return "gzip-compressed data (send the image's bytes as they are: JPEG, PNG and WebP are compressed already)"
 	}
 	// Base64 text of an image: its first characters decode to a signature.
 	head := text[:min(len(text), 64)]
@@ -368,7 +390,7 @@ func readBody(body io.Reader, contentType string) (data []byte, name string, err
 			break
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("malformed multipart body: %w", err)
+			return nil, "", fmt.Errorf("malformed multipart/form-data body (%w): want one file part (a field named \"image\"), the parts separated by lines --%s as the Content-Type's boundary says; a client's multipart writer (curl -F image=@cat.jpg) makes both", err, params["boundary"])
 		}
 		if part.FormName() != "image" && part.FileName() == "" {
 			continue // a plain field; NextPart skips what is left of it

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -226,6 +227,7 @@ func FuzzPredictRequest(f *testing.F) {
 	f.Add(hugePNG(2, 2), "multipart/form-data; boundary=x")
 	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nGIF89a\r\n--x--\r\n"), "multipart/form-data; boundary=x")
 	f.Add([]byte{}, "text/plain")
+	f.Add([]byte{0x1f, 0x8b, 8, 0}, "")      // gzip's magic
 	s, log := fakeServer(f, 256<<10, 1, nil) // batches of 1: no waiting for company
 	h := s.routes()
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
@@ -447,5 +449,56 @@ func TestModelJSON(t *testing.T) {
 }`
 	if strings.TrimSpace(got.String()) != want {
 		t.Errorf("GET /model:\n%s\nwant\n%s", got.String(), want)
+	}
+}
+
+// Bodies a client compressed or framed wrongly: a gzip body with
+// Content-Encoding: gzip gets 415 saying to send the image as it is
+// (before: "not a JPEG, PNG… (first bytes 1f 8b…)"), one without the header
+// gets the same hint from gzip's magic bytes, and a multipart body whose
+// boundary is not the Content-Type's says what was expected (before:
+// "malformed multipart body: multipart: NextPart: EOF").
+func TestHandlerCompressedAndMisframedBodies(t *testing.T) {
+	s, _ := fakeServer(t, 1<<20, 4, nil)
+	h := s.routes()
+	pug := readImage(t, "pug_166.jpg")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(pug)
+	zw.Close()
+	mp, _ := multipartBody(t, "image", "pug.jpg", pug)
+	_, otherType := multipartBody(t, "image", "pug.jpg", pug) // another random boundary
+	for _, tc := range []struct {
+		name, ctype, encoding string
+		body                  []byte
+		status                int
+		want                  []string
+	}{
+		{"gzip, Content-Encoding", "image/jpeg", "gzip", gz.Bytes(), 415, []string{"Content-Encoding gzip is not accepted: send the image's bytes as they are"}},
+		{"deflate, Content-Encoding", "", "deflate", gz.Bytes(), 415, []string{"Content-Encoding deflate is not accepted"}},
+		{"gzip, no header", "image/jpeg", "", gz.Bytes(), 400, []string{"gzip-compressed", "send the image's bytes as they are"}},
+		{"identity", "image/jpeg", "identity", pug, 200, []string{`"class":"pug"`}},
+		{"wrong boundary", otherType, "", mp, 400, []string{"malformed multipart/form-data body", "one file part", "boundary"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/predict", bytes.NewReader(tc.body))
+			r.Header.Set("Content-Type", tc.ctype)
+			if tc.encoding != "" {
+				r.Header.Set("Content-Encoding", tc.encoding)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.status {
+				t.Errorf("%d %s, want %d", w.Code, w.Body, tc.status)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(w.Body.String(), want) {
+					t.Errorf("%s\nwant it to say %q", w.Body, want)
+				}
+			}
+			if w.Code == 415 && w.Header().Get("Accept-Encoding") != "identity" {
+				t.Errorf("415 with Accept-Encoding %q, want identity (RFC 7694)", w.Header().Get("Accept-Encoding"))
+			}
+		})
 	}
 }

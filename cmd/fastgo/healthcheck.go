@@ -27,8 +27,12 @@ func healthcheckCmd(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	if len(pos) != 0 || *timeout <= 0 {
-		fs.Usage()
+	if len(pos) != 0 {
+		return badArgs(fs, stderr, "takes no arguments: give the server's address with -addr host:port", pos)
+	}
+	var bad flagProblems
+	bad.check(*timeout > 0, "-timeout %v: give a duration > 0, e.g. 3s", *timeout)
+	if bad.report(fs, stderr) {
 		return 2
 	}
 	url, err := healthURL(*addr)

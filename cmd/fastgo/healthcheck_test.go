@@ -34,7 +34,8 @@ func TestHealthcheck(t *testing.T) {
 		{"not ok", []string{"-addr", stopping.Listener.Addr().String()}, 1, "", `answered 503 Service Unavailable "stopping"`},
 		{"nothing listening", []string{"-addr", closed, "-timeout", "1s"}, 1, "", "connection refused"},
 		{"no port", []string{"-addr", "localhost"}, 2, "", "want host:port"},
-		{"argument", []string{"extra"}, 2, "", "Usage: fastgo healthcheck"},
+		{"argument", []string{"extra"}, 2, "", "takes no arguments"},
+		{"no timeout", []string{"-timeout", "0s"}, 2, "", "-timeout 0s: give a duration > 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr strings.Builder

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
 )
@@ -81,4 +83,46 @@ func parseArgs(fs *flag.FlagSet, args []string) (rest []string, ok bool, status 
 		}
 		rest, args = append(rest, args[0]), args[1:]
 	}
+}
+
+// badArgs ends a command whose arguments (those that are not flags) are
+// wrong: it says what the command wants and what it got, then prints the
+// usage; the exit status is 2.
+func badArgs(fs *flag.FlagSet, stderr io.Writer, want string, got []string) int {
+	fmt.Fprintf(stderr, "%s: %s; got %s\n\n", fs.Name(), want, describeArgs(got))
+	fs.Usage()
+	return 2
+}
+
+// describeArgs is args for an error: their count and each one quoted.
+func describeArgs(args []string) string {
+	if len(args) == 0 {
+		return "none"
+	}
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf("%d: %s", len(args), strings.Join(q, " "))
+}
+
+// flagProblems collects what is wrong with a command's flag values, one
+// line each that names the flag and its value and says what to give
+// ("-k 0: give a number ≥ 1").
+type flagProblems []string
+
+// check adds the problem format describes unless ok.
+func (p *flagProblems) check(ok bool, format string, args ...any) {
+	if !ok {
+		*p = append(*p, fmt.Sprintf(format, args...))
+	}
+}
+
+// report writes every problem under the command's name and says whether
+// there was any (the command then ends with exit status 2).
+func (p flagProblems) report(fs *flag.FlagSet, stderr io.Writer) bool {
+	for _, line := range p {
+		fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), line)
+	}
+	return len(p) > 0
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
@@ -35,21 +38,20 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if len(pos) < 2 {
-		fs.Usage()
+		return badArgs(fs, stderr, "give a MODEL and at least one IMAGE", pos)
+	}
+	var bad flagProblems
+	bad.check(*k >= 1, "-k %d: give a number ≥ 1 (classes shown per image)", *k)
+	if bad.report(fs, stderr) {
 		return 2
 	}
-	if *k < 1 {
-		fmt.Fprintf(stderr, "fastgo predict: -k %d: want at least 1\n", *k)
-		return 2
-	}
+	files, failed := checkImagePaths(pos[1:], stderr)
 	// Library notes (backend, warnings) go to stderr: stdout is the answer.
 	p, err := cnn.LoadPredictor(pos[0], learner.Output(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "fastgo: %v\n", err)
 		return 1
 	}
-	files := pos[1:]
-	failed := false
 	for len(files) > 0 {
 		n := min(len(files), predictBatch)
 		var names []string
@@ -91,4 +93,27 @@ func predictCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkImagePaths names on stderr the paths that are missing or folders,
+// in a command-line user's words (the library's advice is for Go code),
+// and returns the others; failed says whether any was named.
+func checkImagePaths(paths []string, stderr io.Writer) (ok []string, failed bool) {
+	for _, f := range paths {
+		st, err := os.Stat(f)
+		_, lerr := os.Lstat(f)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && errors.Is(lerr, os.ErrNotExist):
+			fmt.Fprintf(stderr, "fastgo: %s: no such file: check the path\n", f)
+		case err == nil && st.IsDir():
+			fmt.Fprintf(stderr, "fastgo: %s: is a folder: give its images, e.g. %s\n", f, filepath.Join(f, "*.jpg"))
+		default:
+			// Other errors, a dangling link among them (git-annex content
+			// not fetched), PrepareFile explains.
+			ok = append(ok, f)
+			continue
+		}
+		failed = true
+	}
+	return ok, failed
 }

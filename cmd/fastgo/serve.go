@@ -55,7 +55,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.maxBatch, "max-batch", 16, "most requests that share one forward pass")
 	fs.DurationVar(&c.maxWait, "max-wait", 5*time.Millisecond, "longest a request waits for others to share its forward pass")
 	fs.Var(&c.maxBody, "max-body", "largest request body: a `size` in bytes or with a unit (20MiB, 512KiB); larger ones get 413")
-	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes; each pixel takes 3 bytes while it is prepared")
+	fs.IntVar(&c.maxPixels, "max-pixels", 50_000_000, "largest image (width × height) the server decodes, checked from the image's header; each pixel takes 3 bytes while it is prepared (0: no limit, which lets one request claim any amount of memory)")
 	fs.IntVar(&c.k, "k", 5, "classes answered per image when the request has no ?k=")
 	fs.StringVar(&c.cors, "cors", "", "let pages on these `origins` call the server from a browser (CORS): comma-separated, e.g. https://app.example.com, or * for any; off by default")
 	fs.Usage = func() {
@@ -67,15 +67,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+		return badArgs(fs, stderr, "give one MODEL (a file written by learner.Export, or fastai's export.pkl)", pos)
 	}
-	if c.maxBatch < 1 || c.k < 1 || c.maxBody < 1 || c.maxWait < 0 || c.maxPixels < 0 {
-		fmt.Fprintln(stderr, "fastgo serve: -max-batch, -k and -max-body must be positive, -max-wait and -max-pixels not negative")
-		return 2
-	}
-	if c.maxBatch > maxServeBatch {
-		fmt.Fprintf(stderr, "fastgo serve: -max-batch %d is over %d: the warm-up runs a batch of that many images, and a batch's memory grows with it; use a smaller one (the default is 16)\n", c.maxBatch, maxServeBatch)
+	var bad flagProblems
+	bad.check(c.maxBatch >= 1, "-max-batch %d: give a number ≥ 1 (the default is 16)", c.maxBatch)
+	bad.check(c.maxBatch <= maxServeBatch, "-max-batch %d is over %d: the warm-up runs a batch of that many images, and a batch's memory grows with it; use a smaller one (the default is 16)", c.maxBatch, maxServeBatch)
+	bad.check(c.maxWait >= 0, "-max-wait %v: give a duration ≥ 0, e.g. 5ms (0: each forward pass takes only the requests already waiting)", c.maxWait)
+	bad.check(c.maxBody >= 1, "-max-body %v: give a size of at least 1 byte, e.g. 20MiB", c.maxBody)
+	bad.check(c.maxPixels >= 0, "-max-pixels %d: give a number of pixels ≥ 0, e.g. 50000000 (0: no limit)", c.maxPixels)
+	bad.check(c.k >= 1, "-k %d: give a number ≥ 1 (classes answered per image)", c.k)
+	if bad.report(fs, stderr) {
 		return 2
 	}
 	if err := serve(pos[0], c, stdout, stderr); err != nil {
@@ -94,6 +95,17 @@ const maxServeBatch = 1024
 func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	logger := log.New(stderr, "", log.LstdFlags)
 	vision.MaxPixels = c.maxPixels
+	if c.maxPixels == 0 {
+		fmt.Fprintln(stderr, "fastgo: warning: -max-pixels 0: no limit on the image size: a request whose image header claims billions of pixels makes the server allocate 3 bytes for each; give a limit (the default is 50000000) unless every client is trusted")
+	}
+	// Listen before the slow load and warm-up, so that an address in use
+	// is said at once; connections made meanwhile wait in the listen
+	// queue until the server is warm.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return listenError(c.addr, err)
+	}
+	defer func() { _ = ln.Close() }() // Serve closes it too; this is for the early returns
 	p, err := cnn.LoadPredictor(modelPath, learner.Output(stderr))
 	if err != nil {
 		return err
@@ -134,10 +146,6 @@ func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
 	url, everywhere := serveURL(ln.Addr())
 	if everywhere {
 		fmt.Fprintf(stderr, "fastgo: warning: listening on every network interface (-addr %s): anyone who can reach this machine can use the model; the default is 127.0.0.1\n", c.addr)
@@ -162,6 +170,17 @@ func serve(modelPath string, c serveConfig, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "fastgo: stopped")
 	return nil
+}
+
+// listenError says why serve cannot listen on addr (-addr) and what to do.
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("-addr %s: the address is in use: stop the other server or give another -addr, e.g. :8081 (port 0 picks a free one)", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("-addr %s: not allowed to listen there (%v): ports below 1024 need privileges; give a higher one, e.g. 127.0.0.1:8080", addr, err)
+	}
+	return fmt.Errorf("-addr %s: cannot listen there (%v): give host:port, e.g. 127.0.0.1:8080 or :8080 (every interface)", addr, err)
 }
 
 // corsOrigins splits -cors's comma-separated origins.

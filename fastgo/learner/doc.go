@@ -58,6 +58,14 @@
 // cannot fit in memory (a [StepChecker] callback). cnn.Learner attaches
 // both; learner.New attaches neither.
 //
+// Concurrency: a Learner's methods are safe for concurrent use (see
+// [Learner]). To run a program or its tests under Go's race detector on an
+// AVX-512 machine, add -gcflags=all=-d=checkptr=0 (go test -race
+// -gcflags=all=-d=checkptr=0 ./...): -race turns on checkptr, which stops
+// the program inside github.com/gomlx/compute's AVX-512 matmul ("fatal
+// error: checkptr: pointer arithmetic result points to invalid
+// allocation"; upstream, not a race).
+//
 // Errors: methods that can fail on user input or data return an error that
 // names the value or file and says what to do; [MustNew], [Must] and [Must1]
 // panic with the same message (notebook cells:
