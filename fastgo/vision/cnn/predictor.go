@@ -168,7 +168,7 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	for i, pred := range preds {
 		for _, v := range pred.Probs {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
+				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again (Export refuses a diverged fit's weights: retrain with a lower learning rate)", i, v)
 			}
 		}
 	}
