@@ -21,7 +21,8 @@ type Preds struct {
 	Losses []float32
 }
 
-// Row returns item i's probabilities.
+// Row returns item i's probabilities (a slice of Probs, not a copy); an
+// i outside [0, N) panics, as an index out of range does.
 func (p *Preds) Row(i int) []float32 { return p.Probs[i*p.NumClasses : (i+1)*p.NumClasses] }
 
 // Tensor is the probabilities as a float tensor [N, NumClasses], which

@@ -48,6 +48,10 @@ func ExportONNX(learn *learner.Learner, path string) error {
 
 // ExportONNX writes the predictor's model as ONNX (see the function
 // [ExportONNX]). It only reads the weights: predictions may run meanwhile.
+//
+// Errors are the function's, naming path: an existing folder, a full or
+// read-only disk, NaN or infinite weights, a model or transform the ONNX
+// graph cannot describe.
 func (p *Predictor) ExportONNX(path string) error {
 	return ExportONNX(p.Learner, path)
 }

@@ -64,3 +64,16 @@ func TestExportONNXToAFolder(t *testing.T) {
 		t.Errorf("ExportONNX to a folder: %v, want %q", err, want)
 	}
 }
+
+// Trial 2: PredictFiles() with no path said "cnn.Predictor.Predict: no
+// images", naming another method.
+func TestPredictFilesWithoutPaths(t *testing.T) {
+	_, _, path := exportTinyPets(t)
+	p, err := LoadPredictor(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PredictFiles(); err == nil || !strings.HasPrefix(err.Error(), "cnn.Predictor.PredictFiles: no paths") {
+		t.Errorf("PredictFiles(): %v, want an error from PredictFiles saying there is no path", err)
+	}
+}
