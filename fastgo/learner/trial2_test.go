@@ -1,6 +1,9 @@
 package learner
 
 import (
+	"errors"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,5 +143,26 @@ func TestFineTuneWithoutFrozenEpochs(t *testing.T) {
 	}
 	if l.trainedEpochs != 1 || l.FrozenTo() != 0 {
 		t.Errorf("FineTune(1, FreezeEpochs(0)) trained %d epochs, frozen to %d; want 1 epoch, unfrozen", l.trainedEpochs, l.FrozenTo())
+	}
+}
+
+// Trial 2: an error of the model's graph code (ops.BatchNorm's "use a
+// batch size of at least 2") reached the user behind GoMLX's
+// "failed during graph construction/compilation: compilation failed for
+// Exec "Store.Exec:…func39": graphFn for … panicked:" prefix.
+func TestGraphBuildErrorsWithoutGoMLXPrefix(t *testing.T) {
+	m := tinyModel(4)
+	m.Build = func(*model.Scope, *graph.Node, bool) *graph.Node {
+		panic(errors.New("mymodel: use a batch size of at least 2"))
+	}
+	l := newTinyOf(t, m)
+	_, err := l.Predict(firstBatch(t, l.Data.Valid).X)
+	if err == nil || !strings.Contains(err.Error(), "mymodel: use a batch size of at least 2") {
+		t.Fatalf("Predict: %v, want the model's error", err)
+	}
+	for _, noise := range []string{"compilation failed for Exec", "graphFn for", "Store.Exec"} {
+		if strings.Contains(err.Error(), noise) {
+			t.Errorf("Predict: %q still holds GoMLX's %q", err, noise)
+		}
 	}
 }
