@@ -9,6 +9,17 @@
 //     PNG files under OutputDir() (default ./fastgo_output, or
 //     $FASTGO_OUTPUT_DIR) whose paths are printed.
 //
+// Progress bars are redrawn in place only on a terminal. When the output
+// is a file or a pipe (`nohup prog > log`, CI) they are written as log
+// lines: each finished bar as one line (its prefix, how many of how many,
+// the time taken and the last comment, such as the loss) — fastai's
+// per-epoch bars, which vanish on a terminal, included — and a bar that
+// runs longer writes its current line every 30 s, so that a log of an
+// hour-long CPU fit shows how far it got without flooding it.
+// FASTGO_PROGRESS=redraw|log|final chooses ([EnvProgress]; "final" keeps
+// only the bars that stay on a terminal). A notebook is not concerned: its
+// bars are HTML outputs updated in place.
+//
 // The notebook is detected through gonbui.IsNotebook; the environment
 // variable FASTGO_DISPLAY=notebook|terminal overrides the detection. It is
 // the one package that knows notebooks: besides showing, it holds the

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
@@ -112,37 +113,65 @@ func pngBundle(png []byte, alt string) map[protocol.MIMEType]any {
 
 // terminal serialises text output and keeps track of a progress bar's
 // unfinished `\r` line, so that other output first clears it. When the
-// output is not a terminal (`make demo > log`, CI) a bar is not redrawn:
-// only its final state is written, if it is kept (fastprogress does the
-// same outside a console), so a log holds lines a person can read.
+// output is not a terminal (`nohup … > log`, CI) a bar is not redrawn: in
+// the "log" mode (the default there) each finished bar is written as one
+// line — what it counted, how many, the time taken — and a long one adds
+// its current line every logEvery while it runs, so that a log of an
+// hour-long fit shows how far it got; in the "final" mode only the kept
+// bars' final lines are written (fastprogress' behaviour outside a
+// console).
 type terminal struct {
 	mu      sync.Mutex
 	w       io.Writer // nil: os.Stdout at the time of writing
 	openLen int       // runes of the `\r` line currently shown; 0 if none
 	pending string    // the latest bar line, not shown (non-interactive output)
+	// open says a bar is running (non-interactive output); logged is when
+	// its line was last written, or when it started.
+	open   bool
+	logged time.Time
+	shown  string // the bar's line last written (not to write it twice)
 }
 
 // EnvProgress names the variable that overrides how progress bars are
 // drawn in terminal mode: "redraw" (a `\r` line updated in place, the
-// default on a terminal) or "final" (only the finished bar, the default
-// when the output is a file or a pipe).
+// default on a terminal), "log" (the default when the output is a file or
+// a pipe: one line per finished bar, those that erase themselves on a
+// terminal too, and a line every 30 s while a bar runs longer) or "final"
+// (only the finished bars that stay: fastai's per-epoch bars leave
+// nothing, the epoch table alone remains).
 const EnvProgress = "FASTGO_PROGRESS"
 
-// interactive says whether bars are redrawn in place: on a terminal (a
-// character device) or an output set by SetOutput, unless EnvProgress says
-// otherwise.
-func (t *terminal) interactive() bool {
+// logEvery is how often a running bar writes its line in the "log" mode.
+const logEvery = 30 * time.Second
+
+// progressMode is how bars are drawn in terminal mode.
+type progressMode int
+
+const (
+	redraw    progressMode = iota // a `\r` line updated in place
+	logLines                      // finished bars, and running ones every logEvery
+	finalOnly                     // kept bars' final lines only
+)
+
+// mode says how bars are drawn: redrawn in place on a terminal (a
+// character device) or an output set by SetOutput, else as log lines,
+// unless EnvProgress says otherwise.
+func (t *terminal) mode() progressMode {
 	switch os.Getenv(EnvProgress) {
 	case "redraw":
-		return true
+		return redraw
+	case "log":
+		return logLines
 	case "final":
-		return false
+		return finalOnly
 	}
 	if t.w != nil {
-		return true
+		return redraw
 	}
-	st, err := os.Stdout.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if st, err := os.Stdout.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		return redraw
+	}
+	return logLines
 }
 
 var term = &terminal{}
@@ -183,8 +212,14 @@ func (t *terminal) println(s string) {
 func (t *terminal) bar(s string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.interactive() {
+	if m := t.mode(); m != redraw {
 		t.pending = s
+		if !t.open { // a new bar: its clock starts
+			t.open, t.logged = true, now()
+		} else if m == logLines && now().Sub(t.logged) >= logEvery {
+			fmt.Fprintln(t.out(), s)
+			t.logged, t.shown = now(), s
+		}
 		return
 	}
 	n := runeLen(s)
@@ -200,11 +235,11 @@ func (t *terminal) bar(s string) {
 func (t *terminal) endBar(keep bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.interactive() {
-		if keep && t.pending != "" {
+	if m := t.mode(); m != redraw {
+		if (keep || m == logLines) && t.pending != "" && t.pending != t.shown {
 			fmt.Fprintln(t.out(), t.pending)
 		}
-		t.pending = ""
+		t.pending, t.open, t.shown = "", false, ""
 		return
 	}
 	if t.openLen == 0 {

@@ -65,7 +65,8 @@ func NewProgressBar(total int, prefix string) *ProgressBar {
 
 // NewProgressBarTo starts a bar like NewProgressBar that is drawn as a
 // terminal line on w in every mode — redrawn in place with `\r`, kept
-// with a newline when done (FASTGO_PROGRESS=final: only the final line) —
+// with a newline when done (FASTGO_PROGRESS=log or final: only the final
+// line, and with log a line every 30 s while it runs) —
 // for progress that goes where the caller says, such as a download's
 // progress writer. A nil w draws nothing.
 func NewProgressBarTo(w io.Writer, total int, prefix string) *ProgressBar {
@@ -260,7 +261,8 @@ func FormatBytes(n int64) string {
 // place, and Done leaves the table only; in a terminal the outer bar is not
 // drawn, the table is printed row by row and the inner bars are `\r` lines
 // prefixed "Epoch i/n :" that vanish when done, as in fastprogress' console
-// mode. It is safe for concurrent use.
+// mode (in a log file each is one line when done: see the package doc). It
+// is safe for concurrent use.
 type MasterBar struct {
 	mu        sync.Mutex
 	main      *ProgressBar

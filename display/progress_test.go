@@ -3,6 +3,8 @@ package display
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -323,5 +325,77 @@ func TestMasterBarWithoutRowsLeavesNothing(t *testing.T) {
 	nb.Done()
 	if last := r.html(t, len(r.msgs)-1); strings.Contains(last, "train_loss") {
 		t.Errorf("a notebook display with no row ends as %q, want it empty", last)
+	}
+}
+
+// Trial 2: with the output a file or a pipe nothing was shown during an
+// epoch, and fastai's per-epoch bars, which erase themselves, left
+// nothing: a log of an hour-long CPU fit held only the table. In the
+// "log" mode (the default there) each finished bar is one line, and a bar
+// running longer than 30 s writes its line every 30 s; short bars write
+// only their final line; no `\r` redraws.
+func TestProgressLogLines(t *testing.T) {
+	t.Setenv(EnvDisplay, "terminal")
+	t.Setenv(EnvProgress, "log")
+	var clock manualClock
+	defer clock.install()()
+	var buf bytes.Buffer
+	SetOutput(&buf)
+	defer SetOutput(nil)
+	m := NewMasterBar(1, []string{"epoch", "train_loss"})
+	long := m.NewChild(100) // 1 s a batch: 100 s
+	for i := 1; i <= 100; i++ {
+		clock.t = clock.t.Add(time.Second)
+		long.Update(i, "0.5")
+	}
+	long.Done()
+	short := m.NewChild(10) // 0.1 s a batch
+	for i := 1; i <= 10; i++ {
+		clock.t = clock.t.Add(100 * time.Millisecond)
+		short.Update(i, "")
+	}
+	short.Done()
+	m.Append([]string{"0", "0.500000"})
+	m.Update(1)
+	m.Done()
+	out := buf.String()
+	if strings.Contains(out, "\r") {
+		t.Errorf("a log got \\r redraws:\n%q", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("log lines:\n%s\nwant 3 lines of the running 100 s bar, its final line, the short bar's final line and the table", strings.Join(lines, "\n"))
+	}
+	for i, want := range []string{"[30/100 00:30<01:10 0.5]", "[60/100 01:00<00:40 0.5]", "[90/100 01:30<00:10 0.5]", "100.00% [100/100 01:40<00:00 0.5]", "100.00% [10/10 00:01<00:00]"} {
+		if !strings.HasPrefix(lines[i], "Epoch 1/1 : |") || !strings.HasSuffix(lines[i], want) {
+			t.Errorf("line %d = %q, want the bar ending %q", i, lines[i], want)
+		}
+	}
+	if !strings.HasPrefix(lines[5], "epoch") || !strings.HasPrefix(lines[6], "0 ") {
+		t.Errorf("table lines %q", lines[5:])
+	}
+}
+
+// With stdout a file (`nohup … > log`), bars are written as log lines by
+// default; FASTGO_PROGRESS chooses otherwise.
+func TestProgressModeDefaultsToLogInFiles(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdout
+	os.Stdout = f
+	defer func() { os.Stdout = saved }()
+	t.Setenv(EnvProgress, "")
+	var tm terminal
+	if m := tm.mode(); m != logLines {
+		t.Errorf("stdout a file: mode %d, want logLines", m)
+	}
+	for env, want := range map[string]progressMode{"redraw": redraw, "final": finalOnly, "log": logLines} {
+		t.Setenv(EnvProgress, env)
+		if m := tm.mode(); m != want {
+			t.Errorf("%s=%s: mode %d, want %d", EnvProgress, env, m, want)
+		}
 	}
 }

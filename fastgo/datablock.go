@@ -168,6 +168,10 @@ func (db *DataBlock) newDataset(split Split, items L[Path]) (*Dataset, error) {
 	d := &Dataset{Split: split, Items: items, Labels: make([]string, len(items)), Y: make([]int, len(items)), x: db.Blocks.X}
 	for i, it := range items {
 		label, err := db.GetY(it)
+		var perr *PatternError
+		if errors.As(err, &perr) {
+			return nil, err // the pattern's error, whichever item met it first
+		}
 		if err != nil {
 			// The labeller may see only the file name: name the whole item,
 			// and say how to fix it after the labeller's own message.

@@ -19,15 +19,17 @@ type Labeller func(item Path) (string, error)
 // The pattern uses Go's RE2 syntax, which is Python's for the usual labelling
 // patterns (`(.+)_\d+.jpg$`); back-references and look-arounds are not
 // supported. An invalid pattern or one without a group makes every call fail
-// with an error that says so.
+// with a *PatternError that says so (DataLoaders reports it once, as the
+// pattern's error, not an item's); a valid pattern that does not match an
+// item fails with fastai's "Failed to find" message.
 func RegexLabeller(pattern string) Labeller {
 	re, err := regexp.Compile(pattern)
 	if err == nil && re.NumSubexp() < 1 {
 		err = fmt.Errorf("it has no capture group: put the part that is the label in parentheses, e.g. `(.+)_\\d+.jpg$`")
 	}
 	if err != nil {
-		err = fmt.Errorf("RegexLabeller: invalid pattern %q: %w", pattern, err)
-		return func(Path) (string, error) { return "", err }
+		perr := &PatternError{Pattern: pattern, Err: err}
+		return func(Path) (string, error) { return "", perr }
 	}
 	return func(item Path) (string, error) {
 		s := filepath.ToSlash(string(item))
@@ -42,6 +44,24 @@ func RegexLabeller(pattern string) Labeller {
 		return s[m[2]:m[3]], nil
 	}
 }
+
+// PatternError is RegexLabeller's error for a pattern that cannot label
+// any item: invalid RE2 syntax, or no capture group. It is the pattern's
+// fault, not an item's.
+type PatternError struct {
+	// Pattern is the pattern as given.
+	Pattern string
+	// Err is regexp's error, or the missing group.
+	Err error
+}
+
+// Error names the pattern, says what is wrong and to fix it.
+func (e *PatternError) Error() string {
+	return fmt.Sprintf("RegexLabeller: invalid pattern %q: %v: fix the pattern", e.Pattern, e.Err)
+}
+
+// Unwrap returns regexp's error.
+func (e *PatternError) Unwrap() error { return e.Err }
 
 // UsingName is fastai's using_attr(labeller, 'name'): it applies labeller to
 // the item's file name instead of its whole path.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,8 +91,8 @@ func WithBatchSize(bs int) LoaderOption { return func(c *loaderConfig) { c.batch
 func WithSeed(seed uint64) LoaderOption { return func(c *loaderConfig) { c.seed = seed } }
 
 // WithWorkers sets how many CPU workers prepare items (default
-// [DefaultWorkers]: the cores this process may use). Batches do not
-// depend on it.
+// [DefaultWorkers]: the cores this process may use; 0 means one). Batches
+// do not depend on it. A negative n is DataLoaders' error.
 func WithWorkers(n int) LoaderOption { return func(c *loaderConfig) { c.workers = n } }
 
 // DefaultWorkers is the loaders' default number of workers: the cores
@@ -114,11 +115,13 @@ func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 // left nil (Blocks.X, GetItems, GetY), naming it; no items in source; a
 // split that leaves the training set empty; an item the labeller cannot
 // label, or a validation label no training item has, naming the item; a
-// batch size below 1 or a negative WithDecodedCache; a batch transform
-// that cannot set itself up (DataBlock.BatchTfms[i], naming it).
-// Decoding errors come later, from the batches. A validation set that is
-// empty, or a training set smaller than one batch, is a warning on
-// Warnings, not an error.
+// batch size below 1, a negative WithWorkers or WithDecodedCache; a
+// RegexLabeller whose pattern is invalid or has no group (said once,
+// naming the pattern); a batch transform that cannot set itself up
+// (DataBlock.BatchTfms[i], naming it). Decoding errors come later, from
+// the batches. A validation set that is empty, a training set smaller
+// than one batch, or one label for every item (a classifier needs at
+// least 2 classes) is a warning on Warnings, not an error.
 func (db *DataBlock) DataLoaders(source Path, opts ...LoaderOption) (*DataLoaders, error) {
 	ds, err := db.Datasets(source)
 	if err != nil {
@@ -144,9 +147,10 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 	if cfg.batchSize < 1 {
 		return nil, fmt.Errorf("batch size %d: use a positive batch size, e.g. WithBatchSize(64)", cfg.batchSize)
 	}
-	if cfg.workers < 1 {
-		cfg.workers = 1
+	if cfg.workers < 0 {
+		return nil, fmt.Errorf("WithWorkers(%d): give how many CPU workers prepare items, 1 or more (0 means one; the default is the cores this process may use, DefaultWorkers)", cfg.workers)
 	}
+	cfg.workers = max(cfg.workers, 1)
 	if cfg.decodedBytes < 0 {
 		return nil, fmt.Errorf("WithDecodedCache(%d): give the most memory to use, in bytes (0: no cache)", cfg.decodedBytes)
 	}
@@ -159,6 +163,12 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 		fmt.Fprintf(Warnings, "fastgo: warning: the validation set of %s is empty (the splitter put all %d items in training): valid_loss and metrics will show None. RandomSplitter(p) keeps int(p·n) items for validation, so none when p·n < 1: use more data or a larger p.\n",
 			string(ds.Source), ds.Train.Len())
 	}
+	// A classifier of one class learns nothing and scores perfectly
+	// (error_rate 0, loss 0): fastai trains it silently (trial 2).
+	if label, ok := ds.oneLabel(); ok {
+		fmt.Fprintf(Warnings, "fastgo: warning: every item has the label %q (all %d of %s): a classifier needs at least 2 classes (with one, it shows error_rate 0 and learns nothing); check GetY (ParentLabel on a flat folder gives every file the folder's name).\n",
+			label, ds.Train.Len()+ds.Valid.Len(), string(ds.Source))
+	}
 	dls := &DataLoaders{Train: mk(ds.Train, true), Valid: mk(ds.Valid, false),
 		Vocab: ds.Vocab, BatchTfms: db.BatchTfms, Datasets: ds}
 	if n := ds.Train.Len(); dls.Train.Len() == 0 && n > 0 {
@@ -169,6 +179,15 @@ func (db *DataBlock) loaders(ds *Datasets, opts ...LoaderOption) (*DataLoaders, 
 		return nil, err
 	}
 	return dls, nil
+}
+
+// oneLabel returns the label every item has, if they all have one.
+func (ds *Datasets) oneLabel() (string, bool) {
+	labels := append(slices.Clone(ds.Train.Labels), ds.Valid.Labels...)
+	if len(labels) == 0 || slices.ContainsFunc(labels, func(l string) bool { return l != labels[0] }) {
+		return "", false
+	}
+	return labels[0], true
 }
 
 // Warnings receives fastgo's warnings about data that will not give the

@@ -410,7 +410,11 @@ func describe(b compute.Backend, c Choice, e env) string {
 	var s string
 	switch c.Device {
 	case "go":
-		s = fmt.Sprintf("%s (pure Go on the CPU, %d threads)", c.Config, runtime.GOMAXPROCS(0))
+		threads := "threads"
+		if runtime.GOMAXPROCS(0) == 1 {
+			threads = "thread"
+		}
+		s = fmt.Sprintf("%s (pure Go on the CPU, %d %s)", c.Config, runtime.GOMAXPROCS(0), threads)
 	case "cuda":
 		s = fmt.Sprintf("%s on %s", c.Config, b.DeviceDescription(0))
 		if gpus := e.findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {

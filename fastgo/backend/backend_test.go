@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -433,5 +434,17 @@ func TestFitGCTarget(t *testing.T) {
 	set.fitGCTarget(b)()
 	if got := debug.SetGCPercent(100); got != 200 {
 		t.Errorf("with GOGC set a fit changed the target to %d", got)
+	}
+}
+
+// Trial 2: under GOMAXPROCS=1 the backend line said "1 threads".
+func TestBackendLineSaysOneThread(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	m := newFakeMachine(t)
+	var log bytes.Buffer
+	b, _ := createBackend(m.env("go"), &log)
+	defer b.Finalize()
+	if out := log.String(); !strings.Contains(out, "(pure Go on the CPU, 1 thread)") {
+		t.Errorf("backend line %q, want it to say \"1 thread\"", out)
 	}
 }

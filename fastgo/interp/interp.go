@@ -20,7 +20,8 @@ type PredsSource interface {
 // ClassificationInterpretation is fastai's ClassificationInterpretation:
 // a classifier's predictions over a dataset (usually the validation set)
 // with each item's target and loss, to see where the model goes wrong.
-// Build it with FromSource, FromPreds or FromPredictions; it is read-only.
+// Build it with FromLearner (fastai's from_learner), FromSource, FromPreds
+// or FromPredictions; it is read-only.
 type ClassificationInterpretation struct {
 	vocab   []string
 	probs   []float32 // row-major [n, len(vocab)]
@@ -63,11 +64,17 @@ func FromPreds(vocab []string, p *learner.Preds, items []fastgo.Path) (*Classifi
 // outputs), each item's target class index and loss, and optionally (nil)
 // the items themselves. Inputs are copied. The predicted class of an item
 // is its most probable one (the first on ties, like argmax).
+//
+// Errors: an empty vocab; no predictions (0 targets: an empty validation
+// set); lengths that do not agree (probabilities, losses, items), with the
+// counts; a target outside [0, len(vocab)).
 func FromPredictions(vocab []string, probs []float32, targets []int, losses []float32, items []fastgo.Path) (*ClassificationInterpretation, error) {
 	c, n := len(vocab), len(targets)
 	switch {
 	case c == 0:
 		return nil, fmt.Errorf("interp.FromPredictions: the vocab is empty; pass the class names")
+	case n == 0:
+		return nil, fmt.Errorf("interp.FromPredictions: no predictions (0 items): an interpretation of nothing would show an all-zero matrix; is the validation set empty? (RandomSplitter(p) keeps int(p·n) items for it)")
 	case len(probs) != n*c:
 		return nil, fmt.Errorf("interp.FromPredictions: %d probabilities for %d targets × %d classes; want one row of %d per target", len(probs), n, c, c)
 	case len(losses) != n:

@@ -161,6 +161,8 @@ func TestFromPredictionsErrors(t *testing.T) {
 		{"losses", v, []float32{1, 0}, []int{0}, nil, nil, "0 losses for 1 targets"},
 		{"items", v, []float32{1, 0}, []int{0}, []float32{0}, []fastgo.Path{"a", "b"}, "2 items for 1 targets"},
 		{"target", v, []float32{1, 0}, []int{2}, []float32{0}, nil, "target 2 of item 0 is not a class index in [0, 2)"},
+		// Trial 2: no prediction gave an all-zero matrix and an empty plot.
+		{"no items", v, nil, nil, nil, nil, "no predictions"},
 	}
 	for _, c := range cases {
 		_, err := interp.FromPredictions(c.vocab, c.probs, c.targets, c.losses, c.items)

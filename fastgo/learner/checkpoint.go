@@ -14,6 +14,7 @@ import (
 
 	"github.com/fastgo-ml/fastgo/display"
 	"github.com/fastgo-ml/fastgo/fastgo"
+	"github.com/fastgo-ml/fastgo/internal/diskerr"
 	"github.com/gofrs/flock"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -74,11 +75,15 @@ type recorderState struct {
 // A model not built yet (no fit or prediction ran) is built and
 // initialised first, with one forward pass on its first batch, so that
 // the file holds every variable (an untrained model saves as it is, as in
-// fastai).
+// fastai). Save writes the weights as they are, NaN or infinite ones of a
+// diverged fit too (as learn.save does): the file is for resuming or for
+// looking into what went wrong; Export, whose file is for serving,
+// refuses them.
 //
-// Errors name path: the model has no weights and the learner no batch to
-// initialise them from; that first batch failed; the folder cannot be
-// made or written (the os error: a read-only or full disk).
+// Errors name path: path is an existing folder (give a file path); the
+// model has no weights and the learner no batch to initialise them from;
+// that first batch failed; the folder cannot be made or written (the os
+// error: a read-only or full disk).
 func (l *Learner) Save(path string) error {
 	return l.writeCheckpoint(path, true, "")
 }
@@ -95,7 +100,12 @@ func (l *Learner) SaveState(path, note string) error {
 // (fastai's learn.export). Read it back with LoadExported, or
 // cnn.LoadPredictor for a cnn.Learner's. An untrained learner exports its
 // initial weights, as Save does; the write is atomic and the file 0644;
-// a missing folder is made. Errors are Save's.
+// a missing folder is made.
+//
+// Errors are Save's (with "export" for "save"), and: a weight that is NaN
+// or infinite (a diverged fit), naming the first such variable — nothing
+// is written; retrain with a lower learning rate, or Load a file saved
+// before the fit diverged, and export again.
 func (l *Learner) Export(path string) error {
 	return l.writeCheckpoint(path, false, "export")
 }
@@ -122,10 +132,19 @@ func (l *Learner) inputSpec() *InputSpec {
 }
 
 func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err error) {
+	op := "save"
+	if !withOpt {
+		op = "export"
+	}
+	// Before the model is built or anything written: the rename would
+	// fail only at the end, saying "file exists".
+	if err := diskerr.NotAFolder(path, ".learner"); err != nil {
+		return fmt.Errorf("%s %s: %w", op, path, err)
+	}
 	// The whole model, every variable initialised (fastai saves and
 	// exports untrained models too).
 	if err := l.ensureBuilt(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	// Held until the values are written: a training step in another
 	// goroutine would hand their buffers to the next step.
@@ -147,7 +166,15 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 		}
 		t, err := v.Value()
 		if err != nil {
-			return fmt.Errorf("save %s: variable %s: %w", path, v.Path(), err)
+			return fmt.Errorf("%s %s: variable %s: %w", op, path, v.Path(), err)
+		}
+		// An exported file is served: NaN weights would answer NaN
+		// probabilities (trial 2). A saved one may be a diverged fit's,
+		// kept to look into.
+		if !withOpt {
+			if err := CheckFinite(v.Path(), t); err != nil {
+				return fmt.Errorf("%s %s: %w", op, path, err)
+			}
 		}
 		h.Vars = append(h.Vars, varMeta{Path: v.Path(), DType: int32(t.DType()), Dims: t.Shape().Dimensions})
 		values = append(values, t)
@@ -155,11 +182,11 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	// The random-number state (and an optimizer's) is no model: a fit
 	// refused before its first step leaves it alone (trial 1, W1).
 	if !slices.ContainsFunc(h.Vars, func(m varMeta) bool { return isModelVar(m.Path) }) {
-		return fmt.Errorf("save %s: the model has no weights yet: train it or predict once first", path)
+		return fmt.Errorf("%s %s: the model has no weights yet: train it or predict once first", op, path)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	removeStaleTemps(path)
 	// An interrupt (a notebook's stop button) waits for the save to end,
@@ -167,7 +194,7 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	defer deferInterrupts()()
 	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	// Locked while written: another process's save of the same path
 	// (a second notebook) tells it from a temporary a killed save left.
@@ -184,35 +211,71 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	w := bufio.NewWriter(f)
 	enc := gob.NewEncoder(w)
 	if err = enc.Encode(h); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	for i, t := range values {
 		err = t.ConstBytes(func(data []byte) { err = enc.Encode(data) })
 		if err != nil {
-			return fmt.Errorf("save %s: variable %s: %w", path, h.Vars[i].Path, err)
+			return fmt.Errorf("%s %s: variable %s: %w", op, path, h.Vars[i].Path, err)
 		}
 	}
 	if err = w.Flush(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	if midSave != nil {
 		midSave()
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	// CreateTemp makes the file private (0600); a saved or exported
 	// learner is a document like any other (a server may run as another user).
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	return nil
+}
+
+// CheckFinite returns an error when the weight tensor t of the variable
+// path holds a NaN or an infinity (float32 and float64 tensors; others
+// have none): what a diverged fit leaves. The error names path, the
+// first such element and what to do (retrain with a lower learning rate,
+// or load a checkpoint saved before the fit diverged). Export and
+// cnn.ExportONNX refuse such weights with it.
+func CheckFinite(path string, t *tensors.Tensor) error {
+	first, bad := -1, 0.0
+	var err error
+	switch t.DType() {
+	case dtypes.Float32:
+		err = tensors.ConstFlatData(t, func(data []float32) { first, bad = firstNonFinite(data) })
+	case dtypes.Float64:
+		err = tensors.ConstFlatData(t, func(data []float64) { first, bad = firstNonFinite(data) })
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("variable %s: %w", path, err)
+	case first < 0:
+		return nil
+	}
+	return fmt.Errorf("variable %s holds %v (element %d of %d): the fit diverged; retrain with a lower learning rate (LRFind shows where the loss blows up), or Load an earlier checkpoint (one saved before it diverged), then export again",
+		path, bad, first, t.Shape().Size())
+}
+
+// firstNonFinite returns the index and value of data's first NaN or
+// infinity; -1 when there is none.
+func firstNonFinite[T float32 | float64](data []T) (int, float64) {
+	for i, v := range data {
+		if x := float64(v); !finite(x) {
+			return i, x
+		}
+	}
+	return -1, 0
 }
 
 // midSave, when set (tests), runs while a save's temporary file is

@@ -54,7 +54,7 @@ func BaseLR(lr float64) FitOption { return func(o *fitOptions) { o.baseLR = ptrT
 // in the unfrozen stage (100).
 func LRMult(m float64) FitOption { return func(o *fitOptions) { o.lrMult = ptrTo(m) } }
 
-// FreezeEpochs sets FineTune's number of frozen epochs (1).
+// FreezeEpochs sets FineTune's number of frozen epochs (1; 0: none).
 func FreezeEpochs(n int) FitOption { return func(o *fitOptions) { o.freezeEpochs = ptrTo(n) } }
 
 func collect(opts []FitOption) fitOptions {
@@ -207,7 +207,8 @@ func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec
 // FineTune is fastai's fine_tune: Freeze and FitOneCycle(FreezeEpochs,
 // Slice(BaseLR), PctStart 0.99); then halve BaseLR, Unfreeze and
 // FitOneCycle(epochs, Slice(BaseLR/LRMult, BaseLR), PctStart 0.3, Div 5).
-// Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div and PctStart
+// Defaults: BaseLR 2e-3, FreezeEpochs 1 (0: no frozen stage, as
+// fastai's freeze_epochs=0), LRMult 100. Div and PctStart
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
 // Errors are Fit's, naming the stage; every argument is checked before
@@ -229,8 +230,8 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if epochs < 1 {
 		return fmt.Errorf("FineTune(%d): give at least 1 epoch", epochs)
 	}
-	if fe := optOr(o.freezeEpochs, 1); fe < 1 {
-		return fmt.Errorf("FineTune: FreezeEpochs(%d): give at least 1 frozen epoch", fe)
+	if fe := optOr(o.freezeEpochs, 1); fe < 0 {
+		return fmt.Errorf("FineTune: FreezeEpochs(%d): give 0 or more frozen epochs (0: none, straight to the unfrozen stage)", fe)
 	}
 	if !(base > 0) || math.IsInf(base, 0) {
 		return fmt.Errorf("FineTune: BaseLR(%g): the learning rate must be a positive number", base)
@@ -249,8 +250,11 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	if err := l.run(l.oneCycleSpec(optOr(o.freezeEpochs, 1), maxs, first)); err != nil {
-		return fmt.Errorf("FineTune, frozen stage: %w", err)
+	// FreezeEpochs(0): fastai's fit_one_cycle(0) trains nothing.
+	if fe := optOr(o.freezeEpochs, 1); fe > 0 {
+		if err := l.run(l.oneCycleSpec(fe, maxs, first)); err != nil {
+			return fmt.Errorf("FineTune, frozen stage: %w", err)
+		}
 	}
 	base /= 2
 	l.freezeTo(0)

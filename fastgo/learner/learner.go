@@ -865,8 +865,37 @@ func callExec(e *model.Exec, args []any) (out []*tensors.Tensor, err error) {
 			}
 			err = fmt.Errorf("%v", r)
 		}
+		err = withoutExecPrefix(err)
 	}()
 	return e.Exec(args...)
+}
+
+// graphBuildError is an error of the model's graph code (a panic while
+// the graph was built, such as ops.BatchNorm's "use a batch size of at
+// least 2") without GoMLX's prefix, which names its internal closure
+// ("compilation failed for Exec "Store.Exec:…func39": graphFn for …
+// panicked:"): noise to a user (trial 2). It unwraps to GoMLX's error.
+type graphBuildError struct {
+	msg string
+	err error
+}
+
+func (e *graphBuildError) Error() string { return e.msg }
+func (e *graphBuildError) Unwrap() error { return e.err }
+
+// withoutExecPrefix returns err as a *graphBuildError when it reports a
+// panic while building a graph, else err.
+func withoutExecPrefix(err error) error {
+	const marker = " panicked: "
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 || !strings.Contains(msg[:i], "graphFn for") {
+		return err
+	}
+	return &graphBuildError{msg: "building the model's graph: " + msg[i+len(marker):], err: err}
 }
 
 // NumClasses is the number of model outputs (len(Data.Vocab)).

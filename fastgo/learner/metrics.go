@@ -2,7 +2,11 @@ package learner
 
 // Metric is a validation metric computed per batch on the CPU from the
 // predictions; the epoch table shows its batch-size-weighted mean over the
-// validation set (fastai's AvgMetric).
+// validation set (fastai's AvgMetric). That mean is the metric over the
+// whole set only for metrics that are means over items (accuracy, error
+// rate); for F1, precision, recall or ROC AUC (fastai's AccumMetric,
+// skm_to_fastai) it is not: compute those from GetPreds' probabilities
+// and targets over the whole set after the fit.
 type Metric struct {
 	// Name is the column header, e.g. "error_rate".
 	Name string

@@ -21,7 +21,8 @@ type Preds struct {
 	Losses []float32
 }
 
-// Row returns item i's probabilities.
+// Row returns item i's probabilities (a slice of Probs, not a copy); an
+// i outside [0, N) panics, as an index out of range does.
 func (p *Preds) Row(i int) []float32 { return p.Probs[i*p.NumClasses : (i+1)*p.NumClasses] }
 
 // Tensor is the probabilities as a float tensor [N, NumClasses], which
@@ -54,12 +55,23 @@ func (p *Preds) Decoded() []int {
 // transforms; Probs are float32 [N, NumClasses], Losses float32 [N]
 // (nats). Safe while another goroutine fits (see Learner).
 //
-// Errors: no validation set and dl nil; a batch that fails to load (a
-// decoding error, naming the batch); a batch of the wrong shape, or a
-// label outside the vocabulary; the model failing to build or run (a file
-// loaded without one of its variables, say), naming the batch.
+// Batches may hold images of another size than the training ones (as
+// fastai's get_preds on a CNN, whose pooling takes any size): each new
+// size compiles a graph of its own (seconds, once per size), and a model
+// that is not size-independent fails to build, naming the batch.
+//
+// Errors: no validation set and dl nil; no batch at all (an empty
+// validation set, or dl yielding none: there is nothing to predict, and
+// an empty result would read as a model of 0 classes); a batch that fails
+// to load (a decoding error, naming the batch); a batch with no images,
+// without labels (GetPreds needs each image's label for its loss: predict
+// unlabelled images with Predict, or cnn.Predictor from files), of the
+// wrong shape, or with a label outside the vocabulary; the model failing
+// to build or run (a file loaded without one of its variables, say),
+// naming the batch.
 func (l *Learner) GetPreds(dl BatchSource) (*Preds, error) {
-	if dl == nil {
+	valid := dl == nil
+	if valid {
 		dl = l.Data.Valid
 	}
 	if dl == nil {
@@ -70,6 +82,9 @@ func (l *Learner) GetPreds(dl BatchSource) (*Preds, error) {
 	for b, err := range dl.Epoch(0) {
 		if err != nil {
 			return nil, fmt.Errorf("GetPreds: batch %d: %w", i, err)
+		}
+		if len(b.X.Shape) == 4 && b.X.Shape[0] > 0 && len(b.Y) == 0 {
+			return nil, fmt.Errorf("GetPreds: batch %d has %d images and no labels: GetPreds needs each image's label to compute the losses it returns; predict unlabelled images with Predict (or cnn.Predictor, from files)", i, b.X.Shape[0])
 		}
 		probs, losses, err := l.evalBatch(b)
 		if err != nil {
@@ -82,6 +97,12 @@ func (l *Learner) GetPreds(dl BatchSource) (*Preds, error) {
 		p.Targets = append(p.Targets, b.Y...)
 		p.Losses = append(p.Losses, losses...)
 		i++
+	}
+	if i == 0 {
+		if valid {
+			return nil, fmt.Errorf("GetPreds: the validation set is empty (no batch): split some items off for validation (RandomSplitter), or pass the batches to predict on")
+		}
+		return nil, fmt.Errorf("GetPreds: the batches are empty (no batch): nothing to predict")
 	}
 	return p, nil
 }
@@ -101,12 +122,21 @@ type Prediction struct {
 // its index and the softmax probabilities (float32, one per class).
 // cnn.Predictor prepares image files and bytes for it.
 //
-// Errors: x is not 4-dimensional, or its data does not fill its shape;
-// the model failing to build or run (images of another size than the
-// model's input, a file loaded without one of its variables).
+// Images of another size than the validation set's are accepted, as
+// fastai's predict on a CNN (global pooling takes any size), but each new
+// size compiles a graph of its own (seconds, once per size) and a CNN
+// trained at one size predicts less well at another: prepare images as
+// the validation set's (cnn.Predictor does).
+//
+// Errors: x is not 4-dimensional, holds no image, or its data does not
+// fill its shape; the model failing to build or run (a model that needs
+// its training size, a file loaded without one of its variables).
 func (l *Learner) Predict(x fastgo.ByteTensor) ([]Prediction, error) {
 	if len(x.Shape) != 4 {
 		return nil, fmt.Errorf("Predict: images have shape %v: want [B,H,W,3] uint8", x.Shape)
+	}
+	if x.Shape[0] == 0 {
+		return nil, fmt.Errorf("Predict: no images (shape %v): give at least one", x.Shape)
 	}
 	probs, _, err := l.evalBatch(Batch{X: x, Y: make([]int, x.Shape[0])})
 	if err != nil {
@@ -125,6 +155,9 @@ func (l *Learner) PredictFloat(data []float32, shape []int) ([]Prediction, error
 	}
 	if len(shape) != 4 || n != len(data) {
 		return nil, fmt.Errorf("PredictFloat: %d values for shape %v: want [B,H,W,3] float32", len(data), shape)
+	}
+	if shape[0] == 0 {
+		return nil, fmt.Errorf("PredictFloat: no images (shape %v): give at least one", shape)
 	}
 	x := tensors.FromFlatDataAndDimensions(data, shape...)
 	y := tensors.FromFlatDataAndDimensions(make([]int32, shape[0]), shape[0])

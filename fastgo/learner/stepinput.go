@@ -64,6 +64,9 @@ func checkBatch(b Batch, nClasses int) ([]int32, error) {
 	for _, d := range b.X.Shape {
 		n *= d
 	}
+	if b.X.Shape[0] == 0 {
+		return nil, fmt.Errorf("batch has no images (shape %v): a batch needs at least one", b.X.Shape)
+	}
 	if n != len(b.X.Data) {
 		return nil, fmt.Errorf("batch images have shape %v (%d values) but %d bytes", b.X.Shape, n, len(b.X.Data))
 	}

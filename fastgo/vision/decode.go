@@ -212,6 +212,9 @@ func Decode(data []byte, name string) (Image, error) {
 // prepare images as a given library does (cnn.LoadFastai's predictor
 // ignores the tag, as fastai does) without changing the setting for the
 // rest of the program.
+//
+// Errors are Decode's: a *DecodeError naming name (empty, truncated or
+// undecodable data, an unknown format, more pixels than MaxPixels).
 func DecodeEXIF(data []byte, name string, applyEXIF bool) (Image, error) {
 	return decode(data, name, MaxPixels, applyEXIF)
 }

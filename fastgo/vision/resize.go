@@ -91,6 +91,10 @@ func WithPadMode(p PadMode) ResizeOption {
 // random one (position drawn from the item's ItemContext.Rand) on the train
 // split; with no Rand the square is centred. Resampling is Pillow's
 // antialiased BILINEAR (see [ResizeImage]).
+//
+// Errors: Resize itself returns none; a size below 1 or too large (see
+// [CheckSide]) is refused by Check, which DataBlock.DataLoaders (and
+// Summary) call before any image is loaded, naming the setting.
 func Resize(size int, opts ...ResizeOption) *ResizeTransform {
 	r := &ResizeTransform{Size: size}
 	for _, o := range opts {

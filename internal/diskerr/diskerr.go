@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -87,4 +89,16 @@ func Wrap(err error, dir, env string) error {
 func Is(err error) bool {
 	var de *Error
 	return errors.As(err, &de) || Classify(err) != None
+}
+
+// NotAFolder returns an error when path, the file a save is about to
+// write, is an existing folder (a rename onto it would fail only after
+// the whole file was written, saying "file exists"): "is a folder: give
+// a file path, e.g. PATH/model.EXT". ext is the file's usual extension,
+// with its dot (".learner"). nil otherwise, a missing path included.
+func NotAFolder(path, ext string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("is a folder: give a file path, e.g. %s", filepath.Join(path, "model"+ext))
+	}
+	return nil
 }

@@ -43,3 +43,16 @@ func TestWrapSaysWhatAndWhere(t *testing.T) {
 		}
 	}
 }
+
+// A folder where a file is to be written is named, with a file path to
+// give instead; a file or a missing path is no error.
+func TestNotAFolder(t *testing.T) {
+	dir := t.TempDir()
+	err := NotAFolder(dir, ".onnx")
+	if want := "is a folder: give a file path, e.g. " + dir + "/model.onnx"; err == nil || err.Error() != want {
+		t.Errorf("NotAFolder(dir) = %v, want %q", err, want)
+	}
+	if err := NotAFolder(dir+"/missing.onnx", ".onnx"); err != nil {
+		t.Errorf("NotAFolder(missing) = %v, want nil", err)
+	}
+}

@@ -26,7 +26,11 @@ import (
 // writes (see onnx.WriteFile): through a temporary file renamed into place,
 // its folder created if missing, readable by all (0644).
 //
-// Errors: a full or read-only disk (saying so, and what to do); a learner whose model is not one cnn.Learner builds, whose
+// Errors, naming path, with nothing written: path is an existing folder
+// (give a file path); a full or read-only disk (saying so, and what to
+// do); a weight that is NaN or infinite (a diverged fit: the first such
+// variable is named, with what to do — see learner.CheckFinite); a
+// learner whose model is not one cnn.Learner builds, whose
 // weights do not exist yet (never trained or run), whose items are not
 // resized to a fixed square by vision.Resize, or with a batch transform
 // other than augment.AugTransforms and augment.Normalize (named).
@@ -44,6 +48,10 @@ func ExportONNX(learn *learner.Learner, path string) error {
 
 // ExportONNX writes the predictor's model as ONNX (see the function
 // [ExportONNX]). It only reads the weights: predictions may run meanwhile.
+//
+// Errors are the function's, naming path: an existing folder, a full or
+// read-only disk, NaN or infinite weights, a model or transform the ONNX
+// graph cannot describe.
 func (p *Predictor) ExportONNX(path string) error {
 	return ExportONNX(p.Learner, path)
 }
@@ -101,6 +109,10 @@ func onnxClassifier(learn *learner.Learner) (onnx.Classifier, error) {
 		}
 		if value.DType() != dtypes.Float32 {
 			return c, fmt.Errorf("variable %s is %s, not float32", v.Path(), value.DType())
+		}
+		// NaN weights would give an ONNX runtime user NaN probabilities.
+		if err := learner.CheckFinite(v.Path(), value); err != nil {
+			return c, err
 		}
 		dims := value.Shape().Dimensions
 		data := tensors.MustCopyFlatData[float32](value)

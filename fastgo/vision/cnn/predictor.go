@@ -135,12 +135,18 @@ func (p *Predictor) InputSize() int {
 // different probability), and every new shape would compile a new graph.
 // The batch runs padded to the next power of two (1, 2, 4, …; the padding
 // is dropped), so that a server calling Predict with any number of images
-// compiles a few graphs, not one per batch size. An output that is not a
-// finite probability (NaN from corrupted weights) is an error, not an
-// answer.
+// compiles a few graphs, not one per batch size. An image's
+// probabilities may differ in the last bits (float32 rounding, about
+// 1e-7) with the size of the batch it runs in — alone or with others,
+// as a server's batching decides — as in PyTorch: the arithmetic is
+// grouped differently, and the ranking of clear answers does not change.
+//
+// Errors: no images; an image not prepared (named, with what to do); an
+// output that is not a finite probability (NaN from corrupted weights)
+// is an error, not an answer; the learner's Predict errors.
 func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error) {
 	if len(images) == 0 {
-		return nil, errors.New("cnn.Predictor.Predict: no images")
+		return nil, errors.New("cnn.Predictor.Predict: no images: give at least one (made by Prepare)")
 	}
 	if err := p.checkPrepared(images); err != nil {
 		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
@@ -168,7 +174,7 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	for i, pred := range preds {
 		for _, v := range pred.Probs {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again", i, v)
+				return nil, fmt.Errorf("cnn.Predictor.Predict: the model's output for image %d is %v: the weights are broken (a corrupted file, or a fit that diverged): export the learner again (Export refuses a diverged fit's weights: retrain with a lower learning rate)", i, v)
 			}
 		}
 	}
@@ -214,8 +220,12 @@ func (p *Predictor) PrepareFile(path string) (vision.Image, error) {
 }
 
 // PredictFiles reads, prepares and classifies image files in one batch.
-// Errors are PrepareFile's for the first file that fails, then Predict's.
+// Errors: no paths; PrepareFile's for the first file that fails, then
+// Predict's.
 func (p *Predictor) PredictFiles(paths ...string) ([]learner.Prediction, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("cnn.Predictor.PredictFiles: no paths: give at least one image file")
+	}
 	images := make([]vision.Image, len(paths))
 	for i, path := range paths {
 		var err error
