@@ -238,6 +238,9 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err := l.checkCallbacks(o.cbs, false); err != nil {
 		return fmt.Errorf("FineTune: %w", err)
 	}
+	if err := l.checkMetrics(); err != nil {
+		return fmt.Errorf("FineTune: %w", err)
+	}
 	if wd := optOr(o.wd, l.weightDecay()); !(wd >= 0) || math.IsInf(wd, 1) {
 		return fmt.Errorf("FineTune: weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", wd)
 	}
@@ -301,6 +304,11 @@ func (l *Learner) run(spec fitSpec) error {
 	}
 	if err := l.checkCallbacks(spec.cbs, spec.lrFind); err != nil {
 		return err
+	}
+	if spec.validate {
+		if err := l.checkMetrics(); err != nil {
+			return err
+		}
 	}
 	if !(spec.wd >= 0) || math.IsInf(spec.wd, 1) {
 		return fmt.Errorf("weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", spec.wd)
@@ -469,7 +477,8 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 }
 
 // validatePass is one epoch's validation: the mean per-item loss and the
-// batch-size-weighted metrics, into f.Row. A validation cancelled part
+// metrics — batch-size-weighted means, or, for an AccumMetric, computed
+// once over every batch's predictions — into f.Row. A validation cancelled part
 // way leaves them unset (Validated false) rather than computed from a
 // part of the set. Batches are prepared ahead and read in groups as in
 // trainPass; the last, shorter one is padded when Pipelining.PadValid.
@@ -479,6 +488,11 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 		var lossSum float64
 		sums := make([]float64, len(l.Metrics))
 		n := 0
+		// What the accumulating metrics are computed on at the end: every
+		// batch's activations and targets, in dataset order.
+		accumulate := slices.ContainsFunc(l.Metrics, func(m Metric) bool { return m.Accumulate })
+		var allProbs []float32
+		var allTargets []int
 		pipe := l.Pipelining()
 		events := &batchEvents{cbs: cbs, f: f, every: 1, read: func(r *batchRecord) error {
 			probs, losses, err := readEval(r.outs, r.n)
@@ -490,7 +504,12 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 			}
 			nc := len(probs) / max(r.n, 1)
 			for j, m := range l.Metrics {
-				sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+				if !m.Accumulate {
+					sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+				}
+			}
+			if accumulate {
+				allProbs, allTargets = append(allProbs, probs...), append(allTargets, r.labels...)
 			}
 			n += r.n
 			return nil
@@ -546,8 +565,12 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 			return err
 		}
 		if n > 0 { // an empty validation set computes nothing: None, not 0
-			for j := range sums {
-				sums[j] /= float64(n)
+			for j, m := range l.Metrics {
+				if m.Accumulate {
+					sums[j] = m.Fn(allProbs, len(allProbs)/n, allTargets)
+				} else {
+					sums[j] /= float64(n)
+				}
 			}
 			f.Row.ValidLoss, f.Row.Metrics, f.Row.Validated = lossSum/float64(n), sums, true
 		}

@@ -180,12 +180,19 @@ func InitStore(init func(*model.Store) error) Option {
 // Metrics adds validation metrics (fastai's metrics=), computed on the
 // validation set after each epoch, one column each in the epoch table.
 // Given more than once, the metrics add up; a metric whose name is
-// already there is refused, naming it.
+// already there is refused, naming it, and so is one that cannot be
+// computed for the data's classes (F1Score's Binary average on more than
+// 2 classes, say).
 func Metrics(ms ...Metric) Option {
 	return OptionFunc(func(l *Learner) error {
 		for _, m := range ms {
 			if m.Fn == nil {
 				return fmt.Errorf("learner.Metrics: metric %q has no function", m.Name)
+			}
+			if m.check != nil {
+				if err := m.check(len(l.Data.Vocab)); err != nil {
+					return fmt.Errorf("learner.Metrics: metric %q: %w", m.Name, err)
+				}
 			}
 			for _, have := range l.Metrics {
 				if have.Name == m.Name {
