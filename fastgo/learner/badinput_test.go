@@ -161,7 +161,7 @@ func TestBadFitArgumentsBeforeAnyTraining(t *testing.T) {
 		"FineTune BaseLR NaN": {func() error { return l.FineTune(1, BaseLR(math.NaN())) }, "BaseLR(NaN)"},
 		"FineTune LRMult(0)":  {func() error { return l.FineTune(1, LRMult(0)) }, "LRMult(0)"},
 		"FineTune PctStart":   {func() error { return l.FineTune(1, PctStart(math.NaN())) }, "PctStart(NaN)"},
-		"FineTune FreezeEp":   {func() error { return l.FineTune(1, FreezeEpochs(0)) }, "FreezeEpochs(0)"},
+		"FineTune FreezeEp":   {func() error { return l.FineTune(1, FreezeEpochs(-1)) }, "FreezeEpochs(-1)"},
 		"LRFind NumIt(5)":     {func() error { _, err := l.LRFind(NumIt(5)); return err }, "NumIt(5)"},
 		"LRFind start>end":    {func() error { _, err := l.LRFind(StartLR(1), EndLR(1e-3)); return err }, "need 0 < start < end"},
 		"LRFind start NaN":    {func() error { _, err := l.LRFind(StartLR(math.NaN())); return err }, "need 0 < start < end"},

@@ -54,7 +54,8 @@ func BaseLR(lr float64) FitOption { return func(o *fitOptions) { o.baseLR = ptrT
 // in the unfrozen stage (100).
 func LRMult(m float64) FitOption { return func(o *fitOptions) { o.lrMult = ptrTo(m) } }
 
-// FreezeEpochs sets FineTune's number of frozen epochs (1).
+// FreezeEpochs sets FineTune's number of frozen epochs (1); 0 skips the
+// frozen stage (fastai's freeze_epochs=0), a negative number is refused.
 func FreezeEpochs(n int) FitOption { return func(o *fitOptions) { o.freezeEpochs = ptrTo(n) } }
 
 func collect(opts []FitOption) fitOptions {
@@ -210,6 +211,11 @@ func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec
 // Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div and PctStart
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
+// FreezeEpochs(0) skips the frozen stage, as fastai's fit_one_cycle(0)
+// trains nothing, but the unfrozen stage still runs at the halved BaseLR:
+// Slice(BaseLR/2/LRMult, BaseLR/2) (fastai also prints an empty table and
+// fires its callbacks' before_fit and after_fit for the empty stage; we
+// show and fire nothing for it).
 // Errors are Fit's, naming the stage; every argument is checked before
 // the first stage, and an error in the first stage (ErrInterrupted
 // included) ends FineTune there, frozen.
@@ -229,8 +235,9 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if epochs < 1 {
 		return fmt.Errorf("FineTune(%d): give at least 1 epoch", epochs)
 	}
-	if fe := optOr(o.freezeEpochs, 1); fe < 1 {
-		return fmt.Errorf("FineTune: FreezeEpochs(%d): give at least 1 frozen epoch", fe)
+	freezeEpochs := optOr(o.freezeEpochs, 1)
+	if freezeEpochs < 0 {
+		return fmt.Errorf("FineTune: FreezeEpochs(%d): give 0 (no frozen stage) or more frozen epochs", freezeEpochs)
 	}
 	if !(base > 0) || math.IsInf(base, 0) {
 		return fmt.Errorf("FineTune: BaseLR(%g): the learning rate must be a positive number", base)
@@ -252,10 +259,12 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	if err := l.run(l.oneCycleSpec(optOr(o.freezeEpochs, 1), maxs, first)); err != nil {
-		return fmt.Errorf("FineTune, frozen stage: %w", err)
+	if freezeEpochs > 0 { // fastai's fit_one_cycle(0) trains nothing
+		if err := l.run(l.oneCycleSpec(freezeEpochs, maxs, first)); err != nil {
+			return fmt.Errorf("FineTune, frozen stage: %w", err)
+		}
 	}
-	base /= 2
+	base /= 2 // halved even with no frozen stage, as in fastai
 	l.freezeTo(0)
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
