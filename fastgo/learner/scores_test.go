@@ -185,3 +185,40 @@ func TestAccumMetricOverWholeValidationSet(t *testing.T) {
 		t.Errorf("table rows = %v, want %d", last.Metrics[3], nValid)
 	}
 }
+
+// Any predictions give scores in [0, 1], and micro F1, precision and
+// recall all equal accuracy for single-label classification (sklearn's
+// identity).
+func FuzzScores(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 2, 1, 0, 3, 3}, uint8(4))
+	f.Add([]byte{1, 1}, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, classes uint8) {
+		nc := int(classes%5) + 2 // 2 to 6 classes
+		n := len(data) / 2
+		if n == 0 {
+			return
+		}
+		preds, targets := make([]int, n), make([]int, n)
+		for i := range n {
+			preds[i], targets[i] = int(data[2*i])%nc, int(data[2*i+1])%nc
+		}
+		probs := probsOf(preds, nc)
+		acc := accuracy(probs, nc, targets)
+		for _, m := range []Metric{F1Score(Micro), Precision(Micro), Recall(Micro)} {
+			if got := m.Fn(probs, nc, targets); math.Abs(got-acc) > 1e-12 {
+				t.Errorf("%s micro = %v, accuracy %v", m.Name, got, acc)
+			}
+		}
+		opts := []ScoreOption{Macro, Weighted}
+		if nc == 2 {
+			opts = append(opts, Binary, PosLabel(0))
+		}
+		for _, o := range opts {
+			for _, m := range []Metric{F1Score(o), Precision(o), Recall(o)} {
+				if got := m.Fn(probs, nc, targets); !(got >= 0 && got <= 1) {
+					t.Errorf("%s(%v) = %v on preds %v targets %v, want a value in [0, 1]", m.Name, o, got, preds, targets)
+				}
+			}
+		}
+	})
+}
