@@ -2,11 +2,13 @@ package learner
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/fastgo-ml/fastgo/display"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/gomlx/core/graph"
 )
 
@@ -96,7 +98,9 @@ func TestEmptyValidationIsNotPerfect(t *testing.T) {
 
 // TestBatchOfOneIsRefused: training batches of one item through batch
 // norm (the variance of one value) end with PyTorch's error, before any
-// weight turns NaN.
+// weight turns NaN, and with the epoch and batch but without GoMLX's
+// compile context in front of it (trial 2's M1: "failed during graph
+// construction/compilation: compilation failed for Exec …").
 func TestBatchOfOneIsRefused(t *testing.T) {
 	data := tinyData(4)
 	data.Train = newSynth(8, 1, 4, 1, true)
@@ -105,9 +109,22 @@ func TestBatchOfOneIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Quiet = true
-	err = l.Fit(1, 1e-3)
-	if err == nil || !strings.Contains(err.Error(), "expected more than 1 value per channel when training") {
-		t.Errorf("Fit on batches of one: err = %v, want PyTorch's batch-norm error", err)
+	before := modelValues(t, l)
+	for _, fit := range []func() error{func() error { return l.Fit(1, 1e-3) }, func() error { return l.FineTune(1) }} {
+		err = fit()
+		want := "epoch 0, training batch 0: ops.BatchNorm(/body/bn): expected more than 1 value per channel when training, got input of shape [1 16] (a training batch of one item): use a batch size of at least 2 (fastgo.WithBatchSize)"
+		if err == nil || !strings.HasSuffix(err.Error(), want) || strings.Contains(err.Error(), "compil") || strings.Contains(err.Error(), "graphFn") {
+			t.Errorf("fit on batches of one: err = %v, want one ending %q without GoMLX's compile context", err, want)
+		}
+		var refused *ops.InputError
+		if !errors.As(err, &refused) {
+			t.Errorf("err = %v: want an *ops.InputError in its chain", err)
+		}
+	}
+	for k, v := range modelValues(t, l) {
+		if !slicesEqual(v, before[k]) {
+			t.Errorf("the refused fit changed %s", k)
+		}
 	}
 }
 

@@ -6,9 +6,11 @@
 // ([Learner.FitOneCycle], [CombinedCos]), fastai's schedule family
 // ([SchedLin], [SchedCos], [SchedNo], [SchedExp], [SchedPoly],
 // [CombineScheds]) and [ParamScheduler], which drives lr, mom or wd with
-// them, [Learner.FineTune], freezing, the [Recorder] with its epoch table and
-// loss plot, [Learner.GetPreds], [Learner.LRFind], checkpoints and mixed
-// precision.
+// them, [Learner.FineTune], freezing, validation metrics ([Metric]s
+// averaged over batches, such as [ErrorRate], and [AccumMetric]s computed
+// once over the whole validation set, such as [F1Score], [Precision] and
+// [Recall]), the [Recorder] with its epoch table and loss plot,
+// [Learner.GetPreds], [Learner.LRFind], checkpoints and mixed precision.
 //
 // Everything float happens in one GoMLX graph per (batch shape, split,
 // frozen state): uint8 images → float32/255 → the device transforms

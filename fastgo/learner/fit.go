@@ -54,7 +54,8 @@ func BaseLR(lr float64) FitOption { return func(o *fitOptions) { o.baseLR = ptrT
 // in the unfrozen stage (100).
 func LRMult(m float64) FitOption { return func(o *fitOptions) { o.lrMult = ptrTo(m) } }
 
-// FreezeEpochs sets FineTune's number of frozen epochs (1; 0: none).
+// FreezeEpochs sets FineTune's number of frozen epochs (1); 0 skips the
+// frozen stage (fastai's freeze_epochs=0), a negative number is refused.
 func FreezeEpochs(n int) FitOption { return func(o *fitOptions) { o.freezeEpochs = ptrTo(n) } }
 
 func collect(opts []FitOption) fitOptions {
@@ -207,10 +208,14 @@ func (l *Learner) oneCycleSpec(nEpoch int, maxs []float64, o fitOptions) fitSpec
 // FineTune is fastai's fine_tune: Freeze and FitOneCycle(FreezeEpochs,
 // Slice(BaseLR), PctStart 0.99); then halve BaseLR, Unfreeze and
 // FitOneCycle(epochs, Slice(BaseLR/LRMult, BaseLR), PctStart 0.3, Div 5).
-// Defaults: BaseLR 2e-3, FreezeEpochs 1 (0: no frozen stage, as
-// fastai's freeze_epochs=0), LRMult 100. Div and PctStart
+// Defaults: BaseLR 2e-3, FreezeEpochs 1, LRMult 100. Div and PctStart
 // apply to the second stage; DivFinal, WithWD and Moms to both (fastai's
 // **kwargs). Each stage shows its own table, epochs numbered from 0.
+// FreezeEpochs(0) skips the frozen stage, as fastai's fit_one_cycle(0)
+// trains nothing, but the unfrozen stage still runs at the halved BaseLR:
+// Slice(BaseLR/2/LRMult, BaseLR/2) (fastai also prints an empty table and
+// fires its callbacks' before_fit and after_fit for the empty stage; we
+// show and fire nothing for it).
 // Errors are Fit's, naming the stage; every argument is checked before
 // the first stage, and an error in the first stage (ErrInterrupted
 // included) ends FineTune there, frozen.
@@ -230,13 +235,17 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if epochs < 1 {
 		return fmt.Errorf("FineTune(%d): give at least 1 epoch", epochs)
 	}
-	if fe := optOr(o.freezeEpochs, 1); fe < 0 {
-		return fmt.Errorf("FineTune: FreezeEpochs(%d): give 0 or more frozen epochs (0: none, straight to the unfrozen stage)", fe)
+	freezeEpochs := optOr(o.freezeEpochs, 1)
+	if freezeEpochs < 0 {
+		return fmt.Errorf("FineTune: FreezeEpochs(%d): give 0 (no frozen stage) or more frozen epochs", freezeEpochs)
 	}
 	if !(base > 0) || math.IsInf(base, 0) {
 		return fmt.Errorf("FineTune: BaseLR(%g): the learning rate must be a positive number", base)
 	}
 	if err := l.checkCallbacks(o.cbs, false); err != nil {
+		return fmt.Errorf("FineTune: %w", err)
+	}
+	if err := l.checkMetrics(); err != nil {
 		return fmt.Errorf("FineTune: %w", err)
 	}
 	if wd := optOr(o.wd, l.weightDecay()); !(wd >= 0) || math.IsInf(wd, 1) {
@@ -250,13 +259,12 @@ func (l *Learner) FineTune(epochs int, opts ...FitOption) error {
 	if err != nil {
 		return err
 	}
-	// FreezeEpochs(0): fastai's fit_one_cycle(0) trains nothing.
-	if fe := optOr(o.freezeEpochs, 1); fe > 0 {
-		if err := l.run(l.oneCycleSpec(fe, maxs, first)); err != nil {
+	if freezeEpochs > 0 { // fastai's fit_one_cycle(0) trains nothing
+		if err := l.run(l.oneCycleSpec(freezeEpochs, maxs, first)); err != nil {
 			return fmt.Errorf("FineTune, frozen stage: %w", err)
 		}
 	}
-	base /= 2
+	base /= 2 // halved even with no frozen stage, as in fastai
 	l.freezeTo(0)
 	second := shared
 	second.pctStart = ptrTo(optOr(o.pctStart, 0.3))
@@ -305,6 +313,11 @@ func (l *Learner) run(spec fitSpec) error {
 	}
 	if err := l.checkCallbacks(spec.cbs, spec.lrFind); err != nil {
 		return err
+	}
+	if spec.validate {
+		if err := l.checkMetrics(); err != nil {
+			return err
+		}
 	}
 	if !(spec.wd >= 0) || math.IsInf(spec.wd, 1) {
 		return fmt.Errorf("weight decay %g: give a number ≥ 0 (fastai's Adam uses 0.01)", spec.wd)
@@ -473,7 +486,8 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 }
 
 // validatePass is one epoch's validation: the mean per-item loss and the
-// batch-size-weighted metrics, into f.Row. A validation cancelled part
+// metrics — batch-size-weighted means, or, for an AccumMetric, computed
+// once over every batch's predictions — into f.Row. A validation cancelled part
 // way leaves them unset (Validated false) rather than computed from a
 // part of the set. Batches are prepared ahead and read in groups as in
 // trainPass; the last, shorter one is padded when Pipelining.PadValid.
@@ -483,6 +497,11 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 		var lossSum float64
 		sums := make([]float64, len(l.Metrics))
 		n := 0
+		// What the accumulating metrics are computed on at the end: every
+		// batch's activations and targets, in dataset order.
+		accumulate := slices.ContainsFunc(l.Metrics, func(m Metric) bool { return m.Accumulate })
+		var allProbs []float32
+		var allTargets []int
 		pipe := l.Pipelining()
 		events := &batchEvents{cbs: cbs, f: f, every: 1, read: func(r *batchRecord) error {
 			probs, losses, err := readEval(r.outs, r.n)
@@ -494,7 +513,12 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 			}
 			nc := len(probs) / max(r.n, 1)
 			for j, m := range l.Metrics {
-				sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+				if !m.Accumulate {
+					sums[j] += m.Fn(probs, nc, r.labels) * float64(r.n)
+				}
+			}
+			if accumulate {
+				allProbs, allTargets = append(allProbs, probs...), append(allTargets, r.labels...)
 			}
 			n += r.n
 			return nil
@@ -550,8 +574,12 @@ func (l *Learner) validatePass(cbs []Callback, f *FitState) error {
 			return err
 		}
 		if n > 0 { // an empty validation set computes nothing: None, not 0
-			for j := range sums {
-				sums[j] /= float64(n)
+			for j, m := range l.Metrics {
+				if m.Accumulate {
+					sums[j] = m.Fn(allProbs, len(allProbs)/n, allTargets)
+				} else {
+					sums[j] /= float64(n)
+				}
 			}
 			f.Row.ValidLoss, f.Row.Metrics, f.Row.Validated = lossSum/float64(n), sums, true
 		}

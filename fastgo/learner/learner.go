@@ -14,6 +14,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/backend"
 	"github.com/fastgo-ml/fastgo/fastgo/device"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -180,12 +181,19 @@ func InitStore(init func(*model.Store) error) Option {
 // Metrics adds validation metrics (fastai's metrics=), computed on the
 // validation set after each epoch, one column each in the epoch table.
 // Given more than once, the metrics add up; a metric whose name is
-// already there is refused, naming it.
+// already there is refused, naming it, and so is one that cannot be
+// computed for the data's classes (F1Score's Binary average on more than
+// 2 classes, say).
 func Metrics(ms ...Metric) Option {
 	return OptionFunc(func(l *Learner) error {
 		for _, m := range ms {
 			if m.Fn == nil {
 				return fmt.Errorf("learner.Metrics: metric %q has no function", m.Name)
+			}
+			if m.check != nil {
+				if err := m.check(len(l.Data.Vocab)); err != nil {
+					return fmt.Errorf("learner.Metrics: metric %q: %w", m.Name, err)
+				}
 			}
 			for _, have := range l.Metrics {
 				if have.Name == m.Name {
@@ -818,15 +826,21 @@ func (l *Learner) runEval(x, y *tensors.Tensor, params []*tensors.Tensor, layout
 }
 
 // refusedBuild returns a refusal made while e's graph was built (a
-// StepChecker's, wrapped as stepRefused, or checkFileVars') as it is,
-// not GoMLX's wrapping of it, and drops e so that its graph is built, and
-// checked, again next time; otherwise err. The caller holds l.mu.
+// StepChecker's, wrapped as stepRefused, checkFileVars', or an op's
+// refusal of its input such as batch norm's of a training batch of one)
+// as it is, not GoMLX's wrapping of it ("failed during graph
+// construction/compilation: compilation failed for Exec …: graphFn for …
+// panicked: "), and drops e so that its graph is built, and checked,
+// again next time; otherwise err. The caller holds l.mu.
 func (l *Learner) refusedBuild(e *model.Exec, err error) error {
+	var refused *ops.InputError
 	switch {
 	case l.stepErr != nil:
 		err, l.stepErr = stepRefused{l.stepErr}, nil
 	case l.buildErr != nil:
 		err, l.buildErr = l.buildErr, nil
+	case errors.As(err, &refused):
+		err = refused
 	default:
 		return err
 	}

@@ -1,18 +1,64 @@
 package learner
 
-// Metric is a validation metric computed per batch on the CPU from the
-// predictions; the epoch table shows its batch-size-weighted mean over the
-// validation set (fastai's AvgMetric). That mean is the metric over the
-// whole set only for metrics that are means over items (accuracy, error
-// rate); for F1, precision, recall or ROC AUC (fastai's AccumMetric,
-// skm_to_fastai) it is not: compute those from GetPreds' probabilities
-// and targets over the whole set after the fit.
+import "fmt"
+
+// Metric is a validation metric computed on the CPU from the predictions
+// and shown as one column of the epoch table.
+//
+// By default (fastai's AvgMetric) Fn is called once per validation batch
+// and the table shows the batch-size-weighted mean of its values. That is
+// right only for a metric that is a mean over items (accuracy, error
+// rate): for one that is not — F1, precision, recall, ROC AUC, anything
+// counted over the whole set — the mean of per-batch values differs from
+// the value over the set. Build those with [AccumMetric] (or use
+// [F1Score], [Precision], [Recall]), which calls Fn once on every
+// prediction of the validation pass.
 type Metric struct {
 	// Name is the column header, e.g. "error_rate".
 	Name string
-	// Fn returns the metric's mean over one batch: probs is row-major
-	// [len(targets), nClasses].
+	// Fn returns the metric over the rows it is given: probs is the
+	// softmax activations, float32 row-major [len(targets), nClasses];
+	// targets are class indices in [0, nClasses). Per batch, or over the
+	// whole validation set when Accumulate is set.
 	Fn func(probs []float32, nClasses int, targets []int) float64
+	// Accumulate has the validation pass gather every batch's
+	// probabilities and targets, in dataset order, and call Fn once on all
+	// of them (fastai's AccumMetric). Set by AccumMetric.
+	Accumulate bool
+
+	// check refuses the metric for a learner of nClasses classes (0: not
+	// known yet), before any training: a bad option, or F1Score's binary
+	// average on more than 2 classes.
+	check func(nClasses int) error
+}
+
+// AccumMetric is fastai's AccumMetric: a metric whose Fn is computed once
+// over the whole validation set — probs float32 row-major [N, nClasses],
+// targets [N], N the validation set's size — rather than averaged over
+// batches. Use it for every metric that is not a mean over items (F1,
+// precision, recall, ROC AUC, a confusion-matrix statistic). Fn receives
+// the softmax activations (fastai's activation=softmax); [Argmax] of a
+// row is the predicted class (dim_argmax=-1). The same Fn applied to
+// [Learner.GetPreds]' Probs, NumClasses and Targets gives the table's
+// value.
+func AccumMetric(name string, fn func(probs []float32, nClasses int, targets []int) float64) Metric {
+	return Metric{Name: name, Fn: fn, Accumulate: true}
+}
+
+// checkMetrics refuses, before any training, a metric that cannot be
+// computed for this learner's classes.
+func (l *Learner) checkMetrics() error {
+	for _, m := range l.Metrics {
+		if m.Fn == nil {
+			return fmt.Errorf("metric %q has no function", m.Name)
+		}
+		if m.check != nil {
+			if err := m.check(l.NumClasses()); err != nil {
+				return fmt.Errorf("metric %q: %w", m.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Accuracy is the fraction of items whose most probable class is the

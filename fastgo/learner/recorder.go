@@ -45,8 +45,9 @@ type EpochRow struct {
 	// ValidLoss is the mean per-item loss over the validation set (NaN
 	// when Validated is false).
 	ValidLoss float64
-	// Metrics are the batch-size-weighted means, in MetricNames order
-	// (NaN when Validated is false).
+	// Metrics are the metrics' values over the validation set (a
+	// batch-size-weighted mean, or an AccumMetric's value over every
+	// prediction), in MetricNames order (NaN when Validated is false).
 	Metrics []float64
 	// Validated says whether ValidLoss and Metrics were computed: false
 	// when validation was skipped or the validation set is empty. The

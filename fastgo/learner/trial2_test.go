@@ -133,19 +133,6 @@ func TestGetPredsWithoutLabelsPointsToPredict(t *testing.T) {
 	}
 }
 
-// Trial 2: FineTune(n, FreezeEpochs(0)) was refused; fastai's
-// fine_tune(n, freeze_epochs=0) runs no frozen epoch (its
-// fit_one_cycle(0) does nothing) and then the unfrozen stage.
-func TestFineTuneWithoutFrozenEpochs(t *testing.T) {
-	l := newTiny(t)
-	if err := l.FineTune(1, FreezeEpochs(0)); err != nil {
-		t.Fatalf("FineTune(1, FreezeEpochs(0)): %v", err)
-	}
-	if l.trainedEpochs != 1 || l.FrozenTo() != 0 {
-		t.Errorf("FineTune(1, FreezeEpochs(0)) trained %d epochs, frozen to %d; want 1 epoch, unfrozen", l.trainedEpochs, l.FrozenTo())
-	}
-}
-
 // Trial 2: an error of the model's graph code (ops.BatchNorm's "use a
 // batch size of at least 2") reached the user behind GoMLX's
 // "failed during graph construction/compilation: compilation failed for

@@ -49,6 +49,11 @@ func BatchNorm(scope *model.Scope, x *graph.Node, train bool) *graph.Node {
 // Variables, in scope: weight (init 1) and bias (init cfg.BiasInit),
 // trainable; running_mean (0) and running_var (1), not trainable.
 //
+// Training on one value per channel (a batch of one item through a
+// [B,C] batch norm) panics with an *[InputError] carrying PyTorch's
+// message, "expected more than 1 value per channel when training": the
+// batch variance would be 0 and the running variance would drift to 0.
+//
 // In training the variance is computed in two passes, as PyTorch's CPU
 // kernel does: mean = Σx/n, then var = Σ(x-mean)²/n, and y = (x-mean)·scale
 // + bias with per-channel scale = weight/√(var+eps). (The one-pass
@@ -80,8 +85,8 @@ func batchNorm(l Lowering, scope *model.Scope, x *graph.Node, train bool, cfg Ba
 		// The batch variance of one value is 0: the output would be the
 		// bias alone and the running variance would drift to 0 (NaN weights
 		// later). PyTorch refuses it with the same words.
-		panic(fmt.Errorf("ops.BatchNorm(%s): expected more than 1 value per channel when training, got input of shape %v (a training batch of one item): use a batch size of at least 2",
-			scope.Scope(), x.Shape().Dimensions))
+		panic(&InputError{Op: fmt.Sprintf("ops.BatchNorm(%s)", scope.Scope()),
+			Msg: fmt.Sprintf("expected more than 1 value per channel when training, got input of shape %v (a training batch of one item): use a batch size of at least 2 (fastgo.WithBatchSize)", x.Shape().Dimensions)})
 	}
 	rows := graph.Reshape(x, n, c)
 	vars := BatchNormVariables(scope, x.DType(), c, cfg)
