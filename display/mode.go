@@ -17,7 +17,8 @@ import (
 
 // EnvDisplay names the environment variable that overrides where output goes:
 // "notebook" forces the rich (GoNB) rendering, "terminal" forces text and
-// files. Any other value, or none, means automatic detection.
+// files. None means automatic detection; another value too, with a
+// warning on stderr once a process.
 const EnvDisplay = "FASTGO_DISPLAY"
 
 // EnvOutputDir names the environment variable holding the folder where
@@ -33,13 +34,32 @@ const DefaultOutputDir = "fastgo_output"
 // the program was started by the GoNB kernel (gonbui.IsNotebook). Forcing
 // "notebook" outside GoNB shows nothing (there is no kernel to send to).
 func InNotebook() bool {
-	switch strings.ToLower(strings.TrimSpace(os.Getenv(EnvDisplay))) {
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv(EnvDisplay))); v {
 	case "notebook":
 		return true
 	case "terminal":
 		return false
+	case "":
+	default:
+		warnUnknownSetting(EnvDisplay, v, "notebook", "terminal")
 	}
 	return gonbui.IsNotebook
+}
+
+// warnOutput is where a setting's warning goes (tests capture it).
+var warnOutput io.Writer = os.Stderr
+
+// warned holds the variables already warned about, once a process.
+var warned sync.Map
+
+// warnUnknownSetting says once, on warnOutput, that the environment
+// variable name holds a value none of allowed: it is ignored, rather than
+// a typo silently doing nothing.
+func warnUnknownSetting(name, value string, allowed ...string) {
+	if _, done := warned.LoadOrStore(name, true); done {
+		return
+	}
+	fmt.Fprintf(warnOutput, "fastgo: %s=%q is not one of %s: ignored (the default for this output is used)\n", name, value, strings.Join(allowed, ", "))
 }
 
 // OutputDir returns the folder where terminal-mode images and plots are
@@ -138,7 +158,8 @@ type terminal struct {
 // a pipe: one line per finished bar, those that erase themselves on a
 // terminal too, and a line every 30 s while a bar runs longer) or "final"
 // (only the finished bars that stay: fastai's per-epoch bars leave
-// nothing, the epoch table alone remains).
+// nothing, the epoch table alone remains). Another value is ignored, with
+// a warning on stderr once a process.
 const EnvProgress = "FASTGO_PROGRESS"
 
 // logEvery is how often a running bar writes its line in the "log" mode.
@@ -157,13 +178,16 @@ const (
 // character device) or an output set by SetOutput, else as log lines,
 // unless EnvProgress says otherwise.
 func (t *terminal) mode() progressMode {
-	switch os.Getenv(EnvProgress) {
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv(EnvProgress))); v {
 	case "redraw":
 		return redraw
 	case "log":
 		return logLines
 	case "final":
 		return finalOnly
+	case "":
+	default:
+		warnUnknownSetting(EnvProgress, v, "redraw", "log", "final")
 	}
 	if t.w != nil {
 		return redraw

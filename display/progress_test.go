@@ -399,3 +399,30 @@ func TestProgressModeDefaultsToLogInFiles(t *testing.T) {
 		}
 	}
 }
+
+// Trial 3: FASTGO_PROGRESS=bogus (and FASTGO_DISPLAY=bogus) did nothing,
+// silently: each now warns once, naming the values it takes.
+func TestUnknownSettingWarnsOnce(t *testing.T) {
+	var got bytes.Buffer
+	old := warnOutput
+	warnOutput = &got
+	defer func() { warnOutput = old }()
+	warned.Delete(EnvProgress)
+	warned.Delete(EnvDisplay)
+	t.Setenv(EnvProgress, "bogus")
+	t.Setenv(EnvDisplay, "Bogus")
+	for range 2 {
+		if m := term.mode(); m != logLines && m != redraw {
+			t.Errorf("mode with FASTGO_PROGRESS=bogus = %v, want the output's default", m)
+		}
+		InNotebook()
+	}
+	for _, want := range []string{
+		`fastgo: FASTGO_PROGRESS="bogus" is not one of redraw, log, final: ignored`,
+		`fastgo: FASTGO_DISPLAY="bogus" is not one of notebook, terminal: ignored`,
+	} {
+		if n := strings.Count(got.String(), want); n != 1 {
+			t.Errorf("warnings:\n%s\nwant %q once, got it %d times", got.String(), want, n)
+		}
+	}
+}

@@ -80,7 +80,8 @@ type recorderState struct {
 // looking into what went wrong; Export, whose file is for serving,
 // refuses them.
 //
-// Errors name path: path is an existing folder (give a file path); the
+// Errors name path: path is empty, ends in a separator or is an existing
+// folder (give a file path); the
 // model has no weights and the learner no batch to initialise them from;
 // that first batch failed; the folder cannot be made or written (the os
 // error: a read-only or full disk).
@@ -138,7 +139,7 @@ func (l *Learner) writeCheckpoint(path string, withOpt bool, note string) (err e
 	}
 	// Before the model is built or anything written: the rename would
 	// fail only at the end, saying "file exists".
-	if err := diskerr.NotAFolder(path, ".learner"); err != nil {
+	if err := diskerr.FilePath(path, ".learner"); err != nil {
 		return fmt.Errorf("%s %s: %w", op, path, err)
 	}
 	// The whole model, every variable initialised (fastai saves and

@@ -1,6 +1,9 @@
 package learner
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Metric is a validation metric computed on the CPU from the predictions
 // and shown as one column of the epoch table.
@@ -41,6 +44,10 @@ type Metric struct {
 // row is the predicted class (dim_argmax=-1). The same Fn applied to
 // [Learner.GetPreds]' Probs, NumClasses and Targets gives the table's
 // value.
+//
+// Errors (from learner.New, or before a fit's first batch when the metric
+// is set on Learner.Metrics directly): an empty name, a name another
+// metric has, a nil fn.
 func AccumMetric(name string, fn func(probs []float32, nClasses int, targets []int) float64) Metric {
 	return Metric{Name: name, Fn: fn, Accumulate: true}
 }
@@ -48,7 +55,16 @@ func AccumMetric(name string, fn func(probs []float32, nClasses int, targets []i
 // checkMetrics refuses, before any training, a metric that cannot be
 // computed for this learner's classes.
 func (l *Learner) checkMetrics() error {
-	for _, m := range l.Metrics {
+	seen := map[string]bool{}
+	for i, m := range l.Metrics {
+		name := strings.TrimSpace(m.Name)
+		switch {
+		case name == "":
+			return fmt.Errorf("metric %d has no name: give it one (it heads its column of the epoch table), e.g. AccumMetric(\"f1_macro\", fn)", i)
+		case seen[name]:
+			return fmt.Errorf("two metrics are named %q: give each its own name (each heads a column of the epoch table)", name)
+		}
+		seen[name] = true
 		if m.Fn == nil {
 			return fmt.Errorf("metric %q has no function", m.Name)
 		}

@@ -84,6 +84,18 @@ func TestSaveToAFolderSaysGiveAFilePath(t *testing.T) {
 		if temps, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".*.tmp*")); len(temps) > 0 {
 			t.Errorf("%s left temporaries %v", name, temps)
 		}
+		// Trial 3: a new folder's name with a final slash made the folder,
+		// then failed at the rename; an empty path failed at the rename.
+		newDir := filepath.Join(dir, name+"-new") + "/"
+		if err := write(newDir); err == nil || !strings.Contains(err.Error(), "ends in a path separator: give a file path") {
+			t.Errorf("%s to %s: error %v, want one asking for a file path", name, newDir, err)
+		}
+		if _, err := os.Stat(newDir); err == nil {
+			t.Errorf("%s to %s made the folder", name, newDir)
+		}
+		if err := write(""); err == nil || !strings.Contains(err.Error(), "no file path given") {
+			t.Errorf("%s to \"\": error %v, want one asking for a file path", name, err)
+		}
 	}
 }
 
@@ -150,6 +162,26 @@ func TestGraphBuildErrorsWithoutGoMLXPrefix(t *testing.T) {
 	for _, noise := range []string{"compilation failed for Exec", "graphFn for", "Store.Exec"} {
 		if strings.Contains(err.Error(), noise) {
 			t.Errorf("Predict: %q still holds GoMLX's %q", err, noise)
+		}
+	}
+}
+
+// Trial 3: AccumMetric("", fn) was accepted and made a blank, misaligned
+// column in the epoch table; two metrics of one name, two columns alike.
+func TestMetricsNeedDistinctNames(t *testing.T) {
+	fn := func([]float32, int, []int) float64 { return 0 }
+	for _, tc := range []struct {
+		metrics []Metric
+		want    string
+	}{
+		{[]Metric{AccumMetric("", fn)}, "metric 0 has no name"},
+		{[]Metric{Accuracy, AccumMetric("  ", fn)}, "metric 1 has no name"},
+		{[]Metric{AccumMetric("f1", fn), AccumMetric("f1", fn)}, `two metrics are named "f1"`},
+	} {
+		l := newTiny(t)
+		l.Metrics = tc.metrics
+		if err := l.Fit(1, 1e-3); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Fit with metrics %v: err = %v, want %q", tc.metrics, err, tc.want)
 		}
 	}
 }

@@ -91,12 +91,21 @@ func Is(err error) bool {
 	return errors.As(err, &de) || Classify(err) != None
 }
 
-// NotAFolder returns an error when path, the file a save is about to
-// write, is an existing folder (a rename onto it would fail only after
-// the whole file was written, saying "file exists"): "is a folder: give
-// a file path, e.g. PATH/model.EXT". ext is the file's usual extension,
-// with its dot (".learner"). nil otherwise, a missing path included.
-func NotAFolder(path, ext string) error {
+// FilePath returns an error when path cannot name the file a save is
+// about to write, checked before anything is built or written (a rename
+// onto a folder would fail only after the whole file was written, saying
+// "file exists"): an empty path, a path ending in a separator ("m/",
+// which would make the folder and then fail), or an existing folder — each
+// saying to give a file path, e.g. PATH/model.EXT. ext is the file's usual
+// extension, with its dot (".learner"). nil otherwise, a missing file
+// included.
+func FilePath(path, ext string) error {
+	switch {
+	case path == "":
+		return fmt.Errorf("no file path given: give one, e.g. model%s", ext)
+	case os.IsPathSeparator(path[len(path)-1]):
+		return fmt.Errorf("ends in a path separator: give a file path, e.g. %s", filepath.Join(path, "model"+ext))
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("is a folder: give a file path, e.g. %s", filepath.Join(path, "model"+ext))
 	}

@@ -46,13 +46,22 @@ func TestWrapSaysWhatAndWhere(t *testing.T) {
 
 // A folder where a file is to be written is named, with a file path to
 // give instead; a file or a missing path is no error.
-func TestNotAFolder(t *testing.T) {
+func TestFilePath(t *testing.T) {
 	dir := t.TempDir()
-	err := NotAFolder(dir, ".onnx")
+	err := FilePath(dir, ".onnx")
 	if want := "is a folder: give a file path, e.g. " + dir + "/model.onnx"; err == nil || err.Error() != want {
-		t.Errorf("NotAFolder(dir) = %v, want %q", err, want)
+		t.Errorf("FilePath(dir) = %v, want %q", err, want)
 	}
-	if err := NotAFolder(dir+"/missing.onnx", ".onnx"); err != nil {
-		t.Errorf("NotAFolder(missing) = %v, want nil", err)
+	if err := FilePath(dir+"/missing.onnx", ".onnx"); err != nil {
+		t.Errorf("FilePath(missing) = %v, want nil", err)
+	}
+	// Trial 3: a folder named with a final slash that does not exist yet
+	// failed only at the rename ("file exists"), leaving the folder made.
+	err = FilePath(dir+"/new/", ".learner")
+	if want := "ends in a path separator: give a file path, e.g. " + dir + "/new/model.learner"; err == nil || err.Error() != want {
+		t.Errorf("FilePath(dir/new/) = %v, want %q", err, want)
+	}
+	if err := FilePath("", ".learner"); err == nil || err.Error() != "no file path given: give one, e.g. model.learner" {
+		t.Errorf(`FilePath("") = %v`, err)
 	}
 }

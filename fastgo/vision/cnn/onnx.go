@@ -26,8 +26,8 @@ import (
 // writes (see onnx.WriteFile): through a temporary file renamed into place,
 // its folder created if missing, readable by all (0644).
 //
-// Errors, naming path, with nothing written: path is an existing folder
-// (give a file path); a full or read-only disk (saying so, and what to
+// Errors, naming path, with nothing written: path is empty, ends in a
+// separator or is an existing folder (give a file path); a full or read-only disk (saying so, and what to
 // do); a weight that is NaN or infinite (a diverged fit: the first such
 // variable is named, with what to do — see learner.CheckFinite); a
 // learner whose model is not one cnn.Learner builds, whose
@@ -49,7 +49,8 @@ func ExportONNX(learn *learner.Learner, path string) error {
 // ExportONNX writes the predictor's model as ONNX (see the function
 // [ExportONNX]). It only reads the weights: predictions may run meanwhile.
 //
-// Errors are the function's, naming path: an existing folder, a full or
+// Errors are the function's, naming path: not a file path (empty, a
+// final separator, an existing folder), a full or
 // read-only disk, NaN or infinite weights, a model or transform the ONNX
 // graph cannot describe.
 func (p *Predictor) ExportONNX(path string) error {

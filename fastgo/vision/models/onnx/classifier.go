@@ -77,9 +77,10 @@ func Write(w io.Writer, c Classifier) error {
 // is readable by all (0644: a server may run as another user). A full or
 // read-only disk, or a folder without write permission, is an error
 // saying so and what to do (internal/diskerr), as fastgo's other writers;
-// so is a path that is an existing folder (give a file path).
+// so is a path that is empty, ends in a separator or is an existing
+// folder (give a file path).
 func WriteFile(path string, c Classifier) (err error) {
-	if err := diskerr.NotAFolder(path, ".onnx"); err != nil {
+	if err := diskerr.FilePath(path, ".onnx"); err != nil {
 		return err
 	}
 	model, err := c.model()
