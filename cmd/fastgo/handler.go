@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/base64"
@@ -366,21 +367,39 @@ func notImageBody(data []byte) string {
 	return ""
 }
 
+// multipartByHand is the advice for a multipart body whose Content-Type
+// the client's code wrote itself: the usual cause of a missing, doubled or
+// mismatched boundary.
+const multipartByHand = "do not set the Content-Type by hand for a multipart body (curl -F, fetch with FormData and axios set it, with the boundary the body uses)"
+
+// looksMultipart says whether data begins as a multipart body does: a
+// "--boundary" line, then a part's Content-Disposition header.
+func looksMultipart(data []byte) bool {
+	head := data[:min(len(data), 1024)]
+	return bytes.HasPrefix(head, []byte("--")) && bytes.Contains(bytes.ToLower(head), []byte("content-disposition:"))
+}
+
 // readBody is the image in a request body: the body itself, or in
 // multipart/form-data its one file (the field named "image", or another
 // file field). Several files are refused: one image per request.
 // name is what errors call the image.
 func readBody(body io.Reader, contentType string) (data []byte, name string, err error) {
-	media, params, _ := mime.ParseMediaType(contentType)
+	media, params, perr := mime.ParseMediaType(contentType)
+	if perr != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "multipart/") {
+		return nil, "", fmt.Errorf("the Content-Type %q could not be parsed (%v): %s", contentType, perr, multipartByHand)
+	}
 	if media != "multipart/form-data" {
 		data, err = io.ReadAll(body)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the body: %w", err)
 		}
+		if looksMultipart(data) {
+			return nil, "", fmt.Errorf("the request body is a multipart/form-data body sent as %s: %s", cmp.Or(media, "no Content-Type"), multipartByHand)
+		}
 		return data, "the request body", nil
 	}
 	if params["boundary"] == "" {
-		return nil, "", errors.New("multipart/form-data without a boundary in its Content-Type")
+		return nil, "", errors.New("multipart/form-data without a boundary in its Content-Type: " + multipartByHand)
 	}
 	mr := multipart.NewReader(body, params["boundary"])
 	var files []string

@@ -479,6 +479,12 @@ func TestHandlerCompressedAndMisframedBodies(t *testing.T) {
 		{"gzip, no header", "image/jpeg", "", gz.Bytes(), 400, []string{"gzip-compressed", "send the image's bytes as they are"}},
 		{"identity", "image/jpeg", "identity", pug, 200, []string{`"class":"pug"`}},
 		{"wrong boundary", otherType, "", mp, 400, []string{"malformed multipart/form-data body", "one file part", "boundary"}},
+		// Trial 3: curl -H 'Content-Type: multipart/form-data; boundary=X' -F …
+		// sends two boundaries; the type did not parse and the body was
+		// taken for an image ("not a JPEG, PNG…").
+		{"two boundaries", otherType + "; boundary=WRONG", "", mp, 400, []string{"could not be parsed", "do not set the Content-Type by hand"}},
+		{"no boundary", "multipart/form-data", "", mp, 400, []string{"without a boundary", "do not set the Content-Type by hand"}},
+		{"multipart sent as an image", "image/png", "", mp, 400, []string{"a multipart/form-data body sent as image/png", "do not set the Content-Type by hand"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/predict", bytes.NewReader(tc.body))

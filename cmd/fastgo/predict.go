@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/fastgo-ml/fastgo/fastgo"
 	"github.com/fastgo-ml/fastgo/fastgo/learner"
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/cnn"
@@ -106,7 +108,7 @@ func checkImagePaths(paths []string, stderr io.Writer) (ok []string, failed bool
 		case errors.Is(err, os.ErrNotExist) && errors.Is(lerr, os.ErrNotExist):
 			fmt.Fprintf(stderr, "fastgo: %s: no such file: check the path\n", f)
 		case err == nil && st.IsDir():
-			fmt.Fprintf(stderr, "fastgo: %s: is a folder: give its images, e.g. %s\n", f, filepath.Join(f, "*.jpg"))
+			fmt.Fprintf(stderr, "fastgo: %s: is a folder: give its images, e.g. %s\n", f, filepath.Join(f, "*"+imageSuffixIn(f)))
 		default:
 			// Other errors, a dangling link among them (git-annex content
 			// not fetched), PrepareFile explains.
@@ -116,4 +118,17 @@ func checkImagePaths(paths []string, stderr io.Writer) (ok []string, failed bool
 		failed = true
 	}
 	return ok, failed
+}
+
+// imageSuffixIn is the suffix, as written, of the first image file in dir
+// (a shell glob is case-sensitive), or ".jpg" when it has none.
+func imageSuffixIn(dir string) string {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && slices.Contains(fastgo.ImageExtensions, strings.ToLower(ext)) {
+			return ext
+		}
+	}
+	return ".jpg"
 }

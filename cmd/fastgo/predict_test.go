@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,13 +17,22 @@ import (
 func TestPredictNamesMissingFilesAndFolders(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.png")
+	// Trial 3: the advice said *.jpg for a folder of PNGs.
+	pngs := filepath.Join(dir, "pngs")
+	if err := os.MkdirAll(pngs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pngs, "a.PNG"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr strings.Builder
-	if got := run([]string{"predict", "no-such-model.learner", missing, dir}, &stdout, &stderr); got != 1 {
+	if got := run([]string{"predict", "no-such-model.learner", missing, dir, pngs}, &stdout, &stderr); got != 1 {
 		t.Errorf("exit status %d, want 1; stderr %q", got, stderr.String())
 	}
 	for _, want := range []string{
 		missing + ": no such file: check the path",
 		dir + ": is a folder: give its images, e.g. " + filepath.Join(dir, "*.jpg"),
+		pngs + ": is a folder: give its images, e.g. " + filepath.Join(pngs, "*.PNG"),
 		"no-such-model.learner",
 	} {
 		if !strings.Contains(stderr.String(), want) {
