@@ -35,8 +35,10 @@
 //
 // listens on -addr first (an address in use is said at once, before the
 // slow part), compiles the model (a warm-up pass per batch size, logged on
-// stderr; connections made meanwhile wait), then prints on stdout, once it
-// answers:
+// stderr; connections made meanwhile are accepted by the system and wait,
+// so a TCP-level liveness probe sees the port open before the model is
+// ready: probe with `fastgo healthcheck` or GET /healthz, which answer only
+// once it is), then prints on stdout, once it answers:
 //
 //	fastgo: serving pets.learner (resnet34, 37 classes) on http://127.0.0.1:8080
 //
