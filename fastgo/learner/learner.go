@@ -187,18 +187,8 @@ func InitStore(init func(*model.Store) error) Option {
 func Metrics(ms ...Metric) Option {
 	return OptionFunc(func(l *Learner) error {
 		for _, m := range ms {
-			if m.Fn == nil {
-				return fmt.Errorf("learner.Metrics: metric %q has no function", m.Name)
-			}
-			if m.check != nil {
-				if err := m.check(len(l.Data.Vocab)); err != nil {
-					return fmt.Errorf("learner.Metrics: metric %q: %w", m.Name, err)
-				}
-			}
-			for _, have := range l.Metrics {
-				if have.Name == m.Name {
-					return fmt.Errorf("learner.Metrics: metric %q is given twice (each metric is one column of the epoch table)", m.Name)
-				}
+			if err := checkMetric(m, l.Metrics, len(l.Data.Vocab)); err != nil {
+				return fmt.Errorf("learner.Metrics: %w", err)
 			}
 			l.Metrics = append(l.Metrics, m)
 		}

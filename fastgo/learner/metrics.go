@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -55,23 +56,33 @@ func AccumMetric(name string, fn func(probs []float32, nClasses int, targets []i
 // checkMetrics refuses, before any training, a metric that cannot be
 // computed for this learner's classes.
 func (l *Learner) checkMetrics() error {
-	seen := map[string]bool{}
 	for i, m := range l.Metrics {
-		name := strings.TrimSpace(m.Name)
-		switch {
-		case name == "":
-			return fmt.Errorf("metric %d has no name: give it one (it heads its column of the epoch table), e.g. AccumMetric(\"f1_macro\", fn)", i)
-		case seen[name]:
-			return fmt.Errorf("two metrics are named %q: give each its own name (each heads a column of the epoch table)", name)
+		if err := checkMetric(m, l.Metrics[:i], l.NumClasses()); err != nil {
+			return err
 		}
-		seen[name] = true
-		if m.Fn == nil {
-			return fmt.Errorf("metric %q has no function", m.Name)
+	}
+	return nil
+}
+
+// checkMetric refuses m as a column of the epoch table beside the metrics
+// have, for a learner of nClasses classes (0: not known yet): no name, a
+// name one of have has, no function, or a setting its check refuses.
+func checkMetric(m Metric, have []Metric, nClasses int) error {
+	name := strings.TrimSpace(m.Name)
+	if name == "" {
+		return errors.New("a metric has no name: give it one (it heads its column of the epoch table), e.g. AccumMetric(\"f1_macro\", fn)")
+	}
+	for _, h := range have {
+		if strings.TrimSpace(h.Name) == name {
+			return fmt.Errorf("metric %q is given twice (each metric is one column of the epoch table)", name)
 		}
-		if m.check != nil {
-			if err := m.check(l.NumClasses()); err != nil {
-				return fmt.Errorf("metric %q: %w", m.Name, err)
-			}
+	}
+	if m.Fn == nil {
+		return fmt.Errorf("metric %q has no function", m.Name)
+	}
+	if m.check != nil {
+		if err := m.check(nClasses); err != nil {
+			return fmt.Errorf("metric %q: %w", m.Name, err)
 		}
 	}
 	return nil

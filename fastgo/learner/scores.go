@@ -57,7 +57,8 @@ type scoreConfig struct {
 //
 // Errors, from learner.New (learner.Metrics) or before a fit's first
 // batch: an unknown Average; Binary for a learner of more than 2 classes;
-// a PosLabel outside the vocabulary.
+// with Binary, a PosLabel outside the vocabulary (the other averages
+// ignore PosLabel).
 func F1Score(opts ...ScoreOption) Metric {
 	return score("f1_score", func(tp, pred, truth float64) (float64, float64) { return 2 * tp, pred + truth }, opts)
 }

@@ -174,9 +174,9 @@ func TestMetricsNeedDistinctNames(t *testing.T) {
 		metrics []Metric
 		want    string
 	}{
-		{[]Metric{AccumMetric("", fn)}, "metric 0 has no name"},
-		{[]Metric{Accuracy, AccumMetric("  ", fn)}, "metric 1 has no name"},
-		{[]Metric{AccumMetric("f1", fn), AccumMetric("f1", fn)}, `two metrics are named "f1"`},
+		{[]Metric{AccumMetric("", fn)}, "a metric has no name"},
+		{[]Metric{Accuracy, AccumMetric("  ", fn)}, "a metric has no name"},
+		{[]Metric{AccumMetric("f1", fn), AccumMetric("f1", fn)}, `metric "f1" is given twice`},
 	} {
 		l := newTiny(t)
 		l.Metrics = tc.metrics
