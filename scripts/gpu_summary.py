@@ -19,6 +19,7 @@ Python 3 standard library only (the device machine's python).
 import datetime
 import json
 import os
+import re
 import sys
 
 FASTGO, TORCH = "fastgo", "torch"
@@ -98,9 +99,17 @@ def first(rows, **kw):
     return found[0] if found else None
 
 
+def gpu_name(card):
+    """The GPU both sides ran on, from nvidia-smi's output ("NVIDIA H200"),
+    or what ran instead when it names none (the CPU dry run)."""
+    m = re.search(r"NVIDIA [A-Z][A-Za-z0-9]*(?:[ -](?:[0-9]+GB|PCIe|SXM[0-9]*|NVL|HBM[0-9e]*))*", card or "")
+    return m.group(0) if m else "no GPU named by nvidia-smi (CPU dry run)"
+
+
 def summarize(rows, card="", progress="", hlo="", compiles="", date=None):
     """The summary (markdown) and the gpu.tsv lines of a run's results."""
     date = date or datetime.date.today().isoformat()
+    gpu = gpu_name(card)
     md, tsv, targets = [], [], []
     fg = [r for r in rows if r["impl"] == FASTGO and r.get("part") != "none"]
     pt = [r for r in rows if r["impl"] == TORCH]
@@ -115,7 +124,7 @@ def summarize(rows, card="", progress="", hlo="", compiles="", date=None):
         t_s = (theirs.get("seconds", "") if unit_s else theirs.get("step_ms", "")) if theirs else ""
         tsv.append("\t".join(str(x) for x in [date, arch, part, dtype, o_img, o_s, t_img, t_s,
                                                fmt(rat, 2, "x") if rat else "",
-                                               (ours or {}).get("smi_peak_mib", ""), (theirs or {}).get("peak_mib", "")]))
+                                               (ours or {}).get("smi_peak_mib", ""), (theirs or {}).get("peak_mib", ""), gpu]))
 
     md.append("# fastgo on the lent GPU (issue 27's device run)\n")
     if card:
@@ -229,7 +238,7 @@ def summarize(rows, card="", progress="", hlo="", compiles="", date=None):
         md.append("- nothing to judge: no result with a PyTorch peer")
     for name, ok, val in targets:
         md.append(f"- {'met' if ok else 'NOT met'}: {name} ({val})")
-    header = "date\tarch\tpart\tdtype\tfastgo_img_s\tfastgo_s_or_ms\ttorch_img_s\ttorch_s_or_ms\tratio\tfastgo_peak_mib_smi\ttorch_peak_mib"
+    header = "date\tarch\tpart\tdtype\tfastgo_img_s\tfastgo_s_or_ms\ttorch_img_s\ttorch_s_or_ms\tratio\tfastgo_peak_mib_smi\ttorch_peak_mib\tgpu"
     return "\n".join(md) + "\n", header + "\n" + "\n".join(tsv) + "\n"
 
 

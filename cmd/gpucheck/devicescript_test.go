@@ -233,6 +233,11 @@ func TestSummaryFitsAndRatios(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "results.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// nvidia-smi's table, as the device script saves it.
+	smi := "|   0  NVIDIA H100 80GB HBM3          On  |   00000000:19:00.0 Off |                    0 |\n"
+	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi.txt"), []byte(smi), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command("/usr/bin/python3", filepath.Join(repoRoot(), "scripts", "gpu_summary.py"), dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -253,5 +258,11 @@ func TestSummaryFitsAndRatios(t *testing.T) {
 	tsv, _ := os.ReadFile(filepath.Join(dir, "gpu.tsv"))
 	if rows := strings.Count(string(tsv), "\n"); rows < 6 || !strings.HasPrefix(string(tsv), "date\tarch\tpart") {
 		t.Errorf("gpu.tsv:\n%s", tsv)
+	}
+	// Each line names the card both sides ran on (nvidia-smi's).
+	for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n")[1:] {
+		if !strings.HasSuffix(line, "\tNVIDIA H100 80GB HBM3") {
+			t.Errorf("gpu.tsv line %q does not end with the card, NVIDIA H100 80GB HBM3", line)
+		}
 	}
 }
