@@ -46,7 +46,7 @@ type ProgressBar struct {
 	id     string     // notebook output id ("" in a terminal or under a MasterBar)
 	parent *MasterBar // set for a MasterBar's child
 	hidden bool       // a MasterBar's outer bar: drawn by the MasterBar only
-	out    *terminal  // where the terminal line goes (NewProgressBarTo); nil: the display's
+	out    *terminal  // where the terminal line goes: the display's, or NewProgressBarTo's writer
 }
 
 // NewProgressBar starts a bar over total items and shows it at 0. The prefix
@@ -83,7 +83,7 @@ func NewProgressBarTo(w io.Writer, total int, prefix string) *ProgressBar {
 
 func newBar(total int, prefix string, parent *MasterBar) *ProgressBar {
 	t := now()
-	return &ProgressBar{total: total, prefix: prefix, leave: true, start: t, last: t, waitFor: 1, parent: parent}
+	return &ProgressBar{total: total, prefix: prefix, leave: true, start: t, last: t, waitFor: 1, parent: parent, out: term}
 }
 
 // SetLeave chooses what Done leaves behind: true (the default) keeps the
@@ -218,13 +218,9 @@ func (b *ProgressBar) drawLocked() {
 		}
 		updateHTML(b.id, h, text)
 	default:
-		t := term
-		if b.out != nil {
-			t = b.out
-		}
-		t.bar(b.lineLocked())
+		b.out.bar(b.lineLocked())
 		if b.done {
-			t.endBar(b.leave)
+			b.out.endBar(b.leave)
 		}
 	}
 }
@@ -270,7 +266,7 @@ type MasterBar struct {
 	widths    []int
 	childHTML string
 	id        string    // notebook output id; "" in a terminal
-	out       *terminal // where the terminal text goes (NewMasterBarTo); nil: the display's
+	out       *terminal // where the terminal text goes: the display's, or NewMasterBarTo's writer
 	finished  bool
 }
 
@@ -304,18 +300,10 @@ func NewMasterBarTo(w io.Writer, total int, columns []string) *MasterBar {
 }
 
 func newMasterBar(total int, columns []string) *MasterBar {
-	m := &MasterBar{table: Table{Columns: append([]string(nil), columns...)}, widths: headerWidths(columns)}
+	m := &MasterBar{table: Table{Columns: append([]string(nil), columns...)}, widths: headerWidths(columns), out: term}
 	m.main = newBar(total, "", nil)
 	m.main.hidden = true
 	return m
-}
-
-// termLocked is where the terminal text goes.
-func (m *MasterBar) termLocked() *terminal {
-	if m.out != nil {
-		return m.out
-	}
-	return term
 }
 
 // Update records that done epochs are finished (throttled like
@@ -347,7 +335,7 @@ func (m *MasterBar) childChanged(_ *ProgressBar, line, h string, done bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.id == "" {
-		t := m.termLocked()
+		t := m.out
 		t.bar(line)
 		if done {
 			t.endBar(h != "")
@@ -364,7 +352,7 @@ func (m *MasterBar) Append(row []string) {
 	defer m.mu.Unlock()
 	m.table.Rows = append(m.table.Rows, append([]string(nil), row...))
 	if m.id == "" {
-		t := m.termLocked()
+		t := m.out
 		if len(m.table.Rows) == 1 && len(m.table.Columns) > 0 {
 			t.println(formatHeader(m.table.Columns, m.widths))
 		}
