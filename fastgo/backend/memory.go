@@ -27,8 +27,14 @@ type Memory struct {
 // holds. ok is false
 // where the system does not say (not Linux): then nothing can be checked.
 func AvailableMemory() (m Memory, ok bool) {
-	if DefaultChoice().Device == "cuda" {
-		if gpus := (env{}).findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
+	return availableMemory(DefaultChoice().Device, hostEnv())
+}
+
+// availableMemory is AvailableMemory for a backend on device, on the
+// machine e describes (a fake one in tests).
+func availableMemory(device string, e env) (Memory, bool) {
+	if device == "cuda" {
+		if gpus := e.findGPUs(); len(gpus) > 0 && gpus[0].MemoryMiB > 0 {
 			b := int64(gpus[0].MemoryMiB) << 20
 			return Memory{Bytes: b, Where: fmt.Sprintf("%s: %s of GPU memory", gpus[0].Name, display.FormatBytes(b)), GPU: true}, true
 		}
