@@ -17,6 +17,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/vision"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
+	"github.com/fastgo-ml/fastgo/internal/testutil/testpets"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -26,19 +27,9 @@ import (
 // It returns the loaders, those predictions and the exported file.
 func exportTinyPets(t *testing.T) (*fastgo.DataLoaders, *learner.Preds, string) {
 	t.Helper()
-	valid := map[string]bool{"Abyssinian_1.jpg": true}
-	pets := fastgo.DataBlock{
-		Blocks:    fastgo.Blocks{X: vision.ImageBlock(), Y: fastgo.CategoryBlock()},
-		GetItems:  fastgo.GetImageFiles,
-		Splitter:  fastgo.FuncSplitter(func(p fastgo.Path) bool { return valid[p.Name()] }),
-		GetY:      fastgo.UsingName(fastgo.RegexLabeller(`^(.+?)_\d+\.jpg$`)),
-		ItemTfms:  []fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
-		BatchTfms: []fastgo.BatchTransform{augment.MustAugTransforms(32, augment.MinScale(0.75)), augment.MustNormalize(augment.ImagenetStats())},
-	}
-	dls, err := pets.DataLoaders("../../../testdata/images", fastgo.WithBatchSize(4))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dls := testpets.PetLoaders(t, vision.ImageBlock(),
+		[]fastgo.ItemTransform{vision.Resize(40, vision.WithMethod(vision.Squish))},
+		[]fastgo.BatchTransform{augment.MustAugTransforms(32, augment.MinScale(0.75)), augment.MustNormalize(augment.ImagenetStats())})
 	l, err := Learner(dls, models.ResNet18, Pretrained(false), persist.Off(), learner.Output(nil))
 	if err != nil {
 		t.Fatal(err)
