@@ -3,6 +3,7 @@ package fastai
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
@@ -176,21 +177,12 @@ func (c *moduleCheck) children(m *tf.Object, where string, names ...string) map[
 		}
 	}
 	for n, v := range got {
-		if !contains(names, n) {
+		if !slices.Contains(names, n) {
 			c.fail(where+"."+n, tf.ClassName(v), "an extra module: "+moduleHint(tf.ClassName(v)))
 			return nil
 		}
 	}
 	return got
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // pair reads an int or a 2-tuple of ints (kernel_size, stride…).

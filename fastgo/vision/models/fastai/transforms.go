@@ -3,6 +3,7 @@ package fastai
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/fastgo-ml/fastgo/fastgo"
 	tf "github.com/fastgo-ml/fastgo/internal/torchfile"
@@ -155,10 +156,10 @@ func readResize(file, where string, o *tf.Object) (Resize, error) {
 	r := Resize{Size: w}
 	r.Method, _ = attr(o, "method").(string)
 	r.PadMode, _ = attr(o, "pad_mode").(string)
-	if !contains([]string{"crop", "pad", "squish"}, r.Method) {
+	if !slices.Contains([]string{"crop", "pad", "squish"}, r.Method) {
 		return bad(fmt.Sprintf("method %v is not crop, pad or squish", attr(o, "method")))
 	}
-	if !contains([]string{"reflection", "zeros", "border"}, r.PadMode) {
+	if !slices.Contains([]string{"reflection", "zeros", "border"}, r.PadMode) {
 		return bad(fmt.Sprintf("pad_mode %v is not reflection, zeros or border", attr(o, "pad_mode")))
 	}
 	if mode := resample(attr(o, "mode")); mode != 2 {

@@ -15,6 +15,7 @@ import (
 	"github.com/fastgo-ml/fastgo/fastgo/vision/augment"
 	"github.com/fastgo-ml/fastgo/fastgo/vision/models"
 	"github.com/fastgo-ml/fastgo/internal/diskerr"
+	"github.com/fastgo-ml/fastgo/internal/ops"
 )
 
 // Classifier describes an image classifier as fastgo builds it —
@@ -177,14 +178,11 @@ func (b *builder) batchNormAffine(key string, c int) (s, t []float64) {
 	}
 	s, t = make([]float64, c), make([]float64, c)
 	for i := range c {
-		s[i] = float64(v[0][i]) / math.Sqrt(float64(v[3][i])+batchNormEps)
+		s[i] = float64(v[0][i]) / math.Sqrt(float64(v[3][i])+ops.TorchBatchNorm.Eps) // fastai's BatchNorm1d has the same eps
 		t[i] = float64(v[1][i]) - float64(v[2][i])*s[i]
 	}
 	return s, t
 }
-
-// batchNormEps is torchvision's and fastai's BatchNorm eps.
-const batchNormEps = 1e-5
 
 // constant adds a named float or int64 initializer.
 func (b *builder) constant(name string, shape []int, f32 []float32, i64 []int64) string {
