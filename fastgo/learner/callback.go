@@ -232,7 +232,7 @@ type event struct {
 func on[I any](name string, method func(I, *FitState) error) *event {
 	return &event{
 		name: name,
-		has:  func(cb any) bool { _, ok := cb.(I); return ok },
+		has:  is[I],
 		call: func(cb Callback, f *FitState) error {
 			if c, ok := cb.(I); ok {
 				return method(c, f)

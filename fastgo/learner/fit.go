@@ -429,7 +429,7 @@ func (l *Learner) trainPass(spec fitSpec, cbs []Callback, f *FitState, total flo
 				err := l.drawOnDevice(in, fastgo.Train, counter)
 				if err == nil {
 					lrs, moms := spec.hyper(iter, float64(iter)/total)
-					err = l.hyperOnDevice(in, iter, lrs, moms, slices.Repeat([]float64{spec.wd}, len(lrs)))
+					err = l.hyperOnDevice(in, lrs, moms, slices.Repeat([]float64{spec.wd}, len(lrs)))
 				}
 				if err != nil {
 					in.free()

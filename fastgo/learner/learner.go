@@ -683,24 +683,6 @@ func (l *Learner) evalGraph(scope *model.Scope, inputs []*graph.Node, key execKe
 	return []*graph.Node{act, l.Loss.PerItem(logits, y)}
 }
 
-// trainStep runs one optimisation step on a batch and returns its loss:
-// trainStepOn for one batch, waited for.
-func (l *Learner) trainStep(b Batch, lrs, moms, wds []float64) (float64, error) {
-	in := l.upload(b, 0)
-	defer in.free()
-	if in.err == nil {
-		if err := l.drawOnDevice(in, fastgo.Train, l.iter); err != nil {
-			return 0, err
-		}
-	}
-	loss, err := l.trainStepOn(in, lrs, moms, wds)
-	if err != nil {
-		return 0, err
-	}
-	defer loss.FinalizeAll()
-	return float64(tensors.ToScalar[float32](loss)), nil
-}
-
 // trainStepOn runs one optimisation step on prepared inputs, with the
 // batch's learning rates, momentums and weight decays (one per group,
 // after the callbacks), and returns the loss as the device

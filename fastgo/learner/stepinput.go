@@ -27,11 +27,10 @@ type stepInput struct {
 	params  []*tensors.Tensor
 	layout  string
 	counter uint64
-	// lrs, moms and wds are the scheduled hyper-parameters of training
-	// position iter, as uploaded (lrsT, momsT, wdsT): used when the
+	// lrs, moms and wds are the scheduled hyper-parameters of the batch's
+	// training position, as uploaded (lrsT, momsT, wdsT): used when the
 	// batch's own values, after the callbacks (a ParamScheduler), are the
 	// same.
-	iter              int
 	lrs, moms, wds    []float32
 	lrsT, momsT, wdsT *tensors.Tensor
 	// err says why the batch cannot run (labels, shape); it is reported
@@ -161,10 +160,10 @@ func (l *Learner) drawOnDevice(in *stepInput, split fastgo.Split, counter uint64
 // n0 is the batch's size as the graph sees it (padded or not).
 func (in *stepInput) n0() int { return in.x.Shape().Dimensions[0] }
 
-// hyperOnDevice uploads the scheduled hyper-parameters of position iter
-// (learning rates, momentums and weight decays, one per group).
-func (l *Learner) hyperOnDevice(in *stepInput, iter int, lrs, moms, wds []float64) error {
-	in.iter, in.lrs, in.moms, in.wds = iter, float32s(lrs), float32s(moms), float32s(wds)
+// hyperOnDevice uploads a batch's scheduled hyper-parameters (learning
+// rates, momentums and weight decays, one per group).
+func (l *Learner) hyperOnDevice(in *stepInput, lrs, moms, wds []float64) error {
+	in.lrs, in.moms, in.wds = float32s(lrs), float32s(moms), float32s(wds)
 	var err error
 	if in.lrsT, err = l.onDevice(tensors.FromFlatDataAndDimensions(in.lrs, len(in.lrs))); err != nil {
 		return err
