@@ -316,16 +316,14 @@ func UntarData(source string, opts ...UntarOption) (fastgo.Path, error) {
 	if done || err != nil {
 		return fastgo.Path(final), err
 	}
-	// Another process (a second notebook) may be fetching the same
-	// dataset: wait for it, then use what it made.
-	unlock, err := lockTarget(final, cfg.progress)
+	unlock, ready, err := lockDataset(source, fname, final, cfg)
 	if err != nil {
-		return "", fmt.Errorf("UntarData %s: %w", source, err)
+		return "", err
 	}
-	defer unlock()
-	if _, _, done, _ := extracted(source, fname, cfg); done || cfg.force && !cfg.forced(final) {
+	if ready {
 		return fastgo.Path(final), nil
 	}
+	defer unlock()
 	archive := filepath.Join(string(Home().Join("archive")), fname)
 	if cfg.force {
 		_ = os.Remove(archive)
@@ -386,6 +384,23 @@ func MustUntarData(source string, opts ...UntarOption) fastgo.Path {
 	return p
 }
 
+// lockDataset takes the lock on the dataset folder final, waiting for
+// another process (a second notebook) that is fetching the same dataset,
+// and says whether final is ready now (that process made it: use it, the
+// lock is released) — else the caller holds the lock until it calls
+// unlock. fname is the archive's name.
+func lockDataset(source, fname, final string, cfg untarConfig) (unlock func(), ready bool, err error) {
+	unlock, err = lockTarget(final, cfg.progress)
+	if err != nil {
+		return nil, false, fmt.Errorf("UntarData %s: %w", source, err)
+	}
+	if _, _, done, _ := extracted(source, fname, cfg); done || cfg.force && !cfg.forced(final) {
+		unlock()
+		return nil, true, nil
+	}
+	return unlock, false, nil
+}
+
 func untarLocal(source string, cfg untarConfig) (fastgo.Path, error) {
 	st, err := os.Stat(source)
 	if err != nil {
@@ -398,14 +413,14 @@ func untarLocal(source string, cfg untarConfig) (fastgo.Path, error) {
 	if done || err != nil {
 		return fastgo.Path(final), err
 	}
-	unlock, err := lockTarget(final, cfg.progress)
+	unlock, ready, err := lockDataset(source, filepath.Base(source), final, cfg)
 	if err != nil {
-		return "", fmt.Errorf("UntarData %s: %w", source, err)
+		return "", err
 	}
-	defer unlock()
-	if _, _, done, _ := extracted(source, filepath.Base(source), cfg); done || cfg.force && !cfg.forced(final) {
+	if ready {
 		return fastgo.Path(final), nil
 	}
+	defer unlock()
 	dir, err := extractArchive(source, cfg.dest, name, cfg.force)
 	if diskerr.Is(err) {
 		return "", fmt.Errorf("%w; nothing was extracted", err)
