@@ -313,11 +313,12 @@ func (s *server) readImage(w http.ResponseWriter, r *http.Request) (img vision.I
 	if len(data) == 0 {
 		return img, http.StatusBadRequest, fmt.Errorf("%s is empty: POST the image's bytes, or multipart/form-data with a file field named \"image\"", name)
 	}
-	if what := notImageBody(data); what != "" {
-		return img, http.StatusBadRequest, fmt.Errorf("%s is %s: %s", name, what, accepted)
-	}
 	img, err = s.model.Prepare(data, name)
 	if err != nil {
+		// Not decoded: a common mistake is said as such, not as a bad image.
+		if what := notImageBody(data, r.Header.Get("Content-Type")); what != "" {
+			return img, http.StatusBadRequest, fmt.Errorf("%s is %s: %s", name, what, accepted)
+		}
 		return img, http.StatusBadRequest, imageError(name, err)
 	}
 	return img, 0, nil
@@ -341,13 +342,17 @@ func contentEncoding(h http.Header) string {
 const accepted = "the server accepts one image per request, as the image's bytes themselves (the body; e.g. curl --data-binary @cat.jpg -H 'Content-Type: image/jpeg' URL/predict) or as multipart/form-data with a file field named \"image\" — not JSON or base64"
 
 // notImageBody names what a body that is no image format is when it is a
-// common mistake — JSON, base64 text, a data: URL — or "".
-func notImageBody(data []byte) string {
+// common mistake — JSON, base64 text, a data: URL, gzip, a multipart body
+// sent under contentType — or "".
+func notImageBody(data []byte, contentType string) string {
 	if vision.FormatOf(data) != "" {
 		return ""
 	}
 	text := bytes.TrimSpace(data[:min(len(data), 4096)])
 	switch {
+	case looksMultipart(data):
+		media, _, _ := mime.ParseMediaType(contentType)
+		return "a multipart/form-data body sent as " + cmp.Or(media, "no Content-Type") + " (" + multipartByHand + ")"
 	case bytes.HasPrefix(text, []byte("{")) || bytes.HasPrefix(text, []byte("[")):
 		return "JSON"
 	case bytes.HasPrefix(text, []byte("data:")):
@@ -392,9 +397,6 @@ func readBody(body io.Reader, contentType string) (data []byte, name string, err
 		data, err = io.ReadAll(body)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the body: %w", err)
-		}
-		if looksMultipart(data) {
-			return nil, "", fmt.Errorf("the request body is a multipart/form-data body sent as %s: %s", cmp.Or(media, "no Content-Type"), multipartByHand)
 		}
 		return data, "the request body", nil
 	}
