@@ -483,10 +483,8 @@ func (l *Learner) checkModelVars(path string, vars []varMeta) (map[string]bool, 
 	if len(inFile) == 0 {
 		return nil, fmt.Errorf("load %s: the file holds no model weights, only %d other values (written by a fastgo that saved a learner before its first training step): save or export the learner again once it is trained", path, len(vars))
 	}
-	for v := range l.store.IterVariables() {
-		if p := v.Path(); isModelVar(p) && !inFile[p] {
-			return nil, fmt.Errorf("load %s: the file lacks the model's variable %s: it was saved from another model (this learner's is %q), or before its model was complete; save or export it again from the learner that trained it", path, p, l.Model.Name)
-		}
+	if err := l.missingFileVar(path, inFile); err != nil {
+		return nil, err
 	}
 	if len(l.params) > 0 {
 		for _, m := range vars {
@@ -506,13 +504,23 @@ func (l *Learner) checkFileVars() {
 	if l.fileVars == nil {
 		return
 	}
-	for v := range l.store.IterVariables() {
-		if p := v.Path(); isModelVar(p) && !l.fileVars[p] {
-			l.buildErr = fmt.Errorf("load %s: the file lacks the model's variable %s: it was saved from another model (this learner's is %q), or before its model was complete; save or export it again from the learner that trained it", l.fileName, p, l.Model.Name)
-			panic(l.buildErr)
-		}
+	if err := l.missingFileVar(l.fileName, l.fileVars); err != nil {
+		l.buildErr = err
+		panic(err)
 	}
 	l.fileVars, l.fileName = nil, "" // checked: the model's variables are all known now
+}
+
+// missingFileVar is the error for the first model variable of the store
+// that the file path did not hold (inFile: the file's model variables),
+// or nil. The caller holds l.mu.
+func (l *Learner) missingFileVar(path string, inFile map[string]bool) error {
+	for v := range l.store.IterVariables() {
+		if p := v.Path(); isModelVar(p) && !inFile[p] {
+			return fmt.Errorf("load %s: the file lacks the model's variable %s: it was saved from another model (this learner's is %q), or before its model was complete; save or export it again from the learner that trained it", path, p, l.Model.Name)
+		}
+	}
+	return nil
 }
 
 // checkVersion says what to do with a file of another layout version: a
