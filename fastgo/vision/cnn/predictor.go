@@ -155,16 +155,18 @@ func (p *Predictor) Predict(images []vision.Image) ([]learner.Prediction, error)
 	for i, m := range images {
 		values[i] = m
 	}
-	x, err := vision.ImageBlock().Collate(values)
-	if err != nil {
-		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
-	}
 	padded := 1
 	for padded < len(images) {
 		padded *= 2
 	}
-	// Black images after the real ones.
-	x.Data = append(x.Data, make([]byte, (padded-len(images))*len(x.Data)/len(images))...)
+	// Collated into memory that holds the padded batch: black images
+	// (zero bytes) after the real ones, with no second copy.
+	per := images[0].W * images[0].H * 3
+	x, err := vision.ImageBlock().(fastgo.CollaterInto).CollateInto(values, make([]byte, 0, padded*per))
+	if err != nil {
+		return nil, fmt.Errorf("cnn.Predictor.Predict: %w", err)
+	}
+	x.Data = x.Data[:padded*per]
 	x.Shape[0] = padded
 	preds, err := p.Learner.Predict(x)
 	if err != nil {
