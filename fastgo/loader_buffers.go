@@ -74,18 +74,23 @@ func (dl *DataLoader) collateValues(values []Value) (ByteTensor, error) {
 	if !ok {
 		return dl.Dataset.x.Collate(values)
 	}
-	var size int
+	var size int64
 	for _, v := range values {
-		n := 1
-		for _, d := range v.TensorShape() {
-			n *= d
-		}
-		size += n
+		size += valueBytes(v)
 	}
-	buf := dl.buffers.get(size)
+	buf := dl.buffers.get(int(size))
 	x, err := into.CollateInto(values, buf)
 	if buf != nil && (err != nil || len(x.Data) == 0 || &x.Data[:1][0] != &buf[:1][0]) {
 		dl.buffers.put(buf) // not used: keep it for the next batch
 	}
 	return x, err
+}
+
+// valueBytes is the size of v's uint8 tensor, in bytes.
+func valueBytes(v Value) int64 {
+	n := int64(1)
+	for _, d := range v.TensorShape() {
+		n *= int64(d)
+	}
+	return n
 }

@@ -63,10 +63,7 @@ func (c *decodedCache) get(ds *Dataset, idx int) (Value, int, error) {
 	if err != nil {
 		return v, y, err
 	}
-	size := int64(1)
-	for _, d := range v.TensorShape() {
-		size *= int64(d)
-	}
+	size := valueBytes(v)
 	if c.used.Add(size) > c.max {
 		c.used.Add(-size) // over budget: this one is decoded every time
 		return v, y, nil
